@@ -1,0 +1,443 @@
+// Ethernet / 802.1Q / IPv4 / UDP receive stage.
+//
+// Takes frames as 64-bit AXI-Stream beats, checks them as docs/PIPELINE.md section 1 says, selects
+// the venue from the filter table, and forwards the UDP payload realigned so that payload byte 8j+l
+// sits in lane l of payload beat j. The frame's verdict is final only at its last beat (tuser,
+// oversize, short frame), so the payload is forwarded cut-through and closed by an end-of-frame beat
+// that carries the verdict; downstream commits or discards the frame's effects on that beat.
+//
+// Every frame also yields one done pulse with its byte count and verdict, two cycles after tlast.
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "hdl/tickcross_contract.vh"
+
+module tc_frame_rx #(
+    parameter N_FILTERS = 16,
+    parameter N_VENUES = 8,
+    parameter MAX_FRAME_BYTES = 2048
+) (
+    input  wire                      clk,
+    input  wire                      rst,
+
+    input  wire [63:0]               s_axis_tdata,
+    input  wire [7:0]                s_axis_tkeep,
+    input  wire                      s_axis_tvalid,
+    output wire                      s_axis_tready,
+    input  wire                      s_axis_tlast,
+    input  wire                      s_axis_tuser,
+    input  wire [63:0]               s_axis_ts,
+
+    input  wire [63:0]               cycle,
+    input  wire                      enable,
+    input  wire                      hold,        // lowers tready (FIFO nearly full, clearing)
+    input  wire [64*N_FILTERS-1:0]   filter_cfg,
+    input  wire [64*N_VENUES-1:0]    venue_cfg,
+
+    // payload stream, one beat per cycle at most, no backpressure (hold covers it)
+    output reg                       m_valid,
+    output reg  [63:0]               m_data,
+    output reg  [7:0]                m_keep,
+    output reg                       m_sof,       // first beat of this frame's stream
+    output reg                       m_eop,       // carries the last payload byte
+    output reg                       m_eof,       // end of frame: m_ok is the verdict
+    output reg                       m_ok,
+    output reg  [2:0]                m_venue,
+    output reg  [1:0]                m_proto,
+    output reg  [15:0]               m_len,       // payload bytes (UDP length - 8)
+    output reg  [63:0]               m_ts,
+    output reg  [63:0]               m_cyc_frame, // cycle of the frame's first beat
+    output reg  [63:0]               m_cyc_lo,    // cycle of the wire beat of lanes < m_split
+    output reg  [63:0]               m_cyc_hi,    // cycle of the wire beat of lanes >= m_split
+    output reg  [3:0]                m_split,
+
+    output reg                       done_valid,
+    output reg  [2:0]                done_reason,
+    output reg  [31:0]               done_bytes,
+
+    output wire                      busy
+);
+
+localparam [2:0] R_OK = 3'd0, R_DISABLED = 3'd1, R_BAD = 3'd2, R_NOT_IPV4_UDP = 3'd3,
+                 R_CHECKSUM = 3'd4, R_LENGTH = 3'd5, R_NO_VENUE = 3'd6;
+
+assign s_axis_tready = !hold;
+wire accept = s_axis_tvalid && s_axis_tready;
+
+// ---------------------------------------------------------------- per-frame state
+reg         in_frame;       // a beat of the current frame has been accepted, tlast not yet
+reg  [15:0] k;              // index of the next wire beat of the frame
+reg  [31:0] len;            // bytes accepted so far
+reg         bad;            // tuser seen, or malformed tkeep
+reg         dis;            // frame arrived while disabled
+reg  [767:0] hdr;           // first 96 bytes of the frame
+reg  [31:0] csum;           // ones'-complement sum of IPv4 header words so far
+reg  [63:0] ts_q;
+reg  [63:0] cyc_frame_q;
+reg  [63:0] prev_data;
+reg  [63:0] prev_cyc;
+
+reg         fwd;            // header checks passed: payload is being forwarded
+reg  [15:0] p0;             // payload start offset in the frame
+reg  [15:0] plen;           // payload length n
+reg  [12:0] pj;             // next payload beat to emit
+reg  [2:0]  fwd_venue;
+reg  [1:0]  fwd_proto;
+reg         sof_pending;    // the next emitted beat is the frame's first
+
+// end-of-frame pipeline (stage 1: snapshot at tlast, stage 2: verdict)
+reg         e1_valid;
+reg  [767:0] e1_hdr;
+reg  [31:0] e1_len;
+reg  [31:0] e1_csum;
+reg         e1_bad, e1_dis, e1_fwd, e1_match;
+reg  [2:0]  e1_venue;
+reg  [1:0]  e1_proto;
+reg  [63:0] e1_ts, e1_cyc_frame;
+reg  [15:0] e1_plen;
+reg         e1_sof;
+// stage 2 (registered verdict)
+reg         e2_valid;
+reg  [2:0]  e2_reason;
+reg  [31:0] e2_len;
+reg         e2_fwd, e2_sof;
+reg  [2:0]  e2_venue;
+reg  [1:0]  e2_proto;
+reg  [63:0] e2_ts, e2_cyc_frame;
+reg  [15:0] e2_plen;
+
+// a payload beat completed by the same wire beat as the one before it (see below)
+reg         pend_valid;
+reg  [63:0] pend_data;
+reg  [7:0]  pend_keep;
+reg  [63:0] pend_cyc;
+
+// ---------------------------------------------------------------- current beat view
+wire        first_beat = !in_frame;
+wire [15:0] kk = first_beat ? 16'd0 : k;
+wire [3:0]  nbytes = {3'd0, s_axis_tkeep[0]} + {3'd0, s_axis_tkeep[1]} + {3'd0, s_axis_tkeep[2]} +
+                     {3'd0, s_axis_tkeep[3]} + {3'd0, s_axis_tkeep[4]} + {3'd0, s_axis_tkeep[5]} +
+                     {3'd0, s_axis_tkeep[6]} + {3'd0, s_axis_tkeep[7]};
+wire        keep_ok = s_axis_tlast ?
+                      (s_axis_tkeep == 8'h01 || s_axis_tkeep == 8'h03 || s_axis_tkeep == 8'h07 ||
+                       s_axis_tkeep == 8'h0f || s_axis_tkeep == 8'h1f || s_axis_tkeep == 8'h3f ||
+                       s_axis_tkeep == 8'h7f || s_axis_tkeep == 8'hff)
+                      : (s_axis_tkeep == 8'hff);
+wire [31:0] len_base = first_beat ? 32'd0 : len;
+wire [31:0] len_now  = (len_base > 32'h7fffffff) ? len_base : len_base + {28'd0, nbytes};
+
+// header bytes including the current beat
+reg [767:0] hdr_now;
+always @* begin
+    hdr_now = first_beat ? 768'd0 : hdr;
+    if (accept && kk < 16'd12)
+        hdr_now[64*kk[3:0] +: 64] = s_axis_tdata;
+end
+
+function [7:0] hb;
+    input [767:0] h;
+    input [6:0] o;
+    begin
+        hb = h[8*o +: 8];
+    end
+endfunction
+
+// header fields (valid once the bytes have arrived)
+wire        vlan    = {hb(hdr_now, 7'd12), hb(hdr_now, 7'd13)} == 16'h8100;
+wire [6:0]  l2      = vlan ? 7'd18 : 7'd14;
+wire [15:0] etype   = vlan ? {hb(hdr_now, 7'd16), hb(hdr_now, 7'd17)}
+                           : {hb(hdr_now, 7'd12), hb(hdr_now, 7'd13)};
+wire [7:0]  vihl    = hb(hdr_now, l2);
+wire [6:0]  hl      = {1'b0, vihl[3:0], 2'b00};
+wire [15:0] tot     = {hb(hdr_now, l2 + 7'd2), hb(hdr_now, l2 + 7'd3)};
+wire [15:0] frag    = {hb(hdr_now, l2 + 7'd6), hb(hdr_now, l2 + 7'd7)};
+wire [7:0]  proto   = hb(hdr_now, l2 + 7'd9);
+wire [31:0] dst_ip  = {hb(hdr_now, l2 + 7'd16), hb(hdr_now, l2 + 7'd17),
+                       hb(hdr_now, l2 + 7'd18), hb(hdr_now, l2 + 7'd19)};
+wire [6:0]  uoff    = l2 + hl;
+wire [15:0] dport   = {hb(hdr_now, uoff + 7'd2), hb(hdr_now, uoff + 7'd3)};
+wire [15:0] ulen    = {hb(hdr_now, uoff + 7'd4), hb(hdr_now, uoff + 7'd5)};
+
+// checksum contribution of this beat: words at even offsets inside [l2, l2 + hl)
+reg [31:0] csum_beat;
+reg [18:0] woff;
+integer w;
+always @* begin
+    csum_beat = 32'd0;
+    for (w = 0; w < 4; w = w + 1) begin
+        woff = {kk, 3'b000} + {16'd0, w[1:0], 1'b0};
+        if (woff >= {12'd0, l2} && woff < {12'd0, l2} + {12'd0, hl})
+            csum_beat = csum_beat + {16'd0, s_axis_tdata[16*w +: 8], s_axis_tdata[16*w+8 +: 8]};
+    end
+end
+wire [31:0] csum_now = (first_beat ? 32'd0 : csum) + (kk < 16'd12 ? csum_beat : 32'd0);
+
+function csum_good;
+    input [31:0] s;
+    reg [16:0] f1;
+    reg [15:0] f2;
+    begin
+        f1 = {1'b0, s[15:0]} + {1'b0, s[31:16]};
+        f2 = f1[15:0] + {15'd0, f1[16]};
+        csum_good = (f2 == 16'hffff);
+    end
+endfunction
+
+// venue filters: lowest matching enabled filter wins
+reg         match;
+reg [2:0]   match_venue;
+reg [1:0]   match_proto;
+integer f;
+reg [63:0]  fc;
+reg [63:0]  vc;
+reg [31:0]  mask;
+reg [5:0]   pfx;
+always @* begin
+    match = 1'b0;
+    match_venue = 3'd0;
+    match_proto = 2'd0;
+    for (f = N_FILTERS - 1; f >= 0; f = f - 1) begin
+        fc = filter_cfg[64*f +: 64];
+        vc = venue_cfg[64*fc[58:56] +: 64];
+        pfx = (fc[53:48] > 6'd32) ? 6'd32 : fc[53:48];
+        mask = (pfx == 6'd0) ? 32'd0 : ~((32'd1 << (6'd32 - pfx)) - 32'd1);
+        if (fc[63] && vc[63] && vc[1:0] != `TC_PROTO_NONE &&
+            ((dst_ip ^ fc[31:0]) & mask) == 32'd0 && dport == fc[47:32]) begin
+            match = 1'b1;
+            match_venue = fc[58:56];
+            match_proto = vc[1:0];
+        end
+    end
+end
+
+// header checks decidable once the UDP header is in (rules 5, 7, 9, 10, 11a, 12, 13)
+wire        hdr_pass = etype == 16'h0800 && vihl[7:4] == 4'd4 && vihl[3:0] >= 4'd5 &&
+                       proto == 8'd17 && !frag[13] && frag[12:0] == 13'd0 &&
+                       csum_good(csum) && tot >= {9'd0, hl} + 16'd8 &&
+                       ulen == tot - {9'd0, hl} && tot <= MAX_FRAME_BYTES && match;
+// the UDP header's last byte (uoff + 7) is in this beat
+wire [15:0] uend    = {9'd0, uoff} + 16'd7;
+wire        uend_here = accept && !dis_now && (uend >> 3) == kk && len_now > {16'd0, uend};
+wire        dis_now = first_beat ? !enable : dis;
+wire        fwd_now = fwd || (uend_here && hdr_pass);
+wire [15:0] p0_now  = fwd ? p0 : ({9'd0, uoff} + 16'd8);
+wire [15:0] plen_now = fwd ? plen : (ulen - 16'd8);
+
+// ---------------------------------------------------------------- payload realignment
+// Payload beat j covers frame bytes p0+8j .. p0+8j+7 (fewer at the end). It is complete at the wire
+// beat holding byte p0 + min(8j+7, n-1). One wire beat completes at most one beat, except that the
+// final, short beat can complete on the same wire beat as the one before it; that one waits a cycle
+// in pend_*.
+wire [2:0]  sft       = p0_now[2:0];
+wire [15:0] jbyte     = {pj, 3'b000};
+wire        have_beat = fwd_now && jbyte < plen_now;
+wire [15:0] j_last    = (plen_now - jbyte > 16'd8) ? jbyte + 16'd7 : plen_now - 16'd1;
+wire [15:0] kc        = (p0_now + j_last) >> 3;
+wire        emit_j    = accept && have_beat && kc == kk;
+// bytes of beat j: lanes < 8-sft from the wire beat holding p0+8j, the rest from the next one
+wire        j_from_cur_only = ((p0_now + jbyte) >> 3) == kk;
+wire [63:0] j_data    = j_from_cur_only ? (s_axis_tdata >> (8 * sft))
+                                        : ((prev_data >> (8 * sft)) | (s_axis_tdata << (64 - 8 * sft)));
+wire [15:0] j_rem     = plen_now - jbyte;
+wire [7:0]  j_keep    = (j_rem >= 16'd8) ? 8'hff : ((8'h01 << j_rem[2:0]) - 8'h01);
+// the final beat j+1, when it also completes on this wire beat
+wire [15:0] j2byte    = jbyte + 16'd8;
+wire        have_j2   = emit_j && j2byte < plen_now && ((p0_now + plen_now - 16'd1) >> 3) == kk;
+wire [15:0] j2_rem    = plen_now - j2byte;
+wire [7:0]  j2_keep   = (j2_rem >= 16'd8) ? 8'hff : ((8'h01 << j2_rem[2:0]) - 8'h01);
+wire [63:0] j2_data   = s_axis_tdata >> (8 * sft);
+
+// ---------------------------------------------------------------- end-of-frame verdict
+function [6:0] hb_l2;
+    input v;
+    begin
+        hb_l2 = v ? 7'd18 : 7'd14;
+    end
+endfunction
+
+wire        e_vlan  = {hb(e1_hdr, 7'd12), hb(e1_hdr, 7'd13)} == 16'h8100;
+wire [6:0]  e_l2    = hb_l2(e_vlan);
+wire [15:0] e_etype = e_vlan ? {hb(e1_hdr, 7'd16), hb(e1_hdr, 7'd17)}
+                             : {hb(e1_hdr, 7'd12), hb(e1_hdr, 7'd13)};
+wire [7:0]  e_vihl  = hb(e1_hdr, e_l2);
+wire [6:0]  e_hl    = {1'b0, e_vihl[3:0], 2'b00};
+wire [15:0] e_tot   = {hb(e1_hdr, e_l2 + 7'd2), hb(e1_hdr, e_l2 + 7'd3)};
+wire [15:0] e_frag  = {hb(e1_hdr, e_l2 + 7'd6), hb(e1_hdr, e_l2 + 7'd7)};
+wire [7:0]  e_proto = hb(e1_hdr, e_l2 + 7'd9);
+wire [6:0]  e_uoff  = e_l2 + e_hl;
+wire [15:0] e_ulen  = {hb(e1_hdr, e_uoff + 7'd4), hb(e1_hdr, e_uoff + 7'd5)};
+
+reg [2:0] e_reason;
+always @* begin
+    if (e1_dis)                                                  e_reason = R_DISABLED;
+    else if (e1_bad)                                             e_reason = R_BAD;
+    else if (e1_len > MAX_FRAME_BYTES)                           e_reason = R_LENGTH;
+    else if (e1_len < 32'd14)                                    e_reason = R_LENGTH;
+    else if (e_vlan && e1_len < 32'd18)                          e_reason = R_LENGTH;
+    else if (e_etype != 16'h0800)                                e_reason = R_NOT_IPV4_UDP;
+    else if (e1_len < {25'd0, e_l2} + 32'd20)                    e_reason = R_LENGTH;
+    else if (e_vihl[7:4] != 4'd4 || e_vihl[3:0] < 4'd5)          e_reason = R_NOT_IPV4_UDP;
+    else if (e1_len < {25'd0, e_l2} + {25'd0, e_hl})             e_reason = R_LENGTH;
+    else if (e_proto != 8'd17 || e_frag[13] || e_frag[12:0] != 13'd0) e_reason = R_NOT_IPV4_UDP;
+    else if (!csum_good(e1_csum))                                e_reason = R_CHECKSUM;
+    else if (e_tot < {9'd0, e_hl} + 16'd8 ||
+             {25'd0, e_l2} + {16'd0, e_tot} > e1_len)            e_reason = R_LENGTH;
+    else if (e_ulen != e_tot - {9'd0, e_hl})                     e_reason = R_LENGTH;
+    else if (!e1_match)                                          e_reason = R_NO_VENUE;
+    else                                                         e_reason = R_OK;
+end
+
+assign busy = in_frame || e1_valid || e2_valid || pend_valid || m_valid || done_valid;
+
+// ---------------------------------------------------------------- sequential
+always @(posedge clk) begin
+    m_valid <= 1'b0;
+    m_sof <= 1'b0;
+    m_eop <= 1'b0;
+    m_eof <= 1'b0;
+    m_ok <= 1'b0;
+    done_valid <= 1'b0;
+    e1_valid <= 1'b0;
+
+    // delayed final payload beat
+    if (pend_valid) begin
+        pend_valid <= 1'b0;
+        m_valid <= 1'b1;
+        m_data <= pend_data;
+        m_keep <= pend_keep;
+        m_eop <= 1'b1;
+        m_sof <= 1'b0;
+        m_cyc_lo <= pend_cyc;
+        m_cyc_hi <= pend_cyc;
+        m_split <= 4'd8;
+    end
+
+    if (accept) begin
+        if (first_beat) begin
+            ts_q <= s_axis_ts;
+            cyc_frame_q <= cycle;
+            dis <= !enable;
+            fwd <= 1'b0;
+            pj <= 13'd0;
+            sof_pending <= 1'b1;
+        end
+        in_frame <= !s_axis_tlast;
+        k <= (kk == 16'hffff) ? kk : kk + 16'd1;
+        len <= len_now;
+        bad <= (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;
+        hdr <= hdr_now;
+        csum <= csum_now;
+        prev_data <= s_axis_tdata;
+        prev_cyc <= cycle;
+
+        if (uend_here && hdr_pass && !fwd) begin
+            fwd <= 1'b1;
+            p0 <= p0_now;
+            plen <= plen_now;
+            fwd_venue <= match_venue;
+            fwd_proto <= match_proto;
+        end
+
+        if (emit_j) begin
+            m_valid <= 1'b1;
+            m_data <= j_data;
+            m_keep <= j_keep;
+            m_eop <= (j_rem <= 16'd8);
+            m_sof <= first_beat ? 1'b1 : sof_pending;
+            sof_pending <= 1'b0;
+            m_venue <= fwd ? fwd_venue : match_venue;
+            m_proto <= fwd ? fwd_proto : match_proto;
+            m_len <= plen_now;
+            m_ts <= first_beat ? s_axis_ts : ts_q;
+            m_cyc_frame <= first_beat ? cycle : cyc_frame_q;
+            m_cyc_lo <= j_from_cur_only ? cycle : prev_cyc;
+            m_cyc_hi <= cycle;
+            m_split <= j_from_cur_only ? 4'd8 : 4'd8 - {1'b0, sft};
+            pj <= have_j2 ? pj + 13'd2 : pj + 13'd1;
+            if (have_j2) begin
+                pend_valid <= 1'b1;
+                pend_data <= j2_data;
+                pend_keep <= j2_keep;
+                pend_cyc <= cycle;
+            end
+        end
+
+        if (s_axis_tlast) begin
+            e1_valid <= 1'b1;
+            e1_hdr <= hdr_now;
+            e1_len <= len_now;
+            e1_csum <= csum_now;
+            e1_bad <= (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;
+            e1_dis <= dis_now;
+            e1_fwd <= fwd_now;
+            e1_match <= fwd ? 1'b1 : match;
+            e1_venue <= fwd ? fwd_venue : match_venue;
+            e1_proto <= fwd ? fwd_proto : match_proto;
+            e1_ts <= first_beat ? s_axis_ts : ts_q;
+            e1_cyc_frame <= first_beat ? cycle : cyc_frame_q;
+            e1_plen <= plen_now;
+            // a frame that ends without any emitted payload beat opens its stream on the eof beat
+            e1_sof <= (first_beat ? 1'b1 : sof_pending) && !emit_j;
+        end
+    end
+
+    // stage 2: verdict
+    e2_valid <= e1_valid;
+    if (e1_valid) begin
+        e2_reason <= e_reason;
+        e2_len <= e1_len;
+        e2_fwd <= e1_fwd;
+        e2_sof <= e1_sof;
+        e2_venue <= e1_venue;
+        e2_proto <= e1_proto;
+        e2_ts <= e1_ts;
+        e2_cyc_frame <= e1_cyc_frame;
+        e2_plen <= e1_plen;
+    end
+
+    // stage 3: done pulse and end-of-frame beat (never on the same edge as a payload beat:
+    // the last one, even when delayed in pend_*, goes out one edge earlier)
+    if (e2_valid) begin
+        done_valid <= 1'b1;
+        done_reason <= e2_reason;
+        done_bytes <= e2_len;
+        if (e2_fwd) begin
+            m_valid <= 1'b1;
+            m_data <= 64'd0;
+            m_keep <= 8'd0;
+            m_eof <= 1'b1;
+            m_ok <= (e2_reason == R_OK);
+            m_sof <= e2_sof;
+            m_venue <= e2_venue;
+            m_proto <= e2_proto;
+            m_len <= e2_plen;
+            m_ts <= e2_ts;
+            m_cyc_frame <= e2_cyc_frame;
+            m_cyc_lo <= cycle;
+            m_cyc_hi <= cycle;
+            m_split <= 4'd8;
+        end
+    end
+
+    if (rst) begin
+        in_frame <= 1'b0;
+        k <= 16'd0;
+        len <= 32'd0;
+        bad <= 1'b0;
+        dis <= 1'b0;
+        fwd <= 1'b0;
+        pj <= 13'd0;
+        sof_pending <= 1'b1;
+        pend_valid <= 1'b0;
+        e1_valid <= 1'b0;
+        e2_valid <= 1'b0;
+        m_valid <= 1'b0;
+        done_valid <= 1'b0;
+    end
+end
+
+endmodule
+
+`resetall

@@ -1,0 +1,38 @@
+//! The pipeline's counters, indexed as in bindings/contract.toml.
+
+use tickcross_bindings::{counter, COUNTER_NAMES};
+
+/// A snapshot of every counter, in contract index order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counters(pub [u64; counter::N]);
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters([0; counter::N])
+    }
+}
+
+impl Counters {
+    pub fn get(&self, index: usize) -> u64 {
+        self.0[index]
+    }
+    pub fn add(&mut self, index: usize, by: u64) {
+        self.0[index] = self.0[index].wrapping_add(by);
+    }
+    /// Messages counted for one venue.
+    pub fn messages(&self, venue: usize) -> u64 {
+        self.0[counter::MESSAGES + venue]
+    }
+    /// (name, value) pairs in index order.
+    pub fn named(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        COUNTER_NAMES.iter().copied().zip(self.0.iter().copied())
+    }
+    /// The first counter whose value differs, as (name, self, other).
+    pub fn first_difference(&self, other: &Counters) -> Option<(&'static str, u64, u64)> {
+        COUNTER_NAMES
+            .iter()
+            .zip(self.0.iter().zip(other.0.iter()))
+            .find(|(_, (a, b))| a != b)
+            .map(|(n, (a, b))| (*n, *a, *b))
+    }
+}

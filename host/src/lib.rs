@@ -1,0 +1,14 @@
+//! tickcross host library: the software detection path, the hardware path over a mapped BAR,
+//! capture replay, the feed bridge and configuration.
+
+pub mod capture;
+pub mod config;
+pub mod counters;
+pub mod detect;
+pub mod event;
+pub mod frame;
+pub mod netgen;
+pub mod price9;
+pub mod program;
+pub mod quotes;
+pub mod swpath;
