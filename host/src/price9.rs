@@ -170,7 +170,8 @@ mod tests {
         assert_eq!(from_mantissa(9, 9), Some(9_000_000_000_000_000_000));
         assert_eq!(from_mantissa(10, 9), None);
         assert_eq!(from_mantissa(i64::MAX, -9), Some(i64::MAX));
-        assert_eq!(from_mantissa(1_000_000_000_000_000_000, -28), Some(1));
+        assert_eq!(from_mantissa(1_000_000_000_000_000_000, -27), Some(1));
+        assert_eq!(from_mantissa(1_000_000_000_000_000_000, -28), None);
         assert_eq!(from_mantissa(0, -128), Some(0));
     }
 
@@ -184,8 +185,9 @@ mod tests {
         assert_eq!(c(-1.0), None);
         assert_eq!(c(f64::NAN), None);
         assert_eq!(c(f64::INFINITY), None);
-        assert_eq!(c(1e10), Some(10_000_000_000_000_000_000));
-        assert_eq!(c(1e11), None);
+        assert_eq!(c(1e9), Some(1_000_000_000_000_000_000));
+        assert_eq!(c(9.2e9), Some(9_200_000_000_000_000_000));
+        assert_eq!(c(1e10), None);
         assert_eq!(c(5e-324), Some(0));
         // 0.5e-9 is below 5e-10 in binary: rounds down; 1.5e-9 is above 1.5e-9 exactly? check
         // against an exact rational computation instead of guessing.
