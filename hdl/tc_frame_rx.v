@@ -32,7 +32,8 @@ module tc_frame_rx #(
 
     input  wire [63:0]               cycle,
     input  wire                      enable,
-    input  wire                      hold,        // lowers tready (FIFO nearly full, clearing)
+    input  wire                      hold,        // lowers tready (payload FIFO nearly full)
+    input  wire                      hold_new,    // takes no new frame (tables being cleared)
     input  wire [64*N_FILTERS-1:0]   filter_cfg,
     input  wire [64*N_VENUES-1:0]    venue_cfg,
 
@@ -63,7 +64,7 @@ module tc_frame_rx #(
 localparam [2:0] R_OK = 3'd0, R_DISABLED = 3'd1, R_BAD = 3'd2, R_NOT_IPV4_UDP = 3'd3,
                  R_CHECKSUM = 3'd4, R_LENGTH = 3'd5, R_NO_VENUE = 3'd6;
 
-assign s_axis_tready = !hold;
+assign s_axis_tready = !hold && !(hold_new && !in_frame);
 wire accept = s_axis_tvalid && s_axis_tready;
 
 // ---------------------------------------------------------------- per-frame state
@@ -152,7 +153,9 @@ wire [15:0] etype   = vlan ? {hb(hdr_now, 7'd16), hb(hdr_now, 7'd17)}
 wire [7:0]  vihl    = hb(hdr_now, l2);
 wire [6:0]  hl      = {1'b0, vihl[3:0], 2'b00};
 wire [15:0] tot     = {hb(hdr_now, l2 + 7'd2), hb(hdr_now, l2 + 7'd3)};
+/* verilator lint_off UNUSEDSIGNAL */
 wire [15:0] frag    = {hb(hdr_now, l2 + 7'd6), hb(hdr_now, l2 + 7'd7)};
+/* verilator lint_on UNUSEDSIGNAL */
 wire [7:0]  proto   = hb(hdr_now, l2 + 7'd9);
 wire [31:0] dst_ip  = {hb(hdr_now, l2 + 7'd16), hb(hdr_now, l2 + 7'd17),
                        hb(hdr_now, l2 + 7'd18), hb(hdr_now, l2 + 7'd19)};
@@ -190,8 +193,10 @@ reg         match;
 reg [2:0]   match_venue;
 reg [1:0]   match_proto;
 integer f;
-reg [63:0]  fc;
-reg [63:0]  vc;
+/* verilator lint_off UNUSEDSIGNAL */
+reg [63:0]  fc;             // filter word: only its documented fields are used
+reg [63:0]  vc;             // venue word
+/* verilator lint_on UNUSEDSIGNAL */
 reg [31:0]  mask;
 reg [5:0]   pfx;
 always @* begin
@@ -264,7 +269,9 @@ wire [15:0] e_etype = e_vlan ? {hb(e1_hdr, 7'd16), hb(e1_hdr, 7'd17)}
 wire [7:0]  e_vihl  = hb(e1_hdr, e_l2);
 wire [6:0]  e_hl    = {1'b0, e_vihl[3:0], 2'b00};
 wire [15:0] e_tot   = {hb(e1_hdr, e_l2 + 7'd2), hb(e1_hdr, e_l2 + 7'd3)};
+/* verilator lint_off UNUSEDSIGNAL */
 wire [15:0] e_frag  = {hb(e1_hdr, e_l2 + 7'd6), hb(e1_hdr, e_l2 + 7'd7)};
+/* verilator lint_on UNUSEDSIGNAL */
 wire [7:0]  e_proto = hb(e1_hdr, e_l2 + 7'd9);
 wire [6:0]  e_uoff  = e_l2 + e_hl;
 wire [15:0] e_ulen  = {hb(e1_hdr, e_uoff + 7'd4), hb(e1_hdr, e_uoff + 7'd5)};

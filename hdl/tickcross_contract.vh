@@ -221,6 +221,7 @@
 `define TC_SYM_H0_7 272'hedc4f20ddf1634373d6bb8d641351a82b756b42c17b8dec32c5743424098cffb002f
 `define TC_SYM_H0_8 272'h93ed8f55c3c7dd75c5768efcc29682f1baccb4a4e13da08cd27fc164d3a26bd2eeb8
 `define TC_SYM_H0_9 272'h8cb56de477d24e84661b96c58a3c0971c3f62b3907dfe215820a13551e1de4970197
+`define TC_SYM_HASH0(k) {^((k) & `TC_SYM_H0_9), ^((k) & `TC_SYM_H0_8), ^((k) & `TC_SYM_H0_7), ^((k) & `TC_SYM_H0_6), ^((k) & `TC_SYM_H0_5), ^((k) & `TC_SYM_H0_4), ^((k) & `TC_SYM_H0_3), ^((k) & `TC_SYM_H0_2), ^((k) & `TC_SYM_H0_1), ^((k) & `TC_SYM_H0_0)}
 `define TC_SYM_H1_0 272'h99e72e5b041363f1bec553729ab6d4c564a6deb7ae0dc69dc6dbfb9e17a810abad12
 `define TC_SYM_H1_1 272'h9ae0043ff1d4fcb7ea7b4ea816926fb219bb2944ee80e00a5529cacabf816f1517f1
 `define TC_SYM_H1_2 272'h87e1f1b95b9f27efab2d46dba8b98427a30c72a7568cbcddb3074abe5fe186ead446
@@ -231,5 +232,6 @@
 `define TC_SYM_H1_7 272'h5a0fbd523cd77420d73c4840888e90e8636abe9004357f9cb736d1ba35e9fcaf3cd7
 `define TC_SYM_H1_8 272'hfa8ed2b1943ab2d8c74f74c3d029f075b8acdc76b3ed577ca314af3e2d0d8ac70a99
 `define TC_SYM_H1_9 272'hd2af23ad48e277b9bfdb796c22e9a082e6453d5322551d804e89c90f553bdbe518f7
+`define TC_SYM_HASH1(k) {^((k) & `TC_SYM_H1_9), ^((k) & `TC_SYM_H1_8), ^((k) & `TC_SYM_H1_7), ^((k) & `TC_SYM_H1_6), ^((k) & `TC_SYM_H1_5), ^((k) & `TC_SYM_H1_4), ^((k) & `TC_SYM_H1_3), ^((k) & `TC_SYM_H1_2), ^((k) & `TC_SYM_H1_1), ^((k) & `TC_SYM_H1_0)}
 
 `endif

@@ -18,7 +18,7 @@ struct ModelSpec {
 }
 
 const MODELS: &[ModelSpec] = &[
-    // TOPTEMP ModelSpec { top: "tickcross_top", extra: &[] },
+    ModelSpec { top: "tickcross_top", extra: &[] },
     ModelSpec { top: "tc_units_tb", extra: &["sim/tb/tc_units_tb.v"] },
 ];
 
@@ -53,6 +53,15 @@ fn main() {
     std::fs::write(inc.join("hdl/tickcross_contract.vh"), tickcross_bindings::VERILOG_HEADER).unwrap();
 
     let hdl = repo.join("hdl");
+    // hand-written headers go beside the generated one
+    for entry in std::fs::read_dir(&hdl).unwrap().filter_map(|e| e.ok()) {
+        let p = entry.path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".vh") && name != "tickcross_contract.vh" {
+            println!("cargo:rerun-if-changed={}", p.display());
+            std::fs::copy(&p, inc.join("hdl").join(&name)).unwrap();
+        }
+    }
     let mut sources: Vec<PathBuf> = std::fs::read_dir(&hdl)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -295,6 +295,9 @@ pub fn verilog(c: &Contract) -> String {
             }
             let _ = writeln!(v, "`define TC_SYM_H{way}_{bit} {key_bits}'h{hex}");
         }
+        let parts: Vec<String> =
+            (0..masks.len()).rev().map(|bit| format!("^((k) & `TC_SYM_H{way}_{bit})")).collect();
+        let _ = writeln!(v, "`define TC_SYM_HASH{way}(k) {{{}}}", parts.join(", "));
     }
     let _ = writeln!(v);
     let _ = writeln!(v, "`endif");

@@ -1,5 +1,9 @@
 //! Verilated models of the tickcross RTL.
 
+// Links the Verilator runtime the models call into (nothing in Rust names it).
+extern crate tickcross_verilated;
+
+pub mod device;
 pub mod model;
 
 #[allow(clippy::all)]

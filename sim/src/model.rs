@@ -80,7 +80,7 @@ macro_rules! model_fns {
     };
 }
 
-/*TOPTEMP*/ #[cfg(any())] model_fns!(
+model_fns!(
     TOP,
     tickcross_top,
     tc_tickcross_top_new,

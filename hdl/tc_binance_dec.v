@@ -1,0 +1,222 @@
+// binance_sbe decoder: one SBE message per datagram (docs/PIPELINE.md section 2).
+//
+// Consumes the realigned payload beats of binance_sbe frames. Template 10001's fields sit at fixed
+// offsets (prices at 26..57); only the symbol moves with blockLength, so it is captured byte by byte
+// at offset 9 + blockLength. The message is emitted as a raw quote-by-name record on the cycle after
+// the beat carrying its last byte; conversion and symbol lookup happen downstream. Every frame ends
+// with an END record carrying its message counts. Never stalls.
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "hdl/tc_pipeline.vh"
+
+module tc_binance_dec (
+    input  wire          clk,
+    input  wire          rst,
+
+    input  wire          in_valid,     // a beat of a binance_sbe frame is consumed this cycle
+    input  wire [63:0]   in_data,
+    input  wire          in_sof,
+    input  wire          in_eof,
+    input  wire          in_ok,
+    input  wire [2:0]    in_venue,
+    input  wire [15:0]   in_len,
+    input  wire [63:0]   in_ts,
+    input  wire [63:0]   in_cyc_frame,
+    input  wire [63:0]   in_cyc_lo,
+    input  wire [63:0]   in_cyc_hi,
+    input  wire [3:0]    in_split,
+
+    output reg           r_valid,
+    output reg  [2:0]    r_kind,
+    output reg  [2:0]    r_venue,
+    output reg  [255:0]  r_name,
+    output reg  [7:0]    r_name_len,
+    output reg  [63:0]   r_v0,         // bidPrice mantissa
+    output reg  [63:0]   r_v1,         // bidQty
+    output reg  [63:0]   r_v2,         // askPrice
+    output reg  [63:0]   r_v3,         // askQty
+    output reg  [7:0]    r_pexp,
+    output reg  [7:0]    r_qexp,
+    output reg  [63:0]   r_ts,
+    output reg  [63:0]   r_cyc_frame,
+    output reg  [63:0]   r_cyc_first,
+    output reg  [63:0]   r_cyc_last,
+    output reg           r_ok,
+    output reg  [`TC_C_BITS-1:0] r_cnt,
+
+    output wire          busy
+);
+
+reg  [12:0]  j;              // index of the next data beat
+reg          decided;        // the message's outcome is known
+reg          have_len;       // symbol length byte seen
+reg  [7:0]   sym_len;
+reg  [15:0]  bl;
+reg  [15:0]  plen;
+reg  [255:0] name;
+reg  [63:0]  v0, v1, v2, v3;
+reg  [7:0]   pexp, qexp;
+reg  [63:0]  cyc_first;
+reg          c_trunc, c_unknown, c_skipped;
+
+wire         data_beat = in_valid && !in_eof;
+wire [12:0]  jj = in_sof ? 13'd0 : j;
+wire [15:0]  n = in_sof ? in_len : plen;
+
+// header fields: this beat when it is beat 0, else the registers
+wire [15:0]  bl_now  = (jj == 13'd0) ? in_data[15:0] : bl;
+wire [15:0]  tid     = in_data[31:16];
+wire [15:0]  sid     = in_data[47:32];
+
+// symbol length byte at 8 + blockLength, symbol bytes from 9 + blockLength
+wire [16:0]  pos_len = {1'b0, bl_now} + 17'd8;
+wire [16:0]  pos_name = pos_len + 17'd1;
+wire         len_here = data_beat && pos_len[16:3] == {1'b0, jj};
+wire [7:0]   len_byte = in_data[8*pos_len[2:0] +: 8];
+wire         have_len_now = have_len || len_here;
+wire [7:0]   sym_len_now = len_here ? len_byte : sym_len;
+wire [16:0]  pos_last = pos_len + {9'd0, sym_len_now};     // the message's last byte
+wire         last_here = !decided && have_len_now && pos_last[16:3] == {1'b0, jj} && data_beat;
+wire         last_in_lo = {1'b0, pos_last[2:0]} < in_split;
+
+// outcome decided from the header on beat 0
+wire         hdr_here = data_beat && jj == 13'd0;
+wire         hdr_trunc = n < 16'd8;
+wire         hdr_unknown = !hdr_trunc && (sid != 16'd1 ||
+                           (tid != 16'd10001 && tid != 16'd10000 && tid != 16'd10002 && tid != 16'd10003));
+wire         hdr_skipped = !hdr_trunc && !hdr_unknown && tid != 16'd10001;
+wire         hdr_short = !hdr_trunc && !hdr_unknown && !hdr_skipped &&
+                         (bl_now < 16'd50 || {1'b0, n} < {1'b0, bl_now} + 17'd9);
+wire         len_trunc = len_here && !decided && {1'b0, n} < pos_name + {9'd0, len_byte};
+
+// symbol bytes: name[x] is payload byte pos_name + x
+reg  [255:0] name_now;
+reg  [16:0]  px;
+integer x;
+always @* begin
+    name_now = name;
+    for (x = 0; x < 32; x = x + 1) begin
+        px = pos_name + x[16:0];
+        if (data_beat && px[16:3] == {1'b0, jj})
+            name_now[8*x +: 8] = in_data[8*px[2:0] +: 8];
+    end
+end
+
+assign busy = 1'b0;
+
+always @(posedge clk) begin
+    r_valid <= 1'b0;
+
+    if (data_beat) begin
+        j <= jj + 13'd1;
+        name <= name_now;
+        if (len_here) begin
+            have_len <= 1'b1;
+            sym_len <= len_byte;
+        end
+        case (jj)
+            13'd0: begin
+                bl <= in_data[15:0];
+                plen <= in_len;
+                cyc_first <= in_cyc_lo;
+            end
+            13'd3: begin
+                pexp <= in_data[7:0];
+                qexp <= in_data[15:8];
+                v0[47:0] <= in_data[63:16];
+            end
+            13'd4: begin
+                v0[63:48] <= in_data[15:0];
+                v1[47:0] <= in_data[63:16];
+            end
+            13'd5: begin
+                v1[63:48] <= in_data[15:0];
+                v2[47:0] <= in_data[63:16];
+            end
+            13'd6: begin
+                v2[63:48] <= in_data[15:0];
+                v3[47:0] <= in_data[63:16];
+            end
+            13'd7: begin
+                v3[63:48] <= in_data[15:0];
+            end
+            default: ;
+        endcase
+    end
+
+    if (in_valid && in_sof) begin
+        decided <= 1'b0;
+        have_len <= 1'b0;
+        c_trunc <= 1'b0;
+        c_unknown <= 1'b0;
+        c_skipped <= 1'b0;
+        if (!in_eof)
+            plen <= in_len;
+    end
+
+    if (hdr_here) begin
+        if (hdr_trunc || hdr_short) begin
+            decided <= 1'b1;
+            c_trunc <= 1'b1;
+        end else if (hdr_unknown) begin
+            decided <= 1'b1;
+            c_unknown <= 1'b1;
+        end else if (hdr_skipped) begin
+            decided <= 1'b1;
+            c_skipped <= 1'b1;
+        end
+    end
+
+    // the symbol length makes the message run past the datagram
+    if (len_trunc && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
+        decided <= 1'b1;
+        c_trunc <= 1'b1;
+    end else if (last_here && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
+        // whole message: emit it
+        decided <= 1'b1;
+        r_valid <= 1'b1;
+        r_kind <= `TC_K_QNAME;
+        r_venue <= in_venue;
+        r_name <= name_now;
+        r_name_len <= sym_len_now;
+        // fields from beats 3..7; the last of them may be this beat
+        r_v0 <= v0;
+        r_v1 <= v1;
+        r_v2 <= v2;
+        r_v3 <= (jj == 13'd7) ? {in_data[15:0], v3[47:0]} : v3;
+        r_pexp <= pexp;
+        r_qexp <= qexp;
+        r_ts <= in_ts;
+        r_cyc_frame <= in_cyc_frame;
+        r_cyc_first <= cyc_first;
+        r_cyc_last <= last_in_lo ? in_cyc_lo : in_cyc_hi;
+        r_ok <= 1'b0;
+    end
+
+    if (in_valid && in_eof) begin
+        // a message still undecided at the end of the frame was cut short
+        r_valid <= 1'b1;
+        r_kind <= `TC_K_END;
+        r_venue <= in_venue;
+        r_ok <= in_ok;
+        r_cnt <= {`TC_C_BITS{1'b0}};
+        r_cnt[`TC_C_MSGS +: 16] <= 16'd1;
+        r_cnt[`TC_C_TRUNC +: 16] <= {15'd0, (in_sof ? 1'b1 : (c_trunc || !decided))};
+        r_cnt[`TC_C_UNKNOWN +: 16] <= {15'd0, (!in_sof && c_unknown)};
+        r_cnt[`TC_C_SKIPPED +: 16] <= {15'd0, (!in_sof && c_skipped)};
+    end
+
+    if (rst) begin
+        r_valid <= 1'b0;
+        j <= 13'd0;
+        decided <= 1'b0;
+        have_len <= 1'b0;
+    end
+end
+
+endmodule
+
+`resetall

@@ -1,0 +1,188 @@
+// Deribit instrument bindings (docs/PIPELINE.md section 5), after commit.
+//
+// A direct-mapped table per venue, slot = instrumentId mod 2^SLOT_BITS, holding (id, instrument).
+// An instrument definition whose name resolved binds its slot (counting a displaced binding of
+// another id as an eviction); one whose name did not resolve counts as unknown symbol and clears
+// the slot if it held that id. A quote by instrumentId becomes a resolved QUOTE when its slot holds
+// that id, else counts as unknown symbol. Resolved quotes pass through.
+//
+// Each record takes two cycles (read, then decide and write), so a write always lands before the
+// next read; committed records arrive far slower than that.
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "hdl/tc_pipeline.vh"
+
+module tc_bind_stage #(
+    parameter SLOT_BITS = 10
+) (
+    input  wire          clk,
+    input  wire          rst,
+    input  wire          clear,        // invalidate every binding (2^(SLOT_BITS+3) cycles)
+    output wire          clearing,
+
+    input  wire          s_valid,
+    output wire          s_ready,
+    input  wire [2:0]    s_kind,
+    input  wire [2:0]    s_venue,
+    input  wire [31:0]   s_id,
+    input  wire          s_hit,
+    input  wire [7:0]    s_instrument,
+    input  wire [63:0]   s_v0,
+    input  wire [63:0]   s_v1,
+    input  wire [63:0]   s_v2,
+    input  wire [63:0]   s_v3,
+    input  wire [63:0]   s_ts,
+    input  wire [63:0]   s_cyc_frame,
+    input  wire [63:0]   s_cyc_first,
+    input  wire [63:0]   s_cyc_last,
+
+    output reg           m_valid,
+    input  wire          m_ready,
+    output reg  [2:0]    m_venue,
+    output reg  [7:0]    m_instrument,
+    output reg  [63:0]   m_v0,
+    output reg  [63:0]   m_v1,
+    output reg  [63:0]   m_v2,
+    output reg  [63:0]   m_v3,
+    output reg  [63:0]   m_ts,
+    output reg  [63:0]   m_cyc_frame,
+    output reg  [63:0]   m_cyc_first,
+    output reg  [63:0]   m_cyc_last,
+
+    output reg           inc_unknown_symbol,
+    output reg           inc_bind,
+    output reg           inc_eviction,
+
+    output wire          busy
+);
+
+localparam AW = SLOT_BITS + 3;
+localparam EW = 1 + 32 + 8;
+
+reg [EW-1:0] table_mem [0:(1 << AW) - 1];
+reg [EW-1:0] rd;
+
+reg          clr_busy;
+reg [AW-1:0] clr_addr;
+assign clearing = clr_busy;
+
+// one record in flight: latched on accept, decided the cycle after the read
+reg          hold;
+reg [2:0]    h_kind;
+reg [2:0]    h_venue;
+reg [31:0]   h_id;
+reg          h_hit;
+reg [7:0]    h_instrument;
+
+wire [AW-1:0] s_addr = {s_venue, s_id[SLOT_BITS-1:0]};
+wire [AW-1:0] h_addr = {h_venue, h_id[SLOT_BITS-1:0]};
+
+// accept when idle and the output register is free (a QUOTE may go straight through)
+assign s_ready = !hold && !clr_busy && (!m_valid || m_ready);
+wire accept = s_valid && s_ready;
+
+wire         slot_valid = rd[EW-1];
+wire [31:0]  slot_id = rd[EW-2 -: 32];
+wire [7:0]   slot_instr = rd[7:0];
+wire         slot_has_id = slot_valid && slot_id == h_id;
+
+reg          wr_en;
+reg [EW-1:0] wr_data;
+always @* begin
+    wr_en = 1'b0;
+    wr_data = {EW{1'b0}};
+    if (hold && h_kind == `TC_K_DEF) begin
+        if (h_hit) begin
+            wr_en = 1'b1;
+            wr_data = {1'b1, h_id, h_instrument};
+        end else if (slot_has_id) begin
+            wr_en = 1'b1;
+        end
+    end
+end
+
+always @(posedge clk) begin
+    if (clr_busy)
+        table_mem[clr_addr] <= {EW{1'b0}};
+    else if (wr_en)
+        table_mem[h_addr] <= wr_data;
+    rd <= table_mem[s_addr];
+end
+
+assign busy = hold || m_valid;
+
+always @(posedge clk) begin
+    inc_unknown_symbol <= 1'b0;
+    inc_bind <= 1'b0;
+    inc_eviction <= 1'b0;
+    if (m_valid && m_ready)
+        m_valid <= 1'b0;
+
+    if (accept) begin
+        h_kind <= s_kind;
+        h_venue <= s_venue;
+        h_id <= s_id;
+        h_hit <= s_hit;
+        h_instrument <= s_instrument;
+        m_venue <= s_venue;
+        m_instrument <= s_instrument;
+        m_v0 <= s_v0;
+        m_v1 <= s_v1;
+        m_v2 <= s_v2;
+        m_v3 <= s_v3;
+        m_ts <= s_ts;
+        m_cyc_frame <= s_cyc_frame;
+        m_cyc_first <= s_cyc_first;
+        m_cyc_last <= s_cyc_last;
+        if (s_kind == `TC_K_QUOTE)
+            m_valid <= 1'b1;
+        else
+            hold <= 1'b1;
+    end
+
+    if (hold) begin
+        hold <= 1'b0;
+        if (h_kind == `TC_K_QID) begin
+            if (slot_has_id) begin
+                m_valid <= 1'b1;
+                m_instrument <= slot_instr;
+            end else begin
+                inc_unknown_symbol <= 1'b1;
+            end
+        end else begin
+            // instrument definition
+            if (h_hit) begin
+                inc_bind <= 1'b1;
+                inc_eviction <= slot_valid && slot_id != h_id;
+            end else begin
+                inc_unknown_symbol <= 1'b1;
+            end
+        end
+    end
+
+    if (clear && !clr_busy) begin
+        clr_busy <= 1'b1;
+        clr_addr <= {AW{1'b0}};
+    end else if (clr_busy) begin
+        clr_addr <= clr_addr + 1'b1;
+        if (clr_addr == {AW{1'b1}})
+            clr_busy <= 1'b0;
+    end
+
+    if (rst) begin
+        hold <= 1'b0;
+        m_valid <= 1'b0;
+        clr_busy <= 1'b1;
+        clr_addr <= {AW{1'b0}};
+        inc_unknown_symbol <= 1'b0;
+        inc_bind <= 1'b0;
+        inc_eviction <= 1'b0;
+    end
+end
+
+endmodule
+
+`resetall

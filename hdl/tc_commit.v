@@ -1,0 +1,123 @@
+// Frame commit (docs/PIPELINE.md section 4).
+//
+// Records of a frame are written to a buffer as they are decoded, ahead of the frame's verdict.
+// The frame's END record commits them (verdict good) or rewinds the write pointer (verdict bad), so
+// a frame dropped at its last beat leaves no trace. END records of good frames hand their message
+// counts to the counters. Committed records leave through a valid/ready port.
+//
+// The buffer holds 2^ADDR_BITS records. Frames are at most max_frame_bytes long, so a frame carries
+// at most (2048 - 42) / 17 < 128 stored records (Instrument messages, the shortest kind), and
+// records leave faster than they arrive; 512 entries cover a committed frame still draining plus
+// the frame being decoded, with room to spare.
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "hdl/tc_pipeline.vh"
+
+module tc_commit #(
+    parameter ADDR_BITS = 9
+) (
+    input  wire          clk,
+    input  wire          rst,
+
+    input  wire          s_valid,
+    input  wire [2:0]    s_kind,
+    input  wire [2:0]    s_venue,
+    input  wire [31:0]   s_id,
+    input  wire          s_hit,
+    input  wire [7:0]    s_instrument,
+    input  wire [63:0]   s_v0,
+    input  wire [63:0]   s_v1,
+    input  wire [63:0]   s_v2,
+    input  wire [63:0]   s_v3,
+    input  wire [63:0]   s_ts,
+    input  wire [63:0]   s_cyc_frame,
+    input  wire [63:0]   s_cyc_first,
+    input  wire [63:0]   s_cyc_last,
+    input  wire          s_ok,
+    input  wire [`TC_C_BITS-1:0] s_cnt,
+
+    // counts of a committed frame (one pulse per good frame)
+    output reg           cnt_valid,
+    output reg  [2:0]    cnt_venue,
+    output reg  [`TC_C_BITS-1:0] cnt,
+
+    output reg           m_valid,
+    input  wire          m_ready,
+    output wire [2:0]    m_kind,
+    output wire [2:0]    m_venue,
+    output wire [31:0]   m_id,
+    output wire          m_hit,
+    output wire [7:0]    m_instrument,
+    output wire [63:0]   m_v0,
+    output wire [63:0]   m_v1,
+    output wire [63:0]   m_v2,
+    output wire [63:0]   m_v3,
+    output wire [63:0]   m_ts,
+    output wire [63:0]   m_cyc_frame,
+    output wire [63:0]   m_cyc_first,
+    output wire [63:0]   m_cyc_last,
+
+    output wire          busy
+);
+
+localparam DEPTH = 1 << ADDR_BITS;
+localparam W = 3 + 3 + 32 + 1 + 8 + 8*64;
+
+reg [W-1:0] mem [0:DEPTH-1];
+reg [W-1:0] rd;
+reg [ADDR_BITS:0] wr_ptr, commit_ptr, rd_ptr;
+
+wire store = s_valid && (s_kind == `TC_K_QUOTE || s_kind == `TC_K_QID || s_kind == `TC_K_DEF);
+wire end_rec = s_valid && s_kind == `TC_K_END;
+
+wire have = rd_ptr != commit_ptr;
+wire take = have && (!m_valid || m_ready);
+
+always @(posedge clk) begin
+    if (store)
+        mem[wr_ptr[ADDR_BITS-1:0]] <= {s_kind, s_venue, s_id, s_hit, s_instrument,
+                                       s_v0, s_v1, s_v2, s_v3, s_ts, s_cyc_frame, s_cyc_first, s_cyc_last};
+    if (take)
+        rd <= mem[rd_ptr[ADDR_BITS-1:0]];
+end
+
+assign {m_kind, m_venue, m_id, m_hit, m_instrument, m_v0, m_v1, m_v2, m_v3,
+        m_ts, m_cyc_frame, m_cyc_first, m_cyc_last} = rd;
+
+assign busy = wr_ptr != rd_ptr || m_valid;
+
+always @(posedge clk) begin
+    cnt_valid <= 1'b0;
+    if (store)
+        wr_ptr <= wr_ptr + 1'b1;
+    if (end_rec) begin
+        if (s_ok) begin
+            commit_ptr <= wr_ptr;
+            cnt_valid <= 1'b1;
+            cnt_venue <= s_venue;
+            cnt <= s_cnt;
+        end else begin
+            wr_ptr <= commit_ptr;
+        end
+    end
+    if (take) begin
+        rd_ptr <= rd_ptr + 1'b1;
+        m_valid <= 1'b1;
+    end else if (m_ready) begin
+        m_valid <= 1'b0;
+    end
+    if (rst) begin
+        wr_ptr <= {ADDR_BITS+1{1'b0}};
+        commit_ptr <= {ADDR_BITS+1{1'b0}};
+        rd_ptr <= {ADDR_BITS+1{1'b0}};
+        m_valid <= 1'b0;
+        cnt_valid <= 1'b0;
+    end
+end
+
+endmodule
+
+`resetall

@@ -1,0 +1,316 @@
+// The BAR: register blocks (bindings/contract.toml), the event ring and quote windows, and the
+// command mailbox.
+//
+// Bus: 64-bit registers, byte addresses (8-byte aligned). A write takes effect at the clock edge; a
+// read returns data two cycles after it is issued (rd_valid). Every block starts with its header:
+// {version, type} then the offset of the next block, so software discovers the map by walking it.
+//
+// Commands: a write to control.cmd starts opcode `opcode` with sequence `seq`; control.cmd_done
+// echoes `seq` when it has finished (with the error bit for an unknown opcode). Writes to cmd while
+// a command runs are ignored: the host waits for the echo.
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "hdl/tickcross_contract.vh"
+
+module tc_regs #(
+    parameter AW = `TC_BAR_ADDR_BITS,
+    parameter N_COUNTERS = `TC_N_COUNTERS
+) (
+    input  wire          clk,
+    input  wire          rst,
+
+    input  wire          bus_wr_en,
+    input  wire [AW-1:0] bus_wr_addr,
+    input  wire [63:0]   bus_wr_data,
+    input  wire          bus_rd_en,
+    input  wire [AW-1:0] bus_rd_addr,
+    output reg  [63:0]   bus_rd_data,
+    output reg           bus_rd_valid,
+
+    // configuration
+    output reg           enable,
+    output reg  [64*`TC_N_FILTERS-1:0] filter_cfg,
+    output reg  [64*`TC_N_VENUES-1:0]  venue_cfg,
+    output reg  [63:0]   consumer,
+
+    // symbol table writes
+    output reg           sym_wr_en,
+    output reg           sym_wr_way,
+    output reg  [`TC_SYM_HASH_BITS-1:0] sym_wr_slot,
+    output wire          sym_wr_valid,
+    output wire [2:0]    sym_wr_venue,
+    output wire [7:0]    sym_wr_len,
+    output wire [7:0]    sym_wr_instrument,
+    output wire [255:0]  sym_wr_name,
+    output reg           sym_clear,
+    input  wire          sym_clearing,
+
+    // edges
+    output reg           edge_wr,
+    output reg  [7:0]    edge_addr,
+    output reg  [63:0]   edge_data,
+    output wire [7:0]    edge_rd_addr,
+    input  wire [63:0]   edge_rd_data,
+
+    // state clearing (performed by the top level once the pipeline is idle)
+    output reg           clear_req,
+    input  wire          clear_done,
+    output reg           counters_clear,
+
+    // status
+    input  wire          clearing,
+    input  wire          idle,
+    input  wire [63:0]   cycle,
+    input  wire [63:0]   producer,
+    input  wire [64*N_COUNTERS-1:0] counters,
+
+    // windows (data one cycle after the address)
+    output wire [9:0]    ring_rd_index,
+    output wire [3:0]    ring_rd_word,
+    input  wire [63:0]   ring_rd_data,
+    output wire [2:0]    q_rd_venue,
+    output wire [7:0]    q_rd_instrument,
+    output wire [2:0]    q_rd_word,
+    input  wire [63:0]   q_rd_data
+);
+
+// ---------------------------------------------------------------- host-written registers
+reg [63:0] stage_name [0:3];
+reg [63:0] stage_meta;
+reg [63:0] cmd;
+reg [63:0] cmd_done;
+
+assign sym_wr_name = {stage_name[3], stage_name[2], stage_name[1], stage_name[0]};
+assign sym_wr_len = stage_meta[`TC_REG_SYMBOLS_STAGE_META_LEN_LSB +: 8];
+assign sym_wr_venue = stage_meta[`TC_REG_SYMBOLS_STAGE_META_VENUE_LSB +: 3];
+assign sym_wr_instrument = stage_meta[`TC_REG_SYMBOLS_STAGE_META_INSTRUMENT_LSB +: 8];
+assign sym_wr_valid = stage_meta[`TC_REG_SYMBOLS_STAGE_META_VALID_LSB];
+
+wire [AW-1:0] wa = bus_wr_addr;
+/* verilator lint_off UNUSEDSIGNAL */
+wire [AW-1:0] wa_filter = (wa - `TC_REG_VENUES_FILTER) >> 3;
+wire [AW-1:0] wa_venue = (wa - `TC_REG_VENUES_VENUE) >> 3;
+wire [AW-1:0] wa_name = (wa - `TC_REG_SYMBOLS_STAGE_NAME) >> 3;
+wire [AW-1:0] wa_edge = (wa - `TC_REG_EDGES_EDGE) >> 3;
+/* verilator lint_on UNUSEDSIGNAL */
+
+// ---------------------------------------------------------------- command engine
+localparam [1:0] C_IDLE = 2'd0, C_WAIT_SYM = 2'd1, C_WAIT_CLEAR = 2'd2;
+reg  [1:0]  cstate;
+reg  [15:0] cmd_seq;
+reg         cmd_wait;      // one cycle for a started clear to raise its busy flag
+
+wire [7:0]  op = bus_wr_data[`TC_REG_CONTROL_CMD_OPCODE_LSB +: 8];
+/* verilator lint_off UNUSEDSIGNAL */
+wire [31:0] arg = bus_wr_data[`TC_REG_CONTROL_CMD_ARG_LSB +: 32];   // {way[16], slot}
+/* verilator lint_on UNUSEDSIGNAL */
+wire        cmd_wr = bus_wr_en && wa == `TC_REG_CONTROL_CMD && cstate == C_IDLE;
+
+always @(posedge clk) begin
+    sym_wr_en <= 1'b0;
+    sym_clear <= 1'b0;
+    counters_clear <= 1'b0;
+    edge_wr <= 1'b0;
+    cmd_wait <= 1'b0;
+
+    if (bus_wr_en) begin
+        if (wa == `TC_REG_CONTROL_CTRL)
+            enable <= bus_wr_data[`TC_REG_CONTROL_CTRL_ENABLE_LSB];
+        if (wa >= `TC_REG_VENUES_FILTER && wa < `TC_REG_VENUES_FILTER + 8 * `TC_REG_VENUES_FILTER_COUNT)
+            filter_cfg[64 * wa_filter[3:0] +: 64] <= bus_wr_data;
+        if (wa >= `TC_REG_VENUES_VENUE && wa < `TC_REG_VENUES_VENUE + 8 * `TC_REG_VENUES_VENUE_COUNT)
+            venue_cfg[64 * wa_venue[2:0] +: 64] <= bus_wr_data;
+        if (wa >= `TC_REG_SYMBOLS_STAGE_NAME && wa < `TC_REG_SYMBOLS_STAGE_NAME + 8 * `TC_REG_SYMBOLS_STAGE_NAME_COUNT)
+            stage_name[wa_name[1:0]] <= bus_wr_data;
+        if (wa == `TC_REG_SYMBOLS_STAGE_META)
+            stage_meta <= bus_wr_data;
+        if (wa >= `TC_REG_EDGES_EDGE && wa < `TC_REG_EDGES_EDGE + 8 * `TC_REG_EDGES_EDGE_COUNT) begin
+            edge_wr <= 1'b1;
+            edge_addr <= wa_edge[7:0];
+            edge_data <= bus_wr_data;
+        end
+        if (wa == `TC_REG_RING_CONSUMER)
+            consumer <= bus_wr_data;
+        if (cmd_wr)
+            cmd <= bus_wr_data;
+    end
+
+    case (cstate)
+        C_IDLE: begin
+            if (cmd_wr) begin
+                cmd_seq <= bus_wr_data[`TC_REG_CONTROL_CMD_SEQ_LSB +: 16];
+                case (op)
+                    `TC_OP_RESET_COUNTERS: begin
+                        counters_clear <= 1'b1;
+                        cmd_done <= {47'd0, 1'b0, bus_wr_data[15:0]};
+                    end
+                    `TC_OP_WRITE_SYMBOL: begin
+                        sym_wr_en <= 1'b1;
+                        sym_wr_way <= arg[16];
+                        sym_wr_slot <= arg[`TC_SYM_HASH_BITS-1:0];
+                        cmd_done <= {47'd0, 1'b0, bus_wr_data[15:0]};
+                    end
+                    `TC_OP_CLEAR_SYMBOLS: begin
+                        sym_clear <= 1'b1;
+                        cmd_wait <= 1'b1;
+                        cstate <= C_WAIT_SYM;
+                    end
+                    `TC_OP_CLEAR_STATE: begin
+                        clear_req <= 1'b1;
+                        cstate <= C_WAIT_CLEAR;
+                    end
+                    default: cmd_done <= {47'd0, 1'b1, bus_wr_data[15:0]};
+                endcase
+            end
+        end
+        C_WAIT_SYM: begin
+            if (!cmd_wait && !sym_clearing) begin
+                cmd_done <= {48'd0, cmd_seq};
+                cstate <= C_IDLE;
+            end
+        end
+        C_WAIT_CLEAR: begin
+            if (clear_done) begin
+                clear_req <= 1'b0;
+                consumer <= 64'd0;
+                cmd_done <= {48'd0, cmd_seq};
+                cstate <= C_IDLE;
+            end
+        end
+        default: cstate <= C_IDLE;
+    endcase
+
+    if (rst) begin
+        enable <= 1'b0;
+        filter_cfg <= {64*`TC_N_FILTERS{1'b0}};
+        venue_cfg <= {64*`TC_N_VENUES{1'b0}};
+        consumer <= 64'd0;
+        stage_meta <= 64'd0;
+        cmd <= 64'd0;
+        cmd_done <= 64'd0;
+        cstate <= C_IDLE;
+        clear_req <= 1'b0;
+        sym_wr_en <= 1'b0;
+        sym_clear <= 1'b0;
+        counters_clear <= 1'b0;
+        edge_wr <= 1'b0;
+    end
+end
+
+// ---------------------------------------------------------------- reads
+// cycle 0: window addresses go to their memories; cycle 1: select; cycle 2: data out
+wire [AW-1:0] ra = bus_rd_addr;
+assign ring_rd_index = ra[16:7];
+assign ring_rd_word = ra[6:3];
+assign q_rd_venue = ra[16:14];
+assign q_rd_instrument = ra[13:6];
+assign q_rd_word = ra[5:3];
+/* verilator lint_off UNUSEDSIGNAL */
+wire [AW-1:0] ra_edge = (ra - `TC_REG_EDGES_EDGE) >> 3;
+/* verilator lint_on UNUSEDSIGNAL */
+assign edge_rd_addr = ra_edge[7:0];
+
+reg          r1_en;
+reg [AW-1:0] r1_addr;
+
+function [63:0] hdr0;
+    input [31:0] t;
+    input [31:0] v;
+    begin
+        hdr0 = {v, t};
+    end
+endfunction
+
+reg [63:0] rv;
+reg [AW-1:0] idx;
+always @* begin
+    rv = 64'd0;
+    idx = {AW{1'b0}};
+    case (r1_addr)
+        `TC_BLK_CONTROL_BASE:          rv = hdr0(`TC_BLK_CONTROL_TYPE, `TC_BLK_CONTROL_VERSION);
+        `TC_BLK_CONTROL_BASE + 8:      rv = {{(64-AW){1'b0}}, `TC_BLK_CONTROL_NEXT};
+        `TC_REG_CONTROL_N_VENUES:      rv = `TC_N_VENUES;
+        `TC_REG_CONTROL_N_INSTRUMENTS: rv = `TC_N_INSTRUMENTS;
+        `TC_REG_CONTROL_N_FILTERS:     rv = `TC_N_FILTERS;
+        `TC_REG_CONTROL_MAX_FRAME_BYTES: rv = `TC_MAX_FRAME_BYTES;
+        `TC_REG_CONTROL_CTRL:          rv = {63'd0, enable};
+        `TC_REG_CONTROL_STATUS:        rv = ({63'd0, clearing} << `TC_REG_CONTROL_STATUS_CLEARING_LSB) |
+                                            ({63'd0, idle} << `TC_REG_CONTROL_STATUS_IDLE_LSB);
+        `TC_REG_CONTROL_CMD:           rv = cmd;
+        `TC_REG_CONTROL_CMD_DONE:      rv = cmd_done;
+        `TC_BLK_CLOCK_BASE:            rv = hdr0(`TC_BLK_CLOCK_TYPE, `TC_BLK_CLOCK_VERSION);
+        `TC_BLK_CLOCK_BASE + 8:        rv = {{(64-AW){1'b0}}, `TC_BLK_CLOCK_NEXT};
+        `TC_REG_CLOCK_CYCLES:          rv = cycle;
+        `TC_REG_CLOCK_NOMINAL_HZ:      rv = `TC_CLOCK_HZ;
+        `TC_BLK_COUNTERS_BASE:         rv = hdr0(`TC_BLK_COUNTERS_TYPE, `TC_BLK_COUNTERS_VERSION);
+        `TC_BLK_COUNTERS_BASE + 8:     rv = {{(64-AW){1'b0}}, `TC_BLK_COUNTERS_NEXT};
+        `TC_REG_COUNTERS_COUNT:        rv = N_COUNTERS;
+        `TC_BLK_VENUES_BASE:           rv = hdr0(`TC_BLK_VENUES_TYPE, `TC_BLK_VENUES_VERSION);
+        `TC_BLK_VENUES_BASE + 8:       rv = {{(64-AW){1'b0}}, `TC_BLK_VENUES_NEXT};
+        `TC_BLK_SYMBOLS_BASE:          rv = hdr0(`TC_BLK_SYMBOLS_TYPE, `TC_BLK_SYMBOLS_VERSION);
+        `TC_BLK_SYMBOLS_BASE + 8:      rv = {{(64-AW){1'b0}}, `TC_BLK_SYMBOLS_NEXT};
+        `TC_REG_SYMBOLS_WAYS:          rv = `TC_SYM_WAYS;
+        `TC_REG_SYMBOLS_SLOTS:         rv = `TC_SYM_SLOTS;
+        `TC_REG_SYMBOLS_NAME_BYTES:    rv = `TC_SYM_NAME_BYTES;
+        `TC_REG_SYMBOLS_STAGE_META:    rv = stage_meta;
+        `TC_BLK_EDGES_BASE:            rv = hdr0(`TC_BLK_EDGES_TYPE, `TC_BLK_EDGES_VERSION);
+        `TC_BLK_EDGES_BASE + 8:        rv = {{(64-AW){1'b0}}, `TC_BLK_EDGES_NEXT};
+        `TC_BLK_RING_BASE:             rv = hdr0(`TC_BLK_RING_TYPE, `TC_BLK_RING_VERSION);
+        `TC_BLK_RING_BASE + 8:         rv = {{(64-AW){1'b0}}, `TC_BLK_RING_NEXT};
+        `TC_REG_RING_BASE:             rv = {{(64-AW){1'b0}}, `TC_WIN_RING_BASE};
+        `TC_REG_RING_RECORDS:          rv = `TC_RING_RECORDS;
+        `TC_REG_RING_RECORD_BYTES:     rv = 8 * `TC_RECORD_WORDS;
+        `TC_REG_RING_PRODUCER:         rv = producer;
+        `TC_REG_RING_CONSUMER:         rv = consumer;
+        `TC_BLK_QUOTES_BASE:           rv = hdr0(`TC_BLK_QUOTES_TYPE, `TC_BLK_QUOTES_VERSION);
+        `TC_BLK_QUOTES_BASE + 8:       rv = {{(64-AW){1'b0}}, `TC_BLK_QUOTES_NEXT};
+        `TC_REG_QUOTES_BASE:           rv = {{(64-AW){1'b0}}, `TC_WIN_QUOTES_BASE};
+        `TC_REG_QUOTES_ENTRY_BYTES:    rv = `TC_QUOTE_ENTRY_BYTES;
+        default: begin
+            if (r1_addr >= `TC_REG_COUNTERS_COUNTER &&
+                r1_addr < `TC_REG_COUNTERS_COUNTER + 8 * N_COUNTERS) begin
+                idx = (r1_addr - `TC_REG_COUNTERS_COUNTER) >> 3;
+                rv = counters[64 * idx +: 64];
+            end else if (r1_addr >= `TC_REG_VENUES_FILTER &&
+                         r1_addr < `TC_REG_VENUES_FILTER + 8 * `TC_REG_VENUES_FILTER_COUNT) begin
+                idx = (r1_addr - `TC_REG_VENUES_FILTER) >> 3;
+                rv = filter_cfg[64 * idx +: 64];
+            end else if (r1_addr >= `TC_REG_VENUES_VENUE &&
+                         r1_addr < `TC_REG_VENUES_VENUE + 8 * `TC_REG_VENUES_VENUE_COUNT) begin
+                idx = (r1_addr - `TC_REG_VENUES_VENUE) >> 3;
+                rv = venue_cfg[64 * idx +: 64];
+            end else if (r1_addr >= `TC_REG_SYMBOLS_STAGE_NAME &&
+                         r1_addr < `TC_REG_SYMBOLS_STAGE_NAME + 8 * `TC_REG_SYMBOLS_STAGE_NAME_COUNT) begin
+                idx = (r1_addr - `TC_REG_SYMBOLS_STAGE_NAME) >> 3;
+                rv = stage_name[idx[1:0]];
+            end else if (r1_addr >= `TC_REG_EDGES_EDGE &&
+                         r1_addr < `TC_REG_EDGES_EDGE + 8 * `TC_REG_EDGES_EDGE_COUNT) begin
+                rv = edge_rd_data;
+            end else if (r1_addr >= `TC_WIN_RING_BASE &&
+                         r1_addr < `TC_WIN_RING_BASE + `TC_WIN_RING_BYTES) begin
+                rv = ring_rd_data;
+            end else if (r1_addr >= `TC_WIN_QUOTES_BASE &&
+                         r1_addr < `TC_WIN_QUOTES_BASE + `TC_WIN_QUOTES_BYTES) begin
+                rv = (r1_addr[5:3] < 3'd6) ? q_rd_data : 64'd0;
+            end
+        end
+    endcase
+end
+
+always @(posedge clk) begin
+    r1_en <= bus_rd_en;
+    r1_addr <= {bus_rd_addr[AW-1:3], 3'b000};
+    bus_rd_valid <= r1_en;
+    bus_rd_data <= rv;
+    if (rst) begin
+        r1_en <= 1'b0;
+        bus_rd_valid <= 1'b0;
+    end
+end
+
+endmodule
+
+`resetall

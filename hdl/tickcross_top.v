@@ -1,0 +1,425 @@
+// tickcross: crossed-market detection from Ethernet frames (DESIGN.md, docs/PIPELINE.md).
+//
+//   s_axis -> tc_frame_rx -> payload FIFO -> tc_binance_dec / tc_deribit_dec -> tc_convert_stage
+//          -> tc_sym_stage -> tc_commit -> tc_bind_stage -> tc_quote_detect -> tc_event_ring
+//
+// The host sees the device only through the register bus (the BAR): tc_regs. Frames are decoded
+// cut-through and committed when their last beat proves them good. s_axis_tready falls only while
+// the payload FIFO is nearly full (the Deribit walker holding beats that pack several headers) or
+// while tables are being cleared.
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "hdl/tickcross_contract.vh"
+`include "hdl/tc_pipeline.vh"
+
+module tickcross_top #(
+    parameter FIFO_BITS = 4
+) (
+    input  wire          clk,
+    input  wire          rst,
+
+    input  wire [63:0]   s_axis_tdata,
+    input  wire [7:0]    s_axis_tkeep,
+    input  wire          s_axis_tvalid,
+    output wire          s_axis_tready,
+    input  wire          s_axis_tlast,
+    input  wire          s_axis_tuser,
+    input  wire [63:0]   s_axis_ts,        // ingress timestamp, sampled with the first beat
+
+    input  wire          reg_wr_en,
+    input  wire [`TC_BAR_ADDR_BITS-1:0] reg_wr_addr,
+    input  wire [63:0]   reg_wr_data,
+    input  wire          reg_rd_en,
+    input  wire [`TC_BAR_ADDR_BITS-1:0] reg_rd_addr,
+    output wire [63:0]   reg_rd_data,
+    output wire          reg_rd_valid
+);
+
+localparam NC = `TC_N_COUNTERS;
+
+reg [63:0] cycle;
+always @(posedge clk) cycle <= rst ? 64'd0 : cycle + 64'd1;
+
+// ---------------------------------------------------------------- registers
+wire          enable;
+wire [64*`TC_N_FILTERS-1:0] filter_cfg;
+wire [64*`TC_N_VENUES-1:0]  venue_cfg;
+wire [63:0]   consumer;
+wire          sym_wr_en, sym_wr_way, sym_wr_valid, sym_clear, sym_clearing;
+wire [`TC_SYM_HASH_BITS-1:0] sym_wr_slot;
+wire [2:0]    sym_wr_venue;
+wire [7:0]    sym_wr_len, sym_wr_instrument;
+wire [255:0]  sym_wr_name;
+wire          edge_wr;
+wire [7:0]    edge_addr, edge_rd_addr;
+wire [63:0]   edge_data, edge_rd_data;
+wire          clear_req, counters_clear;
+wire [63:0]   producer;
+wire [64*NC-1:0] counter_values;
+wire [9:0]    ring_rd_index;
+wire [3:0]    ring_rd_word;
+wire [63:0]   ring_rd_data;
+wire [2:0]    q_rd_venue, q_rd_word;
+wire [7:0]    q_rd_instrument;
+wire [63:0]   q_rd_data;
+
+reg           clear_done;
+wire          clearing;
+wire          idle;
+
+tc_regs regs (
+    .clk(clk), .rst(rst),
+    .bus_wr_en(reg_wr_en), .bus_wr_addr(reg_wr_addr), .bus_wr_data(reg_wr_data),
+    .bus_rd_en(reg_rd_en), .bus_rd_addr(reg_rd_addr),
+    .bus_rd_data(reg_rd_data), .bus_rd_valid(reg_rd_valid),
+    .enable(enable), .filter_cfg(filter_cfg), .venue_cfg(venue_cfg), .consumer(consumer),
+    .sym_wr_en(sym_wr_en), .sym_wr_way(sym_wr_way), .sym_wr_slot(sym_wr_slot),
+    .sym_wr_valid(sym_wr_valid), .sym_wr_venue(sym_wr_venue), .sym_wr_len(sym_wr_len),
+    .sym_wr_instrument(sym_wr_instrument), .sym_wr_name(sym_wr_name),
+    .sym_clear(sym_clear), .sym_clearing(sym_clearing),
+    .edge_wr(edge_wr), .edge_addr(edge_addr), .edge_data(edge_data),
+    .edge_rd_addr(edge_rd_addr), .edge_rd_data(edge_rd_data),
+    .clear_req(clear_req), .clear_done(clear_done), .counters_clear(counters_clear),
+    .clearing(clearing), .idle(idle), .cycle(cycle), .producer(producer),
+    .counters(counter_values),
+    .ring_rd_index(ring_rd_index), .ring_rd_word(ring_rd_word), .ring_rd_data(ring_rd_data),
+    .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument), .q_rd_word(q_rd_word),
+    .q_rd_data(q_rd_data)
+);
+
+// ---------------------------------------------------------------- state clearing
+// clear_state: stop taking new frames, let the pipeline drain, sweep the tables, resume.
+localparam [1:0] CL_IDLE = 2'd0, CL_DRAIN = 2'd1, CL_SWEEP = 2'd2, CL_WAIT = 2'd3;
+reg  [1:0] cl_state;
+reg        cl_pulse;
+wire       q_clearing, b_clearing;
+wire       tables_clearing = q_clearing || b_clearing || sym_clearing;
+assign clearing = tables_clearing || cl_state != CL_IDLE;
+
+always @(posedge clk) begin
+    cl_pulse <= 1'b0;
+    clear_done <= 1'b0;
+    case (cl_state)
+        CL_IDLE:  if (clear_req && !clear_done) cl_state <= CL_DRAIN;
+        CL_DRAIN: if (idle) begin
+                      cl_pulse <= 1'b1;
+                      cl_state <= CL_SWEEP;
+                  end
+        CL_SWEEP: cl_state <= CL_WAIT;              // the sweeps raise their busy flags
+        CL_WAIT:  if (!q_clearing && !b_clearing) begin
+                      clear_done <= 1'b1;
+                      cl_state <= CL_IDLE;
+                  end
+        default:  cl_state <= CL_IDLE;
+    endcase
+    if (rst) begin
+        cl_state <= CL_IDLE;
+        cl_pulse <= 1'b0;
+        clear_done <= 1'b0;
+    end
+end
+
+// ---------------------------------------------------------------- frame receive
+localparam PW = 64 + 8 + 4 + 3 + 2 + 16 + 4*64 + 4;
+
+wire        fr_valid, fr_sof, fr_eop, fr_eof, fr_ok;
+wire [63:0] fr_data, fr_ts, fr_cyc_frame, fr_cyc_lo, fr_cyc_hi;
+wire [7:0]  fr_keep;
+wire [2:0]  fr_venue;
+wire [1:0]  fr_proto;
+wire [15:0] fr_len;
+wire [3:0]  fr_split;
+wire        done_valid;
+wire [2:0]  done_reason;
+wire [31:0] done_bytes;
+wire        fr_busy;
+
+wire [FIFO_BITS:0] fifo_count;
+wire        fifo_empty;
+// room for the beats still in flight inside tc_frame_rx when tready falls
+wire        fifo_hold = fifo_count >= (1 << FIFO_BITS) - 5;
+wire        new_frame_hold = tables_clearing || cl_state != CL_IDLE;
+
+tc_frame_rx #(
+    .N_FILTERS(`TC_N_FILTERS), .N_VENUES(`TC_N_VENUES), .MAX_FRAME_BYTES(`TC_MAX_FRAME_BYTES)
+) frame_rx (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(s_axis_tdata), .s_axis_tkeep(s_axis_tkeep), .s_axis_tvalid(s_axis_tvalid),
+    .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast), .s_axis_tuser(s_axis_tuser),
+    .s_axis_ts(s_axis_ts),
+    .cycle(cycle), .enable(enable), .hold(fifo_hold), .hold_new(new_frame_hold),
+    .filter_cfg(filter_cfg), .venue_cfg(venue_cfg),
+    .m_valid(fr_valid), .m_data(fr_data), .m_keep(fr_keep), .m_sof(fr_sof), .m_eop(fr_eop),
+    .m_eof(fr_eof), .m_ok(fr_ok), .m_venue(fr_venue), .m_proto(fr_proto), .m_len(fr_len),
+    .m_ts(fr_ts), .m_cyc_frame(fr_cyc_frame), .m_cyc_lo(fr_cyc_lo), .m_cyc_hi(fr_cyc_hi),
+    .m_split(fr_split),
+    .done_valid(done_valid), .done_reason(done_reason), .done_bytes(done_bytes),
+    .busy(fr_busy)
+);
+
+wire [PW-1:0] head;
+wire          pop;
+
+tc_fifo #(.WIDTH(PW), .ADDR_BITS(FIFO_BITS)) payload_fifo (
+    .clk(clk), .rst(rst),
+    .wr_en(fr_valid),
+    .wr_data({fr_data, fr_keep, fr_sof, fr_eop, fr_eof, fr_ok, fr_venue, fr_proto, fr_len,
+              fr_ts, fr_cyc_frame, fr_cyc_lo, fr_cyc_hi, fr_split}),
+    .rd_en(pop), .rd_data(head), .empty(fifo_empty), .count(fifo_count)
+);
+
+wire [63:0] h_data, h_ts, h_cyc_frame, h_cyc_lo, h_cyc_hi;
+wire [7:0]  h_keep;
+wire        h_sof, h_eop, h_eof, h_ok;
+wire [2:0]  h_venue;
+wire [1:0]  h_proto;
+wire [15:0] h_len;
+wire [3:0]  h_split;
+assign {h_data, h_keep, h_sof, h_eop, h_eof, h_ok, h_venue, h_proto, h_len,
+        h_ts, h_cyc_frame, h_cyc_lo, h_cyc_hi, h_split} = head;
+// the decoders know the payload length, so they need neither tkeep nor the end-of-payload flag;
+// both stay in the FIFO for waveform debugging
+wire        unused_head = &{1'b0, h_keep, h_eop};
+
+// ---------------------------------------------------------------- decoders
+wire        der_head = !fifo_empty && h_proto == `TC_PROTO_DERIBIT_MCAST;
+wire        der_stall;
+assign pop = !fifo_empty && !(der_head && der_stall);
+wire        bin_in = pop && h_proto == `TC_PROTO_BINANCE_SBE;
+
+wire        b_valid, d_valid;
+wire [2:0]  b_kind, d_kind, b_venue, d_venue;
+wire [31:0] d_id;
+wire [255:0] b_name, d_name;
+wire [7:0]  b_name_len, d_name_len, b_pexp, b_qexp;
+wire [63:0] b_v0, b_v1, b_v2, b_v3, d_v0, d_v1, d_v2, d_v3;
+wire [63:0] b_ts, d_ts, b_cyc_frame, d_cyc_frame, b_cyc_first, d_cyc_first, b_cyc_last, d_cyc_last;
+wire        b_ok, d_ok;
+wire [`TC_C_BITS-1:0] b_cnt, d_cnt;
+wire        b_busy, d_busy;
+
+tc_binance_dec binance_dec (
+    .clk(clk), .rst(rst),
+    .in_valid(bin_in), .in_data(h_data), .in_sof(h_sof), .in_eof(h_eof), .in_ok(h_ok),
+    .in_venue(h_venue), .in_len(h_len), .in_ts(h_ts), .in_cyc_frame(h_cyc_frame),
+    .in_cyc_lo(h_cyc_lo), .in_cyc_hi(h_cyc_hi), .in_split(h_split),
+    .r_valid(b_valid), .r_kind(b_kind), .r_venue(b_venue), .r_name(b_name),
+    .r_name_len(b_name_len), .r_v0(b_v0), .r_v1(b_v1), .r_v2(b_v2), .r_v3(b_v3),
+    .r_pexp(b_pexp), .r_qexp(b_qexp), .r_ts(b_ts), .r_cyc_frame(b_cyc_frame),
+    .r_cyc_first(b_cyc_first), .r_cyc_last(b_cyc_last), .r_ok(b_ok), .r_cnt(b_cnt),
+    .busy(b_busy)
+);
+
+tc_deribit_dec deribit_dec (
+    .clk(clk), .rst(rst),
+    .in_valid(der_head), .in_stall(der_stall), .in_data(h_data), .in_sof(h_sof),
+    .in_eof(h_eof), .in_ok(h_ok), .in_venue(h_venue), .in_len(h_len), .in_ts(h_ts),
+    .in_cyc_frame(h_cyc_frame), .in_cyc_lo(h_cyc_lo), .in_cyc_hi(h_cyc_hi), .in_split(h_split),
+    .r_valid(d_valid), .r_kind(d_kind), .r_venue(d_venue), .r_id(d_id), .r_name(d_name),
+    .r_name_len(d_name_len), .r_v0(d_v0), .r_v1(d_v1), .r_v2(d_v2), .r_v3(d_v3),
+    .r_ts(d_ts), .r_cyc_frame(d_cyc_frame), .r_cyc_first(d_cyc_first), .r_cyc_last(d_cyc_last),
+    .r_ok(d_ok), .r_cnt(d_cnt), .busy(d_busy)
+);
+
+// the decoders work on different frames, so at most one emits in a cycle
+wire        x_valid = b_valid || d_valid;
+wire [2:0]  x_kind = b_valid ? b_kind : d_kind;
+wire [2:0]  x_venue = b_valid ? b_venue : d_venue;
+wire [31:0] x_id = b_valid ? 32'd0 : d_id;
+wire [255:0] x_name = b_valid ? b_name : d_name;
+wire [7:0]  x_name_len = b_valid ? b_name_len : d_name_len;
+wire [63:0] x_v0 = b_valid ? b_v0 : d_v0;
+wire [63:0] x_v1 = b_valid ? b_v1 : d_v1;
+wire [63:0] x_v2 = b_valid ? b_v2 : d_v2;
+wire [63:0] x_v3 = b_valid ? b_v3 : d_v3;
+wire [7:0]  x_pexp = b_valid ? b_pexp : 8'd0;
+wire [7:0]  x_qexp = b_valid ? b_qexp : 8'd0;
+wire [63:0] x_ts = b_valid ? b_ts : d_ts;
+wire [63:0] x_cyc_frame = b_valid ? b_cyc_frame : d_cyc_frame;
+wire [63:0] x_cyc_first = b_valid ? b_cyc_first : d_cyc_first;
+wire [63:0] x_cyc_last = b_valid ? b_cyc_last : d_cyc_last;
+wire        x_ok = b_valid ? b_ok : d_ok;
+wire [`TC_C_BITS-1:0] x_cnt = b_valid ? b_cnt : d_cnt;
+
+// ---------------------------------------------------------------- conversion
+wire        c_valid, c_ok;
+wire [2:0]  c_kind, c_venue;
+wire [31:0] c_id;
+wire [255:0] c_name;
+wire [7:0]  c_name_len;
+wire [63:0] c_v0, c_v1, c_v2, c_v3, c_ts, c_cyc_frame, c_cyc_first, c_cyc_last;
+wire [`TC_C_BITS-1:0] c_cnt;
+wire        c_busy;
+
+tc_convert_stage convert (
+    .clk(clk), .rst(rst),
+    .s_valid(x_valid), .s_kind(x_kind), .s_venue(x_venue), .s_id(x_id), .s_name(x_name),
+    .s_name_len(x_name_len), .s_v0(x_v0), .s_v1(x_v1), .s_v2(x_v2), .s_v3(x_v3),
+    .s_pexp(x_pexp), .s_qexp(x_qexp), .s_ts(x_ts), .s_cyc_frame(x_cyc_frame),
+    .s_cyc_first(x_cyc_first), .s_cyc_last(x_cyc_last), .s_ok(x_ok), .s_cnt(x_cnt),
+    .m_valid(c_valid), .m_kind(c_kind), .m_venue(c_venue), .m_id(c_id), .m_name(c_name),
+    .m_name_len(c_name_len), .m_v0(c_v0), .m_v1(c_v1), .m_v2(c_v2), .m_v3(c_v3),
+    .m_ts(c_ts), .m_cyc_frame(c_cyc_frame), .m_cyc_first(c_cyc_first), .m_cyc_last(c_cyc_last),
+    .m_ok(c_ok), .m_cnt(c_cnt), .busy(c_busy)
+);
+
+// ---------------------------------------------------------------- symbol lookup
+wire        y_valid, y_hit, y_ok;
+wire [2:0]  y_kind, y_venue;
+wire [31:0] y_id;
+wire [7:0]  y_instrument;
+wire [63:0] y_v0, y_v1, y_v2, y_v3, y_ts, y_cyc_frame, y_cyc_first, y_cyc_last;
+wire [`TC_C_BITS-1:0] y_cnt;
+wire        y_busy;
+
+tc_sym_stage sym (
+    .clk(clk), .rst(rst),
+    .wr_en(sym_wr_en), .wr_way(sym_wr_way), .wr_slot(sym_wr_slot), .wr_valid(sym_wr_valid),
+    .wr_venue(sym_wr_venue), .wr_len(sym_wr_len), .wr_instrument(sym_wr_instrument),
+    .wr_name(sym_wr_name), .clear(sym_clear), .clearing(sym_clearing),
+    .s_valid(c_valid), .s_kind(c_kind), .s_venue(c_venue), .s_id(c_id), .s_name(c_name),
+    .s_name_len(c_name_len), .s_v0(c_v0), .s_v1(c_v1), .s_v2(c_v2), .s_v3(c_v3),
+    .s_ts(c_ts), .s_cyc_frame(c_cyc_frame), .s_cyc_first(c_cyc_first), .s_cyc_last(c_cyc_last),
+    .s_ok(c_ok), .s_cnt(c_cnt),
+    .m_valid(y_valid), .m_kind(y_kind), .m_venue(y_venue), .m_id(y_id), .m_hit(y_hit),
+    .m_instrument(y_instrument), .m_v0(y_v0), .m_v1(y_v1), .m_v2(y_v2), .m_v3(y_v3),
+    .m_ts(y_ts), .m_cyc_frame(y_cyc_frame), .m_cyc_first(y_cyc_first), .m_cyc_last(y_cyc_last),
+    .m_ok(y_ok), .m_cnt(y_cnt), .busy(y_busy)
+);
+
+// ---------------------------------------------------------------- commit
+wire        cnt_valid;
+wire [2:0]  cnt_venue;
+wire [`TC_C_BITS-1:0] cnt;
+wire        k_valid, k_ready, k_hit;
+wire [2:0]  k_kind, k_venue;
+wire [31:0] k_id;
+wire [7:0]  k_instrument;
+wire [63:0] k_v0, k_v1, k_v2, k_v3, k_ts, k_cyc_frame, k_cyc_first, k_cyc_last;
+wire        k_busy;
+
+tc_commit commit (
+    .clk(clk), .rst(rst),
+    .s_valid(y_valid), .s_kind(y_kind), .s_venue(y_venue), .s_id(y_id), .s_hit(y_hit),
+    .s_instrument(y_instrument), .s_v0(y_v0), .s_v1(y_v1), .s_v2(y_v2), .s_v3(y_v3),
+    .s_ts(y_ts), .s_cyc_frame(y_cyc_frame), .s_cyc_first(y_cyc_first), .s_cyc_last(y_cyc_last),
+    .s_ok(y_ok), .s_cnt(y_cnt),
+    .cnt_valid(cnt_valid), .cnt_venue(cnt_venue), .cnt(cnt),
+    .m_valid(k_valid), .m_ready(k_ready), .m_kind(k_kind), .m_venue(k_venue), .m_id(k_id),
+    .m_hit(k_hit), .m_instrument(k_instrument), .m_v0(k_v0), .m_v1(k_v1), .m_v2(k_v2),
+    .m_v3(k_v3), .m_ts(k_ts), .m_cyc_frame(k_cyc_frame), .m_cyc_first(k_cyc_first),
+    .m_cyc_last(k_cyc_last), .busy(k_busy)
+);
+
+// ---------------------------------------------------------------- bindings
+wire        q_valid, q_ready;
+wire [2:0]  q_venue;
+wire [7:0]  q_instrument;
+wire [63:0] q_v0, q_v1, q_v2, q_v3, q_ts, q_cyc_frame, q_cyc_first, q_cyc_last;
+wire        inc_unksym, inc_bind, inc_evict;
+wire        bd_busy;
+
+tc_bind_stage #(.SLOT_BITS(`TC_BIND_BITS)) bindings (
+    .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(b_clearing),
+    .s_valid(k_valid), .s_ready(k_ready), .s_kind(k_kind), .s_venue(k_venue), .s_id(k_id),
+    .s_hit(k_hit), .s_instrument(k_instrument), .s_v0(k_v0), .s_v1(k_v1), .s_v2(k_v2),
+    .s_v3(k_v3), .s_ts(k_ts), .s_cyc_frame(k_cyc_frame), .s_cyc_first(k_cyc_first),
+    .s_cyc_last(k_cyc_last),
+    .m_valid(q_valid), .m_ready(q_ready), .m_venue(q_venue), .m_instrument(q_instrument),
+    .m_v0(q_v0), .m_v1(q_v1), .m_v2(q_v2), .m_v3(q_v3), .m_ts(q_ts),
+    .m_cyc_frame(q_cyc_frame), .m_cyc_first(q_cyc_first), .m_cyc_last(q_cyc_last),
+    .inc_unknown_symbol(inc_unksym), .inc_bind(inc_bind), .inc_eviction(inc_evict),
+    .busy(bd_busy)
+);
+
+// ---------------------------------------------------------------- quotes and detection
+wire        ev_valid, ev_trigger_sell;
+wire [7:0]  ev_instrument;
+wire [2:0]  ev_buy_venue, ev_sell_venue, ev_trigger_venue;
+wire [63:0] ev_buy_px, ev_buy_qty, ev_sell_px, ev_sell_qty, ev_qty, ev_ts, ev_buy_ts, ev_sell_ts;
+wire [63:0] ev_cyc_frame, ev_cyc_first, ev_cyc_last;
+wire        inc_update, qd_busy;
+
+tc_quote_detect #(.N_VENUES(`TC_N_VENUES), .INSTR_BITS(8)) quotes (
+    .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(q_clearing),
+    .s_valid(q_valid), .s_ready(q_ready), .s_venue(q_venue), .s_instrument(q_instrument),
+    .s_bid_px(q_v0), .s_bid_qty(q_v1), .s_ask_px(q_v2), .s_ask_qty(q_v3), .s_ts(q_ts),
+    .s_cyc_frame(q_cyc_frame), .s_cyc_first(q_cyc_first), .s_cyc_last(q_cyc_last),
+    .edge_wr(edge_wr), .edge_addr(edge_addr), .edge_data(edge_data),
+    .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument), .q_rd_word(q_rd_word),
+    .q_rd_data(q_rd_data), .e_rd_addr(edge_rd_addr), .e_rd_data(edge_rd_data),
+    .ev_valid(ev_valid), .ev_instrument(ev_instrument), .ev_buy_venue(ev_buy_venue),
+    .ev_sell_venue(ev_sell_venue), .ev_trigger_venue(ev_trigger_venue),
+    .ev_trigger_sell(ev_trigger_sell), .ev_buy_px(ev_buy_px), .ev_buy_qty(ev_buy_qty),
+    .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
+    .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
+    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .inc_update(inc_update), .busy(qd_busy)
+);
+
+// ---------------------------------------------------------------- event ring
+wire inc_event, inc_overflow;
+
+tc_event_ring #(.ADDR_BITS(10)) ring (
+    .clk(clk), .rst(rst), .clear(cl_pulse), .cycle(cycle), .consumer(consumer),
+    .ev_valid(ev_valid), .ev_instrument(ev_instrument), .ev_buy_venue(ev_buy_venue),
+    .ev_sell_venue(ev_sell_venue), .ev_trigger_venue(ev_trigger_venue),
+    .ev_trigger_sell(ev_trigger_sell), .ev_buy_px(ev_buy_px), .ev_buy_qty(ev_buy_qty),
+    .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
+    .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
+    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .producer(producer), .inc_event(inc_event), .inc_overflow(inc_overflow),
+    .rd_index(ring_rd_index), .rd_word(ring_rd_word), .rd_data(ring_rd_data)
+);
+
+// records between stages count too: a stage's busy covers only what it holds
+assign idle = !fr_busy && fifo_empty && !b_busy && !d_busy && !x_valid && !c_busy && !c_valid &&
+              !y_busy && !y_valid && !k_busy && !bd_busy && !qd_busy;
+
+// ---------------------------------------------------------------- counters
+reg [32*NC-1:0] inc;
+integer v;
+always @* begin
+    inc = {32*NC{1'b0}};
+    if (done_valid) begin
+        inc[32*`TC_CNT_RX_FRAMES +: 32] = 32'd1;
+        inc[32*`TC_CNT_RX_BYTES +: 32] = done_bytes;
+        case (done_reason)
+            `TC_R_OK:        inc[32*`TC_CNT_FRAMES_ACCEPTED +: 32] = 32'd1;
+            `TC_R_DISABLED:  inc[32*`TC_CNT_DROP_DISABLED +: 32] = 32'd1;
+            `TC_R_BAD:       inc[32*`TC_CNT_DROP_BAD_FRAME +: 32] = 32'd1;
+            `TC_R_NOT_IPV4:  inc[32*`TC_CNT_DROP_NOT_IPV4_UDP +: 32] = 32'd1;
+            `TC_R_CHECKSUM:  inc[32*`TC_CNT_DROP_CHECKSUM +: 32] = 32'd1;
+            `TC_R_LENGTH:    inc[32*`TC_CNT_DROP_LENGTH +: 32] = 32'd1;
+            default:         inc[32*`TC_CNT_DROP_NO_VENUE +: 32] = 32'd1;
+        endcase
+    end
+    if (cnt_valid) begin
+        inc[32*`TC_CNT_MSG_TRUNCATED +: 32] = {16'd0, cnt[`TC_C_TRUNC +: 16]};
+        inc[32*`TC_CNT_MSG_UNKNOWN_TEMPLATE +: 32] = {16'd0, cnt[`TC_C_UNKNOWN +: 16]};
+        inc[32*`TC_CNT_MSG_CONVERSION +: 32] = {16'd0, cnt[`TC_C_CONV +: 16]};
+        inc[32*`TC_CNT_MSG_SKIPPED +: 32] = {16'd0, cnt[`TC_C_SKIPPED +: 16]};
+        for (v = 0; v < `TC_N_VENUES; v = v + 1)
+            if (cnt_venue == v[2:0])
+                inc[32*(`TC_CNT_MESSAGES + v) +: 32] = {16'd0, cnt[`TC_C_MSGS +: 16]};
+    end
+    inc[32*`TC_CNT_MSG_UNKNOWN_SYMBOL +: 32] =
+        (cnt_valid ? {16'd0, cnt[`TC_C_UNKSYM +: 16]} : 32'd0) + {31'd0, inc_unksym};
+    inc[32*`TC_CNT_BINDS +: 32] = {31'd0, inc_bind};
+    inc[32*`TC_CNT_BIND_EVICTIONS +: 32] = {31'd0, inc_evict};
+    inc[32*`TC_CNT_QUOTE_UPDATES +: 32] = {31'd0, inc_update};
+    inc[32*`TC_CNT_EVENTS +: 32] = {31'd0, inc_event};
+    inc[32*`TC_CNT_RING_OVERFLOWS +: 32] = {31'd0, inc_overflow};
+    inc[32*`TC_CNT_INPUT_STALL_CYCLES +: 32] = {31'd0, s_axis_tvalid && !s_axis_tready};
+end
+
+tc_counters #(.N(NC)) counters (
+    .clk(clk), .rst(rst), .clear(counters_clear), .inc(inc), .value(counter_values)
+);
+
+endmodule
+
+`resetall

@@ -1,0 +1,397 @@
+//! The simulated card: the Verilated `tickcross_top` serving its BAR as a file-backed shared region.
+//!
+//! The region has exactly the card's BAR layout (bindings/contract.toml), so the host maps it and
+//! uses it with the same code as `/sys/bus/pci/devices/<bdf>/resource0`. Shared memory has no
+//! MMIO semantics, so the simulator stands between the region and the model's register bus:
+//!
+//! - host-written registers (`RW_SPANS`): scanned for changes every few cycles; each change
+//!   becomes one bus write, in address order, except `control.cmd`, which goes last so that a
+//!   command sees the staged values written before it (the host waits for `cmd_done` before
+//!   staging the next one);
+//! - device registers (`RO_SPANS`) are read over the bus, one read per cycle, and copied into the
+//!   region round-robin;
+//! - new event records are read word by word as soon as the model's producer index moves, and the
+//!   region's producer index is advanced only after the record's words are in place (release).
+//!
+//! The wire side takes whole frames and drives them beat by beat. Between frames it waits while
+//! the ring is more than half full, so a replay never overflows the ring however slowly the host
+//! drains it (a card has no such luxury; the ring then counts overflows).
+
+use crate::model::{Model, TOP};
+use std::collections::VecDeque;
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{fence, Ordering};
+use tickcross_bindings as tb;
+use tickcross_bindings::blocks;
+
+use crate::ffi::tickcross_top::{inp, out};
+
+const BAR_BYTES: u64 = tb::params::BAR_BYTES;
+const RING_RECORDS: u64 = tb::params::RING_RECORDS;
+const RECORD_WORDS: u64 = tb::params::RECORD_WORDS;
+/// Record words that carry data (the rest read as zero).
+const RECORD_USED: u64 = 14;
+/// Cycles between scans of the host-written registers.
+const SCAN_PERIOD: u32 = 64;
+/// Cycles from a bus read to its data.
+const READ_LATENCY: u32 = 2;
+/// Words of a quote entry that carry data (bid px/qty, ask px/qty, ts, flags).
+const QUOTE_WORDS: u64 = 6;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("BAR region {path}: {source}")]
+    Region { path: PathBuf, source: std::io::Error },
+    #[error("simulator: {0}")]
+    Model(String),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Tag {
+    /// A device register mirrored into the region at this offset.
+    Ro(u64),
+    /// The model's ring producer index (tracked, and mirrored after the records).
+    Producer,
+    /// Word `w` of ring record `r` (absolute record number).
+    Ring(u64, u64),
+    /// control.status, to learn when the pipeline is idle.
+    Status,
+}
+
+/// Throughput and pacing statistics of a simulation run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SimStats {
+    pub cycles: u64,
+    pub frames: u64,
+    pub beats: u64,
+    /// Cycles a beat waited because tready was low.
+    pub stall_cycles: u64,
+    /// Idle cycles inserted while the host drained the ring.
+    pub pacing_cycles: u64,
+}
+
+pub struct SimDevice {
+    model: Model,
+    map: memmap2::MmapMut,
+    path: PathBuf,
+    rw_words: Vec<(u64, u64)>,
+    ro_words: Vec<u64>,
+    ro_pos: usize,
+    ro_issued: u64,
+    inflight: VecDeque<(u64, Tag)>,
+    sweep: VecDeque<u64>,
+    writes: VecDeque<(u64, u64)>,
+    scan_countdown: u32,
+    model_producer: u64,
+    published: u64,
+    ring_next: (u64, u64),
+    status: u64,
+    status_fresh: bool,
+    alternate: bool,
+    stats: SimStats,
+}
+
+impl SimDevice {
+    /// Creates the region at `path` (truncated to the BAR size), resets the model, waits for its
+    /// reset-time table sweeps and mirrors every register once.
+    pub fn create(path: &Path, vcd: Option<&Path>) -> Result<SimDevice, SimError> {
+        let region = |source| SimError::Region { path: path.to_path_buf(), source };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(region)?;
+        file.set_len(BAR_BYTES).map_err(region)?;
+        let map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(region)?;
+        let model = Model::new(&TOP, vcd).map_err(|e| SimError::Model(e.to_string()))?;
+
+        let mut rw_words = Vec::new();
+        for &(off, n) in tb::RW_SPANS {
+            for i in 0..n {
+                rw_words.push((off + 8 * i, 0));
+            }
+        }
+        let mut ro_words = Vec::new();
+        for &(off, n) in tb::RO_SPANS {
+            for i in 0..n {
+                let o = off + 8 * i;
+                if o != blocks::ring::OFFSET + blocks::ring::PRODUCER {
+                    ro_words.push(o);
+                }
+            }
+        }
+        let mut dev = SimDevice {
+            model,
+            map,
+            path: path.to_path_buf(),
+            rw_words,
+            ro_words,
+            ro_pos: 0,
+            ro_issued: 0,
+            inflight: VecDeque::new(),
+            sweep: VecDeque::new(),
+            writes: VecDeque::new(),
+            scan_countdown: SCAN_PERIOD,
+            model_producer: 0,
+            published: 0,
+            ring_next: (0, 0),
+            status: 0,
+            status_fresh: false,
+            alternate: false,
+            stats: SimStats::default(),
+        };
+        dev.model.inp[inp::RST] = 1;
+        for _ in 0..4 {
+            dev.model.tick();
+        }
+        dev.model.inp[inp::RST] = 0;
+        // Host-written registers start as the model's reset values (all zero), so the region and
+        // the shadow agree before the host touches anything.
+        dev.wait_idle();
+        dev.sync_all();
+        Ok(dev)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn stats(&self) -> SimStats {
+        SimStats { cycles: self.model.cycles(), ..self.stats }
+    }
+
+    fn region_read(&self, off: u64) -> u64 {
+        let p = unsafe { self.map.as_ptr().add(off as usize) as *const u64 };
+        unsafe { std::ptr::read_volatile(p) }
+    }
+
+    fn region_write(&mut self, off: u64, v: u64) {
+        let p = unsafe { self.map.as_mut_ptr().add(off as usize) as *mut u64 };
+        unsafe { std::ptr::write_volatile(p, v) }
+    }
+
+    /// Queues bus writes for host-written registers that changed since the last scan.
+    fn scan_host_writes(&mut self) {
+        let cmd = blocks::control::OFFSET + blocks::control::CMD;
+        let mut cmd_change = None;
+        for i in 0..self.rw_words.len() {
+            let (off, last) = self.rw_words[i];
+            let now = self.region_read(off);
+            if now != last {
+                self.rw_words[i].1 = now;
+                if off == cmd {
+                    cmd_change = Some(now);
+                } else {
+                    self.writes.push_back((off, now));
+                }
+            }
+        }
+        if let Some(v) = cmd_change {
+            self.writes.push_back((cmd, v));
+        }
+    }
+
+    /// Chooses this cycle's bus read.
+    fn next_read(&mut self) -> Option<(u64, Tag)> {
+        if let Some(off) = self.sweep.pop_front() {
+            return Some((off, Tag::Ro(off)));
+        }
+        if self.ring_next.0 < self.model_producer {
+            let (r, w) = self.ring_next;
+            let addr = tb::windows::RING_OFFSET + (r % RING_RECORDS) * RECORD_WORDS * 8 + w * 8;
+            self.ring_next = if w + 1 == RECORD_USED { (r + 1, 0) } else { (r, w + 1) };
+            return Some((addr, Tag::Ring(r, w)));
+        }
+        self.alternate = !self.alternate;
+        if self.alternate {
+            return Some((blocks::ring::OFFSET + blocks::ring::PRODUCER, Tag::Producer));
+        }
+        self.ro_issued += 1;
+        if self.ro_pos == self.ro_words.len() {
+            self.ro_pos = 0;
+            return Some((blocks::control::OFFSET + blocks::control::STATUS, Tag::Status));
+        }
+        let off = self.ro_words[self.ro_pos];
+        self.ro_pos += 1;
+        Some((off, Tag::Ro(off)))
+    }
+
+    fn complete_read(&mut self, tag: Tag, data: u64) {
+        match tag {
+            Tag::Ro(off) => self.region_write(off, data),
+            Tag::Status => {
+                self.status = data;
+                self.status_fresh = true;
+                self.region_write(blocks::control::OFFSET + blocks::control::STATUS, data);
+            }
+            Tag::Producer => {
+                if data > self.model_producer {
+                    self.model_producer = data;
+                }
+            }
+            Tag::Ring(r, w) => {
+                let off = tb::windows::RING_OFFSET + (r % RING_RECORDS) * RECORD_WORDS * 8 + w * 8;
+                self.region_write(off, data);
+                if w + 1 == RECORD_USED {
+                    // the record is whole: publish it
+                    self.published = r + 1;
+                    fence(Ordering::Release);
+                    let p = self.published;
+                    self.region_write(blocks::ring::OFFSET + blocks::ring::PRODUCER, p);
+                }
+            }
+        }
+    }
+
+    /// One clock cycle: the wire inputs are already set; adds one bus read and one bus write.
+    #[inline]
+    fn cycle(&mut self) {
+        self.scan_countdown -= 1;
+        if self.scan_countdown == 0 {
+            self.scan_countdown = SCAN_PERIOD;
+            self.scan_host_writes();
+        }
+        if let Some((addr, v)) = self.writes.pop_front() {
+            self.model.inp[inp::REG_WR_EN] = 1;
+            self.model.inp[inp::REG_WR_ADDR] = addr;
+            self.model.inp[inp::REG_WR_DATA] = v;
+        } else {
+            self.model.inp[inp::REG_WR_EN] = 0;
+        }
+        let read = self.next_read();
+        match read {
+            Some((addr, _)) => {
+                self.model.inp[inp::REG_RD_EN] = 1;
+                self.model.inp[inp::REG_RD_ADDR] = addr;
+            }
+            None => self.model.inp[inp::REG_RD_EN] = 0,
+        }
+        self.model.tick();
+        // outputs sampled before this edge: a read issued two cycles ago is valid now
+        if self.model.out[out::REG_RD_VALID] != 0 {
+            if let Some((_, tag)) = self.inflight.pop_front() {
+                let data = self.model.out[out::REG_RD_DATA];
+                self.complete_read(tag, data);
+            }
+        }
+        if let Some((_, tag)) = read {
+            self.inflight.push_back((self.model.cycles(), tag));
+        }
+    }
+
+    /// The host's consumer index as it stands in the region.
+    fn host_consumer(&self) -> u64 {
+        self.region_read(blocks::ring::OFFSET + blocks::ring::CONSUMER)
+    }
+
+    /// Drives one frame onto the wire, beat by beat, waiting first while the ring is more than half
+    /// full.
+    pub fn push_frame(&mut self, data: &[u8], ts_ns: u64, bad: bool) {
+        self.model.inp[inp::S_AXIS_TVALID] = 0;
+        while self.model_producer.saturating_sub(self.host_consumer()) > RING_RECORDS / 2 {
+            self.cycle();
+            self.stats.pacing_cycles += 1;
+        }
+        let beats = data.len().div_ceil(8).max(1);
+        for b in 0..beats {
+            let chunk = &data[(8 * b).min(data.len())..(8 * b + 8).min(data.len())];
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            let last = b + 1 == beats;
+            let keep: u64 = if chunk.is_empty() { 0 } else { (1u64 << chunk.len()) - 1 };
+            self.model.inp[inp::S_AXIS_TDATA] = u64::from_le_bytes(word);
+            self.model.inp[inp::S_AXIS_TKEEP] = keep;
+            self.model.inp[inp::S_AXIS_TLAST] = last as u64;
+            self.model.inp[inp::S_AXIS_TUSER] = (bad && last) as u64;
+            self.model.inp[inp::S_AXIS_TS] = ts_ns;
+            self.model.inp[inp::S_AXIS_TVALID] = 1;
+            loop {
+                self.cycle();
+                // tready as it was before the edge: the beat went in if it was high
+                if self.model.out[out::S_AXIS_TREADY] != 0 {
+                    break;
+                }
+                self.stats.stall_cycles += 1;
+            }
+            self.stats.beats += 1;
+        }
+        self.model.inp[inp::S_AXIS_TVALID] = 0;
+        self.model.inp[inp::S_AXIS_TLAST] = 0;
+        self.stats.frames += 1;
+    }
+
+    /// Runs `n` cycles with no frame on the wire.
+    pub fn idle(&mut self, n: u64) {
+        self.model.inp[inp::S_AXIS_TVALID] = 0;
+        for _ in 0..n {
+            self.cycle();
+        }
+    }
+
+    /// Runs until host writes are applied and the pipeline reports idle and no table is clearing.
+    pub fn wait_idle(&mut self) {
+        self.model.inp[inp::S_AXIS_TVALID] = 0;
+        loop {
+            self.status_fresh = false;
+            while !self.status_fresh {
+                self.cycle();
+            }
+            let idle = tb::field_get(
+                self.status,
+                blocks::control::STATUS_IDLE_LSB,
+                blocks::control::STATUS_IDLE_W,
+            ) != 0;
+            let clearing = tb::field_get(
+                self.status,
+                blocks::control::STATUS_CLEARING_LSB,
+                blocks::control::STATUS_CLEARING_W,
+            ) != 0;
+            if idle && !clearing && self.writes.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Brings the whole region up to date: every device register, every event record and the
+    /// quote window. Call when the pipeline is idle.
+    pub fn sync_all(&mut self) {
+        self.scan_host_writes();
+        while !self.writes.is_empty() {
+            self.cycle();
+        }
+        // a full round of device registers (the producer is read every other cycle), then the
+        // ring catches up
+        let target = self.ro_issued + self.ro_words.len() as u64 + 1;
+        while self.ro_issued < target {
+            self.cycle();
+        }
+        for _ in 0..READ_LATENCY {
+            self.cycle();
+        }
+        while self.published < self.model_producer {
+            self.cycle();
+        }
+        // the quote window, one pipelined read per cycle
+        let entries = tb::params::N_VENUES * tb::params::N_INSTRUMENTS;
+        for e in 0..entries {
+            for w in 0..QUOTE_WORDS {
+                self.sweep.push_back(tb::windows::QUOTES_OFFSET + e * tb::params::QUOTE_ENTRY_BYTES + 8 * w);
+            }
+        }
+        while !self.sweep.is_empty() {
+            self.cycle();
+        }
+        // a read returns two cycles after it is issued
+        for _ in 0..READ_LATENCY {
+            self.cycle();
+        }
+    }
+
+    /// Flushes the VCD trace, if one is being written.
+    pub fn flush_trace(&mut self) {
+        self.model.flush();
+    }
+}

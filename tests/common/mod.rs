@@ -1,0 +1,51 @@
+//! Helpers shared by the tickcross tests: frame building, programs, paths to the shared data.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::PathBuf;
+use tickcross::netgen::UdpFrameBuilder;
+use tickcross::program::{Filter, Program, Protocol};
+
+/// `../shared` relative to the repository root.
+pub fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+/// A UDP frame to `dst:port` carrying `payload`.
+pub fn udp_frame(dst: [u8; 4], port: u16, payload: &[u8]) -> Vec<u8> {
+    UdpFrameBuilder::new(
+        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 30000),
+        SocketAddrV4::new(Ipv4Addr::from(dst), port),
+    )
+    .build(payload)
+    .expect("frame")
+}
+
+/// A Binance SBE 10001 message (DESIGN section 2 layout).
+pub fn binance_bbo(symbol: &str, pexp: i8, qexp: i8, bid: i64, bid_qty: i64, ask: i64, ask_qty: i64) -> Vec<u8> {
+    let mut m = Vec::new();
+    for v in [50u16, 10001, 1, 0] {
+        m.extend_from_slice(&v.to_le_bytes());
+    }
+    m.extend_from_slice(&0i64.to_le_bytes());
+    m.extend_from_slice(&0i64.to_le_bytes());
+    m.push(pexp as u8);
+    m.push(qexp as u8);
+    for v in [bid, bid_qty, ask, ask_qty] {
+        m.extend_from_slice(&v.to_le_bytes());
+    }
+    m.push(symbol.len() as u8);
+    m.extend_from_slice(symbol.as_bytes());
+    m
+}
+
+/// Venues 0..n-1 speaking binance_sbe on 239.1.1.(v+1):(5000+v), symbol "BTCUSDT" -> instrument 0.
+pub fn binance_program(n: u8) -> Program {
+    let mut p = Program::default();
+    for v in 0..n {
+        p.venues.push(Some(Protocol::BinanceSbe));
+        p.filters.push(Filter { ip: [239, 1, 1, v + 1], prefix: 32, port: 5000 + v as u16, venue: v });
+        p.symbols.push((v, b"BTCUSDT".to_vec(), 0));
+    }
+    p.edges = vec![0];
+    p
+}
