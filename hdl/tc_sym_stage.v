@@ -1,8 +1,10 @@
 // Symbol table lookup: (venue, name) -> instrument, exact (docs/PIPELINE.md section 5).
 //
 // The table is a two-way cuckoo hash: the host places each (venue, name) in slot H0(key) of way 0
-// or H1(key) of way 1 (H3 hashes generated from the contract), so a lookup reads both ways at once
-// and compares the full key. Names longer than the table's name width match nothing.
+// or H1(key) of way 1, so a lookup reads both ways at once and compares the full key. Each hash is
+// NH over the key's 16-bit words with per-way keys from the contract, then murmur3's fmix32
+// (tickcross_bindings::sym_hash computes the same). Names longer than the table's name width
+// match nothing.
 //
 // Quote-by-name records become resolved QUOTE records or NONE (counted in the frame's END as
 // unknown symbol). Instrument definitions pick up hit/instrument for the binding stage, which
@@ -86,9 +88,33 @@ always @* begin
         if (x[7:0] >= s_name_len)
             masked[8*x +: 8] = 8'd0;
 end
-wire [271:0] key = {5'd0, s_venue, s_name_len, masked};
-wire [SLOT_BITS-1:0] h0 = `TC_SYM_HASH0(key);
-wire [SLOT_BITS-1:0] h1 = `TC_SYM_HASH1(key);
+localparam KW = `TC_SYM_HASH_WORDS;
+wire [16*KW-1:0] key = {{(16*KW-272){1'b0}}, 5'd0, s_venue, s_name_len, masked};
+
+function [SLOT_BITS-1:0] sym_hash;
+    input [16*KW-1:0] k;
+    input [16*KW-1:0] nk;
+    reg [31:0] h;
+    reg [15:0] a, b;
+    integer p;
+    begin
+        h = 32'd0;
+        for (p = 0; p < KW / 2; p = p + 1) begin
+            a = k[32*p +: 16] + nk[32*p +: 16];
+            b = k[32*p+16 +: 16] + nk[32*p+16 +: 16];
+            h = h + {16'd0, a} * {16'd0, b};
+        end
+        h = h ^ (h >> 16);
+        h = h * 32'h85ebca6b;
+        h = h ^ (h >> 13);
+        h = h * 32'hc2b2ae35;
+        h = h ^ (h >> 16);
+        sym_hash = h[SLOT_BITS-1:0];
+    end
+endfunction
+
+wire [SLOT_BITS-1:0] h0 = sym_hash(key, `TC_SYM_NH_KEYS0);
+wire [SLOT_BITS-1:0] h1 = sym_hash(key, `TC_SYM_NH_KEYS1);
 
 reg               s1_valid;
 reg  [RW-1:0]     s1_rec;

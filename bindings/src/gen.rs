@@ -135,22 +135,27 @@ pub fn sym_key_bytes(c: &Contract) -> usize {
     c.params["sym_name_bytes"] as usize + 2
 }
 
-/// H3 hash masks: `masks[way][bit]` is the set of key bits whose parity gives that hash bit.
-pub fn sym_hash_masks(c: &Contract) -> Vec<Vec<Vec<u8>>> {
+/// 16-bit words the hash reads: the key zero-padded to an even number of words.
+pub fn sym_hash_words(c: &Contract) -> usize {
+    sym_key_bytes(c).div_ceil(4) * 2
+}
+
+/// NH keys of the symbol hash: `keys[way][i]` is added to 16-bit key word i before the pairwise
+/// products (see `sym_hash` in the library for the whole function).
+pub fn sym_hash_keys(c: &Contract) -> Vec<Vec<u16>> {
     let mut state = c.params["sym_hash_seed"];
-    let key = sym_key_bytes(c);
+    let words = sym_hash_words(c);
     (0..c.params["sym_ways"])
         .map(|_| {
-            (0..c.params["sym_hash_bits"])
-                .map(|_| {
-                    let mut m = Vec::with_capacity(key);
-                    while m.len() < key {
-                        m.extend_from_slice(&splitmix64(&mut state).to_le_bytes());
-                    }
-                    m.truncate(key);
-                    m
-                })
-                .collect()
+            let mut k = Vec::with_capacity(words);
+            while k.len() < words {
+                let z = splitmix64(&mut state);
+                for j in 0..4 {
+                    k.push((z >> (16 * j)) as u16);
+                }
+            }
+            k.truncate(words);
+            k
         })
         .collect()
 }
@@ -285,19 +290,15 @@ pub fn verilog(c: &Contract) -> String {
         }
     }
     let _ = writeln!(v);
-    let key_bits = sym_key_bytes(c) * 8;
-    let _ = writeln!(v, "`define TC_SYM_KEY_BITS {key_bits}");
-    for (way, masks) in sym_hash_masks(c).iter().enumerate() {
-        for (bit, m) in masks.iter().enumerate() {
-            let mut hex = String::new();
-            for byte in m.iter().rev() {
-                let _ = write!(hex, "{byte:02x}");
-            }
-            let _ = writeln!(v, "`define TC_SYM_H{way}_{bit} {key_bits}'h{hex}");
+    let words = sym_hash_words(c);
+    let _ = writeln!(v, "`define TC_SYM_KEY_BITS {}", words * 16);
+    let _ = writeln!(v, "`define TC_SYM_HASH_WORDS {words}");
+    for (way, keys) in sym_hash_keys(c).iter().enumerate() {
+        let mut hex = String::new();
+        for k in keys.iter().rev() {
+            let _ = write!(hex, "{k:04x}");
         }
-        let parts: Vec<String> =
-            (0..masks.len()).rev().map(|bit| format!("^((k) & `TC_SYM_H{way}_{bit})")).collect();
-        let _ = writeln!(v, "`define TC_SYM_HASH{way}(k) {{{}}}", parts.join(", "));
+        let _ = writeln!(v, "`define TC_SYM_NH_KEYS{way} {}'h{hex}", words * 16);
     }
     let _ = writeln!(v);
     let _ = writeln!(v, "`endif");
@@ -442,20 +443,18 @@ pub fn rust(c: &Contract) -> String {
         }
     }
     let _ = writeln!(r, "}}");
-    let masks = sym_hash_masks(c);
     let key = sym_key_bytes(c);
+    let words = sym_hash_words(c);
     let _ = writeln!(r, "/// Symbol hash key length: name bytes, length byte, venue byte.");
     let _ = writeln!(r, "pub const SYM_KEY_BYTES: usize = {key};");
+    let _ = writeln!(r, "/// 16-bit words the symbol hash reads (the key zero-padded).");
+    let _ = writeln!(r, "pub const SYM_HASH_WORDS: usize = {words};");
+    let _ = writeln!(r, "/// NH keys of the symbol hash, per way.");
     let _ = writeln!(
         r,
-        "/// H3 masks: hash bit b of way w is the parity of (key AND SYM_HASH_MASKS[w][b])."
-    );
-    let _ = writeln!(
-        r,
-        "pub const SYM_HASH_MASKS: [[[u8; {key}]; {}]; {}] = {:?};",
-        c.params["sym_hash_bits"],
+        "pub const SYM_NH_KEYS: [[u16; {words}]; {}] = {:?};",
         c.params["sym_ways"],
-        masks
+        sym_hash_keys(c)
     );
     r
 }

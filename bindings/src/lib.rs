@@ -28,18 +28,28 @@ pub const fn field_put(value: u64, lsb: u32, width: u32) -> u64 {
     (value & mask) << lsb
 }
 
-/// The H3 hash of the symbol table: `way` selects the matrix; the key is the name zero-padded to
-/// `sym_name_bytes`, then the name length, then the venue index.
+/// The symbol table's hash for one way: NH over the key's 16-bit little-endian words (pairs of
+/// (word + key) multiplied, summed mod 2^32), then murmur3's fmix32 finaliser so that keys differing
+/// in a few bits spread over the whole table; the low `sym_hash_bits` bits are the slot. The RTL
+/// (tc_sym_stage.v) computes the same function.
 pub fn sym_hash(way: usize, key: &[u8; SYM_KEY_BYTES]) -> u32 {
+    let mut padded = [0u8; 2 * SYM_HASH_WORDS];
+    padded[..SYM_KEY_BYTES].copy_from_slice(key);
+    let k = &SYM_NH_KEYS[way];
     let mut h = 0u32;
-    for (bit, mask) in SYM_HASH_MASKS[way].iter().enumerate() {
-        let mut parity = 0u8;
-        for (k, m) in key.iter().zip(mask.iter()) {
-            parity ^= k & m;
-        }
-        h |= ((parity.count_ones() & 1) as u32) << bit;
+    for p in 0..SYM_HASH_WORDS / 2 {
+        let m0 = u16::from_le_bytes([padded[4 * p], padded[4 * p + 1]]);
+        let m1 = u16::from_le_bytes([padded[4 * p + 2], padded[4 * p + 3]]);
+        let a = m0.wrapping_add(k[2 * p]) as u32;
+        let b = m1.wrapping_add(k[2 * p + 1]) as u32;
+        h = h.wrapping_add(a * b);
     }
-    h
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^= h >> 16;
+    h & ((1u32 << params::SYM_HASH_BITS) - 1)
 }
 
 /// Builds the symbol hash key. Names longer than the table's name width cannot be stored.
@@ -75,18 +85,15 @@ mod tests {
     }
 
     #[test]
-    fn hash_is_linear_over_xor() {
-        // H3 is linear: h(a ^ b) == h(a) ^ h(b). A property of the matrices, so it checks the
-        // parity code as well as the generation.
-        let a = sym_key(1, b"BTCUSDT").unwrap();
-        let b = sym_key(2, b"ETH-PERPETUAL").unwrap();
-        let mut x = [0u8; SYM_KEY_BYTES];
-        for i in 0..SYM_KEY_BYTES {
-            x[i] = a[i] ^ b[i];
+    fn hash_spreads_structured_names() {
+        // names differing in a digit or two must not pile into a few slots
+        let mut slots = std::collections::HashSet::new();
+        for i in 0..600u32 {
+            let name = format!("SYM{i}");
+            let key = sym_key((i % 8) as u8, name.as_bytes()).unwrap();
+            slots.insert(sym_hash(0, &key));
+            assert!(sym_hash(1, &key) < params::SYM_SLOTS as u32);
         }
-        for way in 0..2 {
-            assert_eq!(sym_hash(way, &x), sym_hash(way, &a) ^ sym_hash(way, &b));
-            assert!(sym_hash(way, &a) < params::SYM_SLOTS as u32);
-        }
+        assert!(slots.len() > 400, "only {} distinct slots", slots.len());
     }
 }
