@@ -302,10 +302,13 @@ impl Device {
             self.command(opcode::WRITE_SYMBOL, ((way as u32) << 16) | slot)?;
         }
         self.command(opcode::CLEAR_STATE, 0)?;
-        self.command(opcode::RESET_COUNTERS, 0)?;
         self.consumer = 0;
         self.write(self.blocks.ring + blocks::ring::CONSUMER, 0);
         self.set_enabled(true);
+        // Register writes reach the device in order, so the echo of this last command proves the
+        // enable above has taken effect: no frame offered after `program` returns finds the
+        // pipeline disabled. Frames that arrived before it only touched the counters it zeroes.
+        self.command(opcode::RESET_COUNTERS, 0)?;
         Ok(())
     }
 
