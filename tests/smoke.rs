@@ -11,8 +11,16 @@ fn two_venues_cross_once() {
     let program = binance_program(2);
     let mut hw = HwDetector::simulated(&program, &SimOptions::default()).expect("sim");
     // venue 0: bid 100 ask 101; venue 1: bid 102 ask 103 -> venue 1's bid crosses venue 0's ask
-    let f0 = udp_frame([239, 1, 1, 1], 5000, &binance_bbo("BTCUSDT", -2, -3, 10000, 1500, 10100, 2000));
-    let f1 = udp_frame([239, 1, 1, 2], 5001, &binance_bbo("BTCUSDT", -2, -3, 10200, 700, 10300, 900));
+    let f0 = udp_frame(
+        [239, 1, 1, 1],
+        5000,
+        &binance_bbo("BTCUSDT", -2, -3, 10000, 1500, 10100, 2000),
+    );
+    let f1 = udp_frame(
+        [239, 1, 1, 2],
+        5001,
+        &binance_bbo("BTCUSDT", -2, -3, 10200, 700, 10300, 900),
+    );
     hw.push_frame(&Frame::new(1000, f0)).unwrap();
     hw.push_frame(&Frame::new(2000, f1)).unwrap();
     hw.flush().unwrap();

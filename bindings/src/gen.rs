@@ -103,7 +103,11 @@ pub fn reg_offsets(block: &Block) -> Vec<u64> {
 }
 
 fn block_bytes(block: &Block) -> u64 {
-    16 + block.reg.iter().map(|r| 8 * r.count.unwrap_or(1)).sum::<u64>()
+    16 + block
+        .reg
+        .iter()
+        .map(|r| 8 * r.count.unwrap_or(1))
+        .sum::<u64>()
 }
 
 /// Counter name and index pairs, arrays expanded as `name0`, `name1`, ...
@@ -171,11 +175,18 @@ fn check(c: &Contract) -> Result<(), String> {
     let bar = c.params["bar_bytes"];
     let mut spans: Vec<(u64, u64, String)> = Vec::new();
     for b in &c.block {
-        spans.push((b.offset, b.offset + block_bytes(b), format!("block {}", b.name)));
+        spans.push((
+            b.offset,
+            b.offset + block_bytes(b),
+            format!("block {}", b.name),
+        ));
         for r in &b.reg {
             for f in &r.field {
                 if f.lsb + f.width > 64 || f.width == 0 {
-                    return Err(format!("{}.{}.{} does not fit 64 bits", b.name, r.name, f.name));
+                    return Err(format!(
+                        "{}.{}.{} does not fit 64 bits",
+                        b.name, r.name, f.name
+                    ));
                 }
             }
             if !matches!(r.access.as_str(), "ro" | "rw") {
@@ -206,7 +217,10 @@ fn check(c: &Contract) -> Result<(), String> {
             _ => continue,
         };
         if w.bytes != need {
-            return Err(format!("window {} is {} bytes, its contents need {}", w.name, w.bytes, need));
+            return Err(format!(
+                "window {} is {} bytes, its contents need {}",
+                w.name, w.bytes, need
+            ));
         }
     }
     if c.record_word.len() as u64 > c.params["record_words"] {
@@ -226,8 +240,14 @@ fn up(s: &str) -> String {
 pub fn verilog(c: &Contract) -> String {
     let mut v = String::new();
     let bits = c.params["bar_addr_bits"];
-    let _ = writeln!(v, "// Generated from bindings/contract.toml by tickcross-bindings. Do not edit.");
-    let _ = writeln!(v, "// Regenerate with scripts/gen-contract; a test fails when this copy is stale.");
+    let _ = writeln!(
+        v,
+        "// Generated from bindings/contract.toml by tickcross-bindings. Do not edit."
+    );
+    let _ = writeln!(
+        v,
+        "// Regenerate with scripts/gen-contract; a test fails when this copy is stale."
+    );
     let _ = writeln!(v, "`ifndef TICKCROSS_CONTRACT_VH");
     let _ = writeln!(v, "`define TICKCROSS_CONTRACT_VH");
     let _ = writeln!(v);
@@ -265,7 +285,12 @@ pub fn verilog(c: &Contract) -> String {
         let _ = writeln!(v);
     }
     for w in &c.window {
-        let _ = writeln!(v, "`define TC_WIN_{}_BASE {bits}'h{:05x}", up(&w.name), w.offset);
+        let _ = writeln!(
+            v,
+            "`define TC_WIN_{}_BASE {bits}'h{:05x}",
+            up(&w.name),
+            w.offset
+        );
         let _ = writeln!(v, "`define TC_WIN_{}_BYTES {}", up(&w.name), w.bytes);
     }
     let _ = writeln!(v);
@@ -313,25 +338,44 @@ fn rust_ident(s: &str) -> String {
 pub fn rust(c: &Contract) -> String {
     let mut r = String::new();
     let _ = writeln!(r, "// Generated from bindings/contract.toml. Do not edit.");
-    let _ = writeln!(r, "/// Sizing parameters shared by the hardware and the software path.");
+    let _ = writeln!(
+        r,
+        "/// Sizing parameters shared by the hardware and the software path."
+    );
     let _ = writeln!(r, "pub mod params {{");
     for (k, val) in &c.params {
         let _ = writeln!(r, "    pub const {}: u64 = {:#x};", rust_ident(k), val);
     }
     let _ = writeln!(r, "}}");
-    let _ = writeln!(r, "/// Venue protocol codes, as programmed in the venue table.");
+    let _ = writeln!(
+        r,
+        "/// Venue protocol codes, as programmed in the venue table."
+    );
     let _ = writeln!(r, "pub mod protocol {{");
     for p in &c.protocol {
-        let _ = writeln!(r, "    pub const {}: u64 = {};", rust_ident(&p.name), p.value);
+        let _ = writeln!(
+            r,
+            "    pub const {}: u64 = {};",
+            rust_ident(&p.name),
+            p.value
+        );
     }
     let _ = writeln!(r, "}}");
     let _ = writeln!(r, "/// Command opcodes for the control block's mailbox.");
     let _ = writeln!(r, "pub mod opcode {{");
     for o in &c.opcode {
-        let _ = writeln!(r, "    pub const {}: u64 = {};", rust_ident(&o.name), o.value);
+        let _ = writeln!(
+            r,
+            "    pub const {}: u64 = {};",
+            rust_ident(&o.name),
+            o.value
+        );
     }
     let _ = writeln!(r, "}}");
-    let _ = writeln!(r, "/// Register blocks: offsets of registers are relative to the block's base.");
+    let _ = writeln!(
+        r,
+        "/// Register blocks: offsets of registers are relative to the block's base."
+    );
     let _ = writeln!(r, "pub mod blocks {{");
     for (i, b) in c.block.iter().enumerate() {
         let next = c.block.get(i + 1).map(|n| n.offset).unwrap_or(0);
@@ -347,7 +391,11 @@ pub fn rust(c: &Contract) -> String {
             }
             let rn = rust_ident(&reg.name);
             let _ = writeln!(r, "        pub const {rn}: u64 = {off:#x};");
-            let _ = writeln!(r, "        pub const {rn}_RW: bool = {};", reg.access == "rw");
+            let _ = writeln!(
+                r,
+                "        pub const {rn}_RW: bool = {};",
+                reg.access == "rw"
+            );
             if let Some(n) = reg.count {
                 let _ = writeln!(r, "        pub const {rn}_COUNT: u64 = {n};");
             }
@@ -360,29 +408,52 @@ pub fn rust(c: &Contract) -> String {
         let _ = writeln!(r, "    }}");
     }
     let _ = writeln!(r, "}}");
-    let _ = writeln!(r, "/// Every block as (name, offset, type, version), in chain order.");
+    let _ = writeln!(
+        r,
+        "/// Every block as (name, offset, type, version), in chain order."
+    );
     let _ = writeln!(r, "pub const BLOCKS: &[(&str, u64, u32, u32)] = &[");
     for b in &c.block {
-        let _ = writeln!(r, "    (\"{}\", {:#x}, {:#x}, {}),", b.name, b.offset, b.type_id, b.version);
+        let _ = writeln!(
+            r,
+            "    (\"{}\", {:#x}, {:#x}, {}),",
+            b.name, b.offset, b.type_id, b.version
+        );
     }
     let _ = writeln!(r, "];");
-    let _ = writeln!(r, "/// Registers the host writes, as absolute (offset, words) spans.");
+    let _ = writeln!(
+        r,
+        "/// Registers the host writes, as absolute (offset, words) spans."
+    );
     let _ = writeln!(r, "pub const RW_SPANS: &[(u64, u64)] = &[");
     for b in &c.block {
         for (reg, off) in b.reg.iter().zip(reg_offsets(b)) {
             if reg.access == "rw" {
-                let _ = writeln!(r, "    ({:#x}, {}),", b.offset + off, reg.count.unwrap_or(1));
+                let _ = writeln!(
+                    r,
+                    "    ({:#x}, {}),",
+                    b.offset + off,
+                    reg.count.unwrap_or(1)
+                );
             }
         }
     }
     let _ = writeln!(r, "];");
-    let _ = writeln!(r, "/// Registers the device writes (headers included), as absolute (offset, words) spans.");
+    let _ = writeln!(
+        r,
+        "/// Registers the device writes (headers included), as absolute (offset, words) spans."
+    );
     let _ = writeln!(r, "pub const RO_SPANS: &[(u64, u64)] = &[");
     for b in &c.block {
         let _ = writeln!(r, "    ({:#x}, 2),", b.offset);
         for (reg, off) in b.reg.iter().zip(reg_offsets(b)) {
             if reg.access == "ro" {
-                let _ = writeln!(r, "    ({:#x}, {}),", b.offset + off, reg.count.unwrap_or(1));
+                let _ = writeln!(
+                    r,
+                    "    ({:#x}, {}),",
+                    b.offset + off,
+                    reg.count.unwrap_or(1)
+                );
             }
         }
     }
@@ -390,11 +461,24 @@ pub fn rust(c: &Contract) -> String {
     let _ = writeln!(r, "/// Memory windows of the BAR.");
     let _ = writeln!(r, "pub mod windows {{");
     for w in &c.window {
-        let _ = writeln!(r, "    pub const {}_OFFSET: u64 = {:#x};", rust_ident(&w.name), w.offset);
-        let _ = writeln!(r, "    pub const {}_BYTES: u64 = {:#x};", rust_ident(&w.name), w.bytes);
+        let _ = writeln!(
+            r,
+            "    pub const {}_OFFSET: u64 = {:#x};",
+            rust_ident(&w.name),
+            w.offset
+        );
+        let _ = writeln!(
+            r,
+            "    pub const {}_BYTES: u64 = {:#x};",
+            rust_ident(&w.name),
+            w.bytes
+        );
     }
     let _ = writeln!(r, "}}");
-    let _ = writeln!(r, "/// Word indexes of a quote-table entry in the quotes window.");
+    let _ = writeln!(
+        r,
+        "/// Word indexes of a quote-table entry in the quotes window."
+    );
     let _ = writeln!(r, "pub mod quote_word {{");
     for (i, w) in c.quote_word.iter().enumerate() {
         let _ = writeln!(r, "    pub const {}: usize = {i};", rust_ident(&w.name));
@@ -410,7 +494,10 @@ pub fn rust(c: &Contract) -> String {
     }
     let _ = writeln!(r, "    pub const N: usize = {};", n_counters(c));
     let _ = writeln!(r, "}}");
-    let _ = writeln!(r, "/// Counter names in index order (arrays expanded as name[i]).");
+    let _ = writeln!(
+        r,
+        "/// Counter names in index order (arrays expanded as name[i])."
+    );
     let _ = writeln!(r, "pub const COUNTER_NAMES: &[&str] = &[");
     for ctr in &c.counter {
         match ctr.count {
@@ -425,7 +512,10 @@ pub fn rust(c: &Contract) -> String {
         }
     }
     let _ = writeln!(r, "];");
-    let _ = writeln!(r, "/// Counter descriptions, one per [[counter]] entry: (name, doc).");
+    let _ = writeln!(
+        r,
+        "/// Counter descriptions, one per [[counter]] entry: (name, doc)."
+    );
     let _ = writeln!(r, "pub const COUNTER_DOCS: &[(&str, &str)] = &[");
     for ctr in &c.counter {
         let _ = writeln!(r, "    ({:?}, {:?}),", ctr.name, ctr.doc);
@@ -445,9 +535,15 @@ pub fn rust(c: &Contract) -> String {
     let _ = writeln!(r, "}}");
     let key = sym_key_bytes(c);
     let words = sym_hash_words(c);
-    let _ = writeln!(r, "/// Symbol hash key length: name bytes, length byte, venue byte.");
+    let _ = writeln!(
+        r,
+        "/// Symbol hash key length: name bytes, length byte, venue byte."
+    );
     let _ = writeln!(r, "pub const SYM_KEY_BYTES: usize = {key};");
-    let _ = writeln!(r, "/// 16-bit words the symbol hash reads (the key zero-padded).");
+    let _ = writeln!(
+        r,
+        "/// 16-bit words the symbol hash reads (the key zero-padded)."
+    );
     let _ = writeln!(r, "pub const SYM_HASH_WORDS: usize = {words};");
     let _ = writeln!(r, "/// NH keys of the symbol hash, per way.");
     let _ = writeln!(

@@ -19,12 +19,20 @@ pub const CONTRACT_TOML: &str = include_str!("../contract.toml");
 
 /// Bit field helpers for 64-bit registers.
 pub const fn field_get(word: u64, lsb: u32, width: u32) -> u64 {
-    let mask = if width >= 64 { u64::MAX } else { (1u64 << width) - 1 };
+    let mask = if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
     (word >> lsb) & mask
 }
 
 pub const fn field_put(value: u64, lsb: u32, width: u32) -> u64 {
-    let mask = if width >= 64 { u64::MAX } else { (1u64 << width) - 1 };
+    let mask = if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
     (value & mask) << lsb
 }
 

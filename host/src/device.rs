@@ -19,13 +19,20 @@ use tickcross_bindings::{blocks, field_get, field_put, opcode, params, record};
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
     #[error("{path}: {source}")]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: region is {len} bytes, the BAR needs {need}")]
     TooSmall { path: PathBuf, len: u64, need: u64 },
     #[error("{path}: {msg}")]
     Map { path: PathBuf, msg: String },
     #[error("command {opcode} (seq {seq}) did not complete within {timeout:?}")]
-    CommandTimeout { opcode: u64, seq: u16, timeout: Duration },
+    CommandTimeout {
+        opcode: u64,
+        seq: u16,
+        timeout: Duration,
+    },
     #[error("command {opcode} (seq {seq}) failed: the device does not know the opcode")]
     CommandFailed { opcode: u64, seq: u16 },
     #[error("program: {0}")]
@@ -64,8 +71,15 @@ pub struct Device {
 impl Device {
     /// Maps the BAR at `path` and discovers its blocks.
     pub fn open(path: &Path) -> Result<Device, DeviceError> {
-        let open_err = |source| DeviceError::Open { path: path.to_path_buf(), source };
-        let file = OpenOptions::new().read(true).write(true).open(path).map_err(open_err)?;
+        let open_err = |source| DeviceError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(open_err)?;
         let len = file.metadata().map_err(open_err)?.len();
         if len < params::BAR_BYTES {
             return Err(DeviceError::TooSmall {
@@ -107,19 +121,24 @@ impl Device {
     /// Reads the 64-bit register at BAR offset `off`.
     #[inline]
     pub fn read(&self, off: u64) -> u64 {
-        debug_assert!(off % 8 == 0 && off < params::BAR_BYTES);
+        debug_assert!(off.is_multiple_of(8) && off < params::BAR_BYTES);
         unsafe { std::ptr::read_volatile(self.map.as_ptr().add(off as usize) as *const u64) }
     }
 
     /// Writes the 64-bit register at BAR offset `off`.
     #[inline]
     pub fn write(&self, off: u64, value: u64) {
-        debug_assert!(off % 8 == 0 && off < params::BAR_BYTES);
-        unsafe { std::ptr::write_volatile(self.map.as_mut_ptr().add(off as usize) as *mut u64, value) }
+        debug_assert!(off.is_multiple_of(8) && off < params::BAR_BYTES);
+        unsafe {
+            std::ptr::write_volatile(self.map.as_mut_ptr().add(off as usize) as *mut u64, value)
+        }
     }
 
     fn map_err(&self, msg: String) -> DeviceError {
-        DeviceError::Map { path: self.path.clone(), msg }
+        DeviceError::Map {
+            path: self.path.clone(),
+            msg,
+        }
     }
 
     /// Walks the block chain from offset 0 and checks each block against the contract.
@@ -128,7 +147,7 @@ impl Device {
         let mut seen = 0;
         let mut found = [None::<u64>; 8];
         loop {
-            if off % 8 != 0 || off + 16 > params::BAR_BYTES {
+            if !off.is_multiple_of(8) || off + 16 > params::BAR_BYTES {
                 return Err(self.map_err(format!("block chain points outside the BAR ({off:#x})")));
             }
             let head = self.read(off);
@@ -151,7 +170,9 @@ impl Device {
                 break;
             }
             if seen > 64 || next <= off {
-                return Err(self.map_err(format!("block chain does not end (next {next:#x} after {off:#x})")));
+                return Err(self.map_err(format!(
+                    "block chain does not end (next {next:#x} after {off:#x})"
+                )));
             }
             off = next;
         }
@@ -197,27 +218,49 @@ impl Device {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         let c = self.blocks.control;
-        let word = field_put(seq as u64, blocks::control::CMD_SEQ_LSB, blocks::control::CMD_SEQ_W)
-            | field_put(op, blocks::control::CMD_OPCODE_LSB, blocks::control::CMD_OPCODE_W)
-            | field_put(arg as u64, blocks::control::CMD_ARG_LSB, blocks::control::CMD_ARG_W);
+        let word = field_put(
+            seq as u64,
+            blocks::control::CMD_SEQ_LSB,
+            blocks::control::CMD_SEQ_W,
+        ) | field_put(
+            op,
+            blocks::control::CMD_OPCODE_LSB,
+            blocks::control::CMD_OPCODE_W,
+        ) | field_put(
+            arg as u64,
+            blocks::control::CMD_ARG_LSB,
+            blocks::control::CMD_ARG_W,
+        );
         fence(Ordering::SeqCst);
         self.write(c + blocks::control::CMD, word);
         let start = Instant::now();
         let mut spins = 0u32;
         loop {
             let done = self.read(c + blocks::control::CMD_DONE);
-            if field_get(done, blocks::control::CMD_DONE_SEQ_LSB, blocks::control::CMD_DONE_SEQ_W)
-                == seq as u64
+            if field_get(
+                done,
+                blocks::control::CMD_DONE_SEQ_LSB,
+                blocks::control::CMD_DONE_SEQ_W,
+            ) == seq as u64
             {
-                if field_get(done, blocks::control::CMD_DONE_ERROR_LSB, blocks::control::CMD_DONE_ERROR_W) != 0 {
+                if field_get(
+                    done,
+                    blocks::control::CMD_DONE_ERROR_LSB,
+                    blocks::control::CMD_DONE_ERROR_W,
+                ) != 0
+                {
                     return Err(DeviceError::CommandFailed { opcode: op, seq });
                 }
                 return Ok(());
             }
             spins += 1;
-            if spins % 1024 == 0 {
+            if spins.is_multiple_of(1024) {
                 if start.elapsed() > self.command_timeout {
-                    return Err(DeviceError::CommandTimeout { opcode: op, seq, timeout: self.command_timeout });
+                    return Err(DeviceError::CommandTimeout {
+                        opcode: op,
+                        seq,
+                        timeout: self.command_timeout,
+                    });
                 }
                 std::thread::yield_now();
             }
@@ -233,8 +276,16 @@ impl Device {
     pub fn status(&self) -> (bool, bool) {
         let s = self.read(self.blocks.control + blocks::control::STATUS);
         (
-            field_get(s, blocks::control::STATUS_CLEARING_LSB, blocks::control::STATUS_CLEARING_W) != 0,
-            field_get(s, blocks::control::STATUS_IDLE_LSB, blocks::control::STATUS_IDLE_W) != 0,
+            field_get(
+                s,
+                blocks::control::STATUS_CLEARING_LSB,
+                blocks::control::STATUS_CLEARING_W,
+            ) != 0,
+            field_get(
+                s,
+                blocks::control::STATUS_IDLE_LSB,
+                blocks::control::STATUS_IDLE_W,
+            ) != 0,
         )
     }
 
@@ -262,11 +313,27 @@ impl Device {
         for i in 0..nf {
             let word = match program.filters.get(i) {
                 Some(f) => {
-                    field_put(u32::from_be_bytes(f.ip) as u64, blocks::venues::FILTER_IP_LSB, blocks::venues::FILTER_IP_W)
-                        | field_put(f.port as u64, blocks::venues::FILTER_PORT_LSB, blocks::venues::FILTER_PORT_W)
-                        | field_put(f.prefix as u64, blocks::venues::FILTER_PREFIX_LSB, blocks::venues::FILTER_PREFIX_W)
-                        | field_put(f.venue as u64, blocks::venues::FILTER_VENUE_LSB, blocks::venues::FILTER_VENUE_W)
-                        | field_put(1, blocks::venues::FILTER_ENABLE_LSB, blocks::venues::FILTER_ENABLE_W)
+                    field_put(
+                        u32::from_be_bytes(f.ip) as u64,
+                        blocks::venues::FILTER_IP_LSB,
+                        blocks::venues::FILTER_IP_W,
+                    ) | field_put(
+                        f.port as u64,
+                        blocks::venues::FILTER_PORT_LSB,
+                        blocks::venues::FILTER_PORT_W,
+                    ) | field_put(
+                        f.prefix as u64,
+                        blocks::venues::FILTER_PREFIX_LSB,
+                        blocks::venues::FILTER_PREFIX_W,
+                    ) | field_put(
+                        f.venue as u64,
+                        blocks::venues::FILTER_VENUE_LSB,
+                        blocks::venues::FILTER_VENUE_W,
+                    ) | field_put(
+                        1,
+                        blocks::venues::FILTER_ENABLE_LSB,
+                        blocks::venues::FILTER_ENABLE_W,
+                    )
                 }
                 None => 0,
             };
@@ -275,8 +342,15 @@ impl Device {
         for i in 0..nv {
             let word = match program.venues.get(i).copied().flatten() {
                 Some(p) => {
-                    field_put(p.code(), blocks::venues::VENUE_PROTOCOL_LSB, blocks::venues::VENUE_PROTOCOL_W)
-                        | field_put(1, blocks::venues::VENUE_ENABLE_LSB, blocks::venues::VENUE_ENABLE_W)
+                    field_put(
+                        p.code(),
+                        blocks::venues::VENUE_PROTOCOL_LSB,
+                        blocks::venues::VENUE_PROTOCOL_W,
+                    ) | field_put(
+                        1,
+                        blocks::venues::VENUE_ENABLE_LSB,
+                        blocks::venues::VENUE_ENABLE_W,
+                    )
                 }
                 None => 0,
             };
@@ -284,20 +358,37 @@ impl Device {
         }
         for i in 0..ni {
             let edge = program.edges.get(i).copied().unwrap_or(0);
-            self.write(self.blocks.edges + blocks::edges::EDGE + 8 * i as u64, edge as u64);
+            self.write(
+                self.blocks.edges + blocks::edges::EDGE + 8 * i as u64,
+                edge as u64,
+            );
         }
         let s = self.blocks.symbols;
         for (way, slot, venue, name, instrument) in placement {
             let mut padded = [0u8; 32];
             padded[..name.len()].copy_from_slice(&name);
             for w in 0..4 {
-                let word = u64::from_le_bytes(padded[8 * w..8 * w + 8].try_into().unwrap_or([0; 8]));
+                let word =
+                    u64::from_le_bytes(padded[8 * w..8 * w + 8].try_into().unwrap_or([0; 8]));
                 self.write(s + blocks::symbols::STAGE_NAME + 8 * w as u64, word);
             }
-            let meta = field_put(name.len() as u64, blocks::symbols::STAGE_META_LEN_LSB, blocks::symbols::STAGE_META_LEN_W)
-                | field_put(venue as u64, blocks::symbols::STAGE_META_VENUE_LSB, blocks::symbols::STAGE_META_VENUE_W)
-                | field_put(instrument as u64, blocks::symbols::STAGE_META_INSTRUMENT_LSB, blocks::symbols::STAGE_META_INSTRUMENT_W)
-                | field_put(1, blocks::symbols::STAGE_META_VALID_LSB, blocks::symbols::STAGE_META_VALID_W);
+            let meta = field_put(
+                name.len() as u64,
+                blocks::symbols::STAGE_META_LEN_LSB,
+                blocks::symbols::STAGE_META_LEN_W,
+            ) | field_put(
+                venue as u64,
+                blocks::symbols::STAGE_META_VENUE_LSB,
+                blocks::symbols::STAGE_META_VENUE_W,
+            ) | field_put(
+                instrument as u64,
+                blocks::symbols::STAGE_META_INSTRUMENT_LSB,
+                blocks::symbols::STAGE_META_INSTRUMENT_W,
+            ) | field_put(
+                1,
+                blocks::symbols::STAGE_META_VALID_LSB,
+                blocks::symbols::STAGE_META_VALID_W,
+            );
             self.write(s + blocks::symbols::STAGE_META, meta);
             self.command(opcode::WRITE_SYMBOL, ((way as u32) << 16) | slot)?;
         }
@@ -369,8 +460,16 @@ pub fn decode_record(w: &[u64; 16]) -> Event {
         instrument: field_get(meta, record::META_INSTRUMENT_LSB, record::META_INSTRUMENT_W) as u16,
         buy_venue: field_get(meta, record::META_BUY_VENUE_LSB, record::META_BUY_VENUE_W) as u8,
         sell_venue: field_get(meta, record::META_SELL_VENUE_LSB, record::META_SELL_VENUE_W) as u8,
-        trigger_venue: field_get(meta, record::META_TRIGGER_VENUE_LSB, record::META_TRIGGER_VENUE_W) as u8,
-        trigger_sell: field_get(meta, record::META_TRIGGER_SIDE_LSB, record::META_TRIGGER_SIDE_W) != 0,
+        trigger_venue: field_get(
+            meta,
+            record::META_TRIGGER_VENUE_LSB,
+            record::META_TRIGGER_VENUE_W,
+        ) as u8,
+        trigger_sell: field_get(
+            meta,
+            record::META_TRIGGER_SIDE_LSB,
+            record::META_TRIGGER_SIDE_W,
+        ) != 0,
         buy_price: w[record::BUY_PRICE] as i64,
         buy_qty: w[record::BUY_QTY] as i64,
         sell_price: w[record::SELL_PRICE] as i64,
@@ -398,9 +497,16 @@ pub fn place_symbols(symbols: &[(u8, Vec<u8>, u16)]) -> Result<Vec<Placed>, Stri
     let mut keys = Vec::with_capacity(symbols.len());
     for (venue, name, _) in symbols {
         let key = tb::sym_key(*venue, name).ok_or_else(|| {
-            format!("symbol {:?} is longer than {} bytes", String::from_utf8_lossy(name), params::SYM_NAME_BYTES)
+            format!(
+                "symbol {:?} is longer than {} bytes",
+                String::from_utf8_lossy(name),
+                params::SYM_NAME_BYTES
+            )
         })?;
-        keys.push([tb::sym_hash(0, &key) as usize, tb::sym_hash(1, &key) as usize]);
+        keys.push([
+            tb::sym_hash(0, &key) as usize,
+            tb::sym_hash(1, &key) as usize,
+        ]);
     }
     for start in 0..symbols.len() {
         let mut cur = start;
@@ -420,7 +526,10 @@ pub fn place_symbols(symbols: &[(u8, Vec<u8>, u16)]) -> Result<Vec<Placed>, Stri
             }
         }
         if !placed {
-            return Err(format!("the symbol table cannot place {} names (cuckoo cycle)", symbols.len()));
+            return Err(format!(
+                "the symbol table cannot place {} names (cuckoo cycle)",
+                symbols.len()
+            ));
         }
     }
     let mut out = Vec::with_capacity(symbols.len());
@@ -441,8 +550,15 @@ mod tests {
 
     #[test]
     fn cuckoo_places_many_names_where_the_hardware_looks() {
-        let symbols: Vec<(u8, Vec<u8>, u16)> =
-            (0..600u32).map(|i| ((i % 8) as u8, format!("SYM{i}").into_bytes(), (i % 256) as u16)).collect();
+        let symbols: Vec<(u8, Vec<u8>, u16)> = (0..600u32)
+            .map(|i| {
+                (
+                    (i % 8) as u8,
+                    format!("SYM{i}").into_bytes(),
+                    (i % 256) as u16,
+                )
+            })
+            .collect();
         let placed = place_symbols(&symbols).unwrap();
         assert_eq!(placed.len(), symbols.len());
         for (way, slot, venue, name, _) in placed {

@@ -13,6 +13,10 @@ pub struct Frame {
 
 impl Frame {
     pub fn new(ts_ns: u64, data: Vec<u8>) -> Frame {
-        Frame { ts_ns, data, bad: false }
+        Frame {
+            ts_ns,
+            data,
+            bad: false,
+        }
     }
 }

@@ -75,7 +75,9 @@ impl HwDetector {
     /// `push_frame` is refused.
     pub fn open(path: &Path, program: &Program) -> Result<HwDetector, DetectError> {
         let mut device = Device::open(path).map_err(|e| DetectError::Device(e.to_string()))?;
-        device.program(program).map_err(|e| DetectError::Device(e.to_string()))?;
+        device
+            .program(program)
+            .map_err(|e| DetectError::Device(e.to_string()))?;
         Ok(HwDetector {
             device,
             #[cfg(feature = "sim")]
@@ -94,9 +96,16 @@ impl HwDetector {
         let (region, remove_region) = match &opts.region {
             Some(p) => (p.clone(), false),
             None => {
-                let dir = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
+                let dir = if Path::new("/dev/shm").is_dir() {
+                    PathBuf::from("/dev/shm")
+                } else {
+                    std::env::temp_dir()
+                };
                 let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-                (dir.join(format!("tickcross-{}-{n}.bar", std::process::id())), true)
+                (
+                    dir.join(format!("tickcross-{}-{n}.bar", std::process::id())),
+                    true,
+                )
             }
         };
         let (tx, sim_rx) = mpsc::sync_channel::<ToSim>(4096);
@@ -107,16 +116,31 @@ impl HwDetector {
             .name("tickcross-sim".into())
             .spawn(move || sim_thread(&region_t, vcd.as_deref(), sim_rx, sim_tx))
             .map_err(sim_err)?;
-        let mut thread = SimThread { tx, rx, handle: Some(handle), region: region.clone(), remove_region };
+        let mut thread = SimThread {
+            tx,
+            rx,
+            handle: Some(handle),
+            region: region.clone(),
+            remove_region,
+        };
         match thread.rx.recv() {
             Ok(FromSim::Ready) => {}
             Ok(FromSim::Failed(e)) => return Err(DetectError::Sim(e)),
-            Ok(FromSim::Flushed(_)) | Err(_) => return Err(sim_err("simulator thread ended during start-up")),
+            Ok(FromSim::Flushed(_)) | Err(_) => {
+                return Err(sim_err("simulator thread ended during start-up"))
+            }
         }
         let mut device = Device::open(&region).map_err(|e| DetectError::Device(e.to_string()))?;
-        device.program(program).map_err(|e| DetectError::Device(e.to_string()))?;
+        device
+            .program(program)
+            .map_err(|e| DetectError::Device(e.to_string()))?;
         let _ = &mut thread;
-        Ok(HwDetector { device, sim: Some(thread), pending: Vec::new(), last_stats: SimStats::default() })
+        Ok(HwDetector {
+            device,
+            sim: Some(thread),
+            pending: Vec::new(),
+            last_stats: SimStats::default(),
+        })
     }
 
     pub fn device(&mut self) -> &mut Device {
@@ -135,7 +159,12 @@ impl HwDetector {
 }
 
 #[cfg(feature = "sim")]
-fn sim_thread(region: &Path, vcd: Option<&Path>, rx: Receiver<ToSim>, tx: mpsc::Sender<FromSim>) -> SimStats {
+fn sim_thread(
+    region: &Path,
+    vcd: Option<&Path>,
+    rx: Receiver<ToSim>,
+    tx: mpsc::Sender<FromSim>,
+) -> SimStats {
     let mut dev = match tickcross_sim::device::SimDevice::create(region, vcd) {
         Ok(d) => d,
         Err(e) => {
@@ -174,8 +203,7 @@ impl Detector for HwDetector {
         #[cfg(feature = "sim")]
         {
             let mut msg = ToSim::Frame(frame.clone());
-            loop {
-                let Some(sim) = &self.sim else { break };
+            while let Some(sim) = &self.sim {
                 match sim.tx.try_send(msg) {
                     Ok(()) => return Ok(()),
                     Err(TrySendError::Full(m)) => {
@@ -184,7 +212,9 @@ impl Detector for HwDetector {
                         self.drain_into_pending();
                         std::thread::sleep(Duration::from_micros(50));
                     }
-                    Err(TrySendError::Disconnected(_)) => return Err(sim_err("simulator thread has stopped")),
+                    Err(TrySendError::Disconnected(_)) => {
+                        return Err(sim_err("simulator thread has stopped"))
+                    }
                 }
             }
         }
@@ -203,9 +233,15 @@ impl Detector for HwDetector {
     fn flush(&mut self) -> Result<(), DetectError> {
         #[cfg(feature = "sim")]
         if let Some(sim) = &self.sim {
-            sim.tx.send(ToSim::Flush).map_err(|_| sim_err("simulator thread has stopped"))?;
+            sim.tx
+                .send(ToSim::Flush)
+                .map_err(|_| sim_err("simulator thread has stopped"))?;
             loop {
-                match self.sim.as_ref().map(|s| s.rx.recv_timeout(Duration::from_millis(1))) {
+                match self
+                    .sim
+                    .as_ref()
+                    .map(|s| s.rx.recv_timeout(Duration::from_millis(1)))
+                {
                     Some(Ok(FromSim::Flushed(stats))) => {
                         self.last_stats = stats;
                         break;
@@ -229,7 +265,9 @@ impl Detector for HwDetector {
             }
             std::thread::yield_now();
         }
-        Err(DetectError::Device("the pipeline did not become idle".into()))
+        Err(DetectError::Device(
+            "the pipeline did not become idle".into(),
+        ))
     }
 
     fn counters(&mut self) -> Result<Counters, DetectError> {

@@ -47,7 +47,7 @@ pub fn from_mantissa(m: i64, e: i8) -> Option<Price9> {
             return if m == 0 { Some(0) } else { None };
         }
         let d = POW10[j];
-        if m % d != 0 {
+        if !m.is_multiple_of(d) {
             None
         } else {
             Some((m / d) as i64)
@@ -71,7 +71,11 @@ pub fn from_f64_bits(bits: u64) -> Option<Price9> {
         return None;
     }
     // x = mant * 2^(e2)
-    let (mant, e2) = if exp == 0 { (frac, -1074) } else { (frac | (1u64 << 52), exp - 1075) };
+    let (mant, e2) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp - 1075)
+    };
     let p = (mant as u128) * (SCALE as u128); // < 2^83
     if e2 >= 0 {
         // p * 2^e2 with p >= 2^82 for normals: always past i64 unless e2 is tiny and mant small;
@@ -202,7 +206,11 @@ mod tests {
         let bits = x.to_bits();
         let exp = ((bits >> 52) & 0x7ff) as i32;
         let frac = bits & ((1u64 << 52) - 1);
-        let (m, e2) = if exp == 0 { (frac, -1074) } else { (frac | 1 << 52, exp - 1075) };
+        let (m, e2) = if exp == 0 {
+            (frac, -1074)
+        } else {
+            (frac | 1 << 52, exp - 1075)
+        };
         // value*1e9 = m*1e9 / 2^-e2; compare 2*remainder with divisor
         let num = m as u128 * 1_000_000_000u128;
         let s = (-e2) as u32;

@@ -36,7 +36,9 @@ pub struct QuoteTable {
 
 impl Default for QuoteTable {
     fn default() -> Self {
-        QuoteTable { entries: vec![QuoteEntry::default(); N_VENUES * N_INSTRUMENTS] }
+        QuoteTable {
+            entries: vec![QuoteEntry::default(); N_VENUES * N_INSTRUMENTS],
+        }
     }
 }
 

@@ -42,7 +42,10 @@ const QUOTE_WORDS: u64 = 6;
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("BAR region {path}: {source}")]
-    Region { path: PathBuf, source: std::io::Error },
+    Region {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("simulator: {0}")]
     Model(String),
 }
@@ -96,7 +99,10 @@ impl SimDevice {
     /// Creates the region at `path` (truncated to the BAR size), resets the model, waits for its
     /// reset-time table sweeps and mirrors every register once.
     pub fn create(path: &Path, vcd: Option<&Path>) -> Result<SimDevice, SimError> {
-        let region = |source| SimError::Region { path: path.to_path_buf(), source };
+        let region = |source| SimError::Region {
+            path: path.to_path_buf(),
+            source,
+        };
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -160,7 +166,10 @@ impl SimDevice {
     }
 
     pub fn stats(&self) -> SimStats {
-        SimStats { cycles: self.model.cycles(), ..self.stats }
+        SimStats {
+            cycles: self.model.cycles(),
+            ..self.stats
+        }
     }
 
     fn region_read(&self, off: u64) -> u64 {
@@ -202,7 +211,11 @@ impl SimDevice {
         if self.ring_next.0 < self.model_producer {
             let (r, w) = self.ring_next;
             let addr = tb::windows::RING_OFFSET + (r % RING_RECORDS) * RECORD_WORDS * 8 + w * 8;
-            self.ring_next = if w + 1 == RECORD_USED { (r + 1, 0) } else { (r, w + 1) };
+            self.ring_next = if w + 1 == RECORD_USED {
+                (r + 1, 0)
+            } else {
+                (r, w + 1)
+            };
             return Some((addr, Tag::Ring(r, w)));
         }
         self.alternate = !self.alternate;
@@ -212,7 +225,10 @@ impl SimDevice {
         self.ro_issued += 1;
         if self.ro_pos == self.ro_words.len() {
             self.ro_pos = 0;
-            return Some((blocks::control::OFFSET + blocks::control::STATUS, Tag::Status));
+            return Some((
+                blocks::control::OFFSET + blocks::control::STATUS,
+                Tag::Status,
+            ));
         }
         let off = self.ro_words[self.ro_pos];
         self.ro_pos += 1;
@@ -301,7 +317,11 @@ impl SimDevice {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
             let last = b + 1 == beats;
-            let keep: u64 = if chunk.is_empty() { 0 } else { (1u64 << chunk.len()) - 1 };
+            let keep: u64 = if chunk.is_empty() {
+                0
+            } else {
+                (1u64 << chunk.len()) - 1
+            };
             self.model.inp[inp::S_AXIS_TDATA] = u64::from_le_bytes(word);
             self.model.inp[inp::S_AXIS_TKEEP] = keep;
             self.model.inp[inp::S_AXIS_TLAST] = last as u64;
@@ -378,7 +398,9 @@ impl SimDevice {
         let entries = tb::params::N_VENUES * tb::params::N_INSTRUMENTS;
         for e in 0..entries {
             for w in 0..QUOTE_WORDS {
-                self.sweep.push_back(tb::windows::QUOTES_OFFSET + e * tb::params::QUOTE_ENTRY_BYTES + 8 * w);
+                self.sweep.push_back(
+                    tb::windows::QUOTES_OFFSET + e * tb::params::QUOTE_ENTRY_BYTES + 8 * w,
+                );
             }
         }
         while !self.sweep.is_empty() {

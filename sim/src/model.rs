@@ -40,7 +40,13 @@ impl Model {
         if ptr.is_null() {
             return Err(std::io::Error::other("model allocation failed"));
         }
-        Ok(Model { ptr, fns, inp: vec![0; fns.n_in], out: vec![0; fns.n_out], cycles: 0 })
+        Ok(Model {
+            ptr,
+            fns,
+            inp: vec![0; fns.n_in],
+            out: vec![0; fns.n_out],
+            cycles: 0,
+        })
     }
 
     /// Applies `inp`, samples `out`, then clocks one rising edge.

@@ -19,7 +19,10 @@ fn verilator_root() -> PathBuf {
                  (scripts/setup does this)"
             )
         });
-    assert!(out.status.success(), "verilator --getenv VERILATOR_ROOT failed");
+    assert!(
+        out.status.success(),
+        "verilator --getenv VERILATOR_ROOT failed"
+    );
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 

@@ -21,7 +21,15 @@ pub fn udp_frame(dst: [u8; 4], port: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 /// A Binance SBE 10001 message (DESIGN section 2 layout).
-pub fn binance_bbo(symbol: &str, pexp: i8, qexp: i8, bid: i64, bid_qty: i64, ask: i64, ask_qty: i64) -> Vec<u8> {
+pub fn binance_bbo(
+    symbol: &str,
+    pexp: i8,
+    qexp: i8,
+    bid: i64,
+    bid_qty: i64,
+    ask: i64,
+    ask_qty: i64,
+) -> Vec<u8> {
     let mut m = Vec::new();
     for v in [50u16, 10001, 1, 0] {
         m.extend_from_slice(&v.to_le_bytes());
@@ -43,7 +51,12 @@ pub fn binance_program(n: u8) -> Program {
     let mut p = Program::default();
     for v in 0..n {
         p.venues.push(Some(Protocol::BinanceSbe));
-        p.filters.push(Filter { ip: [239, 1, 1, v + 1], prefix: 32, port: 5000 + v as u16, venue: v });
+        p.filters.push(Filter {
+            ip: [239, 1, 1, v + 1],
+            prefix: 32,
+            port: 5000 + v as u16,
+            venue: v,
+        });
         p.symbols.push((v, b"BTCUSDT".to_vec(), 0));
     }
     p.edges = vec![0];
