@@ -56,7 +56,7 @@ reg          have_len;       // symbol length byte seen
 reg  [7:0]   sym_len;
 reg  [15:0]  bl;
 reg  [15:0]  plen;
-reg  [255:0] name;
+reg  [63:0]  nbuf [0:4];      // the beats holding the symbol (32 bytes span at most 5)
 reg  [63:0]  v0, v1, v2, v3;
 reg  [7:0]   pexp, qexp;
 reg  [63:0]  cyc_first;
@@ -92,18 +92,19 @@ wire         hdr_short = !hdr_trunc && !hdr_unknown && !hdr_skipped &&
                          (bl_now < 16'd50 || {1'b0, n} < {1'b0, bl_now} + 17'd9);
 wire         len_trunc = len_here && !decided && {1'b0, n} < pos_name + {9'd0, len_byte};
 
-// symbol bytes: name[x] is payload byte pos_name + x
-reg  [255:0] name_now;
-reg  [16:0]  px;
-integer x;
-always @* begin
-    name_now = name;
-    for (x = 0; x < 32; x = x + 1) begin
-        px = pos_name + x[16:0];
-        if (data_beat && px[16:3] == {1'b0, jj})
-            name_now[8*x +: 8] = in_data[8*px[2:0] +: 8];
+// symbol bytes: the beats from pos_name's beat on are kept whole; the record takes the 32 bytes
+// from pos_name on (the current beat included), shifted into place once, on emission
+wire [13:0]  nrel = {1'b0, jj} - pos_name[16:3];
+function [63:0] nword;
+    input [2:0] i;
+    begin
+        nword = (nrel == {11'd0, i}) ? in_data : nbuf[i];
     end
-end
+endfunction
+wire [319:0] nwin = {nword(3'd4), nword(3'd3), nword(3'd2), nword(3'd1), nword(3'd0)};
+wire [255:0] symbol_now = nwin[8*pos_name[2:0] +: 256];
+
+
 
 assign busy = 1'b0;
 
@@ -112,7 +113,8 @@ always @(posedge clk) begin
 
     if (data_beat) begin
         j <= jj + 13'd1;
-        name <= name_now;
+        if ({1'b0, jj} >= pos_name[16:3] && {1'b0, jj} - pos_name[16:3] < 14'd5)
+            nbuf[nrel[2:0]] <= in_data;
         if (len_here) begin
             have_len <= 1'b1;
             sym_len <= len_byte;
@@ -180,7 +182,8 @@ always @(posedge clk) begin
         r_valid <= 1'b1;
         r_kind <= `TC_K_QNAME;
         r_venue <= in_venue;
-        r_name <= name_now;
+        // the symbol's last bytes are in this beat
+        r_name <= symbol_now;
         r_name_len <= sym_len_now;
         // fields from beats 3..7; the last of them may be this beat
         r_v0 <= v0;

@@ -80,9 +80,11 @@ reg  [16:0]  vstart;          // offset of the current var-data field's bytes
 reg  [7:0]   vlen;
 
 // captures
-reg  [31:0]  cap_id;
-reg  [255:0] cap_f;           // body bytes 61..92: bid price, bid amount, ask price, ask amount
-reg  [255:0] cap_name;
+// captures keep whole beats: the beats holding instrumentId (2), the four doubles at body offset
+// 61 (5) and the current var-data field's first 32 bytes (5); the bytes are aligned on emission
+reg  [63:0]  id_buf [0:1];
+reg  [63:0]  f_buf [0:4];
+reg  [63:0]  n_buf [0:4];
 
 // a whole Ticker/Instrument message waiting for its last byte to settle
 reg          pend;
@@ -244,39 +246,23 @@ assign in_stall = in_valid && ((!in_eof && next_here) || eof_wait);
 
 assign busy = pend;
 
-// captures: absolute offsets over the window {w1, head}, with the registered bases
-reg  [31:0]  cap_id_nx;
-reg  [255:0] cap_f_nx;
-reg  [255:0] cap_name_nx;
-reg  [16:0]  pa;
-integer b;
-always @* begin
-    pa = 17'd0;
-    cap_id_nx = cap_id;
-    cap_f_nx = cap_f;
-    cap_name_nx = cap_name;
-    if (data_beat) begin
-        for (b = 0; b < 4; b = b + 1) begin
-            pa = body + b[16:0];
-            if (pa[16:3] == {1'b0, jj})
-                cap_id_nx[8*b +: 8] = in_data[8*pa[2:0] +: 8];
-            else if (pa[16:3] + 14'd1 == {1'b0, jj})
-                cap_id_nx[8*b +: 8] = w1[8*pa[2:0] +: 8];
-        end
-        for (b = 0; b < 32; b = b + 1) begin
-            pa = body + 17'd61 + b[16:0];
-            if (pa[16:3] == {1'b0, jj})
-                cap_f_nx[8*b +: 8] = in_data[8*pa[2:0] +: 8];
-            else if (pa[16:3] + 14'd1 == {1'b0, jj})
-                cap_f_nx[8*b +: 8] = w1[8*pa[2:0] +: 8];
-            pa = vstart + b[16:0];
-            if (pa[16:3] == {1'b0, jj})
-                cap_name_nx[8*b +: 8] = in_data[8*pa[2:0] +: 8];
-            else if (pa[16:3] + 14'd1 == {1'b0, jj})
-                cap_name_nx[8*b +: 8] = w1[8*pa[2:0] +: 8];
-        end
-    end
-end
+// captures: absolute offsets over the window {w1, head}, with the registered bases (done in the
+// clocked block below, byte by byte)
+// index of the head beat (cur) and of the previous beat (prv) in each capture buffer; out of
+// range (>= the buffer size) when the beat holds none of the captured bytes
+wire [16:0]  f_base = body + 17'd61;
+wire [13:0]  id_cur = {1'b0, jj} - body[16:3];
+wire [13:0]  id_prv = id_cur - 14'd1;
+wire [13:0]  f_cur = {1'b0, jj} - f_base[16:3];
+wire [13:0]  f_prv = f_cur - 14'd1;
+wire [13:0]  n_cur = {1'b0, jj} - vstart[16:3];
+wire [13:0]  n_prv = n_cur - 14'd1;
+wire [127:0] id_win = {id_buf[1], id_buf[0]};
+wire [319:0] f_win = {f_buf[4], f_buf[3], f_buf[2], f_buf[1], f_buf[0]};
+wire [319:0] n_win = {n_buf[4], n_buf[3], n_buf[2], n_buf[1], n_buf[0]};
+/* verilator lint_off UNUSEDSIGNAL */
+wire [255:0] f_bytes = f_win[8*f_base[2:0] +: 256];
+/* verilator lint_on UNUSEDSIGNAL */
 
 // the last byte of a pending message (or of one completing now) is in the head beat
 wire [16:0]  pend_last = pend_end - 17'd1;
@@ -308,9 +294,18 @@ always @(posedge clk) begin
         f_venue <= in_venue;
         f_ts <= in_ts;
         f_cyc_frame <= in_cyc_frame;
-        cap_id <= cap_id_nx;
-        cap_f <= cap_f_nx;
-        cap_name <= cap_name_nx;
+        if (id_cur < 14'd2)
+            id_buf[id_cur[0]] <= in_data;
+        if (id_prv < 14'd2)
+            id_buf[id_prv[0]] <= w1;
+        if (f_cur < 14'd5)
+            f_buf[f_cur[2:0]] <= in_data;
+        if (f_prv < 14'd5)
+            f_buf[f_prv[2:0]] <= w1;
+        if (n_cur < 14'd5)
+            n_buf[n_cur[2:0]] <= in_data;
+        if (n_prv < 14'd5)
+            n_buf[n_prv[2:0]] <= w1;
         plen <= n;
         phase <= nx_phase;
         cur <= nx_cur;
@@ -362,13 +357,13 @@ always @(posedge clk) begin
         r_valid <= 1'b1;
         r_kind <= (pend_kind == `TC_K_QID) ? `TC_K_QID : `TC_K_DEF;
         r_venue <= f_venue;
-        r_id <= cap_id;
-        r_name <= cap_name;
+        r_id <= id_win[8*body[2:0] +: 32];
+        r_name <= n_win[8*vstart[2:0] +: 256];
         r_name_len <= pend_vlen;
-        r_v0 <= cap_f[63:0];
-        r_v1 <= cap_f[127:64];
-        r_v2 <= cap_f[191:128];
-        r_v3 <= cap_f[255:192];
+        r_v0 <= f_bytes[63:0];
+        r_v1 <= f_bytes[127:64];
+        r_v2 <= f_bytes[191:128];
+        r_v3 <= f_bytes[255:192];
         r_ts <= f_ts;
         r_cyc_frame <= f_cyc_frame;
         r_cyc_first <= pend_cyc_first;

@@ -44,6 +44,7 @@ module tc_event_ring #(
     output reg           inc_overflow,
 
     // BAR read: record index and word, data one cycle later
+    input  wire          rd_en,
     input  wire [ADDR_BITS-1:0] rd_index,
     input  wire [3:0]    rd_word,
     output wire [63:0]   rd_data
@@ -61,27 +62,29 @@ wire [63:0] meta = ({56'd0, ev_instrument}    << `TC_REC_META_INSTRUMENT_LSB) |
                    ({63'd0, ev_trigger_sell}  << `TC_REC_META_TRIGGER_SIDE_LSB) |
                    (64'd1                     << `TC_REC_META_VALID_LSB);
 
-// the record, word by word, as the contract lays it out
-reg  [63:0] rec [0:NW-1];
-integer k;
-always @* begin
-    for (k = 0; k < NW; k = k + 1)
-        rec[k] = 64'd0;
-    rec[`TC_REC_SEQ] = seq;
-    rec[`TC_REC_META] = meta;
-    rec[`TC_REC_BUY_PRICE] = ev_buy_px;
-    rec[`TC_REC_BUY_QTY] = ev_buy_qty;
-    rec[`TC_REC_SELL_PRICE] = ev_sell_px;
-    rec[`TC_REC_SELL_QTY] = ev_sell_qty;
-    rec[`TC_REC_QTY] = ev_qty;
-    rec[`TC_REC_TS] = ev_ts;
-    rec[`TC_REC_BUY_TS] = ev_buy_ts;
-    rec[`TC_REC_SELL_TS] = ev_sell_ts;
-    rec[`TC_REC_CYC_FRAME] = ev_cyc_frame;
-    rec[`TC_REC_CYC_FIRST] = ev_cyc_first;
-    rec[`TC_REC_CYC_LAST] = ev_cyc_last;
-    rec[`TC_REC_CYC_COMMIT] = cycle;
-end
+// word k of the record, as the contract lays it out (other words read as zero)
+function [63:0] rec_word;
+    input integer k;
+    begin
+        case (k)
+            `TC_REC_SEQ:        rec_word = seq;
+            `TC_REC_META:       rec_word = meta;
+            `TC_REC_BUY_PRICE:  rec_word = ev_buy_px;
+            `TC_REC_BUY_QTY:    rec_word = ev_buy_qty;
+            `TC_REC_SELL_PRICE: rec_word = ev_sell_px;
+            `TC_REC_SELL_QTY:   rec_word = ev_sell_qty;
+            `TC_REC_QTY:        rec_word = ev_qty;
+            `TC_REC_TS:         rec_word = ev_ts;
+            `TC_REC_BUY_TS:     rec_word = ev_buy_ts;
+            `TC_REC_SELL_TS:    rec_word = ev_sell_ts;
+            `TC_REC_CYC_FRAME:  rec_word = ev_cyc_frame;
+            `TC_REC_CYC_FIRST:  rec_word = ev_cyc_first;
+            `TC_REC_CYC_LAST:   rec_word = ev_cyc_last;
+            `TC_REC_CYC_COMMIT: rec_word = cycle;
+            default:            rec_word = 64'd0;
+        endcase
+    end
+endfunction
 
 wire        full = producer - consumer >= DEPTH;
 wire        write = ev_valid && !full;
@@ -96,14 +99,15 @@ generate
         reg [63:0] q;
         always @(posedge clk) begin
             if (write)
-                mem[producer[ADDR_BITS-1:0]] <= rec[gw];
-            q <= mem[rd_index];
+                mem[producer[ADDR_BITS-1:0]] <= rec_word(gw);
+            if (rd_en && rd_word == gw)
+                q <= mem[rd_index];
         end
         assign word_out[gw] = q;
     end
 endgenerate
 
-always @(posedge clk) rd_word_d <= rd_word;
+always @(posedge clk) if (rd_en) rd_word_d <= rd_word;
 assign rd_data = word_out[rd_word_d];
 
 always @(posedge clk) begin

@@ -73,7 +73,8 @@ reg  [15:0] k;              // index of the next wire beat of the frame
 reg  [31:0] len;            // bytes accepted so far
 reg         bad;            // tuser seen, or malformed tkeep
 reg         dis;            // frame arrived while disabled
-reg  [767:0] hdr;           // first 96 bytes of the frame
+reg  [63:0] hdr [0:11];     // first 12 beats of the frame (bytes past its end are stale and never
+                            // consulted: every check tests the length before reading a field)
 reg  [31:0] csum;           // ones'-complement sum of IPv4 header words so far
 reg  [63:0] ts_q;
 reg  [63:0] cyc_frame_q;
@@ -90,7 +91,9 @@ reg         sof_pending;    // the next emitted beat is the frame's first
 
 // end-of-frame pipeline (stage 1: snapshot at tlast, stage 2: verdict)
 reg         e1_valid;
-reg  [767:0] e1_hdr;
+reg         e1_vlan;
+reg  [15:0] e1_etype, e1_tot, e1_frag, e1_ulen;
+reg  [7:0]  e1_vihl, e1_ipproto;
 reg  [31:0] e1_len;
 reg  [31:0] e1_csum;
 reg         e1_bad, e1_dis, e1_fwd, e1_match;
@@ -129,39 +132,34 @@ wire        keep_ok = s_axis_tlast ?
 wire [31:0] len_base = first_beat ? 32'd0 : len;
 wire [31:0] len_now  = (len_base > 32'h7fffffff) ? len_base : len_base + {28'd0, nbytes};
 
-// header bytes including the current beat
-reg [767:0] hdr_now;
-always @* begin
-    hdr_now = first_beat ? 768'd0 : hdr;
-    if (accept && kk < 16'd12)
-        hdr_now[64*kk[3:0] +: 64] = s_axis_tdata;
-end
-
+// a header byte as of this cycle: the current beat's lane, or an earlier beat's byte
 function [7:0] hb;
-    input [767:0] h;
     input [6:0] o;
     begin
-        hb = h[8*o +: 8];
+        if (accept && kk < 16'd12 && {12'd0, o[6:3]} == kk)
+            hb = s_axis_tdata[8*o[2:0] +: 8];
+        else
+            hb = hdr[o[6:3]][8*o[2:0] +: 8];
     end
 endfunction
 
 // header fields (valid once the bytes have arrived)
-wire        vlan    = {hb(hdr_now, 7'd12), hb(hdr_now, 7'd13)} == 16'h8100;
+wire        vlan    = {hb(7'd12), hb(7'd13)} == 16'h8100;
 wire [6:0]  l2      = vlan ? 7'd18 : 7'd14;
-wire [15:0] etype   = vlan ? {hb(hdr_now, 7'd16), hb(hdr_now, 7'd17)}
-                           : {hb(hdr_now, 7'd12), hb(hdr_now, 7'd13)};
-wire [7:0]  vihl    = hb(hdr_now, l2);
+wire [15:0] etype   = vlan ? {hb(7'd16), hb(7'd17)}
+                           : {hb(7'd12), hb(7'd13)};
+wire [7:0]  vihl    = hb(l2);
 wire [6:0]  hl      = {1'b0, vihl[3:0], 2'b00};
-wire [15:0] tot     = {hb(hdr_now, l2 + 7'd2), hb(hdr_now, l2 + 7'd3)};
+wire [15:0] tot     = {hb(l2 + 7'd2), hb(l2 + 7'd3)};
 /* verilator lint_off UNUSEDSIGNAL */
-wire [15:0] frag    = {hb(hdr_now, l2 + 7'd6), hb(hdr_now, l2 + 7'd7)};
+wire [15:0] frag    = {hb(l2 + 7'd6), hb(l2 + 7'd7)};
 /* verilator lint_on UNUSEDSIGNAL */
-wire [7:0]  proto   = hb(hdr_now, l2 + 7'd9);
-wire [31:0] dst_ip  = {hb(hdr_now, l2 + 7'd16), hb(hdr_now, l2 + 7'd17),
-                       hb(hdr_now, l2 + 7'd18), hb(hdr_now, l2 + 7'd19)};
+wire [7:0]  proto   = hb(l2 + 7'd9);
+wire [31:0] dst_ip  = {hb(l2 + 7'd16), hb(l2 + 7'd17),
+                       hb(l2 + 7'd18), hb(l2 + 7'd19)};
 wire [6:0]  uoff    = l2 + hl;
-wire [15:0] dport   = {hb(hdr_now, uoff + 7'd2), hb(hdr_now, uoff + 7'd3)};
-wire [15:0] ulen    = {hb(hdr_now, uoff + 7'd4), hb(hdr_now, uoff + 7'd5)};
+wire [15:0] dport   = {hb(uoff + 7'd2), hb(uoff + 7'd3)};
+wire [15:0] ulen    = {hb(uoff + 7'd4), hb(uoff + 7'd5)};
 
 // checksum contribution of this beat: words at even offsets inside [l2, l2 + hl)
 reg [31:0] csum_beat;
@@ -188,7 +186,9 @@ function csum_good;
     end
 endfunction
 
-// venue filters: lowest matching enabled filter wins
+// venue filters: lowest matching enabled filter wins (evaluated when the UDP header ends in this
+// beat, or at the frame's end for the verdict)
+wire        match_needed;
 reg         match;
 reg [2:0]   match_venue;
 reg [1:0]   match_proto;
@@ -203,6 +203,11 @@ always @* begin
     match = 1'b0;
     match_venue = 3'd0;
     match_proto = 2'd0;
+    fc = 64'd0;
+    vc = 64'd0;
+    mask = 32'd0;
+    pfx = 6'd0;
+    if (match_needed)
     for (f = N_FILTERS - 1; f >= 0; f = f - 1) begin
         fc = filter_cfg[64*f +: 64];
         vc = venue_cfg[64*fc[58:56] +: 64];
@@ -226,6 +231,7 @@ wire        hdr_pass = etype == 16'h0800 && vihl[7:4] == 4'd4 && vihl[3:0] >= 4'
 wire [15:0] uend    = {9'd0, uoff} + 16'd7;
 wire        uend_here = accept && !dis_now && (uend >> 3) == kk && len_now > {16'd0, uend};
 wire        dis_now = first_beat ? !enable : dis;
+assign      match_needed = accept && (((uend >> 3) == kk) || s_axis_tlast);
 wire        fwd_now = fwd || (uend_here && hdr_pass);
 wire [15:0] p0_now  = fwd ? p0 : ({9'd0, uoff} + 16'd8);
 wire [15:0] plen_now = fwd ? plen : (ulen - 16'd8);
@@ -255,26 +261,17 @@ wire [7:0]  j2_keep   = (j2_rem >= 16'd8) ? 8'hff : ((8'h01 << j2_rem[2:0]) - 8'
 wire [63:0] j2_data   = s_axis_tdata >> (8 * sft);
 
 // ---------------------------------------------------------------- end-of-frame verdict
-function [6:0] hb_l2;
-    input v;
-    begin
-        hb_l2 = v ? 7'd18 : 7'd14;
-    end
-endfunction
-
-wire        e_vlan  = {hb(e1_hdr, 7'd12), hb(e1_hdr, 7'd13)} == 16'h8100;
-wire [6:0]  e_l2    = hb_l2(e_vlan);
-wire [15:0] e_etype = e_vlan ? {hb(e1_hdr, 7'd16), hb(e1_hdr, 7'd17)}
-                             : {hb(e1_hdr, 7'd12), hb(e1_hdr, 7'd13)};
-wire [7:0]  e_vihl  = hb(e1_hdr, e_l2);
-wire [6:0]  e_hl    = {1'b0, e_vihl[3:0], 2'b00};
-wire [15:0] e_tot   = {hb(e1_hdr, e_l2 + 7'd2), hb(e1_hdr, e_l2 + 7'd3)};
+wire        e_vlan  = e1_vlan;
+wire [6:0]  e_l2    = e1_vlan ? 7'd18 : 7'd14;
+wire [15:0] e_etype = e1_etype;
+wire [7:0]  e_vihl  = e1_vihl;
+wire [6:0]  e_hl    = {1'b0, e1_vihl[3:0], 2'b00};
+wire [15:0] e_tot   = e1_tot;
 /* verilator lint_off UNUSEDSIGNAL */
-wire [15:0] e_frag  = {hb(e1_hdr, e_l2 + 7'd6), hb(e1_hdr, e_l2 + 7'd7)};
+wire [15:0] e_frag  = e1_frag;
 /* verilator lint_on UNUSEDSIGNAL */
-wire [7:0]  e_proto = hb(e1_hdr, e_l2 + 7'd9);
-wire [6:0]  e_uoff  = e_l2 + e_hl;
-wire [15:0] e_ulen  = {hb(e1_hdr, e_uoff + 7'd4), hb(e1_hdr, e_uoff + 7'd5)};
+wire [7:0]  e_proto = e1_ipproto;
+wire [15:0] e_ulen  = e1_ulen;
 
 reg [2:0] e_reason;
 always @* begin
@@ -334,7 +331,8 @@ always @(posedge clk) begin
         k <= (kk == 16'hffff) ? kk : kk + 16'd1;
         len <= len_now;
         bad <= (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;
-        hdr <= hdr_now;
+        if (kk < 16'd12)
+            hdr[kk[3:0]] <= s_axis_tdata;
         csum <= csum_now;
         prev_data <= s_axis_tdata;
         prev_cyc <= cycle;
@@ -373,7 +371,13 @@ always @(posedge clk) begin
 
         if (s_axis_tlast) begin
             e1_valid <= 1'b1;
-            e1_hdr <= hdr_now;
+            e1_vlan <= vlan;
+            e1_etype <= etype;
+            e1_vihl <= vihl;
+            e1_tot <= tot;
+            e1_frag <= frag;
+            e1_ipproto <= proto;
+            e1_ulen <= ulen;
             e1_len <= len_now;
             e1_csum <= csum_now;
             e1_bad <= (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;

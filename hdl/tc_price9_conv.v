@@ -7,10 +7,13 @@
 //            when it does not, that product is the exact quotient (exact division by an odd
 //            constant through its modular inverse). j >= 19: only 0 divides.
 // fmt 1, IEEE-754 double bits: round(x * 10^9) to nearest, ties away from zero, by integer
-//   arithmetic: mantissa * 10^9 (83 bits) shifted right by 1075 - exponent, plus the bit shifted
-//   out just below the point. NaN, infinities, negatives (other than -0.0) and overflow reject.
+//   arithmetic: mantissa * 10^9 (83 bits, kept as P * 2^32 + L) shifted right by 1075 - exponent,
+//   plus the bit shifted out just below the point. NaN, infinities, negatives (other than -0.0) and
+//   overflow reject.
 //
-// Three pipeline stages: operand selection, multiply, check/round. Latency 3, one per cycle.
+// Every product is built from 32x32 pieces, so no intermediate is wider than 64 bits (the same
+// multipliers in synthesis; far cheaper in simulation). Three pipeline stages: operand selection,
+// multiply, check/round. Latency 3, one per cycle; registers load only for valid inputs.
 
 `resetall
 `timescale 1ns / 1ps
@@ -18,6 +21,7 @@
 
 module tc_price9_conv (
     input  wire         clk,
+    input  wire         in_valid,
     input  wire [63:0]  in_value,
     input  wire [7:0]   in_exp,      // decimal exponent (ignored for doubles)
     input  wire         in_fmt,      // 0 decimal, 1 double
@@ -112,7 +116,11 @@ reg  [63:0] s1_a, s1_b, s1_lim;
 reg  [52:0] s1_mant;
 reg  [11:0] s1_rsh;
 
+reg         s1_valid, s2_valid;
+
 always @(posedge clk) begin
+    s1_valid <= in_valid;
+    if (in_valid) begin
     s1_fmt <= in_fmt;
     if (!in_fmt) begin
         s1_zero <= d_zero;
@@ -133,47 +141,83 @@ always @(posedge clk) begin
     s1_mant <= f_mant;
     s1_rsh <= f_rsh;
     s1_lsh <= f_lsh;
+    end
 end
 
 // ---------------------------------------------------------------- stage 2: multiply
+// decimal scale-up: a * b with a < 2^63, b < 2^60, from four 32x32 products; the result fits
+// below 2^63 exactly when the top product is zero and the middle sum stays below 2^31
+wire [31:0] a_hi = s1_a[63:32], a_lo = s1_a[31:0];
+wire [31:0] b_hi = s1_b[63:32], b_lo = s1_b[31:0];
+// double: mantissa * 10^9 = P * 2^32 + L with P < 2^52
+wire [31:0] m_lo = s1_mant[31:0];
+wire [20:0] m_hi = s1_mant[52:32];
+
 reg         s2_fmt, s2_reject, s2_zero, s2_mul, s2_lsh;
-reg  [127:0] s2_prod;
+reg  [31:0] s2_ll;
+reg  [63:0] s2_mid, s2_hh, s2_low64;
 reg  [63:0] s2_lim;
-reg  [82:0] s2_p;
+reg  [63:0] s2_p;             // P
+reg  [31:0] s2_l;             // L
 reg  [11:0] s2_rsh;
 
+wire [63:0] ll = {32'd0, a_lo} * {32'd0, b_lo};
+wire [63:0] lh = {32'd0, a_lo} * {32'd0, b_hi};
+wire [63:0] hl = {32'd0, a_hi} * {32'd0, b_lo};
+wire [63:0] hh = {32'd0, a_hi} * {32'd0, b_hi};
+wire [63:0] pm_lo = {32'd0, m_lo} * 64'd1000000000;
+wire [63:0] pm_hi = {43'd0, m_hi} * 64'd1000000000;
+
 always @(posedge clk) begin
-    s2_fmt <= s1_fmt;
-    s2_reject <= s1_reject;
-    s2_zero <= s1_zero;
-    s2_mul <= s1_mul;
-    s2_lsh <= s1_lsh;
-    s2_prod <= {64'd0, s1_a} * {64'd0, s1_b};
-    s2_lim <= s1_lim;
-    s2_p <= {30'd0, s1_mant} * 83'd1000000000;
-    s2_rsh <= s1_rsh;
+    s2_valid <= s1_valid;
+    if (s1_valid) begin
+        s2_fmt <= s1_fmt;
+        s2_reject <= s1_reject;
+        s2_zero <= s1_zero;
+        s2_mul <= s1_mul;
+        s2_lsh <= s1_lsh;
+        s2_ll <= ll[31:0];
+        s2_mid <= lh + hl + {32'd0, ll[63:32]};
+        s2_hh <= hh;
+        s2_low64 <= s1_a * s1_b;
+        s2_lim <= s1_lim;
+        s2_p <= pm_hi + {32'd0, pm_lo[63:32]};
+        s2_l <= pm_lo[31:0];
+        s2_rsh <= s1_rsh;
+    end
 end
 
 // ---------------------------------------------------------------- stage 3: check and round
-wire [82:0] f_q     = (s2_rsh >= 12'd83) ? 83'd0 : (s2_p >> s2_rsh[6:0]);
-wire        f_half  = (s2_rsh == 12'd0 || s2_rsh > 12'd83) ? 1'b0 : s2_p[s2_rsh[6:0] - 7'd1];
-wire [83:0] f_v     = {1'b0, f_q} + {83'd0, f_half};
+// q = (P * 2^32 + L) >> rsh and the bit below it; rsh < 32 shifts P left (overflow checked)
+wire [5:0]  up = 6'd32 - {1'b0, s2_rsh[4:0]};             // 1..32 when rsh < 32
+wire        f_small = s2_rsh < 12'd32;
+wire [63:0] f_up_lost = (up == 6'd32) ? {32'd0, s2_p[63:32]} : (s2_p >> (7'd64 - {1'b0, up}));
+wire [63:0] f_q_small = (s2_p << up) | ({32'd0, s2_l} >> s2_rsh[4:0]);
+wire        f_h_small = (s2_rsh == 12'd0) ? 1'b0 : s2_l[s2_rsh[4:0] - 5'd1];
+wire [11:0] down = s2_rsh - 12'd32;                        // rsh >= 32
+wire [63:0] f_q_big = (down >= 12'd64) ? 64'd0 : (s2_p >> down[5:0]);
+wire        f_h_big = (down == 12'd0) ? s2_l[31] : ((down > 12'd64) ? 1'b0 : s2_p[down[5:0] - 6'd1]);
+wire [63:0] f_q = f_small ? f_q_small : f_q_big;
+wire        f_half = f_small ? f_h_small : f_h_big;
+wire        f_over = (f_small && f_up_lost != 64'd0) || f_q[63] || (f_q == 64'h7fffffffffffffff && f_half);
 
 always @(posedge clk) begin
-    if (s2_zero) begin
-        out_value <= 64'd0;
-        out_reject <= s2_reject;
-    end else if (!s2_fmt) begin
-        if (s2_mul) begin
-            out_value <= s2_prod[63:0];
-            out_reject <= s2_reject || s2_prod[127:63] != 65'd0;
+    if (s2_valid) begin
+        if (s2_zero) begin
+            out_value <= 64'd0;
+            out_reject <= s2_reject;
+        end else if (!s2_fmt) begin
+            if (s2_mul) begin
+                out_value <= {s2_mid[31:0], s2_ll};
+                out_reject <= s2_reject || s2_hh != 64'd0 || s2_mid[63:31] != 33'd0;
+            end else begin
+                out_value <= s2_low64;
+                out_reject <= s2_reject || s2_low64 > s2_lim;
+            end
         end else begin
-            out_value <= s2_prod[63:0];
-            out_reject <= s2_reject || s2_prod[63:0] > s2_lim;
+            out_value <= f_q + {63'd0, f_half};
+            out_reject <= s2_reject || s2_lsh || f_over;
         end
-    end else begin
-        out_value <= f_v[63:0];
-        out_reject <= s2_reject || s2_lsh || f_v[83:63] != 21'd0;
     end
 end
 

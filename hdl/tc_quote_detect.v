@@ -42,10 +42,12 @@ module tc_quote_detect #(
     input  wire [63:0]   edge_data,
 
     // read port for the BAR: entry (venue, instrument), word 0..5 (quote_word in the contract)
+    input  wire          q_rd_en,
     input  wire [2:0]    q_rd_venue,
     input  wire [INSTR_BITS-1:0] q_rd_instrument,
     input  wire [2:0]    q_rd_word,
     output reg  [63:0]   q_rd_data,      // one cycle after the address
+    input  wire          e_rd_en,
     input  wire [INSTR_BITS-1:0] e_rd_addr,
     output reg  [63:0]   e_rd_data,      // edge read-back, one cycle after the address
 
@@ -111,7 +113,8 @@ generate
                 row[gv] <= mem[s_instrument];
         end
         always @(posedge clk) begin
-            qrd[gv] <= mem[q_rd_instrument];
+            if (q_rd_en)
+                qrd[gv] <= mem[q_rd_instrument];
         end
     end
 endgenerate
@@ -123,13 +126,16 @@ always @(posedge clk) begin
         edges[edge_addr] <= edge_data;
     if (accept)
         u_edge <= edges[s_instrument];
-    e_rd_data <= edges[e_rd_addr];
+    if (e_rd_en)
+        e_rd_data <= edges[e_rd_addr];
 end
 
 reg [2:0] q_venue_d, q_word_d;
 always @(posedge clk) begin
-    q_venue_d <= q_rd_venue;
-    q_word_d <= q_rd_word;
+    if (q_rd_en) begin
+        q_venue_d <= q_rd_venue;
+        q_word_d <= q_rd_word;
+    end
 end
 wire [EW-1:0] qsel = qrd[q_venue_d];
 always @* begin
@@ -171,22 +177,27 @@ function [CW-1:0] pick_ask;
     end
 endfunction
 
-reg [CW-1:0] bid_c [0:7];
-reg [CW-1:0] ask_c [0:7];
-integer w;
-always @* begin
-    for (w = 0; w < 8; w = w + 1) begin
-        bid_c[w] = {CW{1'b0}};
-        ask_c[w] = {CW{1'b0}};
-        if (w < N_VENUES && w[2:0] != u_venue) begin
-            // entry: [319:256] bid px, [255:192] bid qty, [191:128] ask px, [127:64] ask qty, [63:0] ts
-            bid_c[w] = {row[w][319:256] != 64'd0 && row[w][255:192] != 64'd0, w[2:0],
-                        row[w][319:256], row[w][255:192], row[w][63:0]};
-            ask_c[w] = {row[w][191:128] != 64'd0 && row[w][127:64] != 64'd0, w[2:0],
-                        row[w][191:128], row[w][127:64], row[w][63:0]};
-        end
+// candidates of venue w (invalid for the updating venue and for venues past N_VENUES)
+// entry: [319:256] bid px, [255:192] bid qty, [191:128] ask px, [127:64] ask qty, [63:0] ts
+function [CW-1:0] bid_c;
+    input integer w;
+    begin
+        bid_c = {CW{1'b0}};
+        if (w < N_VENUES && w[2:0] != u_venue)
+            bid_c = {row[w][319:256] != 64'd0 && row[w][255:192] != 64'd0, w[2:0],
+                     row[w][319:256], row[w][255:192], row[w][63:0]};
     end
-end
+endfunction
+
+function [CW-1:0] ask_c;
+    input integer w;
+    begin
+        ask_c = {CW{1'b0}};
+        if (w < N_VENUES && w[2:0] != u_venue)
+            ask_c = {row[w][191:128] != 64'd0 && row[w][127:64] != 64'd0, w[2:0],
+                     row[w][191:128], row[w][127:64], row[w][63:0]};
+    end
+endfunction
 
 reg [CW-1:0] bid_l2 [0:1];
 reg [CW-1:0] ask_l2 [0:1];
@@ -267,10 +278,10 @@ always @(posedge clk) begin
         S_READ: begin
             // rows are in; the update's own entry is written now
             inc_update <= 1'b1;
-            bid_l2[0] <= pick_bid(pick_bid(bid_c[0], bid_c[1]), pick_bid(bid_c[2], bid_c[3]));
-            bid_l2[1] <= pick_bid(pick_bid(bid_c[4], bid_c[5]), pick_bid(bid_c[6], bid_c[7]));
-            ask_l2[0] <= pick_ask(pick_ask(ask_c[0], ask_c[1]), pick_ask(ask_c[2], ask_c[3]));
-            ask_l2[1] <= pick_ask(pick_ask(ask_c[4], ask_c[5]), pick_ask(ask_c[6], ask_c[7]));
+            bid_l2[0] <= pick_bid(pick_bid(bid_c(0), bid_c(1)), pick_bid(bid_c(2), bid_c(3)));
+            bid_l2[1] <= pick_bid(pick_bid(bid_c(4), bid_c(5)), pick_bid(bid_c(6), bid_c(7)));
+            ask_l2[0] <= pick_ask(pick_ask(ask_c(0), ask_c(1)), pick_ask(ask_c(2), ask_c(3)));
+            ask_l2[1] <= pick_ask(pick_ask(ask_c(4), ask_c(5)), pick_ask(ask_c(6), ask_c(7)));
             state <= S_TREE1;
         end
         S_TREE1: begin

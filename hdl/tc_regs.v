@@ -52,6 +52,7 @@ module tc_regs #(
     output reg           edge_wr,
     output reg  [7:0]    edge_addr,
     output reg  [63:0]   edge_data,
+    output wire          edge_rd_en,
     output wire [7:0]    edge_rd_addr,
     input  wire [63:0]   edge_rd_data,
 
@@ -65,12 +66,15 @@ module tc_regs #(
     input  wire          idle,
     input  wire [63:0]   cycle,
     input  wire [63:0]   producer,
-    input  wire [64*N_COUNTERS-1:0] counters,
+    output wire [5:0]    cnt_rd_index,
+    input  wire [63:0]   cnt_rd_data,
 
     // windows (data one cycle after the address)
+    output wire          ring_rd_en,
     output wire [9:0]    ring_rd_index,
     output wire [3:0]    ring_rd_word,
     input  wire [63:0]   ring_rd_data,
+    output wire          q_rd_en,
     output wire [2:0]    q_rd_venue,
     output wire [7:0]    q_rd_instrument,
     output wire [2:0]    q_rd_word,
@@ -203,6 +207,10 @@ end
 // ---------------------------------------------------------------- reads
 // cycle 0: window addresses go to their memories; cycle 1: select; cycle 2: data out
 wire [AW-1:0] ra = bus_rd_addr;
+assign ring_rd_en = bus_rd_en && ra >= `TC_WIN_RING_BASE && ra < `TC_WIN_RING_BASE + `TC_WIN_RING_BYTES;
+assign q_rd_en = bus_rd_en && ra >= `TC_WIN_QUOTES_BASE && ra < `TC_WIN_QUOTES_BASE + `TC_WIN_QUOTES_BYTES;
+assign edge_rd_en = bus_rd_en && ra >= `TC_REG_EDGES_EDGE &&
+                    ra < `TC_REG_EDGES_EDGE + 8 * `TC_REG_EDGES_EDGE_COUNT;
 assign ring_rd_index = ra[16:7];
 assign ring_rd_word = ra[6:3];
 assign q_rd_venue = ra[16:14];
@@ -215,6 +223,10 @@ assign edge_rd_addr = ra_edge[7:0];
 
 reg          r1_en;
 reg [AW-1:0] r1_addr;
+/* verilator lint_off UNUSEDSIGNAL */
+wire [AW-1:0] r1_cnt = (r1_addr - `TC_REG_COUNTERS_COUNTER) >> 3;
+/* verilator lint_on UNUSEDSIGNAL */
+assign cnt_rd_index = r1_cnt[5:0];
 
 function [63:0] hdr0;
     input [31:0] t;
@@ -272,8 +284,7 @@ always @* begin
         default: begin
             if (r1_addr >= `TC_REG_COUNTERS_COUNTER &&
                 r1_addr < `TC_REG_COUNTERS_COUNTER + 8 * N_COUNTERS) begin
-                idx = (r1_addr - `TC_REG_COUNTERS_COUNTER) >> 3;
-                rv = counters[64 * idx +: 64];
+                rv = cnt_rd_data;
             end else if (r1_addr >= `TC_REG_VENUES_FILTER &&
                          r1_addr < `TC_REG_VENUES_FILTER + 8 * `TC_REG_VENUES_FILTER_COUNT) begin
                 idx = (r1_addr - `TC_REG_VENUES_FILTER) >> 3;

@@ -79,17 +79,20 @@ localparam EW = 1 + 3 + 6 + 8 + 256;          // entry: valid, venue, len, instr
 localparam RW = 3 + 3 + 32 + 4*64 + 4*64 + 1 + `TC_C_BITS;
 
 // ---------------------------------------------------------------- stage 1: key and hashes
-// name bytes at and beyond the length are zero in the key
-reg [255:0] masked;
-integer x;
-always @* begin
-    masked = s_name;
-    for (x = 0; x < 32; x = x + 1)
-        if (x[7:0] >= s_name_len)
-            masked[8*x +: 8] = 8'd0;
-end
 localparam KW = `TC_SYM_HASH_WORDS;
-wire [16*KW-1:0] key = {{(16*KW-272){1'b0}}, 5'd0, s_venue, s_name_len, masked};
+
+// name bytes at and beyond the length are zero in the key
+function [255:0] mask_name;
+    input [255:0] name;
+    input [7:0] len;
+    integer x;
+    begin
+        mask_name = name;
+        for (x = 0; x < 32; x = x + 1)
+            if (x[7:0] >= len)
+                mask_name[8*x +: 8] = 8'd0;
+    end
+endfunction
 
 function [SLOT_BITS-1:0] sym_hash;
     input [16*KW-1:0] k;
@@ -113,23 +116,33 @@ function [SLOT_BITS-1:0] sym_hash;
     end
 endfunction
 
-wire [SLOT_BITS-1:0] h0 = sym_hash(key, `TC_SYM_NH_KEYS0);
-wire [SLOT_BITS-1:0] h1 = sym_hash(key, `TC_SYM_NH_KEYS1);
-
 reg               s1_valid;
 reg  [RW-1:0]     s1_rec;
 reg  [255:0]      s1_name;
 reg  [7:0]        s1_len;
 reg  [SLOT_BITS-1:0] s1_h0, s1_h1;
+function [16*KW-1:0] sym_key;
+    input [2:0] venue;
+    input [7:0] len;
+    input [255:0] name;
+    begin
+        sym_key = {{(16*KW-272){1'b0}}, 5'd0, venue, len, mask_name(name, len)};
+    end
+endfunction
 
 always @(posedge clk) begin
     s1_valid <= s_valid;
-    s1_rec <= {s_kind, s_venue, s_id, s_v0, s_v1, s_v2, s_v3,
-               s_ts, s_cyc_frame, s_cyc_first, s_cyc_last, s_ok, s_cnt};
-    s1_name <= masked;
-    s1_len <= s_name_len;
-    s1_h0 <= h0;
-    s1_h1 <= h1;
+    if (s_valid) begin
+        s1_rec <= {s_kind, s_venue, s_id, s_v0, s_v1, s_v2, s_v3,
+                   s_ts, s_cyc_frame, s_cyc_first, s_cyc_last, s_ok, s_cnt};
+        s1_name <= mask_name(s_name, s_name_len);
+        s1_len <= s_name_len;
+        // only names are looked up; other records skip the hashing work
+        if (s_kind == `TC_K_QNAME || s_kind == `TC_K_DEF) begin
+            s1_h0 <= sym_hash(sym_key(s_venue, s_name_len, s_name), `TC_SYM_NH_KEYS0);
+            s1_h1 <= sym_hash(sym_key(s_venue, s_name_len, s_name), `TC_SYM_NH_KEYS1);
+        end
+    end
     if (rst)
         s1_valid <= 1'b0;
 end
@@ -153,12 +166,14 @@ wire [EW-1:0] wd = clr_busy ? {EW{1'b0}} : wr_entry;
 always @(posedge clk) begin
     if (w0)
         way0[wa0] <= wd;
-    rd0 <= way0[s1_h0];
+    if (s1_valid)
+        rd0 <= way0[s1_h0];
 end
 always @(posedge clk) begin
     if (w1)
         way1[wa1] <= wd;
-    rd1 <= way1[s1_h1];
+    if (s1_valid)
+        rd1 <= way1[s1_h1];
 end
 
 always @(posedge clk) begin
@@ -183,9 +198,11 @@ reg  [7:0]        s2_len;
 
 always @(posedge clk) begin
     s2_valid <= s1_valid;
-    s2_rec <= s1_rec;
-    s2_name <= s1_name;
-    s2_len <= s1_len;
+    if (s1_valid) begin
+        s2_rec <= s1_rec;
+        s2_name <= s1_name;
+        s2_len <= s1_len;
+    end
     if (rst)
         s2_valid <= 1'b0;
 end
@@ -206,6 +223,7 @@ assign busy = s1_valid || s2_valid;
 
 always @(posedge clk) begin
     m_valid <= s2_valid;
+    if (s2_valid) begin
     m_venue <= r_venue;
     m_id <= s2_rec[RW-7 -: 32];
     m_v0 <= s2_rec[RW-39 -: 64];
@@ -228,6 +246,7 @@ always @(posedge clk) begin
     if (s2_valid && r_kind == `TC_K_END) begin
         m_cnt[`TC_C_UNKSYM +: 16] <= miss_count;
         miss_count <= 16'd0;
+    end
     end
     if (rst) begin
         m_valid <= 1'b0;

@@ -55,10 +55,12 @@ wire [7:0]    sym_wr_len, sym_wr_instrument;
 wire [255:0]  sym_wr_name;
 wire          edge_wr;
 wire [7:0]    edge_addr, edge_rd_addr;
+wire          edge_rd_en, q_rd_en, ring_rd_en;
 wire [63:0]   edge_data, edge_rd_data;
 wire          clear_req, counters_clear;
 wire [63:0]   producer;
-wire [64*NC-1:0] counter_values;
+wire [5:0]    cnt_rd_index;
+wire [63:0]   cnt_rd_data;
 wire [9:0]    ring_rd_index;
 wire [3:0]    ring_rd_word;
 wire [63:0]   ring_rd_data;
@@ -81,13 +83,14 @@ tc_regs regs (
     .sym_wr_instrument(sym_wr_instrument), .sym_wr_name(sym_wr_name),
     .sym_clear(sym_clear), .sym_clearing(sym_clearing),
     .edge_wr(edge_wr), .edge_addr(edge_addr), .edge_data(edge_data),
-    .edge_rd_addr(edge_rd_addr), .edge_rd_data(edge_rd_data),
+    .edge_rd_en(edge_rd_en), .edge_rd_addr(edge_rd_addr), .edge_rd_data(edge_rd_data),
     .clear_req(clear_req), .clear_done(clear_done), .counters_clear(counters_clear),
     .clearing(clearing), .idle(idle), .cycle(cycle), .producer(producer),
-    .counters(counter_values),
-    .ring_rd_index(ring_rd_index), .ring_rd_word(ring_rd_word), .ring_rd_data(ring_rd_data),
-    .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument), .q_rd_word(q_rd_word),
-    .q_rd_data(q_rd_data)
+    .cnt_rd_index(cnt_rd_index), .cnt_rd_data(cnt_rd_data),
+    .ring_rd_en(ring_rd_en), .ring_rd_index(ring_rd_index), .ring_rd_word(ring_rd_word),
+    .ring_rd_data(ring_rd_data),
+    .q_rd_en(q_rd_en), .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument),
+    .q_rd_word(q_rd_word), .q_rd_data(q_rd_data)
 );
 
 // ---------------------------------------------------------------- state clearing
@@ -349,8 +352,9 @@ tc_quote_detect #(.N_VENUES(`TC_N_VENUES), .INSTR_BITS(8)) quotes (
     .s_bid_px(q_v0), .s_bid_qty(q_v1), .s_ask_px(q_v2), .s_ask_qty(q_v3), .s_ts(q_ts),
     .s_cyc_frame(q_cyc_frame), .s_cyc_first(q_cyc_first), .s_cyc_last(q_cyc_last),
     .edge_wr(edge_wr), .edge_addr(edge_addr), .edge_data(edge_data),
-    .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument), .q_rd_word(q_rd_word),
-    .q_rd_data(q_rd_data), .e_rd_addr(edge_rd_addr), .e_rd_data(edge_rd_data),
+    .q_rd_en(q_rd_en), .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument),
+    .q_rd_word(q_rd_word), .q_rd_data(q_rd_data),
+    .e_rd_en(edge_rd_en), .e_rd_addr(edge_rd_addr), .e_rd_data(edge_rd_data),
     .ev_valid(ev_valid), .ev_instrument(ev_instrument), .ev_buy_venue(ev_buy_venue),
     .ev_sell_venue(ev_sell_venue), .ev_trigger_venue(ev_trigger_venue),
     .ev_trigger_sell(ev_trigger_sell), .ev_buy_px(ev_buy_px), .ev_buy_qty(ev_buy_qty),
@@ -372,7 +376,7 @@ tc_event_ring #(.ADDR_BITS(10)) ring (
     .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
     .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
     .producer(producer), .inc_event(inc_event), .inc_overflow(inc_overflow),
-    .rd_index(ring_rd_index), .rd_word(ring_rd_word), .rd_data(ring_rd_data)
+    .rd_en(ring_rd_en), .rd_index(ring_rd_index), .rd_word(ring_rd_word), .rd_data(ring_rd_data)
 );
 
 // records between stages count too: a stage's busy covers only what it holds
@@ -380,44 +384,14 @@ assign idle = !fr_busy && fifo_empty && !b_busy && !d_busy && !x_valid && !c_bus
               !y_busy && !y_valid && !k_busy && !bd_busy && !qd_busy;
 
 // ---------------------------------------------------------------- counters
-reg [32*NC-1:0] inc;
-integer v;
-always @* begin
-    inc = {32*NC{1'b0}};
-    if (done_valid) begin
-        inc[32*`TC_CNT_RX_FRAMES +: 32] = 32'd1;
-        inc[32*`TC_CNT_RX_BYTES +: 32] = done_bytes;
-        case (done_reason)
-            `TC_R_OK:        inc[32*`TC_CNT_FRAMES_ACCEPTED +: 32] = 32'd1;
-            `TC_R_DISABLED:  inc[32*`TC_CNT_DROP_DISABLED +: 32] = 32'd1;
-            `TC_R_BAD:       inc[32*`TC_CNT_DROP_BAD_FRAME +: 32] = 32'd1;
-            `TC_R_NOT_IPV4:  inc[32*`TC_CNT_DROP_NOT_IPV4_UDP +: 32] = 32'd1;
-            `TC_R_CHECKSUM:  inc[32*`TC_CNT_DROP_CHECKSUM +: 32] = 32'd1;
-            `TC_R_LENGTH:    inc[32*`TC_CNT_DROP_LENGTH +: 32] = 32'd1;
-            default:         inc[32*`TC_CNT_DROP_NO_VENUE +: 32] = 32'd1;
-        endcase
-    end
-    if (cnt_valid) begin
-        inc[32*`TC_CNT_MSG_TRUNCATED +: 32] = {16'd0, cnt[`TC_C_TRUNC +: 16]};
-        inc[32*`TC_CNT_MSG_UNKNOWN_TEMPLATE +: 32] = {16'd0, cnt[`TC_C_UNKNOWN +: 16]};
-        inc[32*`TC_CNT_MSG_CONVERSION +: 32] = {16'd0, cnt[`TC_C_CONV +: 16]};
-        inc[32*`TC_CNT_MSG_SKIPPED +: 32] = {16'd0, cnt[`TC_C_SKIPPED +: 16]};
-        for (v = 0; v < `TC_N_VENUES; v = v + 1)
-            if (cnt_venue == v[2:0])
-                inc[32*(`TC_CNT_MESSAGES + v) +: 32] = {16'd0, cnt[`TC_C_MSGS +: 16]};
-    end
-    inc[32*`TC_CNT_MSG_UNKNOWN_SYMBOL +: 32] =
-        (cnt_valid ? {16'd0, cnt[`TC_C_UNKSYM +: 16]} : 32'd0) + {31'd0, inc_unksym};
-    inc[32*`TC_CNT_BINDS +: 32] = {31'd0, inc_bind};
-    inc[32*`TC_CNT_BIND_EVICTIONS +: 32] = {31'd0, inc_evict};
-    inc[32*`TC_CNT_QUOTE_UPDATES +: 32] = {31'd0, inc_update};
-    inc[32*`TC_CNT_EVENTS +: 32] = {31'd0, inc_event};
-    inc[32*`TC_CNT_RING_OVERFLOWS +: 32] = {31'd0, inc_overflow};
-    inc[32*`TC_CNT_INPUT_STALL_CYCLES +: 32] = {31'd0, s_axis_tvalid && !s_axis_tready};
-end
-
 tc_counters #(.N(NC)) counters (
-    .clk(clk), .rst(rst), .clear(counters_clear), .inc(inc), .value(counter_values)
+    .clk(clk), .rst(rst), .clear(counters_clear),
+    .done_valid(done_valid), .done_reason(done_reason), .done_bytes(done_bytes),
+    .cnt_valid(cnt_valid), .cnt_venue(cnt_venue), .cnt(cnt),
+    .inc_unknown_symbol(inc_unksym), .inc_bind(inc_bind), .inc_eviction(inc_evict),
+    .inc_update(inc_update), .inc_event(inc_event), .inc_overflow(inc_overflow),
+    .inc_stall(s_axis_tvalid && !s_axis_tready),
+    .rd_index(cnt_rd_index), .rd_data(cnt_rd_data)
 );
 
 endmodule

@@ -85,6 +85,7 @@ fn main() {
     }
     println!("cargo:rerun-if-changed={}", repo.join("sim/tb").display());
     println!("cargo:rerun-if-env-changed=TICKCROSS_SIM_MODELS");
+    println!("cargo:rerun-if-env-changed=TICKCROSS_SIM_DEBUG");
 
     let mut rust = String::new();
     let _ = writeln!(
@@ -175,7 +176,7 @@ fn build_model(top: &str, files: &[PathBuf], out: &Path, inc: &Path, vl_include:
         .cpp(true)
         .std("c++17")
         .opt_level(2)
-        .debug(false)
+        .debug(std::env::var("TICKCROSS_SIM_DEBUG").is_ok())
         .warnings(false)
         .define("VM_TRACE", "1")
         .define("VM_TRACE_VCD", "1")

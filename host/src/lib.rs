@@ -14,4 +14,6 @@ pub mod netgen;
 pub mod price9;
 pub mod program;
 pub mod quotes;
+pub mod replay;
+pub mod report;
 pub mod swpath;

@@ -72,6 +72,19 @@ pub struct SimStats {
     pub stall_cycles: u64,
     /// Idle cycles inserted while the host drained the ring.
     pub pacing_cycles: u64,
+    /// Wall time spent clocking the model while driving frames (pacing excluded).
+    pub busy_ns: u64,
+}
+
+impl SimStats {
+    /// Model throughput while frames were on the wire, in cycles per second.
+    pub fn cycles_per_second(&self) -> f64 {
+        if self.busy_ns == 0 {
+            0.0
+        } else {
+            (self.beats + self.stall_cycles) as f64 / (self.busy_ns as f64 / 1e9)
+        }
+    }
 }
 
 pub struct SimDevice {
@@ -311,6 +324,7 @@ impl SimDevice {
             self.cycle();
             self.stats.pacing_cycles += 1;
         }
+        let started = std::time::Instant::now();
         let beats = data.len().div_ceil(8).max(1);
         for b in 0..beats {
             let chunk = &data[(8 * b).min(data.len())..(8 * b + 8).min(data.len())];
@@ -341,6 +355,7 @@ impl SimDevice {
         self.model.inp[inp::S_AXIS_TVALID] = 0;
         self.model.inp[inp::S_AXIS_TLAST] = 0;
         self.stats.frames += 1;
+        self.stats.busy_ns += started.elapsed().as_nanos() as u64;
     }
 
     /// Runs `n` cycles with no frame on the wire.

@@ -41,7 +41,25 @@ module tc_units_tb (
     output wire [2:0]  fr_done_reason,
     output wire [31:0] fr_done_bytes,
     output wire        fr_busy,
-    output wire [63:0] cycle
+    output wire [63:0] cycle,
+
+    // ---- tc_price9_conv (latency 3)
+    input  wire        cv_valid,
+    input  wire [63:0] cv_value,
+    input  wire [7:0]  cv_exp,
+    input  wire        cv_fmt,
+    output wire [63:0] cv_out,
+    output wire        cv_reject
+);
+
+tc_price9_conv conv (
+    .clk(clk),
+    .in_valid(cv_valid),
+    .in_value(cv_value),
+    .in_exp(cv_exp),
+    .in_fmt(cv_fmt),
+    .out_value(cv_out),
+    .out_reject(cv_reject)
 );
 
 reg [63:0] cycle_q;
