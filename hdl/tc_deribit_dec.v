@@ -86,14 +86,20 @@ reg  [63:0]  id_buf [0:1];
 reg  [63:0]  f_buf [0:4];
 reg  [63:0]  n_buf [0:4];
 
-// a whole Ticker/Instrument message waiting for its last byte to settle
-reg          pend;
-reg  [2:0]   pend_kind;
-reg  [16:0]  pend_end;
-reg  [1:0]   pend_age;        // cycles since the beat with the last byte was at the head
-reg  [63:0]  pend_cyc_last;
-reg  [7:0]   pend_vlen;
-reg  [63:0]  pend_cyc_first;
+// whole Ticker/Instrument messages waiting for their last byte to settle: two slots, because a
+// message with neither groups nor var-data is whole at its header, which can arrive one beat
+// after the previous message's last byte, before that one fires. A third needs at least 12 more
+// bytes, by when the first has gone.
+reg          pend, q_valid;
+reg  [2:0]   pend_kind, q_kind;
+reg  [16:0]  pend_end, q_end;
+reg  [1:0]   pend_age, q_age;     // cycles since the beat with the last byte was at the head
+reg  [63:0]  pend_cyc_last, q_cyc_last;
+reg  [7:0]   pend_vlen, q_vlen;
+reg  [63:0]  pend_cyc_first, q_cyc_first;
+// byte alignment of the captures, fixed when the message completes (the next message moves
+// body/vstart before this one fires; the captured beats themselves stay put until then)
+reg  [2:0]   pend_id_sh, pend_f_sh, pend_n_sh, q_id_sh, q_f_sh, q_n_sh;
 
 wire         data_beat = in_valid && !in_eof;
 wire [12:0]  jj = in_sof ? 13'd0 : j;
@@ -241,16 +247,18 @@ wire         next_here = data_beat && nx_phase != P_STOP && !(nx_phase == P_MSG 
 // the pending message fires when its last byte has been at the head for two cycles
 wire         fire = pend && pend_age == 2'd2;
 // the end of the frame waits for a pending message whose bytes all arrived
-wire         eof_wait = in_valid && in_eof && pend && pend_age != 2'd0;
+wire         eof_wait = in_valid && in_eof && ((pend && pend_age != 2'd0) || (q_valid && q_age != 2'd0));
 assign in_stall = in_valid && ((!in_eof && next_here) || eof_wait);
 
-assign busy = pend;
+assign busy = pend || q_valid;
 
 // captures: absolute offsets over the window {w1, head}, with the registered bases (done in the
 // clocked block below, byte by byte)
 // index of the head beat (cur) and of the previous beat (prv) in each capture buffer; out of
 // range (>= the buffer size) when the beat holds none of the captured bytes
-wire [16:0]  f_base = body + 17'd61;
+/* verilator lint_off UNUSEDSIGNAL */
+wire [16:0]  f_base = body + 17'd61;          // beat index only
+/* verilator lint_on UNUSEDSIGNAL */
 wire [13:0]  id_cur = {1'b0, jj} - body[16:3];
 wire [13:0]  id_prv = id_cur - 14'd1;
 wire [13:0]  f_cur = {1'b0, jj} - f_base[16:3];
@@ -260,8 +268,12 @@ wire [13:0]  n_prv = n_cur - 14'd1;
 wire [127:0] id_win = {id_buf[1], id_buf[0]};
 wire [319:0] f_win = {f_buf[4], f_buf[3], f_buf[2], f_buf[1], f_buf[0]};
 wire [319:0] n_win = {n_buf[4], n_buf[3], n_buf[2], n_buf[1], n_buf[0]};
+wire [255:0] f_bytes = f_win[8*pend_f_sh +: 256];
+// body and var-data offsets of the message completing this cycle (only their lanes are kept)
+wire [16:0]  body_now = msg_hdr ? cur_s + 17'd12 : body;
 /* verilator lint_off UNUSEDSIGNAL */
-wire [255:0] f_bytes = f_win[8*f_base[2:0] +: 256];
+wire [16:0]  f_base_now = body_now + 17'd61;
+wire [16:0]  vstart_now = (avail && phase_s == P_VAR) ? cur_s + 17'd1 : vstart;
 /* verilator lint_on UNUSEDSIGNAL */
 
 // the last byte of a pending message (or of one completing now) is in the head beat
@@ -270,6 +282,9 @@ wire [16:0]  new_last = nx_cur - 17'd1;
 wire         new_pend = done_msg && cls_record;
 wire         new_seen = data_beat && new_last[16:3] <= {1'b0, jj};
 wire         old_seen = data_beat && pend_last[16:3] <= {1'b0, jj};
+wire [16:0]  q_last = q_end - 17'd1;
+wire         q_seen = data_beat && q_last[16:3] <= {1'b0, jj};
+wire [63:0]  lo_lane_q = ({1'b0, q_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
 wire [63:0]  lo_lane_new = ({1'b0, new_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
 wire [63:0]  lo_lane_old = ({1'b0, pend_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
 wire [63:0]  first_stamp = stamp(roff[4:0], in_cyc_lo, in_cyc_hi, w1_lo, w1_hi, w2_lo, w2_hi,
@@ -343,7 +358,7 @@ always @(posedge clk) begin
         end
     end
 
-    // pending message bookkeeping
+    // pending messages: age the slots, fire the front one, take a completed one in
     if (pend) begin
         if (pend_age != 2'd0 && pend_age != 2'd2)
             pend_age <= pend_age + 2'd1;
@@ -352,13 +367,21 @@ always @(posedge clk) begin
             pend_cyc_last <= lo_lane_old;
         end
     end
+    if (q_valid) begin
+        if (q_age != 2'd0 && q_age != 2'd2)
+            q_age <= q_age + 2'd1;
+        else if (q_age == 2'd0 && q_seen) begin
+            q_age <= 2'd1;
+            q_cyc_last <= lo_lane_q;
+        end
+    end
     if (fire) begin
         pend <= 1'b0;
         r_valid <= 1'b1;
         r_kind <= (pend_kind == `TC_K_QID) ? `TC_K_QID : `TC_K_DEF;
         r_venue <= f_venue;
-        r_id <= id_win[8*body[2:0] +: 32];
-        r_name <= n_win[8*vstart[2:0] +: 256];
+        r_id <= id_win[8*pend_id_sh +: 32];
+        r_name <= n_win[8*pend_n_sh +: 256];
         r_name_len <= pend_vlen;
         r_v0 <= f_bytes[63:0];
         r_v1 <= f_bytes[127:64];
@@ -369,20 +392,59 @@ always @(posedge clk) begin
         r_cyc_first <= pend_cyc_first;
         r_cyc_last <= pend_cyc_last;
         r_ok <= 1'b0;
+        if (q_valid) begin
+            // the second slot moves up, with the ageing it gets this cycle
+            q_valid <= 1'b0;
+            pend <= 1'b1;
+            pend_kind <= q_kind;
+            pend_end <= q_end;
+            pend_vlen <= q_vlen;
+            pend_cyc_first <= q_cyc_first;
+            pend_id_sh <= q_id_sh;
+            pend_f_sh <= q_f_sh;
+            pend_n_sh <= q_n_sh;
+            if (q_age != 2'd0 && q_age != 2'd2) begin
+                pend_age <= q_age + 2'd1;
+                pend_cyc_last <= q_cyc_last;
+            end else if (q_age == 2'd0 && q_seen) begin
+                pend_age <= 2'd1;
+                pend_cyc_last <= lo_lane_q;
+            end else begin
+                pend_age <= q_age;
+                pend_cyc_last <= q_cyc_last;
+            end
+        end
     end
     if (new_pend && data_beat) begin
-        pend <= 1'b1;
-        pend_kind <= is_tick ? `TC_K_QID : `TC_K_DEF;
-        pend_end <= nx_cur;
-        pend_vlen <= (phase_s == P_VAR) ? e_len : vlen;
-        pend_cyc_first <= msg_hdr ? first_stamp : m_cyc_first;
-        pend_age <= new_seen ? 2'd1 : 2'd0;
-        pend_cyc_last <= lo_lane_new;
+        if (!pend || (fire && !q_valid)) begin
+            pend <= 1'b1;
+            pend_kind <= is_tick ? `TC_K_QID : `TC_K_DEF;
+            pend_end <= nx_cur;
+            pend_vlen <= (phase_s == P_VAR) ? e_len : vlen;
+            pend_cyc_first <= msg_hdr ? first_stamp : m_cyc_first;
+            pend_age <= new_seen ? 2'd1 : 2'd0;
+            pend_cyc_last <= lo_lane_new;
+            pend_id_sh <= body_now[2:0];
+            pend_f_sh <= f_base_now[2:0];
+            pend_n_sh <= vstart_now[2:0];
+        end else begin
+            q_valid <= 1'b1;
+            q_kind <= is_tick ? `TC_K_QID : `TC_K_DEF;
+            q_end <= nx_cur;
+            q_vlen <= (phase_s == P_VAR) ? e_len : vlen;
+            q_cyc_first <= msg_hdr ? first_stamp : m_cyc_first;
+            q_age <= new_seen ? 2'd1 : 2'd0;
+            q_cyc_last <= lo_lane_new;
+            q_id_sh <= body_now[2:0];
+            q_f_sh <= f_base_now[2:0];
+            q_n_sh <= vstart_now[2:0];
+        end
     end
 
     // end of frame
     if (in_valid && in_eof && !eof_wait) begin
         pend <= 1'b0;
+        q_valid <= 1'b0;
         r_valid <= 1'b1;
         r_kind <= `TC_K_END;
         r_venue <= in_venue;
@@ -414,6 +476,8 @@ always @(posedge clk) begin
         cur <= 17'd8;
         pend <= 1'b0;
         pend_age <= 2'd0;
+        q_valid <= 1'b0;
+        q_age <= 2'd0;
     end
 end
 

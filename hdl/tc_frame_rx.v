@@ -125,7 +125,8 @@ wire [3:0]  nbytes = {3'd0, s_axis_tkeep[0]} + {3'd0, s_axis_tkeep[1]} + {3'd0, 
                      {3'd0, s_axis_tkeep[3]} + {3'd0, s_axis_tkeep[4]} + {3'd0, s_axis_tkeep[5]} +
                      {3'd0, s_axis_tkeep[6]} + {3'd0, s_axis_tkeep[7]};
 wire        keep_ok = s_axis_tlast ?
-                      (s_axis_tkeep == 8'h01 || s_axis_tkeep == 8'h03 || s_axis_tkeep == 8'h07 ||
+                      (s_axis_tkeep == 8'h00 || s_axis_tkeep == 8'h01 || s_axis_tkeep == 8'h03 ||
+                       s_axis_tkeep == 8'h07 ||
                        s_axis_tkeep == 8'h0f || s_axis_tkeep == 8'h1f || s_axis_tkeep == 8'h3f ||
                        s_axis_tkeep == 8'h7f || s_axis_tkeep == 8'hff)
                       : (s_axis_tkeep == 8'hff);

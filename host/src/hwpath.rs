@@ -47,6 +47,12 @@ enum FromSim {
     Failed(String),
 }
 
+/// What the simulator thread reports when it has to stop.
+#[cfg(feature = "sim")]
+fn sim_failed(tx: &mpsc::Sender<FromSim>, e: impl std::fmt::Display) {
+    let _ = tx.send(FromSim::Failed(e.to_string()));
+}
+
 #[cfg(feature = "sim")]
 struct SimThread {
     tx: SyncSender<ToSim>,
@@ -156,6 +162,32 @@ impl HwDetector {
     fn drain_into_pending(&mut self) {
         self.device.drain(&mut self.pending);
     }
+
+    /// Queues a message for the simulator. While the queue is full the simulator may be waiting
+    /// for the ring to drain, so drain it between attempts.
+    #[cfg(feature = "sim")]
+    fn send_to_sim(&mut self, mut msg: ToSim) -> Result<(), DetectError> {
+        loop {
+            let Some(sim) = &self.sim else {
+                return Err(sim_err("no simulator"));
+            };
+            match sim.tx.try_send(msg) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(m)) => {
+                    msg = m;
+                    self.drain_into_pending();
+                    std::thread::yield_now();
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    let why = match sim.rx.try_recv() {
+                        Ok(FromSim::Failed(e)) => e,
+                        _ => "simulator thread has stopped".into(),
+                    };
+                    return Err(DetectError::Sim(why));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(feature = "sim")]
@@ -175,9 +207,17 @@ fn sim_thread(
     let _ = tx.send(FromSim::Ready);
     loop {
         match rx.try_recv() {
-            Ok(ToSim::Frame(f)) => dev.push_frame(&f.data, f.ts_ns, f.bad),
+            Ok(ToSim::Frame(f)) => {
+                if let Err(e) = dev.push_frame(&f.data, f.ts_ns, f.bad) {
+                    sim_failed(&tx, e);
+                    break;
+                }
+            }
             Ok(ToSim::Flush) => {
-                dev.wait_idle();
+                if let Err(e) = dev.wait_idle() {
+                    sim_failed(&tx, e);
+                    break;
+                }
                 dev.sync_all();
                 dev.flush_trace();
                 let _ = tx.send(FromSim::Flushed(dev.stats()));
@@ -201,22 +241,8 @@ impl Detector for HwDetector {
 
     fn push_frame(&mut self, frame: &Frame) -> Result<(), DetectError> {
         #[cfg(feature = "sim")]
-        {
-            let mut msg = ToSim::Frame(frame.clone());
-            while let Some(sim) = &self.sim {
-                match sim.tx.try_send(msg) {
-                    Ok(()) => return Ok(()),
-                    Err(TrySendError::Full(m)) => {
-                        // the simulator may be pacing on the ring: drain while waiting
-                        msg = m;
-                        self.drain_into_pending();
-                        std::thread::sleep(Duration::from_micros(50));
-                    }
-                    Err(TrySendError::Disconnected(_)) => {
-                        return Err(sim_err("simulator thread has stopped"))
-                    }
-                }
-            }
+        if self.sim.is_some() {
+            return self.send_to_sim(ToSim::Frame(frame.clone()));
         }
         let _ = frame;
         Err(DetectError::Device(
@@ -232,10 +258,9 @@ impl Detector for HwDetector {
 
     fn flush(&mut self) -> Result<(), DetectError> {
         #[cfg(feature = "sim")]
-        if let Some(sim) = &self.sim {
-            sim.tx
-                .send(ToSim::Flush)
-                .map_err(|_| sim_err("simulator thread has stopped"))?;
+        if self.sim.is_some() {
+            // the queue may be full while the simulator waits for the ring to drain
+            self.send_to_sim(ToSim::Flush)?;
             loop {
                 match self
                     .sim
@@ -246,7 +271,10 @@ impl Detector for HwDetector {
                         self.last_stats = stats;
                         break;
                     }
-                    Some(Ok(_)) => return Err(sim_err("unexpected message from the simulator")),
+                    Some(Ok(FromSim::Failed(e))) => return Err(DetectError::Sim(e)),
+                    Some(Ok(FromSim::Ready)) => {
+                        return Err(sim_err("unexpected message from the simulator"))
+                    }
                     Some(Err(RecvTimeoutError::Timeout)) => self.drain_into_pending(),
                     Some(Err(RecvTimeoutError::Disconnected)) | None => {
                         return Err(sim_err("simulator thread has stopped"))

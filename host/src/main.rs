@@ -194,6 +194,16 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
         replay::write_quotes(&mut w, &primary.quotes, &cfg)?;
         w.flush()?;
     }
+    for r in &results {
+        let lost = r.counters.get(tickcross_bindings::counter::RING_OVERFLOWS);
+        if lost > 0 {
+            tracing::warn!(
+                path = r.name,
+                lost,
+                "the event ring overflowed: events were lost"
+            );
+        }
+    }
     if results.len() == 2 {
         match replay::first_difference(&results[0], &results[1], &cfg) {
             Some(d) => {

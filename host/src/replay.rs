@@ -93,8 +93,12 @@ pub enum ReplayError {
     Input(String),
 }
 
-/// The first place two paths disagree, described for a human.
+/// The first place two paths disagree, described for a human. Counters come first: a lost
+/// event (ring overflow) or a dropped frame is named there, where a shifted event list is not.
 pub fn first_difference(a: &PathResult, b: &PathResult, cfg: &Config) -> Option<String> {
+    if let Some((name, x, y)) = a.counters.first_difference(&b.counters) {
+        return Some(format!("counter {name}: {} {x}, {} {y}", a.name, b.name));
+    }
     for (i, (x, y)) in a.events.iter().zip(b.events.iter()).enumerate() {
         if !x.contract_eq(y) {
             return Some(format!(
@@ -121,9 +125,6 @@ pub fn first_difference(a: &PathResult, b: &PathResult, cfg: &Config) -> Option<
             b.events.len(),
             event_json(&longer.events[i], cfg)
         ));
-    }
-    if let Some((name, x, y)) = a.counters.first_difference(&b.counters) {
-        return Some(format!("counter {name}: {} {x}, {} {y}", a.name, b.name));
     }
     if let Some((v, i)) = a.quotes.first_difference(&b.quotes) {
         return Some(format!(

@@ -48,7 +48,19 @@ pub enum SimError {
     },
     #[error("simulator: {0}")]
     Model(String),
+    #[error("the device held tready low for {cycles} cycles on beat {beat} of frame {frame}")]
+    Stuck {
+        frame: u64,
+        beat: usize,
+        cycles: u64,
+    },
+    #[error("the pipeline did not become idle within {0} cycles")]
+    NotIdle(u64),
 }
+
+/// A beat waiting longer than this for tready means the pipeline is stuck (the design bounds
+/// tready low by the payload FIFO draining, a few hundred cycles at most).
+pub const STUCK_CYCLES: u64 = 100_000;
 
 #[derive(Clone, Copy, Debug)]
 enum Tag {
@@ -74,17 +86,34 @@ pub struct SimStats {
     pub pacing_cycles: u64,
     /// Wall time spent clocking the model while driving frames (pacing excluded).
     pub busy_ns: u64,
+    /// CPU time of the simulator thread over the same spans (immune to sharing the cores).
+    pub busy_cpu_ns: u64,
 }
 
 impl SimStats {
-    /// Model throughput while frames were on the wire, in cycles per second.
+    /// Model throughput while frames were on the wire, in cycles per CPU second of the
+    /// simulator thread.
     pub fn cycles_per_second(&self) -> f64 {
-        if self.busy_ns == 0 {
+        if self.busy_cpu_ns == 0 {
             0.0
         } else {
-            (self.beats + self.stall_cycles) as f64 / (self.busy_ns as f64 / 1e9)
+            (self.beats + self.stall_cycles) as f64 / (self.busy_cpu_ns as f64 / 1e9)
         }
     }
+}
+
+/// CPU time consumed by the calling thread, in ns.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 pub struct SimDevice {
@@ -105,6 +134,7 @@ pub struct SimDevice {
     status: u64,
     status_fresh: bool,
     alternate: bool,
+    phase: u8,
     stats: SimStats,
 }
 
@@ -160,6 +190,7 @@ impl SimDevice {
             status: 0,
             status_fresh: false,
             alternate: false,
+            phase: 0,
             stats: SimStats::default(),
         };
         dev.model.inp[inp::RST] = 1;
@@ -169,7 +200,7 @@ impl SimDevice {
         dev.model.inp[inp::RST] = 0;
         // Host-written registers start as the model's reset values (all zero), so the region and
         // the shadow agree before the host touches anything.
-        dev.wait_idle();
+        dev.wait_idle()?;
         dev.sync_all();
         Ok(dev)
     }
@@ -220,6 +251,13 @@ impl SimDevice {
     fn next_read(&mut self) -> Option<(u64, Tag)> {
         if let Some(off) = self.sweep.pop_front() {
             return Some((off, Tag::Ro(off)));
+        }
+        // The producer is re-read at least every fourth cycle even while records are being
+        // copied: pacing the wire depends on it, and a mirror that falls behind a burst of events
+        // must not let the model run into a full ring.
+        self.phase = (self.phase + 1) & 3;
+        if self.phase == 0 {
+            return Some((blocks::ring::OFFSET + blocks::ring::PRODUCER, Tag::Producer));
         }
         if self.ring_next.0 < self.model_producer {
             let (r, w) = self.ring_next;
@@ -318,13 +356,17 @@ impl SimDevice {
 
     /// Drives one frame onto the wire, beat by beat, waiting first while the ring is more than half
     /// full.
-    pub fn push_frame(&mut self, data: &[u8], ts_ns: u64, bad: bool) {
+    pub fn push_frame(&mut self, data: &[u8], ts_ns: u64, bad: bool) -> Result<(), SimError> {
         self.model.inp[inp::S_AXIS_TVALID] = 0;
         while self.model_producer.saturating_sub(self.host_consumer()) > RING_RECORDS / 2 {
-            self.cycle();
-            self.stats.pacing_cycles += 1;
+            for _ in 0..64 {
+                self.cycle();
+            }
+            self.stats.pacing_cycles += 64;
+            std::thread::yield_now();
         }
         let started = std::time::Instant::now();
+        let cpu_started = thread_cpu_ns();
         let beats = data.len().div_ceil(8).max(1);
         for b in 0..beats {
             let chunk = &data[(8 * b).min(data.len())..(8 * b + 8).min(data.len())];
@@ -342,6 +384,7 @@ impl SimDevice {
             self.model.inp[inp::S_AXIS_TUSER] = (bad && last) as u64;
             self.model.inp[inp::S_AXIS_TS] = ts_ns;
             self.model.inp[inp::S_AXIS_TVALID] = 1;
+            let mut waited = 0u64;
             loop {
                 self.cycle();
                 // tready as it was before the edge: the beat went in if it was high
@@ -349,6 +392,15 @@ impl SimDevice {
                     break;
                 }
                 self.stats.stall_cycles += 1;
+                waited += 1;
+                if waited > STUCK_CYCLES {
+                    self.model.inp[inp::S_AXIS_TVALID] = 0;
+                    return Err(SimError::Stuck {
+                        frame: self.stats.frames,
+                        beat: b,
+                        cycles: waited,
+                    });
+                }
             }
             self.stats.beats += 1;
         }
@@ -356,6 +408,8 @@ impl SimDevice {
         self.model.inp[inp::S_AXIS_TLAST] = 0;
         self.stats.frames += 1;
         self.stats.busy_ns += started.elapsed().as_nanos() as u64;
+        self.stats.busy_cpu_ns += thread_cpu_ns().saturating_sub(cpu_started);
+        Ok(())
     }
 
     /// Runs `n` cycles with no frame on the wire.
@@ -367,9 +421,13 @@ impl SimDevice {
     }
 
     /// Runs until host writes are applied and the pipeline reports idle and no table is clearing.
-    pub fn wait_idle(&mut self) {
+    pub fn wait_idle(&mut self) -> Result<(), SimError> {
         self.model.inp[inp::S_AXIS_TVALID] = 0;
+        let start = self.model.cycles();
         loop {
+            if self.model.cycles() - start > STUCK_CYCLES {
+                return Err(SimError::NotIdle(STUCK_CYCLES));
+            }
             self.status_fresh = false;
             while !self.status_fresh {
                 self.cycle();
@@ -385,7 +443,7 @@ impl SimDevice {
                 blocks::control::STATUS_CLEARING_W,
             ) != 0;
             if idle && !clearing && self.writes.is_empty() {
-                return;
+                return Ok(());
             }
         }
     }

@@ -1,5 +1,7 @@
 //! Helpers shared by the tickcross tests: frame building, programs, paths to the shared data.
 
+pub mod gen;
+
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 use tickcross::netgen::UdpFrameBuilder;
@@ -61,4 +63,75 @@ pub fn binance_program(n: u8) -> Program {
     }
     p.edges = vec![0];
     p
+}
+
+use tickcross::counters::Counters;
+use tickcross::detect::Detector;
+use tickcross::event::Event;
+use tickcross::frame::Frame;
+use tickcross::hwpath::{HwDetector, SimOptions};
+use tickcross::quotes::QuoteTable;
+use tickcross::swpath::SwDetector;
+
+/// Everything a path produced for a stream.
+pub struct Outcome {
+    pub events: Vec<Event>,
+    pub counters: Counters,
+    pub quotes: QuoteTable,
+}
+
+fn collect(d: &mut dyn Detector, frames: &[Frame]) -> Result<Outcome, String> {
+    let mut events = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        d.push_frame(f)
+            .map_err(|e| format!("{} path, frame {i}: {e}", d.name()))?;
+        if i % 64 == 63 {
+            d.drain_events(&mut events).map_err(|e| e.to_string())?;
+        }
+    }
+    d.flush()
+        .map_err(|e| format!("{} path flush: {e}", d.name()))?;
+    d.drain_events(&mut events).map_err(|e| e.to_string())?;
+    Ok(Outcome {
+        events,
+        counters: d.counters().map_err(|e| e.to_string())?,
+        quotes: d.quotes().map_err(|e| e.to_string())?,
+    })
+}
+
+/// Runs the stream through the software path and the simulated hardware.
+pub fn run_both(program: &Program, frames: &[Frame]) -> Result<(Outcome, Outcome), String> {
+    let mut sw = SwDetector::new(program).map_err(|e| e.to_string())?;
+    let mut hw =
+        HwDetector::simulated(program, &SimOptions::default()).map_err(|e| e.to_string())?;
+    let s = collect(&mut sw, frames)?;
+    let h = collect(&mut hw, frames)?;
+    Ok((h, s))
+}
+
+/// The first difference between two outcomes, if any (counters first: they name lost events).
+pub fn difference(h: &Outcome, s: &Outcome) -> Option<String> {
+    if let Some((n, a, b)) = h.counters.first_difference(&s.counters) {
+        return Some(format!("counter {n}: hw {a}, sw {b}"));
+    }
+    for (i, (a, b)) in h.events.iter().zip(s.events.iter()).enumerate() {
+        if !a.contract_eq(b) {
+            return Some(format!("event {i}:\n  hw {a:?}\n  sw {b:?}"));
+        }
+    }
+    if h.events.len() != s.events.len() {
+        return Some(format!(
+            "hw has {} events, sw {}",
+            h.events.len(),
+            s.events.len()
+        ));
+    }
+    if let Some((v, i)) = h.quotes.first_difference(&s.quotes) {
+        return Some(format!(
+            "quote ({v}, {i}): hw {:?}, sw {:?}",
+            h.quotes.get(v, i),
+            s.quotes.get(v, i)
+        ));
+    }
+    None
 }
