@@ -15,7 +15,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -25,7 +25,7 @@ impl Rng {
     }
     /// Uniform in 0..n (n > 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
     /// True with probability p/100.
     pub fn pct(&mut self, p: u64) -> bool {
@@ -35,7 +35,7 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
+        (0..n).map(|_| self.next_u64() as u8).collect()
     }
 }
 
@@ -52,13 +52,15 @@ pub const DERIBIT_NAMES: &[&str] = &["BTC-PERPETUAL", "ETH-PERPETUAL", "BTC-27DE
 
 /// The program of the test world. Instruments: 0 BTC, 1 ETH, 2 SOL (Binance) / dated BTC (Deribit).
 pub fn world_program(edges: [i64; 3]) -> Program {
-    let mut p = Program::default();
-    p.venues = vec![
-        Some(Protocol::BinanceSbe),
-        Some(Protocol::BinanceSbe),
-        Some(Protocol::DeribitMcast),
-        Some(Protocol::BinanceSbe),
-    ];
+    let mut p = Program {
+        venues: vec![
+            Some(Protocol::BinanceSbe),
+            Some(Protocol::BinanceSbe),
+            Some(Protocol::DeribitMcast),
+            Some(Protocol::BinanceSbe),
+        ],
+        ..Program::default()
+    };
     p.filters = vec![
         Filter {
             ip: BINANCE_A.0,
@@ -106,7 +108,7 @@ pub fn world_program(edges: [i64; 3]) -> Program {
 /// A price-like mantissa and exponent; mostly realistic, sometimes extreme.
 fn decimal(rng: &mut Rng, base: i64) -> (i64, i8) {
     match rng.below(20) {
-        0 => (rng.next() as i64, (rng.below(60) as i8) - 30),
+        0 => (rng.next_u64() as i64, (rng.below(60) as i8) - 30),
         1 => (0, rng.below(256) as u8 as i8),
         2 => (-(rng.below(1000) as i64) - 1, -2),
         _ => {
@@ -174,7 +176,7 @@ fn f64_value(rng: &mut Rng, base: f64) -> f64 {
         1 => -1.5,
         2 => 1e12,
         3 => 0.0,
-        4 => f64::from_bits(rng.next()),
+        4 => f64::from_bits(rng.next_u64()),
         5 => f64::INFINITY,
         _ => {
             let cents = rng.below(100_000) as f64 / 100.0;
@@ -252,7 +254,7 @@ pub fn deribit_datagram(rng: &mut Rng, ids: &[u32]) -> Vec<u8> {
                 // Ticker
                 let mut body = id.to_le_bytes().to_vec();
                 body.push(1);
-                body.extend_from_slice(&(rng.next() >> 20).to_le_bytes());
+                body.extend_from_slice(&(rng.next_u64() >> 20).to_le_bytes());
                 let base = 20000.0 + (id % 7) as f64 * 1000.0;
                 let mut doubles = vec![0f64; 15];
                 for d in doubles.iter_mut() {
@@ -306,7 +308,7 @@ pub fn deribit_datagram(rng: &mut Rng, ids: &[u32]) -> Vec<u8> {
     let mut d = Vec::with_capacity(8 + payload_len);
     d.extend_from_slice(&(payload_len as u16).to_le_bytes());
     d.extend_from_slice(&(rng.below(30) as u16).to_le_bytes());
-    d.extend_from_slice(&(rng.next() as u32).to_le_bytes());
+    d.extend_from_slice(&(rng.next_u64() as u32).to_le_bytes());
     for m in msgs {
         d.extend_from_slice(&m);
     }
@@ -354,7 +356,7 @@ pub fn mutate(rng: &mut Rng, mut f: Vec<u8>) -> (Vec<u8>, bool) {
             // a byte in the payload region only (keeps the headers valid)
             if f.len() > 50 {
                 let i = 42 + rng.below((f.len() - 42) as u64) as usize;
-                f[i] = rng.next() as u8;
+                f[i] = rng.next_u64() as u8;
             }
         }
         4 => {

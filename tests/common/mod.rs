@@ -50,7 +50,10 @@ pub fn binance_bbo(
 
 /// Venues 0..n-1 speaking binance_sbe on 239.1.1.(v+1):(5000+v), symbol "BTCUSDT" -> instrument 0.
 pub fn binance_program(n: u8) -> Program {
-    let mut p = Program::default();
+    let mut p = Program {
+        edges: vec![0],
+        ..Program::default()
+    };
     for v in 0..n {
         p.venues.push(Some(Protocol::BinanceSbe));
         p.filters.push(Filter {
@@ -61,7 +64,6 @@ pub fn binance_program(n: u8) -> Program {
         });
         p.symbols.push((v, b"BTCUSDT".to_vec(), 0));
     }
-    p.edges = vec![0];
     p
 }
 
