@@ -161,3 +161,299 @@ proptest! {
         check(&cases);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// tc_frame_rx: verdicts, payload realignment and cycle stamps
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use tickcross::netgen::{UdpFrameBuilder, VlanTag};
+use tickcross::program::{Filter, Protocol};
+use tickcross::swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
+use tickcross_bindings::{blocks, counter, field_put};
+use tickcross_tests::gen::{mutate, Rng};
+
+/// One forwarded payload stream as the hardware emitted it.
+#[derive(Debug, Default)]
+struct Stream {
+    ts: u64,
+    venue: u64,
+    len: u64,
+    bytes: Vec<u8>,
+    stamps: Vec<u64>,
+    ok: Option<bool>,
+}
+
+const FILTERS: &[Filter] = &[
+    Filter {
+        ip: [239, 1, 1, 1],
+        prefix: 32,
+        port: 5000,
+        venue: 0,
+    },
+    Filter {
+        ip: [239, 111, 111, 0],
+        prefix: 27,
+        port: 6100,
+        venue: 2,
+    },
+    Filter {
+        ip: [10, 0, 0, 0],
+        prefix: 8,
+        port: 7000,
+        venue: 1,
+    },
+    Filter {
+        ip: [0, 0, 0, 0],
+        prefix: 0,
+        port: 9999,
+        venue: 3,
+    }, // venue 3 has no protocol
+];
+const VENUES: &[Option<Protocol>] = &[
+    Some(Protocol::BinanceSbe),
+    Some(Protocol::BinanceSbe),
+    Some(Protocol::DeribitMcast),
+    None,
+];
+
+fn reason_code(v: Verdict) -> u64 {
+    match v {
+        Verdict::Accept { .. } => 0,
+        Verdict::Drop(i) if i == counter::DROP_BAD_FRAME => 2,
+        Verdict::Drop(i) if i == counter::DROP_NOT_IPV4_UDP => 3,
+        Verdict::Drop(i) if i == counter::DROP_CHECKSUM => 4,
+        Verdict::Drop(i) if i == counter::DROP_LENGTH => 5,
+        Verdict::Drop(_) => 6,
+    }
+}
+
+/// Drives frames back to back into tc_frame_rx; returns the done pulses (reason, bytes) and the
+/// payload streams, plus for each frame the cycle at which each of its wire beats went in.
+fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> (Vec<(u64, u64)>, Vec<Stream>, Vec<Vec<u64>>) {
+    let mut m = units();
+    for (i, f) in FILTERS.iter().enumerate() {
+        m.inp[inp::FR_CFG_WR] = 1;
+        m.inp[inp::FR_CFG_IDX] = i as u64;
+        m.inp[inp::FR_CFG_DATA] = field_put(
+            u32::from_be_bytes(f.ip) as u64,
+            blocks::venues::FILTER_IP_LSB,
+            blocks::venues::FILTER_IP_W,
+        ) | field_put(
+            f.port as u64,
+            blocks::venues::FILTER_PORT_LSB,
+            blocks::venues::FILTER_PORT_W,
+        ) | field_put(
+            f.prefix as u64,
+            blocks::venues::FILTER_PREFIX_LSB,
+            blocks::venues::FILTER_PREFIX_W,
+        ) | field_put(
+            f.venue as u64,
+            blocks::venues::FILTER_VENUE_LSB,
+            blocks::venues::FILTER_VENUE_W,
+        ) | field_put(
+            1,
+            blocks::venues::FILTER_ENABLE_LSB,
+            blocks::venues::FILTER_ENABLE_W,
+        );
+        m.tick();
+    }
+    for (v, p) in VENUES.iter().enumerate() {
+        m.inp[inp::FR_CFG_WR] = 1;
+        m.inp[inp::FR_CFG_IDX] = 16 + v as u64;
+        m.inp[inp::FR_CFG_DATA] = match p {
+            Some(p) => {
+                p.code()
+                    | field_put(
+                        1,
+                        blocks::venues::VENUE_ENABLE_LSB,
+                        blocks::venues::VENUE_ENABLE_W,
+                    )
+            }
+            None => field_put(
+                1,
+                blocks::venues::VENUE_ENABLE_LSB,
+                blocks::venues::VENUE_ENABLE_W,
+            ),
+        };
+        m.tick();
+    }
+    m.inp[inp::FR_CFG_WR] = 0;
+    m.inp[inp::FR_ENABLE] = 1;
+
+    let mut dones = Vec::new();
+    let mut streams: Vec<Stream> = Vec::new();
+    let mut beat_cycles = Vec::new();
+    let observe = |m: &Model, dones: &mut Vec<(u64, u64)>, streams: &mut Vec<Stream>| {
+        if m.out[out::FR_DONE_VALID] != 0 {
+            dones.push((m.out[out::FR_DONE_REASON], m.out[out::FR_DONE_BYTES]));
+        }
+        if m.out[out::FR_M_VALID] != 0 {
+            if m.out[out::FR_M_SOF] != 0 {
+                streams.push(Stream {
+                    ts: m.out[out::FR_M_TS],
+                    venue: m.out[out::FR_M_VENUE],
+                    len: m.out[out::FR_M_LEN],
+                    ..Stream::default()
+                });
+            }
+            let s = streams
+                .last_mut()
+                .expect("a payload beat before any start of frame");
+            assert!(s.ok.is_none(), "payload beat after the end of frame");
+            let keep = m.out[out::FR_M_KEEP];
+            let data = m.out[out::FR_M_DATA].to_le_bytes();
+            for lane in 0..8 {
+                if keep >> lane & 1 == 1 {
+                    s.bytes.push(data[lane]);
+                    let stamp = if (lane as u64) < m.out[out::FR_M_SPLIT] {
+                        m.out[out::FR_M_CYC_LO]
+                    } else {
+                        m.out[out::FR_M_CYC_HI]
+                    };
+                    s.stamps.push(stamp);
+                }
+            }
+            if m.out[out::FR_M_EOF] != 0 {
+                s.ok = Some(m.out[out::FR_M_OK] != 0);
+            }
+        }
+    };
+    for (i, (f, bad)) in frames.iter().enumerate() {
+        let beats = f.len().div_ceil(8).max(1);
+        let mut cycles = Vec::new();
+        for b in 0..beats {
+            let chunk = &f[(8 * b).min(f.len())..(8 * b + 8).min(f.len())];
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            m.inp[inp::FR_TDATA] = u64::from_le_bytes(w);
+            m.inp[inp::FR_TKEEP] = if chunk.is_empty() {
+                0
+            } else {
+                (1u64 << chunk.len()) - 1
+            };
+            m.inp[inp::FR_TLAST] = (b + 1 == beats) as u64;
+            m.inp[inp::FR_TUSER] = (*bad && b + 1 == beats) as u64;
+            m.inp[inp::FR_TS] = i as u64;
+            m.inp[inp::FR_TVALID] = 1;
+            m.tick();
+            assert_eq!(m.out[out::FR_TREADY], 1, "tready low with hold low");
+            cycles.push(m.out[out::CYCLE]);
+            observe(&m, &mut dones, &mut streams);
+        }
+        beat_cycles.push(cycles);
+    }
+    m.inp[inp::FR_TVALID] = 0;
+    for _ in 0..8 {
+        m.tick();
+        observe(&m, &mut dones, &mut streams);
+    }
+    (dones, streams, beat_cycles)
+}
+
+fn frame_with(payload: &[u8], dst: [u8; 4], port: u16, vlan: bool, options: usize) -> Vec<u8> {
+    let mut b = UdpFrameBuilder::new(
+        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 30000),
+        SocketAddrV4::new(Ipv4Addr::from(dst), port),
+    );
+    if vlan {
+        b = b.vlan(VlanTag::new(7));
+    }
+    if options > 0 {
+        b = b.ip_options(vec![1; options]);
+    }
+    b.build(payload).unwrap()
+}
+
+fn check_frame_rx(frames: &[(Vec<u8>, bool)]) {
+    let filters: Vec<VenueFilter> = FILTERS
+        .iter()
+        .filter(|f| VENUES[f.venue as usize].is_some())
+        .map(VenueFilter::new)
+        .collect();
+    let (dones, streams, beat_cycles) = run_frame_rx(frames);
+    assert_eq!(dones.len(), frames.len(), "one verdict per frame");
+    let mut streams = streams.into_iter().peekable();
+    for (i, ((f, bad), (reason, bytes))) in frames.iter().zip(dones).enumerate() {
+        let v = frame_check(f, *bad, &filters);
+        assert_eq!(
+            reason,
+            reason_code(v),
+            "frame {i} (len {}): verdict",
+            f.len()
+        );
+        assert_eq!(bytes, f.len() as u64, "frame {i}: byte count");
+        let s = if streams.peek().is_some_and(|s| s.ts == i as u64) {
+            streams.next()
+        } else {
+            None
+        };
+        match v {
+            Verdict::Accept { venue, start, len } => {
+                let s = s.unwrap_or_else(|| panic!("frame {i}: accepted but not forwarded"));
+                assert_eq!(s.ok, Some(true), "frame {i}: end of frame");
+                assert_eq!(s.venue, venue as u64, "frame {i}: venue");
+                assert_eq!(s.len, len as u64, "frame {i}: payload length");
+                assert_eq!(s.bytes, f[start..start + len], "frame {i}: payload bytes");
+                for (k, stamp) in s.stamps.iter().enumerate() {
+                    assert_eq!(
+                        *stamp,
+                        beat_cycles[i][(start + k) / 8],
+                        "frame {i}: cycle stamp of payload byte {k}"
+                    );
+                }
+            }
+            Verdict::Drop(_) => {
+                if let Some(s) = s {
+                    assert_eq!(
+                        s.ok,
+                        Some(false),
+                        "frame {i}: dropped frame forwarded as good"
+                    );
+                }
+            }
+        }
+    }
+    assert!(streams.next().is_none(), "streams left over");
+}
+
+#[test]
+fn frame_rx_realigns_every_payload_length_and_header_shape() {
+    let mut frames = Vec::new();
+    let mut rng = Rng::new(1);
+    for len in 0..90 {
+        for (vlan, options) in [(false, 0), (true, 0), (false, 4), (true, 12), (false, 40)] {
+            let payload = rng.bytes(len);
+            frames.push((
+                frame_with(&payload, [239, 1, 1, 1], 5000, vlan, options),
+                false,
+            ));
+        }
+    }
+    check_frame_rx(&frames);
+}
+
+#[test]
+fn frame_rx_matches_the_software_checks_on_damaged_frames() {
+    let mut rng = Rng::new(7);
+    let mut frames = Vec::new();
+    for _ in 0..1500 {
+        let (dst, port) = *rng.pick(&[
+            ([239u8, 1, 1, 1], 5000u16),
+            ([239, 111, 111, 17], 6100),
+            ([10, 9, 8, 7], 7000),
+            ([1, 2, 3, 4], 9999),
+            ([239, 1, 1, 2], 5000),
+        ]);
+        let len = rng.below(200) as usize;
+        let payload = rng.bytes(len);
+        let vlan = rng.pct(20);
+        let options = 4 * rng.below(11) as usize;
+        let f = frame_with(&payload, dst, port, vlan, options);
+        frames.push(if rng.pct(60) {
+            mutate(&mut rng, f)
+        } else {
+            (f, false)
+        });
+    }
+    check_frame_rx(&frames);
+}

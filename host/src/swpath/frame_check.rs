@@ -12,7 +12,7 @@ const IPPROTO_UDP: u8 = 17;
 /// A filter reduced to what matching needs. Only filters whose venue has a protocol are kept,
 /// in program order, so the first match is still the lowest-numbered one.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct VenueFilter {
+pub struct VenueFilter {
     net: u32,
     mask: u32,
     port: u16,
@@ -20,7 +20,7 @@ pub(crate) struct VenueFilter {
 }
 
 impl VenueFilter {
-    pub(crate) fn new(f: &Filter) -> VenueFilter {
+    pub fn new(f: &Filter) -> VenueFilter {
         // Prefixes above 32 act as 32.
         let prefix = u32::from(f.prefix.min(32));
         let mask = if prefix == 0 {
@@ -43,7 +43,7 @@ impl VenueFilter {
 
 /// The verdict on one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// Dropped; the counter index of the reason.
     Drop(usize),
     /// Accepted for `venue`; the UDP payload is `data[start..start + len]`.
@@ -56,7 +56,7 @@ fn be16(d: &[u8], at: usize) -> u16 {
 
 /// Applies the table of PIPELINE section 1, first failing rule wins. Every read is preceded by
 /// the length rule that covers it.
-pub(crate) fn check(data: &[u8], bad: bool, filters: &[VenueFilter]) -> Verdict {
+pub fn check(data: &[u8], bad: bool, filters: &[VenueFilter]) -> Verdict {
     use Verdict::Drop;
     let len = data.len();
     // 1-3

@@ -9,7 +9,7 @@
 mod binance;
 mod book;
 mod deribit;
-mod frame_check;
+pub mod frame_check;
 mod resolve;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,137 @@
+//! The hardware/software contract: the Verilog header and the Rust constants come from one file,
+//! and the RTL built from the header behaves as the constants say.
+
+use tickcross::detect::Detector;
+use tickcross::frame::Frame;
+use tickcross::hwpath::{HwDetector, SimOptions};
+use tickcross::program::{Filter, Program, Protocol};
+use tickcross_bindings as tb;
+use tickcross_bindings::{blocks, counter, params};
+use tickcross_tests::{binance_bbo, binance_program, udp_frame};
+
+#[test]
+fn checked_in_verilog_header_is_the_generated_one() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hdl/tickcross_contract.vh");
+    let checked_in = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        checked_in == tb::VERILOG_HEADER,
+        "hdl/tickcross_contract.vh is stale: run scripts/gen-contract (bindings/contract.toml changed)"
+    );
+}
+
+#[test]
+fn the_device_exposes_the_blocks_and_parameters_of_the_contract() {
+    let mut hw = HwDetector::simulated(&binance_program(1), &SimOptions::default()).unwrap();
+    let dev = hw.device();
+    // walk the chain as a card's driver would, and compare with the constants
+    let mut off = 0u64;
+    for &(name, want_off, ty, ver) in tb::BLOCKS {
+        assert_eq!(off, want_off, "block {name} is not where the chain says");
+        let head = dev.read(off);
+        assert_eq!(head as u32, ty, "block {name}: type");
+        assert_eq!((head >> 32) as u32, ver, "block {name}: version");
+        off = dev.read(off + 8);
+    }
+    assert_eq!(off, 0, "the chain ends after the last block");
+    let b = dev.blocks();
+    let reads = [
+        (b.control + blocks::control::N_VENUES, params::N_VENUES),
+        (
+            b.control + blocks::control::N_INSTRUMENTS,
+            params::N_INSTRUMENTS,
+        ),
+        (b.control + blocks::control::N_FILTERS, params::N_FILTERS),
+        (
+            b.control + blocks::control::MAX_FRAME_BYTES,
+            params::MAX_FRAME_BYTES,
+        ),
+        (b.clock + blocks::clock::NOMINAL_HZ, params::CLOCK_HZ),
+        (b.counters + blocks::counters::COUNT, counter::N as u64),
+        (b.symbols + blocks::symbols::WAYS, params::SYM_WAYS),
+        (b.symbols + blocks::symbols::SLOTS, params::SYM_SLOTS),
+        (
+            b.symbols + blocks::symbols::NAME_BYTES,
+            params::SYM_NAME_BYTES,
+        ),
+        (b.ring + blocks::ring::BASE, tb::windows::RING_OFFSET),
+        (b.ring + blocks::ring::RECORDS, params::RING_RECORDS),
+        (
+            b.ring + blocks::ring::RECORD_BYTES,
+            params::RECORD_WORDS * 8,
+        ),
+        (b.quotes + blocks::quotes::BASE, tb::windows::QUOTES_OFFSET),
+        (
+            b.quotes + blocks::quotes::ENTRY_BYTES,
+            params::QUOTE_ENTRY_BYTES,
+        ),
+    ];
+    for (addr, want) in reads {
+        assert_eq!(dev.read(addr), want, "register at {addr:#x}");
+    }
+    // host-written registers read back what was written
+    let edge = b.edges + blocks::edges::EDGE;
+    assert_eq!(dev.read(edge), 0);
+}
+
+/// Hundreds of symbols placed by the host's cuckoo placement (Rust hash) must all be found by the
+/// RTL's lookup (Verilog hash), each resolving to its own instrument.
+#[test]
+fn the_hardware_finds_every_symbol_the_host_placed() {
+    let names: Vec<String> = (0..256).map(|i| format!("SYM{i:03}USDT")).collect();
+    let mut p = Program {
+        edges: vec![0; 256],
+        ..Program::default()
+    };
+    for v in 0..2u8 {
+        p.venues.push(Some(Protocol::BinanceSbe));
+        p.filters.push(Filter {
+            ip: [239, 1, 1, v + 1],
+            prefix: 32,
+            port: 5000 + v as u16,
+            venue: v,
+        });
+        for (i, n) in names.iter().enumerate() {
+            p.symbols.push((v, n.as_bytes().to_vec(), i as u16));
+        }
+    }
+    let mut hw = HwDetector::simulated(&p, &SimOptions::default()).unwrap();
+    let mut ts = 1;
+    for v in 0..2u8 {
+        for (i, n) in names.iter().enumerate() {
+            // the bid encodes the name's index; venue 1 quotes one tick higher so that nothing crosses
+            let bid = 1_000 + i as i64;
+            let msg = binance_bbo(n, 0, 0, bid, 1, bid + 10_000 + v as i64, 1);
+            hw.push_frame(&Frame::new(
+                ts,
+                udp_frame([239, 1, 1, v + 1], 5000 + v as u16, &msg),
+            ))
+            .unwrap();
+            ts += 1;
+        }
+        // names the table does not hold, including one that differs only in length
+        for n in ["SYM000USD", "SYM000USDTX", "XYZ"] {
+            let msg = binance_bbo(n, 0, 0, 5, 1, 6, 1);
+            hw.push_frame(&Frame::new(
+                ts,
+                udp_frame([239, 1, 1, v + 1], 5000 + v as u16, &msg),
+            ))
+            .unwrap();
+            ts += 1;
+        }
+    }
+    hw.flush().unwrap();
+    let c = hw.counters().unwrap();
+    assert_eq!(c.get(counter::QUOTE_UPDATES), 512);
+    assert_eq!(c.get(counter::MSG_UNKNOWN_SYMBOL), 6);
+    let q = hw.quotes().unwrap();
+    for v in 0..2 {
+        for i in 0..256 {
+            assert_eq!(
+                q.get(v, i).bid_price,
+                (1_000 + i as i64) * 1_000_000_000,
+                "venue {v} instrument {i}"
+            );
+        }
+    }
+}
