@@ -41,6 +41,47 @@ enum Command {
         #[arg(long)]
         device: PathBuf,
     },
+    /// The live host: program a device by its BAR and drain its events until stopped
+    /// (Ctrl-C / SIGTERM), for a duration, or until the wire has been quiet for a while.
+    Run(RunArgs),
+    /// A simulated card in this process: serve its BAR at REGION for a host (`run`, `status`) in
+    /// another process; once a host has programmed it, feed the captures as its wire.
+    Sim(SimArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Configuration (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// /sys/bus/pci/devices/<bdf>/resource0, or a simulator region.
+    #[arg(long)]
+    device: PathBuf,
+    /// Write events as JSONL.
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Stop once frames have arrived and none has for this many seconds, with the pipeline idle.
+    #[arg(long)]
+    until_idle: Option<f64>,
+}
+
+#[derive(Args)]
+struct SimArgs {
+    /// The BAR region to create (a file; /dev/shm keeps it in memory).
+    #[arg(long)]
+    region: PathBuf,
+    /// Write a VCD trace of every RTL signal.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// After the wire is done and the pipeline idle, keep serving this many seconds, then exit
+    /// (default: until Ctrl-C / SIGTERM).
+    #[arg(long)]
+    linger: Option<f64>,
+    /// Captures to put on the wire once a host has programmed the device.
+    wire: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -114,6 +155,8 @@ fn main() -> ExitCode {
             inputs,
         }) => bridge_cmd(out, config_out, instrument, inputs).map(|_| ExitCode::SUCCESS),
         Command::Status { device } => status_cmd(device).map(|_| ExitCode::SUCCESS),
+        Command::Run(a) => run_cmd(a).map(|_| ExitCode::SUCCESS),
+        Command::Sim(a) => sim_cmd(a).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -267,4 +310,175 @@ fn status_cmd(path: PathBuf) -> Result<()> {
         println!("{name:>22} {v}");
     }
     Ok(())
+}
+
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Ctrl-C and SIGTERM ask the loop to finish cleanly (final drain, summary).
+fn catch_stop_signals() {
+    let handler = on_stop_signal as extern "C" fn(libc::c_int);
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+    }
+}
+
+fn stopping() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+fn run_cmd(a: RunArgs) -> Result<()> {
+    use std::time::{Duration, Instant};
+    use tickcross_bindings::counter;
+    let cfg =
+        Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
+    let mut dev = Device::open(&a.device)?;
+    dev.program(&cfg.program())
+        .context("programming the device")?;
+    catch_stop_signals();
+    eprintln!(
+        "run: {} programmed; draining events (Ctrl-C to stop)",
+        a.device.display()
+    );
+    let mut out = match &a.events {
+        Some(p) => Some(BufWriter::new(
+            File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let started = Instant::now();
+    let mut last_report = started;
+    let mut last_frames = 0u64;
+    let mut quiet_since = Instant::now();
+    let mut n_events = 0u64;
+    let mut per_pair = std::collections::BTreeMap::new();
+    let mut batch = Vec::new();
+    let mut last_seq: Option<u64> = None;
+    loop {
+        batch.clear();
+        dev.drain(&mut batch);
+        for e in &batch {
+            if let Some(p) = last_seq {
+                if e.seq != p + 1 {
+                    tracing::warn!(
+                        missing = e.seq - p - 1,
+                        "events lost between seq {p} and {}",
+                        e.seq
+                    );
+                }
+            }
+            last_seq = Some(e.seq);
+            *per_pair.entry((e.buy_venue, e.sell_venue)).or_insert(0u64) += 1;
+            if let Some(w) = out.as_mut() {
+                writeln!(w, "{}", replay::event_json(e, &cfg))?;
+            }
+        }
+        n_events += batch.len() as u64;
+        let frames = dev.counters().get(counter::RX_FRAMES);
+        if frames != last_frames {
+            last_frames = frames;
+            quiet_since = Instant::now();
+        }
+        if last_report.elapsed() >= Duration::from_secs(1) {
+            last_report = Instant::now();
+            eprintln!(
+                "run: {frames} frames, {n_events} events, {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        if stopping() {
+            break;
+        }
+        if a.duration
+            .is_some_and(|d| started.elapsed().as_secs_f64() >= d)
+        {
+            break;
+        }
+        if let Some(quiet) = a.until_idle {
+            let (clearing, idle) = dev.status();
+            if frames > 0 && idle && !clearing && quiet_since.elapsed().as_secs_f64() >= quiet {
+                break;
+            }
+        }
+        if batch.is_empty() {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    batch.clear();
+    dev.drain(&mut batch);
+    for e in &batch {
+        *per_pair.entry((e.buy_venue, e.sell_venue)).or_insert(0u64) += 1;
+        if let Some(w) = out.as_mut() {
+            writeln!(w, "{}", replay::event_json(e, &cfg))?;
+        }
+    }
+    n_events += batch.len() as u64;
+    if let Some(mut w) = out {
+        w.flush()?;
+    }
+    print!(
+        "{}",
+        report::summary_of("device", &dev.counters(), n_events, &per_pair, &cfg)
+    );
+    Ok(())
+}
+
+#[cfg(feature = "sim")]
+fn sim_cmd(a: SimArgs) -> Result<()> {
+    use std::time::{Duration, Instant};
+    use tickcross_sim::device::SimDevice;
+    let mut dev =
+        SimDevice::create(&a.region, a.trace.as_deref()).context("starting the simulated card")?;
+    catch_stop_signals();
+    eprintln!("sim: serving the BAR at {}", a.region.display());
+    if !a.wire.is_empty() {
+        eprintln!("sim: waiting for a host to program the device");
+        while !dev.host_ready() {
+            if stopping() {
+                return Ok(());
+            }
+            dev.idle(1024);
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        let frames = open_merged(&a.wire).context("opening captures")?;
+        let mut n = 0u64;
+        for f in frames {
+            let f = f?;
+            dev.push_frame(&f.data, f.ts_ns, f.bad)?;
+            n += 1;
+            if stopping() {
+                break;
+            }
+        }
+        dev.wait_idle()?;
+        dev.sync_all();
+        let s = dev.stats();
+        eprintln!(
+            "sim: wire done: {n} frames, {} cycles, {:.2} M cycles/s while driving frames",
+            s.cycles,
+            s.cycles_per_second() / 1e6
+        );
+    }
+    let done = Instant::now();
+    while !stopping()
+        && a.linger
+            .is_none_or(|l| done.elapsed() < Duration::from_secs_f64(l))
+    {
+        // keep serving host writes and commands, without spinning a core
+        dev.idle(1024);
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    dev.sync_all();
+    dev.flush_trace();
+    Ok(())
+}
+
+#[cfg(not(feature = "sim"))]
+fn sim_cmd(_: SimArgs) -> Result<()> {
+    bail!("this tickcross was built without the simulator (feature \"sim\")")
 }

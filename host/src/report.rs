@@ -1,6 +1,7 @@
 //! The replay summary: frames, drops by reason, messages per venue, updates, events per venue pair.
 
 use crate::config::Config;
+use crate::counters::Counters;
 use crate::replay::PathResult;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -34,12 +35,27 @@ pub fn events_per_pair(r: &PathResult) -> BTreeMap<(u8, u8), u64> {
 
 /// A readable summary of one path's replay.
 pub fn summary(r: &PathResult, cfg: &Config) -> String {
-    let c = &r.counters;
+    summary_of(
+        r.name,
+        &r.counters,
+        r.events.len() as u64,
+        &events_per_pair(r),
+        cfg,
+    )
+}
+
+/// The summary from its parts (for live runs that do not keep every event).
+pub fn summary_of(
+    name: &str,
+    c: &Counters,
+    n_events: u64,
+    per_pair: &BTreeMap<(u8, u8), u64>,
+    cfg: &Config,
+) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "[{}] frames {} ({} bytes), accepted {}",
-        r.name,
+        "[{name}] frames {} ({} bytes), accepted {}",
         c.get(counter::RX_FRAMES),
         c.get(counter::RX_BYTES),
         c.get(counter::FRAMES_ACCEPTED)
@@ -51,8 +67,7 @@ pub fn summary(r: &PathResult, cfg: &Config) -> String {
         .collect();
     let _ = writeln!(
         s,
-        "[{}] dropped frames: {}",
-        r.name,
+        "[{name}] dropped frames: {}",
         if drops.is_empty() {
             "none".into()
         } else {
@@ -62,12 +77,7 @@ pub fn summary(r: &PathResult, cfg: &Config) -> String {
     let per_venue: Vec<String> = (0..cfg.n_venues())
         .map(|v| format!("{} {}", cfg.venue_name(v).unwrap_or("?"), c.messages(v)))
         .collect();
-    let _ = writeln!(
-        s,
-        "[{}] messages per venue: {}",
-        r.name,
-        per_venue.join(", ")
-    );
+    let _ = writeln!(s, "[{name}] messages per venue: {}", per_venue.join(", "));
     let outcomes: Vec<String> = MESSAGE_OUTCOMES
         .iter()
         .filter(|(_, i)| c.get(*i) != 0)
@@ -75,8 +85,7 @@ pub fn summary(r: &PathResult, cfg: &Config) -> String {
         .collect();
     let _ = writeln!(
         s,
-        "[{}] messages not applied: {}",
-        r.name,
+        "[{name}] messages not applied: {}",
         if outcomes.is_empty() {
             "none".into()
         } else {
@@ -85,27 +94,23 @@ pub fn summary(r: &PathResult, cfg: &Config) -> String {
     );
     let _ = writeln!(
         s,
-        "[{}] quote updates {}, instrument bindings {} (evictions {})",
-        r.name,
+        "[{name}] quote updates {}, instrument bindings {} (evictions {})",
         c.get(counter::QUOTE_UPDATES),
         c.get(counter::BINDS),
         c.get(counter::BIND_EVICTIONS)
     );
     let _ = writeln!(
         s,
-        "[{}] events {} (ring overflows {}, input stall cycles {})",
-        r.name,
-        r.events.len(),
+        "[{name}] events {n_events} (ring overflows {}, input stall cycles {})",
         c.get(counter::RING_OVERFLOWS),
         c.get(counter::INPUT_STALL_CYCLES)
     );
-    for ((b, sv), n) in events_per_pair(r) {
+    for ((b, sv), n) in per_pair {
         let _ = writeln!(
             s,
-            "[{}]   buy {} / sell {}: {n}",
-            r.name,
-            cfg.venue_name(b as usize).unwrap_or("?"),
-            cfg.venue_name(sv as usize).unwrap_or("?")
+            "[{name}]   buy {} / sell {}: {n}",
+            cfg.venue_name(*b as usize).unwrap_or("?"),
+            cfg.venue_name(*sv as usize).unwrap_or("?")
         );
     }
     s

@@ -485,6 +485,23 @@ impl SimDevice {
         }
     }
 
+    /// True once a host has programmed the device: the pipeline is enabled and the host's last
+    /// command has completed (the host ends programming with a command, as a barrier).
+    pub fn host_ready(&self) -> bool {
+        let ctrl = self.region_read(blocks::control::OFFSET + blocks::control::CTRL);
+        let cmd = self.region_read(blocks::control::OFFSET + blocks::control::CMD);
+        let done = self.region_read(blocks::control::OFFSET + blocks::control::CMD_DONE);
+        let seq =
+            |w: u64| tb::field_get(w, blocks::control::CMD_SEQ_LSB, blocks::control::CMD_SEQ_W);
+        tb::field_get(
+            ctrl,
+            blocks::control::CTRL_ENABLE_LSB,
+            blocks::control::CTRL_ENABLE_W,
+        ) != 0
+            && cmd != 0
+            && seq(cmd) == seq(done)
+    }
+
     /// Flushes the VCD trace, if one is being written.
     pub fn flush_trace(&mut self) {
         self.model.flush();
