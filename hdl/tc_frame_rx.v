@@ -144,37 +144,60 @@ function [7:0] hb;
     end
 endfunction
 
-// header fields (valid once the bytes have arrived)
-wire        vlan    = {hb(7'd12), hb(7'd13)} == 16'h8100;
-wire [6:0]  l2      = vlan ? 7'd18 : 7'd14;
-wire [15:0] etype   = vlan ? {hb(7'd16), hb(7'd17)}
-                           : {hb(7'd12), hb(7'd13)};
-wire [7:0]  vihl    = hb(l2);
-wire [6:0]  hl      = {1'b0, vihl[3:0], 2'b00};
-wire [15:0] tot     = {hb(l2 + 7'd2), hb(l2 + 7'd3)};
-/* verilator lint_off UNUSEDSIGNAL */
-wire [15:0] frag    = {hb(l2 + 7'd6), hb(l2 + 7'd7)};
-/* verilator lint_on UNUSEDSIGNAL */
-wire [7:0]  proto   = hb(l2 + 7'd9);
-wire [31:0] dst_ip  = {hb(l2 + 7'd16), hb(l2 + 7'd17),
-                       hb(l2 + 7'd18), hb(l2 + 7'd19)};
-wire [6:0]  uoff    = l2 + hl;
-wire [15:0] dport   = {hb(uoff + 7'd2), hb(uoff + 7'd3)};
-wire [15:0] ulen    = {hb(uoff + 7'd4), hb(uoff + 7'd5)};
+// Header fields are derived lazily: VLAN and IHL are registered as their bytes pass (beat 1 or 2),
+// which fixes where the UDP header ends; the full header checks and the filter match run only on
+// that beat (and the verdict's inputs only on the last beat), so a frame costs a handful of byte
+// compares per beat.
+wire [7:0]  b12 = s_axis_tdata[39:32], b13 = s_axis_tdata[47:40];
+wire        vlan_here = accept && kk == 16'd1 && {b12, b13} == 16'h8100;
+wire        vlan = (kk == 16'd1) ? vlan_here : vlan_r;
+wire [6:0]  l2 = vlan ? 7'd18 : 7'd14;
+reg         vlan_r, ihl_known;
+reg  [3:0]  ihl_r;
+reg  [15:0] uend_beat;                 // beat holding the UDP header's last byte
 
-// checksum contribution of this beat: words at even offsets inside [l2, l2 + hl)
+// where the UDP header ends, once the IHL byte has been seen (beat 1 lane 6, or beat 2 lane 2)
+wire        ihl_here = accept && ((kk == 16'd1 && !vlan_here) || (kk == 16'd2 && vlan_r));
+wire [3:0]  ihl_new = (kk == 16'd1) ? s_axis_tdata[51:48] : s_axis_tdata[19:16];
+wire [6:0]  uend_new = (vlan_here || (kk == 16'd2 && vlan_r) ? 7'd18 : 7'd14) + {1'b0, ihl_new, 2'b00} + 7'd7;
+
+function [6:0] hlen;            // IPv4 header length in bytes, from the IHL byte at offset o
+    input [6:0] o;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [7:0] b;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+        b = hb(o);
+        hlen = {1'b0, b[3:0], 2'b00};
+    end
+endfunction
+
+function [15:0] h16;            // big-endian header half-word at offset o
+    input [6:0] o;
+    begin
+        h16 = {hb(o), hb(o + 7'd1)};
+    end
+endfunction
+
+// checksum contribution of this beat: words at even offsets inside [l2, l2 + hl). Up to l2 + 20
+// (the shortest header) the IHL is not needed, which covers every word before beat 4; from beat 4
+// on the registered IHL is known.
 reg [31:0] csum_beat;
 reg [18:0] woff;
 integer w;
 always @* begin
     csum_beat = 32'd0;
-    for (w = 0; w < 4; w = w + 1) begin
-        woff = {kk, 3'b000} + {16'd0, w[1:0], 1'b0};
-        if (woff >= {12'd0, l2} && woff < {12'd0, l2} + {12'd0, hl})
-            csum_beat = csum_beat + {16'd0, s_axis_tdata[16*w +: 8], s_axis_tdata[16*w+8 +: 8]};
+    woff = 19'd0;
+    if (accept && kk < 16'd12) begin
+        for (w = 0; w < 4; w = w + 1) begin
+            woff = {kk, 3'b000} + {16'd0, w[1:0], 1'b0};
+            if (woff >= {12'd0, l2} &&
+                (woff < {12'd0, l2} + 19'd20 || (ihl_known && woff < {12'd0, l2} + {13'd0, ihl_r, 2'b00})))
+                csum_beat = csum_beat + {16'd0, s_axis_tdata[16*w +: 8], s_axis_tdata[16*w+8 +: 8]};
+        end
     end
 end
-wire [31:0] csum_now = (first_beat ? 32'd0 : csum) + (kk < 16'd12 ? csum_beat : 32'd0);
+wire [31:0] csum_now = (first_beat ? 32'd0 : csum) + csum_beat;
 
 function csum_good;
     input [31:0] s;
@@ -187,55 +210,77 @@ function csum_good;
     end
 endfunction
 
-// venue filters: lowest matching enabled filter wins (evaluated when the UDP header ends in this
-// beat, or at the frame's end for the verdict)
-wire        match_needed;
-reg         match;
-reg [2:0]   match_venue;
-reg [1:0]   match_proto;
-integer f;
-/* verilator lint_off UNUSEDSIGNAL */
-reg [63:0]  fc;             // filter word: only its documented fields are used
-reg [63:0]  vc;             // venue word
-/* verilator lint_on UNUSEDSIGNAL */
-reg [31:0]  mask;
-reg [5:0]   pfx;
-always @* begin
-    match = 1'b0;
-    match_venue = 3'd0;
-    match_proto = 2'd0;
-    fc = 64'd0;
-    vc = 64'd0;
-    mask = 32'd0;
-    pfx = 6'd0;
-    if (match_needed)
-    for (f = N_FILTERS - 1; f >= 0; f = f - 1) begin
-        fc = filter_cfg[64*f +: 64];
-        vc = venue_cfg[64*fc[58:56] +: 64];
-        pfx = (fc[53:48] > 6'd32) ? 6'd32 : fc[53:48];
-        mask = (pfx == 6'd0) ? 32'd0 : ~((32'd1 << (6'd32 - pfx)) - 32'd1);
-        if (fc[63] && vc[63] && vc[1:0] != `TC_PROTO_NONE &&
-            ((dst_ip ^ fc[31:0]) & mask) == 32'd0 && dport == fc[47:32]) begin
-            match = 1'b1;
-            match_venue = fc[58:56];
-            match_proto = vc[1:0];
+// venue filters: the lowest matching enabled filter wins; {match, protocol, venue}
+function [5:0] venue_match;
+    input [31:0] ip;
+    input [15:0] port;
+    integer f;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [63:0] fc;              // filter word: only its documented fields are used
+    reg [63:0] vc;              // venue word
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [31:0] mask;
+    reg [5:0]  pfx;
+    begin
+        venue_match = 6'd0;
+        for (f = N_FILTERS - 1; f >= 0; f = f - 1) begin
+            fc = filter_cfg[64*f +: 64];
+            vc = venue_cfg[64*fc[58:56] +: 64];
+            pfx = (fc[53:48] > 6'd32) ? 6'd32 : fc[53:48];
+            mask = (pfx == 6'd0) ? 32'd0 : ~((32'd1 << (6'd32 - pfx)) - 32'd1);
+            if (fc[63] && vc[63] && vc[1:0] != `TC_PROTO_NONE &&
+                ((ip ^ fc[31:0]) & mask) == 32'd0 && port == fc[47:32])
+                venue_match = {1'b1, vc[1:0], fc[58:56]};
         end
     end
-end
+endfunction
 
-// header checks decidable once the UDP header is in (rules 5, 7, 9, 10, 11a, 12, 13)
-wire        hdr_pass = etype == 16'h0800 && vihl[7:4] == 4'd4 && vihl[3:0] >= 4'd5 &&
-                       proto == 8'd17 && !frag[13] && frag[12:0] == 13'd0 &&
-                       csum_good(csum) && tot >= {9'd0, hl} + 16'd8 &&
-                       ulen == tot - {9'd0, hl} && tot <= MAX_FRAME_BYTES && match;
-// the UDP header's last byte (uoff + 7) is in this beat
-wire [15:0] uend    = {9'd0, uoff} + 16'd7;
-wire        uend_here = accept && !dis_now && (uend >> 3) == kk && len_now > {16'd0, uend};
+// header checks decidable once the UDP header is in (rules 5, 7, 9, 10, 11a, 12, 13), evaluated on
+// the beat holding its last byte only
 wire        dis_now = first_beat ? !enable : dis;
-assign      match_needed = accept && (((uend >> 3) == kk) || s_axis_tlast);
-wire        fwd_now = fwd || (uend_here && hdr_pass);
-wire [15:0] p0_now  = fwd ? p0 : ({9'd0, uoff} + 16'd8);
-wire [15:0] plen_now = fwd ? plen : (ulen - 16'd8);
+wire        uend_here = accept && !dis_now && ihl_known && !fwd && uend_beat == kk &&
+                        len_now > {16'd0, uend_beat[12:0], uend_low};
+reg  [2:0]  uend_low;           // uend mod 8
+reg         pass_now;
+reg  [15:0] ulen_now;
+reg  [5:0]  vm_now;
+reg  [6:0]  uo;
+reg  [15:0] tot_u;
+/* verilator lint_off UNUSEDSIGNAL */
+reg  [15:0] frag_u;             // flags and fragment offset (DF unused)
+/* verilator lint_on UNUSEDSIGNAL */
+always @* begin
+    pass_now = 1'b0;
+    ulen_now = 16'd0;
+    vm_now = 6'd0;
+    uo = 7'd0;
+    tot_u = 16'd0;
+    frag_u = 16'd0;
+    if (uend_here) begin
+        uo = l2 + {1'b0, ihl_r, 2'b00};
+        ulen_now = h16(uo + 7'd4);
+        tot_u = h16(l2 + 7'd2);
+        frag_u = h16(l2 + 7'd6);
+        vm_now = venue_match({h16(l2 + 7'd16), h16(l2 + 7'd18)}, h16(uo + 7'd2));
+        pass_now = h16(vlan ? 7'd16 : 7'd12) == 16'h0800 && hb(l2) == {4'd4, ihl_r} && ihl_r >= 4'd5 &&
+                   hb(l2 + 7'd9) == 8'd17 && !frag_u[13] && frag_u[12:0] == 13'd0 &&
+                   csum_good(csum) && tot_u >= {9'd0, ihl_r, 2'b00} + 16'd8 &&
+                   ulen_now == tot_u - {10'd0, ihl_r, 2'b00} && tot_u <= MAX_FRAME_BYTES && vm_now[5];
+    end
+end
+wire        fwd_now = fwd || pass_now;
+// for the verdict of a frame that was not forwarded, the match is evaluated at its last beat
+/* verilator lint_off UNUSEDSIGNAL */
+reg  [5:0]  last_match;         // only whether it matched
+/* verilator lint_on UNUSEDSIGNAL */
+always @* begin
+    last_match = 6'd0;
+    if (accept && s_axis_tlast && !fwd_now)
+        last_match = venue_match({h16(l2 + 7'd16), h16(l2 + 7'd18)},
+                                 h16(l2 + hlen(l2) + 7'd2));
+end
+wire [15:0] p0_now  = fwd ? p0 : ({9'd0, l2} + {10'd0, ihl_r, 2'b00} + 16'd8);
+wire [15:0] plen_now = fwd ? plen : (ulen_now - 16'd8);
 
 // ---------------------------------------------------------------- payload realignment
 // Payload beat j covers frame bytes p0+8j .. p0+8j+7 (fewer at the end). It is complete at the wire
@@ -332,18 +377,31 @@ always @(posedge clk) begin
         k <= (kk == 16'hffff) ? kk : kk + 16'd1;
         len <= len_now;
         bad <= (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;
-        if (kk < 16'd12)
+        if (kk < 16'd12) begin
             hdr[kk[3:0]] <= s_axis_tdata;
-        csum <= csum_now;
+            csum <= csum_now;
+        end
         prev_data <= s_axis_tdata;
         prev_cyc <= cycle;
 
-        if (uend_here && hdr_pass && !fwd) begin
+        if (first_beat) begin
+            ihl_known <= 1'b0;
+            vlan_r <= 1'b0;
+        end
+        if (kk == 16'd1)
+            vlan_r <= vlan_here;
+        if (ihl_here) begin
+            ihl_known <= 1'b1;
+            ihl_r <= ihl_new;
+            uend_beat <= {12'd0, uend_new[6:3]};
+            uend_low <= uend_new[2:0];
+        end
+        if (pass_now) begin
             fwd <= 1'b1;
             p0 <= p0_now;
             plen <= plen_now;
-            fwd_venue <= match_venue;
-            fwd_proto <= match_proto;
+            fwd_venue <= vm_now[2:0];
+            fwd_proto <= vm_now[4:3];
         end
 
         if (emit_j) begin
@@ -353,8 +411,8 @@ always @(posedge clk) begin
             m_eop <= (j_rem <= 16'd8);
             m_sof <= first_beat ? 1'b1 : sof_pending;
             sof_pending <= 1'b0;
-            m_venue <= fwd ? fwd_venue : match_venue;
-            m_proto <= fwd ? fwd_proto : match_proto;
+            m_venue <= fwd ? fwd_venue : vm_now[2:0];
+            m_proto <= fwd ? fwd_proto : vm_now[4:3];
             m_len <= plen_now;
             m_ts <= first_beat ? s_axis_ts : ts_q;
             m_cyc_frame <= first_beat ? cycle : cyc_frame_q;
@@ -373,20 +431,20 @@ always @(posedge clk) begin
         if (s_axis_tlast) begin
             e1_valid <= 1'b1;
             e1_vlan <= vlan;
-            e1_etype <= etype;
-            e1_vihl <= vihl;
-            e1_tot <= tot;
-            e1_frag <= frag;
-            e1_ipproto <= proto;
-            e1_ulen <= ulen;
+            e1_etype <= h16(vlan ? 7'd16 : 7'd12);
+            e1_vihl <= hb(l2);
+            e1_tot <= h16(l2 + 7'd2);
+            e1_frag <= h16(l2 + 7'd6);
+            e1_ipproto <= hb(l2 + 7'd9);
+            e1_ulen <= h16(l2 + hlen(l2) + 7'd4);
             e1_len <= len_now;
             e1_csum <= csum_now;
             e1_bad <= (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;
             e1_dis <= dis_now;
             e1_fwd <= fwd_now;
-            e1_match <= fwd ? 1'b1 : match;
-            e1_venue <= fwd ? fwd_venue : match_venue;
-            e1_proto <= fwd ? fwd_proto : match_proto;
+            e1_match <= fwd_now ? 1'b1 : last_match[5];
+            e1_venue <= fwd ? fwd_venue : vm_now[2:0];
+            e1_proto <= fwd ? fwd_proto : vm_now[4:3];
             e1_ts <= first_beat ? s_axis_ts : ts_q;
             e1_cyc_frame <= first_beat ? cycle : cyc_frame_q;
             e1_plen <= plen_now;

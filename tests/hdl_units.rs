@@ -227,9 +227,12 @@ fn reason_code(v: Verdict) -> u64 {
     }
 }
 
-/// Drives frames back to back into tc_frame_rx; returns the done pulses (reason, bytes) and the
-/// payload streams, plus for each frame the cycle at which each of its wire beats went in.
-fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> (Vec<(u64, u64)>, Vec<Stream>, Vec<Vec<u64>>) {
+/// What tc_frame_rx did with a run of frames: the done pulses (reason, bytes), the payload
+/// streams, and for each frame the cycle at which each of its wire beats went in.
+type FrameRxRun = (Vec<(u64, u64)>, Vec<Stream>, Vec<Vec<u64>>);
+
+/// Drives frames back to back into tc_frame_rx.
+fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
     let mut m = units();
     for (i, f) in FILTERS.iter().enumerate() {
         m.inp[inp::FR_CFG_WR] = 1;
