@@ -89,7 +89,6 @@ fn main() {
         println!("cargo:rerun-if-changed={}", s.display());
     }
     println!("cargo:rerun-if-changed={}", repo.join("sim/tb").display());
-    println!("cargo:rerun-if-env-changed=TICKCROSS_SIM_MODELS");
     println!("cargo:rerun-if-env-changed=TICKCROSS_SIM_DEBUG");
 
     let mut rust = String::new();
