@@ -95,13 +95,10 @@ wire         len_trunc = len_here && !decided && {1'b0, n} < pos_name + {9'd0, l
 // symbol bytes: the beats from pos_name's beat on are kept whole; the record takes the 32 bytes
 // from pos_name on (the current beat included), shifted into place once, on emission
 wire [13:0]  nrel = {1'b0, jj} - pos_name[16:3];
-function [63:0] nword;
-    input [2:0] i;
-    begin
-        nword = (nrel == {11'd0, i}) ? in_data : nbuf[i];
-    end
-endfunction
-wire [319:0] nwin = {nword(3'd4), nword(3'd3), nword(3'd2), nword(3'd1), nword(3'd0)};
+// each word is the head beat when it is that beat of the symbol, else the one kept earlier
+wire [319:0] nwin = {(nrel == 14'd4) ? in_data : nbuf[4], (nrel == 14'd3) ? in_data : nbuf[3],
+                     (nrel == 14'd2) ? in_data : nbuf[2], (nrel == 14'd1) ? in_data : nbuf[1],
+                     (nrel == 14'd0) ? in_data : nbuf[0]};
 wire [255:0] symbol_now = nwin[8*pos_name[2:0] +: 256];
 
 

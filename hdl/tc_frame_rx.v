@@ -112,8 +112,11 @@ reg  [1:0]  e2_proto;
 reg  [63:0] e2_ts, e2_cyc_frame;
 reg  [15:0] e2_plen;
 
-// a payload beat completed by the same wire beat as the one before it (see below)
+// a payload beat held for a cycle: the final short beat completed by the same wire beat as the one
+// before it, or a whole payload of up to 7 bytes ending on the UDP header's last beat (decided at
+// that beat's edge); pend_first marks the latter, the frame's first beat
 reg         pend_valid;
+reg         pend_first;
 reg  [63:0] pend_data;
 reg  [7:0]  pend_keep;
 reg  [63:0] pend_cyc;
@@ -235,74 +238,61 @@ function [5:0] venue_match;
     end
 endfunction
 
-// header checks decidable once the UDP header is in (rules 5, 7, 9, 10, 11a, 12, 13), evaluated on
-// the beat holding its last byte only
+// header checks decidable once the UDP header is in (rules 5, 7, 9, 10, 11a, 12, 13), made on the
+// beat holding its last byte, at that beat's clock edge (the functions above read module state, so
+// they are called from the clocked block only, where every simulator samples the same values).
+// Result: {pass, protocol[1:0], venue[2:0], payload length[15:0], payload offset[15:0]}.
 wire        dis_now = first_beat ? !enable : dis;
 wire        uend_here = accept && !dis_now && ihl_known && !fwd && uend_beat == kk &&
                         len_now > {16'd0, uend_beat[12:0], uend_low};
 reg  [2:0]  uend_low;           // uend mod 8
-reg         pass_now;
-reg  [15:0] ulen_now;
-reg  [5:0]  vm_now;
-reg  [6:0]  uo;
-reg  [15:0] tot_u;
-/* verilator lint_off UNUSEDSIGNAL */
-reg  [15:0] frag_u;             // flags and fragment offset (DF unused)
-/* verilator lint_on UNUSEDSIGNAL */
-always @* begin
-    pass_now = 1'b0;
-    ulen_now = 16'd0;
-    vm_now = 6'd0;
-    uo = 7'd0;
-    tot_u = 16'd0;
-    frag_u = 16'd0;
-    if (uend_here) begin
+
+function [37:0] decide;
+    input dummy;
+    reg [6:0]  uo;
+    reg [15:0] tot_u, ulen_u;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [15:0] frag_u;          // flags and fragment offset (DF unused)
+    reg        unused;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [5:0]  vm;
+    reg        pass;
+    begin
+        unused = dummy;
         uo = l2 + {1'b0, ihl_r, 2'b00};
-        ulen_now = h16(uo + 7'd4);
+        ulen_u = h16(uo + 7'd4);
         tot_u = h16(l2 + 7'd2);
         frag_u = h16(l2 + 7'd6);
-        vm_now = venue_match({h16(l2 + 7'd16), h16(l2 + 7'd18)}, h16(uo + 7'd2));
-        pass_now = h16(vlan ? 7'd16 : 7'd12) == 16'h0800 && hb(l2) == {4'd4, ihl_r} && ihl_r >= 4'd5 &&
-                   hb(l2 + 7'd9) == 8'd17 && !frag_u[13] && frag_u[12:0] == 13'd0 &&
-                   csum_good(csum) && tot_u >= {9'd0, ihl_r, 2'b00} + 16'd8 &&
-                   ulen_now == tot_u - {10'd0, ihl_r, 2'b00} && tot_u <= MAX_FRAME_BYTES && vm_now[5];
+        vm = venue_match({h16(l2 + 7'd16), h16(l2 + 7'd18)}, h16(uo + 7'd2));
+        pass = h16(vlan ? 7'd16 : 7'd12) == 16'h0800 && hb(l2) == {4'd4, ihl_r} && ihl_r >= 4'd5 &&
+               hb(l2 + 7'd9) == 8'd17 && !frag_u[13] && frag_u[12:0] == 13'd0 &&
+               csum_good(csum) && tot_u >= {9'd0, ihl_r, 2'b00} + 16'd8 &&
+               ulen_u == tot_u - {10'd0, ihl_r, 2'b00} && tot_u <= MAX_FRAME_BYTES && vm[5];
+        decide = {pass, vm[4:3], vm[2:0], ulen_u - 16'd8, {9'd0, uo} + 16'd8};
     end
-end
-wire        fwd_now = fwd || pass_now;
-// for the verdict of a frame that was not forwarded, the match is evaluated at its last beat
-/* verilator lint_off UNUSEDSIGNAL */
-reg  [5:0]  last_match;         // only whether it matched
-/* verilator lint_on UNUSEDSIGNAL */
-always @* begin
-    last_match = 6'd0;
-    if (accept && s_axis_tlast && !fwd_now)
-        last_match = venue_match({h16(l2 + 7'd16), h16(l2 + 7'd18)},
-                                 h16(l2 + hlen(l2) + 7'd2));
-end
-wire [15:0] p0_now  = fwd ? p0 : ({9'd0, l2} + {10'd0, ihl_r, 2'b00} + 16'd8);
-wire [15:0] plen_now = fwd ? plen : (ulen_now - 16'd8);
+endfunction
 
 // ---------------------------------------------------------------- payload realignment
 // Payload beat j covers frame bytes p0+8j .. p0+8j+7 (fewer at the end). It is complete at the wire
 // beat holding byte p0 + min(8j+7, n-1). One wire beat completes at most one beat, except that the
 // final, short beat can complete on the same wire beat as the one before it; that one waits a cycle
 // in pend_*.
-wire [2:0]  sft       = p0_now[2:0];
+wire [2:0]  sft       = p0[2:0];
 wire [15:0] jbyte     = {pj, 3'b000};
-wire        have_beat = fwd_now && jbyte < plen_now;
-wire [15:0] j_last    = (plen_now - jbyte > 16'd8) ? jbyte + 16'd7 : plen_now - 16'd1;
-wire [15:0] kc        = (p0_now + j_last) >> 3;
+wire        have_beat = fwd && jbyte < plen;
+wire [15:0] j_last    = (plen - jbyte > 16'd8) ? jbyte + 16'd7 : plen - 16'd1;
+wire [15:0] kc        = (p0 + j_last) >> 3;
 wire        emit_j    = accept && have_beat && kc == kk;
 // bytes of beat j: lanes < 8-sft from the wire beat holding p0+8j, the rest from the next one
-wire        j_from_cur_only = ((p0_now + jbyte) >> 3) == kk;
+wire        j_from_cur_only = ((p0 + jbyte) >> 3) == kk;
 wire [63:0] j_data    = j_from_cur_only ? (s_axis_tdata >> (8 * sft))
                                         : ((prev_data >> (8 * sft)) | (s_axis_tdata << (64 - 8 * sft)));
-wire [15:0] j_rem     = plen_now - jbyte;
+wire [15:0] j_rem     = plen - jbyte;
 wire [7:0]  j_keep    = (j_rem >= 16'd8) ? 8'hff : ((8'h01 << j_rem[2:0]) - 8'h01);
 // the final beat j+1, when it also completes on this wire beat
 wire [15:0] j2byte    = jbyte + 16'd8;
-wire        have_j2   = emit_j && j2byte < plen_now && ((p0_now + plen_now - 16'd1) >> 3) == kk;
-wire [15:0] j2_rem    = plen_now - j2byte;
+wire        have_j2   = emit_j && j2byte < plen && ((p0 + plen - 16'd1) >> 3) == kk;
+wire [15:0] j2_rem    = plen - j2byte;
 wire [7:0]  j2_keep   = (j2_rem >= 16'd8) ? 8'hff : ((8'h01 << j2_rem[2:0]) - 8'h01);
 wire [63:0] j2_data   = s_axis_tdata >> (8 * sft);
 
@@ -342,6 +332,11 @@ end
 assign busy = in_frame || e1_valid || e2_valid || pend_valid || m_valid || done_valid;
 
 // ---------------------------------------------------------------- sequential
+reg [37:0] dec;                 // header decision on the UDP header's last beat (else 0)
+reg        tiny;                // that beat also holds the whole payload
+/* verilator lint_off UNUSEDSIGNAL */
+reg [5:0]  lm;                  // filter match for the verdict of a frame not forwarded
+/* verilator lint_on UNUSEDSIGNAL */
 always @(posedge clk) begin
     m_valid <= 1'b0;
     m_sof <= 1'b0;
@@ -351,17 +346,24 @@ always @(posedge clk) begin
     done_valid <= 1'b0;
     e1_valid <= 1'b0;
 
-    // delayed final payload beat
+    // the held payload beat
     if (pend_valid) begin
         pend_valid <= 1'b0;
         m_valid <= 1'b1;
         m_data <= pend_data;
         m_keep <= pend_keep;
         m_eop <= 1'b1;
-        m_sof <= 1'b0;
+        m_sof <= pend_first;
         m_cyc_lo <= pend_cyc;
         m_cyc_hi <= pend_cyc;
         m_split <= 4'd8;
+        if (pend_first) begin
+            m_venue <= fwd_venue;
+            m_proto <= fwd_proto;
+            m_len <= plen;
+            m_ts <= ts_q;
+            m_cyc_frame <= cyc_frame_q;
+        end
     end
 
     if (accept) begin
@@ -396,12 +398,28 @@ always @(posedge clk) begin
             uend_beat <= {12'd0, uend_new[6:3]};
             uend_low <= uend_new[2:0];
         end
-        if (pass_now) begin
-            fwd <= 1'b1;
-            p0 <= p0_now;
-            plen <= plen_now;
-            fwd_venue <= vm_now[2:0];
-            fwd_proto <= vm_now[4:3];
+        /* verilator lint_off BLKSEQ */
+        dec = uend_here ? decide(1'b0) : 38'd0;
+        // a forwarded payload that ends inside this very beat goes out next cycle, whole
+        tiny = dec[37] && dec[31:16] != 16'd0 && dec[15:0] + dec[31:16] <= {kk[12:0], 3'b000} + 16'd8;
+        /* verilator lint_on BLKSEQ */
+        if (uend_here) begin
+            if (dec[37]) begin
+                fwd <= 1'b1;
+                fwd_proto <= dec[36:35];
+                fwd_venue <= dec[34:32];
+                plen <= dec[31:16];
+                p0 <= dec[15:0];
+                if (tiny) begin
+                    pend_valid <= 1'b1;
+                    pend_first <= 1'b1;
+                    pend_data <= s_axis_tdata >> (8 * dec[2:0]);
+                    pend_keep <= (8'h01 << dec[18:16]) - 8'h01;
+                    pend_cyc <= cycle;
+                    pj <= 13'd1;
+                    sof_pending <= 1'b0;
+                end
+            end
         end
 
         if (emit_j) begin
@@ -411,9 +429,9 @@ always @(posedge clk) begin
             m_eop <= (j_rem <= 16'd8);
             m_sof <= first_beat ? 1'b1 : sof_pending;
             sof_pending <= 1'b0;
-            m_venue <= fwd ? fwd_venue : vm_now[2:0];
-            m_proto <= fwd ? fwd_proto : vm_now[4:3];
-            m_len <= plen_now;
+            m_venue <= fwd_venue;
+            m_proto <= fwd_proto;
+            m_len <= plen;
             m_ts <= first_beat ? s_axis_ts : ts_q;
             m_cyc_frame <= first_beat ? cycle : cyc_frame_q;
             m_cyc_lo <= j_from_cur_only ? cycle : prev_cyc;
@@ -422,6 +440,7 @@ always @(posedge clk) begin
             pj <= have_j2 ? pj + 13'd2 : pj + 13'd1;
             if (have_j2) begin
                 pend_valid <= 1'b1;
+                pend_first <= 1'b0;
                 pend_data <= j2_data;
                 pend_keep <= j2_keep;
                 pend_cyc <= cycle;
@@ -441,15 +460,19 @@ always @(posedge clk) begin
             e1_csum <= csum_now;
             e1_bad <= (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;
             e1_dis <= dis_now;
-            e1_fwd <= fwd_now;
-            e1_match <= fwd_now ? 1'b1 : last_match[5];
-            e1_venue <= fwd ? fwd_venue : vm_now[2:0];
-            e1_proto <= fwd ? fwd_proto : vm_now[4:3];
+            // a frame not forwarded has its filters matched here, for the verdict's no-venue rule
+            /* verilator lint_off BLKSEQ */
+            lm = venue_match({h16(l2 + 7'd16), h16(l2 + 7'd18)}, h16(l2 + hlen(l2) + 7'd2));
+            /* verilator lint_on BLKSEQ */
+            e1_fwd <= fwd || (uend_here && dec[37]);
+            e1_match <= fwd || (uend_here && dec[37]) || lm[5];
+            e1_venue <= fwd ? fwd_venue : (uend_here ? dec[34:32] : lm[2:0]);
+            e1_proto <= fwd ? fwd_proto : (uend_here ? dec[36:35] : lm[4:3]);
             e1_ts <= first_beat ? s_axis_ts : ts_q;
             e1_cyc_frame <= first_beat ? cycle : cyc_frame_q;
-            e1_plen <= plen_now;
+            e1_plen <= fwd ? plen : dec[31:16];
             // a frame that ends without any emitted payload beat opens its stream on the eof beat
-            e1_sof <= (first_beat ? 1'b1 : sof_pending) && !emit_j;
+            e1_sof <= (first_beat ? 1'b1 : sof_pending) && !emit_j && !tiny;
         end
     end
 
@@ -501,6 +524,7 @@ always @(posedge clk) begin
         pj <= 13'd0;
         sof_pending <= 1'b1;
         pend_valid <= 1'b0;
+        pend_first <= 1'b0;
         e1_valid <= 1'b0;
         e2_valid <= 1'b0;
         m_valid <= 1'b0;
