@@ -305,9 +305,9 @@ fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
             assert!(s.ok.is_none(), "payload beat after the end of frame");
             let keep = m.out[out::FR_M_KEEP];
             let data = m.out[out::FR_M_DATA].to_le_bytes();
-            for lane in 0..8 {
+            for (lane, byte) in data.iter().enumerate() {
                 if keep >> lane & 1 == 1 {
-                    s.bytes.push(data[lane]);
+                    s.bytes.push(*byte);
                     let stamp = if (lane as u64) < m.out[out::FR_M_SPLIT] {
                         m.out[out::FR_M_CYC_LO]
                     } else {
