@@ -252,10 +252,11 @@ impl SimDevice {
         if let Some(off) = self.sweep.pop_front() {
             return Some((off, Tag::Ro(off)));
         }
-        // The producer is re-read at least every fourth cycle even while records are being
-        // copied: pacing the wire depends on it, and a mirror that falls behind a burst of events
-        // must not let the model run into a full ring.
-        self.phase = (self.phase + 1) & 3;
+        // The producer is re-read at least every 16th cycle even while records are being copied:
+        // pacing the wire depends on it, and a mirror that falls behind a burst of events must not
+        // let the model run into a full ring (16 cycles is at most a couple of frames' events,
+        // far inside the half-ring margin of the pacing).
+        self.phase = (self.phase + 1) & 15;
         if self.phase == 0 {
             return Some((blocks::ring::OFFSET + blocks::ring::PRODUCER, Tag::Producer));
         }
