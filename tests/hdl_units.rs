@@ -166,6 +166,7 @@ proptest! {
 // tc_frame_rx: verdicts, payload realignment and cycle stamps
 
 use std::net::{Ipv4Addr, SocketAddrV4};
+use tickcross::device::{filter_word, venue_word};
 use tickcross::netgen::{UdpFrameBuilder, VlanTag};
 use tickcross::program::{Filter, Protocol};
 use tickcross::swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
@@ -237,41 +238,15 @@ fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
     for (i, f) in FILTERS.iter().enumerate() {
         m.inp[inp::FR_CFG_WR] = 1;
         m.inp[inp::FR_CFG_IDX] = i as u64;
-        m.inp[inp::FR_CFG_DATA] = field_put(
-            u32::from_be_bytes(f.ip) as u64,
-            blocks::venues::FILTER_IP_LSB,
-            blocks::venues::FILTER_IP_W,
-        ) | field_put(
-            f.port as u64,
-            blocks::venues::FILTER_PORT_LSB,
-            blocks::venues::FILTER_PORT_W,
-        ) | field_put(
-            f.prefix as u64,
-            blocks::venues::FILTER_PREFIX_LSB,
-            blocks::venues::FILTER_PREFIX_W,
-        ) | field_put(
-            f.venue as u64,
-            blocks::venues::FILTER_VENUE_LSB,
-            blocks::venues::FILTER_VENUE_W,
-        ) | field_put(
-            1,
-            blocks::venues::FILTER_ENABLE_LSB,
-            blocks::venues::FILTER_ENABLE_W,
-        );
+        m.inp[inp::FR_CFG_DATA] = filter_word(f);
         m.tick();
     }
     for (v, p) in VENUES.iter().enumerate() {
+        // a venue without a protocol is enabled with protocol "none": it must never match
         m.inp[inp::FR_CFG_WR] = 1;
         m.inp[inp::FR_CFG_IDX] = 16 + v as u64;
         m.inp[inp::FR_CFG_DATA] = match p {
-            Some(p) => {
-                p.code()
-                    | field_put(
-                        1,
-                        blocks::venues::VENUE_ENABLE_LSB,
-                        blocks::venues::VENUE_ENABLE_W,
-                    )
-            }
+            Some(_) => venue_word(*p),
             None => field_put(
                 1,
                 blocks::venues::VENUE_ENABLE_LSB,

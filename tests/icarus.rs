@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-use tickcross::device::place_symbols;
+use tickcross::device::{filter_word, place_symbols, venue_word};
 use tickcross::frame::Frame;
 use tickcross::program::Program;
 use tickcross_bindings as tb;
@@ -447,43 +447,11 @@ fn build(program: &Program, frames: &[Frame]) -> Stimulus {
     s.command(opcode::CLEAR_SYMBOLS, 0, 1_100, false);
     let v = blocks::venues::OFFSET;
     for i in 0..params::N_FILTERS as usize {
-        let word = program.filters.get(i).map_or(0, |f| {
-            field_put(
-                u32::from_be_bytes(f.ip) as u64,
-                blocks::venues::FILTER_IP_LSB,
-                blocks::venues::FILTER_IP_W,
-            ) | field_put(
-                f.port as u64,
-                blocks::venues::FILTER_PORT_LSB,
-                blocks::venues::FILTER_PORT_W,
-            ) | field_put(
-                f.prefix as u64,
-                blocks::venues::FILTER_PREFIX_LSB,
-                blocks::venues::FILTER_PREFIX_W,
-            ) | field_put(
-                f.venue as u64,
-                blocks::venues::FILTER_VENUE_LSB,
-                blocks::venues::FILTER_VENUE_W,
-            ) | field_put(
-                1,
-                blocks::venues::FILTER_ENABLE_LSB,
-                blocks::venues::FILTER_ENABLE_W,
-            )
-        });
+        let word = program.filters.get(i).map_or(0, filter_word);
         s.write(v + blocks::venues::FILTER + 8 * i as u64, word);
     }
     for i in 0..params::N_VENUES as usize {
-        let word = program.venues.get(i).copied().flatten().map_or(0, |p| {
-            field_put(
-                p.code(),
-                blocks::venues::VENUE_PROTOCOL_LSB,
-                blocks::venues::VENUE_PROTOCOL_W,
-            ) | field_put(
-                1,
-                blocks::venues::VENUE_ENABLE_LSB,
-                blocks::venues::VENUE_ENABLE_W,
-            )
-        });
+        let word = venue_word(program.venues.get(i).copied().flatten());
         s.write(v + blocks::venues::VENUE + 8 * i as u64, word);
     }
     // the edge memory has no reset: every entry is written (instruments nobody quotes get a

@@ -7,7 +7,7 @@
 
 use crate::counters::Counters;
 use crate::event::{Event, HwCycles};
-use crate::program::Program;
+use crate::program::{Filter, Program, Protocol};
 use crate::quotes::{QuoteTable, N_INSTRUMENTS, N_VENUES};
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -311,50 +311,16 @@ impl Device {
         self.command(opcode::CLEAR_SYMBOLS, 0)?;
         let v = self.blocks.venues;
         for i in 0..nf {
-            let word = match program.filters.get(i) {
-                Some(f) => {
-                    field_put(
-                        u32::from_be_bytes(f.ip) as u64,
-                        blocks::venues::FILTER_IP_LSB,
-                        blocks::venues::FILTER_IP_W,
-                    ) | field_put(
-                        f.port as u64,
-                        blocks::venues::FILTER_PORT_LSB,
-                        blocks::venues::FILTER_PORT_W,
-                    ) | field_put(
-                        f.prefix as u64,
-                        blocks::venues::FILTER_PREFIX_LSB,
-                        blocks::venues::FILTER_PREFIX_W,
-                    ) | field_put(
-                        f.venue as u64,
-                        blocks::venues::FILTER_VENUE_LSB,
-                        blocks::venues::FILTER_VENUE_W,
-                    ) | field_put(
-                        1,
-                        blocks::venues::FILTER_ENABLE_LSB,
-                        blocks::venues::FILTER_ENABLE_W,
-                    )
-                }
-                None => 0,
-            };
-            self.write(v + blocks::venues::FILTER + 8 * i as u64, word);
+            self.write(
+                v + blocks::venues::FILTER + 8 * i as u64,
+                program.filters.get(i).map_or(0, filter_word),
+            );
         }
         for i in 0..nv {
-            let word = match program.venues.get(i).copied().flatten() {
-                Some(p) => {
-                    field_put(
-                        p.code(),
-                        blocks::venues::VENUE_PROTOCOL_LSB,
-                        blocks::venues::VENUE_PROTOCOL_W,
-                    ) | field_put(
-                        1,
-                        blocks::venues::VENUE_ENABLE_LSB,
-                        blocks::venues::VENUE_ENABLE_W,
-                    )
-                }
-                None => 0,
-            };
-            self.write(v + blocks::venues::VENUE + 8 * i as u64, word);
+            self.write(
+                v + blocks::venues::VENUE + 8 * i as u64,
+                venue_word(program.venues.get(i).copied().flatten()),
+            );
         }
         for i in 0..ni {
             let edge = program.edges.get(i).copied().unwrap_or(0);
@@ -449,6 +415,31 @@ impl Device {
             }
         }
         t
+    }
+}
+
+/// The venues block's word for a filter (enabled).
+pub fn filter_word(f: &Filter) -> u64 {
+    use blocks::venues as b;
+    field_put(
+        u32::from_be_bytes(f.ip) as u64,
+        b::FILTER_IP_LSB,
+        b::FILTER_IP_W,
+    ) | field_put(f.port as u64, b::FILTER_PORT_LSB, b::FILTER_PORT_W)
+        | field_put(f.prefix as u64, b::FILTER_PREFIX_LSB, b::FILTER_PREFIX_W)
+        | field_put(f.venue as u64, b::FILTER_VENUE_LSB, b::FILTER_VENUE_W)
+        | field_put(1, b::FILTER_ENABLE_LSB, b::FILTER_ENABLE_W)
+}
+
+/// The venues block's word for a venue slot: enabled with its protocol, or all zero when unused.
+pub fn venue_word(protocol: Option<Protocol>) -> u64 {
+    use blocks::venues as b;
+    match protocol {
+        Some(p) => {
+            field_put(p.code(), b::VENUE_PROTOCOL_LSB, b::VENUE_PROTOCOL_W)
+                | field_put(1, b::VENUE_ENABLE_LSB, b::VENUE_ENABLE_W)
+        }
+        None => 0,
     }
 }
 
