@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-use tickcross::device::{filter_word, place_symbols, venue_word};
+use tickcross::device::{filter_word, place_symbols, symbol_stage, venue_word};
 use tickcross::frame::Frame;
 use tickcross::program::Program;
 use tickcross_bindings as tb;
@@ -469,29 +469,10 @@ fn build(program: &Program, frames: &[Frame]) -> Stimulus {
     }
     let sym = blocks::symbols::OFFSET;
     for (way, slot, venue, name, instrument) in place_symbols(&program.symbols).unwrap() {
-        let mut padded = [0u8; 32];
-        padded[..name.len()].copy_from_slice(&name);
-        for w in 0..4 {
-            let word = u64::from_le_bytes(padded[8 * w..8 * w + 8].try_into().unwrap());
-            s.write(sym + blocks::symbols::STAGE_NAME + 8 * w as u64, word);
+        let (names, meta) = symbol_stage(venue, &name, instrument);
+        for (w, word) in names.iter().enumerate() {
+            s.write(sym + blocks::symbols::STAGE_NAME + 8 * w as u64, *word);
         }
-        let meta = field_put(
-            name.len() as u64,
-            blocks::symbols::STAGE_META_LEN_LSB,
-            blocks::symbols::STAGE_META_LEN_W,
-        ) | field_put(
-            venue as u64,
-            blocks::symbols::STAGE_META_VENUE_LSB,
-            blocks::symbols::STAGE_META_VENUE_W,
-        ) | field_put(
-            instrument as u64,
-            blocks::symbols::STAGE_META_INSTRUMENT_LSB,
-            blocks::symbols::STAGE_META_INSTRUMENT_W,
-        ) | field_put(
-            1,
-            blocks::symbols::STAGE_META_VALID_LSB,
-            blocks::symbols::STAGE_META_VALID_W,
-        );
         s.write(sym + blocks::symbols::STAGE_META, meta);
         s.command(opcode::WRITE_SYMBOL, ((way as u32) << 16) | slot, 4, false);
     }

@@ -331,30 +331,10 @@ impl Device {
         }
         let s = self.blocks.symbols;
         for (way, slot, venue, name, instrument) in placement {
-            let mut padded = [0u8; 32];
-            padded[..name.len()].copy_from_slice(&name);
-            for w in 0..4 {
-                let word =
-                    u64::from_le_bytes(padded[8 * w..8 * w + 8].try_into().unwrap_or([0; 8]));
-                self.write(s + blocks::symbols::STAGE_NAME + 8 * w as u64, word);
+            let (names, meta) = symbol_stage(venue, &name, instrument);
+            for (w, word) in names.iter().enumerate() {
+                self.write(s + blocks::symbols::STAGE_NAME + 8 * w as u64, *word);
             }
-            let meta = field_put(
-                name.len() as u64,
-                blocks::symbols::STAGE_META_LEN_LSB,
-                blocks::symbols::STAGE_META_LEN_W,
-            ) | field_put(
-                venue as u64,
-                blocks::symbols::STAGE_META_VENUE_LSB,
-                blocks::symbols::STAGE_META_VENUE_W,
-            ) | field_put(
-                instrument as u64,
-                blocks::symbols::STAGE_META_INSTRUMENT_LSB,
-                blocks::symbols::STAGE_META_INSTRUMENT_W,
-            ) | field_put(
-                1,
-                blocks::symbols::STAGE_META_VALID_LSB,
-                blocks::symbols::STAGE_META_VALID_W,
-            );
             self.write(s + blocks::symbols::STAGE_META, meta);
             self.command(opcode::WRITE_SYMBOL, ((way as u32) << 16) | slot)?;
         }
@@ -441,6 +421,31 @@ pub fn venue_word(protocol: Option<Protocol>) -> u64 {
         }
         None => 0,
     }
+}
+
+/// The symbols block's staged entry for (venue, name, instrument): the four name words
+/// (zero-padded, little-endian) and the meta word. `name` is at most 32 bytes (place_symbols
+/// checks).
+pub fn symbol_stage(venue: u8, name: &[u8], instrument: u16) -> ([u64; 4], u64) {
+    use blocks::symbols as b;
+    let mut padded = [0u8; 32];
+    let n = name.len().min(32);
+    padded[..n].copy_from_slice(&name[..n]);
+    let mut words = [0u64; 4];
+    for (w, chunk) in words.iter_mut().zip(padded.chunks_exact(8)) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        *w = u64::from_le_bytes(bytes);
+    }
+    let meta = field_put(n as u64, b::STAGE_META_LEN_LSB, b::STAGE_META_LEN_W)
+        | field_put(venue as u64, b::STAGE_META_VENUE_LSB, b::STAGE_META_VENUE_W)
+        | field_put(
+            instrument as u64,
+            b::STAGE_META_INSTRUMENT_LSB,
+            b::STAGE_META_INSTRUMENT_W,
+        )
+        | field_put(1, b::STAGE_META_VALID_LSB, b::STAGE_META_VALID_W);
+    (words, meta)
 }
 
 /// Decodes one event record (contract layout).
