@@ -74,3 +74,90 @@ fn a_long_mixed_stream_agrees() {
         );
     }
 }
+
+/// The detector's rules on crafted quotes, where random streams rarely go: equal best prices on
+/// several venues (lowest index wins), both events from one update, the edge as a strict bound,
+/// a negative edge, and empty sides.
+#[test]
+fn detector_ties_edges_and_empty_sides() {
+    use tickcross::frame::Frame;
+    use tickcross::program::{Filter, Program, Protocol};
+    use tickcross_tests::{binance_bbo, udp_frame};
+    let mut p = Program {
+        edges: vec![0, 2_000_000_000, -500_000_000],
+        ..Program::default()
+    };
+    for v in 0..4u8 {
+        p.venues.push(Some(Protocol::BinanceSbe));
+        p.filters.push(Filter {
+            ip: [239, 1, 1, v + 1],
+            prefix: 32,
+            port: 5000 + v as u16,
+            venue: v,
+        });
+        for (i, s) in ["AAA", "BBB", "CCC"].iter().enumerate() {
+            p.symbols.push((v, s.as_bytes().to_vec(), i as u16));
+        }
+    }
+    // (venue, symbol, bid, bid qty, ask, ask qty), prices in whole units
+    let quotes: &[(u8, &str, i64, i64, i64, i64)] = &[
+        // AAA, edge 0: venues 1 and 2 both bid 100; venue 3's ask 99 crosses both: sell on venue 1
+        (1, "AAA", 100, 5, 105, 5),
+        (2, "AAA", 100, 7, 106, 5),
+        (3, "AAA", 90, 1, 99, 3),
+        // venue 0 quotes a crossed book of its own against the others: bid 107 over asks 105/106,
+        // ask 98 under the bids of 100: both events from one update, buy side first
+        (0, "AAA", 107, 2, 98, 4),
+        // a zero bid quantity is an empty side: no sell event from venue 3 now
+        (3, "AAA", 200, 0, 300, 1),
+        // BBB, edge 2: a cross of exactly 2 is not an event, 2.000000001 is
+        (0, "BBB", 100, 1, 110, 1),
+        (1, "BBB", 50, 1, 98, 1),
+        (2, "BBB", 50, 1, 97, 1),
+        // CCC, edge -0.5: touching books (bid == ask) count, a 0.5 gap does not
+        (0, "CCC", 100, 1, 101, 1),
+        (1, "CCC", 99, 1, 100, 1),
+        (2, "CCC", 99, 1, 101, 1),
+    ];
+    let mut frames = Vec::new();
+    for (k, (v, sym, b, bq, a, aq)) in quotes.iter().enumerate() {
+        let msg = binance_bbo(sym, 0, 0, *b, *bq, *a, *aq);
+        frames.push(Frame::new(
+            1000 + k as u64,
+            udp_frame([239, 1, 1, v + 1], 5000 + *v as u16, &msg),
+        ));
+    }
+    // BBB's "2.000000001" needs nine decimals: 97.999999999 from venue 3
+    let msg = binance_bbo("BBB", -9, 0, 1, 1, 97_999_999_999, 1);
+    frames.push(Frame::new(2000, udp_frame([239, 1, 1, 4], 5003, &msg)));
+    let (hw, sw) = run_both(&p, &frames).unwrap();
+    if let Some(d) = difference(&hw, &sw) {
+        panic!("{d}");
+    }
+    let got: Vec<(u16, u8, u8, i64, i64)> = hw
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.instrument,
+                e.buy_venue,
+                e.sell_venue,
+                e.buy_price / 1_000_000_000,
+                e.sell_price / 1_000_000_000,
+            )
+        })
+        .collect();
+    let want = vec![
+        (0, 3, 1, 99, 100), // AAA: venue 3's ask 99 against the tied bids of 100: venue 1 (lowest index)
+        (0, 0, 1, 98, 100), // venue 0's ask 98 against the tied bids: venue 1 again
+        (0, 3, 0, 99, 107), // then venue 0's bid 107 against the lowest other ask (venue 3's 99)
+        // (venue 3's next quote has an empty bid: no event, and its ask 300 crosses nothing)
+        (1, 2, 0, 97, 100), // BBB, edge 2: venue 1's ask 98 crosses by exactly 2 (none), venue 2's 97 by 3
+        (2, 1, 0, 100, 100), // CCC, edge -0.5: touching books; gaps of 1 (venue 2) are not events
+        (1, 3, 0, 97, 100), // BBB: 100 - 97.999999999 = 2.000000001 > 2
+    ];
+    assert_eq!(
+        got, want,
+        "events: (instrument, buy venue, sell venue, buy px, sell px)"
+    );
+}
