@@ -8,7 +8,9 @@
 // fit in 64 bits.
 //
 // Per update: read (1), candidate trees (2), compare with the edge (1), then one event per cycle.
-// A second read port serves the quote window of the BAR.
+// The BAR's reads of the quote window and of the edges share the memories' single read port with
+// the updates: a bus read takes the port for its cycle and holds the next update back by one
+// (block RAM has one read port; a second would double the memory).
 
 `resetall
 `timescale 1ns / 1ps
@@ -87,7 +89,7 @@ reg  [INSTR_BITS-1:0] u_instr;
 reg  [63:0]  u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts;
 reg  [63:0]  u_cyc_frame, u_cyc_first, u_cyc_last;
 
-assign s_ready = state == S_IDLE && !clr_busy;
+assign s_ready = state == S_IDLE && !clr_busy && !q_rd_en && !e_rd_en;
 wire accept = s_valid && s_ready;
 
 // ---------------------------------------------------------------- memories
@@ -99,7 +101,6 @@ wire [INSTR_BITS-1:0] a_addr = clr_busy ? clr_addr : u_instr;
 wire [EW-1:0] new_entry = {1'b1, u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts};
 
 reg  [EW-1:0] row [0:N_VENUES-1];    // entries of u_instr, read on accept
-reg  [EW-1:0] qrd [0:N_VENUES-1];
 
 genvar gv;
 generate
@@ -109,25 +110,21 @@ generate
         always @(posedge clk) begin
             if (we)
                 mem[a_addr] <= clr_busy ? {EW{1'b0}} : new_entry;
-            if (accept)
-                row[gv] <= mem[s_instrument];
-        end
-        always @(posedge clk) begin
-            if (q_rd_en)
-                qrd[gv] <= mem[q_rd_instrument];
+            if (accept || q_rd_en)
+                row[gv] <= mem[q_rd_en ? q_rd_instrument : s_instrument];
         end
     end
 endgenerate
 
 reg [63:0] edges [0:NI-1];
-reg [63:0] u_edge;
+reg [63:0] edge_rd;             // the update's edge, or a bus read's
+reg [63:0] u_edge;              // the update's edge, kept from S_READ on (a bus read may follow)
+always @* e_rd_data = edge_rd;
 always @(posedge clk) begin
     if (edge_wr)
         edges[edge_addr] <= edge_data;
-    if (accept)
-        u_edge <= edges[s_instrument];
-    if (e_rd_en)
-        e_rd_data <= edges[e_rd_addr];
+    if (accept || e_rd_en)
+        edge_rd <= edges[e_rd_en ? e_rd_addr : s_instrument];
 end
 
 reg [2:0] q_venue_d, q_word_d;
@@ -137,7 +134,7 @@ always @(posedge clk) begin
         q_word_d <= q_rd_word;
     end
 end
-wire [EW-1:0] qsel = qrd[q_venue_d];
+wire [EW-1:0] qsel = row[q_venue_d];
 always @* begin
     case (q_word_d)
         3'd0: q_rd_data = qsel[319:256];
@@ -276,8 +273,9 @@ always @(posedge clk) begin
             end
         end
         S_READ: begin
-            // rows are in; the update's own entry is written now
+            // rows and edge are in; the update's own entry is written now
             inc_update <= 1'b1;
+            u_edge <= edge_rd;
             bid_l2[0] <= pick_bid(pick_bid(bid_c(0), bid_c(1)), pick_bid(bid_c(2), bid_c(3)));
             bid_l2[1] <= pick_bid(pick_bid(bid_c(4), bid_c(5)), pick_bid(bid_c(6), bid_c(7)));
             ask_l2[0] <= pick_ask(pick_ask(ask_c(0), ask_c(1)), pick_ask(ask_c(2), ask_c(3)));

@@ -191,7 +191,9 @@ wire        unused_head = &{1'b0, h_keep, h_eop};
 wire        der_head = !fifo_empty && h_proto == `TC_PROTO_DERIBIT_MCAST;
 wire        der_stall;
 assign pop = !fifo_empty && !(der_head && der_stall);
-wire        bin_in = pop && h_proto == `TC_PROTO_BINANCE_SBE;
+// a Binance beat is always taken (only a Deribit head can be held), so this does not wait on the
+// Deribit walker's decision
+wire        bin_in = !fifo_empty && h_proto == `TC_PROTO_BINANCE_SBE;
 
 wire        b_valid, d_valid;
 wire [2:0]  b_kind, d_kind, b_venue, d_venue;
