@@ -17,3 +17,4 @@ pub mod quotes;
 pub mod replay;
 pub mod report;
 pub mod swpath;
+pub mod trade;

@@ -1,15 +1,15 @@
-//! Not a test of its own: bisects a failing seed to the first frame where the paths disagree.
-//! Run with TICKCROSS_BISECT_SEED=<seed> [TICKCROSS_BISECT_N=<frames>] [TICKCROSS_BISECT_BAD=<pct>].
+//! Bisects a failing differential seed to the first frame where the paths disagree.
+//! `TICKCROSS_BISECT_SEED=<seed> [TICKCROSS_BISECT_N=<frames>] [TICKCROSS_BISECT_BAD=<pct>]
+//! cargo run -p tickcross-tests --example bisect`
 
 use tickcross_tests::gen::{world_program, world_stream};
 use tickcross_tests::{difference, run_both};
 
-#[test]
-fn bisect() {
-    let Ok(seed) = std::env::var("TICKCROSS_BISECT_SEED") else {
-        return;
-    };
-    let seed: u64 = seed.parse().unwrap();
+fn main() {
+    let seed: u64 = std::env::var("TICKCROSS_BISECT_SEED")
+        .expect("set TICKCROSS_BISECT_SEED to the failing seed")
+        .parse()
+        .expect("TICKCROSS_BISECT_SEED: a number");
     let n: usize = std::env::var("TICKCROSS_BISECT_N")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -57,5 +57,5 @@ fn bisect() {
             eprintln!("  counter {n}: hw {a} sw {b}");
         }
     }
-    panic!("see above");
+    std::process::exit(1);
 }

@@ -1,0 +1,3 @@
+//! Trading on the detections: fees, risk, inventory, execution, simulated venues, P&L, journal.
+
+pub mod venue;
