@@ -26,6 +26,7 @@ use tickcross_bindings::params;
 
 use crate::price9::{self, Price9};
 use crate::program::{Filter, Program, Protocol};
+use crate::trade::config::{self as tc, TradeConfig};
 
 pub const MAX_VENUES: usize = params::N_VENUES as usize;
 pub const MAX_INSTRUMENTS: usize = params::N_INSTRUMENTS as usize;
@@ -153,6 +154,7 @@ pub struct Venue {
 pub struct Config {
     instruments: Vec<Instrument>,
     venues: Vec<Venue>,
+    trade: Option<TradeConfig>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +164,14 @@ struct RawConfig {
     instrument: Vec<RawInstrument>,
     #[serde(default)]
     venue: Vec<RawVenue>,
+    #[serde(default)]
+    trading: Option<tc::RawTrading>,
+    #[serde(default)]
+    risk: Option<tc::RawRisk>,
+    #[serde(default)]
+    rebalance: Option<tc::RawRebalance>,
+    #[serde(default)]
+    journal: Option<tc::RawJournal>,
 }
 
 #[derive(Deserialize)]
@@ -170,6 +180,11 @@ struct RawInstrument {
     name: String,
     #[serde(default)]
     edge: Option<String>,
+    /// Trading: the instrument's base and quote assets.
+    #[serde(default)]
+    base: Option<String>,
+    #[serde(default)]
+    quote: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -182,6 +197,19 @@ struct RawVenue {
     destination: toml::Value,
     #[serde(default)]
     symbols: BTreeMap<String, String>,
+    // Trading keys, validated by trade::config.
+    #[serde(default)]
+    fees: Option<tc::RawFees>,
+    #[serde(default)]
+    balances: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    targets: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    markets: Option<BTreeMap<String, tc::RawMarket>>,
+    #[serde(default)]
+    sim: Option<tc::RawSim>,
+    #[serde(default)]
+    rate_limit: Option<tc::RawRateLimit>,
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -216,7 +244,7 @@ impl Config {
         Config::validate(raw)
     }
 
-    fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+    fn validate(mut raw: RawConfig) -> Result<Config, ConfigError> {
         let mut errors = Vec::new();
 
         if raw.instrument.is_empty() {
@@ -376,14 +404,66 @@ impl Config {
             }
         }
 
+        let sections = tc::RawTradeSections {
+            trading: raw.trading.take(),
+            risk: raw.risk.take(),
+            rebalance: raw.rebalance.take(),
+            journal: raw.journal.take(),
+        };
+        let venue_trading: Vec<tc::RawVenueTrading> = raw
+            .venue
+            .iter_mut()
+            .map(|rv| tc::RawVenueTrading {
+                fees: rv.fees.take(),
+                balances: rv.balances.take(),
+                targets: rv.targets.take(),
+                markets: rv.markets.take(),
+                sim: rv.sim.take(),
+                rate_limit: rv.rate_limit.take(),
+            })
+            .collect();
+        let view = tc::DetectionView {
+            instrument_names: raw.instrument.iter().map(|i| i.name.as_str()).collect(),
+            venues: venues
+                .iter()
+                .map(|v| {
+                    (
+                        v.name.as_str(),
+                        v.symbols
+                            .iter()
+                            .map(|(s, i)| (s.as_str(), *i as usize))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        };
+        let assets: Vec<(Option<&str>, Option<&str>)> = raw
+            .instrument
+            .iter()
+            .map(|i| (i.base.as_deref(), i.quote.as_deref()))
+            .collect();
+        let trade = tc::validate(
+            &sections,
+            &assets,
+            &venue_trading.iter().collect::<Vec<_>>(),
+            &view,
+            &mut errors,
+        );
+
         if errors.is_empty() {
             Ok(Config {
                 instruments,
                 venues,
+                trade,
             })
         } else {
             Err(ConfigError { errors })
         }
+    }
+
+    /// The trading configuration, when the file has a `[trading]` section.
+    pub fn trading(&self) -> Option<&TradeConfig> {
+        self.trade.as_ref()
     }
 
     pub fn instruments(&self) -> &[Instrument] {

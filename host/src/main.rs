@@ -47,6 +47,30 @@ enum Command {
     /// A simulated card in this process: serve its BAR at REGION for a host (`run`, `status`) in
     /// another process; once a host has programmed it, feed the captures as its wire.
     Sim(SimArgs),
+    /// Trading journals.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+    /// Turn a trading process's kill switch on: no new trade after this (unwinds go on).
+    Kill {
+        /// Send SIGUSR1 to this tickcross process.
+        #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+        pid: Option<i32>,
+        /// Create this kill file (the one given to `replay --trade --kill-file`).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// Re-derive balances and P&L from a journal, check them against its snapshots and,
+    /// with --report, against a report's summary.json.
+    Verify {
+        journal: PathBuf,
+        /// A report directory written by `replay --trade --report`.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -111,6 +135,20 @@ struct ReplayArgs {
     /// Where the simulator creates its BAR region (default: a file in /dev/shm, removed after).
     #[arg(long)]
     region: Option<PathBuf>,
+    /// Trade on the detections with simulated venues (the config's [trading] sections).
+    #[arg(long)]
+    trade: bool,
+    /// With --trade: write the report (summary.json, summary.txt, trades.jsonl,
+    /// candidates.jsonl) here.
+    #[arg(long, requires = "trade")]
+    report: Option<PathBuf>,
+    /// With --trade: the journal (default: DIR/journal with --report). A journal that holds
+    /// records is resumed from.
+    #[arg(long, requires = "trade")]
+    journal: Option<PathBuf>,
+    /// With --trade: the kill switch is on while this file exists (see `tickcross kill`).
+    #[arg(long, requires = "trade")]
+    kill_file: Option<PathBuf>,
     /// pcap or pcapng captures (optionally gzipped), merged by timestamp.
     #[arg(required = true)]
     captures: Vec<PathBuf>,
@@ -157,6 +195,10 @@ fn main() -> ExitCode {
         Command::Status { device } => status_cmd(device).map(|_| ExitCode::SUCCESS),
         Command::Run(a) => run_cmd(a).map(|_| ExitCode::SUCCESS),
         Command::Sim(a) => sim_cmd(a).map(|_| ExitCode::SUCCESS),
+        Command::Journal(JournalCommand::Verify { journal, report }) => {
+            journal_verify_cmd(journal, report)
+        }
+        Command::Kill { pid, file } => kill_cmd(pid, file).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -170,6 +212,12 @@ fn main() -> ExitCode {
 fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
     let cfg =
         Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
+    if a.trade && cfg.trading().is_none() {
+        bail!(
+            "{}: --trade needs a [trading] section (and [risk], venue fees, balances, markets); see README",
+            a.config.display()
+        );
+    }
     let program = cfg.program();
     let frames = open_merged(&a.captures).context("opening captures")?;
 
@@ -259,7 +307,144 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
             ),
         }
     }
+    if a.trade {
+        trade_cmd(&a, &cfg, &primary.events, primary.name)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The trading pass of `replay --trade`: the chosen path's events and the capture's frames.
+fn trade_cmd(
+    a: &ReplayArgs,
+    cfg: &Config,
+    events: &[tickcross::event::Event],
+    path_name: &str,
+) -> Result<()> {
+    use tickcross::trade::{report as treport, run as trun};
+    let config_text = std::fs::read_to_string(&a.config)
+        .with_context(|| format!("reading {}", a.config.display()))?;
+    let journal = a
+        .journal
+        .clone()
+        .or_else(|| a.report.as_ref().map(|d| d.join("journal")));
+    if let Some(d) = &a.report {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    let opts = trun::TradeOptions {
+        journal,
+        kill_file: a.kill_file.clone(),
+        inputs_id: trun::inputs_id(&a.captures),
+    };
+    catch_kill_signal();
+    let frames = open_merged(&a.captures).context("opening captures")?;
+    println!("trading on the {path_name} path's {} events", events.len());
+    let out = trun::run(cfg, &config_text, events, frames, &opts, |p| {
+        eprintln!(
+            "trade: {} events, {} trades closed, {} open orders, realized net {} (fees {}), {:.1} s",
+            p.events,
+            p.trades,
+            p.open_orders,
+            p.realized,
+            p.fees,
+            p.elapsed.as_secs_f64()
+        );
+    })
+    .context("trading")?;
+    if let Some(info) = &out.resumed {
+        println!(
+            "resumed from the journal: {} records{}",
+            info.records,
+            match info.torn {
+                Some(t) => format!(", torn last record cut ({} bytes at {})", t.bytes, t.offset),
+                None => String::new(),
+            }
+        );
+    }
+    let st = out.engine.state();
+    let setup = out.engine.setup();
+    let summary = treport::summary_json(setup, st, &out.market.borrow(), out.first_ts, out.last_ts);
+    print!("{}", treport::summary_text(setup, &summary));
+    if let Some(d) = &a.report {
+        treport::write(d, setup, st, &summary)
+            .with_context(|| format!("writing the report to {}", d.display()))?;
+        println!("report written to {}", d.display());
+    }
+    Ok(())
+}
+
+extern "C" fn on_kill_signal(_: libc::c_int) {
+    tickcross::trade::engine::KILL_REQUESTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// SIGUSR1 turns the trading kill switch on.
+fn catch_kill_signal() {
+    let handler = on_kill_signal as extern "C" fn(libc::c_int);
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGUSR1, handler as libc::sighandler_t);
+    }
+}
+
+fn kill_cmd(pid: Option<i32>, file: Option<PathBuf>) -> Result<()> {
+    if let Some(pid) = pid {
+        // SAFETY: kill(2) with a caller-given pid and a fixed signal.
+        if unsafe { libc::kill(pid, libc::SIGUSR1) } != 0 {
+            bail!(
+                "signalling process {pid}: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        println!("kill switch: SIGUSR1 sent to {pid}");
+    }
+    if let Some(f) = file {
+        std::fs::write(&f, b"kill\n").with_context(|| format!("creating {}", f.display()))?;
+        println!("kill switch: {} created", f.display());
+    }
+    Ok(())
+}
+
+fn journal_verify_cmd(journal: PathBuf, report: Option<PathBuf>) -> Result<ExitCode> {
+    use tickcross::trade::verify::verify;
+    let v = verify(&journal, report.as_deref())?;
+    println!(
+        "{}: {} records, {} fills, {} trades closed, {} snapshots checked{}",
+        journal.display(),
+        v.records,
+        v.fills,
+        v.trades_closed,
+        v.snapshots_checked,
+        match v.torn {
+            Some(t) => format!(
+                " (torn last record: {} bytes at {}, ignored)",
+                t.bytes, t.offset
+            ),
+            None => String::new(),
+        }
+    );
+    println!("realized net P&L {}, fees {}", v.realized, v.fees);
+    for (k, name) in v.venues.iter().enumerate() {
+        let b: Vec<String> = v.balances[k]
+            .iter()
+            .map(|(a, x)| format!("{a} {x}"))
+            .collect();
+        println!("  {name}: {}", b.join(", "));
+    }
+    if !v.in_transit.is_empty() {
+        println!("  in transit: {:?}", v.in_transit);
+    }
+    if v.mismatches.is_empty() {
+        println!(
+            "journal verified: balances and P&L re-derived from the records agree with every snapshot{}",
+            if report.is_some() { " and with the report" } else { "" }
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for m in &v.mismatches {
+            eprintln!("MISMATCH: {m}");
+        }
+        eprintln!("journal verify: {} mismatches", v.mismatches.len());
+        Ok(ExitCode::from(2))
+    }
 }
 
 fn bridge_cmd(

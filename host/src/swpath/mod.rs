@@ -243,6 +243,11 @@ impl SwDetector {
         self.events.clear();
     }
 
+    /// Drops undrained events (for a caller that only wants the quote table).
+    pub fn discard_events(&mut self) {
+        self.events.clear();
+    }
+
     /// `reset_counters`.
     pub fn reset_counters(&mut self) {
         self.counters = Counters::default();

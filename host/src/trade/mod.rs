@@ -1,3 +1,17 @@
 //! Trading on the detections: fees, risk, inventory, execution, simulated venues, P&L, journal.
 
+pub mod config;
+pub mod engine;
+pub mod journal;
+pub mod ledger;
+pub mod money;
+pub mod pnl;
+pub mod rebalance;
+pub mod report;
+pub mod risk;
+pub mod run;
+pub mod simvenue;
+#[cfg(test)]
+mod testcfg;
 pub mod venue;
+pub mod verify;

@@ -104,7 +104,10 @@ pub struct ExecReport {
 pub enum VenueEvent {
     Exec(ExecReport),
     /// The venue refused to cancel (e.g. the order was already final or is unknown).
-    CancelRejected { order_id: OrderId, text: String },
+    CancelRejected {
+        order_id: OrderId,
+        text: String,
+    },
     /// The venue refused a message at the business level (FIX BusinessMessageReject), naming
     /// the order when it could.
     BusinessReject {
@@ -114,7 +117,9 @@ pub enum VenueEvent {
     /// The session is (again) up: orders may be sent.
     Connected,
     /// The session went down; orders in flight have unknown state until reconciled or timed out.
-    Disconnected { reason: String },
+    Disconnected {
+        reason: String,
+    },
 }
 
 /// Whose time a venue runs on.

@@ -1,0 +1,339 @@
+//! Trading on a replay: the detections of a capture (from either path) and the capture's own
+//! frames, which set the simulated venues' books, on one simulated clock.
+//!
+//! Order of things at one instant t: first every frame stamped t or earlier (the venues' books at
+//! t), then what the venues and the engine's timers have due at t (reports, timeouts, unwind
+//! retries, transfer arrivals), then the detections stamped t. An event is handled at its
+//! timestamp; its orders reach their venues one latency later.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+
+use super::engine::{request_of, Engine, EngineError, EngineSetup, ResumeInfo};
+use super::journal::{self, Record};
+use super::simvenue::{MarketView, SharedMarket, SimVenue};
+use super::venue::{OrderRequest, Venue};
+use crate::config::Config;
+use crate::event::Event;
+use crate::frame::Frame;
+use crate::swpath::SwDetector;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TradeRunError {
+    #[error("the configuration has no [trading] section")]
+    NoTrading,
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
+    #[error("input: {0}")]
+    Input(String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TradeOptions {
+    /// Journal file: created, or resumed from when it holds records.
+    pub journal: Option<PathBuf>,
+    /// The kill switch is on while this file exists.
+    pub kill_file: Option<PathBuf>,
+    /// Identifies the inputs (captures) besides the config, for the journal's digest.
+    pub inputs_id: String,
+}
+
+/// Live figures, about once a second.
+#[derive(Debug, Clone)]
+pub struct TradeProgress {
+    pub events: u64,
+    pub trades: u64,
+    pub open_orders: usize,
+    pub realized: Decimal,
+    pub fees: Decimal,
+    pub elapsed: Duration,
+}
+
+/// What a trading run ends with.
+pub struct TradeOutcome {
+    pub engine: Engine,
+    pub market: SharedMarket,
+    pub first_ts: u64,
+    pub last_ts: u64,
+    pub resumed: Option<ResumeInfo>,
+}
+
+/// A digest of the config text and the inputs (FNV-1a, hex): a journal resumes only with both.
+pub fn digest(config_text: &str, inputs_id: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in config_text.bytes().chain([0u8]).chain(inputs_id.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// The engine's setup from a validated config.
+pub fn setup_of(
+    cfg: &Config,
+    digest: String,
+    kill_file: Option<PathBuf>,
+) -> Result<EngineSetup, TradeRunError> {
+    let trade = cfg.trading().ok_or(TradeRunError::NoTrading)?.clone();
+    Ok(EngineSetup {
+        trade,
+        venue_names: cfg.venues().iter().map(|v| v.name.clone()).collect(),
+        instrument_names: cfg.instruments().iter().map(|i| i.name.clone()).collect(),
+        digest,
+        kill_file,
+    })
+}
+
+/// Orders sent before a restart, from a journal's records: (request, sent, reports booked,
+/// cancel sent).
+fn sent_orders(records: &[Record]) -> Vec<(OrderRequest, u64, usize, Option<u64>)> {
+    use std::collections::BTreeMap;
+    let mut sent = BTreeMap::new();
+    let mut reports: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut cancels = BTreeMap::new();
+    for rec in records {
+        match rec {
+            Record::TradeOpen(t) => {
+                for o in [&t.buy, &t.sell] {
+                    sent.insert(o.id, (request_of(o), o.sent_ns));
+                }
+            }
+            Record::Order(o) => {
+                sent.insert(o.id, (request_of(o), o.sent_ns));
+            }
+            Record::Exec { report, .. } => *reports.entry(report.order_id).or_default() += 1,
+            Record::CancelSent {
+                ts_ns, order_id, ..
+            } => {
+                cancels.insert(*order_id, *ts_ns);
+            }
+            _ => {}
+        }
+    }
+    sent.into_iter()
+        .map(|(id, (req, at))| {
+            (
+                req,
+                at,
+                reports.get(&id).copied().unwrap_or(0),
+                cancels.get(&id).copied(),
+            )
+        })
+        .collect()
+}
+
+/// Runs the engine over a replay. `events` are the detections of the same frames, in order.
+pub fn run<I, E>(
+    cfg: &Config,
+    config_text: &str,
+    events: &[Event],
+    frames: I,
+    opts: &TradeOptions,
+    mut progress: impl FnMut(&TradeProgress),
+) -> Result<TradeOutcome, TradeRunError>
+where
+    I: IntoIterator<Item = Result<Frame, E>>,
+    E: std::fmt::Display,
+{
+    let setup = setup_of(
+        cfg,
+        digest(config_text, &opts.inputs_id),
+        opts.kill_file.clone(),
+    )?;
+    let feed = SwDetector::new(&cfg.program()).map_err(|e| TradeRunError::Setup(e.to_string()))?;
+    let market: SharedMarket = Rc::new(RefCell::new(MarketView::from_frames(feed)));
+    let mut frames = frames.into_iter().peekable();
+    let first_ts = match frames.peek() {
+        Some(Ok(f)) => f.ts_ns,
+        Some(Err(_)) | None => events.first().map_or(0, |e| e.ts_ns),
+    };
+
+    let mut sims: Vec<SimVenue> = setup
+        .trade
+        .venues
+        .iter()
+        .enumerate()
+        .map(|(k, v)| {
+            let mut s = SimVenue::new(k, v.sim.clone(), setup.trade.params.seed, market.clone());
+            s.set_origin(first_ts);
+            s
+        })
+        .collect();
+
+    // a journal with records is resumed: its orders are replayed into the simulated venues
+    let existing = match &opts.journal {
+        Some(p) if p.exists() && std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false) => {
+            Some(journal::read(p)?)
+        }
+        _ => None,
+    };
+    if let Some(c) = &existing {
+        for (req, at, seen, cancel) in sent_orders(&c.records) {
+            let v = req.venue;
+            if let Some(s) = sims.get_mut(v) {
+                s.restore_order(&req, at, seen);
+                if let Some(c) = cancel {
+                    s.restore_cancel(req.id, c);
+                }
+            }
+        }
+    }
+    let venues: Vec<Box<dyn Venue>> = sims
+        .into_iter()
+        .map(|s| Box::new(s) as Box<dyn Venue>)
+        .collect();
+    let (mut engine, resumed) = match (existing, &opts.journal) {
+        (Some(contents), Some(path)) => {
+            if let Some(t) = contents.torn {
+                tracing::warn!(
+                    journal = %path.display(),
+                    offset = t.offset,
+                    bytes = t.bytes,
+                    "journal's last record was torn (the process died while writing it): cut"
+                );
+            }
+            let (e, info) = Engine::resume(setup, venues, path, contents)?;
+            tracing::info!(
+                journal = %path.display(),
+                records = info.records,
+                last_event = ?info.last_event_seq,
+                "resuming from the journal"
+            );
+            (e, Some(info))
+        }
+        (_, path) => (Engine::new(setup, venues, path.as_deref())?, None),
+    };
+    let resume_ts = engine.state().last_ts;
+
+    let started = Instant::now();
+    let mut last_progress = started;
+    let mut now = first_ts;
+    let mut ei = 0usize;
+    let mut market_ts = first_ts;
+    loop {
+        let tf = match frames.peek() {
+            Some(Ok(f)) => Some(f.ts_ns),
+            Some(Err(_)) => {
+                let Some(Err(e)) = frames.next() else {
+                    unreachable!()
+                };
+                return Err(TradeRunError::Input(e.to_string()));
+            }
+            None => None,
+        };
+        let te = events.get(ei).map(|e| e.ts_ns);
+        // once the input is done, only orders still out are waited for (a transfer still on
+        // its way stays in transit in the report)
+        let td = engine
+            .next_due()
+            .filter(|_| tf.is_some() || te.is_some() || engine.has_orders_out());
+        let later = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, None) => a,
+            (None, b) => b,
+        };
+        let rest = later(te, td);
+        if let Some(t) = tf.filter(|&t| rest.is_none_or(|r| t <= r)) {
+            let Some(Ok(f)) = frames.next() else {
+                unreachable!()
+            };
+            market.borrow_mut().apply_frame(&f);
+            market_ts = market_ts.max(t);
+            continue;
+        }
+        if let Some(d) = td.filter(|&d| te.is_none_or(|e| d <= e)) {
+            now = now.max(d);
+            poll_all(&mut engine, now, resume_ts)?;
+            engine.on_timers(now)?;
+            continue;
+        }
+        if let Some(ev) = events.get(ei) {
+            now = now.max(ev.ts_ns);
+            engine.on_event(ev, now)?;
+            ei += 1;
+            if last_progress.elapsed() >= Duration::from_secs(1) {
+                last_progress = Instant::now();
+                let st = engine.state();
+                progress(&TradeProgress {
+                    events: ei as u64,
+                    trades: st.pnl.closed.len() as u64,
+                    open_orders: st.open_orders(),
+                    realized: st.pnl.realized,
+                    fees: st.pnl.fees,
+                    elapsed: started.elapsed(),
+                });
+            }
+            continue;
+        }
+        break;
+    }
+    let last_ts = now.max(market_ts);
+    engine.finish(last_ts)?;
+    let st = engine.state();
+    progress(&TradeProgress {
+        events: ei as u64,
+        trades: st.pnl.closed.len() as u64,
+        open_orders: st.open_orders(),
+        realized: st.pnl.realized,
+        fees: st.pnl.fees,
+        elapsed: started.elapsed(),
+    });
+    Ok(TradeOutcome {
+        engine,
+        market,
+        first_ts,
+        last_ts,
+        resumed,
+    })
+}
+
+/// Polls every venue at `now`. After a restart, connection changes from before the journal's
+/// last record were booked already and are not booked again.
+fn poll_all(engine: &mut Engine, now: u64, resume_ts: u64) -> Result<(), EngineError> {
+    if now >= resume_ts {
+        return engine.poll_venues(now);
+    }
+    let mut buf = Vec::new();
+    for v in 0..engine.venues().len() {
+        buf.clear();
+        if let Err(e) = engine.venue_mut(v).poll(now, &mut buf) {
+            tracing::warn!("poll: {e}");
+        }
+        for ev in buf.drain(..) {
+            if matches!(
+                ev,
+                super::venue::VenueEvent::Connected | super::venue::VenueEvent::Disconnected { .. }
+            ) {
+                continue;
+            }
+            engine.on_venue_event(v, ev, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// The inputs' identity for the digest: each capture's name and size.
+pub fn inputs_id(captures: &[PathBuf]) -> String {
+    captures
+        .iter()
+        .map(|p| {
+            let len = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            format!(
+                "{}:{len}",
+                Path::new(p).file_name().map_or_else(
+                    || p.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
