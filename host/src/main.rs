@@ -184,6 +184,11 @@ fn main() -> ExitCode {
         .with_target(false)
         .init();
     let cli = Cli::parse();
+    if matches!(&cli.command, Command::Replay(a) if a.trade) {
+        // before any work, so that an early `tickcross kill --pid` is not SIGUSR1's default
+        // (terminate)
+        tickcross::trade::engine::install_kill_signal();
+    }
     let result = match cli.command {
         Command::Replay(a) => replay_cmd(a),
         Command::Bridge(BridgeCommand::BinanceJson {
@@ -335,7 +340,6 @@ fn trade_cmd(
         kill_file: a.kill_file.clone(),
         inputs_id: trun::inputs_id(&a.captures),
     };
-    catch_kill_signal();
     let frames = open_merged(&a.captures).context("opening captures")?;
     println!("trading on the {path_name} path's {} events", events.len());
     let out = trun::run(cfg, &config_text, events, frames, &opts, |p| {
@@ -370,19 +374,6 @@ fn trade_cmd(
         println!("report written to {}", d.display());
     }
     Ok(())
-}
-
-extern "C" fn on_kill_signal(_: libc::c_int) {
-    tickcross::trade::engine::KILL_REQUESTED.store(true, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// SIGUSR1 turns the trading kill switch on.
-fn catch_kill_signal() {
-    let handler = on_kill_signal as extern "C" fn(libc::c_int);
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGUSR1, handler as libc::sighandler_t);
-    }
 }
 
 fn kill_cmd(pid: Option<i32>, file: Option<PathBuf>) -> Result<()> {

@@ -1,6 +1,7 @@
 //! Helpers shared by the tickcross tests: frame building, programs, paths to the shared data.
 
 pub mod gen;
+pub mod trade;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;

@@ -50,6 +50,19 @@ use crate::event::Event;
 /// order decision.
 pub static KILL_REQUESTED: AtomicBool = AtomicBool::new(false);
 
+extern "C" fn on_kill_signal(_: libc::c_int) {
+    KILL_REQUESTED.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGUSR1 turn the kill switch on (`tickcross kill --pid`).
+pub fn install_kill_signal() {
+    let handler = on_kill_signal as extern "C" fn(libc::c_int);
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGUSR1, handler as libc::sighandler_t);
+    }
+}
+
 /// What the engine is configured with.
 #[derive(Debug, Clone)]
 pub struct EngineSetup {

@@ -461,3 +461,161 @@ impl Venue for SimVenue {
         self.queue.peek().map(|Reverse((t, _, _))| *t)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trade::config::Fault;
+
+    fn order(id: OrderId, side: Side, price: &str, qty: &str) -> OrderRequest {
+        OrderRequest {
+            id,
+            venue: 0,
+            instrument: 0,
+            symbol: "BTCUSDT".into(),
+            side,
+            price: price.parse().unwrap(),
+            qty: qty.parse().unwrap(),
+        }
+    }
+
+    fn venue(cfg: SimVenueConfig) -> (SimVenue, SharedMarket) {
+        let m: SharedMarket = Rc::new(RefCell::new(MarketView::manual()));
+        m.borrow_mut().set_quote(
+            0,
+            0,
+            QuoteEntry {
+                bid_price: 99_000_000_000,
+                bid_qty: 1_000_000_000,
+                ask_price: 100_000_000_000,
+                ask_qty: 1_000_000_000,
+                ts_ns: 0,
+                valid: true,
+            },
+        );
+        let mut v = SimVenue::new(0, cfg, 1, m.clone());
+        v.set_origin(0);
+        (v, m)
+    }
+
+    fn cfg(reject_ppm: u32, timeout_ppm: u32, faults: Vec<Fault>) -> SimVenueConfig {
+        SimVenueConfig {
+            latency: Latency::Uniform(1000, 3000),
+            reject_ppm,
+            timeout_ppm,
+            faults,
+        }
+    }
+
+    fn run(v: &mut SimVenue, until: u64) -> Vec<VenueEvent> {
+        let mut out = Vec::new();
+        v.poll(until, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn injected_rejects_and_timeouts_follow_their_rates() {
+        let (mut v, _m) = venue(cfg(250_000, 250_000, vec![]));
+        for id in 0..2000 {
+            v.submit(&order(id, Side::Buy, "100", "0.0001"), 0).unwrap();
+        }
+        let out = run(&mut v, 1_000_000);
+        let count = |k: ExecKind| {
+            out.iter()
+                .filter(|e| matches!(e, VenueEvent::Exec(r) if r.kind == k))
+                .count()
+        };
+        let (rej, fill) = (count(ExecKind::Rejected), count(ExecKind::Fill));
+        let silent = 2000 - rej - fill;
+        assert!((400..600).contains(&rej), "{rej} rejects of 2000 at 25%");
+        assert!(
+            (300..450).contains(&silent),
+            "{silent} silent of 2000 (25% of the rest)"
+        );
+        // the draws depend only on the seed, venue and order
+        let (mut w, _m) = venue(cfg(250_000, 250_000, vec![]));
+        for id in 0..2000 {
+            w.submit(&order(id, Side::Buy, "100", "0.0001"), 0).unwrap();
+        }
+        assert_eq!(run(&mut w, 1_000_000), out);
+    }
+
+    #[test]
+    fn fills_take_displayed_quantity_and_ioc_expires_the_rest() {
+        let (mut v, m) = venue(cfg(0, 0, vec![]));
+        v.submit(&order(1, Side::Buy, "100", "0.6"), 0).unwrap();
+        v.submit(&order(2, Side::Buy, "100", "0.6"), 0).unwrap();
+        v.submit(&order(3, Side::Sell, "99.5", "0.1"), 0).unwrap();
+        let out = run(&mut v, 10_000);
+        let kinds: Vec<(OrderId, ExecKind, Decimal)> = out
+            .iter()
+            .filter_map(|e| match e {
+                VenueEvent::Exec(r) => Some((r.order_id, r.kind, r.last_qty)),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            kinds.contains(&(3, ExecKind::Expired, Decimal::ZERO)),
+            "{kinds:?}"
+        );
+        let filled: Decimal = kinds.iter().filter(|k| k.0 != 3).map(|k| k.2).sum();
+        assert_eq!(filled, Decimal::ONE, "{kinds:?}");
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| k.1 == ExecKind::PartialFill)
+                .count(),
+            1
+        );
+        // a new quote shows its full quantity again
+        m.borrow_mut().set_quote(
+            0,
+            0,
+            QuoteEntry {
+                bid_price: 99_000_000_000,
+                bid_qty: 1_000_000_000,
+                ask_price: 100_000_000_000,
+                ask_qty: 1_000_000_000,
+                ts_ns: 5,
+                valid: true,
+            },
+        );
+        v.submit(&order(4, Side::Buy, "100", "0.6"), 20_000)
+            .unwrap();
+        let out = run(&mut v, 40_000);
+        assert!(out.iter().any(
+            |e| matches!(e, VenueEvent::Exec(r) if r.order_id == 4 && r.kind == ExecKind::Fill)
+        ));
+    }
+
+    #[test]
+    fn disconnect_refuses_orders_and_cancels_open_ones_at_reconnect() {
+        let (mut v, _m) = venue(cfg(
+            0,
+            1_000_000,
+            vec![Fault {
+                kind: FaultKind::Disconnect,
+                start_ns: 100_000,
+                duration_ns: 100_000,
+            }],
+        ));
+        v.submit(&order(1, Side::Buy, "100", "0.1"), 0).unwrap();
+        let out = run(&mut v, 150_000);
+        assert_eq!(
+            out,
+            vec![VenueEvent::Disconnected {
+                reason: "simulated disconnect".into()
+            }]
+        );
+        assert!(!v.connected());
+        assert_eq!(
+            v.submit(&order(2, Side::Buy, "100", "0.1"), 150_000),
+            Err(VenueError::Disconnected)
+        );
+        let out = run(&mut v, 250_000);
+        assert_eq!(out[0], VenueEvent::Connected);
+        assert!(
+            matches!(&out[1], VenueEvent::Exec(r) if r.order_id == 1 && r.kind == ExecKind::Canceled)
+        );
+    }
+}

@@ -1,0 +1,425 @@
+//! `replay --trade` end to end: the report and `journal verify` agree; a process killed
+//! mid-replay (SIGKILL, at several points, once mid-write) resumes from its journal to exactly
+//! the state of an uninterrupted run; the kill switch by file and by `tickcross kill`.
+
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tickcross"))
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tickcross-trade-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ok(o: &Output, what: &str) {
+    assert!(
+        o.status.success(),
+        "{what} failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Three venues' bookTicker recordings in Binance's JSON form: a random walk each, with
+/// dislocations that cross them now and then; bridged to a pcap with the real bridge.
+fn synthetic_capture(dir: &Path, steps: usize) -> PathBuf {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rnd = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut files: Vec<std::io::BufWriter<std::fs::File>> = (0..3)
+        .map(|v| {
+            std::io::BufWriter::new(std::fs::File::create(dir.join(format!("v{v}.txt"))).unwrap())
+        })
+        .collect();
+    let mut mid: i64 = 6_000_000; // cents
+    let t0: u64 = 1_723_161_255_000_000_000;
+    for k in 0..steps {
+        mid += rnd(201) as i64 - 100;
+        let v = rnd(3) as usize;
+        let skew = if rnd(6) == 0 {
+            rnd(40_001) as i64 - 20_000
+        } else {
+            0
+        };
+        let m = mid + skew;
+        let half = 1 + rnd(50) as i64;
+        let qty = |r: u64| format!("0.{:03}", 1 + r);
+        let line = format!(
+            "{} {{\"stream\":\"btcusdt@bookTicker\",\"data\":{{\"u\":{k},\"s\":\"BTCUSDT\",\"b\":\"{}.{:02}\",\"B\":\"{}\",\"a\":\"{}.{:02}\",\"A\":\"{}\"}}}}",
+            t0 + k as u64 * 1_000_000,
+            (m - half) / 100,
+            (m - half) % 100,
+            qty(rnd(400)),
+            (m + half) / 100,
+            (m + half) % 100,
+            qty(rnd(400)),
+        );
+        writeln!(files[v], "{line}").unwrap();
+    }
+    drop(files);
+    let pcap = dir.join("synthetic.pcap");
+    let mut c = bin();
+    c.args(["bridge", "binance-json", "--out"]).arg(&pcap);
+    for v in 0..3 {
+        c.arg(format!("v{v}={}", dir.join(format!("v{v}.txt")).display()));
+    }
+    ok(&c.output().unwrap(), "bridge");
+    pcap
+}
+
+const CONFIG: &str = r#"
+[trading]
+min_profit = "0.5"
+max_trade_qty = "0.2"
+order_timeout_ms = 50
+unwind_retries = 2
+unwind_retry_ms = 5
+sharpe_interval_s = 1
+seed = 3
+
+[risk]
+max_notional = "50000"
+max_position = "0.5"
+max_open_legs = 6
+daily_loss_limit = "100000"
+max_quote_age_ms = 400
+venue_max_failures = 4
+venue_failure_window_ms = 1000
+venue_cool_off_ms = 200
+
+[rebalance]
+threshold = "0.6"
+apply = true
+assets = { BTC = { network_fee = "0.0001", transfer_s = 1 }, USDT = { network_fee = "1", transfer_s = 1 } }
+
+[journal]
+sync = "trade"
+
+[[instrument]]
+name = "BTC"
+base = "BTC"
+quote = "USDT"
+
+[[venue]]
+name = "v0"
+protocol = "binance_sbe"
+destination = "239.255.10.1:30001"
+symbols = { BTCUSDT = "BTC" }
+fees = { maker_bps = "1", taker_bps = "7.5", asset = "BNB", asset_price = "500" }
+balances = { BTC = "1", USDT = "60000", BNB = "5" }
+markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
+sim = { latency_us = [300, 2500], reject_ppm = 200000, timeout_ppm = 20000 }
+
+[[venue]]
+name = "v1"
+protocol = "binance_sbe"
+destination = "239.255.10.2:30002"
+symbols = { BTCUSDT = "BTC" }
+fees = { maker_bps = "2", taker_bps = "5", asset = "quote", tiers = [{ volume = "100000", maker_bps = "1", taker_bps = "4" }] }
+balances = { BTC = "1", USDT = "60000" }
+markets = { BTCUSDT = { tick_size = "0.1", lot_size = "0.001" } }
+sim = { latency_us = [300, 2500], faults = [{ kind = "disconnect", start_ms = 700, duration_ms = 300 }] }
+
+[[venue]]
+name = "v2"
+protocol = "binance_sbe"
+destination = "239.255.10.3:30003"
+symbols = { BTCUSDT = "BTC" }
+fees = { maker_bps = "2", taker_bps = "5", asset = "base" }
+balances = { BTC = "1", USDT = "60000" }
+markets = { BTCUSDT = { tick_size = "0.1", lot_size = "0.001" } }
+sim = { latency_us = { choices = [400, 800, 3000] }, timeout_ppm = 30000 }
+"#;
+
+struct World {
+    dir: PathBuf,
+    config: PathBuf,
+    pcap: PathBuf,
+}
+
+fn world(name: &str) -> World {
+    let dir = tempdir(name);
+    let pcap = synthetic_capture(&dir, 3000);
+    let config = dir.join("trade.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    World { dir, config, pcap }
+}
+
+fn replay(w: &World, report: &Path, env: &[(&str, &str)]) -> Output {
+    let mut c = bin();
+    c.args(["replay", "--path", "sw", "--trade", "--config"])
+        .arg(&w.config)
+        .arg("--report")
+        .arg(report)
+        .arg(&w.pcap);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn summary(report: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap()
+}
+
+fn records(journal: &Path) -> u64 {
+    let o = bin()
+        .args(["journal", "verify"])
+        .arg(journal)
+        .output()
+        .unwrap();
+    ok(&o, "journal verify");
+    let text = String::from_utf8_lossy(&o.stdout);
+    text.split(": ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no record count in {text}"))
+}
+
+#[test]
+fn report_and_journal_verify_agree() {
+    let w = world("verify");
+    let r = w.dir.join("report");
+    let o = replay(&w, &r, &[]);
+    ok(&o, "replay --trade");
+    let s = summary(&r);
+    assert!(s["trades_closed"].as_u64().unwrap() >= 10, "{s:#}");
+    assert!(s["orders"]["rejects"].as_u64().unwrap() > 0, "{s:#}");
+    assert!(s["unwinds"].is_object());
+    for f in ["summary.txt", "trades.jsonl", "candidates.jsonl", "journal"] {
+        assert!(r.join(f).exists(), "{f} missing");
+    }
+    let v = bin()
+        .args(["journal", "verify"])
+        .arg(r.join("journal"))
+        .arg("--report")
+        .arg(&r)
+        .output()
+        .unwrap();
+    ok(&v, "journal verify --report");
+    let out = String::from_utf8_lossy(&v.stdout);
+    assert!(out.contains("journal verified"), "{out}");
+    assert!(
+        out.contains(s["pnl"]["realized_net"].as_str().unwrap()),
+        "{out}"
+    );
+
+    // a report edited by hand no longer agrees
+    let mut bad = s.clone();
+    bad["pnl"]["realized_net"] = serde_json::Value::String("123.45".into());
+    std::fs::write(r.join("summary.json"), bad.to_string()).unwrap();
+    let v = bin()
+        .args(["journal", "verify"])
+        .arg(r.join("journal"))
+        .arg("--report")
+        .arg(&r)
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&v.stderr).contains("MISMATCH"));
+}
+
+#[test]
+fn killed_mid_replay_resumes_to_the_same_state() {
+    let w = world("crash");
+    let reference = w.dir.join("reference");
+    ok(&replay(&w, &reference, &[]), "reference replay");
+    let expect = summary(&reference);
+    let n = records(&reference.join("journal"));
+    assert!(n > 50, "only {n} records");
+    let trades = std::fs::read_to_string(reference.join("trades.jsonl")).unwrap();
+    let candidates = std::fs::read_to_string(reference.join("candidates.jsonl")).unwrap();
+
+    for (k, (after, torn)) in [(1, false), (n / 3, false), (n / 2, true), (n - 2, true)]
+        .into_iter()
+        .enumerate()
+    {
+        let r = w.dir.join(format!("crash{k}"));
+        let mut env = vec![("TICKCROSS_FAULT_KILL_AFTER_RECORDS", after.to_string())];
+        if torn {
+            env.push(("TICKCROSS_FAULT_TORN_WRITE", "1".into()));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        let o = replay(&w, &r, &env);
+        assert_eq!(
+            o.status.signal(),
+            Some(libc::SIGKILL),
+            "expected a SIGKILL after {after} records: {:?}\n{}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let o = replay(&w, &r, &[]);
+        ok(&o, "resumed replay");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("resumed from the journal"), "{out}");
+        if torn {
+            assert!(out.contains("torn last record cut"), "{out}");
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains("torn"),
+                "the torn record is reported"
+            );
+        }
+        assert_eq!(
+            summary(&r),
+            expect,
+            "crash after {after} records (torn {torn})"
+        );
+        assert_eq!(
+            std::fs::read_to_string(r.join("trades.jsonl")).unwrap(),
+            trades
+        );
+        assert_eq!(
+            std::fs::read_to_string(r.join("candidates.jsonl")).unwrap(),
+            candidates
+        );
+        let v = bin()
+            .args(["journal", "verify"])
+            .arg(r.join("journal"))
+            .arg("--report")
+            .arg(&r)
+            .output()
+            .unwrap();
+        ok(&v, "journal verify after resume");
+    }
+
+    // a finished journal resumed again changes nothing
+    let o = replay(&w, &reference, &[]);
+    ok(&o, "replay over a finished journal");
+    assert_eq!(summary(&reference), expect);
+}
+
+#[test]
+fn journal_of_another_config_is_refused() {
+    let w = world("mismatch");
+    let r = w.dir.join("report");
+    ok(&replay(&w, &r, &[]), "replay");
+    std::fs::write(&w.config, CONFIG.replace("seed = 3", "seed = 4")).unwrap();
+    let o = replay(&w, &r, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("journal does not belong to this run"), "{err}");
+}
+
+#[test]
+fn corrupt_journal_is_refused_with_where() {
+    let w = world("corrupt");
+    let r = w.dir.join("report");
+    ok(&replay(&w, &r, &[]), "replay");
+    let j = r.join("journal");
+    let mut data = std::fs::read(&j).unwrap();
+    data[40] ^= 0xff;
+    std::fs::write(&j, &data).unwrap();
+    let o = replay(&w, &r, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("corrupt") && err.contains("byte"), "{err}");
+    let v = bin().args(["journal", "verify"]).arg(&j).output().unwrap();
+    assert_eq!(v.status.code(), Some(1));
+}
+
+#[test]
+fn kill_switch_by_file() {
+    let w = world("killfile");
+    let kill = w.dir.join("KILL");
+    let o = bin().args(["kill", "--file"]).arg(&kill).output().unwrap();
+    ok(&o, "tickcross kill --file");
+    assert!(kill.exists());
+    let r = w.dir.join("report");
+    let o = bin()
+        .args(["replay", "--path", "sw", "--trade", "--config"])
+        .arg(&w.config)
+        .arg("--report")
+        .arg(&r)
+        .arg("--kill-file")
+        .arg(&kill)
+        .arg(&w.pcap)
+        .output()
+        .unwrap();
+    ok(&o, "replay with the kill file");
+    let s = summary(&r);
+    assert_eq!(s["trades"], 0);
+    assert_eq!(s["killed"], true);
+    assert_eq!(s["refused"]["kill_switch"], s["candidates"]);
+    assert!(s["candidates"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn kill_command_sends_sigusr1() {
+    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    let o = bin()
+        .args(["kill", "--pid", &child.id().to_string()])
+        .output()
+        .unwrap();
+    ok(&o, "tickcross kill --pid");
+    let st = child.wait().unwrap();
+    assert_eq!(st.signal(), Some(libc::SIGUSR1));
+    let o = bin().args(["kill", "--pid", "999999999"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn trade_needs_a_trading_config() {
+    let w = world("notrading");
+    let plain = w.dir.join("plain.toml");
+    let text: String = CONFIG
+        .split("[[instrument]]")
+        .nth(1)
+        .map(|rest| format!("[[instrument]]{rest}"))
+        .unwrap();
+    // strip the trading keys of the venues and instruments too
+    let text: String = text
+        .lines()
+        .filter(|l| {
+            !["base", "quote", "fees", "balances", "markets", "sim"]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&plain, text).unwrap();
+    let o = bin()
+        .args(["replay", "--path", "sw", "--trade", "--config"])
+        .arg(&plain)
+        .arg(&w.pcap)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[trading]"));
+    // and a bad trading config reports every error at once
+    let bad = w.dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        CONFIG
+            .replace("max_open_legs = 6", "max_open_legs = 1")
+            .replace(
+                "taker_bps = \"5\", asset = \"base\"",
+                "taker_bps = \"five\", asset = \"base\"",
+            )
+            .replace("lot_size = \"0.00001\"", "lot_size = \"0\""),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["replay", "--path", "sw", "--trade", "--config"])
+        .arg(&bad)
+        .arg(&w.pcap)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for frag in ["max_open_legs", "\"five\"", "lot_size"] {
+        assert!(err.contains(frag), "{frag} missing from:\n{err}");
+    }
+}
