@@ -214,3 +214,61 @@ fn deribit_capture_decodes_cleanly_in_both_paths() {
         "final BTC-PERPETUAL quote"
     );
 }
+
+/// The example trading config on the bridged Binance data: it trades, and the journal re-derives
+/// the report's balances and P&L exactly.
+#[test]
+fn binance_trading_example_trades_and_reconciles() {
+    use tickcross::detect::Detector;
+    use tickcross::trade::{report, run, verify};
+    let path = repo().join("examples/binance-trading.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cfg = Config::from_toml_str(&text).unwrap();
+    let frames = binance_frames();
+    let mut sw = tickcross::swpath::SwDetector::new(&cfg.program()).unwrap();
+    let mut events = Vec::new();
+    for f in &frames {
+        sw.push_frame(f).unwrap();
+    }
+    sw.drain_events(&mut events).unwrap();
+    assert_eq!(events.len(), 133_632);
+    let dir = std::env::temp_dir().join(format!("tickcross-real-trade-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let opts = run::TradeOptions {
+        journal: Some(dir.join("journal")),
+        kill_file: None,
+        inputs_id: "binance".into(),
+    };
+    let frames_iter = frames.into_iter().map(Ok::<_, String>);
+    let out = run::run(&cfg, &text, &events, frames_iter, &opts, |_| {}).unwrap();
+    let st = out.engine.state();
+    let summary = report::summary_json(
+        out.engine.setup(),
+        st,
+        &out.market.borrow(),
+        out.first_ts,
+        out.last_ts,
+    );
+    report::write(&dir, out.engine.setup(), st, &summary).unwrap();
+    let closed = st.pnl.closed.len();
+    assert!(closed > 0, "no trades on the example config");
+    // every candidate is accounted for: traded or refused by a named reason
+    let refused: u64 = st.refused.values().sum();
+    assert_eq!(
+        refused
+            + st.candidates
+                .iter()
+                .filter(|c| c.outcome == "traded")
+                .count() as u64,
+        133_632
+    );
+    let v = verify::verify(&dir.join("journal"), Some(&dir)).unwrap();
+    assert!(v.mismatches.is_empty(), "{:#?}", v.mismatches);
+    assert_eq!(v.realized, st.pnl.realized);
+    assert_eq!(v.trades_closed as usize, closed);
+    eprintln!(
+        "example config: {closed} trades, realized net {}, fees {}, refused {:?}",
+        st.pnl.realized, st.pnl.fees, st.refused
+    );
+}

@@ -423,3 +423,24 @@ fn trade_needs_a_trading_config() {
         assert!(err.contains(frag), "{frag} missing from:\n{err}");
     }
 }
+
+#[test]
+fn hardware_and_software_events_trade_alike() {
+    let w = world("paths");
+    let sw = w.dir.join("sw");
+    ok(&replay(&w, &sw, &[]), "sw trade");
+    let both = w.dir.join("both");
+    let o = bin()
+        .args(["replay", "--path", "both", "--trade", "--config"])
+        .arg(&w.config)
+        .arg("--report")
+        .arg(&both)
+        .arg(&w.pcap)
+        .output()
+        .unwrap();
+    ok(&o, "both-path trade");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("hw and sw agree"), "{out}");
+    assert!(out.contains("trading on the hw path's"), "{out}");
+    assert_eq!(summary(&both), summary(&sw));
+}
