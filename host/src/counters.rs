@@ -26,6 +26,12 @@ impl Counters {
     pub fn messages(&self, venue: usize) -> u64 {
         self.0[counter::MESSAGES + venue]
     }
+    /// Messages counted over every venue.
+    pub fn messages_total(&self) -> u64 {
+        (0..tickcross_bindings::params::N_VENUES as usize)
+            .map(|v| self.messages(v))
+            .sum()
+    }
     /// (name, value) pairs in index order.
     pub fn named(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
         COUNTER_NAMES.iter().copied().zip(self.0.iter().copied())

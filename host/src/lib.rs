@@ -3,6 +3,7 @@
 
 pub mod bridge;
 pub mod capture;
+pub mod compare;
 pub mod config;
 pub mod counters;
 pub mod detect;

@@ -50,6 +50,14 @@ enum Command {
     /// Trading journals.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Hardware against software detection latency on a capture: compare.json and an HTML page.
+    Compare(CompareArgs),
+    /// Back-to-back minimum-size frames through the simulated pipeline: drops and stalls.
+    LineRate {
+        /// How many 60-byte frames.
+        #[arg(long, default_value_t = 1_000_000)]
+        frames: u64,
+    },
     /// Turn a trading process's kill switch on: no new trade after this (unwinds go on).
     Kill {
         /// Send SIGUSR1 to this tickcross process.
@@ -59,6 +67,19 @@ enum Command {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Configuration (TOML); with a [trading] section the host reaction is measured too.
+    #[arg(long)]
+    config: PathBuf,
+    /// Where compare.json and index.html go (created).
+    #[arg(long)]
+    out: PathBuf,
+    /// pcap or pcapng captures, merged by timestamp.
+    #[arg(required = true)]
+    captures: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -204,6 +225,8 @@ fn main() -> ExitCode {
             journal_verify_cmd(journal, report)
         }
         Command::Kill { pid, file } => kill_cmd(pid, file).map(|_| ExitCode::SUCCESS),
+        Command::Compare(a) => compare_cmd(a),
+        Command::LineRate { frames } => line_rate_cmd(frames).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -374,6 +397,202 @@ fn trade_cmd(
         println!("report written to {}", d.display());
     }
     Ok(())
+}
+
+fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
+    use tickcross::compare::{self, Comparison};
+    let cfg =
+        Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
+    let frames: Vec<tickcross::frame::Frame> = open_merged(&a.captures)
+        .context("opening captures")?
+        .collect::<Result<_, _>>()
+        .context("reading captures")?;
+    eprintln!(
+        "compare: {} frames; hardware path (Verilator)",
+        frames.len()
+    );
+    let program = cfg.program();
+    let mut hw = HwDetector::simulated(&program, &SimOptions::default())
+        .context("starting the simulated device")?;
+    let results = {
+        let mut paths: Vec<&mut dyn Detector> = vec![&mut hw];
+        replay::run(
+            &mut paths,
+            frames.iter().cloned().map(Ok::<_, String>),
+            |p: Progress| eprintln!("compare: hw {} frames, {} events", p.frames, p.events),
+        )?
+    };
+    let stats = hw.sim_stats();
+    drop(hw);
+    eprintln!("compare: software path, packet by packet");
+    let sw = compare::measure_software(&cfg, &frames)?;
+    let host_reaction = match cfg.trading() {
+        Some(_) => {
+            eprintln!("compare: host reaction (trading engine on the hardware events)");
+            let text = std::fs::read_to_string(&a.config)?;
+            Some(tickcross::trade::run::reaction_times(
+                &cfg,
+                &text,
+                &results[0].events,
+                &frames,
+            )?)
+        }
+        None => None,
+    };
+    let c = Comparison {
+        frames: frames.len() as u64,
+        hw_events: results[0].events.clone(),
+        sw,
+        host_reaction,
+        verilator_cycles_per_second: stats.cycles_per_second(),
+    };
+    let data = c.to_json();
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    std::fs::write(
+        a.out.join("compare.json"),
+        serde_json::to_string_pretty(&data)? + "\n",
+    )?;
+    std::fs::write(a.out.join("index.html"), compare::html(&data))?;
+    print!("{}", compare_text(&data));
+    println!(
+        "wrote {} and {}",
+        a.out.join("compare.json").display(),
+        a.out.join("index.html").display()
+    );
+    if let Some(i) = c.disagreement() {
+        eprintln!("hw and sw events differ at event {i}");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The comparison as a table for the terminal.
+fn compare_text(d: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let row = |o: &mut String, name: &str, s: &serde_json::Value, unit: &str| {
+        let _ = writeln!(
+            o,
+            "{name:<46} {:>9} {:>10} {:>10} {:>10} {:>10}",
+            s["count"],
+            format!("{}{unit}", s["median"]),
+            format!("{}{unit}", s["p99"]),
+            format!("{}{unit}", s["p99_9"]),
+            format!("{}{unit}", s["max"])
+        );
+    };
+    let _ = writeln!(
+        o,
+        "{:<46} {:>9} {:>10} {:>10} {:>10} {:>10}",
+        "latency", "count", "median", "p99", "p99.9", "max"
+    );
+    let hw = &d["hardware"];
+    let sw = &d["software"];
+    row(
+        &mut o,
+        "hw message last byte -> commit (cycles)",
+        &hw["last_byte_to_commit_cycles"],
+        "",
+    );
+    row(
+        &mut o,
+        "hw message last byte -> commit (ns)",
+        &hw["last_byte_to_commit_ns"],
+        "",
+    );
+    row(
+        &mut o,
+        "hw frame first beat -> commit (cycles)",
+        &hw["frame_first_beat_to_commit_cycles"],
+        "",
+    );
+    row(
+        &mut o,
+        "hw frame first beat -> commit (ns)",
+        &hw["frame_first_beat_to_commit_ns"],
+        "",
+    );
+    row(
+        &mut o,
+        "sw packet -> event (ns)",
+        &sw["packet_to_event_ns"],
+        "",
+    );
+    row(&mut o, "sw every packet (ns)", &sw["all_packets_ns"], "");
+    if !d["host_reaction_ns"].is_null() {
+        row(
+            &mut o,
+            "host reaction: event -> both legs handed (ns)",
+            &d["host_reaction_ns"],
+            "",
+        );
+    }
+    let r = &d["ratio_sw_over_hw"];
+    let _ = writeln!(
+        o,
+        "sw/hw ratio (last byte): median {}x, p99 {}x, p99.9 {}x, max {}x",
+        r["median"], r["p99"], r["p99_9"], r["max"]
+    );
+    let _ = writeln!(
+        o,
+        "sw: {} messages/s on one core (pinned to CPU {}), clock read {} ns; Verilator {} cycles/s",
+        sw["messages_per_second"],
+        sw["pinned_cpu"],
+        sw["timer_overhead_ns"],
+        hw["verilator_cycles_per_second"]
+    );
+    if let Some(ts) = d["targets"].as_array() {
+        for t in ts {
+            let _ = writeln!(
+                o,
+                "target {}: {} -> {} ({})",
+                t["what"].as_str().unwrap_or(""),
+                t["target"].as_str().unwrap_or(""),
+                t["measured"].as_str().unwrap_or(""),
+                if t["met"] == true { "met" } else { "MISSED" }
+            );
+        }
+    }
+    o
+}
+
+#[cfg(feature = "sim")]
+fn line_rate_cmd(frames: u64) -> Result<()> {
+    if frames == 0 {
+        bail!("--frames must be at least 1");
+    }
+    let started = std::time::Instant::now();
+    let r = tickcross::compare::line_rate(frames, |n| {
+        if n > 0 {
+            eprintln!(
+                "line-rate: {n} frames, {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    })?;
+    println!(
+        "line-rate: {} back-to-back {}-byte frames: {} accepted, {} dropped; {} beats in {} cycles \
+         ({} stall cycles, input stall counter {}); {:.3} beats per cycle; Verilator {:.2} M cycles/s",
+        r.frames,
+        r.frame_bytes,
+        r.accepted,
+        r.frames - r.accepted,
+        r.beats,
+        r.cycles,
+        r.stall_cycles,
+        r.input_stall_counter,
+        r.beats as f64 / r.cycles.max(1) as f64,
+        r.cycles_per_second / 1e6
+    );
+    if r.accepted != r.frames || r.stall_cycles != 0 {
+        bail!("the pipeline did not take one beat per cycle");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "sim"))]
+fn line_rate_cmd(_: u64) -> Result<()> {
+    bail!("this tickcross was built without the simulator (feature \"sim\")")
 }
 
 fn kill_cmd(pid: Option<i32>, file: Option<PathBuf>) -> Result<()> {

@@ -47,6 +47,19 @@ impl Book {
         counters: &mut Counters,
         events: &mut Vec<Event>,
     ) {
+        self.store(v, i, q, ts_ns, counters);
+        self.detect(v, i, ts_ns, counters, events);
+    }
+
+    /// The quote update alone: writes `(v, i)`.
+    pub(crate) fn store(
+        &mut self,
+        v: usize,
+        i: usize,
+        q: &Quote,
+        ts_ns: u64,
+        counters: &mut Counters,
+    ) {
         let me = QuoteEntry {
             bid_price: q.bid_price,
             bid_qty: q.bid_qty,
@@ -57,6 +70,18 @@ impl Book {
         };
         *self.quotes.get_mut(v, i) = me;
         counters.add(counter::QUOTE_UPDATES, 1);
+    }
+
+    /// The cross check of `(v, i)` against the other venues (PIPELINE section 6).
+    pub(crate) fn detect(
+        &mut self,
+        v: usize,
+        i: usize,
+        ts_ns: u64,
+        counters: &mut Counters,
+        events: &mut Vec<Event>,
+    ) {
+        let me = *self.quotes.get(v, i);
 
         // Ascending venue order with strict comparisons: ties go to the lowest index.
         let mut best_bid: Option<(usize, &QuoteEntry)> = None;

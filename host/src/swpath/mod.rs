@@ -36,11 +36,11 @@ const MAX_PREFIX_FIELD: u8 = 63;
 
 /// Both sides of a decoded quote, converted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Quote {
-    pub(crate) bid_price: Price9,
-    pub(crate) bid_qty: Price9,
-    pub(crate) ask_price: Price9,
-    pub(crate) ask_qty: Price9,
+pub struct Quote {
+    pub bid_price: Price9,
+    pub bid_qty: Price9,
+    pub ask_price: Price9,
+    pub ask_qty: Price9,
 }
 
 /// What one message produced (PIPELINE section 2). Names borrow the frame.
@@ -261,6 +261,61 @@ impl SwDetector {
     /// The counters, without copying them.
     pub fn counter_values(&self) -> &Counters {
         &self.counters
+    }
+}
+
+/// The software path's stages one at a time (frame checks, Binance decoding, symbol lookup, the
+/// quote update, the cross check), exactly as `process` runs them: for benchmarks and profiles.
+pub struct Stages {
+    det: SwDetector,
+}
+
+impl Stages {
+    pub fn new(program: &Program) -> Result<Stages, DetectError> {
+        Ok(Stages {
+            det: SwDetector::new(program)?,
+        })
+    }
+
+    /// Frame checks: the venue and the UDP payload's range, or None for a dropped frame.
+    pub fn check(&self, data: &[u8]) -> Option<(usize, std::ops::Range<usize>)> {
+        match frame_check::check(data, false, &self.det.filters) {
+            Verdict::Accept { venue, start, len } => Some((usize::from(venue), start..start + len)),
+            Verdict::Drop(_) => None,
+        }
+    }
+
+    /// Decodes a binance_sbe datagram: its symbol and quote, when it carries one.
+    pub fn decode_binance(payload: &[u8]) -> Option<(&[u8], Quote)> {
+        match binance::decode(payload) {
+            Msg::QuoteByName { name, quote } => Some((name, quote)),
+            _ => None,
+        }
+    }
+
+    /// The instrument a venue's symbol is bound to.
+    pub fn lookup(&self, venue: usize, name: &[u8]) -> Option<usize> {
+        self.det.symbols.get(venue, name).map(usize::from)
+    }
+
+    /// The quote update alone.
+    pub fn store(&mut self, venue: usize, instrument: usize, q: &Quote, ts_ns: u64) {
+        self.det
+            .book
+            .store(venue, instrument, q, ts_ns, &mut self.det.counters);
+    }
+
+    /// The cross check of the entry just stored; returns the number of events (dropped).
+    pub fn detect(&mut self, venue: usize, instrument: usize, ts_ns: u64) -> usize {
+        self.det.events.clear();
+        self.det.book.detect(
+            venue,
+            instrument,
+            ts_ns,
+            &mut self.det.counters,
+            &mut self.det.events,
+        );
+        self.det.events.len()
     }
 }
 

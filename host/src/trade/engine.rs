@@ -223,6 +223,8 @@ pub struct State {
     pub stats: Stats,
     pub first_ts: Option<u64>,
     pub last_ts: u64,
+    /// Orders not final (kept as a count: the risk check reads it on every candidate).
+    open_count: usize,
 }
 
 impl State {
@@ -258,6 +260,7 @@ impl State {
             stats: Stats::default(),
             first_ts: None,
             last_ts: 0,
+            open_count: 0,
         }
     }
 
@@ -273,6 +276,7 @@ impl State {
         }
         self.next_order_id = self.next_order_id.max(o.id + 1);
         self.stats.orders_sent += 1;
+        self.open_count += 1;
         self.orders.insert(
             o.id,
             OrderState {
@@ -299,7 +303,7 @@ impl State {
     }
 
     pub fn open_orders(&self) -> usize {
-        self.orders.values().filter(|o| o.end.is_none()).count()
+        self.open_count
     }
 
     pub fn snapshot(&self, setup: &EngineSetup, ts_ns: u64) -> Snapshot {
@@ -436,8 +440,9 @@ impl State {
                 }
             }
             Record::OrderLost { order_id, .. } => {
-                if let Some(o) = self.orders.get_mut(order_id) {
+                if let Some(o) = self.orders.get_mut(order_id).filter(|o| o.end.is_none()) {
                     o.end = Some(OrderEnd::Lost);
+                    self.open_count -= 1;
                     self.ledger.release(*order_id);
                     self.stats.orders_lost += 1;
                 }
@@ -592,8 +597,9 @@ impl State {
             .orders
             .get_mut(&r.order_id)
             .expect("order looked up above");
-        if r.kind.is_final() {
+        if r.kind.is_final() && o.end.is_none() {
             o.end = Some(OrderEnd::Report(r.kind));
+            self.open_count -= 1;
             self.ledger.release(rec.id);
             match r.kind {
                 ExecKind::Rejected => {
@@ -890,7 +896,7 @@ impl Engine {
             net > Decimal::ZERO
                 && net >= p.min_profit
                 && q * pb > Decimal::ZERO
-                && net * Decimal::from(10_000) / (q * pb) >= p.min_profit_bps
+                && net * Decimal::from(10_000) >= p.min_profit_bps * q * pb
         };
         if !profitable(n0, q0, p) {
             return non_candidate(self, Refusal::Unprofitable);
@@ -1054,7 +1060,7 @@ impl Engine {
         let one = Decimal::ONE;
         let bfee = &self.setup.trade.venues[bv].fees.asset;
         let sfee = &self.setup.trade.venues[sv].fees.asset;
-        let rate = |r: Decimal| r / Decimal::from(10_000);
+        let rate = |r: Decimal| r * super::money::ONE_BP;
         // quote needed per base bought, base needed per base sold
         let buy_cost = pb
             * (one
@@ -1389,7 +1395,7 @@ impl Engine {
         } else {
             t.open.sell.detected_price
         });
-        let slip = self.setup.trade.params.unwind_slippage_bps / Decimal::from(10_000);
+        let slip = self.setup.trade.params.unwind_slippage_bps * super::money::ONE_BP;
         let bound = if long {
             entry * (Decimal::ONE - slip)
         } else {
@@ -1418,7 +1424,7 @@ impl Engine {
                 continue;
             }
             let fees = &self.setup.trade.venues[v].fees;
-            let rate = self.taker_bps(v) / Decimal::from(10_000);
+            let rate = self.taker_bps(v) * super::money::ONE_BP;
             let mut units = units_for_base(m, r.abs(), price);
             let (asset, reserve) = match side {
                 Side::Sell => {

@@ -92,8 +92,12 @@ impl Ledger {
 
     pub fn add(&mut self, venue: usize, asset: &str, delta: Decimal) {
         if let Some(b) = self.balances.get_mut(venue) {
-            let e = b.entry(asset.to_string()).or_default();
-            *e = (*e + delta).normalize();
+            match b.get_mut(asset) {
+                Some(e) => *e += delta,
+                None => {
+                    b.insert(asset.to_string(), delta);
+                }
+            }
         }
     }
 
@@ -105,7 +109,12 @@ impl Ledger {
         self.reservations
             .insert(order, (venue, asset.to_string(), amount));
         if let Some(r) = self.reserved.get_mut(venue) {
-            *r.entry(asset.to_string()).or_default() += amount;
+            match r.get_mut(asset) {
+                Some(x) => *x += amount,
+                None => {
+                    r.insert(asset.to_string(), amount);
+                }
+            }
         }
     }
 

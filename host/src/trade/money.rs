@@ -11,18 +11,31 @@ use crate::price9::Price9;
 /// Decimal places of every asset amount the engine books (Binance's 8).
 pub const ASSET_DP: u32 = 8;
 
-/// Rounds an asset amount to [`ASSET_DP`] places, half to even.
+/// Rounds an asset amount to [`ASSET_DP`] places, half to even. (Trailing zeros are kept: values
+/// compare equal whatever their scale; reports normalize what they print.)
 pub fn round_amount(x: Decimal) -> Decimal {
     x.round_dp_with_strategy(ASSET_DP, RoundingStrategy::MidpointNearestEven)
-        .normalize()
 }
+
+/// 1 bp as a factor, exactly: multiplying by it is cheaper than dividing by 10000.
+pub const ONE_BP: Decimal = Decimal::from_parts(1, 0, 0, false, 4);
 
 pub fn price9_to_decimal(p: Price9) -> Decimal {
     Decimal::new(p, 9).normalize()
 }
 
 pub fn bps(x: Decimal, bps: Decimal) -> Decimal {
-    x * bps / Decimal::from(10_000)
+    x * bps * ONE_BP
+}
+
+/// Whole lots of `raw` (positive), rounded down.
+fn floor_to_lot(raw: Decimal, lot: Decimal) -> Decimal {
+    if lot.mantissa() == 1 {
+        // a power of ten: truncating to its scale is the floor, without a division
+        raw.round_dp_with_strategy(lot.scale(), RoundingStrategy::ToZero)
+    } else {
+        (raw / lot).floor() * lot
+    }
 }
 
 /// Base-asset amount of `qty` venue units at `price`.
@@ -56,8 +69,7 @@ pub fn units_for_base(market: &Market, base: Decimal, price: Decimal) -> Decimal
         Contract::Linear => base,
         Contract::Inverse { quote_per_contract } => base * price / quote_per_contract,
     };
-    let lots = (raw / market.lot_size).floor();
-    let mut units = (lots * market.lot_size).normalize();
+    let mut units = floor_to_lot(raw, market.lot_size);
     // rounding of the inverse base amount could put one lot over
     while units > Decimal::ZERO && base_of(market, units, price) > base {
         units -= market.lot_size;

@@ -337,3 +337,50 @@ pub fn inputs_id(captures: &[PathBuf]) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// Host reaction, for `tickcross compare`: the engine over `events` (simulated venues, no
+/// journal) with each `on_event` timed; returns the ns of the calls that opened a trade (both
+/// legs decided, reserved and handed to their venues).
+pub fn reaction_times(
+    cfg: &Config,
+    config_text: &str,
+    events: &[Event],
+    frames: &[Frame],
+) -> Result<Vec<u64>, TradeRunError> {
+    let setup = setup_of(cfg, digest(config_text, "compare"), None)?;
+    let feed = SwDetector::new(&cfg.program()).map_err(|e| TradeRunError::Setup(e.to_string()))?;
+    let market: SharedMarket = Rc::new(RefCell::new(MarketView::from_frames(feed)));
+    let first_ts = frames.first().map_or(0, |f| f.ts_ns);
+    let venues: Vec<Box<dyn Venue>> = setup
+        .trade
+        .venues
+        .iter()
+        .enumerate()
+        .map(|(k, v)| {
+            let mut s = SimVenue::new(k, v.sim.clone(), setup.trade.params.seed, market.clone());
+            s.set_origin(first_ts);
+            Box::new(s) as Box<dyn Venue>
+        })
+        .collect();
+    let mut engine = Engine::new(setup, venues, None)?;
+    let mut out = Vec::new();
+    let mut fi = 0;
+    for ev in events {
+        while fi < frames.len() && frames[fi].ts_ns <= ev.ts_ns {
+            market.borrow_mut().apply_frame(&frames[fi]);
+            fi += 1;
+        }
+        while let Some(d) = engine.next_due().filter(|&d| d <= ev.ts_ns) {
+            engine.poll_venues(d)?;
+            engine.on_timers(d)?;
+        }
+        let before = engine.state().next_trade_id;
+        let t0 = Instant::now();
+        engine.on_event(ev, ev.ts_ns)?;
+        let ns = t0.elapsed().as_nanos() as u64;
+        if engine.state().next_trade_id != before {
+            out.push(ns);
+        }
+    }
+    Ok(out)
+}
