@@ -665,6 +665,9 @@ pub struct ResumeInfo {
 struct Sized {
     buy_units: Decimal,
     sell_units: Decimal,
+    buy_quote: Decimal,
+    buy_base: Decimal,
+    sell_base: Decimal,
     base: Decimal,
     gross: Decimal,
     fees: Decimal,
@@ -674,7 +677,8 @@ struct Sized {
 }
 
 pub struct Engine {
-    setup: EngineSetup,
+    // shared so that a decision can hold the markets while it books
+    setup: std::rc::Rc<EngineSetup>,
     st: State,
     journal: Option<Journal>,
     venues: Vec<Box<dyn Venue>>,
@@ -704,7 +708,7 @@ impl Engine {
             None => None,
         };
         let mut e = Engine {
-            setup,
+            setup: std::rc::Rc::new(setup),
             st,
             journal,
             venues,
@@ -763,7 +767,7 @@ impl Engine {
         };
         Ok((
             Engine {
-                setup,
+                setup: std::rc::Rc::new(setup),
                 st,
                 journal: Some(journal),
                 venues,
@@ -865,10 +869,8 @@ impl Engine {
             }
             Ok(())
         };
-        let (Some(bm), Some(sm)) = (
-            self.setup.market(bv, inst).cloned(),
-            self.setup.market(sv, inst).cloned(),
-        ) else {
+        let setup = self.setup.clone();
+        let (Some(bm), Some(sm)) = (setup.market(bv, inst), setup.market(sv, inst)) else {
             return non_candidate(self, Refusal::NotTraded);
         };
         let pb = price9_to_decimal(ev.buy_price);
@@ -876,8 +878,8 @@ impl Engine {
         let (fb, fs) = (self.taker_bps(bv), self.taker_bps(sv));
         let p = &self.setup.trade.params;
         // the opportunity at the displayed size
-        let shown = base_of(&bm, price9_to_decimal(ev.buy_qty), pb).min(base_of(
-            &sm,
+        let shown = base_of(bm, price9_to_decimal(ev.buy_qty), pb).min(base_of(
+            sm,
             price9_to_decimal(ev.sell_qty),
             ps,
         ));
@@ -936,7 +938,7 @@ impl Engine {
                 return refuse(self, r, q0, g0, f0, n0);
             }
         }
-        let sized = match self.size(inst, bv, sv, &bm, &sm, pb, ps, q0, fb, fs) {
+        let sized = match self.size(inst, bv, sv, bm, sm, pb, ps, q0, fb, fs) {
             Ok(s) => s,
             Err(r) => return refuse(self, r, q0, g0, f0, n0),
         };
@@ -952,10 +954,9 @@ impl Engine {
             );
         }
         let risk = &self.setup.trade.risk;
-        let buy_notional = quote_of(&bm, sized.buy_units, pb);
+        let buy_notional = sized.buy_quote;
         let pos = self.st.position(&self.setup, inst);
-        let buy_base = base_of(&bm, sized.buy_units, pb);
-        let sell_base = base_of(&sm, sized.sell_units, ps);
+        let (buy_base, sell_base) = (sized.buy_base, sized.sell_base);
         let day = utc_day(now);
         let check = if buy_notional > risk.max_notional {
             Some(Refusal::MaxNotional)
@@ -1023,7 +1024,7 @@ impl Engine {
                 Side::Buy,
                 pb,
                 sized.buy_units,
-                &bm,
+                bm,
                 sized.buy_reserve,
             ),
             sell: leg(
@@ -1032,7 +1033,7 @@ impl Engine {
                 Side::Sell,
                 ps,
                 sized.sell_units,
-                &sm,
+                sm,
                 sized.sell_reserve,
             ),
         };
@@ -1099,12 +1100,19 @@ impl Engine {
             }
         }
         let inventory_bound = q < q0;
-        // whole lots on both venues, then both legs on the smaller base amount
-        let bu = units_for_base(bm, q, pb);
-        let su = units_for_base(sm, q, ps);
-        let q1 = base_of(bm, bu, pb).min(base_of(sm, su, ps));
-        let buy_units = units_for_base(bm, q1, pb);
-        let sell_units = units_for_base(sm, q1, ps);
+        // whole lots on both venues, then both legs on the smaller base amount (only the leg
+        // with the larger one is sized again)
+        let mut buy_units = units_for_base(bm, q, pb);
+        let mut sell_units = units_for_base(sm, q, ps);
+        let mut buy_base = base_of(bm, buy_units, pb);
+        let mut sell_base = base_of(sm, sell_units, ps);
+        if buy_base > sell_base {
+            buy_units = units_for_base(bm, sell_base, pb);
+            buy_base = base_of(bm, buy_units, pb);
+        } else if sell_base > buy_base {
+            sell_units = units_for_base(sm, buy_base, ps);
+            sell_base = base_of(sm, sell_units, ps);
+        }
         if buy_units < bm.min_qty
             || sell_units < sm.min_qty
             || buy_units.is_zero()
@@ -1118,8 +1126,6 @@ impl Engine {
         }
         let buy_quote = quote_of(bm, buy_units, pb);
         let sell_quote = quote_of(sm, sell_units, ps);
-        let buy_base = base_of(bm, buy_units, pb);
-        let sell_base = base_of(sm, sell_units, ps);
         let fees = round_amount(bps(buy_quote, fb)) + round_amount(bps(sell_quote, fs));
         let gross = round_amount(sell_base.min(buy_base) * (ps - pb));
         let buy_reserve = match bfee {
@@ -1133,6 +1139,9 @@ impl Engine {
         Ok(Sized {
             buy_units,
             sell_units,
+            buy_quote,
+            buy_base,
+            sell_base,
             base: buy_base.min(sell_base),
             gross,
             fees,
