@@ -19,9 +19,8 @@ use tickcross::event::Event;
 use tickcross::frame::Frame;
 use tickcross::swpath::{Quote, Stages, SwDetector};
 use tickcross::trade::engine::Engine;
-use tickcross::trade::run::setup_of;
+use tickcross::trade::run::{boxed, setup_of};
 use tickcross::trade::simvenue::{MarketView, SharedMarket, SimVenue};
-use tickcross::trade::venue::Venue;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -251,15 +250,7 @@ fn host_reaction(c: &mut Criterion) {
     let make = || {
         let setup = setup_of(&wide, "bench".into(), None).unwrap();
         let market: SharedMarket = Rc::new(RefCell::new(MarketView::manual()));
-        let venues: Vec<Box<dyn Venue>> = setup
-            .trade
-            .venues
-            .iter()
-            .enumerate()
-            .map(|(k, v)| {
-                Box::new(SimVenue::new(k, v.sim.clone(), 1, market.clone())) as Box<dyn Venue>
-            })
-            .collect();
+        let venues = boxed(SimVenue::for_config(&setup.trade, &market, 0));
         Engine::new(setup, venues, None).unwrap()
     };
     let mut g = c.benchmark_group("host_reaction");
@@ -309,16 +300,7 @@ fn main() {
     {
         let setup = setup_of(&cfg, "check".into(), None).unwrap();
         let market: SharedMarket = Rc::new(RefCell::new(MarketView::manual()));
-        let venues: Vec<Box<dyn Venue>> = (0..setup.trade.venues.len())
-            .map(|k| {
-                Box::new(SimVenue::new(
-                    k,
-                    setup.trade.venues[k].sim.clone(),
-                    1,
-                    market.clone(),
-                )) as Box<dyn Venue>
-            })
-            .collect();
+        let venues = boxed(SimVenue::for_config(&setup.trade, &market, 0));
         let mut e = Engine::new(setup, venues, None).unwrap();
         let ev = tickcross::device::decode_record(&candidate_record());
         e.on_event(&ev, ev.ts_ns).unwrap();

@@ -13,9 +13,9 @@ use tickcross::quotes::QuoteEntry;
 use tickcross::trade::engine::{Engine, State};
 use tickcross::trade::journal::Record;
 use tickcross::trade::money;
-use tickcross::trade::run::setup_of;
+use tickcross::trade::run::{boxed, setup_of};
 use tickcross::trade::simvenue::{MarketView, SharedMarket, SimVenue};
-use tickcross::trade::venue::{Side, Venue};
+use tickcross::trade::venue::Side;
 
 pub const MS: u64 = 1_000_000;
 /// The harness clock starts here (fault windows count from it).
@@ -137,18 +137,7 @@ impl Harness {
             .unwrap_or_else(|e| panic!("config:\n{e}\n{config_text}"));
         let setup = setup_of(&cfg, "test".into(), kill_file).expect("setup");
         let market: SharedMarket = Rc::new(RefCell::new(MarketView::manual()));
-        let venues: Vec<Box<dyn Venue>> = setup
-            .trade
-            .venues
-            .iter()
-            .enumerate()
-            .map(|(k, v)| {
-                let mut s =
-                    SimVenue::new(k, v.sim.clone(), setup.trade.params.seed, market.clone());
-                s.set_origin(T0);
-                Box::new(s) as Box<dyn Venue>
-            })
-            .collect();
+        let venues = boxed(SimVenue::for_config(&setup.trade, &market, T0));
         let initial = setup
             .trade
             .venues

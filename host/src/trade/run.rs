@@ -92,6 +92,25 @@ pub fn setup_of(
     })
 }
 
+/// Simulated venues as the engine takes them.
+pub fn boxed(sims: Vec<SimVenue>) -> Vec<Box<dyn Venue>> {
+    sims.into_iter()
+        .map(|s| Box::new(s) as Box<dyn Venue>)
+        .collect()
+}
+
+fn progress_of(engine: &Engine, events: usize, started: Instant) -> TradeProgress {
+    let st = engine.state();
+    TradeProgress {
+        events: events as u64,
+        trades: st.pnl.closed.len() as u64,
+        open_orders: st.open_orders(),
+        realized: st.pnl.realized,
+        fees: st.pnl.fees,
+        elapsed: started.elapsed(),
+    }
+}
+
 /// Orders sent before a restart, from a journal's records: (request, sent, reports booked,
 /// cancel sent).
 fn sent_orders(records: &[Record]) -> Vec<(OrderRequest, u64, usize, Option<u64>)> {
@@ -156,17 +175,7 @@ where
         Some(Err(_)) | None => events.first().map_or(0, |e| e.ts_ns),
     };
 
-    let mut sims: Vec<SimVenue> = setup
-        .trade
-        .venues
-        .iter()
-        .enumerate()
-        .map(|(k, v)| {
-            let mut s = SimVenue::new(k, v.sim.clone(), setup.trade.params.seed, market.clone());
-            s.set_origin(first_ts);
-            s
-        })
-        .collect();
+    let mut sims = SimVenue::for_config(&setup.trade, &market, first_ts);
 
     // a journal with records is resumed: its orders are replayed into the simulated venues
     let existing = match &opts.journal {
@@ -261,15 +270,7 @@ where
             ei += 1;
             if last_progress.elapsed() >= Duration::from_secs(1) {
                 last_progress = Instant::now();
-                let st = engine.state();
-                progress(&TradeProgress {
-                    events: ei as u64,
-                    trades: st.pnl.closed.len() as u64,
-                    open_orders: st.open_orders(),
-                    realized: st.pnl.realized,
-                    fees: st.pnl.fees,
-                    elapsed: started.elapsed(),
-                });
+                progress(&progress_of(&engine, ei, started));
             }
             continue;
         }
@@ -277,15 +278,7 @@ where
     }
     let last_ts = now.max(market_ts);
     engine.finish(last_ts)?;
-    let st = engine.state();
-    progress(&TradeProgress {
-        events: ei as u64,
-        trades: st.pnl.closed.len() as u64,
-        open_orders: st.open_orders(),
-        realized: st.pnl.realized,
-        fees: st.pnl.fees,
-        elapsed: started.elapsed(),
-    });
+    progress(&progress_of(&engine, ei, started));
     Ok(TradeOutcome {
         engine,
         market,
@@ -351,17 +344,7 @@ pub fn reaction_times(
     let feed = SwDetector::new(&cfg.program()).map_err(|e| TradeRunError::Setup(e.to_string()))?;
     let market: SharedMarket = Rc::new(RefCell::new(MarketView::from_frames(feed)));
     let first_ts = frames.first().map_or(0, |f| f.ts_ns);
-    let venues: Vec<Box<dyn Venue>> = setup
-        .trade
-        .venues
-        .iter()
-        .enumerate()
-        .map(|(k, v)| {
-            let mut s = SimVenue::new(k, v.sim.clone(), setup.trade.params.seed, market.clone());
-            s.set_origin(first_ts);
-            Box::new(s) as Box<dyn Venue>
-        })
-        .collect();
+    let venues = boxed(SimVenue::for_config(&setup.trade, &market, first_ts));
     let mut engine = Engine::new(setup, venues, None)?;
     let mut out = Vec::new();
     let mut fi = 0;

@@ -153,6 +153,23 @@ impl SimVenue {
         }
     }
 
+    /// One simulated venue per configured venue, over one market, fault windows from `origin_ns`.
+    pub fn for_config(
+        cfg: &crate::trade::config::TradeConfig,
+        market: &SharedMarket,
+        origin_ns: u64,
+    ) -> Vec<SimVenue> {
+        cfg.venues
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                let mut s = SimVenue::new(k, v.sim.clone(), cfg.params.seed, market.clone());
+                s.set_origin(origin_ns);
+                s
+            })
+            .collect()
+    }
+
     /// Fault windows count from here (the replay's first frame).
     pub fn set_origin(&mut self, origin_ns: u64) {
         if self.origin_ns.is_some() {
