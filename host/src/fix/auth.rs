@@ -184,6 +184,10 @@ pub fn parse_private_key(pem: &str) -> Result<SigningKey, String> {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -4,3 +4,7 @@
 
 pub mod auth;
 pub mod codec;
+pub mod config;
+pub mod dictionary;
+pub mod session;
+pub mod store;
