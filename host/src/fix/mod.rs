@@ -8,3 +8,7 @@ pub mod config;
 pub mod dictionary;
 pub mod session;
 pub mod store;
+pub mod venue;
+
+pub use config::FixOrderEntry;
+pub use venue::{FixError, FixVenue};
