@@ -12,3 +12,4 @@ pub mod venue;
 
 pub use config::FixOrderEntry;
 pub use venue::{FixError, FixVenue};
+pub mod testkit;

@@ -233,6 +233,15 @@ impl FixVenue {
         Ok(())
     }
 
+    /// Why the last connection or logon attempt failed or ended, if one did.
+    pub fn last_error(&self) -> Option<String> {
+        self.shared
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// The session's counters.
     pub fn stats(&self) -> SessionStats {
         self.shared.lock().session.stats.clone()
