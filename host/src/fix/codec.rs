@@ -616,7 +616,7 @@ impl Reader {
 
     /// The next message (Ok) or a dropped stretch of garbage (Err); None when more bytes are
     /// needed.
-    pub fn next(&mut self) -> Option<Result<(String, Message), CodecError>> {
+    pub fn next_message(&mut self) -> Option<Result<(String, Message), CodecError>> {
         match decode(&self.buf[self.pos..]) {
             Decoded::Incomplete => None,
             Decoded::Message { begin, msg, len } => {
@@ -800,10 +800,10 @@ mod tests {
         w.extend_from_slice(&good);
         let mut r = Reader::new();
         r.push(&w);
-        assert_eq!(r.next(), Some(Err(CodecError::Garbage(11))));
-        let Some(Ok((_, m))) = r.next() else { panic!() };
+        assert_eq!(r.next_message(), Some(Err(CodecError::Garbage(11))));
+        let Some(Ok((_, m))) = r.next_message() else { panic!() };
         assert_eq!(m.msg_type(), "1");
-        assert_eq!(r.next(), None);
+        assert_eq!(r.next_message(), None);
         assert_eq!(r.pending(), 0);
     }
 
@@ -819,7 +819,7 @@ mod tests {
         let mut got = Vec::new();
         for b in &w {
             r.push(std::slice::from_ref(b));
-            while let Some(x) = r.next() {
+            while let Some(x) = r.next_message() {
                 got.push(x.unwrap().1.msg_type().to_string());
             }
         }
@@ -928,7 +928,7 @@ mod tests {
             let mut r = Reader::new();
             r.push(&bytes);
             let mut n = 0;
-            while r.next().is_some() {
+            while r.next_message().is_some() {
                 n += 1;
                 proptest::prop_assert!(n <= bytes.len() + 1);
             }

@@ -480,4 +480,40 @@ mod tests {
         }
         assert_eq!(errors.len(), 14, "{all}");
     }
+
+    #[test]
+    fn the_venue_key_is_wired_into_the_config_and_validated_with_the_rest() {
+        use crate::config::Config;
+        use crate::trade::config::OrderEntry;
+        let base = crate::trade::testcfg::THREE_VENUES;
+        let fix = base.replacen(
+            "markets = { BTCUSDT = { tick_size = \"0.01\", lot_size = \"0.001\" } }",
+            "markets = { BTCUSDT = { tick_size = \"0.01\", lot_size = \"0.001\" } }\n\
+             order_entry = { protocol = \"fix44\", host = \"127.0.0.1\", port = 9880, \
+             sender_comp_id = \"TC\", target_comp_id = \"ACC\", \
+             auth = { kind = \"plain\", username = \"u\", password_env = \"PW\" } }",
+            1,
+        );
+        let cfg = Config::from_toml_str(&fix).unwrap();
+        let t = cfg.trading().unwrap();
+        assert!(matches!(&t.venues[0].order_entry, OrderEntry::Fix(oe) if oe.port == 9880));
+        assert_eq!(t.venues[1].order_entry, OrderEntry::Simulated);
+
+        let bad = fix
+            .replace("port = 9880", "port = 0")
+            .replacen(
+                "fees = { maker_bps = \"0\", taker_bps = \"10\" }",
+                "fees = { maker_bps = \"0\", taker_bps = \"10\" }\nsim = { latency_us = 5 }",
+                1,
+            )
+            .replace("min_profit = \"0\"", "min_profit = \"zero\"");
+        let e = Config::from_toml_str(&bad).unwrap_err().to_string();
+        for needle in [
+            "venue \"a\": order_entry.port 0",
+            "venue \"a\": sim is for the simulated venue",
+            "min_profit \"zero\"",
+        ] {
+            assert!(e.contains(needle), "missing {needle:?} in {e}");
+        }
+    }
 }

@@ -301,6 +301,7 @@ impl Session {
     }
 
     /// Sends a session-level Reject(3) of a message received.
+    #[allow(clippy::too_many_arguments)]
     pub fn reject(
         &mut self,
         ref_seq: u64,
@@ -901,7 +902,7 @@ mod tests {
         let mut r = codec::Reader::new();
         r.push(out);
         let mut v = Vec::new();
-        while let Some(x) = r.next() {
+        while let Some(x) = r.next_message() {
             v.push(x.unwrap().1);
         }
         v

@@ -445,7 +445,7 @@ fn session_thread(sh: Arc<Shared>, addr: SocketAddr, backoff: (Duration, Duratio
             Ok(s) => s,
             Err(e) => {
                 let msg = format!("connect to {addr}: {e}");
-                if attempts <= 3 || attempts % 50 == 0 {
+                if attempts <= 3 || attempts.is_multiple_of(50) {
                     tracing::warn!(venue = %name, attempt = attempts, "FIX: {msg}; retrying in {wait:?}");
                 }
                 sh.set_error(msg);
@@ -541,7 +541,7 @@ fn read_loop(sh: &Shared, mut stream: TcpStream) -> (String, bool) {
             Ok(0) => return ("connection closed by the venue".into(), logged_on),
             Ok(n) => {
                 reader.push(&buf[..n]);
-                while let Some(item) = reader.next() {
+                while let Some(item) = reader.next_message() {
                     match item {
                         Ok((begin, msg)) => {
                             let r = g

@@ -201,7 +201,7 @@ pub enum OrderEntry {
     /// The simulated venue of replay.
     Simulated,
     /// A FIX 4.4 session (`order_entry = { protocol = "fix44", ... }`, see `crate::fix::config`).
-    Fix(crate::fix::FixOrderEntry),
+    Fix(Box<crate::fix::FixOrderEntry>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -877,7 +877,7 @@ pub(crate) fn validate(
                         "{here}: sim is for the simulated venue, but order_entry sends this venue's orders over FIX"
                     ));
                 }
-                OrderEntry::Fix(oe.clone())
+                OrderEntry::Fix(Box::new(oe.clone()))
             }
         };
         vts.push(VenueTrading {
