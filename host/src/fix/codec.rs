@@ -801,7 +801,9 @@ mod tests {
         let mut r = Reader::new();
         r.push(&w);
         assert_eq!(r.next_message(), Some(Err(CodecError::Garbage(11))));
-        let Some(Ok((_, m))) = r.next_message() else { panic!() };
+        let Some(Ok((_, m))) = r.next_message() else {
+            panic!()
+        };
         assert_eq!(m.msg_type(), "1");
         assert_eq!(r.next_message(), None);
         assert_eq!(r.pending(), 0);
