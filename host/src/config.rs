@@ -210,6 +210,8 @@ struct RawVenue {
     sim: Option<tc::RawSim>,
     #[serde(default)]
     rate_limit: Option<tc::RawRateLimit>,
+    #[serde(default)]
+    order_entry: Option<crate::fix::FixOrderEntry>,
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -420,6 +422,7 @@ impl Config {
                 markets: rv.markets.take(),
                 sim: rv.sim.take(),
                 rate_limit: rv.rate_limit.take(),
+                order_entry: rv.order_entry.take(),
             })
             .collect();
         let view = tc::DetectionView {

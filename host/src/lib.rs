@@ -9,6 +9,7 @@ pub mod counters;
 pub mod detect;
 pub mod device;
 pub mod event;
+pub mod fix;
 pub mod frame;
 pub mod hwpath;
 pub mod netgen;

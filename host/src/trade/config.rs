@@ -47,6 +47,9 @@
 //! targets = { BTC = "1", USDT = "60000" }   # rebalancing targets; default: the initial balances
 //! markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001", min_qty = "0.00001" } }
 //! sim = { latency_us = 500 }                # or latency_us = [min, max] (uniform), or choices
+//! # instead of sim: orders over FIX 4.4 (keys in `crate::fix::config`)
+//! # order_entry = { protocol = "fix44", host = "127.0.0.1", port = 9880, sender_comp_id = "TC",
+//! #                 target_comp_id = "VENUE", auth = { kind = "plain", username = "u", password_env = "PW" } }
 //! ```
 
 use std::collections::BTreeMap;
@@ -197,6 +200,8 @@ pub struct SimVenueConfig {
 pub enum OrderEntry {
     /// The simulated venue of replay.
     Simulated,
+    /// A FIX 4.4 session (`order_entry = { protocol = "fix44", ... }`, see `crate::fix::config`).
+    Fix(Box<crate::fix::FixOrderEntry>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -382,6 +387,7 @@ pub(crate) struct RawVenueTrading {
     pub(crate) markets: Option<BTreeMap<String, RawMarket>>,
     pub(crate) sim: Option<RawSim>,
     pub(crate) rate_limit: Option<RawRateLimit>,
+    pub(crate) order_entry: Option<crate::fix::FixOrderEntry>,
 }
 
 impl RawVenueTrading {
@@ -392,6 +398,7 @@ impl RawVenueTrading {
             || self.markets.is_some()
             || self.sim.is_some()
             || self.rate_limit.is_some()
+            || self.order_entry.is_some()
     }
 }
 
@@ -861,6 +868,18 @@ pub(crate) fn validate(
             || risk.as_ref().map_or(default_rate, |r| r.rate_limit),
             |r| rate_limit(r, &here, errors),
         );
+        let order_entry = match &rv.order_entry {
+            None => OrderEntry::Simulated,
+            Some(oe) => {
+                oe.validate(&here, errors);
+                if rv.sim.is_some() {
+                    errors.push(format!(
+                        "{here}: sim is for the simulated venue, but order_entry sends this venue's orders over FIX"
+                    ));
+                }
+                OrderEntry::Fix(Box::new(oe.clone()))
+            }
+        };
         vts.push(VenueTrading {
             fees,
             balances,
@@ -868,7 +887,7 @@ pub(crate) fn validate(
             markets,
             sim,
             rate_limit: rl,
-            order_entry: OrderEntry::Simulated,
+            order_entry,
         });
     }
 

@@ -12,6 +12,6 @@ pub mod risk;
 pub mod run;
 pub mod simvenue;
 #[cfg(test)]
-mod testcfg;
+pub(crate) mod testcfg;
 pub mod venue;
 pub mod verify;

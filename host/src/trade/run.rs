@@ -5,6 +5,15 @@
 //! t), then what the venues and the engine's timers have due at t (reports, timeouts, unwind
 //! retries, transfer arrivals), then the detections stamped t. An event is handled at its
 //! timestamp; its orders reach their venues one latency later.
+//!
+//! A venue whose `order_entry` is FIX runs on wall time (`VenueClock::Wall`): its session is
+//! logged on before the replay starts (or the run fails, saying why), and whenever orders to it
+//! are open the replay stops its simulated clock and polls that venue every 150 us until they
+//! are final, for at most `order_timeout_ms` of wall time after the last order was sent; then it
+//! goes on, and the engine's timers (at simulated time) cancel what is still open. Resuming a
+//! journal with a FIX venue is refused: the orders in flight at the crash would need an
+//! order-status reconcile with the venue (OrderStatusRequest, or the venue's drop copy), which
+//! is not implemented.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -13,10 +22,11 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 
+use super::config::OrderEntry;
 use super::engine::{request_of, Engine, EngineError, EngineSetup, ResumeInfo};
 use super::journal::{self, Record};
 use super::simvenue::{MarketView, SharedMarket, SimVenue};
-use super::venue::{OrderRequest, Venue};
+use super::venue::{OrderRequest, Venue, VenueClock};
 use crate::config::Config;
 use crate::event::Event;
 use crate::frame::Frame;
@@ -195,10 +205,38 @@ where
             }
         }
     }
-    let venues: Vec<Box<dyn Venue>> = sims
-        .into_iter()
-        .map(|s| Box::new(s) as Box<dyn Venue>)
-        .collect();
+    if let (Some(_), Some(path)) = (&existing, &opts.journal) {
+        if let Some(k) = setup
+            .trade
+            .venues
+            .iter()
+            .position(|v| matches!(v.order_entry, OrderEntry::Fix(_)))
+        {
+            return Err(TradeRunError::Setup(format!(
+                "journal {} holds records and venue {:?} trades over FIX: resuming would need an \
+                 order-status reconcile with the venue for the orders in flight at the crash, \
+                 which is not implemented; start with a new journal",
+                path.display(),
+                setup.venue_names[k]
+            )));
+        }
+    }
+    let mut venues: Vec<Box<dyn Venue>> = Vec::with_capacity(sims.len());
+    for (k, s) in sims.into_iter().enumerate() {
+        match &setup.trade.venues[k].order_entry {
+            OrderEntry::Simulated => venues.push(Box::new(s)),
+            OrderEntry::Fix(oe) => {
+                let name = &setup.venue_names[k];
+                let settings = oe.settings(name);
+                let fv = crate::fix::FixVenue::start(&settings, name)
+                    .map_err(|e| TradeRunError::Setup(e.to_string()))?;
+                fv.wait_connected(Duration::from_secs(settings.logon_timeout_s))
+                    .map_err(TradeRunError::Setup)?;
+                tracing::info!(venue = %name, host = %settings.host, port = settings.port, "FIX order entry logged on");
+                venues.push(Box::new(fv));
+            }
+        }
+    }
     let (mut engine, resumed) = match (existing, &opts.journal) {
         (Some(contents), Some(path)) => {
             if let Some(t) = contents.torn {
@@ -221,6 +259,12 @@ where
         (_, path) => (Engine::new(setup, venues, path.as_deref())?, None),
     };
     let resume_ts = engine.state().last_ts;
+    let wall: Vec<bool> = engine
+        .venues()
+        .iter()
+        .map(|v| v.clock() == VenueClock::Wall)
+        .collect();
+    let wall_timeout = Duration::from_nanos(engine.setup().trade.params.order_timeout_ns);
 
     let started = Instant::now();
     let mut last_progress = started;
@@ -262,11 +306,14 @@ where
             now = now.max(d);
             poll_all(&mut engine, now, resume_ts)?;
             engine.on_timers(now)?;
+            wait_for_wall_venues(&mut engine, now, &wall, wall_timeout)?;
             continue;
         }
         if let Some(ev) = events.get(ei) {
             now = now.max(ev.ts_ns);
+            poll_wall(&mut engine, now, &wall)?;
             engine.on_event(ev, now)?;
+            wait_for_wall_venues(&mut engine, now, &wall, wall_timeout)?;
             ei += 1;
             if last_progress.elapsed() >= Duration::from_secs(1) {
                 last_progress = Instant::now();
@@ -286,6 +333,55 @@ where
         last_ts,
         resumed,
     })
+}
+
+fn poll_wall(engine: &mut Engine, now: u64, wall: &[bool]) -> Result<(), EngineError> {
+    for (v, _) in wall.iter().enumerate().filter(|(_, w)| **w) {
+        engine.poll_venue(v, now)?;
+    }
+    Ok(())
+}
+
+fn open_on_wall(engine: &Engine, wall: &[bool]) -> bool {
+    engine
+        .state()
+        .orders
+        .values()
+        .any(|o| o.end.is_none() && wall.get(o.rec.venue).copied().unwrap_or(false))
+}
+
+/// While orders to wall-clock venues are open, simulated time stands still: polls those venues
+/// every 150 us until the orders are final (booking what comes back, which may send unwinds),
+/// for at most `timeout` of wall time after the last order was sent.
+fn wait_for_wall_venues(
+    engine: &mut Engine,
+    now: u64,
+    wall: &[bool],
+    timeout: Duration,
+) -> Result<(), EngineError> {
+    if !open_on_wall(engine, wall) {
+        return Ok(());
+    }
+    let mut sent = engine.state().stats.orders_sent;
+    let mut deadline = Instant::now() + timeout;
+    loop {
+        poll_wall(engine, now, wall)?;
+        if !open_on_wall(engine, wall) {
+            return Ok(());
+        }
+        let s = engine.state().stats.orders_sent;
+        if s != sent {
+            sent = s;
+            deadline = Instant::now() + timeout;
+        }
+        if Instant::now() >= deadline {
+            tracing::warn!(
+                "orders on a FIX venue not final after {timeout:?} of wall time: the engine's timeouts take over"
+            );
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_micros(150));
+    }
 }
 
 /// Polls every venue at `now`. After a restart, connection changes from before the journal's
