@@ -79,8 +79,6 @@ localparam EW = 1 + 3 + 6 + 8 + 256;          // entry: valid, venue, len, instr
 localparam RW = 3 + 3 + 32 + 4*64 + 4*64 + 1 + `TC_C_BITS;
 
 // ---------------------------------------------------------------- stage 1: key and hashes
-localparam KW = `TC_SYM_HASH_WORDS;
-
 // name bytes at and beyond the length are zero in the key
 function [255:0] mask_name;
     input [255:0] name;
@@ -94,53 +92,31 @@ function [255:0] mask_name;
     end
 endfunction
 
-function [SLOT_BITS-1:0] sym_hash;
-    input [16*KW-1:0] k;
-    input [16*KW-1:0] nk;
-    reg [31:0] h;
-    reg [15:0] a, b;
-    integer p;
-    begin
-        h = 32'd0;
-        for (p = 0; p < KW / 2; p = p + 1) begin
-            a = k[32*p +: 16] + nk[32*p +: 16];
-            b = k[32*p+16 +: 16] + nk[32*p+16 +: 16];
-            h = h + {16'd0, a} * {16'd0, b};
-        end
-        h = h ^ (h >> 16);
-        h = h * 32'h85ebca6b;
-        h = h ^ (h >> 13);
-        h = h * 32'hc2b2ae35;
-        h = h ^ (h >> 16);
-        sym_hash = h[SLOT_BITS-1:0];
-    end
-endfunction
-
 reg               s1_valid;
 reg  [RW-1:0]     s1_rec;
 reg  [255:0]      s1_name;
 reg  [7:0]        s1_len;
 reg  [SLOT_BITS-1:0] s1_h0, s1_h1;
-function [16*KW-1:0] sym_key;
-    input [2:0] venue;
-    input [7:0] len;
-    input [255:0] name;
-    begin
-        sym_key = {{(16*KW-272){1'b0}}, 5'd0, venue, len, mask_name(name, len)};
-    end
-endfunction
+
+wire [255:0]      s_masked = mask_name(s_name, s_name_len);
+wire [31:0]       s_y;
+wire [SLOT_BITS-1:0] s_h0, s_h1;
+tc_sym_hash hash (
+    .name(s_masked), .len(s_name_len), .venue(s_venue), .y(s_y),
+    .y_in(s_y), .slot0(s_h0), .slot1(s_h1)
+);
 
 always @(posedge clk) begin
     s1_valid <= s_valid;
     if (s_valid) begin
         s1_rec <= {s_kind, s_venue, s_id, s_v0, s_v1, s_v2, s_v3,
                    s_ts, s_cyc_frame, s_cyc_first, s_cyc_last, s_ok, s_cnt};
-        s1_name <= mask_name(s_name, s_name_len);
+        s1_name <= s_masked;
         s1_len <= s_name_len;
         // only names are looked up; other records skip the hashing work
         if (s_kind == `TC_K_QNAME || s_kind == `TC_K_DEF) begin
-            s1_h0 <= sym_hash(sym_key(s_venue, s_name_len, s_name), `TC_SYM_NH_KEYS0);
-            s1_h1 <= sym_hash(sym_key(s_venue, s_name_len, s_name), `TC_SYM_NH_KEYS1);
+            s1_h0 <= s_h0;
+            s1_h1 <= s_h1;
         end
     end
     if (rst)
