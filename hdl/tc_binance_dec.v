@@ -2,9 +2,12 @@
 //
 // Consumes the realigned payload beats of binance_sbe frames. Template 10001's fields sit at fixed
 // offsets (prices at 26..57); only the symbol moves with blockLength, so it is captured byte by byte
-// at offset 9 + blockLength. The message is emitted as a raw quote-by-name record on the cycle after
-// the beat carrying its last byte; conversion and symbol lookup happen downstream. Every frame ends
-// with an END record carrying its message counts. Never stalls.
+// at offset 9 + blockLength. The four numbers go to the converters (tc_lookup) on the beat that
+// completes them, which is never after the message's last byte; the message is emitted as a
+// quote-by-name record (name masked: bytes past its length zero) on the cycle after the beat
+// carrying its last byte, or with that beat's predecessor when the receive stage shows the final
+// beat a cycle early (in_la_*). Every frame ends with an END record carrying its message counts.
+// Never stalls.
 
 `resetall
 `timescale 1ns / 1ps
@@ -28,24 +31,30 @@ module tc_binance_dec (
     input  wire [63:0]   in_cyc_lo,
     input  wire [63:0]   in_cyc_hi,
     input  wire [3:0]    in_split,
+    input  wire          in_la_valid,  // the frame's final payload beat (beat j+1), a cycle early
+    input  wire [63:0]   in_la_data,
+    input  wire [63:0]   in_la_cyc,
 
     output reg           r_valid,
     output reg  [2:0]    r_kind,
     output reg  [2:0]    r_venue,
     output reg  [255:0]  r_name,
     output reg  [7:0]    r_name_len,
-    output reg  [63:0]   r_v0,         // bidPrice mantissa
-    output reg  [63:0]   r_v1,         // bidQty
-    output reg  [63:0]   r_v2,         // askPrice
-    output reg  [63:0]   r_v3,         // askQty
-    output reg  [7:0]    r_pexp,
-    output reg  [7:0]    r_qexp,
     output reg  [63:0]   r_ts,
     output reg  [63:0]   r_cyc_frame,
     output reg  [63:0]   r_cyc_first,
     output reg  [63:0]   r_cyc_last,
     output reg           r_ok,
     output reg  [`TC_C_BITS-1:0] r_cnt,
+
+    // the message's numbers, to the converters, once per frame
+    output wire          cv_valid,
+    output wire [63:0]   cv_v0,        // bidPrice mantissa
+    output wire [63:0]   cv_v1,        // bidQty
+    output wire [63:0]   cv_v2,        // askPrice
+    output wire [63:0]   cv_v3,        // askQty
+    output wire [7:0]    cv_pexp,
+    output wire [7:0]    cv_qexp,
 
     output wire          busy
 );
@@ -57,10 +66,12 @@ reg  [7:0]   sym_len;
 reg  [15:0]  bl;
 reg  [15:0]  plen;
 reg  [63:0]  nbuf [0:4];      // the beats holding the symbol (32 bytes span at most 5)
-reg  [63:0]  v0, v1, v2, v3;
+reg  [63:0]  v0, v1, v2;
+reg  [47:0]  v3;            // its top bytes come with beat 7
 reg  [7:0]   pexp, qexp;
 reg  [63:0]  cyc_first;
 reg          c_trunc, c_unknown, c_skipped;
+reg          cv_done;        // the numbers went to the converters
 
 wire         data_beat = in_valid && !in_eof;
 wire [12:0]  jj = in_sof ? 13'd0 : j;
@@ -81,6 +92,9 @@ wire [7:0]   sym_len_now = len_here ? len_byte : sym_len;
 wire [16:0]  pos_last = pos_len + {9'd0, sym_len_now};     // the message's last byte
 wire         last_here = !decided && have_len_now && pos_last[16:3] == {1'b0, jj} && data_beat;
 wire         last_in_lo = {1'b0, pos_last[2:0]} < in_split;
+// ... or in the final beat shown early (only when the length byte has already passed)
+wire         last_la = !decided && in_la_valid && data_beat && (have_len || len_here) &&
+                       pos_last[16:3] == {1'b0, jj} + 14'd1;
 
 // outcome decided from the header on beat 0
 wire         hdr_here = data_beat && jj == 13'd0;
@@ -96,10 +110,40 @@ wire         len_trunc = len_here && !decided && {1'b0, n} < pos_name + {9'd0, l
 // from pos_name on (the current beat included), shifted into place once, on emission
 wire [13:0]  nrel = {1'b0, jj} - pos_name[16:3];
 // each word is the head beat when it is that beat of the symbol, else the one kept earlier
-wire [319:0] nwin = {(nrel == 14'd4) ? in_data : nbuf[4], (nrel == 14'd3) ? in_data : nbuf[3],
-                     (nrel == 14'd2) ? in_data : nbuf[2], (nrel == 14'd1) ? in_data : nbuf[1],
-                     (nrel == 14'd0) ? in_data : nbuf[0]};
-wire [255:0] symbol_now = nwin[8*pos_name[2:0] +: 256];
+// (the early final beat is the next word)
+function [63:0] nword;
+    input [2:0] k;
+    begin
+        if (nrel == {11'd0, k})
+            nword = in_data;
+        else if (in_la_valid && nrel + 14'd1 == {11'd0, k})
+            nword = in_la_data;
+        else
+            nword = nbuf[k];
+    end
+endfunction
+wire [319:0] nwin = {nword(3'd4), nword(3'd3), nword(3'd2), nword(3'd1), nword(3'd0)};
+wire [255:0] symbol_raw = nwin[8*pos_name[2:0] +: 256];
+// bytes at and beyond the length are zero (the symbol table's key)
+reg  [255:0] symbol_now;
+integer      x;
+always @* begin
+    symbol_now = symbol_raw;
+    for (x = 0; x < 32; x = x + 1)
+        if (x[7:0] >= sym_len_now)
+            symbol_now[8*x +: 8] = 8'd0;
+end
+
+// the numbers: complete at beat 7 (askQty's top bytes), or at beat 6 when beat 7 is shown early
+wire         cv_at7 = data_beat && jj == 13'd7;
+wire         cv_at6 = data_beat && jj == 13'd6 && in_la_valid;
+assign cv_valid = (cv_at7 || cv_at6) && !cv_done;
+assign cv_v0 = v0;
+assign cv_v1 = v1;
+assign cv_v2 = cv_at6 ? {in_data[15:0], v2[47:0]} : v2;
+assign cv_v3 = cv_at6 ? {in_la_data[15:0], in_data[63:16]} : {in_data[15:0], v3[47:0]};
+assign cv_pexp = pexp;
+assign cv_qexp = qexp;
 
 
 
@@ -108,6 +152,8 @@ assign busy = 1'b0;
 always @(posedge clk) begin
     r_valid <= 1'b0;
 
+    if (cv_valid)
+        cv_done <= 1'b1;
     if (data_beat) begin
         j <= jj + 13'd1;
         if ({1'b0, jj} >= pos_name[16:3] && {1'b0, jj} - pos_name[16:3] < 14'd5)
@@ -139,9 +185,6 @@ always @(posedge clk) begin
                 v2[63:48] <= in_data[15:0];
                 v3[47:0] <= in_data[63:16];
             end
-            13'd7: begin
-                v3[63:48] <= in_data[15:0];
-            end
             default: ;
         endcase
     end
@@ -149,6 +192,7 @@ always @(posedge clk) begin
     if (in_valid && in_sof) begin
         decided <= 1'b0;
         have_len <= 1'b0;
+        cv_done <= 1'b0;
         c_trunc <= 1'b0;
         c_unknown <= 1'b0;
         c_skipped <= 1'b0;
@@ -173,7 +217,7 @@ always @(posedge clk) begin
     if (len_trunc && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
         decided <= 1'b1;
         c_trunc <= 1'b1;
-    end else if (last_here && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
+    end else if ((last_here || last_la) && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
         // whole message: emit it
         decided <= 1'b1;
         r_valid <= 1'b1;
@@ -182,17 +226,10 @@ always @(posedge clk) begin
         // the symbol's last bytes are in this beat
         r_name <= symbol_now;
         r_name_len <= sym_len_now;
-        // fields from beats 3..7; the last of them may be this beat
-        r_v0 <= v0;
-        r_v1 <= v1;
-        r_v2 <= v2;
-        r_v3 <= (jj == 13'd7) ? {in_data[15:0], v3[47:0]} : v3;
-        r_pexp <= pexp;
-        r_qexp <= qexp;
         r_ts <= in_ts;
         r_cyc_frame <= in_cyc_frame;
         r_cyc_first <= cyc_first;
-        r_cyc_last <= last_in_lo ? in_cyc_lo : in_cyc_hi;
+        r_cyc_last <= !last_here ? in_la_cyc : (last_in_lo ? in_cyc_lo : in_cyc_hi);
         r_ok <= 1'b0;
     end
 
@@ -214,6 +251,7 @@ always @(posedge clk) begin
         j <= 13'd0;
         decided <= 1'b0;
         have_len <= 1'b0;
+        cv_done <= 1'b0;
     end
 end
 
