@@ -112,17 +112,23 @@ wire [13:0]  nrel = {1'b0, jj} - pos_name[16:3];
 // each word is the head beat when it is that beat of the symbol, else the one kept earlier
 // (the early final beat is the next word)
 function [63:0] nword;
-    input [2:0] k;
+    input [13:0] rel;          // nrel - k
+    input        la;
+    input [63:0] cur, early, kept;
     begin
-        if (nrel == {11'd0, k})
-            nword = in_data;
-        else if (in_la_valid && nrel + 14'd1 == {11'd0, k})
-            nword = in_la_data;
+        if (rel == 14'd0)
+            nword = cur;
+        else if (la && rel == 14'h3fff)
+            nword = early;
         else
-            nword = nbuf[k];
+            nword = kept;
     end
 endfunction
-wire [319:0] nwin = {nword(3'd4), nword(3'd3), nword(3'd2), nword(3'd1), nword(3'd0)};
+wire [319:0] nwin = {nword(nrel - 14'd4, in_la_valid, in_data, in_la_data, nbuf[4]),
+                     nword(nrel - 14'd3, in_la_valid, in_data, in_la_data, nbuf[3]),
+                     nword(nrel - 14'd2, in_la_valid, in_data, in_la_data, nbuf[2]),
+                     nword(nrel - 14'd1, in_la_valid, in_data, in_la_data, nbuf[1]),
+                     nword(nrel, in_la_valid, in_data, in_la_data, nbuf[0])};
 wire [255:0] symbol_raw = nwin[8*pos_name[2:0] +: 256];
 // bytes at and beyond the length are zero (the symbol table's key)
 reg  [255:0] symbol_now;

@@ -12,8 +12,8 @@
 //        other's (ties to the lower index), each venue's bid - ask(v) - edge and bid(v) - ask -
 //        edge against zero (three operands, one carry chain), the quantities; registered with a
 //        copy of the rows.
-//   R+2  the winners (one-hot) select B and A; the event goes to the ring in this cycle and the
-//        update's own entry is written. A second event of the same update follows at R+3.
+//   R+2  the winners (one-hot) select B and A; the events (one, or two when both sides cross) go
+//        to the ring in this cycle and the update's own entry is written.
 // B - ask(v) > edge holds for B exactly when it holds for some other venue's bid, so the decision
 // does not wait for the selection.
 //
@@ -88,7 +88,7 @@ module tc_quote_detect #(
     input  wire [INSTR_BITS-1:0] e_rd_addr,
     output reg  [63:0]   e_rd_data,      // edge read-back, one cycle after the address
 
-    // events, at most one per cycle, to the ring in the same cycle
+    // events, to the ring in the same cycle: the first, and a second (sell) when both sides cross
     output reg           ev_valid,
     output reg  [INSTR_BITS-1:0] ev_instrument,
     output reg  [2:0]    ev_buy_venue,
@@ -106,6 +106,17 @@ module tc_quote_detect #(
     output reg  [63:0]   ev_cyc_frame,
     output reg  [63:0]   ev_cyc_first,
     output reg  [63:0]   ev_cyc_last,
+    output reg           ev2_valid,
+    output reg  [2:0]    ev2_buy_venue,
+    output reg  [2:0]    ev2_sell_venue,
+    output reg           ev2_trigger_sell,
+    output reg  [63:0]   ev2_buy_px,
+    output reg  [63:0]   ev2_buy_qty,
+    output reg  [63:0]   ev2_sell_px,
+    output reg  [63:0]   ev2_sell_qty,
+    output reg  [63:0]   ev2_qty,
+    output reg  [63:0]   ev2_buy_ts,
+    output reg  [63:0]   ev2_sell_ts,
 
     output reg           inc_update,
     output wire          busy
@@ -115,7 +126,7 @@ localparam NI = 1 << INSTR_BITS;
 localparam NV = N_VENUES;
 localparam EW = 1 + 5*64;   // written, bid px, bid qty, ask px, ask qty, ts
 
-localparam [1:0] S_IDLE = 2'd0, S_ROWS = 2'd1, S_SEL = 2'd2, S_EV2 = 2'd3;
+localparam [1:0] S_IDLE = 2'd0, S_ROWS = 2'd1, S_SEL = 2'd2;
 
 reg  [1:0]   state;
 reg          spec;           // the update in flight is speculative
@@ -206,7 +217,7 @@ reg  [NV*NV-1:0] bge, ale;      // [w*NV+x], w < x: bid(w) >= bid(x); ask(w) <= 
 reg  [NV-1:0] bcond, acond;     // bid(w) - ask(v) > edge; bid(v) - ask(w) > edge
 reg  [NV-1:0] bq, aq;           // ask qty(v) < bid qty(w); bid qty(v) < ask qty(w)
 reg           v_ask_ok, v_bid_ok;
-reg  [EW-1:0] cp [0:NV-1];      // the rows, for the selection
+reg  [NV*EW-1:0] cp;            // the rows, for the selection (entry w at [w*EW +: EW])
 
 // x - y - e > 0 for prices x, y in [0, 2^63) and a signed edge e: x - y - e - 1 = x + ~y + ~e + 1
 // is not negative (66 bits hold every value; three operands, one carry chain)
@@ -227,7 +238,7 @@ integer w, x;
 always @(posedge clk) begin
     if (state == S_ROWS) begin
         for (w = 0; w < NV; w = w + 1) begin
-            cp[w] <= row[w];
+            cp[w*EW +: EW] <= row[w];
             cb[w] <= w[2:0] != u_venue && row[w][319:256] != 64'd0 && row[w][255:192] != 64'd0;
             ca[w] <= w[2:0] != u_venue && row[w][191:128] != 64'd0 && row[w][127:64] != 64'd0;
             bcond[w] <= gt_edge(row[w][319:256], n_ask_px, edge_rd);
@@ -275,16 +286,16 @@ always @* begin
     for (i = 0; i < NV; i = i + 1) begin
         if (wb[i]) begin
             b_venue = b_venue | i[2:0];
-            b_px = b_px | cp[i][319:256];
-            b_qty = b_qty | cp[i][255:192];
-            b_ts = b_ts | cp[i][63:0];
+            b_px = b_px | cp[i*EW+256 +: 64];
+            b_qty = b_qty | cp[i*EW+192 +: 64];
+            b_ts = b_ts | cp[i*EW+0 +: 64];
             b_less = b_less | bq[i];
         end
         if (wa[i]) begin
             a_venue = a_venue | i[2:0];
-            a_px = a_px | cp[i][191:128];
-            a_qty = a_qty | cp[i][127:64];
-            a_ts = a_ts | cp[i][63:0];
+            a_px = a_px | cp[i*EW+128 +: 64];
+            a_qty = a_qty | cp[i*EW+64 +: 64];
+            a_ts = a_ts | cp[i*EW+0 +: 64];
             a_less = a_less | aq[i];
         end
     end
@@ -292,25 +303,30 @@ always @* begin
     ev_sell = v_bid_ok && |(ca & acond);
 end
 
-// the sell event of an update that also bought, for the cycle after
-reg  [2:0]   s2_venue;
-reg  [63:0]  s2_px, s2_qty, s2_min, s2_ts;
-
 always @* begin
-    ev_valid = 1'b0;
-    ev_trigger_sell = 1'b0;
-    ev_buy_venue = u_venue;
-    ev_sell_venue = u_venue;
-    ev_buy_px = 64'd0;
-    ev_buy_qty = 64'd0;
-    ev_sell_px = 64'd0;
-    ev_sell_qty = 64'd0;
-    ev_qty = 64'd0;
-    ev_buy_ts = 64'd0;
-    ev_sell_ts = 64'd0;
-    if (apply && ev_buy) begin
+    ev_valid = apply && (ev_buy || ev_sell);
+    ev_instrument = u_instr;
+    ev_trigger_venue = u_venue;
+    ev_ts = u_ts;
+    ev_cyc_frame = u_cyc_frame;
+    ev_cyc_first = u_cyc_first;
+    ev_cyc_last = u_cyc_last;
+    // sell on the trigger venue v, buy on A's venue: the second event, or the only one
+    ev2_valid = apply && ev_buy && ev_sell;
+    ev2_trigger_sell = 1'b1;
+    ev2_buy_venue = a_venue;
+    ev2_sell_venue = u_venue;
+    ev2_buy_px = a_px;
+    ev2_buy_qty = a_qty;
+    ev2_sell_px = u_bid_px;
+    ev2_sell_qty = u_bid_qty;
+    ev2_qty = a_less ? u_bid_qty : a_qty;
+    ev2_buy_ts = a_ts;
+    ev2_sell_ts = u_ts;
+    if (ev_buy) begin
         // buy on the trigger venue v, sell on B's venue
-        ev_valid = 1'b1;
+        ev_trigger_sell = 1'b0;
+        ev_buy_venue = u_venue;
         ev_sell_venue = b_venue;
         ev_buy_px = u_ask_px;
         ev_buy_qty = u_ask_qty;
@@ -319,25 +335,18 @@ always @* begin
         ev_qty = b_less ? u_ask_qty : b_qty;
         ev_buy_ts = u_ts;
         ev_sell_ts = b_ts;
-    end else if ((apply && ev_sell) || state == S_EV2) begin
-        // sell on the trigger venue v, buy on A's venue
-        ev_valid = 1'b1;
-        ev_trigger_sell = 1'b1;
-        ev_buy_venue = (state == S_EV2) ? s2_venue : a_venue;
-        ev_buy_px = (state == S_EV2) ? s2_px : a_px;
-        ev_buy_qty = (state == S_EV2) ? s2_qty : a_qty;
-        ev_sell_px = u_bid_px;
-        ev_sell_qty = u_bid_qty;
-        ev_qty = (state == S_EV2) ? s2_min : (a_less ? u_bid_qty : a_qty);
-        ev_buy_ts = (state == S_EV2) ? s2_ts : a_ts;
-        ev_sell_ts = u_ts;
+    end else begin
+        ev_trigger_sell = ev2_trigger_sell;
+        ev_buy_venue = ev2_buy_venue;
+        ev_sell_venue = ev2_sell_venue;
+        ev_buy_px = ev2_buy_px;
+        ev_buy_qty = ev2_buy_qty;
+        ev_sell_px = ev2_sell_px;
+        ev_sell_qty = ev2_sell_qty;
+        ev_qty = ev2_qty;
+        ev_buy_ts = ev2_buy_ts;
+        ev_sell_ts = ev2_sell_ts;
     end
-    ev_instrument = u_instr;
-    ev_trigger_venue = u_venue;
-    ev_ts = u_ts;
-    ev_cyc_frame = u_cyc_frame;
-    ev_cyc_first = u_cyc_first;
-    ev_cyc_last = u_cyc_last;
 end
 
 assign busy = state != S_IDLE;
@@ -388,17 +397,11 @@ always @(posedge clk) begin
             end else if (!good) begin
                 state <= S_IDLE;
             end else begin
-                // the update's own entry is written now (apply), the first event leaves
+                // the update's own entry is written now (apply), its events leave
                 inc_update <= 1'b1;
-                s2_venue <= a_venue;
-                s2_px <= a_px;
-                s2_qty <= a_qty;
-                s2_min <= a_less ? u_bid_qty : a_qty;
-                s2_ts <= a_ts;
-                state <= (ev_buy && ev_sell) ? S_EV2 : S_IDLE;
+                state <= S_IDLE;
             end
         end
-        S_EV2: state <= S_IDLE;
         default: state <= S_IDLE;
     endcase
 

@@ -344,6 +344,9 @@ wire [7:0]  ev_instrument;
 wire [2:0]  ev_buy_venue, ev_sell_venue, ev_trigger_venue;
 wire [63:0] ev_buy_px, ev_buy_qty, ev_sell_px, ev_sell_qty, ev_qty, ev_ts, ev_buy_ts, ev_sell_ts;
 wire [63:0] ev_cyc_frame, ev_cyc_first, ev_cyc_last;
+wire        ev2_valid, ev2_trigger_sell;
+wire [2:0]  ev2_buy_venue, ev2_sell_venue;
+wire [63:0] ev2_buy_px, ev2_buy_qty, ev2_sell_px, ev2_sell_qty, ev2_qty, ev2_buy_ts, ev2_sell_ts;
 wire        inc_update, qd_busy;
 wire        sp_take;
 // the first END record behind a speculative quote is its frame's (one message per Binance frame)
@@ -369,13 +372,17 @@ tc_quote_detect #(.N_VENUES(`TC_N_VENUES), .INSTR_BITS(8)) quotes (
     .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
     .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
     .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .ev2_valid(ev2_valid), .ev2_buy_venue(ev2_buy_venue), .ev2_sell_venue(ev2_sell_venue),
+    .ev2_trigger_sell(ev2_trigger_sell), .ev2_buy_px(ev2_buy_px), .ev2_buy_qty(ev2_buy_qty),
+    .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),
+    .ev2_buy_ts(ev2_buy_ts), .ev2_sell_ts(ev2_sell_ts),
     .inc_update(inc_update), .busy(qd_busy)
 );
 // sp_take is for waveforms: the speculative start is visible there
 wire        unused_sp = &{1'b0, sp_take};
 
 // ---------------------------------------------------------------- event ring
-wire inc_event, inc_overflow;
+wire [1:0] inc_event, inc_overflow;
 
 tc_event_ring #(.ADDR_BITS(10)) ring (
     .clk(clk), .rst(rst), .clear(cl_pulse), .cycle(cycle), .consumer(consumer),
@@ -385,6 +392,10 @@ tc_event_ring #(.ADDR_BITS(10)) ring (
     .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
     .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
     .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .ev2_valid(ev2_valid), .ev2_buy_venue(ev2_buy_venue), .ev2_sell_venue(ev2_sell_venue),
+    .ev2_trigger_sell(ev2_trigger_sell), .ev2_buy_px(ev2_buy_px), .ev2_buy_qty(ev2_buy_qty),
+    .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),
+    .ev2_buy_ts(ev2_buy_ts), .ev2_sell_ts(ev2_sell_ts),
     .producer(producer), .inc_event(inc_event), .inc_overflow(inc_overflow),
     .rd_en(ring_rd_en), .rd_index(ring_rd_index), .rd_word(ring_rd_word), .rd_data(ring_rd_data)
 );
