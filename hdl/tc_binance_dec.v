@@ -124,21 +124,11 @@ function [63:0] nword;
             nword = kept;
     end
 endfunction
-wire [319:0] nwin = {nword(nrel - 14'd4, in_la_valid, in_data, in_la_data, nbuf[4]),
-                     nword(nrel - 14'd3, in_la_valid, in_data, in_la_data, nbuf[3]),
-                     nword(nrel - 14'd2, in_la_valid, in_data, in_la_data, nbuf[2]),
-                     nword(nrel - 14'd1, in_la_valid, in_data, in_la_data, nbuf[1]),
-                     nword(nrel, in_la_valid, in_data, in_la_data, nbuf[0])};
-wire [255:0] symbol_raw = nwin[8*pos_name[2:0] +: 256];
-// bytes at and beyond the length are zero (the symbol table's key)
+// the record's name: the 32 bytes from pos_name on, bytes at and beyond the length zeroed (the
+// symbol table's key); built in the clocked block, on emission only
+reg  [319:0] nwin;
 reg  [255:0] symbol_now;
 integer      x;
-always @* begin
-    symbol_now = symbol_raw;
-    for (x = 0; x < 32; x = x + 1)
-        if (x[7:0] >= sym_len_now)
-            symbol_now[8*x +: 8] = 8'd0;
-end
 
 // the numbers: complete at beat 7 (askQty's top bytes), or at beat 6 when beat 7 is shown early
 wire         cv_at7 = data_beat && jj == 13'd7;
@@ -230,6 +220,17 @@ always @(posedge clk) begin
         r_kind <= `TC_K_QNAME;
         r_venue <= in_venue;
         // the symbol's last bytes are in this beat
+        /* verilator lint_off BLKSEQ */
+        nwin = {nword(nrel - 14'd4, in_la_valid, in_data, in_la_data, nbuf[4]),
+                nword(nrel - 14'd3, in_la_valid, in_data, in_la_data, nbuf[3]),
+                nword(nrel - 14'd2, in_la_valid, in_data, in_la_data, nbuf[2]),
+                nword(nrel - 14'd1, in_la_valid, in_data, in_la_data, nbuf[1]),
+                nword(nrel, in_la_valid, in_data, in_la_data, nbuf[0])};
+        symbol_now = nwin[8*pos_name[2:0] +: 256];
+        for (x = 0; x < 32; x = x + 1)
+            if (x[7:0] >= sym_len_now)
+                symbol_now[8*x +: 8] = 8'd0;
+        /* verilator lint_on BLKSEQ */
         r_name <= symbol_now;
         r_name_len <= sym_len_now;
         r_ts <= in_ts;

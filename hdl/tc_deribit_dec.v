@@ -273,16 +273,10 @@ wire [127:0] id_win = {id_buf[1], id_buf[0]};
 wire [319:0] f_win = {f_buf[4], f_buf[3], f_buf[2], f_buf[1], f_buf[0]};
 wire [319:0] n_win = {n_buf[4], n_buf[3], n_buf[2], n_buf[1], n_buf[0]};
 wire [255:0] f_bytes = f_win[8*pend_f_sh +: 256];
-wire [255:0] n_raw = n_win[8*pend_n_sh +: 256];
-// the name with bytes at and beyond its length zeroed (the symbol table's key)
+// the name with bytes at and beyond its length zeroed (the symbol table's key), built in the
+// clocked block when the record fires
 reg  [255:0] n_masked;
 integer      x;
-always @* begin
-    n_masked = n_raw;
-    for (x = 0; x < 32; x = x + 1)
-        if (x[7:0] >= pend_vlen)
-            n_masked[8*x +: 8] = 8'd0;
-end
 
 assign cv_valid = fire && pend_kind == `TC_K_QID;
 assign cv_v0 = f_bytes[63:0];
@@ -401,6 +395,12 @@ always @(posedge clk) begin
         r_kind <= (pend_kind == `TC_K_QID) ? `TC_K_QID : `TC_K_DEF;
         r_venue <= f_venue;
         r_id <= id_win[8*pend_id_sh +: 32];
+        /* verilator lint_off BLKSEQ */
+        n_masked = n_win[8*pend_n_sh +: 256];
+        for (x = 0; x < 32; x = x + 1)
+            if (x[7:0] >= pend_vlen)
+                n_masked[8*x +: 8] = 8'd0;
+        /* verilator lint_on BLKSEQ */
         r_name <= n_masked;
         r_name_len <= pend_vlen;
         r_ts <= f_ts;

@@ -304,11 +304,18 @@ always @(posedge clk) begin
 end
 
 // ---------------------------------------------------------------- L1: compare
-wire          fits = l1_len <= 8'd32;
-wire          hit0 = fits && rd0[EW-1] && rd0[EW-2 -: 3] == l1_venue && {2'd0, rd0[EW-5 -: 6]} == l1_len &&
-                     rd0[255:0] == l1_name;
-wire          hit1 = fits && rd1[EW-1] && rd1[EW-2 -: 3] == l1_venue && {2'd0, rd1[EW-5 -: 6]} == l1_len &&
-                     rd1[255:0] == l1_name;
+// (evaluated only with a record at L1)
+reg           hit0, hit1;
+always @* begin
+    hit0 = 1'b0;
+    hit1 = 1'b0;
+    if (l1_valid && l1_len <= 8'd32) begin
+        hit0 = rd0[EW-1] && rd0[EW-2 -: 3] == l1_venue && {2'd0, rd0[EW-5 -: 6]} == l1_len &&
+               rd0[255:0] == l1_name;
+        hit1 = rd1[EW-1] && rd1[EW-2 -: 3] == l1_venue && {2'd0, rd1[EW-5 -: 6]} == l1_len &&
+               rd1[255:0] == l1_name;
+    end
+end
 wire          hit = hit0 || hit1;
 wire [7:0]    instr = hit0 ? rd0[263:256] : rd1[263:256];
 

@@ -267,40 +267,47 @@ reg  [63:0]   b_px, b_qty, b_ts, a_px, a_qty, a_ts;
 reg           b_less, a_less;   // the update's quantity is the smaller
 reg           ev_buy, ev_sell;
 integer i, k;
+// (evaluated only in the selection cycle: the simulator skips it otherwise)
 always @* begin
-    for (i = 0; i < NV; i = i + 1) begin
-        wb[i] = cb[i];
-        wa[i] = ca[i];
-        for (k = 0; k < NV; k = k + 1) begin
-            if (k < i) begin
-                wb[i] = wb[i] && (!cb[k] || !bge[k*NV+i]);
-                wa[i] = wa[i] && (!ca[k] || !ale[k*NV+i]);
-            end else if (k > i) begin
-                wb[i] = wb[i] && (!cb[k] || bge[i*NV+k]);
-                wa[i] = wa[i] && (!ca[k] || ale[i*NV+k]);
-            end
-        end
-    end
+    wb = {NV{1'b0}};
+    wa = {NV{1'b0}};
     b_venue = 3'd0; b_px = 64'd0; b_qty = 64'd0; b_ts = 64'd0; b_less = 1'b0;
     a_venue = 3'd0; a_px = 64'd0; a_qty = 64'd0; a_ts = 64'd0; a_less = 1'b0;
-    for (i = 0; i < NV; i = i + 1) begin
-        if (wb[i]) begin
-            b_venue = b_venue | i[2:0];
-            b_px = b_px | cp[i*EW+256 +: 64];
-            b_qty = b_qty | cp[i*EW+192 +: 64];
-            b_ts = b_ts | cp[i*EW+0 +: 64];
-            b_less = b_less | bq[i];
+    ev_buy = 1'b0;
+    ev_sell = 1'b0;
+    if (state == S_SEL) begin
+        for (i = 0; i < NV; i = i + 1) begin
+            wb[i] = cb[i];
+            wa[i] = ca[i];
+            for (k = 0; k < NV; k = k + 1) begin
+                if (k < i) begin
+                    wb[i] = wb[i] && (!cb[k] || !bge[k*NV+i]);
+                    wa[i] = wa[i] && (!ca[k] || !ale[k*NV+i]);
+                end else if (k > i) begin
+                    wb[i] = wb[i] && (!cb[k] || bge[i*NV+k]);
+                    wa[i] = wa[i] && (!ca[k] || ale[i*NV+k]);
+                end
+            end
         end
-        if (wa[i]) begin
-            a_venue = a_venue | i[2:0];
-            a_px = a_px | cp[i*EW+128 +: 64];
-            a_qty = a_qty | cp[i*EW+64 +: 64];
-            a_ts = a_ts | cp[i*EW+0 +: 64];
-            a_less = a_less | aq[i];
+        for (i = 0; i < NV; i = i + 1) begin
+            if (wb[i]) begin
+                b_venue = b_venue | i[2:0];
+                b_px = b_px | cp[i*EW+256 +: 64];
+                b_qty = b_qty | cp[i*EW+192 +: 64];
+                b_ts = b_ts | cp[i*EW+0 +: 64];
+                b_less = b_less | bq[i];
+            end
+            if (wa[i]) begin
+                a_venue = a_venue | i[2:0];
+                a_px = a_px | cp[i*EW+128 +: 64];
+                a_qty = a_qty | cp[i*EW+64 +: 64];
+                a_ts = a_ts | cp[i*EW+0 +: 64];
+                a_less = a_less | aq[i];
+            end
         end
+        ev_buy = v_ask_ok && |(cb & bcond);
+        ev_sell = v_bid_ok && |(ca & acond);
     end
-    ev_buy = v_ask_ok && |(cb & bcond);
-    ev_sell = v_bid_ok && |(ca & acond);
 end
 
 always @* begin
