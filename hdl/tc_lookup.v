@@ -98,93 +98,385 @@ localparam KB = `TC_SYM_KEY_BYTES;
 localparam EW = 1 + 3 + 6 + 8 + 256;          // entry: valid, venue, len, instrument, name
 
 // ---------------------------------------------------------------- the hash
-localparam [8191:0] T1_0 = `TC_SYM_T1_0;
-localparam [8191:0] T1_1 = `TC_SYM_T1_1;
-localparam [8191:0] T1_2 = `TC_SYM_T1_2;
-localparam [8191:0] T1_3 = `TC_SYM_T1_3;
-localparam [8191:0] T1_4 = `TC_SYM_T1_4;
-localparam [8191:0] T1_5 = `TC_SYM_T1_5;
-localparam [8191:0] T1_6 = `TC_SYM_T1_6;
-localparam [8191:0] T1_7 = `TC_SYM_T1_7;
-localparam [8191:0] T1_8 = `TC_SYM_T1_8;
-localparam [8191:0] T1_9 = `TC_SYM_T1_9;
-localparam [8191:0] T1_10 = `TC_SYM_T1_10;
-localparam [8191:0] T1_11 = `TC_SYM_T1_11;
-localparam [8191:0] T1_12 = `TC_SYM_T1_12;
-localparam [8191:0] T1_13 = `TC_SYM_T1_13;
-localparam [8191:0] T1_14 = `TC_SYM_T1_14;
-localparam [8191:0] T1_15 = `TC_SYM_T1_15;
-localparam [8191:0] T1_16 = `TC_SYM_T1_16;
-localparam [8191:0] T1_17 = `TC_SYM_T1_17;
-localparam [8191:0] T1_18 = `TC_SYM_T1_18;
-localparam [8191:0] T1_19 = `TC_SYM_T1_19;
-localparam [8191:0] T1_20 = `TC_SYM_T1_20;
-localparam [8191:0] T1_21 = `TC_SYM_T1_21;
-localparam [8191:0] T1_22 = `TC_SYM_T1_22;
-localparam [8191:0] T1_23 = `TC_SYM_T1_23;
-localparam [8191:0] T1_24 = `TC_SYM_T1_24;
-localparam [8191:0] T1_25 = `TC_SYM_T1_25;
-localparam [8191:0] T1_26 = `TC_SYM_T1_26;
-localparam [8191:0] T1_27 = `TC_SYM_T1_27;
-localparam [8191:0] T1_28 = `TC_SYM_T1_28;
-localparam [8191:0] T1_29 = `TC_SYM_T1_29;
-localparam [8191:0] T1_30 = `TC_SYM_T1_30;
-localparam [8191:0] T1_31 = `TC_SYM_T1_31;
-localparam [8191:0] T1_32 = `TC_SYM_T1_32;
-localparam [8191:0] T1_33 = `TC_SYM_T1_33;
-localparam TW = 256 * SLOT_BITS;
-localparam [TW-1:0] T2_00 = `TC_SYM_T2_0_0;
-localparam [TW-1:0] T2_01 = `TC_SYM_T2_0_1;
-localparam [TW-1:0] T2_02 = `TC_SYM_T2_0_2;
-localparam [TW-1:0] T2_03 = `TC_SYM_T2_0_3;
-localparam [TW-1:0] T2_10 = `TC_SYM_T2_1_0;
-localparam [TW-1:0] T2_11 = `TC_SYM_T2_1_1;
-localparam [TW-1:0] T2_12 = `TC_SYM_T2_1_2;
-localparam [TW-1:0] T2_13 = `TC_SYM_T2_1_3;
-
-// first tabulation: the entry of byte value b at key position x (this file assumes the contract's
-// 34-byte key: 32 name bytes, the length, the venue)
-function [31:0] t1;
-    input [5:0] x;
+// One ROM (case table) per key position for the first tabulation, one per derived byte and way for
+// the second: each is an 8-input function, a LUT level. This file assumes the contract's 34-byte
+// key (32 name bytes, the length, the venue) and 4 derived bytes.
+function [31:0] t1_0;
     input [7:0] b;
+    reg [31:0] v;
     begin
-        case (x)
-            6'd0: t1 = T1_0[32*b +: 32];
-            6'd1: t1 = T1_1[32*b +: 32];
-            6'd2: t1 = T1_2[32*b +: 32];
-            6'd3: t1 = T1_3[32*b +: 32];
-            6'd4: t1 = T1_4[32*b +: 32];
-            6'd5: t1 = T1_5[32*b +: 32];
-            6'd6: t1 = T1_6[32*b +: 32];
-            6'd7: t1 = T1_7[32*b +: 32];
-            6'd8: t1 = T1_8[32*b +: 32];
-            6'd9: t1 = T1_9[32*b +: 32];
-            6'd10: t1 = T1_10[32*b +: 32];
-            6'd11: t1 = T1_11[32*b +: 32];
-            6'd12: t1 = T1_12[32*b +: 32];
-            6'd13: t1 = T1_13[32*b +: 32];
-            6'd14: t1 = T1_14[32*b +: 32];
-            6'd15: t1 = T1_15[32*b +: 32];
-            6'd16: t1 = T1_16[32*b +: 32];
-            6'd17: t1 = T1_17[32*b +: 32];
-            6'd18: t1 = T1_18[32*b +: 32];
-            6'd19: t1 = T1_19[32*b +: 32];
-            6'd20: t1 = T1_20[32*b +: 32];
-            6'd21: t1 = T1_21[32*b +: 32];
-            6'd22: t1 = T1_22[32*b +: 32];
-            6'd23: t1 = T1_23[32*b +: 32];
-            6'd24: t1 = T1_24[32*b +: 32];
-            6'd25: t1 = T1_25[32*b +: 32];
-            6'd26: t1 = T1_26[32*b +: 32];
-            6'd27: t1 = T1_27[32*b +: 32];
-            6'd28: t1 = T1_28[32*b +: 32];
-            6'd29: t1 = T1_29[32*b +: 32];
-            6'd30: t1 = T1_30[32*b +: 32];
-            6'd31: t1 = T1_31[32*b +: 32];
-            6'd32: t1 = T1_32[32*b +: 32];
-            6'd33: t1 = T1_33[32*b +: 32];
-            default: t1 = 32'd0;
-        endcase
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_0 default: ; endcase
+        t1_0 = v;
+    end
+endfunction
+function [31:0] t1_1;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_1 default: ; endcase
+        t1_1 = v;
+    end
+endfunction
+function [31:0] t1_2;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_2 default: ; endcase
+        t1_2 = v;
+    end
+endfunction
+function [31:0] t1_3;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_3 default: ; endcase
+        t1_3 = v;
+    end
+endfunction
+function [31:0] t1_4;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_4 default: ; endcase
+        t1_4 = v;
+    end
+endfunction
+function [31:0] t1_5;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_5 default: ; endcase
+        t1_5 = v;
+    end
+endfunction
+function [31:0] t1_6;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_6 default: ; endcase
+        t1_6 = v;
+    end
+endfunction
+function [31:0] t1_7;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_7 default: ; endcase
+        t1_7 = v;
+    end
+endfunction
+function [31:0] t1_8;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_8 default: ; endcase
+        t1_8 = v;
+    end
+endfunction
+function [31:0] t1_9;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_9 default: ; endcase
+        t1_9 = v;
+    end
+endfunction
+function [31:0] t1_10;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_10 default: ; endcase
+        t1_10 = v;
+    end
+endfunction
+function [31:0] t1_11;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_11 default: ; endcase
+        t1_11 = v;
+    end
+endfunction
+function [31:0] t1_12;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_12 default: ; endcase
+        t1_12 = v;
+    end
+endfunction
+function [31:0] t1_13;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_13 default: ; endcase
+        t1_13 = v;
+    end
+endfunction
+function [31:0] t1_14;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_14 default: ; endcase
+        t1_14 = v;
+    end
+endfunction
+function [31:0] t1_15;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_15 default: ; endcase
+        t1_15 = v;
+    end
+endfunction
+function [31:0] t1_16;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_16 default: ; endcase
+        t1_16 = v;
+    end
+endfunction
+function [31:0] t1_17;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_17 default: ; endcase
+        t1_17 = v;
+    end
+endfunction
+function [31:0] t1_18;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_18 default: ; endcase
+        t1_18 = v;
+    end
+endfunction
+function [31:0] t1_19;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_19 default: ; endcase
+        t1_19 = v;
+    end
+endfunction
+function [31:0] t1_20;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_20 default: ; endcase
+        t1_20 = v;
+    end
+endfunction
+function [31:0] t1_21;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_21 default: ; endcase
+        t1_21 = v;
+    end
+endfunction
+function [31:0] t1_22;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_22 default: ; endcase
+        t1_22 = v;
+    end
+endfunction
+function [31:0] t1_23;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_23 default: ; endcase
+        t1_23 = v;
+    end
+endfunction
+function [31:0] t1_24;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_24 default: ; endcase
+        t1_24 = v;
+    end
+endfunction
+function [31:0] t1_25;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_25 default: ; endcase
+        t1_25 = v;
+    end
+endfunction
+function [31:0] t1_26;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_26 default: ; endcase
+        t1_26 = v;
+    end
+endfunction
+function [31:0] t1_27;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_27 default: ; endcase
+        t1_27 = v;
+    end
+endfunction
+function [31:0] t1_28;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_28 default: ; endcase
+        t1_28 = v;
+    end
+endfunction
+function [31:0] t1_29;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_29 default: ; endcase
+        t1_29 = v;
+    end
+endfunction
+function [31:0] t1_30;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_30 default: ; endcase
+        t1_30 = v;
+    end
+endfunction
+function [31:0] t1_31;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_31 default: ; endcase
+        t1_31 = v;
+    end
+endfunction
+function [31:0] t1_32;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_32 default: ; endcase
+        t1_32 = v;
+    end
+endfunction
+function [31:0] t1_33;
+    input [7:0] b;
+    reg [31:0] v;
+    begin
+        v = 32'd0;
+        case (b) `TC_SYM_T1_CASES_33 default: ; endcase
+        t1_33 = v;
+    end
+endfunction
+function [SLOT_BITS-1:0] t2_00;
+    input [7:0] b;
+    reg [SLOT_BITS-1:0] v;
+    begin
+        v = {SLOT_BITS{1'b0}};
+        case (b) `TC_SYM_T2_CASES_0_0 default: ; endcase
+        t2_00 = v;
+    end
+endfunction
+function [SLOT_BITS-1:0] t2_01;
+    input [7:0] b;
+    reg [SLOT_BITS-1:0] v;
+    begin
+        v = {SLOT_BITS{1'b0}};
+        case (b) `TC_SYM_T2_CASES_0_1 default: ; endcase
+        t2_01 = v;
+    end
+endfunction
+function [SLOT_BITS-1:0] t2_02;
+    input [7:0] b;
+    reg [SLOT_BITS-1:0] v;
+    begin
+        v = {SLOT_BITS{1'b0}};
+        case (b) `TC_SYM_T2_CASES_0_2 default: ; endcase
+        t2_02 = v;
+    end
+endfunction
+function [SLOT_BITS-1:0] t2_03;
+    input [7:0] b;
+    reg [SLOT_BITS-1:0] v;
+    begin
+        v = {SLOT_BITS{1'b0}};
+        case (b) `TC_SYM_T2_CASES_0_3 default: ; endcase
+        t2_03 = v;
+    end
+endfunction
+function [SLOT_BITS-1:0] t2_10;
+    input [7:0] b;
+    reg [SLOT_BITS-1:0] v;
+    begin
+        v = {SLOT_BITS{1'b0}};
+        case (b) `TC_SYM_T2_CASES_1_0 default: ; endcase
+        t2_10 = v;
+    end
+endfunction
+function [SLOT_BITS-1:0] t2_11;
+    input [7:0] b;
+    reg [SLOT_BITS-1:0] v;
+    begin
+        v = {SLOT_BITS{1'b0}};
+        case (b) `TC_SYM_T2_CASES_1_1 default: ; endcase
+        t2_11 = v;
+    end
+endfunction
+function [SLOT_BITS-1:0] t2_12;
+    input [7:0] b;
+    reg [SLOT_BITS-1:0] v;
+    begin
+        v = {SLOT_BITS{1'b0}};
+        case (b) `TC_SYM_T2_CASES_1_2 default: ; endcase
+        t2_12 = v;
+    end
+endfunction
+function [SLOT_BITS-1:0] t2_13;
+    input [7:0] b;
+    reg [SLOT_BITS-1:0] v;
+    begin
+        v = {SLOT_BITS{1'b0}};
+        case (b) `TC_SYM_T2_CASES_1_3 default: ; endcase
+        t2_13 = v;
     end
 endfunction
 
@@ -194,28 +486,56 @@ function [31:0] derive;
     input [7:0]   len;
     input [255:0] name;
     reg [8*KB-1:0] key;
-    integer x;
     begin
         key = {5'd0, venue, len, name};
-        derive = 32'd0;
-        for (x = 0; x < KB; x = x + 1)
-            derive = derive ^ t1(x[5:0], key[8*x +: 8]);
+        derive = t1_0(key[7:0]) ^
+             t1_1(key[15:8]) ^
+             t1_2(key[23:16]) ^
+             t1_3(key[31:24]) ^
+             t1_4(key[39:32]) ^
+             t1_5(key[47:40]) ^
+             t1_6(key[55:48]) ^
+             t1_7(key[63:56]) ^
+             t1_8(key[71:64]) ^
+             t1_9(key[79:72]) ^
+             t1_10(key[87:80]) ^
+             t1_11(key[95:88]) ^
+             t1_12(key[103:96]) ^
+             t1_13(key[111:104]) ^
+             t1_14(key[119:112]) ^
+             t1_15(key[127:120]) ^
+             t1_16(key[135:128]) ^
+             t1_17(key[143:136]) ^
+             t1_18(key[151:144]) ^
+             t1_19(key[159:152]) ^
+             t1_20(key[167:160]) ^
+             t1_21(key[175:168]) ^
+             t1_22(key[183:176]) ^
+             t1_23(key[191:184]) ^
+             t1_24(key[199:192]) ^
+             t1_25(key[207:200]) ^
+             t1_26(key[215:208]) ^
+             t1_27(key[223:216]) ^
+             t1_28(key[231:224]) ^
+             t1_29(key[239:232]) ^
+             t1_30(key[247:240]) ^
+             t1_31(key[255:248]) ^
+             t1_32(key[263:256]) ^
+             t1_33(key[271:264]);
     end
 endfunction
 
-// second tabulation: the slot of way w
+// second tabulation: the slot of each way
 function [SLOT_BITS-1:0] slot0;
     input [31:0] y;
     begin
-        slot0 = T2_00[SLOT_BITS*y[7:0] +: SLOT_BITS] ^ T2_01[SLOT_BITS*y[15:8] +: SLOT_BITS] ^
-                T2_02[SLOT_BITS*y[23:16] +: SLOT_BITS] ^ T2_03[SLOT_BITS*y[31:24] +: SLOT_BITS];
+        slot0 = t2_00(y[7:0]) ^ t2_01(y[15:8]) ^ t2_02(y[23:16]) ^ t2_03(y[31:24]);
     end
 endfunction
 function [SLOT_BITS-1:0] slot1;
     input [31:0] y;
     begin
-        slot1 = T2_10[SLOT_BITS*y[7:0] +: SLOT_BITS] ^ T2_11[SLOT_BITS*y[15:8] +: SLOT_BITS] ^
-                T2_12[SLOT_BITS*y[23:16] +: SLOT_BITS] ^ T2_13[SLOT_BITS*y[31:24] +: SLOT_BITS];
+        slot1 = t2_10(y[7:0]) ^ t2_11(y[15:8]) ^ t2_12(y[23:16]) ^ t2_13(y[31:24]);
     end
 endfunction
 

@@ -329,37 +329,26 @@ pub fn verilog(c: &Contract) -> String {
         }
     }
     let _ = writeln!(v);
-    // symbol hash tables: entry b of a table at bits [w*b +: w]
+    // symbol hash tables, as case items `b: v = entry;` (a ROM per table in synthesis, a lookup
+    // table in simulation)
     let tables = sym_hash_tables(c);
     let bits = c.params["sym_hash_bits"] as usize;
     let _ = writeln!(v, "`define TC_SYM_KEY_BYTES {}", sym_key_bytes(c));
     let _ = writeln!(v, "`define TC_SYM_HASH_CHARS {SYM_HASH_CHARS}");
     for (x, row) in tables.t1.iter().enumerate() {
-        let mut hex = String::new();
-        for e in row.iter().rev() {
-            let _ = write!(hex, "{e:08x}");
+        let mut items = String::new();
+        for (b, e) in row.iter().enumerate() {
+            let _ = write!(items, " 8'd{b}: v = 32'h{e:08x};");
         }
-        let _ = writeln!(v, "`define TC_SYM_T1_{x} {}'h{hex}", 256 * 32);
+        let _ = writeln!(v, "`define TC_SYM_T1_CASES_{x}{items}");
     }
     for (way, t) in tables.t2.iter().enumerate() {
         for (j, row) in t.iter().enumerate() {
-            // pack 256 entries of `bits` bits, entry 0 lowest
-            let mut words = vec![0u64; (256 * bits).div_ceil(64)];
-            for (b, &e) in row.iter().enumerate() {
-                for k in 0..bits {
-                    if (e >> k) & 1 != 0 {
-                        let bit = b * bits + k;
-                        words[bit / 64] |= 1 << (bit % 64);
-                    }
-                }
+            let mut items = String::new();
+            for (b, e) in row.iter().enumerate() {
+                let _ = write!(items, " 8'd{b}: v = {bits}'h{e:x};");
             }
-            let mut hex = String::new();
-            for (i, w) in words.iter().enumerate().rev() {
-                let top = 256 * bits - 64 * i;
-                let nib = top.min(64).div_ceil(4);
-                let _ = write!(hex, "{:0nib$x}", w, nib = nib);
-            }
-            let _ = writeln!(v, "`define TC_SYM_T2_{way}_{j} {}'h{hex}", 256 * bits);
+            let _ = writeln!(v, "`define TC_SYM_T2_CASES_{way}_{j}{items}");
         }
     }
     let _ = writeln!(v);

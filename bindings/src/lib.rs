@@ -39,7 +39,7 @@ pub const fn field_put(value: u64, lsb: u32, width: u32) -> u64 {
 /// The symbol table's hash for one way: double tabulation. The key's bytes index the first
 /// tables (one per key position), whose XOR is a derived key of `SYM_HASH_CHARS` bytes; those
 /// bytes index the way's second tables, whose XOR is the slot. Every step is a table lookup or an
-/// XOR, so the RTL (tc_sym_stage.v) computes it in a few LUT levels; unlike a linear (H3) or a
+/// XOR, so the RTL (tc_lookup.v) computes it in a few LUT levels; unlike a linear (H3) or a
 /// simple tabulation hash, structured name sets (digits in a few positions, Deribit option names)
 /// place as well as with a random hash. Tables: `gen::sym_hash_tables`, from `sym_hash_seed`.
 pub fn sym_hash(way: usize, key: &[u8; SYM_KEY_BYTES]) -> u32 {
