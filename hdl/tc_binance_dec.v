@@ -82,19 +82,26 @@ wire [15:0]  bl_now  = (jj == 13'd0) ? in_data[15:0] : bl;
 wire [15:0]  tid     = in_data[31:16];
 wire [15:0]  sid     = in_data[47:32];
 
-// symbol length byte at 8 + blockLength, symbol bytes from 9 + blockLength
-wire [16:0]  pos_len = {1'b0, bl_now} + 17'd8;
-wire [16:0]  pos_name = pos_len + 17'd1;
-wire         len_here = data_beat && pos_len[16:3] == {1'b0, jj};
-wire [7:0]   len_byte = in_data[8*pos_len[2:0] +: 8];
-wire         have_len_now = have_len || len_here;
+// symbol length byte at 8 + blockLength, symbol bytes from 9 + blockLength: never in beat 0, so
+// from beat 1 on they come from registers set on beat 0 (as does the symbol's beat counter nrel)
+reg  [16:0]  pl_r;           // pos_len
+reg  [16:0]  pn_r;           // pos_name
+reg  [16:0]  last_r;         // the message's last byte, once the length byte has passed
+reg  [13:0]  nrel_r;         // this beat's index relative to pos_name's beat
+wire [16:0]  pos_len_0 = {1'b0, in_data[15:0]} + 17'd8;
+wire [16:0]  pos_name_0 = {1'b0, in_data[15:0]} + 17'd9;
+wire         later = data_beat && !in_sof;
+wire         len_here = later && pl_r[16:3] == {1'b0, j};
+wire [7:0]   len_byte = in_data[8*pl_r[2:0] +: 8];
+wire [8:0]   len_end = {6'd0, pl_r[2:0]} + {1'b0, len_byte};    // last byte's offset in this beat
 wire [7:0]   sym_len_now = len_here ? len_byte : sym_len;
-wire [16:0]  pos_last = pos_len + {9'd0, sym_len_now};     // the message's last byte
-wire         last_here = !decided && have_len_now && pos_last[16:3] == {1'b0, jj} && data_beat;
-wire         last_in_lo = {1'b0, pos_last[2:0]} < in_split;
-// ... or in the final beat shown early (only when the length byte has already passed)
-wire         last_la = !decided && in_la_valid && data_beat && (have_len || len_here) &&
-                       pos_last[16:3] == {1'b0, jj} + 14'd1;
+wire         last_here = !decided && later &&
+                         (have_len ? last_r[16:3] == {1'b0, j} : (len_here && len_end < 9'd8));
+wire         last_in_lo = {1'b0, (have_len ? last_r[2:0] : len_end[2:0])} < in_split;
+// ... or in the final beat shown early
+wire         last_la = !decided && later && in_la_valid &&
+                       (have_len ? last_r[16:3] == {1'b0, j} + 14'd1
+                                 : (len_here && len_end >= 9'd8 && len_end < 9'd16));
 
 // outcome decided from the header on beat 0
 wire         hdr_here = data_beat && jj == 13'd0;
@@ -103,12 +110,12 @@ wire         hdr_unknown = !hdr_trunc && (sid != 16'd1 ||
                            (tid != 16'd10001 && tid != 16'd10000 && tid != 16'd10002 && tid != 16'd10003));
 wire         hdr_skipped = !hdr_trunc && !hdr_unknown && tid != 16'd10001;
 wire         hdr_short = !hdr_trunc && !hdr_unknown && !hdr_skipped &&
-                         (bl_now < 16'd50 || {1'b0, n} < {1'b0, bl_now} + 17'd9);
-wire         len_trunc = len_here && !decided && {1'b0, n} < pos_name + {9'd0, len_byte};
+                         (bl_now < 16'd50 || {1'b0, n} < pos_name_0);
+wire         len_trunc = len_here && !decided && {1'b0, n} < pn_r + {9'd0, len_byte};
 
 // symbol bytes: the beats from pos_name's beat on are kept whole; the record takes the 32 bytes
 // from pos_name on (the current beat included), shifted into place once, on emission
-wire [13:0]  nrel = {1'b0, jj} - pos_name[16:3];
+wire [13:0]  nrel = nrel_r;
 // each word is the head beat when it is that beat of the symbol, else the one kept earlier
 // (the early final beat is the next word)
 function [63:0] nword;
@@ -152,11 +159,17 @@ always @(posedge clk) begin
         cv_done <= 1'b1;
     if (data_beat) begin
         j <= jj + 13'd1;
-        if ({1'b0, jj} >= pos_name[16:3] && {1'b0, jj} - pos_name[16:3] < 14'd5)
-            nbuf[nrel[2:0]] <= in_data;
+        if (later && nrel_r < 14'd5)
+            nbuf[nrel_r[2:0]] <= in_data;
+        nrel_r <= in_sof ? 14'd1 - pos_name_0[16:3] : nrel_r + 14'd1;
+        if (in_sof) begin
+            pl_r <= pos_len_0;
+            pn_r <= pos_name_0;
+        end
         if (len_here) begin
             have_len <= 1'b1;
             sym_len <= len_byte;
+            last_r <= pl_r + {9'd0, len_byte};
         end
         case (jj)
             13'd0: begin
@@ -226,7 +239,7 @@ always @(posedge clk) begin
                 nword(nrel - 14'd2, in_la_valid, in_data, in_la_data, nbuf[2]),
                 nword(nrel - 14'd1, in_la_valid, in_data, in_la_data, nbuf[1]),
                 nword(nrel, in_la_valid, in_data, in_la_data, nbuf[0])};
-        symbol_now = nwin[8*pos_name[2:0] +: 256];
+        symbol_now = nwin[8*pn_r[2:0] +: 256];
         for (x = 0; x < 32; x = x + 1)
             if (x[7:0] >= sym_len_now)
                 symbol_now[8*x +: 8] = 8'd0;
