@@ -2,9 +2,12 @@
 //
 // Consumes the realigned payload beats of binance_sbe frames. Template 10001's fields sit at fixed
 // offsets (prices at 26..57); only the symbol moves with blockLength, so it is captured byte by byte
-// at offset 9 + blockLength. The message is emitted as a raw quote-by-name record on the cycle after
-// the beat carrying its last byte; conversion and symbol lookup happen downstream. Every frame ends
-// with an END record carrying its message counts. Never stalls.
+// at offset 9 + blockLength. The four numbers go to the converters (tc_lookup) on the beat that
+// completes them, which is never after the message's last byte; the message is emitted as a
+// quote-by-name record (name masked: bytes past its length zero) on the cycle after the beat
+// carrying its last byte, or with that beat's predecessor when the receive stage shows the final
+// beat a cycle early (in_la_*). Every frame ends with an END record carrying its message counts.
+// Never stalls.
 
 `resetall
 `timescale 1ns / 1ps
@@ -28,24 +31,30 @@ module tc_binance_dec (
     input  wire [63:0]   in_cyc_lo,
     input  wire [63:0]   in_cyc_hi,
     input  wire [3:0]    in_split,
+    input  wire          in_la_valid,  // the frame's final payload beat (beat j+1), a cycle early
+    input  wire [63:0]   in_la_data,
+    input  wire [63:0]   in_la_cyc,
 
     output reg           r_valid,
     output reg  [2:0]    r_kind,
     output reg  [2:0]    r_venue,
     output reg  [255:0]  r_name,
     output reg  [7:0]    r_name_len,
-    output reg  [63:0]   r_v0,         // bidPrice mantissa
-    output reg  [63:0]   r_v1,         // bidQty
-    output reg  [63:0]   r_v2,         // askPrice
-    output reg  [63:0]   r_v3,         // askQty
-    output reg  [7:0]    r_pexp,
-    output reg  [7:0]    r_qexp,
     output reg  [63:0]   r_ts,
     output reg  [63:0]   r_cyc_frame,
     output reg  [63:0]   r_cyc_first,
     output reg  [63:0]   r_cyc_last,
     output reg           r_ok,
     output reg  [`TC_C_BITS-1:0] r_cnt,
+
+    // the message's numbers, to the converters, once per frame
+    output wire          cv_valid,
+    output wire [63:0]   cv_v0,        // bidPrice mantissa
+    output wire [63:0]   cv_v1,        // bidQty
+    output wire [63:0]   cv_v2,        // askPrice
+    output wire [63:0]   cv_v3,        // askQty
+    output wire [7:0]    cv_pexp,
+    output wire [7:0]    cv_qexp,
 
     output wire          busy
 );
@@ -57,10 +66,12 @@ reg  [7:0]   sym_len;
 reg  [15:0]  bl;
 reg  [15:0]  plen;
 reg  [63:0]  nbuf [0:4];      // the beats holding the symbol (32 bytes span at most 5)
-reg  [63:0]  v0, v1, v2, v3;
+reg  [63:0]  v0, v1, v2;
+reg  [47:0]  v3;            // its top bytes come with beat 7
 reg  [7:0]   pexp, qexp;
 reg  [63:0]  cyc_first;
 reg          c_trunc, c_unknown, c_skipped;
+reg          cv_done;        // the numbers went to the converters
 
 wire         data_beat = in_valid && !in_eof;
 wire [12:0]  jj = in_sof ? 13'd0 : j;
@@ -71,16 +82,26 @@ wire [15:0]  bl_now  = (jj == 13'd0) ? in_data[15:0] : bl;
 wire [15:0]  tid     = in_data[31:16];
 wire [15:0]  sid     = in_data[47:32];
 
-// symbol length byte at 8 + blockLength, symbol bytes from 9 + blockLength
-wire [16:0]  pos_len = {1'b0, bl_now} + 17'd8;
-wire [16:0]  pos_name = pos_len + 17'd1;
-wire         len_here = data_beat && pos_len[16:3] == {1'b0, jj};
-wire [7:0]   len_byte = in_data[8*pos_len[2:0] +: 8];
-wire         have_len_now = have_len || len_here;
+// symbol length byte at 8 + blockLength, symbol bytes from 9 + blockLength: never in beat 0, so
+// from beat 1 on they come from registers set on beat 0 (as does the symbol's beat counter nrel)
+reg  [16:0]  pl_r;           // pos_len
+reg  [16:0]  pn_r;           // pos_name
+reg  [16:0]  last_r;         // the message's last byte, once the length byte has passed
+reg  [13:0]  nrel_r;         // this beat's index relative to pos_name's beat
+wire [16:0]  pos_len_0 = {1'b0, in_data[15:0]} + 17'd8;
+wire [16:0]  pos_name_0 = {1'b0, in_data[15:0]} + 17'd9;
+wire         later = data_beat && !in_sof;
+wire         len_here = later && pl_r[16:3] == {1'b0, j};
+wire [7:0]   len_byte = in_data[8*pl_r[2:0] +: 8];
+wire [8:0]   len_end = {6'd0, pl_r[2:0]} + {1'b0, len_byte};    // last byte's offset in this beat
 wire [7:0]   sym_len_now = len_here ? len_byte : sym_len;
-wire [16:0]  pos_last = pos_len + {9'd0, sym_len_now};     // the message's last byte
-wire         last_here = !decided && have_len_now && pos_last[16:3] == {1'b0, jj} && data_beat;
-wire         last_in_lo = {1'b0, pos_last[2:0]} < in_split;
+wire         last_here = !decided && later &&
+                         (have_len ? last_r[16:3] == {1'b0, j} : (len_here && len_end < 9'd8));
+wire         last_in_lo = {1'b0, (have_len ? last_r[2:0] : len_end[2:0])} < in_split;
+// ... or in the final beat shown early
+wire         last_la = !decided && later && in_la_valid &&
+                       (have_len ? last_r[16:3] == {1'b0, j} + 14'd1
+                                 : (len_here && len_end >= 9'd8 && len_end < 9'd16));
 
 // outcome decided from the header on beat 0
 wire         hdr_here = data_beat && jj == 13'd0;
@@ -89,17 +110,43 @@ wire         hdr_unknown = !hdr_trunc && (sid != 16'd1 ||
                            (tid != 16'd10001 && tid != 16'd10000 && tid != 16'd10002 && tid != 16'd10003));
 wire         hdr_skipped = !hdr_trunc && !hdr_unknown && tid != 16'd10001;
 wire         hdr_short = !hdr_trunc && !hdr_unknown && !hdr_skipped &&
-                         (bl_now < 16'd50 || {1'b0, n} < {1'b0, bl_now} + 17'd9);
-wire         len_trunc = len_here && !decided && {1'b0, n} < pos_name + {9'd0, len_byte};
+                         (bl_now < 16'd50 || {1'b0, n} < pos_name_0);
+wire         len_trunc = len_here && !decided && {1'b0, n} < pn_r + {9'd0, len_byte};
 
 // symbol bytes: the beats from pos_name's beat on are kept whole; the record takes the 32 bytes
 // from pos_name on (the current beat included), shifted into place once, on emission
-wire [13:0]  nrel = {1'b0, jj} - pos_name[16:3];
+wire [13:0]  nrel = nrel_r;
 // each word is the head beat when it is that beat of the symbol, else the one kept earlier
-wire [319:0] nwin = {(nrel == 14'd4) ? in_data : nbuf[4], (nrel == 14'd3) ? in_data : nbuf[3],
-                     (nrel == 14'd2) ? in_data : nbuf[2], (nrel == 14'd1) ? in_data : nbuf[1],
-                     (nrel == 14'd0) ? in_data : nbuf[0]};
-wire [255:0] symbol_now = nwin[8*pos_name[2:0] +: 256];
+// (the early final beat is the next word)
+function [63:0] nword;
+    input [13:0] rel;          // nrel - k
+    input        la;
+    input [63:0] cur, early, kept;
+    begin
+        if (rel == 14'd0)
+            nword = cur;
+        else if (la && rel == 14'h3fff)
+            nword = early;
+        else
+            nword = kept;
+    end
+endfunction
+// the record's name: the 32 bytes from pos_name on, bytes at and beyond the length zeroed (the
+// symbol table's key); built in the clocked block, on emission only
+reg  [319:0] nwin;
+reg  [255:0] symbol_now;
+integer      x;
+
+// the numbers: complete at beat 7 (askQty's top bytes), or at beat 6 when beat 7 is shown early
+wire         cv_at7 = data_beat && jj == 13'd7;
+wire         cv_at6 = data_beat && jj == 13'd6 && in_la_valid;
+assign cv_valid = (cv_at7 || cv_at6) && !cv_done;
+assign cv_v0 = v0;
+assign cv_v1 = v1;
+assign cv_v2 = cv_at6 ? {in_data[15:0], v2[47:0]} : v2;
+assign cv_v3 = cv_at6 ? {in_la_data[15:0], in_data[63:16]} : {in_data[15:0], v3[47:0]};
+assign cv_pexp = pexp;
+assign cv_qexp = qexp;
 
 
 
@@ -108,13 +155,21 @@ assign busy = 1'b0;
 always @(posedge clk) begin
     r_valid <= 1'b0;
 
+    if (cv_valid)
+        cv_done <= 1'b1;
     if (data_beat) begin
         j <= jj + 13'd1;
-        if ({1'b0, jj} >= pos_name[16:3] && {1'b0, jj} - pos_name[16:3] < 14'd5)
-            nbuf[nrel[2:0]] <= in_data;
+        if (later && nrel_r < 14'd5)
+            nbuf[nrel_r[2:0]] <= in_data;
+        nrel_r <= in_sof ? 14'd1 - pos_name_0[16:3] : nrel_r + 14'd1;
+        if (in_sof) begin
+            pl_r <= pos_len_0;
+            pn_r <= pos_name_0;
+        end
         if (len_here) begin
             have_len <= 1'b1;
             sym_len <= len_byte;
+            last_r <= pl_r + {9'd0, len_byte};
         end
         case (jj)
             13'd0: begin
@@ -139,9 +194,6 @@ always @(posedge clk) begin
                 v2[63:48] <= in_data[15:0];
                 v3[47:0] <= in_data[63:16];
             end
-            13'd7: begin
-                v3[63:48] <= in_data[15:0];
-            end
             default: ;
         endcase
     end
@@ -149,6 +201,7 @@ always @(posedge clk) begin
     if (in_valid && in_sof) begin
         decided <= 1'b0;
         have_len <= 1'b0;
+        cv_done <= 1'b0;
         c_trunc <= 1'b0;
         c_unknown <= 1'b0;
         c_skipped <= 1'b0;
@@ -173,26 +226,30 @@ always @(posedge clk) begin
     if (len_trunc && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
         decided <= 1'b1;
         c_trunc <= 1'b1;
-    end else if (last_here && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
+    end else if ((last_here || last_la) && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
         // whole message: emit it
         decided <= 1'b1;
         r_valid <= 1'b1;
         r_kind <= `TC_K_QNAME;
         r_venue <= in_venue;
         // the symbol's last bytes are in this beat
+        /* verilator lint_off BLKSEQ */
+        nwin = {nword(nrel - 14'd4, in_la_valid, in_data, in_la_data, nbuf[4]),
+                nword(nrel - 14'd3, in_la_valid, in_data, in_la_data, nbuf[3]),
+                nword(nrel - 14'd2, in_la_valid, in_data, in_la_data, nbuf[2]),
+                nword(nrel - 14'd1, in_la_valid, in_data, in_la_data, nbuf[1]),
+                nword(nrel, in_la_valid, in_data, in_la_data, nbuf[0])};
+        symbol_now = nwin[8*pn_r[2:0] +: 256];
+        for (x = 0; x < 32; x = x + 1)
+            if (x[7:0] >= sym_len_now)
+                symbol_now[8*x +: 8] = 8'd0;
+        /* verilator lint_on BLKSEQ */
         r_name <= symbol_now;
         r_name_len <= sym_len_now;
-        // fields from beats 3..7; the last of them may be this beat
-        r_v0 <= v0;
-        r_v1 <= v1;
-        r_v2 <= v2;
-        r_v3 <= (jj == 13'd7) ? {in_data[15:0], v3[47:0]} : v3;
-        r_pexp <= pexp;
-        r_qexp <= qexp;
         r_ts <= in_ts;
         r_cyc_frame <= in_cyc_frame;
         r_cyc_first <= cyc_first;
-        r_cyc_last <= last_in_lo ? in_cyc_lo : in_cyc_hi;
+        r_cyc_last <= !last_here ? in_la_cyc : (last_in_lo ? in_cyc_lo : in_cyc_hi);
         r_ok <= 1'b0;
     end
 
@@ -214,6 +271,7 @@ always @(posedge clk) begin
         j <= 13'd0;
         decided <= 1'b0;
         have_len <= 1'b0;
+        cv_done <= 1'b0;
     end
 end
 

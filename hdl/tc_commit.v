@@ -1,6 +1,7 @@
 // Frame commit (docs/PIPELINE.md section 4).
 //
-// Records of a frame are written to a buffer as they are decoded, ahead of the frame's verdict.
+// Records of a frame are written to a buffer as they are decoded, ahead of the frame's verdict
+// (except a quote the quote stage took speculatively, which waits there for the verdict itself).
 // The frame's END record commits them (verdict good) or rewinds the write pointer (verdict bad), so
 // a frame dropped at its last beat leaves no trace. END records of good frames hand their message
 // counts to the counters. Committed records leave through a valid/ready port.
@@ -38,6 +39,7 @@ module tc_commit #(
     input  wire [63:0]   s_cyc_last,
     input  wire          s_ok,
     input  wire [`TC_C_BITS-1:0] s_cnt,
+    input  wire          s_skip,         // the quote stage took this record speculatively
 
     // counts of a committed frame (one pulse per good frame)
     output reg           cnt_valid,
@@ -60,6 +62,7 @@ module tc_commit #(
     output wire [63:0]   m_cyc_first,
     output wire [63:0]   m_cyc_last,
 
+    output wire          empty,          // nothing held or arriving: a speculative update may go
     output wire          busy
 );
 
@@ -70,7 +73,7 @@ reg [W-1:0] mem [0:DEPTH-1];
 reg [W-1:0] rd;
 reg [ADDR_BITS:0] wr_ptr, commit_ptr, rd_ptr;
 
-wire store = s_valid && (s_kind == `TC_K_QUOTE || s_kind == `TC_K_QID || s_kind == `TC_K_DEF);
+wire store = s_valid && !s_skip && (s_kind == `TC_K_QUOTE || s_kind == `TC_K_QID || s_kind == `TC_K_DEF);
 wire end_rec = s_valid && s_kind == `TC_K_END;
 
 wire have = rd_ptr != commit_ptr;
@@ -88,6 +91,7 @@ assign {m_kind, m_venue, m_id, m_hit, m_instrument, m_v0, m_v1, m_v2, m_v3,
         m_ts, m_cyc_frame, m_cyc_first, m_cyc_last} = rd;
 
 assign busy = wr_ptr != rd_ptr || m_valid;
+assign empty = !busy && !store;
 
 always @(posedge clk) begin
     cnt_valid <= 1'b0;

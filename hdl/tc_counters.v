@@ -29,8 +29,8 @@ module tc_counters #(
     input  wire          inc_bind,
     input  wire          inc_eviction,
     input  wire          inc_update,
-    input  wire          inc_event,
-    input  wire          inc_overflow,
+    input  wire [1:0]    inc_event,      // up to two a cycle
+    input  wire [1:0]    inc_overflow,
     input  wire          inc_stall,
 
     input  wire [5:0]    rd_index,
@@ -68,8 +68,8 @@ function [31:0] amount;
         if (k == `TC_CNT_BINDS)              amount = {31'd0, inc_bind};
         if (k == `TC_CNT_BIND_EVICTIONS)     amount = {31'd0, inc_eviction};
         if (k == `TC_CNT_QUOTE_UPDATES)      amount = {31'd0, inc_update};
-        if (k == `TC_CNT_EVENTS)             amount = {31'd0, inc_event};
-        if (k == `TC_CNT_RING_OVERFLOWS)     amount = {31'd0, inc_overflow};
+        if (k == `TC_CNT_EVENTS)             amount = {30'd0, inc_event};
+        if (k == `TC_CNT_RING_OVERFLOWS)     amount = {30'd0, inc_overflow};
         if (k == `TC_CNT_INPUT_STALL_CYCLES) amount = {31'd0, inc_stall};
     end
 endfunction

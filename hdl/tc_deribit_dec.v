@@ -9,7 +9,8 @@
 // Fields of the current message (Ticker: instrumentId and the four best bid/ask doubles; Instrument:
 // instrumentId and the last var-data field) are captured by absolute offset as beats pass. A Ticker
 // or Instrument message is emitted two cycles after the beat carrying its last byte, when every
-// captured byte has settled; the END record of the frame follows its last message.
+// captured byte has settled (a Ticker's doubles go to the converters in that cycle, an Instrument's
+// name is masked past its length); the END record of the frame follows its last message.
 
 `resetall
 `timescale 1ns / 1ps
@@ -41,16 +42,19 @@ module tc_deribit_dec (
     output reg  [31:0]   r_id,
     output reg  [255:0]  r_name,
     output reg  [7:0]    r_name_len,
-    output reg  [63:0]   r_v0,         // bestBidPrice (f64 bits)
-    output reg  [63:0]   r_v1,         // bestBidAmount
-    output reg  [63:0]   r_v2,         // bestAskPrice
-    output reg  [63:0]   r_v3,         // bestAskAmount
     output reg  [63:0]   r_ts,
     output reg  [63:0]   r_cyc_frame,
     output reg  [63:0]   r_cyc_first,
     output reg  [63:0]   r_cyc_last,
     output reg           r_ok,
     output reg  [`TC_C_BITS-1:0] r_cnt,
+
+    // a Ticker's four doubles, to the converters, in the cycle its record is emitted
+    output wire          cv_valid,
+    output wire [63:0]   cv_v0,        // bestBidPrice (f64 bits)
+    output wire [63:0]   cv_v1,        // bestBidAmount
+    output wire [63:0]   cv_v2,        // bestAskPrice
+    output wire [63:0]   cv_v3,        // bestAskAmount
 
     output wire          busy
 );
@@ -269,6 +273,16 @@ wire [127:0] id_win = {id_buf[1], id_buf[0]};
 wire [319:0] f_win = {f_buf[4], f_buf[3], f_buf[2], f_buf[1], f_buf[0]};
 wire [319:0] n_win = {n_buf[4], n_buf[3], n_buf[2], n_buf[1], n_buf[0]};
 wire [255:0] f_bytes = f_win[8*pend_f_sh +: 256];
+// the name with bytes at and beyond its length zeroed (the symbol table's key), built in the
+// clocked block when the record fires
+reg  [255:0] n_masked;
+integer      x;
+
+assign cv_valid = fire && pend_kind == `TC_K_QID;
+assign cv_v0 = f_bytes[63:0];
+assign cv_v1 = f_bytes[127:64];
+assign cv_v2 = f_bytes[191:128];
+assign cv_v3 = f_bytes[255:192];
 // body and var-data offsets of the message completing this cycle (only their lanes are kept)
 wire [16:0]  body_now = msg_hdr ? cur_s + 17'd12 : body;
 /* verilator lint_off UNUSEDSIGNAL */
@@ -381,12 +395,14 @@ always @(posedge clk) begin
         r_kind <= (pend_kind == `TC_K_QID) ? `TC_K_QID : `TC_K_DEF;
         r_venue <= f_venue;
         r_id <= id_win[8*pend_id_sh +: 32];
-        r_name <= n_win[8*pend_n_sh +: 256];
+        /* verilator lint_off BLKSEQ */
+        n_masked = n_win[8*pend_n_sh +: 256];
+        for (x = 0; x < 32; x = x + 1)
+            if (x[7:0] >= pend_vlen)
+                n_masked[8*x +: 8] = 8'd0;
+        /* verilator lint_on BLKSEQ */
+        r_name <= n_masked;
         r_name_len <= pend_vlen;
-        r_v0 <= f_bytes[63:0];
-        r_v1 <= f_bytes[127:64];
-        r_v2 <= f_bytes[191:128];
-        r_v3 <= f_bytes[255:192];
         r_ts <= f_ts;
         r_cyc_frame <= f_cyc_frame;
         r_cyc_first <= pend_cyc_first;

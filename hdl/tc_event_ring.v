@@ -3,7 +3,10 @@
 // Each event takes the next sequence number and is written as one record of `TC_RECORD_WORDS 64-bit
 // words at index producer mod depth, stamped with the cycle it is committed. When the host's
 // consumer index is a full ring behind, the event is dropped and counted; the input never waits.
-// Words are kept in one memory per word so a record is written in one cycle and read by word.
+// Up to two events arrive in a cycle (one update can buy and sell): ev_* first, ev2_* second, which
+// shares the first's instrument, trigger venue, timestamp and cycle stamps. The records are kept in
+// two banks, even and odd indexes, so two consecutive records are written in one cycle; each bank
+// keeps one memory per word, so a record is written at once and read by word.
 
 `resetall
 `timescale 1ns / 1ps
@@ -39,9 +42,22 @@ module tc_event_ring #(
     input  wire [63:0]   ev_cyc_first,
     input  wire [63:0]   ev_cyc_last,
 
+    // a second event in the same cycle (only with ev_valid)
+    input  wire          ev2_valid,
+    input  wire [2:0]    ev2_buy_venue,
+    input  wire [2:0]    ev2_sell_venue,
+    input  wire          ev2_trigger_sell,
+    input  wire [63:0]   ev2_buy_px,
+    input  wire [63:0]   ev2_buy_qty,
+    input  wire [63:0]   ev2_sell_px,
+    input  wire [63:0]   ev2_sell_qty,
+    input  wire [63:0]   ev2_qty,
+    input  wire [63:0]   ev2_buy_ts,
+    input  wire [63:0]   ev2_sell_ts,
+
     output reg  [63:0]   producer,
-    output reg           inc_event,
-    output reg           inc_overflow,
+    output reg  [1:0]    inc_event,      // events this cycle (0..2)
+    output reg  [1:0]    inc_overflow,   // of them dropped
 
     // BAR read: record index and word, data one cycle later
     input  wire          rd_en,
@@ -52,31 +68,42 @@ module tc_event_ring #(
 
 localparam DEPTH = 1 << ADDR_BITS;
 localparam NW = `TC_RECORD_WORDS;
+localparam BA = ADDR_BITS - 1;        // address bits within a bank
 
 reg  [63:0] seq;
 
-wire [63:0] meta = ({56'd0, ev_instrument}    << `TC_REC_META_INSTRUMENT_LSB) |
-                   ({61'd0, ev_buy_venue}     << `TC_REC_META_BUY_VENUE_LSB) |
-                   ({61'd0, ev_sell_venue}    << `TC_REC_META_SELL_VENUE_LSB) |
-                   ({61'd0, ev_trigger_venue} << `TC_REC_META_TRIGGER_VENUE_LSB) |
-                   ({63'd0, ev_trigger_sell}  << `TC_REC_META_TRIGGER_SIDE_LSB) |
-                   (64'd1                     << `TC_REC_META_VALID_LSB);
+function [63:0] meta;
+    input [2:0] buy_venue;
+    input [2:0] sell_venue;
+    input       trigger_sell;
+    begin
+        meta = ({56'd0, ev_instrument}    << `TC_REC_META_INSTRUMENT_LSB) |
+               ({61'd0, buy_venue}        << `TC_REC_META_BUY_VENUE_LSB) |
+               ({61'd0, sell_venue}       << `TC_REC_META_SELL_VENUE_LSB) |
+               ({61'd0, ev_trigger_venue} << `TC_REC_META_TRIGGER_VENUE_LSB) |
+               ({63'd0, trigger_sell}     << `TC_REC_META_TRIGGER_SIDE_LSB) |
+               (64'd1                     << `TC_REC_META_VALID_LSB);
+    end
+endfunction
 
-// word k of the record, as the contract lays it out (other words read as zero)
+// word k of the first (second = 0) or the second (second = 1) record, as the contract lays it
+// out (other words read as zero)
 function [63:0] rec_word;
     input integer k;
+    input second;
     begin
         case (k)
-            `TC_REC_SEQ:        rec_word = seq;
-            `TC_REC_META:       rec_word = meta;
-            `TC_REC_BUY_PRICE:  rec_word = ev_buy_px;
-            `TC_REC_BUY_QTY:    rec_word = ev_buy_qty;
-            `TC_REC_SELL_PRICE: rec_word = ev_sell_px;
-            `TC_REC_SELL_QTY:   rec_word = ev_sell_qty;
-            `TC_REC_QTY:        rec_word = ev_qty;
+            `TC_REC_SEQ:        rec_word = second ? seq + 64'd1 : seq;
+            `TC_REC_META:       rec_word = second ? meta(ev2_buy_venue, ev2_sell_venue, ev2_trigger_sell)
+                                                  : meta(ev_buy_venue, ev_sell_venue, ev_trigger_sell);
+            `TC_REC_BUY_PRICE:  rec_word = second ? ev2_buy_px : ev_buy_px;
+            `TC_REC_BUY_QTY:    rec_word = second ? ev2_buy_qty : ev_buy_qty;
+            `TC_REC_SELL_PRICE: rec_word = second ? ev2_sell_px : ev_sell_px;
+            `TC_REC_SELL_QTY:   rec_word = second ? ev2_sell_qty : ev_sell_qty;
+            `TC_REC_QTY:        rec_word = second ? ev2_qty : ev_qty;
             `TC_REC_TS:         rec_word = ev_ts;
-            `TC_REC_BUY_TS:     rec_word = ev_buy_ts;
-            `TC_REC_SELL_TS:    rec_word = ev_sell_ts;
+            `TC_REC_BUY_TS:     rec_word = second ? ev2_buy_ts : ev_buy_ts;
+            `TC_REC_SELL_TS:    rec_word = second ? ev2_sell_ts : ev_sell_ts;
             `TC_REC_CYC_FRAME:  rec_word = ev_cyc_frame;
             `TC_REC_CYC_FIRST:  rec_word = ev_cyc_first;
             `TC_REC_CYC_LAST:   rec_word = ev_cyc_last;
@@ -86,45 +113,63 @@ function [63:0] rec_word;
     end
 endfunction
 
-wire        full = producer - consumer >= DEPTH;
-wire        write = ev_valid && !full;
+// room for one and for two more records
+wire [63:0] used = producer - consumer;
+wire        room1 = used < DEPTH;
+wire        room2 = used < DEPTH - 1;
+wire        write1 = ev_valid && room1;
+wire        write2 = ev_valid && ev2_valid && room2;
+// the second record's address in its bank: the next index, producer + 1
+wire [BA-1:0] addr2 = producer[ADDR_BITS-1:1] + {{(BA-1){1'b0}}, producer[0]};
+wire        first_bank = producer[0];
 
 reg  [3:0]  rd_word_d;
-wire [63:0] word_out [0:NW-1];
+reg         rd_bank_d;
+wire [63:0] word_out [0:2*NW-1];
 
-genvar gw;
+// bank b takes the first record when the producer index is in it, else the second
+genvar gb, gw;
 generate
-    for (gw = 0; gw < NW; gw = gw + 1) begin : word_mem
-        reg [63:0] mem [0:DEPTH-1];
-        reg [63:0] q;
-        always @(posedge clk) begin
-            if (write)
-                mem[producer[ADDR_BITS-1:0]] <= rec_word(gw);
-            if (rd_en && rd_word == gw)
-                q <= mem[rd_index];
+    for (gb = 0; gb < 2; gb = gb + 1) begin : bank
+        wire             take1 = write1 && first_bank == gb;
+        wire             take2 = write2 && first_bank != gb;
+        wire [BA-1:0]    waddr = take1 ? producer[ADDR_BITS-1:1] : addr2;
+        for (gw = 0; gw < NW; gw = gw + 1) begin : word_mem
+            reg [63:0] mem [0:(DEPTH/2)-1];
+            reg [63:0] q;
+            always @(posedge clk) begin
+                if (take1 || take2)
+                    mem[waddr] <= rec_word(gw, !take1);
+                if (rd_en && rd_word == gw && rd_index[0] == gb)
+                    q <= mem[rd_index[ADDR_BITS-1:1]];
+            end
+            assign word_out[2*gw+gb] = q;
         end
-        assign word_out[gw] = q;
     end
 endgenerate
 
-always @(posedge clk) if (rd_en) rd_word_d <= rd_word;
-assign rd_data = word_out[rd_word_d];
+always @(posedge clk) begin
+    if (rd_en) begin
+        rd_word_d <= rd_word;
+        rd_bank_d <= rd_index[0];
+    end
+end
+assign rd_data = word_out[{rd_word_d, rd_bank_d}];
 
 always @(posedge clk) begin
-    inc_event <= ev_valid;
-    inc_overflow <= ev_valid && full;
+    inc_event <= {1'b0, ev_valid} + {1'b0, ev_valid && ev2_valid};
+    inc_overflow <= {1'b0, ev_valid && !room1} + {1'b0, ev_valid && ev2_valid && !room2};
     if (ev_valid) begin
-        seq <= seq + 64'd1;
-        if (!full)
-            producer <= producer + 64'd1;
+        seq <= seq + (ev2_valid ? 64'd2 : 64'd1);
+        producer <= producer + {62'd0, write1 && write2, write1 && !write2};
     end
     if (rst || clear) begin
         seq <= 64'd0;
         producer <= 64'd0;
     end
     if (rst) begin
-        inc_event <= 1'b0;
-        inc_overflow <= 1'b0;
+        inc_event <= 2'd0;
+        inc_overflow <= 2'd0;
     end
 end
 

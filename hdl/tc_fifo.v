@@ -1,4 +1,8 @@
 // Small synchronous FIFO with first-word fall-through output (distributed RAM).
+//
+// `empty` and `count` are registers, kept from the next state, so that logic reading them (the
+// input's tready, the bypass of an empty FIFO) starts at a flip-flop rather than at the pointer
+// arithmetic; each shows the same value as `wr_ptr - rd_ptr` would in that cycle.
 
 `resetall
 `timescale 1ns / 1ps
@@ -14,16 +18,17 @@ module tc_fifo #(
     input  wire [WIDTH-1:0]     wr_data,
     input  wire                 rd_en,      // pops the head; ignored when empty
     output wire [WIDTH-1:0]     rd_data,    // head, valid when !empty
-    output wire                 empty,
-    output wire [ADDR_BITS:0]   count
+    output reg                  empty,
+    output reg  [ADDR_BITS:0]   count
 );
 
 reg [WIDTH-1:0] mem [0:(1 << ADDR_BITS) - 1];
 reg [ADDR_BITS:0] wr_ptr;
 reg [ADDR_BITS:0] rd_ptr;
 
-assign empty = wr_ptr == rd_ptr;
-assign count = wr_ptr - rd_ptr;
+wire              pop = rd_en && !empty;
+wire [ADDR_BITS:0] count_next = count + {{ADDR_BITS{1'b0}}, wr_en} - {{ADDR_BITS{1'b0}}, pop};
+
 assign rd_data = mem[rd_ptr[ADDR_BITS-1:0]];
 
 always @(posedge clk) begin
@@ -32,11 +37,15 @@ always @(posedge clk) begin
     if (rst) begin
         wr_ptr <= {ADDR_BITS+1{1'b0}};
         rd_ptr <= {ADDR_BITS+1{1'b0}};
+        count <= {ADDR_BITS+1{1'b0}};
+        empty <= 1'b1;
     end else begin
         if (wr_en)
             wr_ptr <= wr_ptr + 1'b1;
-        if (rd_en && !empty)
+        if (pop)
             rd_ptr <= rd_ptr + 1'b1;
+        count <= count_next;
+        empty <= count_next == {ADDR_BITS+1{1'b0}};
     end
 end
 

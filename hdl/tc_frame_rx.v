@@ -6,7 +6,8 @@
 // oversize, short frame), so the payload is forwarded cut-through and closed by an end-of-frame beat
 // that carries the verdict; downstream commits or discards the frame's effects on that beat.
 //
-// Every frame also yields one done pulse with its byte count and verdict, two cycles after tlast.
+// Every frame also yields one done pulse with its byte count and verdict, one cycle after tlast (two
+// when the final payload beat is held a cycle); the end-of-frame beat goes out with it.
 
 `resetall
 `timescale 1ns / 1ps
@@ -53,6 +54,11 @@ module tc_frame_rx #(
     output reg  [63:0]               m_cyc_lo,    // cycle of the wire beat of lanes < m_split
     output reg  [63:0]               m_cyc_hi,    // cycle of the wire beat of lanes >= m_split
     output reg  [3:0]                m_split,
+    // the frame's final payload beat, held for the next edge because it completed on the same
+    // wire beat as the beat now on m_*: visible a cycle early, for a decoder that can use it
+    output wire                      m_la_valid,
+    output wire [63:0]               m_la_data,
+    output wire [63:0]               m_la_cyc,
 
     output reg                       done_valid,
     output reg  [2:0]                done_reason,
@@ -89,7 +95,7 @@ reg  [2:0]  fwd_venue;
 reg  [1:0]  fwd_proto;
 reg         sof_pending;    // the next emitted beat is the frame's first
 
-// end-of-frame pipeline (stage 1: snapshot at tlast, stage 2: verdict)
+// end-of-frame: snapshot at tlast; the verdict is computed from it the next cycle
 reg         e1_valid;
 reg         e1_vlan;
 reg  [15:0] e1_etype, e1_tot, e1_frag, e1_ulen;
@@ -102,7 +108,7 @@ reg  [1:0]  e1_proto;
 reg  [63:0] e1_ts, e1_cyc_frame;
 reg  [15:0] e1_plen;
 reg         e1_sof;
-// stage 2 (registered verdict)
+// the verdict, when the held payload beat delays it by a cycle
 reg         e2_valid;
 reg  [2:0]  e2_reason;
 reg  [31:0] e2_len;
@@ -329,11 +335,16 @@ always @* begin
     else                                                         e_reason = R_OK;
 end
 
+assign m_la_valid = pend_valid && !pend_first;
+assign m_la_data = pend_data;
+assign m_la_cyc = pend_cyc;
+
 assign busy = in_frame || e1_valid || e2_valid || pend_valid || m_valid || done_valid;
 
 // ---------------------------------------------------------------- sequential
 reg [37:0] dec;                 // header decision on the UDP header's last beat (else 0)
 reg        tiny;                // that beat also holds the whole payload
+reg        v_e1, v_e2;          // the verdict goes out from the snapshot / from the queue
 /* verilator lint_off UNUSEDSIGNAL */
 reg [5:0]  lm;                  // filter match for the verdict of a frame not forwarded
 /* verilator lint_on UNUSEDSIGNAL */
@@ -476,9 +487,15 @@ always @(posedge clk) begin
         end
     end
 
-    // stage 2: verdict
-    e2_valid <= e1_valid;
-    if (e1_valid) begin
+    // verdict: the done pulse and the end-of-frame beat go out at the edge after the snapshot,
+    // unless the held payload beat takes that edge (never two beats on one edge); then one edge
+    // later, from e2 (a one-entry queue; frames of one beat can follow each other)
+    /* verilator lint_off BLKSEQ */
+    v_e2 = e2_valid && !pend_valid;
+    v_e1 = e1_valid && !e2_valid && !pend_valid;
+    /* verilator lint_on BLKSEQ */
+    if (e1_valid && !v_e1) begin
+        e2_valid <= 1'b1;
         e2_reason <= e_reason;
         e2_len <= e1_len;
         e2_fwd <= e1_fwd;
@@ -488,26 +505,26 @@ always @(posedge clk) begin
         e2_ts <= e1_ts;
         e2_cyc_frame <= e1_cyc_frame;
         e2_plen <= e1_plen;
+    end else if (v_e2) begin
+        e2_valid <= 1'b0;
     end
 
-    // stage 3: done pulse and end-of-frame beat (never on the same edge as a payload beat:
-    // the last one, even when delayed in pend_*, goes out one edge earlier)
-    if (e2_valid) begin
+    if (v_e1 || v_e2) begin
         done_valid <= 1'b1;
-        done_reason <= e2_reason;
-        done_bytes <= e2_len;
-        if (e2_fwd) begin
+        done_reason <= v_e2 ? e2_reason : e_reason;
+        done_bytes <= v_e2 ? e2_len : e1_len;
+        if (v_e2 ? e2_fwd : e1_fwd) begin
             m_valid <= 1'b1;
             m_data <= 64'd0;
             m_keep <= 8'd0;
             m_eof <= 1'b1;
-            m_ok <= (e2_reason == R_OK);
-            m_sof <= e2_sof;
-            m_venue <= e2_venue;
-            m_proto <= e2_proto;
-            m_len <= e2_plen;
-            m_ts <= e2_ts;
-            m_cyc_frame <= e2_cyc_frame;
+            m_ok <= (v_e2 ? e2_reason : e_reason) == R_OK;
+            m_sof <= v_e2 ? e2_sof : e1_sof;
+            m_venue <= v_e2 ? e2_venue : e1_venue;
+            m_proto <= v_e2 ? e2_proto : e1_proto;
+            m_len <= v_e2 ? e2_plen : e1_plen;
+            m_ts <= v_e2 ? e2_ts : e1_ts;
+            m_cyc_frame <= v_e2 ? e2_cyc_frame : e1_cyc_frame;
             m_cyc_lo <= cycle;
             m_cyc_hi <= cycle;
             m_split <= 4'd8;

@@ -4,17 +4,32 @@
 // ask price, ask qty, ts}; an update reads the instrument's entries of all venues at once. For
 // update (v, i): B = highest non-empty bid of the other venues, A = lowest non-empty ask, ties to
 // the lowest venue index; buy-on-v when B - ask(v) > edge(i), then sell-on-v when
-// bid(v) - A > edge(i). Prices are never negative (conversions reject them), so the differences
-// fit in 64 bits.
+// bid(v) - A > edge(i).
 //
-// Per update: read (1), candidate trees (2), compare with the edge (1), then one event per cycle.
+// Per update, three cycles:
+//   R    the rows of the instrument and its edge are read (block RAM address).
+//   R+1  every comparison at once: each venue's bid against every other's and ask against every
+//        other's (ties to the lower index), each venue's bid - ask(v) - edge and bid(v) - ask -
+//        edge against zero (three operands, one carry chain), the quantities; registered with a
+//        copy of the rows.
+//   R+2  the winners (one-hot) select B and A; the events (one, or two when both sides cross) go
+//        to the ring in this cycle and the update's own entry is written.
+// B - ask(v) > edge holds for B exactly when it holds for some other venue's bid, so the decision
+// does not wait for the selection.
+//
+// Updates arrive committed (s_*, after the frame commit and the bindings), or speculatively: a
+// quote by name whose symbol resolved (sp_*, lookup stage L1) while the commit buffer is empty
+// starts its read before its frame is known good; its numbers and stamps arrive on l2_* the cycle
+// after, and its frame's END record on x_end_* (the first END behind it). Nothing is written and
+// no event leaves before the frame is known good; a bad frame (or a rejected number) drops it.
 // The BAR's reads of the quote window and of the edges share the memories' single read port with
-// the updates: a bus read takes the port for its cycle and holds the next update back by one
-// (block RAM has one read port; a second would double the memory).
+// the updates: a bus read takes the port for its cycle and holds the next update back by one.
 
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
+
+`include "hdl/tc_pipeline.vh"
 
 module tc_quote_detect #(
     parameter N_VENUES = 8,
@@ -25,6 +40,7 @@ module tc_quote_detect #(
     input  wire          clear,          // zero the table (2^INSTR_BITS cycles)
     output wire          clearing,
 
+    // committed updates
     input  wire          s_valid,
     output wire          s_ready,
     input  wire [2:0]    s_venue,
@@ -37,6 +53,25 @@ module tc_quote_detect #(
     input  wire [63:0]   s_cyc_frame,
     input  wire [63:0]   s_cyc_first,
     input  wire [63:0]   s_cyc_last,
+
+    // speculative updates: start (lookup L1), record (L2, next cycle), commit (END at L0)
+    input  wire          sp_valid,
+    input  wire          sp_allow,       // nothing older is waiting to be applied
+    output wire          sp_take,
+    output wire          sp_claim,       // the record at L2 is the speculative update's
+    input  wire [2:0]    sp_venue,
+    input  wire [INSTR_BITS-1:0] sp_instrument,
+    input  wire [2:0]    l2_kind,
+    input  wire [63:0]   l2_bid_px,
+    input  wire [63:0]   l2_bid_qty,
+    input  wire [63:0]   l2_ask_px,
+    input  wire [63:0]   l2_ask_qty,
+    input  wire [63:0]   l2_ts,
+    input  wire [63:0]   l2_cyc_frame,
+    input  wire [63:0]   l2_cyc_first,
+    input  wire [63:0]   l2_cyc_last,
+    input  wire          x_end_valid,
+    input  wire          x_end_ok,
 
     // edges, written by the host
     input  wire          edge_wr,
@@ -53,7 +88,7 @@ module tc_quote_detect #(
     input  wire [INSTR_BITS-1:0] e_rd_addr,
     output reg  [63:0]   e_rd_data,      // edge read-back, one cycle after the address
 
-    // events, at most one per cycle
+    // events, to the ring in the same cycle: the first, and a second (sell) when both sides cross
     output reg           ev_valid,
     output reg  [INSTR_BITS-1:0] ev_instrument,
     output reg  [2:0]    ev_buy_venue,
@@ -71,17 +106,31 @@ module tc_quote_detect #(
     output reg  [63:0]   ev_cyc_frame,
     output reg  [63:0]   ev_cyc_first,
     output reg  [63:0]   ev_cyc_last,
+    output reg           ev2_valid,
+    output reg  [2:0]    ev2_buy_venue,
+    output reg  [2:0]    ev2_sell_venue,
+    output reg           ev2_trigger_sell,
+    output reg  [63:0]   ev2_buy_px,
+    output reg  [63:0]   ev2_buy_qty,
+    output reg  [63:0]   ev2_sell_px,
+    output reg  [63:0]   ev2_sell_qty,
+    output reg  [63:0]   ev2_qty,
+    output reg  [63:0]   ev2_buy_ts,
+    output reg  [63:0]   ev2_sell_ts,
 
     output reg           inc_update,
     output wire          busy
 );
 
 localparam NI = 1 << INSTR_BITS;
+localparam NV = N_VENUES;
 localparam EW = 1 + 5*64;   // written, bid px, bid qty, ask px, ask qty, ts
 
-localparam [2:0] S_IDLE = 3'd0, S_READ = 3'd1, S_TREE1 = 3'd2, S_CMP = 3'd3, S_EV2 = 3'd4;
+localparam [1:0] S_IDLE = 2'd0, S_ROWS = 2'd1, S_SEL = 2'd2;
 
-reg  [2:0]   state;
+reg  [1:0]   state;
+reg          spec;           // the update in flight is speculative
+reg          c_seen, c_ok;   // its frame's verdict, once seen
 
 // the update being processed
 reg  [2:0]   u_venue;
@@ -89,42 +138,50 @@ reg  [INSTR_BITS-1:0] u_instr;
 reg  [63:0]  u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts;
 reg  [63:0]  u_cyc_frame, u_cyc_first, u_cyc_last;
 
-assign s_ready = state == S_IDLE && !clr_busy && !q_rd_en && !e_rd_en;
-wire accept = s_valid && s_ready;
-
-// ---------------------------------------------------------------- memories
 reg          clr_busy;
 reg [INSTR_BITS-1:0] clr_addr;
 assign clearing = clr_busy;
 
+assign s_ready = state == S_IDLE && !clr_busy && !q_rd_en && !e_rd_en;
+wire accept = s_valid && s_ready;
+assign sp_take = sp_valid && sp_allow && s_ready && !s_valid;
+wire start = accept || sp_take;
+wire [INSTR_BITS-1:0] start_instr = s_valid ? s_instrument : sp_instrument;
+assign sp_claim = state == S_ROWS && spec;
+
+// the frame's verdict as of this cycle (committed updates are good by construction)
+wire         known = c_seen || x_end_valid;
+wire         good = c_seen ? c_ok : x_end_ok;
+wire         apply = state == S_SEL && known && good;
+
+// ---------------------------------------------------------------- memories
 wire [INSTR_BITS-1:0] a_addr = clr_busy ? clr_addr : u_instr;
 wire [EW-1:0] new_entry = {1'b1, u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts};
 
-reg  [EW-1:0] row [0:N_VENUES-1];    // entries of u_instr, read on accept
+reg  [EW-1:0] row [0:NV-1];    // entries of the instrument, read on start
 
 genvar gv;
 generate
-    for (gv = 0; gv < N_VENUES; gv = gv + 1) begin : venue_mem
+    for (gv = 0; gv < NV; gv = gv + 1) begin : venue_mem
         reg [EW-1:0] mem [0:NI-1];
-        wire we = clr_busy || (state == S_READ && u_venue == gv);
+        wire we = clr_busy || (apply && u_venue == gv);
         always @(posedge clk) begin
             if (we)
                 mem[a_addr] <= clr_busy ? {EW{1'b0}} : new_entry;
-            if (accept || q_rd_en)
-                row[gv] <= mem[q_rd_en ? q_rd_instrument : s_instrument];
+            if (start || q_rd_en)
+                row[gv] <= mem[q_rd_en ? q_rd_instrument : start_instr];
         end
     end
 endgenerate
 
 reg [63:0] edges [0:NI-1];
 reg [63:0] edge_rd;             // the update's edge, or a bus read's
-reg [63:0] u_edge;              // the update's edge, kept from S_READ on (a bus read may follow)
 always @* e_rd_data = edge_rd;
 always @(posedge clk) begin
     if (edge_wr)
         edges[edge_addr] <= edge_data;
-    if (accept || e_rd_en)
-        edge_rd <= edges[e_rd_en ? e_rd_addr : s_instrument];
+    if (start || e_rd_en)
+        edge_rd <= edges[e_rd_en ? e_rd_addr : start_instr];
 end
 
 reg [2:0] q_venue_d, q_word_d;
@@ -147,120 +204,171 @@ always @* begin
     endcase
 end
 
-// ---------------------------------------------------------------- candidate trees
-// A candidate: {valid, venue, price, qty, ts}. Bids: higher price wins; asks: lower price wins;
-// equal prices keep the left (lower venue index) candidate.
-localparam CW = 1 + 3 + 3*64;
-
-function [CW-1:0] pick_bid;
-    input [CW-1:0] l;
-    input [CW-1:0] r;
-    begin
-        if (!r[CW-1])                                      pick_bid = l;
-        else if (!l[CW-1])                                 pick_bid = r;
-        else if (r[191:128] > l[191:128])                  pick_bid = r;
-        else                                               pick_bid = l;
-    end
-endfunction
-
-function [CW-1:0] pick_ask;
-    input [CW-1:0] l;
-    input [CW-1:0] r;
-    begin
-        if (!r[CW-1])                                      pick_ask = l;
-        else if (!l[CW-1])                                 pick_ask = r;
-        else if (r[191:128] < l[191:128])                  pick_ask = r;
-        else                                               pick_ask = l;
-    end
-endfunction
-
-// candidates of venue w (invalid for the updating venue and for venues past N_VENUES)
+// ---------------------------------------------------------------- R+1: comparisons
 // entry: [319:256] bid px, [255:192] bid qty, [191:128] ask px, [127:64] ask qty, [63:0] ts
-function [CW-1:0] bid_c;
-    input integer w;
+// the update's numbers: a speculative update's arrive now from L2
+wire [63:0]  n_bid_px  = spec ? l2_bid_px  : u_bid_px;
+wire [63:0]  n_bid_qty = spec ? l2_bid_qty : u_bid_qty;
+wire [63:0]  n_ask_px  = spec ? l2_ask_px  : u_ask_px;
+wire [63:0]  n_ask_qty = spec ? l2_ask_qty : u_ask_qty;
+
+reg  [NV-1:0] cb, ca;           // venue w has a candidate bid / ask (w != v, non-empty)
+reg  [NV*NV-1:0] bge, ale;      // [w*NV+x], w < x: bid(w) >= bid(x); ask(w) <= ask(x)
+reg  [NV-1:0] bcond, acond;     // bid(w) - ask(v) > edge; bid(v) - ask(w) > edge
+reg  [NV-1:0] bq, aq;           // ask qty(v) < bid qty(w); bid qty(v) < ask qty(w)
+reg           v_ask_ok, v_bid_ok;
+reg  [NV*EW-1:0] cp;            // the rows, for the selection (entry w at [w*EW +: EW])
+
+// x - y - e > 0 for prices x, y in [0, 2^63) and a signed edge e: x - y - e - 1 = x + ~y + ~e + 1
+// is not negative (66 bits hold every value; three operands, one carry chain)
+function gt_edge;
+    input [63:0] x;
+    input [63:0] y;
+    input [63:0] e;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [65:0] d;           // only the sign is used
+    /* verilator lint_on UNUSEDSIGNAL */
     begin
-        bid_c = {CW{1'b0}};
-        if (w < N_VENUES && w[2:0] != u_venue)
-            bid_c = {row[w][319:256] != 64'd0 && row[w][255:192] != 64'd0, w[2:0],
-                     row[w][319:256], row[w][255:192], row[w][63:0]};
+        d = {2'b00, x} + {2'b11, ~y} + {~e[63], ~e[63], ~e} + 66'd1;
+        gt_edge = !d[65];
     end
 endfunction
 
-function [CW-1:0] ask_c;
-    input integer w;
-    begin
-        ask_c = {CW{1'b0}};
-        if (w < N_VENUES && w[2:0] != u_venue)
-            ask_c = {row[w][191:128] != 64'd0 && row[w][127:64] != 64'd0, w[2:0],
-                     row[w][191:128], row[w][127:64], row[w][63:0]};
+integer w, x;
+always @(posedge clk) begin
+    if (state == S_ROWS) begin
+        for (w = 0; w < NV; w = w + 1) begin
+            cp[w*EW +: EW] <= row[w];
+            cb[w] <= w[2:0] != u_venue && row[w][319:256] != 64'd0 && row[w][255:192] != 64'd0;
+            ca[w] <= w[2:0] != u_venue && row[w][191:128] != 64'd0 && row[w][127:64] != 64'd0;
+            bcond[w] <= gt_edge(row[w][319:256], n_ask_px, edge_rd);
+            acond[w] <= gt_edge(n_bid_px, row[w][191:128], edge_rd);
+            bq[w] <= n_ask_qty < row[w][255:192];
+            aq[w] <= n_bid_qty < row[w][127:64];
+            for (x = 0; x < NV; x = x + 1) begin
+                if (w < x) begin
+                    bge[w*NV+x] <= row[w][319:256] >= row[x][319:256];
+                    ale[w*NV+x] <= row[w][191:128] <= row[x][191:128];
+                end else begin
+                    bge[w*NV+x] <= 1'b0;
+                    ale[w*NV+x] <= 1'b0;
+                end
+            end
+        end
+        v_ask_ok <= n_ask_px != 64'd0 && n_ask_qty != 64'd0;
+        v_bid_ok <= n_bid_px != 64'd0 && n_bid_qty != 64'd0;
     end
-endfunction
+end
 
-reg [CW-1:0] bid_l2 [0:1];
-reg [CW-1:0] ask_l2 [0:1];
-reg [CW-1:0] best_bid, best_ask;
-
-// ---------------------------------------------------------------- events
-wire [63:0] buy_diff  = best_bid[191:128] - u_ask_px;    // B - ask(v)
-wire [63:0] sell_diff = u_bid_px - best_ask[191:128];    // bid(v) - A
-wire        v_ask_ok  = u_ask_px != 64'd0 && u_ask_qty != 64'd0;
-wire        v_bid_ok  = u_bid_px != 64'd0 && u_bid_qty != 64'd0;
-wire        ev_buy    = v_ask_ok && best_bid[CW-1] && $signed(buy_diff) > $signed(u_edge);
-wire        ev_sell   = v_bid_ok && best_ask[CW-1] && $signed(sell_diff) > $signed(u_edge);
-
-function [63:0] min64;
-    input [63:0] a;
-    input [63:0] b;
-    begin
-        min64 = (a < b) ? a : b;
+// ---------------------------------------------------------------- R+2: selection
+reg  [NV-1:0] wb, wa;           // the winners, one-hot (or none)
+reg  [2:0]    b_venue, a_venue;
+reg  [63:0]   b_px, b_qty, b_ts, a_px, a_qty, a_ts;
+reg           b_less, a_less;   // the update's quantity is the smaller
+reg           ev_buy, ev_sell;
+integer i, k;
+// (evaluated only in the selection cycle: the simulator skips it otherwise)
+always @* begin
+    wb = {NV{1'b0}};
+    wa = {NV{1'b0}};
+    b_venue = 3'd0; b_px = 64'd0; b_qty = 64'd0; b_ts = 64'd0; b_less = 1'b0;
+    a_venue = 3'd0; a_px = 64'd0; a_qty = 64'd0; a_ts = 64'd0; a_less = 1'b0;
+    ev_buy = 1'b0;
+    ev_sell = 1'b0;
+    if (state == S_SEL) begin
+        for (i = 0; i < NV; i = i + 1) begin
+            wb[i] = cb[i];
+            wa[i] = ca[i];
+            for (k = 0; k < NV; k = k + 1) begin
+                if (k < i) begin
+                    wb[i] = wb[i] && (!cb[k] || !bge[k*NV+i]);
+                    wa[i] = wa[i] && (!ca[k] || !ale[k*NV+i]);
+                end else if (k > i) begin
+                    wb[i] = wb[i] && (!cb[k] || bge[i*NV+k]);
+                    wa[i] = wa[i] && (!ca[k] || ale[i*NV+k]);
+                end
+            end
+        end
+        for (i = 0; i < NV; i = i + 1) begin
+            if (wb[i]) begin
+                b_venue = b_venue | i[2:0];
+                b_px = b_px | cp[i*EW+256 +: 64];
+                b_qty = b_qty | cp[i*EW+192 +: 64];
+                b_ts = b_ts | cp[i*EW+0 +: 64];
+                b_less = b_less | bq[i];
+            end
+            if (wa[i]) begin
+                a_venue = a_venue | i[2:0];
+                a_px = a_px | cp[i*EW+128 +: 64];
+                a_qty = a_qty | cp[i*EW+64 +: 64];
+                a_ts = a_ts | cp[i*EW+0 +: 64];
+                a_less = a_less | aq[i];
+            end
+        end
+        ev_buy = v_ask_ok && |(cb & bcond);
+        ev_sell = v_bid_ok && |(ca & acond);
     end
-endfunction
+end
 
-assign busy = state != S_IDLE || ev_valid;
-
-// buy on the trigger venue v, sell on B's venue
-task emit_buy;
-    begin
-        ev_valid <= 1'b1;
-        ev_trigger_sell <= 1'b0;
-        ev_buy_venue <= u_venue;
-        ev_sell_venue <= best_bid[CW-2 -: 3];
-        ev_buy_px <= u_ask_px;
-        ev_buy_qty <= u_ask_qty;
-        ev_sell_px <= best_bid[191:128];
-        ev_sell_qty <= best_bid[127:64];
-        ev_qty <= min64(u_ask_qty, best_bid[127:64]);
-        ev_buy_ts <= u_ts;
-        ev_sell_ts <= best_bid[63:0];
+always @* begin
+    ev_valid = apply && (ev_buy || ev_sell);
+    ev_instrument = u_instr;
+    ev_trigger_venue = u_venue;
+    ev_ts = u_ts;
+    ev_cyc_frame = u_cyc_frame;
+    ev_cyc_first = u_cyc_first;
+    ev_cyc_last = u_cyc_last;
+    // sell on the trigger venue v, buy on A's venue: the second event, or the only one
+    ev2_valid = apply && ev_buy && ev_sell;
+    ev2_trigger_sell = 1'b1;
+    ev2_buy_venue = a_venue;
+    ev2_sell_venue = u_venue;
+    ev2_buy_px = a_px;
+    ev2_buy_qty = a_qty;
+    ev2_sell_px = u_bid_px;
+    ev2_sell_qty = u_bid_qty;
+    ev2_qty = a_less ? u_bid_qty : a_qty;
+    ev2_buy_ts = a_ts;
+    ev2_sell_ts = u_ts;
+    if (ev_buy) begin
+        // buy on the trigger venue v, sell on B's venue
+        ev_trigger_sell = 1'b0;
+        ev_buy_venue = u_venue;
+        ev_sell_venue = b_venue;
+        ev_buy_px = u_ask_px;
+        ev_buy_qty = u_ask_qty;
+        ev_sell_px = b_px;
+        ev_sell_qty = b_qty;
+        ev_qty = b_less ? u_ask_qty : b_qty;
+        ev_buy_ts = u_ts;
+        ev_sell_ts = b_ts;
+    end else begin
+        ev_trigger_sell = ev2_trigger_sell;
+        ev_buy_venue = ev2_buy_venue;
+        ev_sell_venue = ev2_sell_venue;
+        ev_buy_px = ev2_buy_px;
+        ev_buy_qty = ev2_buy_qty;
+        ev_sell_px = ev2_sell_px;
+        ev_sell_qty = ev2_sell_qty;
+        ev_qty = ev2_qty;
+        ev_buy_ts = ev2_buy_ts;
+        ev_sell_ts = ev2_sell_ts;
     end
-endtask
+end
 
-// sell on the trigger venue v, buy on A's venue
-task emit_sell;
-    begin
-        ev_valid <= 1'b1;
-        ev_trigger_sell <= 1'b1;
-        ev_buy_venue <= best_ask[CW-2 -: 3];
-        ev_sell_venue <= u_venue;
-        ev_buy_px <= best_ask[191:128];
-        ev_buy_qty <= best_ask[127:64];
-        ev_sell_px <= u_bid_px;
-        ev_sell_qty <= u_bid_qty;
-        ev_qty <= min64(u_bid_qty, best_ask[127:64]);
-        ev_buy_ts <= best_ask[63:0];
-        ev_sell_ts <= u_ts;
-    end
-endtask
+assign busy = state != S_IDLE;
 
 always @(posedge clk) begin
-    ev_valid <= 1'b0;
     inc_update <= 1'b0;
 
     case (state)
         S_IDLE: begin
-            if (accept) begin
-                u_venue <= s_venue;
-                u_instr <= s_instrument;
+            if (start) begin
+                spec <= !accept;
+                c_seen <= accept || x_end_valid;
+                c_ok <= accept || x_end_ok;
+                u_venue <= accept ? s_venue : sp_venue;
+                u_instr <= start_instr;
                 u_bid_px <= s_bid_px;
                 u_bid_qty <= s_bid_qty;
                 u_ask_px <= s_ask_px;
@@ -269,43 +377,37 @@ always @(posedge clk) begin
                 u_cyc_frame <= s_cyc_frame;
                 u_cyc_first <= s_cyc_first;
                 u_cyc_last <= s_cyc_last;
-                state <= S_READ;
+                state <= S_ROWS;
             end
         end
-        S_READ: begin
-            // rows and edge are in; the update's own entry is written now
-            inc_update <= 1'b1;
-            u_edge <= edge_rd;
-            bid_l2[0] <= pick_bid(pick_bid(bid_c(0), bid_c(1)), pick_bid(bid_c(2), bid_c(3)));
-            bid_l2[1] <= pick_bid(pick_bid(bid_c(4), bid_c(5)), pick_bid(bid_c(6), bid_c(7)));
-            ask_l2[0] <= pick_ask(pick_ask(ask_c(0), ask_c(1)), pick_ask(ask_c(2), ask_c(3)));
-            ask_l2[1] <= pick_ask(pick_ask(ask_c(4), ask_c(5)), pick_ask(ask_c(6), ask_c(7)));
-            state <= S_TREE1;
+        S_ROWS: begin
+            if (!c_seen && x_end_valid) begin
+                c_seen <= 1'b1;
+                c_ok <= x_end_ok;
+            end
+            if (spec) begin
+                u_bid_px <= l2_bid_px;
+                u_bid_qty <= l2_bid_qty;
+                u_ask_px <= l2_ask_px;
+                u_ask_qty <= l2_ask_qty;
+                u_ts <= l2_ts;
+                u_cyc_frame <= l2_cyc_frame;
+                u_cyc_first <= l2_cyc_first;
+                u_cyc_last <= l2_cyc_last;
+            end
+            // a speculative quote whose numbers were rejected is dropped here
+            state <= (spec && l2_kind != `TC_K_QUOTE) ? S_IDLE : S_SEL;
         end
-        S_TREE1: begin
-            best_bid <= pick_bid(bid_l2[0], bid_l2[1]);
-            best_ask <= pick_ask(ask_l2[0], ask_l2[1]);
-            state <= S_CMP;
-        end
-        S_CMP: begin
-            ev_instrument <= u_instr;
-            ev_trigger_venue <= u_venue;
-            ev_ts <= u_ts;
-            ev_cyc_frame <= u_cyc_frame;
-            ev_cyc_first <= u_cyc_first;
-            ev_cyc_last <= u_cyc_last;
-            if (ev_buy) begin
-                emit_buy;
-                state <= ev_sell ? S_EV2 : S_IDLE;
+        S_SEL: begin
+            if (!known) begin
+                state <= S_SEL;
+            end else if (!good) begin
+                state <= S_IDLE;
             end else begin
-                if (ev_sell)
-                    emit_sell;
+                // the update's own entry is written now (apply), its events leave
+                inc_update <= 1'b1;
                 state <= S_IDLE;
             end
-        end
-        S_EV2: begin
-            emit_sell;
-            state <= S_IDLE;
         end
         default: state <= S_IDLE;
     endcase
@@ -321,7 +423,6 @@ always @(posedge clk) begin
 
     if (rst) begin
         state <= S_IDLE;
-        ev_valid <= 1'b0;
         inc_update <= 1'b0;
         clr_busy <= 1'b1;
         clr_addr <= {INSTR_BITS{1'b0}};

@@ -1,7 +1,10 @@
 // tickcross: crossed-market detection from Ethernet frames (DESIGN.md, docs/PIPELINE.md).
 //
-//   s_axis -> tc_frame_rx -> payload FIFO -> tc_binance_dec / tc_deribit_dec -> tc_convert_stage
-//          -> tc_sym_stage -> tc_commit -> tc_bind_stage -> tc_quote_detect -> tc_event_ring
+//   s_axis -> tc_frame_rx -> payload FIFO (bypassed by Binance beats when empty)
+//          -> tc_binance_dec / tc_deribit_dec -> tc_lookup (symbols; numbers converted alongside)
+//          -> tc_commit -> tc_bind_stage -> tc_quote_detect -> tc_event_ring
+// A quote by name whose symbol resolves while nothing older waits skips the commit buffer: the
+// quote stage reads its rows at once and applies it when the frame's END proves the frame good.
 //
 // The host sees the device only through the register bus (the BAR): tc_regs. Frames are decoded
 // cut-through and committed when their last beat proves them good. s_axis_tready falls only while
@@ -135,6 +138,8 @@ wire [2:0]  fr_venue;
 wire [1:0]  fr_proto;
 wire [15:0] fr_len;
 wire [3:0]  fr_split;
+wire        fr_la_valid;
+wire [63:0] fr_la_data, fr_la_cyc;
 wire        done_valid;
 wire [2:0]  done_reason;
 wire [31:0] done_bytes;
@@ -159,16 +164,20 @@ tc_frame_rx #(
     .m_eof(fr_eof), .m_ok(fr_ok), .m_venue(fr_venue), .m_proto(fr_proto), .m_len(fr_len),
     .m_ts(fr_ts), .m_cyc_frame(fr_cyc_frame), .m_cyc_lo(fr_cyc_lo), .m_cyc_hi(fr_cyc_hi),
     .m_split(fr_split),
+    .m_la_valid(fr_la_valid), .m_la_data(fr_la_data), .m_la_cyc(fr_la_cyc),
     .done_valid(done_valid), .done_reason(done_reason), .done_bytes(done_bytes),
     .busy(fr_busy)
 );
 
 wire [PW-1:0] head;
 wire          pop;
+// a Binance beat meeting an empty FIFO goes straight to its decoder (it never waits); everything
+// else, and everything behind a waiting beat, goes through the FIFO
+wire          bypass = fifo_empty && fr_valid && fr_proto == `TC_PROTO_BINANCE_SBE;
 
 tc_fifo #(.WIDTH(PW), .ADDR_BITS(FIFO_BITS)) payload_fifo (
     .clk(clk), .rst(rst),
-    .wr_en(fr_valid),
+    .wr_en(fr_valid && !bypass),
     .wr_data({fr_data, fr_keep, fr_sof, fr_eop, fr_eof, fr_ok, fr_venue, fr_proto, fr_len,
               fr_ts, fr_cyc_frame, fr_cyc_lo, fr_cyc_hi, fr_split}),
     .rd_en(pop), .rd_data(head), .empty(fifo_empty), .count(fifo_count)
@@ -192,29 +201,37 @@ wire        der_head = !fifo_empty && h_proto == `TC_PROTO_DERIBIT_MCAST;
 wire        der_stall;
 assign pop = !fifo_empty && !(der_head && der_stall);
 // a Binance beat is always taken (only a Deribit head can be held), so this does not wait on the
-// Deribit walker's decision
-wire        bin_in = !fifo_empty && h_proto == `TC_PROTO_BINANCE_SBE;
+// Deribit walker's decision; with the FIFO empty it comes from frame_rx directly
+wire        bin_in = bypass || (!fifo_empty && h_proto == `TC_PROTO_BINANCE_SBE);
+wire        bin_la = bypass && fr_la_valid;
 
 wire        b_valid, d_valid;
 wire [2:0]  b_kind, d_kind, b_venue, d_venue;
 wire [31:0] d_id;
 wire [255:0] b_name, d_name;
-wire [7:0]  b_name_len, d_name_len, b_pexp, b_qexp;
-wire [63:0] b_v0, b_v1, b_v2, b_v3, d_v0, d_v1, d_v2, d_v3;
+wire [7:0]  b_name_len, d_name_len;
 wire [63:0] b_ts, d_ts, b_cyc_frame, d_cyc_frame, b_cyc_first, d_cyc_first, b_cyc_last, d_cyc_last;
 wire        b_ok, d_ok;
 wire [`TC_C_BITS-1:0] b_cnt, d_cnt;
 wire        b_busy, d_busy;
+wire        b_cv, d_cv;
+wire [63:0] b_cv0, b_cv1, b_cv2, b_cv3, d_cv0, d_cv1, d_cv2, d_cv3;
+wire [7:0]  b_pexp, b_qexp;
 
 tc_binance_dec binance_dec (
     .clk(clk), .rst(rst),
-    .in_valid(bin_in), .in_data(h_data), .in_sof(h_sof), .in_eof(h_eof), .in_ok(h_ok),
-    .in_venue(h_venue), .in_len(h_len), .in_ts(h_ts), .in_cyc_frame(h_cyc_frame),
-    .in_cyc_lo(h_cyc_lo), .in_cyc_hi(h_cyc_hi), .in_split(h_split),
+    .in_valid(bin_in), .in_data(bypass ? fr_data : h_data), .in_sof(bypass ? fr_sof : h_sof),
+    .in_eof(bypass ? fr_eof : h_eof), .in_ok(bypass ? fr_ok : h_ok),
+    .in_venue(bypass ? fr_venue : h_venue), .in_len(bypass ? fr_len : h_len),
+    .in_ts(bypass ? fr_ts : h_ts), .in_cyc_frame(bypass ? fr_cyc_frame : h_cyc_frame),
+    .in_cyc_lo(bypass ? fr_cyc_lo : h_cyc_lo), .in_cyc_hi(bypass ? fr_cyc_hi : h_cyc_hi),
+    .in_split(bypass ? fr_split : h_split),
+    .in_la_valid(bin_la), .in_la_data(fr_la_data), .in_la_cyc(fr_la_cyc),
     .r_valid(b_valid), .r_kind(b_kind), .r_venue(b_venue), .r_name(b_name),
-    .r_name_len(b_name_len), .r_v0(b_v0), .r_v1(b_v1), .r_v2(b_v2), .r_v3(b_v3),
-    .r_pexp(b_pexp), .r_qexp(b_qexp), .r_ts(b_ts), .r_cyc_frame(b_cyc_frame),
+    .r_name_len(b_name_len), .r_ts(b_ts), .r_cyc_frame(b_cyc_frame),
     .r_cyc_first(b_cyc_first), .r_cyc_last(b_cyc_last), .r_ok(b_ok), .r_cnt(b_cnt),
+    .cv_valid(b_cv), .cv_v0(b_cv0), .cv_v1(b_cv1), .cv_v2(b_cv2), .cv_v3(b_cv3),
+    .cv_pexp(b_pexp), .cv_qexp(b_qexp),
     .busy(b_busy)
 );
 
@@ -224,24 +241,19 @@ tc_deribit_dec deribit_dec (
     .in_eof(h_eof), .in_ok(h_ok), .in_venue(h_venue), .in_len(h_len), .in_ts(h_ts),
     .in_cyc_frame(h_cyc_frame), .in_cyc_lo(h_cyc_lo), .in_cyc_hi(h_cyc_hi), .in_split(h_split),
     .r_valid(d_valid), .r_kind(d_kind), .r_venue(d_venue), .r_id(d_id), .r_name(d_name),
-    .r_name_len(d_name_len), .r_v0(d_v0), .r_v1(d_v1), .r_v2(d_v2), .r_v3(d_v3),
-    .r_ts(d_ts), .r_cyc_frame(d_cyc_frame), .r_cyc_first(d_cyc_first), .r_cyc_last(d_cyc_last),
-    .r_ok(d_ok), .r_cnt(d_cnt), .busy(d_busy)
+    .r_name_len(d_name_len), .r_ts(d_ts), .r_cyc_frame(d_cyc_frame), .r_cyc_first(d_cyc_first),
+    .r_cyc_last(d_cyc_last), .r_ok(d_ok), .r_cnt(d_cnt),
+    .cv_valid(d_cv), .cv_v0(d_cv0), .cv_v1(d_cv1), .cv_v2(d_cv2), .cv_v3(d_cv3),
+    .busy(d_busy)
 );
 
-// the decoders work on different frames, so at most one emits in a cycle
+// the decoders work on different frames, so at most one emits (or converts) in a cycle
 wire        x_valid = b_valid || d_valid;
 wire [2:0]  x_kind = b_valid ? b_kind : d_kind;
 wire [2:0]  x_venue = b_valid ? b_venue : d_venue;
 wire [31:0] x_id = b_valid ? 32'd0 : d_id;
 wire [255:0] x_name = b_valid ? b_name : d_name;
 wire [7:0]  x_name_len = b_valid ? b_name_len : d_name_len;
-wire [63:0] x_v0 = b_valid ? b_v0 : d_v0;
-wire [63:0] x_v1 = b_valid ? b_v1 : d_v1;
-wire [63:0] x_v2 = b_valid ? b_v2 : d_v2;
-wire [63:0] x_v3 = b_valid ? b_v3 : d_v3;
-wire [7:0]  x_pexp = b_valid ? b_pexp : 8'd0;
-wire [7:0]  x_qexp = b_valid ? b_qexp : 8'd0;
 wire [63:0] x_ts = b_valid ? b_ts : d_ts;
 wire [63:0] x_cyc_frame = b_valid ? b_cyc_frame : d_cyc_frame;
 wire [63:0] x_cyc_first = b_valid ? b_cyc_first : d_cyc_first;
@@ -249,29 +261,10 @@ wire [63:0] x_cyc_last = b_valid ? b_cyc_last : d_cyc_last;
 wire        x_ok = b_valid ? b_ok : d_ok;
 wire [`TC_C_BITS-1:0] x_cnt = b_valid ? b_cnt : d_cnt;
 
-// ---------------------------------------------------------------- conversion
-wire        c_valid, c_ok;
-wire [2:0]  c_kind, c_venue;
-wire [31:0] c_id;
-wire [255:0] c_name;
-wire [7:0]  c_name_len;
-wire [63:0] c_v0, c_v1, c_v2, c_v3, c_ts, c_cyc_frame, c_cyc_first, c_cyc_last;
-wire [`TC_C_BITS-1:0] c_cnt;
-wire        c_busy;
-
-tc_convert_stage convert (
-    .clk(clk), .rst(rst),
-    .s_valid(x_valid), .s_kind(x_kind), .s_venue(x_venue), .s_id(x_id), .s_name(x_name),
-    .s_name_len(x_name_len), .s_v0(x_v0), .s_v1(x_v1), .s_v2(x_v2), .s_v3(x_v3),
-    .s_pexp(x_pexp), .s_qexp(x_qexp), .s_ts(x_ts), .s_cyc_frame(x_cyc_frame),
-    .s_cyc_first(x_cyc_first), .s_cyc_last(x_cyc_last), .s_ok(x_ok), .s_cnt(x_cnt),
-    .m_valid(c_valid), .m_kind(c_kind), .m_venue(c_venue), .m_id(c_id), .m_name(c_name),
-    .m_name_len(c_name_len), .m_v0(c_v0), .m_v1(c_v1), .m_v2(c_v2), .m_v3(c_v3),
-    .m_ts(c_ts), .m_cyc_frame(c_cyc_frame), .m_cyc_first(c_cyc_first), .m_cyc_last(c_cyc_last),
-    .m_ok(c_ok), .m_cnt(c_cnt), .busy(c_busy)
-);
-
-// ---------------------------------------------------------------- symbol lookup
+// ---------------------------------------------------------------- symbols and numbers
+wire        sp_valid;
+wire [2:0]  sp_venue;
+wire [7:0]  sp_instrument;
 wire        y_valid, y_hit, y_ok;
 wire [2:0]  y_kind, y_venue;
 wire [31:0] y_id;
@@ -280,15 +273,19 @@ wire [63:0] y_v0, y_v1, y_v2, y_v3, y_ts, y_cyc_frame, y_cyc_first, y_cyc_last;
 wire [`TC_C_BITS-1:0] y_cnt;
 wire        y_busy;
 
-tc_sym_stage sym (
+tc_lookup lookup (
     .clk(clk), .rst(rst),
     .wr_en(sym_wr_en), .wr_way(sym_wr_way), .wr_slot(sym_wr_slot), .wr_valid(sym_wr_valid),
     .wr_venue(sym_wr_venue), .wr_len(sym_wr_len), .wr_instrument(sym_wr_instrument),
     .wr_name(sym_wr_name), .clear(sym_clear), .clearing(sym_clearing),
-    .s_valid(c_valid), .s_kind(c_kind), .s_venue(c_venue), .s_id(c_id), .s_name(c_name),
-    .s_name_len(c_name_len), .s_v0(c_v0), .s_v1(c_v1), .s_v2(c_v2), .s_v3(c_v3),
-    .s_ts(c_ts), .s_cyc_frame(c_cyc_frame), .s_cyc_first(c_cyc_first), .s_cyc_last(c_cyc_last),
-    .s_ok(c_ok), .s_cnt(c_cnt),
+    .s_valid(x_valid), .s_kind(x_kind), .s_venue(x_venue), .s_id(x_id), .s_name(x_name),
+    .s_name_len(x_name_len), .s_ts(x_ts), .s_cyc_frame(x_cyc_frame), .s_cyc_first(x_cyc_first),
+    .s_cyc_last(x_cyc_last), .s_ok(x_ok), .s_cnt(x_cnt),
+    .cv_valid(b_cv || d_cv), .cv_fmt(d_cv),
+    .cv_v0(d_cv ? d_cv0 : b_cv0), .cv_v1(d_cv ? d_cv1 : b_cv1),
+    .cv_v2(d_cv ? d_cv2 : b_cv2), .cv_v3(d_cv ? d_cv3 : b_cv3),
+    .cv_pexp(b_pexp), .cv_qexp(b_qexp),
+    .sp_valid(sp_valid), .sp_venue(sp_venue), .sp_instrument(sp_instrument),
     .m_valid(y_valid), .m_kind(y_kind), .m_venue(y_venue), .m_id(y_id), .m_hit(y_hit),
     .m_instrument(y_instrument), .m_v0(y_v0), .m_v1(y_v1), .m_v2(y_v2), .m_v3(y_v3),
     .m_ts(y_ts), .m_cyc_frame(y_cyc_frame), .m_cyc_first(y_cyc_first), .m_cyc_last(y_cyc_last),
@@ -304,19 +301,20 @@ wire [2:0]  k_kind, k_venue;
 wire [31:0] k_id;
 wire [7:0]  k_instrument;
 wire [63:0] k_v0, k_v1, k_v2, k_v3, k_ts, k_cyc_frame, k_cyc_first, k_cyc_last;
-wire        k_busy;
+wire        k_busy, k_empty;
+wire        sp_claim;
 
 tc_commit commit (
     .clk(clk), .rst(rst),
     .s_valid(y_valid), .s_kind(y_kind), .s_venue(y_venue), .s_id(y_id), .s_hit(y_hit),
     .s_instrument(y_instrument), .s_v0(y_v0), .s_v1(y_v1), .s_v2(y_v2), .s_v3(y_v3),
     .s_ts(y_ts), .s_cyc_frame(y_cyc_frame), .s_cyc_first(y_cyc_first), .s_cyc_last(y_cyc_last),
-    .s_ok(y_ok), .s_cnt(y_cnt),
+    .s_ok(y_ok), .s_cnt(y_cnt), .s_skip(sp_claim),
     .cnt_valid(cnt_valid), .cnt_venue(cnt_venue), .cnt(cnt),
     .m_valid(k_valid), .m_ready(k_ready), .m_kind(k_kind), .m_venue(k_venue), .m_id(k_id),
     .m_hit(k_hit), .m_instrument(k_instrument), .m_v0(k_v0), .m_v1(k_v1), .m_v2(k_v2),
     .m_v3(k_v3), .m_ts(k_ts), .m_cyc_frame(k_cyc_frame), .m_cyc_first(k_cyc_first),
-    .m_cyc_last(k_cyc_last), .busy(k_busy)
+    .m_cyc_last(k_cyc_last), .empty(k_empty), .busy(k_busy)
 );
 
 // ---------------------------------------------------------------- bindings
@@ -346,13 +344,24 @@ wire [7:0]  ev_instrument;
 wire [2:0]  ev_buy_venue, ev_sell_venue, ev_trigger_venue;
 wire [63:0] ev_buy_px, ev_buy_qty, ev_sell_px, ev_sell_qty, ev_qty, ev_ts, ev_buy_ts, ev_sell_ts;
 wire [63:0] ev_cyc_frame, ev_cyc_first, ev_cyc_last;
+wire        ev2_valid, ev2_trigger_sell;
+wire [2:0]  ev2_buy_venue, ev2_sell_venue;
+wire [63:0] ev2_buy_px, ev2_buy_qty, ev2_sell_px, ev2_sell_qty, ev2_qty, ev2_buy_ts, ev2_sell_ts;
 wire        inc_update, qd_busy;
+wire        sp_take;
+// the first END record behind a speculative quote is its frame's (one message per Binance frame)
+wire        x_end = x_valid && x_kind == `TC_K_END;
 
 tc_quote_detect #(.N_VENUES(`TC_N_VENUES), .INSTR_BITS(8)) quotes (
     .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(q_clearing),
     .s_valid(q_valid), .s_ready(q_ready), .s_venue(q_venue), .s_instrument(q_instrument),
     .s_bid_px(q_v0), .s_bid_qty(q_v1), .s_ask_px(q_v2), .s_ask_qty(q_v3), .s_ts(q_ts),
     .s_cyc_frame(q_cyc_frame), .s_cyc_first(q_cyc_first), .s_cyc_last(q_cyc_last),
+    .sp_valid(sp_valid), .sp_allow(k_empty && !bd_busy), .sp_take(sp_take), .sp_claim(sp_claim),
+    .sp_venue(sp_venue), .sp_instrument(sp_instrument),
+    .l2_kind(y_kind), .l2_bid_px(y_v0), .l2_bid_qty(y_v1), .l2_ask_px(y_v2), .l2_ask_qty(y_v3),
+    .l2_ts(y_ts), .l2_cyc_frame(y_cyc_frame), .l2_cyc_first(y_cyc_first),
+    .l2_cyc_last(y_cyc_last), .x_end_valid(x_end), .x_end_ok(x_ok),
     .edge_wr(edge_wr), .edge_addr(edge_addr), .edge_data(edge_data),
     .q_rd_en(q_rd_en), .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument),
     .q_rd_word(q_rd_word), .q_rd_data(q_rd_data),
@@ -363,11 +372,17 @@ tc_quote_detect #(.N_VENUES(`TC_N_VENUES), .INSTR_BITS(8)) quotes (
     .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
     .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
     .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .ev2_valid(ev2_valid), .ev2_buy_venue(ev2_buy_venue), .ev2_sell_venue(ev2_sell_venue),
+    .ev2_trigger_sell(ev2_trigger_sell), .ev2_buy_px(ev2_buy_px), .ev2_buy_qty(ev2_buy_qty),
+    .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),
+    .ev2_buy_ts(ev2_buy_ts), .ev2_sell_ts(ev2_sell_ts),
     .inc_update(inc_update), .busy(qd_busy)
 );
+// sp_take is for waveforms: the speculative start is visible there
+wire        unused_sp = &{1'b0, sp_take};
 
 // ---------------------------------------------------------------- event ring
-wire inc_event, inc_overflow;
+wire [1:0] inc_event, inc_overflow;
 
 tc_event_ring #(.ADDR_BITS(10)) ring (
     .clk(clk), .rst(rst), .clear(cl_pulse), .cycle(cycle), .consumer(consumer),
@@ -377,13 +392,17 @@ tc_event_ring #(.ADDR_BITS(10)) ring (
     .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
     .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
     .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .ev2_valid(ev2_valid), .ev2_buy_venue(ev2_buy_venue), .ev2_sell_venue(ev2_sell_venue),
+    .ev2_trigger_sell(ev2_trigger_sell), .ev2_buy_px(ev2_buy_px), .ev2_buy_qty(ev2_buy_qty),
+    .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),
+    .ev2_buy_ts(ev2_buy_ts), .ev2_sell_ts(ev2_sell_ts),
     .producer(producer), .inc_event(inc_event), .inc_overflow(inc_overflow),
     .rd_en(ring_rd_en), .rd_index(ring_rd_index), .rd_word(ring_rd_word), .rd_data(ring_rd_data)
 );
 
 // records between stages count too: a stage's busy covers only what it holds
-assign idle = !fr_busy && fifo_empty && !b_busy && !d_busy && !x_valid && !c_busy && !c_valid &&
-              !y_busy && !y_valid && !k_busy && !bd_busy && !qd_busy;
+assign idle = !fr_busy && fifo_empty && !b_busy && !d_busy && !x_valid && !y_busy &&
+              !k_busy && !bd_busy && !qd_busy;
 
 // ---------------------------------------------------------------- counters
 tc_counters #(.N(NC)) counters (

@@ -139,29 +139,43 @@ pub fn sym_key_bytes(c: &Contract) -> usize {
     c.params["sym_name_bytes"] as usize + 2
 }
 
-/// 16-bit words the hash reads: the key zero-padded to an even number of words.
-pub fn sym_hash_words(c: &Contract) -> usize {
-    sym_key_bytes(c).div_ceil(4) * 2
+/// Derived characters of the symbol hash: the first tabulation maps the key to this many bytes.
+pub const SYM_HASH_CHARS: usize = 4;
+
+/// The symbol hash's tables (double tabulation): `t1[x][b]` is the derived key's contribution
+/// (SYM_HASH_CHARS bytes, little-endian in a u32) of byte value `b` at key position `x`;
+/// `t2[way][j][b]` the slot contribution of derived byte `j` with value `b`. Both from splitmix64
+/// seeded with `sym_hash_seed`, t1 first (two entries per draw), then t2 (four per draw).
+pub struct SymHashTables {
+    pub t1: Vec<[u32; 256]>,
+    pub t2: Vec<Vec<[u16; 256]>>,
 }
 
-/// NH keys of the symbol hash: `keys[way][i]` is added to 16-bit key word i before the pairwise
-/// products (see `sym_hash` in the library for the whole function).
-pub fn sym_hash_keys(c: &Contract) -> Vec<Vec<u16>> {
+pub fn sym_hash_tables(c: &Contract) -> SymHashTables {
     let mut state = c.params["sym_hash_seed"];
-    let words = sym_hash_words(c);
-    (0..c.params["sym_ways"])
-        .map(|_| {
-            let mut k = Vec::with_capacity(words);
-            while k.len() < words {
+    let slot_mask = ((1u64 << c.params["sym_hash_bits"]) - 1) as u16;
+    let mut t1 = vec![[0u32; 256]; sym_key_bytes(c)];
+    for row in t1.iter_mut() {
+        for pair in row.chunks_mut(2) {
+            let z = splitmix64(&mut state);
+            pair[0] = z as u32;
+            pair[1] = (z >> 32) as u32;
+        }
+    }
+    let mut t2 = Vec::new();
+    for _ in 0..c.params["sym_ways"] {
+        let mut way = vec![[0u16; 256]; SYM_HASH_CHARS];
+        for row in way.iter_mut() {
+            for quad in row.chunks_mut(4) {
                 let z = splitmix64(&mut state);
-                for j in 0..4 {
-                    k.push((z >> (16 * j)) as u16);
+                for (j, e) in quad.iter_mut().enumerate() {
+                    *e = (z >> (16 * j)) as u16 & slot_mask;
                 }
             }
-            k.truncate(words);
-            k
-        })
-        .collect()
+        }
+        t2.push(way);
+    }
+    SymHashTables { t1, t2 }
 }
 
 pub fn parse(text: &str) -> Result<Contract, String> {
@@ -315,15 +329,27 @@ pub fn verilog(c: &Contract) -> String {
         }
     }
     let _ = writeln!(v);
-    let words = sym_hash_words(c);
-    let _ = writeln!(v, "`define TC_SYM_KEY_BITS {}", words * 16);
-    let _ = writeln!(v, "`define TC_SYM_HASH_WORDS {words}");
-    for (way, keys) in sym_hash_keys(c).iter().enumerate() {
-        let mut hex = String::new();
-        for k in keys.iter().rev() {
-            let _ = write!(hex, "{k:04x}");
+    // symbol hash tables, as case items `b: v = entry;` (a ROM per table in synthesis, a lookup
+    // table in simulation)
+    let tables = sym_hash_tables(c);
+    let bits = c.params["sym_hash_bits"] as usize;
+    let _ = writeln!(v, "`define TC_SYM_KEY_BYTES {}", sym_key_bytes(c));
+    let _ = writeln!(v, "`define TC_SYM_HASH_CHARS {SYM_HASH_CHARS}");
+    for (x, row) in tables.t1.iter().enumerate() {
+        let mut items = String::new();
+        for (b, e) in row.iter().enumerate() {
+            let _ = write!(items, " 8'd{b}: v = 32'h{e:08x};");
         }
-        let _ = writeln!(v, "`define TC_SYM_NH_KEYS{way} {}'h{hex}", words * 16);
+        let _ = writeln!(v, "`define TC_SYM_T1_CASES_{x}{items}");
+    }
+    for (way, t) in tables.t2.iter().enumerate() {
+        for (j, row) in t.iter().enumerate() {
+            let mut items = String::new();
+            for (b, e) in row.iter().enumerate() {
+                let _ = write!(items, " 8'd{b}: v = {bits}'h{e:x};");
+            }
+            let _ = writeln!(v, "`define TC_SYM_T2_CASES_{way}_{j}{items}");
+        }
     }
     let _ = writeln!(v);
     let _ = writeln!(v, "`endif");
@@ -534,7 +560,6 @@ pub fn rust(c: &Contract) -> String {
     }
     let _ = writeln!(r, "}}");
     let key = sym_key_bytes(c);
-    let words = sym_hash_words(c);
     let _ = writeln!(
         r,
         "/// Symbol hash key length: name bytes, length byte, venue byte."
@@ -542,15 +567,27 @@ pub fn rust(c: &Contract) -> String {
     let _ = writeln!(r, "pub const SYM_KEY_BYTES: usize = {key};");
     let _ = writeln!(
         r,
-        "/// 16-bit words the symbol hash reads (the key zero-padded)."
+        "/// Derived characters of the symbol hash (bytes of the first tabulation's result)."
     );
-    let _ = writeln!(r, "pub const SYM_HASH_WORDS: usize = {words};");
-    let _ = writeln!(r, "/// NH keys of the symbol hash, per way.");
+    let _ = writeln!(r, "pub const SYM_HASH_CHARS: usize = {SYM_HASH_CHARS};");
+    let tables = sym_hash_tables(c);
     let _ = writeln!(
         r,
-        "pub const SYM_NH_KEYS: [[u16; {words}]; {}] = {:?};",
-        c.params["sym_ways"],
-        sym_hash_keys(c)
+        "/// First tabulation: derived key contribution of byte value b at key position x."
+    );
+    let _ = writeln!(
+        r,
+        "pub static SYM_T1: [[u32; 256]; {key}] = {:?};",
+        tables.t1
+    );
+    let _ = writeln!(
+        r,
+        "/// Second tabulation, per way: slot contribution of derived byte j with value b."
+    );
+    let _ = writeln!(
+        r,
+        "pub static SYM_T2: [[[u16; 256]; {SYM_HASH_CHARS}]; {}] = {:?};",
+        c.params["sym_ways"], tables.t2
     );
     r
 }

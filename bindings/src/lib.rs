@@ -36,28 +36,22 @@ pub const fn field_put(value: u64, lsb: u32, width: u32) -> u64 {
     (value & mask) << lsb
 }
 
-/// The symbol table's hash for one way: NH over the key's 16-bit little-endian words (pairs of
-/// (word + key) multiplied, summed mod 2^32), then murmur3's fmix32 finaliser so that keys differing
-/// in a few bits spread over the whole table; the low `sym_hash_bits` bits are the slot. The RTL
-/// (tc_sym_stage.v) computes the same function.
+/// The symbol table's hash for one way: double tabulation. The key's bytes index the first
+/// tables (one per key position), whose XOR is a derived key of `SYM_HASH_CHARS` bytes; those
+/// bytes index the way's second tables, whose XOR is the slot. Every step is a table lookup or an
+/// XOR, so the RTL (tc_lookup.v) computes it in a few LUT levels; unlike a linear (H3) or a
+/// simple tabulation hash, structured name sets (digits in a few positions, Deribit option names)
+/// place as well as with a random hash. Tables: `gen::sym_hash_tables`, from `sym_hash_seed`.
 pub fn sym_hash(way: usize, key: &[u8; SYM_KEY_BYTES]) -> u32 {
-    let mut padded = [0u8; 2 * SYM_HASH_WORDS];
-    padded[..SYM_KEY_BYTES].copy_from_slice(key);
-    let k = &SYM_NH_KEYS[way];
-    let mut h = 0u32;
-    for p in 0..SYM_HASH_WORDS / 2 {
-        let m0 = u16::from_le_bytes([padded[4 * p], padded[4 * p + 1]]);
-        let m1 = u16::from_le_bytes([padded[4 * p + 2], padded[4 * p + 3]]);
-        let a = m0.wrapping_add(k[2 * p]) as u32;
-        let b = m1.wrapping_add(k[2 * p + 1]) as u32;
-        h = h.wrapping_add(a * b);
+    let mut y = 0u32;
+    for (x, &b) in key.iter().enumerate() {
+        y ^= SYM_T1[x][b as usize];
     }
-    h ^= h >> 16;
-    h = h.wrapping_mul(0x85eb_ca6b);
-    h ^= h >> 13;
-    h = h.wrapping_mul(0xc2b2_ae35);
-    h ^= h >> 16;
-    h & ((1u32 << params::SYM_HASH_BITS) - 1)
+    let mut h = 0u16;
+    for (j, t) in SYM_T2[way].iter().enumerate() {
+        h ^= t[((y >> (8 * j)) & 0xff) as usize];
+    }
+    h as u32
 }
 
 /// Builds the symbol hash key. Names longer than the table's name width cannot be stored.

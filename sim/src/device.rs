@@ -86,7 +86,9 @@ pub struct SimStats {
     pub pacing_cycles: u64,
     /// Wall time spent clocking the model while driving frames (pacing excluded).
     pub busy_ns: u64,
-    /// CPU time of the simulator thread over the same spans (immune to sharing the cores).
+    /// CPU time of the simulator thread over the same spans (immune to sharing the cores). The
+    /// thread's CPU clock is read where a run of frames starts and ends (a read costs about as
+    /// much as a frame of cycles), so the time between frames of a run counts too.
     pub busy_cpu_ns: u64,
 }
 
@@ -136,6 +138,8 @@ pub struct SimDevice {
     alternate: bool,
     phase: u8,
     stats: SimStats,
+    /// Thread CPU time when the current run of frames began.
+    run_cpu: Option<u64>,
 }
 
 impl SimDevice {
@@ -192,6 +196,7 @@ impl SimDevice {
             alternate: false,
             phase: 0,
             stats: SimStats::default(),
+            run_cpu: None,
         };
         dev.model.inp[inp::RST] = 1;
         for _ in 0..4 {
@@ -210,9 +215,20 @@ impl SimDevice {
     }
 
     pub fn stats(&self) -> SimStats {
+        let open = self
+            .run_cpu
+            .map_or(0, |t| thread_cpu_ns().saturating_sub(t));
         SimStats {
             cycles: self.model.cycles(),
+            busy_cpu_ns: self.stats.busy_cpu_ns + open,
             ..self.stats
+        }
+    }
+
+    /// Ends the current run of frames (before cycles without a frame on the wire).
+    fn end_run(&mut self) {
+        if let Some(t) = self.run_cpu.take() {
+            self.stats.busy_cpu_ns += thread_cpu_ns().saturating_sub(t);
         }
     }
 
@@ -359,6 +375,9 @@ impl SimDevice {
     /// full.
     pub fn push_frame(&mut self, data: &[u8], ts_ns: u64, bad: bool) -> Result<(), SimError> {
         self.model.inp[inp::S_AXIS_TVALID] = 0;
+        if self.model_producer.saturating_sub(self.host_consumer()) > RING_RECORDS / 2 {
+            self.end_run();
+        }
         while self.model_producer.saturating_sub(self.host_consumer()) > RING_RECORDS / 2 {
             for _ in 0..64 {
                 self.cycle();
@@ -367,7 +386,9 @@ impl SimDevice {
             std::thread::yield_now();
         }
         let started = std::time::Instant::now();
-        let cpu_started = thread_cpu_ns();
+        if self.run_cpu.is_none() {
+            self.run_cpu = Some(thread_cpu_ns());
+        }
         let beats = data.len().div_ceil(8).max(1);
         for b in 0..beats {
             let chunk = &data[(8 * b).min(data.len())..(8 * b + 8).min(data.len())];
@@ -409,12 +430,12 @@ impl SimDevice {
         self.model.inp[inp::S_AXIS_TLAST] = 0;
         self.stats.frames += 1;
         self.stats.busy_ns += started.elapsed().as_nanos() as u64;
-        self.stats.busy_cpu_ns += thread_cpu_ns().saturating_sub(cpu_started);
         Ok(())
     }
 
     /// Runs `n` cycles with no frame on the wire.
     pub fn idle(&mut self, n: u64) {
+        self.end_run();
         self.model.inp[inp::S_AXIS_TVALID] = 0;
         for _ in 0..n {
             self.cycle();
@@ -423,6 +444,7 @@ impl SimDevice {
 
     /// Runs until host writes are applied and the pipeline reports idle and no table is clearing.
     pub fn wait_idle(&mut self) -> Result<(), SimError> {
+        self.end_run();
         self.model.inp[inp::S_AXIS_TVALID] = 0;
         let start = self.model.cycles();
         loop {
@@ -452,6 +474,7 @@ impl SimDevice {
     /// Brings the whole region up to date: every device register, every event record and the
     /// quote window. Call when the pipeline is idle.
     pub fn sync_all(&mut self) {
+        self.end_run();
         self.scan_host_writes();
         while !self.writes.is_empty() {
             self.cycle();
