@@ -338,7 +338,7 @@ impl Comparison {
             .host_reaction
             .as_ref()
             .map(|v| stats_json(&stats_of(v)));
-        let targets = vec![
+        let mut targets = vec![
             json!({"what": "hardware: last byte of message to event committed", "target": "<= 8 cycles",
                    "measured": format!("median {} cycles, max {}", last.median, last.max), "met": last.max <= 8}),
             json!({"what": "software path: per-packet detection (packets with an event)", "target": "median <= 100 ns",
@@ -347,6 +347,15 @@ impl Comparison {
                    "measured": format!("{:.2} M cycles/s", self.verilator_cycles_per_second / 1e6),
                    "met": self.verilator_cycles_per_second >= 5e6}),
         ];
+        if let Some(v) = self.host_reaction.as_ref().filter(|v| !v.is_empty()) {
+            let s = stats_of(v);
+            targets.push(
+                json!({"what": "host: event read to both order legs handed to their venues",
+                "target": "median <= 2 us",
+                "measured": format!("median {} ns over {} trades", s.median, v.len()),
+                "met": s.median <= 2_000}),
+            );
+        }
         json!({
             "clock_hz": CLOCK_HZ,
             "frames": self.frames,
