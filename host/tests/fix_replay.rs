@@ -82,11 +82,15 @@ fn synthetic_capture(dir: &Path, steps: usize) -> PathBuf {
     pcap
 }
 
+// order_timeout_ms is also how long the replay waits (wall time, simulated time standing still)
+// for the FIX venue's reports: generous, so the run follows the acceptor's answers however busy
+// the machine is, and only a hang runs into it (the simulated venues end their orders in
+// milliseconds of simulated time, far below it); logon_timeout_s likewise
 const CONFIG: &str = r#"
 [trading]
 min_profit = "0.5"
 max_trade_qty = "0.2"
-order_timeout_ms = 200
+order_timeout_ms = 60000
 unwind_retries = 2
 unwind_retry_ms = 5
 sharpe_interval_s = 1
@@ -121,6 +125,7 @@ sender_comp_id = "TICKCROSS"
 target_comp_id = "ACCEPTOR"
 auth = { kind = "plain", username = "alice", password_file = "@DIR@/password" }
 heartbeat_s = 30
+logon_timeout_s = 60
 seq_store = "@DIR@/fix-store"
 
 [[venue]]

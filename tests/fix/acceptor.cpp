@@ -19,14 +19,19 @@
 //      {"cl_ord_id","symbol","side","qty","price","exec_id"}.
 // OrderCancelRequest (F) for a resting order cancels it; for any other, OrderCancelReject (9).
 //
-// Standard input takes test hooks, one per line, applied to the next NewOrderSingle:
-//   drop      disconnect before answering (the answers are kept for a resend after the reconnect)
+// Standard input takes test hooks, one per line, applied to the next NewOrderSingle; each is
+// acknowledged with "ACK <line>" on standard output once it is in place (a test waits for that
+// before sending the order, so the hook cannot miss it):
+//   drop      disconnect before answering (the answers are numbered and kept before a new logon
+//             is answered, so the reconnect sees them as a gap and asks for them)
 //   gap N     skip N outgoing sequence numbers before answering
 //   garbage   send an ExecutionReport with a malformed LastQty (32=abc) before the answers
 //   logout    log out after answering
 //   quit      (immediately) stop
 // Standard output reports, one line each: READY, LOGON, LOGOUT, IN type=.. seq=.. possdup=..
-// (every message received; rejects with refseq= and reason=), HOOK name, DUP clordid=..
+// (every message received; rejects with refseq= and reason=), HOOK name, DUP clordid=..,
+// FILL clordid=.. qty=.. price=.., ACK line. A fill is in --fills and on standard output before
+// its trade report is sent, so whoever has seen the report can read the fill.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
 #include <quickfix/FileStore.h>
@@ -139,7 +144,11 @@ class App : public FIX::Application {
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
       FIX::RejectLogon) override {
     report_in(m);
-    if (get_header(m, 35) == "A" && !opt_.password.empty()) {
+    if (get_header(m, 35) != "A") return;
+    // QuickFIX answers a Logon after this returns: an order still being handled on the old
+    // connection (a drop hook) numbers its answers first
+    std::lock_guard<std::mutex> l(mu_);
+    if (!opt_.password.empty()) {
       if (get(m, 553) != opt_.username || get(m, 554) != opt_.password) {
         say("LOGON_REFUSED");
         throw FIX::RejectLogon("bad username or password");
@@ -151,6 +160,7 @@ class App : public FIX::Application {
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
       FIX::UnsupportedMessageType) override {
     report_in(m);
+    std::lock_guard<std::mutex> l(mu_);
     std::string type = get_header(m, 35);
     if (type == "D") on_order(m, sid);
     else if (type == "F") on_cancel(m, sid);
@@ -292,12 +302,13 @@ class App : public FIX::Application {
         f.setField(32, fmt_dec(part));
         f.setField(31, price);
         std::string exec_id = f.getField(17);
-        send(f, sid);
+        // logged before the report goes out: a test that has the report can read the fill
         fills_ << "{\"cl_ord_id\":\"" << cl << "\",\"symbol\":\"" << symbol << "\",\"side\":\""
                << (side == "1" ? "buy" : "sell") << "\",\"qty\":\"" << fmt_dec(part)
                << "\",\"price\":\"" << price << "\",\"exec_id\":\"" << exec_id << "\"}"
                << std::endl;
         say("FILL clordid=" + cl + " qty=" + fmt_dec(part) + " price=" + price);
+        send(f, sid);
       }
       if (cum < qty) {
         const char* t = opt_.remainder_canceled ? "4" : "C";
@@ -334,6 +345,9 @@ class App : public FIX::Application {
   }
 
   Options opt_;
+  // one order, cancel or logon at a time: a drop hook's answers are numbered before the
+  // reconnect's Logon is answered, and the order state below is never shared between threads
+  std::mutex mu_;
   std::ofstream fills_;
   std::mutex hooks_mu_;
   std::vector<std::string> hooks_;
@@ -409,7 +423,9 @@ int main(int argc, char** argv) {
     std::string line;
     while (std::getline(std::cin, line)) {
       if (line == "quit") break;
-      if (!line.empty()) app.add_hook(line);
+      if (line.empty()) continue;
+      app.add_hook(line);
+      App::say("ACK " + line);
     }
     acceptor.stop(true);
   } catch (std::exception& e) {

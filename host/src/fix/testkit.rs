@@ -3,6 +3,10 @@
 //! `target/fix-acceptor/<hash of the sources>/`), run as a child process on 127.0.0.1. Used by
 //! `tests/fix.rs`, the benchmark and `scripts/fix-demo`. See the source for the fill rule and
 //! the test hooks.
+//!
+//! Every exchange with the acceptor waits for its acknowledgement, never for time to pass:
+//! [`Acceptor::command`] returns once the acceptor has said the hook is in place, and a fill is
+//! in [`Acceptor::fills`] before its trade report is sent. Timeouts are only ways out of a hang.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -16,7 +20,7 @@ const SOURCE: &str = include_str!("../../../tests/fix/acceptor.cpp");
 const SETTINGS: &str = include_str!("../../../tests/fix/acceptor.cfg");
 const DICTIONARY: &str = include_str!("../../../tests/fix/FIX44.xml");
 
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum HarnessError {
     #[error("libquickfix-dev is not installed (/usr/include/quickfix/Application.h is missing): apt-get install -y libquickfix-dev (scripts/setup does)")]
     NoQuickFix,
@@ -32,6 +36,13 @@ pub enum HarnessError {
     },
     #[error("acceptor exited early: {0}")]
     Exited(String),
+}
+
+// Debug as Display: a test's `unwrap()` then shows the acceptor's output line by line
+impl std::fmt::Debug for HarnessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 fn target_dir() -> PathBuf {
@@ -150,6 +161,10 @@ pub struct AcceptorFill {
     pub exec_id: String,
 }
 
+/// How long the harness waits for the acceptor to start or to acknowledge a hook before it
+/// fails: a way out of a hang on a loaded machine, not a synchronisation.
+pub const ACK_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A running acceptor.
 pub struct Acceptor {
     child: Child,
@@ -264,12 +279,23 @@ impl Acceptor {
             dir: dir.to_path_buf(),
             fills_path,
         };
-        a.wait_for("READY", Duration::from_secs(20), |l| l == "READY")?;
+        a.wait_for("READY", ACK_TIMEOUT, |l| l == "READY")?;
         Ok(a)
     }
 
-    /// Sends a hook line (see the acceptor's source).
+    /// Sends a hook line (see the acceptor's source) and returns once the acceptor has
+    /// acknowledged it (`ACK <line>`): the hook then applies to the next order it receives.
+    /// Lines the acceptor printed meanwhile stay for [`Acceptor::wait_for`].
     pub fn command(&mut self, line: &str) -> Result<(), HarnessError> {
+        self.drain();
+        let from = self.seen.len();
+        self.write_line(line)?;
+        let ack = format!("ACK {line}");
+        self.find_from(from, &format!("{ack:?}"), ACK_TIMEOUT, |l| l == ack)
+            .map(|_| ())
+    }
+
+    fn write_line(&mut self, line: &str) -> Result<(), HarnessError> {
         let w = self
             .stdin
             .as_mut()
@@ -297,12 +323,24 @@ impl Acceptor {
         timeout: Duration,
         pred: impl Fn(&str) -> bool,
     ) -> Result<String, HarnessError> {
+        let k = self.find_from(self.cursor, what, timeout, pred)?;
+        self.cursor = k + 1;
+        Ok(self.seen[k].clone())
+    }
+
+    /// The index of the first line from `from` on that satisfies `pred`, waiting for it.
+    fn find_from(
+        &mut self,
+        from: usize,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<usize, HarnessError> {
         let t0 = Instant::now();
         loop {
             self.drain();
-            if let Some(k) = (self.cursor..self.seen.len()).find(|&k| pred(&self.seen[k])) {
-                self.cursor = k + 1;
-                return Ok(self.seen[k].clone());
+            if let Some(k) = (from..self.seen.len()).find(|&k| pred(&self.seen[k])) {
+                return Ok(k);
             }
             if let Ok(Some(st)) = self.child.try_wait() {
                 self.drain();
@@ -343,10 +381,11 @@ impl Acceptor {
 
 impl Drop for Acceptor {
     fn drop(&mut self) {
-        let _ = self.command("quit");
+        let _ = self.write_line("quit");
         self.stdin = None;
+        // a clean stop lets QuickFIX close its files; a kill after the limit is as good for a test
         let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_secs(3) {
+        while t0.elapsed() < Duration::from_secs(10) {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
             }
