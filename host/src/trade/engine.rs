@@ -117,6 +117,29 @@ impl EngineSetup {
                 .iter()
                 .map(|v| v.balances.clone())
                 .collect(),
+            fees: self
+                .trade
+                .venues
+                .iter()
+                .map(|v| journal::HeaderFees {
+                    taker_bps: v.fees.taker_bps,
+                    asset: match &v.fees.asset {
+                        FeeAsset::Quote => journal::FeeIn::Quote,
+                        FeeAsset::Base => journal::FeeIn::Base,
+                        FeeAsset::Other { asset, price } => journal::FeeIn::Other {
+                            asset: asset.clone(),
+                            price: *price,
+                        },
+                    },
+                    volume_30d: v.fees.volume_30d,
+                    tiers: v
+                        .fees
+                        .tiers
+                        .iter()
+                        .map(|t| (t.volume, t.taker_bps))
+                        .collect(),
+                })
+                .collect(),
         }
     }
 }
@@ -744,6 +767,14 @@ impl Engine {
                             .into(),
                     ));
                 }
+                if *h != setup.header() {
+                    return Err(EngineError::Mismatch(
+                        "its header (venues, instruments, contract sizes, initial balances, fees) \
+                         differs from this configuration's although the digest matches: the \
+                         header was altered"
+                            .into(),
+                    ));
+                }
             }
             _ => {
                 return Err(EngineError::Mismatch(
@@ -754,12 +785,7 @@ impl Engine {
         for rec in &contents.records {
             st.apply(rec, &setup);
         }
-        let journal = Journal::reopen(
-            path,
-            setup.trade.journal.sync,
-            contents.good_len,
-            contents.records.len() as u64,
-        )?;
+        let journal = Journal::reopen(path, setup.trade.journal.sync, &contents)?;
         let info = ResumeInfo {
             records: contents.records.len(),
             torn: contents.torn,

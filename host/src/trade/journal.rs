@@ -1,17 +1,28 @@
 //! The append-only trading journal: every order, execution report, transfer, venue change and
-//! balance snapshot, in the order they happened, each record checksummed.
+//! balance snapshot, in the order they happened, each record checksummed and chained to the
+//! one before it.
 //!
-//! File format: the 8 bytes `TCJRNL01`, then records, each
-//! `[u32 LE payload length][u32 LE CRC-32 (IEEE) of the payload][payload: one JSON object]`.
+//! File format (version 2): the 8 bytes `TCJRNL02`, then records, each
+//! `[u32 LE payload length][u32 LE CRC-32 of those 4 length bytes][u32 LE chain][payload: one
+//! JSON object]`, where `chain` is the CRC-32 (IEEE) of the previous record's chain (for the
+//! first record, the CRC-32 of the magic), the length bytes and the payload. The length has
+//! its own check so that a damaged length is told apart from a record cut short; the chain
+//! makes an edited, removed, inserted or reordered record break the checksum of every record
+//! after it unless all of them are recomputed (see docs/TRADING.md for what that does and does
+//! not protect against). Journals of version 1 (`TCJRNL01`) are refused with an error saying so.
+//!
 //! Every record is written with one `write(2)` as soon as it exists, before the engine acts on it
 //! (a trade's two orders are one record, written before either leaves), so a killed process
 //! loses nothing it acted on. Durability against power loss follows `[journal] sync`:
 //! `always` fdatasyncs after every record; `trade` (the default) after each trade record, each
 //! unwind order and each snapshot, that is before any order leaves; `never` leaves it to the OS.
 //!
-//! Reading: a last record that is incomplete or fails its checksum is a torn write (the process
-//! died mid-append); it is reported and cut. A bad record followed by more data is corruption
-//! and an error: nothing after it can be trusted.
+//! Reading: only a last record that runs past the end of the file is a torn write (the process
+//! died mid-append): it is reported and cut. A file that is nothing but the start of a journal
+//! (part of the magic, or the magic and part of the first record) is a torn start: the journal
+//! is empty. Anything else that does not check (a length that fails its check, a checksum
+//! mismatch, a record that does not parse), in the middle or at the end, is corruption and an
+//! error: nothing is cut.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -26,10 +37,14 @@ use super::ledger::Transfer;
 use super::money::FeeCharge;
 use super::venue::{ExecReport, OrderId, Side};
 
-pub const MAGIC: &[u8; 8] = b"TCJRNL01";
-pub const VERSION: u32 = 1;
+pub const MAGIC: &[u8; 8] = b"TCJRNL02";
+/// The magic of format version 1 (unchained checksums), refused with a clear error.
+pub const MAGIC_V1: &[u8; 8] = b"TCJRNL01";
+pub const VERSION: u32 = 2;
 /// A record longer than this is not one (a corrupt length).
 const MAX_RECORD: u32 = 16 << 20;
+/// Bytes before a record's payload: length, length check, chain.
+pub const FRAME: usize = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -109,6 +124,29 @@ pub struct Header {
     /// Per venue, per instrument: the inverse contract size when the market is inverse.
     pub inverse: Vec<Vec<Option<Decimal>>>,
     pub initial_balances: Vec<BTreeMap<String, Decimal>>,
+    /// Per venue: its taker fees, so that `journal verify` can recompute every fill's fee.
+    pub fees: Vec<HeaderFees>,
+}
+
+/// The asset a venue's fees are charged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeIn {
+    Quote,
+    Base,
+    /// A third asset, valued at a configured price in the quote asset.
+    Other { asset: String, price: Decimal },
+}
+
+/// A venue's taker fee schedule as the journal's header carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderFees {
+    pub taker_bps: Decimal,
+    pub asset: FeeIn,
+    /// 30-day volume (quote) at the start; fills add to it.
+    pub volume_30d: Decimal,
+    /// (from volume, taker bps), ascending by volume.
+    pub tiers: Vec<(Decimal, Decimal)>,
 }
 
 /// The engine's own account at a point, for `journal verify` to check against.
@@ -202,7 +240,9 @@ pub enum JournalError {
     },
     #[error("journal {path}: not a tickcross journal (bad magic)")]
     Magic { path: PathBuf },
-    #[error("journal {path}: record {index} at byte {offset} is corrupt ({what}) and more data follows; refusing to go on")]
+    #[error("journal {path}: format version 1 (TCJRNL01, unchained checksums); this tickcross reads version {VERSION} only: check it with the tickcross that wrote it, or start a new journal")]
+    OldVersion { path: PathBuf },
+    #[error("journal {path}: record {index} at byte {offset} is corrupt ({what}); refusing to go on (nothing is cut: a record is taken for a torn write only when it runs past the end of the file)")]
     Corrupt {
         path: PathBuf,
         index: usize,
@@ -226,6 +266,16 @@ pub struct JournalContents {
     pub torn: Option<TornTail>,
     /// End of the last good record.
     pub good_len: u64,
+    /// The chain value of the last good record (what the next record chains from).
+    pub chain: u32,
+}
+
+impl JournalContents {
+    /// Not one complete record: an empty file, or a torn start (the process died while
+    /// writing the magic or the first record). Such a journal holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
@@ -235,7 +285,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
     }
 }
 
-/// Reads a journal; a torn last record is reported in `torn`, not an error.
+/// Reads a journal; a torn last record (or a torn start) is reported in `torn`, not an error.
 pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
     let mut data = Vec::new();
     File::open(path)
@@ -244,105 +294,131 @@ pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
     parse(path, &data)
 }
 
-fn parse(path: &Path, data: &[u8]) -> Result<JournalContents, JournalError> {
+/// The chain value the first record chains from.
+fn chain_seed() -> u32 {
+    crc32fast::hash(MAGIC)
+}
+
+fn len_check(len: u32) -> u32 {
+    crc32fast::hash(&len.to_le_bytes())
+}
+
+fn chain_next(prev: u32, len: u32, payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&prev.to_le_bytes());
+    h.update(&len.to_le_bytes());
+    h.update(payload);
+    h.finalize()
+}
+
+/// Parses a journal's bytes (`path` names it in errors).
+pub fn parse(path: &Path, data: &[u8]) -> Result<JournalContents, JournalError> {
+    let torn_at = |at: usize, records: Vec<Record>, chain: u32| JournalContents {
+        records,
+        torn: (data.len() > at).then_some(TornTail {
+            offset: at as u64,
+            bytes: (data.len() - at) as u64,
+        }),
+        good_len: at as u64,
+        chain,
+    };
     if data.len() < MAGIC.len() {
-        // a journal killed while writing its magic holds nothing
+        // killed while writing the magic: a torn start, nothing in it
         if MAGIC.starts_with(data) {
-            return Ok(JournalContents {
-                records: vec![],
-                torn: (!data.is_empty()).then_some(TornTail {
-                    offset: 0,
-                    bytes: data.len() as u64,
-                }),
-                good_len: 0,
-            });
+            return Ok(torn_at(0, Vec::new(), chain_seed()));
         }
         return Err(JournalError::Magic {
             path: path.to_path_buf(),
         });
     }
-    if &data[..8] != MAGIC {
+    if &data[..MAGIC.len()] == MAGIC_V1 {
+        return Err(JournalError::OldVersion {
+            path: path.to_path_buf(),
+        });
+    }
+    if &data[..MAGIC.len()] != MAGIC {
         return Err(JournalError::Magic {
             path: path.to_path_buf(),
         });
     }
     let mut at = MAGIC.len();
+    let mut chain = chain_seed();
     let mut records = Vec::new();
     while at < data.len() {
         let rest = &data[at..];
-        let bad = |what: String, is_last: bool| -> Result<JournalContents, JournalError> {
-            if is_last {
-                Ok(JournalContents {
-                    records: Vec::new(),
-                    torn: Some(TornTail {
-                        offset: at as u64,
-                        bytes: rest.len() as u64,
-                    }),
-                    good_len: at as u64,
-                })
-            } else {
-                Err(JournalError::Corrupt {
-                    path: path.to_path_buf(),
-                    index: records.len(),
-                    offset: at as u64,
-                    what,
-                })
-            }
+        let corrupt = |index: usize, what: String| JournalError::Corrupt {
+            path: path.to_path_buf(),
+            index,
+            offset: at as u64,
+            what,
         };
-        if rest.len() < 8 {
-            let mut r = bad("incomplete header".into(), true)?;
-            r.records = records;
-            return Ok(r);
+        if rest.len() < FRAME {
+            // the frame itself runs past the end: torn
+            return Ok(torn_at(at, records, chain));
         }
-        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
-        let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
+        let word = |k: usize| u32::from_le_bytes([rest[k], rest[k + 1], rest[k + 2], rest[k + 3]]);
+        let (len, check, crc) = (word(0), word(4), word(8));
+        if len_check(len) != check {
+            return Err(corrupt(records.len(), "its length fails its check".into()));
+        }
         if len > MAX_RECORD {
-            // an absurd length: torn only if nothing could follow it
-            let mut r = bad(format!("length {len}"), true)?;
-            r.records = records;
-            return Ok(r);
+            return Err(corrupt(records.len(), format!("length {len} is too large")));
         }
-        let end = 8 + len as usize;
+        let end = FRAME + len as usize;
         if rest.len() < end {
-            let mut r = bad("incomplete payload".into(), true)?;
-            r.records = records;
-            return Ok(r);
+            // a checked length that runs past the end of the file: the write was cut short
+            return Ok(torn_at(at, records, chain));
         }
-        let payload = &rest[8..end];
-        let is_last = rest.len() == end;
-        if crc32fast::hash(payload) != crc {
-            let mut r = bad("checksum mismatch".into(), is_last)?;
-            r.records = records;
-            return Ok(r);
+        let payload = &rest[FRAME..end];
+        let next = chain_next(chain, len, payload);
+        if next != crc {
+            return Err(corrupt(
+                records.len(),
+                "checksum mismatch: this record, or one before it, was altered, removed or inserted"
+                    .into(),
+            ));
         }
         match serde_json::from_slice::<Record>(payload) {
             Ok(rec) => records.push(rec),
             Err(e) => {
                 // a checksummed record that does not parse was written by something else
-                return Err(JournalError::Corrupt {
-                    path: path.to_path_buf(),
-                    index: records.len(),
-                    offset: at as u64,
-                    what: format!("unreadable record: {e}"),
-                });
+                return Err(corrupt(records.len(), format!("unreadable record: {e}")));
             }
         }
+        chain = next;
         at += end;
     }
     Ok(JournalContents {
         records,
         torn: None,
         good_len: at as u64,
+        chain,
     })
 }
 
-/// Frames one record.
-pub fn encode(rec: &Record) -> Vec<u8> {
+/// Frames one record after a record whose chain value is `prev`; returns the bytes and the
+/// record's own chain value.
+pub fn encode(rec: &Record, prev: u32) -> (Vec<u8>, u32) {
     let payload = serde_json::to_vec(rec).expect("journal records serialize");
-    let mut out = Vec::with_capacity(payload.len() + 8);
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    let len = payload.len() as u32;
+    let chain = chain_next(prev, len, &payload);
+    let mut out = Vec::with_capacity(payload.len() + FRAME);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&len_check(len).to_le_bytes());
+    out.extend_from_slice(&chain.to_le_bytes());
     out.extend_from_slice(&payload);
+    (out, chain)
+}
+
+/// A whole journal file holding `records` (tests and tools).
+pub fn encode_all(records: &[Record]) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    let mut chain = chain_seed();
+    for r in records {
+        let (b, c) = encode(r, chain);
+        out.extend_from_slice(&b);
+        chain = c;
+    }
     out
 }
 
@@ -352,6 +428,8 @@ pub struct Journal {
     path: PathBuf,
     sync: SyncPolicy,
     records: u64,
+    /// Chain value of the last record written.
+    chain: u32,
     /// Fault injection for crash tests: die (SIGKILL) once this many records are written.
     kill_after: Option<u64>,
     /// With `kill_after`: write only half of the next record first, a torn write.
@@ -382,16 +460,17 @@ impl Journal {
             .open(path)
             .map_err(io_err(path))?;
         file.write_all(MAGIC).map_err(io_err(path))?;
-        Journal::finish_open(file, path, sync, 0)
+        Journal::finish_open(file, path, sync, 0, chain_seed())
     }
 
-    /// Opens an existing journal for appending after `good_len` bytes (cutting a torn tail).
+    /// Opens an existing journal, as `read` found it, for appending after its last good record
+    /// (cutting a torn tail).
     pub fn reopen(
         path: &Path,
         sync: SyncPolicy,
-        good_len: u64,
-        records: u64,
+        contents: &JournalContents,
     ) -> Result<Journal, JournalError> {
+        let (good_len, records) = (contents.good_len, contents.records.len() as u64);
         let file = OpenOptions::new()
             .write(true)
             .open(path)
@@ -408,7 +487,7 @@ impl Journal {
             file.write_all(MAGIC).map_err(io_err(path))?;
         }
         file.sync_data().map_err(io_err(path))?;
-        Journal::finish_open(file, path, sync, records)
+        Journal::finish_open(file, path, sync, records, contents.chain)
     }
 
     fn finish_open(
@@ -416,6 +495,7 @@ impl Journal {
         path: &Path,
         sync: SyncPolicy,
         records: u64,
+        chain: u32,
     ) -> Result<Journal, JournalError> {
         let kill_after = std::env::var(ENV_KILL_AFTER)
             .ok()
@@ -425,6 +505,7 @@ impl Journal {
             path: path.to_path_buf(),
             sync,
             records,
+            chain,
             kill_after,
             kill_torn: std::env::var(ENV_KILL_TORN).is_ok_and(|v| v == "1"),
         })
@@ -440,7 +521,7 @@ impl Journal {
 
     /// Appends a record (one write); syncs per the policy.
     pub fn append(&mut self, rec: &Record) -> Result<(), JournalError> {
-        let bytes = encode(rec);
+        let (bytes, chain) = encode(rec, self.chain);
         if self.kill_after == Some(self.records) {
             if self.kill_torn {
                 let _ = self.file.write_all(&bytes[..bytes.len() / 2]);
@@ -452,6 +533,7 @@ impl Journal {
         }
         self.file.write_all(&bytes).map_err(io_err(&self.path))?;
         self.records += 1;
+        self.chain = chain;
         let sync = match self.sync {
             SyncPolicy::Always => true,
             SyncPolicy::Trade => matches!(
@@ -488,23 +570,47 @@ mod tests {
         }
     }
 
-    #[test]
-    fn round_trip_and_torn_tail() {
-        let p = tmp("torn.j");
+    fn three(name: &str) -> (PathBuf, Vec<u8>) {
+        let p = tmp(name);
         let mut j = Journal::create(&p, SyncPolicy::Never).unwrap();
         for n in 0..3 {
             j.append(&kill(n)).unwrap();
         }
         drop(j);
-        let full = std::fs::read(&p).unwrap();
+        let data = std::fs::read(&p).unwrap();
+        (p, data)
+    }
+
+    /// Byte offsets where records 0, 1, 2 start, and the end.
+    fn starts(data: &[u8]) -> Vec<usize> {
+        let mut at = MAGIC.len();
+        let mut out = vec![at];
+        while at < data.len() {
+            let len = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+            at += FRAME + len;
+            out.push(at);
+        }
+        out
+    }
+
+    fn corrupt_index(data: &[u8]) -> usize {
+        match parse(Path::new("j"), data) {
+            Err(JournalError::Corrupt { index, .. }) => index,
+            other => panic!("expected corruption, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_torn_tail() {
+        let (p, full) = three("torn.j");
+        assert_eq!(full, encode_all(&[kill(0), kill(1), kill(2)]));
         let c = read(&p).unwrap();
         assert_eq!(c.records, vec![kill(0), kill(1), kill(2)]);
         assert!(c.torn.is_none());
         // every cut inside the last record is a torn tail of the first two
-        let two = MAGIC.len() + encode(&kill(0)).len() + encode(&kill(1)).len();
+        let two = starts(&full)[2];
         for cut in two + 1..full.len() {
-            std::fs::write(&p, &full[..cut]).unwrap();
-            let c = read(&p).unwrap();
+            let c = parse(&p, &full[..cut]).unwrap();
             assert_eq!(c.records.len(), 2, "cut {cut}");
             assert_eq!(
                 c.torn,
@@ -514,39 +620,95 @@ mod tests {
                 })
             );
         }
-        // reopening cuts it and appends after the good part
+        // reopening cuts it and appends after the good part, chained to it
         std::fs::write(&p, &full[..full.len() - 3]).unwrap();
         let c = read(&p).unwrap();
-        let mut j = Journal::reopen(&p, SyncPolicy::Never, c.good_len, 2).unwrap();
+        let mut j = Journal::reopen(&p, SyncPolicy::Never, &c).unwrap();
         j.append(&kill(9)).unwrap();
         drop(j);
         assert_eq!(read(&p).unwrap().records, vec![kill(0), kill(1), kill(9)]);
     }
 
     #[test]
-    fn corruption_in_the_middle_is_an_error() {
-        let p = tmp("corrupt.j");
-        let mut j = Journal::create(&p, SyncPolicy::Never).unwrap();
-        for n in 0..3 {
-            j.append(&kill(n)).unwrap();
+    fn a_corrupt_length_in_the_middle_is_corruption_not_a_torn_tail() {
+        let (_, full) = three("len.j");
+        let at = starts(&full)[1];
+        // any damage to record 1's length: one bit, a huge length, a length past the end, zero
+        let mut lengths: Vec<u32> = (0..32).map(|b| 1u32 << b).collect();
+        lengths.extend([0, u32::MAX, full.len() as u32]);
+        for x in lengths {
+            let mut data = full.clone();
+            let len = u32::from_le_bytes(data[at..at + 4].try_into().unwrap());
+            let bad = if x.is_power_of_two() { len ^ x } else { x };
+            data[at..at + 4].copy_from_slice(&bad.to_le_bytes());
+            assert_eq!(corrupt_index(&data), 1, "length {bad}");
         }
-        drop(j);
-        let mut data = std::fs::read(&p).unwrap();
-        let at = MAGIC.len() + encode(&kill(0)).len() + 12;
-        data[at] ^= 0x20;
-        std::fs::write(&p, &data).unwrap();
-        let e = read(&p).unwrap_err();
-        assert!(e.to_string().contains("record 1"), "{e}");
-        // a flipped bit in the last record is indistinguishable from a torn write
-        let mut data = std::fs::read(&p).unwrap();
-        data[at] ^= 0x20;
-        let last = data.len() - 2;
-        data[last] ^= 0x01;
-        std::fs::write(&p, &data).unwrap();
-        let c = read(&p).unwrap();
-        assert_eq!(c.records.len(), 2);
-        assert!(c.torn.is_some());
-        std::fs::write(&p, b"not a journal").unwrap();
-        assert!(matches!(read(&p), Err(JournalError::Magic { .. })));
+    }
+
+    #[test]
+    fn a_bad_complete_record_is_corruption_even_at_the_end() {
+        let (_, full) = three("crc.j");
+        let s = starts(&full);
+        for rec in 0..3 {
+            // a flipped bit in the payload of any record, the last included
+            let mut data = full.clone();
+            data[s[rec] + FRAME + 3] ^= 0x01;
+            assert_eq!(corrupt_index(&data), rec, "record {rec}");
+            // or in its chain field
+            let mut data = full.clone();
+            data[s[rec] + 9] ^= 0x40;
+            assert_eq!(corrupt_index(&data), rec, "chain of record {rec}");
+        }
+        assert!(matches!(
+            parse(Path::new("j"), b"not a journal"),
+            Err(JournalError::Magic { .. })
+        ));
+    }
+
+    #[test]
+    fn a_record_rewritten_with_its_own_checksum_breaks_the_chain_after_it() {
+        let (_, full) = three("chain.j");
+        let s = starts(&full);
+        // record 1 replaced by another record framed as if it were the first: a valid CRC of
+        // its own payload, but not chained to record 0
+        let (forged, _) = encode(&kill(7), chain_seed());
+        let mut data = full[..s[1]].to_vec();
+        data.extend_from_slice(&forged);
+        data.extend_from_slice(&full[s[2]..]);
+        assert_eq!(corrupt_index(&data), 1);
+        // a removed record: the next one no longer chains
+        let mut data = full[..s[1]].to_vec();
+        data.extend_from_slice(&full[s[2]..]);
+        assert_eq!(corrupt_index(&data), 1);
+        // a duplicated record
+        let mut data = full[..s[2]].to_vec();
+        data.extend_from_slice(&full[s[1]..]);
+        assert_eq!(corrupt_index(&data), 2);
+    }
+
+    #[test]
+    fn a_torn_start_is_an_empty_journal() {
+        let (p, full) = three("start.j");
+        let first = starts(&full)[1];
+        for cut in 0..first {
+            let c = parse(&p, &full[..cut]).unwrap_or_else(|e| panic!("cut {cut}: {e}"));
+            assert!(c.is_empty(), "cut {cut}");
+            assert_eq!(c.good_len, if cut < MAGIC.len() { 0 } else { 8 });
+            assert_eq!(c.torn.is_some(), cut > 0 && cut != MAGIC.len(), "cut {cut}");
+        }
+        // something else than the start of a journal is not one
+        assert!(matches!(
+            parse(&p, b"TCX"),
+            Err(JournalError::Magic { .. })
+        ));
+    }
+
+    #[test]
+    fn a_version_1_journal_is_refused_saying_so() {
+        let mut data = MAGIC_V1.to_vec();
+        data.extend_from_slice(&[0; 20]);
+        let e = parse(Path::new("old.j"), &data).unwrap_err();
+        assert!(matches!(e, JournalError::OldVersion { .. }));
+        assert!(e.to_string().contains("version 1"), "{e}");
     }
 }

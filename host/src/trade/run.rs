@@ -44,6 +44,23 @@ pub enum TradeRunError {
     Input(String),
     #[error("{0}")]
     Setup(String),
+    #[error(transparent)]
+    Verify(#[from] super::verify::VerifyError),
+    #[error("journal {path} fails verification ({} mismatches), refusing to resume from it:\n{}\n(`tickcross journal verify` shows the same; start with a new journal)", .mismatches.len(), first_lines(.mismatches))]
+    Inconsistent {
+        path: PathBuf,
+        mismatches: Vec<String>,
+    },
+}
+
+/// The first few of many lines, indented, for an error message.
+fn first_lines(lines: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut out: Vec<String> = lines.iter().take(SHOWN).map(|l| format!("  {l}")).collect();
+    if lines.len() > SHOWN {
+        out.push(format!("  ... and {} more", lines.len() - SHOWN));
+    }
+    out.join("\n")
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,6 +91,9 @@ pub struct TradeOutcome {
     pub first_ts: u64,
     pub last_ts: u64,
     pub resumed: Option<ResumeInfo>,
+    /// The journal held only a torn start (the process died while creating it): it was
+    /// started afresh. The torn bytes, if any.
+    pub torn_start: Option<journal::TornTail>,
 }
 
 /// A digest of the config text and the inputs (FNV-1a, hex): a journal resumes only with both.
@@ -187,10 +207,33 @@ where
 
     let mut sims = SimVenue::for_config(&setup.trade, &market, first_ts);
 
-    // a journal with records is resumed: its orders are replayed into the simulated venues
+    // a journal with records is resumed, after the same checks as `journal verify`: its
+    // orders are replayed into the simulated venues. One with only a torn start (the process
+    // died while creating it) holds nothing and is started afresh.
+    let mut torn_start = None;
     let existing = match &opts.journal {
-        Some(p) if p.exists() && std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false) => {
-            Some(journal::read(p)?)
+        Some(p) if p.exists() => {
+            let c = journal::read(p)?;
+            if c.is_empty() {
+                if let Some(t) = c.torn {
+                    tracing::warn!(
+                        journal = %p.display(),
+                        bytes = t.bytes,
+                        "journal holds only a torn start (the process died while creating it): started afresh"
+                    );
+                    torn_start = Some(t);
+                }
+                None
+            } else {
+                let v = super::verify::check(p, &c)?;
+                if !v.mismatches.is_empty() {
+                    return Err(TradeRunError::Inconsistent {
+                        path: p.clone(),
+                        mismatches: v.mismatches,
+                    });
+                }
+                Some(c)
+            }
         }
         _ => None,
     };
@@ -332,6 +375,7 @@ where
         first_ts,
         last_ts,
         resumed,
+        torn_start,
     })
 }
 

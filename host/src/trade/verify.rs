@@ -1,20 +1,28 @@
 //! `journal verify`: re-derives balances and P&L from a journal's records alone (its header
-//! carries the initial balances and contract sizes) and checks them against the engine's own
-//! snapshots in the journal and, optionally, against a report's `summary.json`.
+//! carries the initial balances, contract sizes and fee schedules) and checks them against the
+//! engine's own snapshots in the journal and, optionally, against a report's `summary.json`.
 //!
 //! This is a second, deliberately plain implementation of the booking rules (DESIGN: amounts of
 //! a fill, fees, transfers, the realized P&L of a closed trade); it shares only the rounding
-//! function with the engine.
+//! function with the engine. Besides the snapshots it rejects every state the engine cannot
+//! produce: a fill of an unknown order or from another venue, a report after the order's final
+//! one, a fill whose running total disagrees with the venue's (a duplicated or missing fill),
+//! fills beyond an order's quantity or outside its limit price, a fee that is not the
+//! schedule's, a negative balance, a transfer larger than the balance open orders leave, a trade
+//! closed with orders open, ids used twice. A resume runs exactly these checks ([`check`]) and
+//! refuses a journal with any mismatch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::journal::{self, Record, TornTail};
-use super::money::round_amount;
-use super::venue::Side;
+use super::journal::{
+    self, FeeIn, Header, JournalContents, OrderRecord, Purpose, Record, TornTail,
+};
+use super::money::{round_amount, ONE_BP};
+use super::venue::{ExecReport, Side};
 
 #[derive(Debug, Clone, Default)]
 struct TradeFlows {
@@ -30,6 +38,8 @@ struct TradeFlows {
 pub struct Verified {
     pub records: usize,
     pub torn: Option<TornTail>,
+    /// Not one complete record (an empty file, or the process died while creating it).
+    pub torn_start: bool,
     pub venues: Vec<String>,
     pub balances: Vec<BTreeMap<String, Decimal>>,
     pub in_transit: BTreeMap<String, Decimal>,
@@ -46,7 +56,7 @@ pub struct Verified {
 pub enum VerifyError {
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
-    #[error("journal {0}: no header record")]
+    #[error("journal {0}: its first record is not a header")]
     NoHeader(String),
     #[error("report {path}: {msg}")]
     Report { path: String, msg: String },
@@ -58,100 +68,454 @@ fn same_maps(a: &BTreeMap<String, Decimal>, b: &BTreeMap<String, Decimal>) -> bo
         .all(|k| a.get(k).copied().unwrap_or_default() == b.get(k).copied().unwrap_or_default())
 }
 
+/// Reads a journal and checks it; with `report`, checks the report's summary against it too.
 pub fn verify(path: &Path, report: Option<&Path>) -> Result<Verified, VerifyError> {
     let contents = journal::read(path)?;
-    let Some(Record::Header(h)) = contents.records.first() else {
-        return Err(VerifyError::NoHeader(path.display().to_string()));
-    };
-    let mut balances = h.initial_balances.clone();
-    let mut transit: BTreeMap<u64, (String, usize, Decimal)> = BTreeMap::new();
-    // order id -> (venue, instrument, side, trade, purpose)
-    let mut orders: BTreeMap<u64, (usize, usize, Side, u64)> = BTreeMap::new();
-    let mut flows: BTreeMap<u64, TradeFlows> = BTreeMap::new();
-    let mut realized = Decimal::ZERO;
-    let mut fees = Decimal::ZERO;
-    let mut closed = 0u64;
-    let mut fills = 0u64;
-    let mut snapshots = 0usize;
-    let mut mismatches = Vec::new();
-    let add = |b: &mut Vec<BTreeMap<String, Decimal>>, v: usize, a: &str, d: Decimal| {
-        if let Some(m) = b.get_mut(v) {
-            let e = m.entry(a.to_string()).or_default();
-            *e = (*e + d).normalize();
+    let v = check(path, &contents)?;
+    match report {
+        None => Ok(v),
+        Some(dir) => check_report(v, dir),
+    }
+}
+
+/// One order as the records made it.
+#[derive(Debug, Clone)]
+struct OrderV {
+    rec: OrderRecord,
+    cum: Decimal,
+    done: bool,
+    /// What is left of its reservation.
+    reserved: Decimal,
+}
+
+#[derive(Debug, Clone, Default)]
+struct TradeV {
+    closed: bool,
+    orders: Vec<u64>,
+    flows: TradeFlows,
+}
+
+/// The books re-derived record by record.
+struct Books<'h> {
+    h: &'h Header,
+    balances: Vec<BTreeMap<String, Decimal>>,
+    reserved: Vec<BTreeMap<String, Decimal>>,
+    orders: BTreeMap<u64, OrderV>,
+    trades: BTreeMap<u64, TradeV>,
+    transit: BTreeMap<u64, (String, usize, Decimal)>,
+    transfers_seen: BTreeSet<u64>,
+    volume: Vec<Decimal>,
+    realized: Decimal,
+    fees: Decimal,
+    closed: u64,
+    fills: u64,
+    snapshots: usize,
+    negative_seen: BTreeSet<(usize, String)>,
+    mismatches: Vec<String>,
+}
+
+fn add_to(b: &mut [BTreeMap<String, Decimal>], v: usize, a: &str, d: Decimal) {
+    if let Some(m) = b.get_mut(v) {
+        let e = m.entry(a.to_string()).or_default();
+        *e = (*e + d).normalize();
+    }
+}
+
+impl<'h> Books<'h> {
+    fn new(h: &'h Header) -> Books<'h> {
+        let n = h.venues.len();
+        Books {
+            h,
+            balances: h.initial_balances.clone(),
+            reserved: vec![BTreeMap::new(); n],
+            orders: BTreeMap::new(),
+            trades: BTreeMap::new(),
+            transit: BTreeMap::new(),
+            transfers_seen: BTreeSet::new(),
+            volume: (0..n)
+                .map(|v| h.fees.get(v).map_or(Decimal::ZERO, |f| f.volume_30d))
+                .collect(),
+            realized: Decimal::ZERO,
+            fees: Decimal::ZERO,
+            closed: 0,
+            fills: 0,
+            snapshots: 0,
+            negative_seen: BTreeSet::new(),
+            mismatches: Vec::new(),
         }
-    };
-    for (k, rec) in contents.records.iter().enumerate() {
-        match rec {
-            Record::TradeOpen(t) => {
-                for o in [&t.buy, &t.sell] {
-                    orders.insert(o.id, (o.venue, o.instrument, o.side, o.trade_id));
+    }
+
+    fn bad(&mut self, k: usize, msg: String) {
+        self.mismatches.push(format!("record {k}: {msg}"));
+    }
+
+    fn venue_name(&self, v: usize) -> &str {
+        self.h.venues.get(v).map_or("?", String::as_str)
+    }
+
+    fn available(&self, v: usize, asset: &str) -> Decimal {
+        let get = |b: &[BTreeMap<String, Decimal>]| {
+            b.get(v)
+                .and_then(|m| m.get(asset))
+                .copied()
+                .unwrap_or_default()
+        };
+        get(&self.balances) - get(&self.reserved)
+    }
+
+    /// Flags a balance of venue `v` that went below zero (once per venue and asset).
+    fn check_negative(&mut self, k: usize, v: usize) {
+        let Some(b) = self.balances.get(v) else {
+            return;
+        };
+        let neg: Vec<(String, Decimal)> = b
+            .iter()
+            .filter(|(_, x)| **x < Decimal::ZERO)
+            .map(|(a, x)| (a.clone(), *x))
+            .collect();
+        for (a, x) in neg {
+            if self.negative_seen.insert((v, a.clone())) {
+                let name = self.venue_name(v).to_string();
+                self.bad(k, format!("venue {name} {a} balance is negative ({x})"));
+            }
+        }
+    }
+
+    fn check_header(&mut self) {
+        let h = self.h;
+        let n = h.venues.len();
+        if h.version != journal::VERSION {
+            self.bad(
+                0,
+                format!("header version {} in a version {} journal", h.version, journal::VERSION),
+            );
+        }
+        if h.initial_balances.len() != n || h.inverse.len() != n || h.fees.len() != n {
+            self.bad(0, format!("header: {n} venues but {} balance sheets, {} contract lists, {} fee schedules",
+                h.initial_balances.len(), h.inverse.len(), h.fees.len()));
+        }
+        for (v, b) in h.initial_balances.iter().enumerate() {
+            for (a, x) in b {
+                if *x < Decimal::ZERO {
+                    let name = self.venue_name(v).to_string();
+                    self.bad(0, format!("header: venue {name} starts with a negative {a} balance ({x})"));
                 }
-                flows.insert(t.trade_id, TradeFlows::default());
+            }
+        }
+    }
+
+    fn add_order(&mut self, k: usize, o: &OrderRecord) -> bool {
+        if self.orders.contains_key(&o.id) {
+            self.bad(k, format!("order id {} used twice", o.id));
+            return false;
+        }
+        if o.venue >= self.h.venues.len() || o.instrument >= self.h.instruments.len() {
+            self.bad(
+                k,
+                format!(
+                    "order {} on venue {} instrument {}, which the header does not have",
+                    o.id, o.venue, o.instrument
+                ),
+            );
+            return false;
+        }
+        if o.qty <= Decimal::ZERO || o.price <= Decimal::ZERO || o.reserve < Decimal::ZERO {
+            self.bad(
+                k,
+                format!(
+                    "order {}: quantity {}, price {}, reserve {}",
+                    o.id, o.qty, o.price, o.reserve
+                ),
+            );
+        }
+        let reserve = o.reserve.max(Decimal::ZERO);
+        add_to(&mut self.reserved, o.venue, &o.reserve_asset, reserve);
+        self.orders.insert(
+            o.id,
+            OrderV {
+                rec: o.clone(),
+                cum: Decimal::ZERO,
+                done: false,
+                reserved: reserve,
+            },
+        );
+        true
+    }
+
+    fn release(&mut self, id: u64) {
+        if let Some(o) = self.orders.get_mut(&id) {
+            let left = std::mem::take(&mut o.reserved);
+            let (v, a) = (o.rec.venue, o.rec.reserve_asset.clone());
+            add_to(&mut self.reserved, v, &a, -left);
+        }
+    }
+
+    /// (base, quote) of `qty` venue units at `px` on (venue, instrument).
+    fn amounts(&self, v: usize, inst: usize, qty: Decimal, px: Decimal) -> (Decimal, Decimal) {
+        match self
+            .h
+            .inverse
+            .get(v)
+            .and_then(|x| x.get(inst))
+            .copied()
+            .flatten()
+        {
+            None => (qty, round_amount(qty * px)),
+            Some(q) => (round_amount(qty * q / px), qty * q),
+        }
+    }
+
+    fn exec(&mut self, k: usize, venue: usize, r: &ExecReport, fee: Option<&super::money::FeeCharge>) {
+        let Some(o) = self.orders.get(&r.order_id).cloned() else {
+            self.bad(k, format!("report for unknown order {}", r.order_id));
+            return;
+        };
+        let name = self.venue_name(o.rec.venue).to_string();
+        if o.rec.venue != venue {
+            self.bad(
+                k,
+                format!(
+                    "report from venue {venue} for order {} on venue {name}",
+                    r.order_id
+                ),
+            );
+            return;
+        }
+        if o.done {
+            self.bad(
+                k,
+                format!("report for order {} after its final report", r.order_id),
+            );
+            return;
+        }
+        if r.last_qty < Decimal::ZERO || (r.last_qty > Decimal::ZERO && r.last_price <= Decimal::ZERO)
+        {
+            self.bad(
+                k,
+                format!(
+                    "malformed report for order {}: quantity {} at {}",
+                    r.order_id, r.last_qty, r.last_price
+                ),
+            );
+            return;
+        }
+        let (id, inst, side, trade) = (o.rec.id, o.rec.instrument, o.rec.side, o.rec.trade_id);
+        if r.last_qty > Decimal::ZERO {
+            self.fills += 1;
+            let cum = o.cum + r.last_qty;
+            if r.cum_qty != cum {
+                self.bad(
+                    k,
+                    format!(
+                        "order {id}: the venue's filled total {} disagrees with its fills {cum} (a duplicated or missing fill)",
+                        r.cum_qty
+                    ),
+                );
+            }
+            if cum > o.rec.qty {
+                self.bad(
+                    k,
+                    format!("order {id}: filled {cum}, beyond its quantity {}", o.rec.qty),
+                );
+            }
+            let outside = match side {
+                Side::Buy => r.last_price > o.rec.price,
+                Side::Sell => r.last_price < o.rec.price,
+            };
+            if outside {
+                self.bad(
+                    k,
+                    format!(
+                        "order {id}: {} filled at {}, beyond its limit {}",
+                        side.as_str(),
+                        r.last_price,
+                        o.rec.price
+                    ),
+                );
+            }
+            let (base_asset, quote_asset) = {
+                let (_, b, q) = &self.h.instruments[inst];
+                (b.clone(), q.clone())
+            };
+            let (base, quote) = self.amounts(venue, inst, r.last_qty, r.last_price);
+            // the schedule's fee at the venue's volume before this fill
+            let expect = self.h.fees.get(venue).map(|f| {
+                let rate = f
+                    .tiers
+                    .iter()
+                    .rev()
+                    .find(|t| self.volume[venue] >= t.0)
+                    .map_or(f.taker_bps, |t| t.1);
+                match &f.asset {
+                    FeeIn::Quote => {
+                        let a = round_amount(quote * rate * ONE_BP);
+                        (quote_asset.clone(), a, a)
+                    }
+                    FeeIn::Base => {
+                        let a = round_amount(base * rate * ONE_BP);
+                        (base_asset.clone(), a, round_amount(a * r.last_price))
+                    }
+                    FeeIn::Other { asset, price } => {
+                        let a = round_amount(quote * rate * ONE_BP / *price);
+                        (asset.clone(), a, round_amount(a * *price))
+                    }
+                }
+            });
+            let fee_ok = match (fee, &expect) {
+                (Some(f), Some((a, x, qv))) => f.asset == *a && f.amount == *x && f.quote_value == *qv,
+                _ => false,
+            };
+            if !fee_ok {
+                self.bad(
+                    k,
+                    format!(
+                        "order {id}: fee {fee:?}, the venue's schedule charges {:?}",
+                        expect.map(|(a, x, qv)| format!("{x} {a} (worth {qv})"))
+                    ),
+                );
+            }
+            let fee_amount = fee.map_or(Decimal::ZERO, |f| f.amount);
+            let fee_asset = fee.map(|f| f.asset.clone());
+            match side {
+                Side::Buy => {
+                    add_to(&mut self.balances, venue, &base_asset, base);
+                    add_to(&mut self.balances, venue, &quote_asset, -quote);
+                }
+                Side::Sell => {
+                    add_to(&mut self.balances, venue, &base_asset, -base);
+                    add_to(&mut self.balances, venue, &quote_asset, quote);
+                }
+            }
+            if let Some(a) = &fee_asset {
+                add_to(&mut self.balances, venue, a, -fee_amount);
+            }
+            // what the fill used of the order's reservation (as the engine books it)
+            let held = match side {
+                Side::Buy => quote,
+                Side::Sell => base,
+            };
+            let fee_held = if fee_asset.as_deref() == Some(o.rec.reserve_asset.as_str()) {
+                fee_amount
+            } else {
+                Decimal::ZERO
+            };
+            let o = self.orders.get_mut(&id).expect("order looked up above");
+            o.cum = cum;
+            let take = (held + fee_held).max(Decimal::ZERO).min(o.reserved);
+            o.reserved -= take;
+            let reserve_asset = o.rec.reserve_asset.clone();
+            add_to(&mut self.reserved, venue, &reserve_asset, -take);
+            self.volume[venue] += quote;
+            let f = &mut self.trades.entry(trade).or_default().flows;
+            match side {
+                Side::Buy => {
+                    f.buy_base += base;
+                    f.buy_quote += quote;
+                }
+                Side::Sell => {
+                    f.sell_base += base;
+                    f.sell_quote += quote;
+                }
+            }
+            if let Some(fee) = fee {
+                f.fees += fee.quote_value;
+            }
+            self.check_negative(k, venue);
+        }
+        if r.kind.is_final() {
+            self.release(id);
+            if let Some(o) = self.orders.get_mut(&id) {
+                o.done = true;
+            }
+        }
+    }
+
+    fn record(&mut self, k: usize, rec: &Record) {
+        match rec {
+            Record::Header(_) => {
+                if k > 0 {
+                    self.bad(k, "a second header".into());
+                }
+            }
+            Record::TradeOpen(t) => {
+                if self.trades.contains_key(&t.trade_id) {
+                    self.bad(k, format!("trade id {} used twice", t.trade_id));
+                    return;
+                }
+                let mut tv = TradeV::default();
+                for (o, side, venue) in [
+                    (&t.buy, Side::Buy, t.buy_venue),
+                    (&t.sell, Side::Sell, t.sell_venue),
+                ] {
+                    if o.side != side
+                        || o.trade_id != t.trade_id
+                        || o.purpose != Purpose::Entry
+                        || o.venue != venue
+                        || o.instrument != t.instrument
+                    {
+                        self.bad(
+                            k,
+                            format!("trade {}: its {} leg does not match the trade", t.trade_id, side.as_str()),
+                        );
+                    }
+                    if self.add_order(k, o) {
+                        tv.orders.push(o.id);
+                    }
+                }
+                self.trades.insert(t.trade_id, tv);
             }
             Record::Order(o) => {
-                orders.insert(o.id, (o.venue, o.instrument, o.side, o.trade_id));
+                if !self.trades.get(&o.trade_id).is_some_and(|t| !t.closed) {
+                    self.bad(
+                        k,
+                        format!("unwind order {} for trade {}, which is not open", o.id, o.trade_id),
+                    );
+                }
+                if o.purpose != Purpose::Unwind {
+                    self.bad(k, format!("order {} outside a trade record is not an unwind", o.id));
+                }
+                if self.add_order(k, o) {
+                    if let Some(t) = self.trades.get_mut(&o.trade_id) {
+                        t.orders.push(o.id);
+                    }
+                }
             }
             Record::Exec {
                 venue, report, fee, ..
-            } => {
-                if report.last_qty <= Decimal::ZERO {
-                    continue;
-                }
-                let Some(&(ov, inst, side, trade)) = orders.get(&report.order_id) else {
-                    mismatches.push(format!(
-                        "record {k}: fill for unknown order {}",
-                        report.order_id
-                    ));
-                    continue;
-                };
-                if ov != *venue {
-                    mismatches.push(format!(
-                        "record {k}: fill from venue {venue} for an order on venue {ov}"
-                    ));
-                }
-                fills += 1;
-                let (_, base_asset, quote_asset) = &h.instruments[inst];
-                let (qty, px) = (report.last_qty, report.last_price);
-                let (base, quote) = match h
-                    .inverse
-                    .get(ov)
-                    .and_then(|v| v.get(inst))
-                    .copied()
-                    .flatten()
-                {
-                    None => (qty, round_amount(qty * px)),
-                    Some(q) => (round_amount(qty * q / px), qty * q),
-                };
-                let f = flows.entry(trade).or_default();
-                match side {
-                    Side::Buy => {
-                        add(&mut balances, ov, base_asset, base);
-                        add(&mut balances, ov, quote_asset, -quote);
-                        f.buy_base += base;
-                        f.buy_quote += quote;
-                    }
-                    Side::Sell => {
-                        add(&mut balances, ov, base_asset, -base);
-                        add(&mut balances, ov, quote_asset, quote);
-                        f.sell_base += base;
-                        f.sell_quote += quote;
-                    }
-                }
-                if let Some(fee) = fee {
-                    add(&mut balances, ov, &fee.asset, -fee.amount);
-                    f.fees += fee.quote_value;
+            } => self.exec(k, *venue, report, fee.as_ref()),
+            Record::CancelSent { order_id, .. } => {
+                if !self.orders.get(order_id).is_some_and(|o| !o.done) {
+                    self.bad(k, format!("cancel of order {order_id}, which is not open"));
                 }
             }
-            Record::TransferSent(t) => {
-                add(&mut balances, t.from, &t.asset, -(t.amount + t.fee));
-                transit.insert(t.id, (t.asset.clone(), t.to, t.amount));
+            Record::OrderLost { order_id, .. } => {
+                if !self.orders.get(order_id).is_some_and(|o| !o.done) {
+                    self.bad(k, format!("order {order_id} lost, but it is not open"));
+                    return;
+                }
+                self.release(*order_id);
+                if let Some(o) = self.orders.get_mut(order_id) {
+                    o.done = true;
+                }
             }
-            Record::TransferArrived { id, .. } => match transit.remove(id) {
-                Some((asset, to, amount)) => add(&mut balances, to, &asset, amount),
-                None => mismatches.push(format!("record {k}: arrival of unknown transfer {id}")),
-            },
+            Record::UnwindWait { trade_id, .. } => {
+                if !self.trades.get(trade_id).is_some_and(|t| !t.closed) {
+                    self.bad(k, format!("unwind wait for trade {trade_id}, which is not open"));
+                }
+            }
             Record::TradeClosed { trade_id, .. } => {
-                let f = flows.remove(trade_id).unwrap_or_default();
+                let Some(t) = self.trades.get(trade_id).filter(|t| !t.closed).cloned() else {
+                    self.bad(k, format!("trade {trade_id} closed, but it is not open"));
+                    return;
+                };
+                if let Some(id) = t
+                    .orders
+                    .iter()
+                    .find(|id| self.orders.get(id).is_some_and(|o| !o.done))
+                {
+                    self.bad(k, format!("trade {trade_id} closed while its order {id} is open"));
+                }
+                let f = t.flows;
                 let residual = f.buy_base - f.sell_base;
                 let carried = if residual > Decimal::ZERO {
                     residual * f.buy_quote / f.buy_base
@@ -161,62 +525,148 @@ pub fn verify(path: &Path, report: Option<&Path>) -> Result<Verified, VerifyErro
                     Decimal::ZERO
                 };
                 let gross = round_amount(f.sell_quote - f.buy_quote + carried);
-                realized += round_amount(gross - f.fees);
-                fees += round_amount(f.fees);
-                closed += 1;
-            }
-            Record::Snapshot(s) => {
-                snapshots += 1;
-                let mut tr: BTreeMap<String, Decimal> = BTreeMap::new();
-                for (a, _, x) in transit.values() {
-                    *tr.entry(a.clone()).or_default() += *x;
-                }
-                for (v, b) in balances.iter().enumerate() {
-                    match s.balances.get(v) {
-                        Some(sb) if same_maps(b, sb) => {}
-                        other => mismatches.push(format!(
-                            "snapshot at record {k}: venue {} balances: journal gives {b:?}, engine had {other:?}",
-                            h.venues.get(v).map_or("?", String::as_str)
-                        )),
-                    }
-                }
-                if !same_maps(&tr, &s.in_transit) {
-                    mismatches.push(format!(
-                        "snapshot at record {k}: in transit: journal gives {tr:?}, engine had {:?}",
-                        s.in_transit
-                    ));
-                }
-                if s.realized_pnl != realized || s.fees != fees || s.trades_closed != closed {
-                    mismatches.push(format!(
-                        "snapshot at record {k}: realized {} fees {} closed {} from the journal, engine had {} / {} / {}",
-                        realized, fees, closed, s.realized_pnl, s.fees, s.trades_closed
-                    ));
+                self.realized += round_amount(gross - f.fees);
+                self.fees += round_amount(f.fees);
+                self.closed += 1;
+                if let Some(t) = self.trades.get_mut(trade_id) {
+                    t.closed = true;
                 }
             }
-            _ => {}
+            Record::TransferSent(t) => {
+                let n = self.h.venues.len();
+                if !self.transfers_seen.insert(t.id) {
+                    self.bad(k, format!("transfer id {} used twice", t.id));
+                    return;
+                }
+                if t.from >= n || t.to >= n || t.from == t.to {
+                    self.bad(k, format!("transfer {} from venue {} to venue {}", t.id, t.from, t.to));
+                    return;
+                }
+                if t.amount <= Decimal::ZERO || t.fee < Decimal::ZERO {
+                    self.bad(k, format!("transfer {} of {} with fee {}", t.id, t.amount, t.fee));
+                }
+                let avail = self.available(t.from, &t.asset);
+                if t.amount + t.fee > avail {
+                    let name = self.venue_name(t.from).to_string();
+                    self.bad(
+                        k,
+                        format!(
+                            "transfer {} of {} {} (fee {}) from venue {name}, which has {} available",
+                            t.id, t.amount, t.asset, t.fee, avail
+                        ),
+                    );
+                }
+                add_to(&mut self.balances, t.from, &t.asset, -(t.amount + t.fee));
+                self.transit.insert(t.id, (t.asset.clone(), t.to, t.amount));
+                self.check_negative(k, t.from);
+            }
+            Record::TransferArrived { id, .. } => match self.transit.remove(id) {
+                Some((asset, to, amount)) => add_to(&mut self.balances, to, &asset, amount),
+                None => self.bad(k, format!("arrival of transfer {id}, which is not in transit")),
+            },
+            Record::Snapshot(s) => self.snapshot(k, s),
+            Record::Progress { .. }
+            | Record::Refused(_)
+            | Record::VenueState { .. }
+            | Record::Kill { .. } => {}
         }
     }
-    let mut in_transit: BTreeMap<String, Decimal> = BTreeMap::new();
-    for (a, _, x) in transit.values() {
-        *in_transit.entry(a.clone()).or_default() += *x;
+
+    fn in_transit(&self) -> BTreeMap<String, Decimal> {
+        let mut tr: BTreeMap<String, Decimal> = BTreeMap::new();
+        for (a, _, x) in self.transit.values() {
+            *tr.entry(a.clone()).or_default() += *x;
+        }
+        tr
     }
-    let v = Verified {
+
+    fn snapshot(&mut self, k: usize, s: &journal::Snapshot) {
+        self.snapshots += 1;
+        let tr = self.in_transit();
+        for v in 0..self.balances.len() {
+            let b = &self.balances[v];
+            match s.balances.get(v) {
+                Some(sb) if same_maps(b, sb) => {}
+                other => {
+                    let msg = format!(
+                        "snapshot at record {k}: venue {} balances: journal gives {b:?}, engine had {other:?}",
+                        self.venue_name(v)
+                    );
+                    self.mismatches.push(msg);
+                }
+            }
+        }
+        if !same_maps(&tr, &s.in_transit) {
+            self.mismatches.push(format!(
+                "snapshot at record {k}: in transit: journal gives {tr:?}, engine had {:?}",
+                s.in_transit
+            ));
+        }
+        if s.realized_pnl != self.realized || s.fees != self.fees || s.trades_closed != self.closed
+        {
+            self.mismatches.push(format!(
+                "snapshot at record {k}: realized {} fees {} closed {} from the journal, engine had {} / {} / {}",
+                self.realized, self.fees, self.closed, s.realized_pnl, s.fees, s.trades_closed
+            ));
+        }
+        for (i, (_, base, _)) in self.h.instruments.iter().enumerate() {
+            let sum = |b: &[BTreeMap<String, Decimal>]| -> Decimal {
+                b.iter().map(|m| m.get(base).copied().unwrap_or_default()).sum()
+            };
+            let pos = sum(&self.balances) + tr.get(base).copied().unwrap_or_default()
+                - sum(&self.h.initial_balances);
+            if s.positions.get(i) != Some(&pos) {
+                self.mismatches.push(format!(
+                    "snapshot at record {k}: {base} position: journal gives {pos}, engine had {:?}",
+                    s.positions.get(i)
+                ));
+            }
+        }
+    }
+}
+
+/// Checks a journal's records (as `journal::read` found them): the same checks whether run by
+/// `journal verify` or before a resume.
+pub fn check(path: &Path, contents: &JournalContents) -> Result<Verified, VerifyError> {
+    if contents.is_empty() {
+        return Ok(Verified {
+            records: 0,
+            torn: contents.torn,
+            torn_start: true,
+            venues: Vec::new(),
+            balances: Vec::new(),
+            in_transit: BTreeMap::new(),
+            realized: Decimal::ZERO,
+            fees: Decimal::ZERO,
+            trades_closed: 0,
+            fills: 0,
+            snapshots_checked: 0,
+            mismatches: Vec::new(),
+        });
+    }
+    let Some(Record::Header(h)) = contents.records.first() else {
+        return Err(VerifyError::NoHeader(path.display().to_string()));
+    };
+    let mut b = Books::new(h);
+    b.check_header();
+    for (k, rec) in contents.records.iter().enumerate() {
+        b.record(k, rec);
+    }
+    let in_transit = b.in_transit();
+    Ok(Verified {
         records: contents.records.len(),
         torn: contents.torn,
+        torn_start: false,
         venues: h.venues.clone(),
-        balances,
+        balances: b.balances,
         in_transit,
-        realized,
-        fees,
-        trades_closed: closed,
-        fills,
-        snapshots_checked: snapshots,
-        mismatches,
-    };
-    match report {
-        None => Ok(v),
-        Some(dir) => check_report(v, dir),
-    }
+        realized: b.realized,
+        fees: b.fees,
+        trades_closed: b.closed,
+        fills: b.fills,
+        snapshots_checked: b.snapshots,
+        mismatches: b.mismatches,
+    })
 }
 
 fn dec_at(v: &Value, p: &str) -> Option<Decimal> {
