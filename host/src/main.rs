@@ -377,6 +377,12 @@ fn trade_cmd(
         );
     })
     .context("trading")?;
+    if let Some(t) = &out.torn_start {
+        println!(
+            "the journal held only a torn start ({} bytes: the process died while creating it): started afresh",
+            t.bytes
+        );
+    }
     if let Some(info) = &out.resumed {
         println!(
             "resumed from the journal: {} records{}",
@@ -624,6 +630,10 @@ fn journal_verify_cmd(journal: PathBuf, report: Option<PathBuf>) -> Result<ExitC
         v.trades_closed,
         v.snapshots_checked,
         match v.torn {
+            Some(t) if v.torn_start => format!(
+                " (a torn start: {} bytes, the process died while creating the journal; it holds nothing)",
+                t.bytes
+            ),
             Some(t) => format!(
                 " (torn last record: {} bytes at {}, ignored)",
                 t.bytes, t.offset
