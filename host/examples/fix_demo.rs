@@ -6,8 +6,9 @@
 //!     --config examples/binance-trading.toml --venue spot --out out/fix [--liquidity 0.02] out/binance.pcap
 //!
 //! The venue's `sim` key is replaced by an `order_entry` to the acceptor, and `[rebalance]` is
-//! dropped (transfers would move the balances too). Exit status 2 when the report and the fills
-//! disagree. The `tickcross` binary is expected next to this example's (`cargo build --release`).
+//! dropped (transfers would move the balances too). Exit status 3 when the report and the fills
+//! disagree (as for tickcross: 2 is a usage error). The `tickcross` binary is expected next to
+//! this example's (`cargo build --release`).
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -28,7 +29,7 @@ fn arg_value(args: &mut Vec<String>, name: &str) -> Option<String> {
 fn main() -> ExitCode {
     match run() {
         Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(2),
+        Ok(false) => ExitCode::from(3),
         Err(e) => {
             eprintln!("fix_demo: {e}");
             ExitCode::from(1)

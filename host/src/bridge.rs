@@ -63,6 +63,16 @@ pub enum BridgeError {
     Frame(#[from] NetgenError),
     #[error("writing the capture: {0}")]
     Write(#[source] io::Error),
+    /// An output would overwrite an input or the other output.
+    #[error("{what} {path} is the same file as {other}: refusing to overwrite it")]
+    SamePath {
+        what: &'static str,
+        path: String,
+        other: String,
+    },
+    /// The config the bridge would write is one `replay` refuses.
+    #[error("the config for these inputs would not load (nothing written):\n{0}")]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// Addresses of the generated datagrams.
@@ -490,6 +500,73 @@ impl Bridge {
     pub fn config_toml(&self, instrument: Option<&str>) -> String {
         config_toml(&self.venues, instrument)
     }
+
+    /// The config text, checked by the same validation `replay` runs on it (too many venues or
+    /// symbols, an empty or over-long symbol, a bad venue or instrument name, ...): a config is
+    /// only handed out if it loads.
+    pub fn checked_config(&self, instrument: Option<&str>) -> Result<String, BridgeError> {
+        let text = self.config_toml(instrument);
+        crate::config::Config::from_toml_str(&text)?;
+        Ok(text)
+    }
+}
+
+/// Whether two paths name the same file: the same device and inode when both exist (hard and
+/// symbolic links, `a/../b`), else the same absolute path with its directory resolved.
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+        return ma.dev() == mb.dev() && ma.ino() == mb.ino();
+    }
+    fn resolved(p: &Path) -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let name = p.file_name()?;
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
+            _ => std::env::current_dir().ok()?,
+        };
+        Some(dir.join(name))
+    }
+    match (resolved(a), resolved(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Refuses outputs that are one of the inputs or each other (`--out` equal to `--config-out`
+/// would overwrite the capture with the config; an output equal to an input would truncate the
+/// recording before it is read).
+pub fn check_output_paths<P: AsRef<Path>>(
+    inputs: &[P],
+    out: &Path,
+    config_out: Option<&Path>,
+) -> Result<(), BridgeError> {
+    let mut outputs = vec![("--out", out)];
+    outputs.extend(config_out.map(|c| ("--config-out", c)));
+    for (k, &(what, path)) in outputs.iter().enumerate() {
+        for input in inputs {
+            let input = input.as_ref();
+            if same_file(path, input) {
+                return Err(BridgeError::SamePath {
+                    what,
+                    path: path.display().to_string(),
+                    other: format!("input {}", input.display()),
+                });
+            }
+        }
+        for &(other_what, other) in &outputs[k + 1..] {
+            if same_file(path, other) {
+                return Err(BridgeError::SamePath {
+                    what: other_what,
+                    path: other.display().to_string(),
+                    other: format!("{what} {}", path.display()),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A TOML basic string.

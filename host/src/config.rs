@@ -157,6 +157,10 @@ pub struct Config {
     trade: Option<TradeConfig>,
 }
 
+// The serde structs of the file. Its shape (unknown keys, types, required keys) is checked first,
+// against `FILE_KEYS`, and parts of the wrong shape dropped: so required keys are `Option`s here
+// (None: reported already), and `deny_unknown_fields` only guards against a shape table that has
+// fallen behind these structs.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -177,7 +181,7 @@ struct RawConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInstrument {
-    name: String,
+    name: Option<String>,
     #[serde(default)]
     edge: Option<String>,
     /// Trading: the instrument's base and quote assets.
@@ -190,11 +194,11 @@ struct RawInstrument {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawVenue {
-    name: String,
-    protocol: String,
+    name: Option<String>,
+    protocol: Option<String>,
     // A string or an array of strings; checked by hand so that a wrong shape is reported with
     // the other errors, and with a clearer message than an untagged enum gives.
-    destination: toml::Value,
+    destination: Option<toml::Value>,
     #[serde(default)]
     symbols: BTreeMap<String, String>,
     // Trading keys, validated by trade::config.
@@ -210,8 +214,463 @@ struct RawVenue {
     sim: Option<tc::RawSim>,
     #[serde(default)]
     rate_limit: Option<tc::RawRateLimit>,
+    // Deserialised by hand: when its shape was wrong (reported already) it is still known to be
+    // there.
     #[serde(default)]
-    order_entry: Option<crate::fix::FixOrderEntry>,
+    order_entry: Option<toml::Value>,
+}
+
+// ---- the shape check: every unknown key, wrong type and missing key, before validation ----
+
+/// What a key's value must look like. The shapes mirror the serde structs (`Raw*`), whose
+/// required fields are `Option`s: a value of the wrong shape is reported here and dropped, so that
+/// the rest of the file still parses and is validated, and every error is reported at once.
+#[derive(Debug)]
+pub(crate) enum Shape {
+    /// A string.
+    Str,
+    /// An exact decimal, written as a string ("0.5").
+    Dec,
+    /// An integer in `min..=max`.
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    /// Checked by the semantic validation (a destination, a latency): any value.
+    Any,
+    Table(&'static [Key]),
+    /// A table with any keys, each value of this shape (symbol maps, balances, markets).
+    Map(&'static Shape),
+    Array(&'static Shape),
+    /// A table whose string key `tag` selects which keys it has.
+    Tagged {
+        tag: &'static str,
+        variants: &'static [(&'static str, &'static [Key])],
+    },
+}
+
+pub(crate) const U32: Shape = Shape::Int {
+    min: 0,
+    max: u32::MAX as i64,
+};
+pub(crate) const U64: Shape = Shape::Int {
+    min: 0,
+    max: i64::MAX,
+};
+pub(crate) const I64: Shape = Shape::Int {
+    min: i64::MIN,
+    max: i64::MAX,
+};
+
+/// One key of a table.
+#[derive(Debug)]
+pub(crate) struct Key {
+    pub(crate) name: &'static str,
+    pub(crate) shape: Shape,
+    pub(crate) required: bool,
+}
+
+impl Key {
+    pub(crate) const fn req(name: &'static str, shape: Shape) -> Key {
+        Key {
+            name,
+            shape,
+            required: true,
+        }
+    }
+    pub(crate) const fn opt(name: &'static str, shape: Shape) -> Key {
+        Key {
+            name,
+            shape,
+            required: false,
+        }
+    }
+}
+
+const INSTRUMENT_KEYS: &[Key] = &[
+    Key::req("name", Shape::Str),
+    Key::opt("edge", Shape::Dec),
+    Key::opt("base", Shape::Str),
+    Key::opt("quote", Shape::Str),
+];
+
+const VENUE_KEYS: &[Key] = &[
+    Key::req("name", Shape::Str),
+    Key::req("protocol", Shape::Str),
+    Key::req("destination", Shape::Any),
+    Key::opt("symbols", Shape::Map(&Shape::Str)),
+    Key::opt("fees", Shape::Table(tc::FEES_KEYS)),
+    Key::opt("balances", Shape::Map(&Shape::Dec)),
+    Key::opt("targets", Shape::Map(&Shape::Dec)),
+    Key::opt("markets", Shape::Map(&Shape::Table(tc::MARKET_KEYS))),
+    Key::opt("sim", Shape::Table(tc::SIM_KEYS)),
+    Key::opt("rate_limit", Shape::Table(tc::RATE_LIMIT_KEYS)),
+    Key::opt(
+        "order_entry",
+        Shape::Table(crate::fix::config::ORDER_ENTRY_KEYS),
+    ),
+];
+
+/// The whole file.
+pub(crate) const FILE_KEYS: &[Key] = &[
+    Key::opt("instrument", Shape::Array(&Shape::Table(INSTRUMENT_KEYS))),
+    Key::opt("venue", Shape::Array(&Shape::Table(VENUE_KEYS))),
+    Key::opt("trading", Shape::Table(tc::TRADING_KEYS)),
+    Key::opt("risk", Shape::Table(tc::RISK_KEYS)),
+    Key::opt("rebalance", Shape::Table(tc::REBALANCE_KEYS)),
+    Key::opt("journal", Shape::Table(tc::JOURNAL_KEYS)),
+];
+
+/// A TOML value.
+#[derive(Debug)]
+enum Node {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Datetime(String),
+    Array(Vec<SNode>),
+    Table(Vec<(String, SNode)>),
+}
+
+/// A TOML value and the bytes it came from. An implicit table (`a.b` of a `[a.b.c]` header) has no
+/// span: it is located by its parent's.
+#[derive(Debug)]
+struct SNode {
+    span: Option<std::ops::Range<usize>>,
+    node: Node,
+}
+
+// toml hands a value's span to a struct of this name and fields (`toml::Spanned`'s protocol), and
+// the bare value when it has none; `toml::Spanned` itself fails on the latter.
+const SPANNED: &str = "$__serde_spanned_private_Spanned";
+const SPANNED_START: &str = "$__serde_spanned_private_start";
+const SPANNED_END: &str = "$__serde_spanned_private_end";
+const SPANNED_VALUE: &str = "$__serde_spanned_private_value";
+const TOML_DATETIME: &str = "$__toml_private_datetime";
+
+/// The value inside the span struct: deserialised without asking for a span again.
+struct Unspanned(SNode);
+
+impl<'de> Deserialize<'de> for Unspanned {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Unspanned, D::Error> {
+        d.deserialize_any(SNodeVisitor).map(Unspanned)
+    }
+}
+
+impl<'de> Deserialize<'de> for SNode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SNode, D::Error> {
+        d.deserialize_struct(
+            SPANNED,
+            &[SPANNED_START, SPANNED_END, SPANNED_VALUE],
+            SNodeVisitor,
+        )
+    }
+}
+
+fn bare(node: Node) -> SNode {
+    SNode { span: None, node }
+}
+
+struct SNodeVisitor;
+
+mod visit {
+    use super::*;
+    use serde::de::{self, MapAccess, SeqAccess, Visitor};
+    impl<'de> Visitor<'de> for SNodeVisitor {
+        type Value = SNode;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a TOML value")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<SNode, E> {
+            Ok(bare(Node::Str(v.to_string())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<SNode, E> {
+            Ok(bare(Node::Str(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<SNode, E> {
+            Ok(bare(Node::Int(v)))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<SNode, E> {
+            i64::try_from(v)
+                .map(|v| bare(Node::Int(v)))
+                .map_err(|_| E::custom("integer out of range"))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<SNode, E> {
+            Ok(bare(Node::Float(v)))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<SNode, E> {
+            Ok(bare(Node::Bool(v)))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<SNode, A::Error> {
+            let mut v = Vec::new();
+            while let Some(x) = a.next_element()? {
+                v.push(x);
+            }
+            Ok(bare(Node::Array(v)))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<SNode, A::Error> {
+            let mut entries = Vec::new();
+            let (mut start, mut end) = (None, None);
+            while let Some(k) = a.next_key::<String>()? {
+                match k.as_str() {
+                    SPANNED_START => start = Some(a.next_value::<usize>()?),
+                    SPANNED_END => end = Some(a.next_value::<usize>()?),
+                    SPANNED_VALUE => {
+                        let Unspanned(inner) = a.next_value()?;
+                        let span = start.zip(end).map(|(s, e)| s..e);
+                        return Ok(SNode {
+                            span: span.or(inner.span),
+                            node: inner.node,
+                        });
+                    }
+                    TOML_DATETIME => return Ok(bare(Node::Datetime(a.next_value()?))),
+                    _ => entries.push((k, a.next_value()?)),
+                }
+            }
+            Ok(bare(Node::Table(entries)))
+        }
+    }
+}
+
+impl Node {
+    fn kind(&self) -> &'static str {
+        match self {
+            Node::Str(_) => "a string",
+            Node::Int(_) => "an integer",
+            Node::Float(_) => "a float",
+            Node::Bool(_) => "a boolean",
+            Node::Datetime(_) => "a date-time",
+            Node::Array(_) => "an array",
+            Node::Table(_) => "a table",
+        }
+    }
+
+    /// The value without spans.
+    fn into_value(self) -> toml::Value {
+        match self {
+            Node::Str(s) => toml::Value::String(s),
+            Node::Int(i) => toml::Value::Integer(i),
+            Node::Float(f) => toml::Value::Float(f),
+            Node::Bool(b) => toml::Value::Boolean(b),
+            Node::Datetime(d) => d
+                .parse()
+                .map_or(toml::Value::String(d), toml::Value::Datetime),
+            Node::Array(a) => {
+                toml::Value::Array(a.into_iter().map(|n| n.node.into_value()).collect())
+            }
+            Node::Table(t) => toml::Value::Table(
+                t.into_iter()
+                    .map(|(k, n)| (k, n.node.into_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let up = row[j + 1];
+            row[j + 1] = (diag + usize::from(ca != cb)).min(up + 1).min(row[j] + 1);
+            diag = up;
+        }
+    }
+    row[b.len()]
+}
+
+/// Walks a parsed file against its shapes.
+struct ShapeCheck<'a> {
+    text: &'a str,
+    errors: Vec<String>,
+}
+
+impl ShapeCheck<'_> {
+    fn error(&mut self, span: std::ops::Range<usize>, path: &str, msg: String) {
+        let (line, _) = line_col(self.text, span.start);
+        self.errors.push(format!("line {line}: {path}: {msg}"));
+    }
+
+    /// The value if it has the shape (with its parts that do not removed), else None. `at`:
+    /// where the parent is, for a value without a span of its own.
+    fn check(
+        &mut self,
+        node: SNode,
+        shape: &Shape,
+        path: &str,
+        at: std::ops::Range<usize>,
+    ) -> Option<Node> {
+        let span = node.span.unwrap_or(at);
+        let node = node.node;
+        let expected = match (shape, node) {
+            (Shape::Any, n) => return Some(n),
+            (Shape::Str, n @ Node::Str(_)) | (Shape::Bool, n @ Node::Bool(_)) => return Some(n),
+            (Shape::Dec, n @ Node::Str(_)) => return Some(n),
+            (Shape::Int { min, max }, Node::Int(i)) => {
+                if (*min..=*max).contains(&i) {
+                    return Some(Node::Int(i));
+                }
+                let msg = if i < 0 && *min == 0 {
+                    format!("{i} is negative")
+                } else {
+                    format!("{i} is out of range ({min}..={max})")
+                };
+                self.error(span, path, msg);
+                return None;
+            }
+            (Shape::Table(keys), Node::Table(t)) => {
+                return Some(Node::Table(self.table(t, keys, span, path)))
+            }
+            (Shape::Map(each), Node::Table(t)) => {
+                let mut out = Vec::with_capacity(t.len());
+                for (k, v) in t {
+                    let p = format!("{path}.{}", toml_key(&k));
+                    let inner = v.span.clone();
+                    if let Some(v) = self.check(v, each, &p, span.clone()) {
+                        out.push((
+                            k,
+                            SNode {
+                                span: inner,
+                                node: v,
+                            },
+                        ));
+                    }
+                }
+                return Some(Node::Table(out));
+            }
+            (Shape::Array(each), Node::Array(a)) => {
+                let mut out = Vec::with_capacity(a.len());
+                for (k, v) in a.into_iter().enumerate() {
+                    let inner = v.span.clone();
+                    // an element of the wrong shape is dropped (and reported)
+                    if let Some(v) = self.check(v, each, &format!("{path}[{k}]"), span.clone()) {
+                        out.push(SNode {
+                            span: inner,
+                            node: v,
+                        });
+                    }
+                }
+                return Some(Node::Array(out));
+            }
+            (Shape::Tagged { tag, variants }, Node::Table(t)) => {
+                let names: Vec<String> = variants.iter().map(|(n, _)| format!("{n:?}")).collect();
+                let names = names.join(" or ");
+                let chosen = match t.iter().find(|(k, _)| k == tag).map(|(_, v)| &v.node) {
+                    None => Err(format!("missing key \"{tag}\" ({names})")),
+                    Some(Node::Str(s)) => variants
+                        .iter()
+                        .find(|(n, _)| n == s)
+                        .map(|(_, keys)| *keys)
+                        .ok_or_else(|| format!("{tag} {s:?}: expected {names}")),
+                    Some(other) => Err(format!("{tag}: expected a string, found {}", other.kind())),
+                };
+                let keys = match chosen {
+                    Ok(keys) => keys,
+                    Err(msg) => {
+                        self.error(span, path, msg);
+                        return None;
+                    }
+                };
+                let (tag_entry, rest): (Vec<_>, Vec<_>) =
+                    t.into_iter().partition(|(k, _)| k == tag);
+                let mut out = self.table(rest, keys, span, path);
+                out.extend(tag_entry);
+                return Some(Node::Table(out));
+            }
+            (Shape::Str, n) => ("a string", n),
+            (Shape::Dec, n) => ("a decimal number as a string (such as \"0.5\")", n),
+            (Shape::Int { .. }, n) => ("an integer", n),
+            (Shape::Bool, n) => ("true or false", n),
+            (Shape::Table(_) | Shape::Map(_) | Shape::Tagged { .. }, n) => ("a table", n),
+            (Shape::Array(_), n) => ("an array", n),
+        };
+        let (want, found) = expected;
+        self.error(
+            span,
+            path,
+            format!("expected {want}, found {}", found.kind()),
+        );
+        None
+    }
+
+    /// A table's keys: unknown ones reported and dropped, each known one checked, missing
+    /// required ones reported.
+    fn table(
+        &mut self,
+        entries: Vec<(String, SNode)>,
+        keys: &[Key],
+        span: std::ops::Range<usize>,
+        path: &str,
+    ) -> Vec<(String, SNode)> {
+        let join = |k: &str| {
+            if path.is_empty() {
+                toml_key(k)
+            } else {
+                format!("{path}.{}", toml_key(k))
+            }
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        let mut seen = Vec::new();
+        for (k, v) in entries {
+            let Some(key) = keys.iter().find(|key| key.name == k) else {
+                let near = keys
+                    .iter()
+                    .map(|key| (edit_distance(&k, key.name), key.name))
+                    .min()
+                    .filter(|&(d, _)| d <= 2 && d < k.len());
+                let hint = match near {
+                    Some((_, name)) => format!("; did you mean \"{name}\"?"),
+                    None => format!(
+                        " (expected {})",
+                        keys.iter()
+                            .map(|key| key.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                let at = v.span.unwrap_or_else(|| span.clone());
+                self.error(at, &join(&k), format!("unknown key{hint}"));
+                continue;
+            };
+            seen.push(key.name);
+            let inner = v.span.clone();
+            if let Some(n) = self.check(v, &key.shape, &join(&k), span.clone()) {
+                out.push((
+                    k,
+                    SNode {
+                        span: inner,
+                        node: n,
+                    },
+                ));
+            }
+        }
+        for key in keys
+            .iter()
+            .filter(|k| k.required && !seen.contains(&k.name))
+        {
+            let at = if path.is_empty() { "the file" } else { path };
+            self.error(span.clone(), at, format!("missing key \"{}\"", key.name));
+        }
+        out
+    }
+}
+
+/// A key as a TOML path segment (quoted unless bare).
+fn toml_key(k: &str) -> String {
+    if !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        k.to_string()
+    } else {
+        format!("{k:?}")
+    }
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -231,9 +690,11 @@ impl Config {
         Config::from_toml_str(&text)
     }
 
-    /// Parses and validates a configuration; every problem is reported.
+    /// Parses and validates a configuration; every problem is reported: a TOML syntax error
+    /// alone (nothing after it can be read), else every unknown key, wrong type and missing key
+    /// together with every error of the validation.
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let root: SNode = toml::from_str(text).map_err(|e| {
             let msg = e.message().trim_end().replace('\n', " ");
             ConfigError::one(match e.span() {
                 Some(span) => {
@@ -243,11 +704,27 @@ impl Config {
                 None => format!("parse error: {msg}"),
             })
         })?;
-        Config::validate(raw)
+        let mut check = ShapeCheck {
+            text,
+            errors: Vec::new(),
+        };
+        let value = check
+            .check(root, &Shape::Table(FILE_KEYS), "", 0..0)
+            .map_or_else(|| toml::Value::Table(toml::Table::new()), Node::into_value);
+        let mut errors = check.errors;
+        match value.try_into::<RawConfig>() {
+            Ok(raw) => Config::validate(raw, errors),
+            Err(e) => {
+                // only if FILE_KEYS and the Raw structs disagree
+                errors.push(format!("{}", e.message().trim_end()));
+                Err(ConfigError { errors })
+            }
+        }
     }
 
-    fn validate(mut raw: RawConfig) -> Result<Config, ConfigError> {
-        let mut errors = Vec::new();
+    /// `errors`: the shape check's.
+    fn validate(mut raw: RawConfig, mut errors: Vec<String>) -> Result<Config, ConfigError> {
+        let shape_ok = errors.is_empty();
 
         if raw.instrument.is_empty() {
             errors.push("no [[instrument]] entries".to_string());
@@ -261,11 +738,25 @@ impl Config {
         let mut instruments = Vec::with_capacity(raw.instrument.len());
         let mut instrument_index: HashMap<&str, usize> = HashMap::new();
         for (k, ri) in raw.instrument.iter().enumerate() {
-            let here = format!("instrument {:?}", ri.name);
-            if ri.name.is_empty() {
-                errors.push(format!("instrument #{}: empty name", k + 1));
-            } else if instrument_index.insert(&ri.name, k).is_some() {
-                errors.push(format!("{here}: duplicate name"));
+            // a missing name was reported by the shape check
+            let name = ri.name.as_deref().unwrap_or("");
+            let here = match &ri.name {
+                Some(n) if !n.trim().is_empty() => format!("instrument {n:?}"),
+                _ => format!("instrument #{}", k + 1),
+            };
+            match &ri.name {
+                None => {}
+                Some(n) if n.trim().is_empty() => {
+                    errors.push(format!("{here}: empty name"));
+                }
+                Some(n) if n.chars().any(char::is_control) => {
+                    errors.push(format!("{here}: name contains a control character"));
+                }
+                Some(n) => {
+                    if instrument_index.insert(n, k).is_some() {
+                        errors.push(format!("{here}: duplicate name"));
+                    }
+                }
             }
             let edge = match &ri.edge {
                 None => 0,
@@ -278,7 +769,7 @@ impl Config {
                 },
             };
             instruments.push(Instrument {
-                name: ri.name.clone(),
+                name: name.to_string(),
                 edge,
             });
         }
@@ -296,19 +787,28 @@ impl Config {
         let mut venue_names: HashMap<&str, usize> = HashMap::new();
         let mut n_symbols = 0usize;
         for (k, rv) in raw.venue.iter().enumerate() {
-            let here = format!("venue {:?}", rv.name);
-            if rv.name.is_empty() {
-                errors.push(format!("venue #{}: empty name", k + 1));
-            } else if rv.name.chars().any(char::is_whitespace) {
-                errors.push(format!("{here}: name contains whitespace"));
-            } else if venue_names.insert(&rv.name, k).is_some() {
-                errors.push(format!("{here}: duplicate name"));
+            let name = rv.name.as_deref().unwrap_or("");
+            let here = match &rv.name {
+                Some(n) if !n.is_empty() => format!("venue {n:?}"),
+                _ => format!("venue #{}", k + 1),
+            };
+            match &rv.name {
+                None => {}
+                Some(n) if n.is_empty() => errors.push(format!("{here}: empty name")),
+                Some(n) if n.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                    errors.push(format!("{here}: name contains whitespace"))
+                }
+                Some(n) => {
+                    if venue_names.insert(n, k).is_some() {
+                        errors.push(format!("{here}: duplicate name"));
+                    }
+                }
             }
 
-            let protocol = match rv.protocol.as_str() {
-                "binance_sbe" => Protocol::BinanceSbe,
-                "deribit_mcast" => Protocol::DeribitMcast,
-                other => {
+            let protocol = match rv.protocol.as_deref() {
+                None | Some("binance_sbe") => Protocol::BinanceSbe,
+                Some("deribit_mcast") => Protocol::DeribitMcast,
+                Some(other) => {
                     errors.push(format!(
                         "{here}: protocol {other:?}: expected \"binance_sbe\" or \"deribit_mcast\""
                     ));
@@ -316,9 +816,10 @@ impl Config {
                 }
             };
 
-            let texts: Vec<&str> = match &rv.destination {
-                toml::Value::String(s) => vec![s.as_str()],
-                toml::Value::Array(items) => {
+            let texts: Vec<&str> = match rv.destination.as_ref() {
+                None => Vec::new(),
+                Some(toml::Value::String(s)) => vec![s.as_str()],
+                Some(toml::Value::Array(items)) => {
                     let mut v = Vec::with_capacity(items.len());
                     for item in items {
                         match item.as_str() {
@@ -333,7 +834,7 @@ impl Config {
                     }
                     v
                 }
-                other => {
+                Some(other) => {
                     errors.push(format!(
                         "{here}: destination {other}: expected a string or an array of strings"
                     ));
@@ -367,7 +868,7 @@ impl Config {
             }
             n_symbols += rv.symbols.len();
             venues.push(Venue {
-                name: rv.name.clone(),
+                name: name.to_string(),
                 protocol,
                 destinations,
                 symbols,
@@ -422,11 +923,23 @@ impl Config {
                 markets: rv.markets.take(),
                 sim: rv.sim.take(),
                 rate_limit: rv.rate_limit.take(),
-                order_entry: rv.order_entry.take(),
+                // Some(None): given, but of the wrong shape (reported)
+                order_entry: rv.order_entry.take().map(|v| {
+                    match v.try_into::<crate::fix::FixOrderEntry>() {
+                        Ok(oe) => Some(oe),
+                        Err(e) => {
+                            if shape_ok {
+                                // only if ORDER_ENTRY_KEYS and FixOrderEntry disagree
+                                errors.push(format!("order_entry: {}", e.message().trim_end()));
+                            }
+                            None
+                        }
+                    }
+                }),
             })
             .collect();
         let view = tc::DetectionView {
-            instrument_names: raw.instrument.iter().map(|i| i.name.as_str()).collect(),
+            instrument_names: instruments.iter().map(|i| i.name.as_str()).collect(),
             venues: venues
                 .iter()
                 .map(|v| {
@@ -659,16 +1172,235 @@ symbols = { BTC-PERPETUAL = "BTC" }
 
     #[test]
     fn parse_error_has_line() {
+        // TOML syntax: nothing after it can be read, so it is the one error
         one_error("[[instrument]]\nname = \"BTC\"\nname = 3\n", &["line 3"]);
+        // shape errors come with the rest (here: no venue)
+        let v = venue("v", "\"1.2.3.4:5\"", "");
         one_error(
-            "[[instrument]]\nname = \"BTC\"\ncolour = \"red\"\n",
-            &["line 3", "colour"],
+            &format!("[[instrument]]\nname = \"BTC\"\ncolour = \"red\"\n{v}"),
+            &["line 3: instrument[0].colour: unknown key"],
         );
         one_error(
-            "[[venue]]\nname = \"x\"\nprotocol = \"binance_sbe\"\n",
-            &["destination"],
+            &format!("{BTC}[[venue]]\nname = \"x\"\nprotocol = \"binance_sbe\"\n"),
+            &["line 3: venue[0]: missing key \"destination\""],
         );
-        one_error("[[instrument]]\nname = \"BTC\"\nedge = 0.5\n", &["line 3"]);
+        one_error(
+            &format!("[[instrument]]\nname = \"BTC\"\nedge = 0.5\n{v}"),
+            &["line 3: instrument[0].edge: expected a decimal number as a string (such as \"0.5\"), found a float"],
+        );
+    }
+
+    /// Issue 9, class 6: unknown keys, wrong types, missing keys, empty names and the semantic
+    /// errors, in every section, all in one report (the first parse error used to be all).
+    #[test]
+    fn every_kind_of_problem_in_every_section_is_reported_together() {
+        let t = r#"
+[trading]
+min_profit = "x"
+order_timeout_ms = -5
+
+[risk]
+max_notional = "1000"
+max_position = 0.1
+max_open_legs = 1
+daily_loss_limit = "100"
+
+[rebalance]
+threshold = "2"
+assets = { BTC = { network_fee = "0.1", transfer_s = "600" } }
+
+[journal]
+synk = "always"
+
+[[instrument]]
+name = "BTC"
+base = "BTC"
+quote = "USDT"
+
+[[instrument]]
+name = ""
+
+[[venue]]
+name = ""
+protocol = "binance_sbe"
+destination = "239.1.1.1:5000"
+symbols = { BTCUSDT = "BTC" }
+fees = { maker_bps = "0", taker_bps = "10", tiers = [{ volume = "1", maker_bps = 1, taker_bps = "1" }] }
+balances = { BTC = "1", USDT = "60000" }
+markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.001", contract = { inverse = "-1" } } }
+sim = { latency_us = 500, faults = [{ kind = "reject", start_ms = 1 }] }
+
+[[venue]]
+name = "b"
+protocol = "binance_sbe"
+destination = "239.1.1.2:5001"
+symbolz = { BTCUSDT = "BTC" }
+fees = { maker_bps = "0", taker_bps = "10" }
+balances = { BTC = "1", USDT = "60000" }
+rate_limit = { orders = 0, window_ms = true }
+
+[venue.order_entry]
+protocol = "fix44"
+host = "127.0.0.1"
+port = 99999
+sender_comp_id = "TC"
+target_comp_id = "ACC"
+heartbeat = 30
+auth = { kind = "plain", username = "u", password_env = "PW", pasword_file = "x" }
+"#;
+        let e = Config::from_toml_str(t).unwrap_err();
+        let text = e.to_string();
+        for f in [
+            // unknown keys, with a suggestion
+            "line 17: journal.synk: unknown key; did you mean \"sync\"?",
+            "line 41: venue[1].symbolz: unknown key; did you mean \"symbols\"?",
+            "line 52: venue[1].order_entry.heartbeat: unknown key; did you mean \"heartbeat_s\"?",
+            "line 53: venue[1].order_entry.auth.pasword_file: unknown key; did you mean \"password_file\"?",
+            // wrong types and ranges
+            "line 4: trading.order_timeout_ms: -5 is negative",
+            "line 8: risk.max_position: expected a decimal number as a string",
+            "line 14: rebalance.assets.BTC.transfer_s: expected an integer, found a string",
+            "line 32: venue[0].fees.tiers[0].maker_bps: expected a decimal number as a string",
+            "line 44: venue[1].rate_limit.window_ms: expected an integer, found a boolean",
+            // missing keys
+            "line 6: risk: missing key \"max_quote_age_ms\"",
+            "line 35: venue[0].sim.faults[0]: missing key \"duration_ms\"",
+            // empty names
+            "instrument #2: empty name",
+            "venue #1: empty name",
+            // the validation's own errors, with the others
+            "[trading]: min_profit \"x\" is not a decimal number",
+            "[risk]: max_open_legs must be at least 2",
+            "[rebalance]: threshold is a fraction of the target, at most 1",
+            "venue #1: markets.BTCUSDT: contract.inverse \"-1\" must be above 0",
+            "venue \"b\": rate_limit.orders must be at least 1",
+            // the FIX validation too: the unknown keys were dropped, the rest has its shape
+            "venue \"b\": order_entry.port 99999 is not in 1..=65535",
+        ] {
+            assert!(text.contains(f), "{text}\n\nlacks: {f}");
+        }
+        assert_eq!(text.lines().count(), e.errors.len(), "{text}");
+    }
+
+    #[test]
+    fn wrong_shapes_of_whole_sections_and_entries() {
+        let v = venue("v", "\"1.2.3.4:5\"", "");
+        let errs = errors(&format!(
+            "trading = 5\nvenue = 3\n[[instrument]]\nname = 7\n[[instrument]]\nname = \"ETH\"\n"
+        ));
+        let text = errs.join("\n");
+        for f in [
+            "line 1: trading: expected a table, found an integer",
+            "line 2: venue: expected an array, found an integer",
+            "line 4: instrument[0].name: expected a string, found an integer",
+            "no [[venue]] entries",
+        ] {
+            assert!(text.contains(f), "{text}\nlacks {f}");
+        }
+        // a date-time where a decimal goes, an integer out of u32
+        let errs = errors(&format!(
+            "{BTC}edge = 1979-05-27T07:32:00Z\n{v}[trading]\nmin_profit = \"1\"\nunwind_retries = 4294967296\n"
+        ));
+        let text = errs.join("\n");
+        assert!(text.contains("instrument[0].edge: expected a decimal number as a string (such as \"0.5\"), found a date-time"), "{text}");
+        assert!(
+            text.contains("trading.unwind_retries: 4294967296 is out of range (0..=4294967295)"),
+            "{text}"
+        );
+        // far from every known key: the list of them
+        let errs = errors(&format!("{BTC}zzzzzzzz = 1\n{v}"));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].ends_with(
+                "instrument[0].zzzzzzzz: unknown key (expected name, edge, base, quote)"
+            ),
+            "{errs:?}"
+        );
+        // an auth kind that does not exist
+        let errs = errors(&crate::trade::testcfg::THREE_VENUES.replacen(
+            "markets = { BTCUSDT = { tick_size = \"0.01\", lot_size = \"0.001\" } }",
+            "markets = { BTCUSDT = { tick_size = \"0.01\", lot_size = \"0.001\" } }\n\
+             order_entry = { protocol = \"fix44\", host = \"h\", port = 1, sender_comp_id = \"a\", \
+             target_comp_id = \"b\", auth = { kind = \"kerberos\" } }",
+            1,
+        ));
+        assert!(
+            errs.iter().any(|e| e.ends_with("venue[0].order_entry.auth: kind \"kerberos\": expected \"plain\" or \"binance_ed25519\"")),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn empty_and_blank_names() {
+        for name in ["", " ", "\\t"] {
+            let t = format!(
+                "[[instrument]]\nname = \"{name}\"\n{}",
+                venue("v", "\"1.2.3.4:5\"", "")
+            );
+            one_error(&t, &["instrument #1: empty name"]);
+        }
+        let t = format!("{BTC}{}", venue("", "\"1.2.3.4:5\"", "BTCUSDT = \"BTC\""));
+        one_error(&t, &["venue #1: empty name"]);
+        let t = format!(
+            "[[instrument]]\nname = \"A\\u0007\"\n{}",
+            venue("v", "\"1.2.3.4:5\"", "")
+        );
+        one_error(&t, &["control character"]);
+    }
+
+    /// Every key of the shape tables, with a value of its shape, deserialises into the Raw
+    /// structs: the tables and the structs are in step (a key the structs gained and the tables
+    /// lack is refused as unknown by every test that uses it).
+    #[test]
+    fn shape_tables_match_the_serde_structs() {
+        fn sample(shape: &Shape, variant: usize) -> toml::Value {
+            match shape {
+                Shape::Str | Shape::Dec => toml::Value::String("1".into()),
+                Shape::Int { .. } => toml::Value::Integer(1),
+                Shape::Bool => toml::Value::Boolean(true),
+                Shape::Any => toml::Value::Integer(1),
+                Shape::Table(keys) => table(keys, variant),
+                Shape::Map(each) => toml::Value::Table(
+                    [("K".to_string(), sample(each, variant))]
+                        .into_iter()
+                        .collect(),
+                ),
+                Shape::Array(each) => toml::Value::Array(vec![sample(each, variant)]),
+                Shape::Tagged { tag, variants } => {
+                    let (name, keys) = variants[variant % variants.len()];
+                    let mut t = table(keys, variant);
+                    t.as_table_mut()
+                        .unwrap()
+                        .insert(tag.to_string(), toml::Value::String(name.into()));
+                    t
+                }
+            }
+        }
+        fn table(keys: &[Key], variant: usize) -> toml::Value {
+            toml::Value::Table(
+                keys.iter()
+                    .map(|k| (k.name.to_string(), sample(&k.shape, variant)))
+                    .collect(),
+            )
+        }
+        for variant in 0..2 {
+            let doc = table(FILE_KEYS, variant);
+            let text = toml::to_string(&doc).unwrap();
+            let root: SNode = toml::from_str(&text).unwrap();
+            let mut check = ShapeCheck {
+                text: &text,
+                errors: Vec::new(),
+            };
+            let value = check
+                .check(root, &Shape::Table(FILE_KEYS), "", 0..0)
+                .unwrap()
+                .into_value();
+            assert_eq!(check.errors, Vec::<String>::new());
+            let raw: RawConfig = value.try_into().unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let oe = raw.venue[0].order_entry.clone().unwrap();
+            oe.try_into::<crate::fix::FixOrderEntry>()
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        }
     }
 
     #[test]

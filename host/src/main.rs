@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tickcross::bridge::{bridge_binance_json, BridgeOptions};
+use tickcross::bridge::{bridge_binance_json, check_output_paths, BridgeOptions};
 use tickcross::capture::open_merged;
 use tickcross::config::Config;
 use tickcross::detect::Detector;
@@ -60,8 +60,10 @@ enum Command {
     },
     /// Turn a trading process's kill switch on: no new trade after this (unwinds go on).
     Kill {
-        /// Send SIGUSR1 to this tickcross process.
-        #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+        /// Send SIGUSR1 to this running `tickcross replay --trade` (any other process is refused).
+        // 1.. keeps kill(2)'s group and broadcast forms (0, -1, -PGID) out of reach.
+        #[arg(long, conflicts_with = "file", required_unless_present = "file",
+              value_parser = clap::value_parser!(i32).range(1..), allow_hyphen_values = true)]
         pid: Option<i32>,
         /// Create this kill file (the one given to `replay --trade --kill-file`).
         #[arg(long)]
@@ -195,6 +197,27 @@ enum BridgeCommand {
     },
 }
 
+/// Exit statuses (README, "Exit status"). Success is `ExitCode::SUCCESS` (0).
+/// Anything went wrong: bad config, unreadable capture, device failure, refused input.
+const EXIT_ERROR: u8 = 1;
+/// Bad command line: clap's own code for usage errors, used for the ones found after parsing too.
+const EXIT_USAGE: u8 = 2;
+/// The run worked and found a difference: `--path both` / `compare` paths disagree, `journal
+/// verify` mismatches.
+const EXIT_DIFFERENCE: u8 = 3;
+
+/// A command-line mistake found after clap's parsing; exits with [`EXIT_USAGE`].
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -230,9 +253,13 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<UsageError>().is_some() => {
+            eprintln!("error: {e:#}\n\nFor more information, try '--help'.");
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(EXIT_ERROR)
         }
     }
 }
@@ -327,7 +354,7 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
         match replay::first_difference(&results[0], &results[1], &cfg) {
             Some(d) => {
                 eprintln!("hw and sw differ: {d}");
-                return Ok(ExitCode::from(2));
+                return Ok(ExitCode::from(EXIT_DIFFERENCE));
             }
             None => println!(
                 "hw and sw agree: {} events, every counter and the quote table identical",
@@ -467,7 +494,7 @@ fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
     );
     if let Some(i) = c.disagreement() {
         eprintln!("hw and sw events differ at event {i}");
-        return Ok(ExitCode::from(2));
+        return Ok(ExitCode::from(EXIT_DIFFERENCE));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -603,18 +630,98 @@ fn line_rate_cmd(_: u64) -> Result<()> {
 
 fn kill_cmd(pid: Option<i32>, file: Option<PathBuf>) -> Result<()> {
     if let Some(pid) = pid {
-        // SAFETY: kill(2) with a caller-given pid and a fixed signal.
-        if unsafe { libc::kill(pid, libc::SIGUSR1) } != 0 {
-            bail!(
-                "signalling process {pid}: {}",
-                std::io::Error::last_os_error()
-            );
-        }
+        signal_trading_process(pid)?;
         println!("kill switch: SIGUSR1 sent to {pid}");
     }
     if let Some(f) = file {
         std::fs::write(&f, b"kill\n").with_context(|| format!("creating {}", f.display()))?;
         println!("kill switch: {} created", f.display());
+    }
+    Ok(())
+}
+
+/// Sends SIGUSR1 to `pid` only if it is a live tickcross process that catches SIGUSR1, which only
+/// `replay --trade` does: to any other process SIGUSR1 is fatal. The checks and the signal go
+/// through a pidfd, so a PID that is reused in between is not the one signalled.
+fn signal_trading_process(pid: i32) -> Result<()> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    if pid <= 0 {
+        // kill(2) would signal a process group or every process
+        return Err(UsageError(format!("--pid {pid}: a process id is at least 1")).into());
+    }
+    let no_process = || anyhow::anyhow!("no process {pid} is running");
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor or -1.
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let pidfd = if raw >= 0 {
+        // SAFETY: a descriptor just returned to us, owned from here on.
+        Some(unsafe { OwnedFd::from_raw_fd(raw as i32) })
+    } else {
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::ESRCH) => return Err(no_process()),
+            // kernels before 5.3: check and kill(2), with the usual reuse race
+            Some(libc::ENOSYS) => None,
+            _ => bail!(
+                "process {pid}: pidfd_open: {}",
+                std::io::Error::last_os_error()
+            ),
+        }
+    };
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let status = match std::fs::read_to_string(proc_dir.join("status")) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_process()),
+        Err(e) => bail!("reading {}: {e}", proc_dir.join("status").display()),
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .map(str::trim)
+            .unwrap_or("")
+    };
+    if field("State").starts_with('Z') || field("State").starts_with('X') {
+        return Err(no_process());
+    }
+    // The executable's name; /proc/PID/exe is unreadable for another user's process, then the
+    // kernel's command name. " (deleted)": the binary was replaced while running.
+    let program = match std::fs::read_link(proc_dir.join("exe")) {
+        Ok(exe) => exe
+            .to_string_lossy()
+            .trim_end_matches(" (deleted)")
+            .to_string(),
+        Err(_) => field("Name").to_string(),
+    };
+    if std::path::Path::new(&program).file_name() != Some(std::ffi::OsStr::new("tickcross")) {
+        bail!("process {pid} is {program:?}, not tickcross: refusing to signal it");
+    }
+    let caught = u64::from_str_radix(field("SigCgt"), 16).unwrap_or(0);
+    if caught & (1u64 << (libc::SIGUSR1 - 1)) == 0 {
+        bail!(
+            "tickcross process {pid} has no kill switch to turn on (only a running `replay \
+             --trade` catches SIGUSR1; to any other process it is fatal)"
+        );
+    }
+    let sent = match &pidfd {
+        // SAFETY: pidfd_send_signal(2) with our open pidfd, a fixed signal and no siginfo.
+        Some(fd) => unsafe {
+            use std::os::fd::AsRawFd;
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd.as_raw_fd(),
+                libc::SIGUSR1,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        },
+        // SAFETY: kill(2) with a positive pid and a fixed signal.
+        None => i64::from(unsafe { libc::kill(pid, libc::SIGUSR1) }),
+    };
+    if sent != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ESRCH) {
+            return Err(no_process());
+        }
+        bail!("signalling process {pid}: {e}");
     }
     Ok(())
 }
@@ -663,7 +770,7 @@ fn journal_verify_cmd(journal: PathBuf, report: Option<PathBuf>) -> Result<ExitC
             eprintln!("MISMATCH: {m}");
         }
         eprintln!("journal verify: {} mismatches", v.mismatches.len());
-        Ok(ExitCode::from(2))
+        Ok(ExitCode::from(EXIT_DIFFERENCE))
     }
 }
 
@@ -675,15 +782,22 @@ fn bridge_cmd(
 ) -> Result<()> {
     let mut pairs = Vec::new();
     for i in &inputs {
-        let Some((venue, file)) = i.split_once('=') else {
-            bail!("{i:?}: expected VENUE=FILE");
-        };
-        if venue.is_empty() || file.is_empty() {
-            bail!("{i:?}: expected VENUE=FILE");
+        match i.split_once('=') {
+            Some((venue, file)) if !venue.is_empty() && !file.is_empty() => {
+                pairs.push((venue.to_string(), PathBuf::from(file)))
+            }
+            _ => return Err(UsageError(format!("{i:?}: expected VENUE=FILE")).into()),
         }
-        pairs.push((venue.to_string(), PathBuf::from(file)));
     }
+    let files: Vec<&PathBuf> = pairs.iter().map(|(_, f)| f).collect();
+    check_output_paths(&files, &out, config_out.as_deref())?;
     let bridge = bridge_binance_json(&pairs, &BridgeOptions::default())?;
+    // Checked before anything is written: a config that `replay` would refuse is not written,
+    // nor the capture it goes with.
+    let config = match &config_out {
+        Some(_) => Some(bridge.checked_config(instrument.as_deref())?),
+        None => None,
+    };
     let frames = bridge.write_pcap_file(&out)?;
     for v in &bridge.venues {
         println!(
@@ -697,9 +811,8 @@ fn bridge_cmd(
         );
     }
     println!("wrote {frames} frames to {}", out.display());
-    if let Some(c) = config_out {
-        std::fs::write(&c, bridge.config_toml(instrument.as_deref()))
-            .with_context(|| format!("writing {}", c.display()))?;
+    if let (Some(c), Some(text)) = (config_out, config) {
+        std::fs::write(&c, text).with_context(|| format!("writing {}", c.display()))?;
         println!("wrote config {}", c.display());
     }
     Ok(())

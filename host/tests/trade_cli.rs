@@ -228,7 +228,8 @@ fn report_and_journal_verify_agree() {
         .arg(&r)
         .output()
         .unwrap();
-    assert_eq!(v.status.code(), Some(2));
+    // 3: a difference found (2 is a usage error)
+    assert_eq!(v.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&v.stderr).contains("MISMATCH"));
 }
 
@@ -356,18 +357,80 @@ fn kill_switch_by_file() {
     assert!(s["candidates"].as_u64().unwrap() > 0);
 }
 
+/// `tickcross kill --pid` on a running `replay --trade`: its kill switch goes on (every candidate
+/// refused), the process lives on. It refuses anything else (tests in cli_edges.rs).
 #[test]
-fn kill_command_sends_sigusr1() {
-    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+fn kill_command_turns_a_trading_replays_kill_switch_on() {
+    use std::time::{Duration, Instant};
+    let w = world("killpid");
+    // the config is a FIFO: the replay waits at start-up, its SIGUSR1 handler installed, until
+    // it is written (twice: read for validation, then for the trading pass)
+    let fifo = w.dir.join("config.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let r = w.dir.join("report");
+    let mut child = bin()
+        .args(["replay", "--path", "sw", "--trade", "--config"])
+        .arg(&fifo)
+        .arg("--report")
+        .arg(&r)
+        .arg(&w.pcap)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // synchronise on the handler being installed (SigCgt bit), not on time
+    let catches_sigusr1 = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .is_some_and(|m| m & (1 << (libc::SIGUSR1 - 1)) != 0)
+    };
+    let start = Instant::now();
+    while !catches_sigusr1() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the replay never installed its SIGUSR1 handler");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let o = bin()
-        .args(["kill", "--pid", &child.id().to_string()])
+        .args(["kill", "--pid", &pid.to_string()])
         .output()
         .unwrap();
     ok(&o, "tickcross kill --pid");
-    let st = child.wait().unwrap();
-    assert_eq!(st.signal(), Some(libc::SIGUSR1));
-    let o = bin().args(["kill", "--pid", "999999999"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    // blocks until the replay opens the FIFO; a replay that died first fails below
+    let feed = fifo.clone();
+    std::thread::spawn(move || {
+        for _ in 0..2 {
+            if std::fs::write(&feed, CONFIG).is_err() {
+                return;
+            }
+        }
+    });
+    let start = Instant::now();
+    let st = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > Duration::from_secs(300) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the killed replay did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(st.success(), "{st:?}");
+    let s = summary(&r);
+    assert_eq!(s["killed"], true, "{s:#}");
+    assert_eq!(s["trades"], 0, "{s:#}");
+    assert_eq!(s["refused"]["kill_switch"], s["candidates"], "{s:#}");
+    assert!(s["candidates"].as_u64().unwrap() > 0, "{s:#}");
 }
 
 #[test]

@@ -34,6 +34,52 @@ use serde::Deserialize;
 
 use super::auth::{AuthSource, SecretSource, UsernameSource};
 use super::dictionary::Dictionary;
+use crate::config::{Key, Shape, I64, U64};
+
+/// The shape of `order_entry`, checked (unknown keys, types, required keys) with the rest of the
+/// file before [`FixOrderEntry`] is deserialised; keep the two in step.
+pub(crate) const ORDER_ENTRY_KEYS: &[Key] = &[
+    Key::req("protocol", Shape::Str),
+    Key::req("host", Shape::Str),
+    Key::req("port", I64),
+    Key::req("sender_comp_id", Shape::Str),
+    Key::req("target_comp_id", Shape::Str),
+    Key::req(
+        "auth",
+        Shape::Tagged {
+            tag: "kind",
+            variants: &[
+                ("plain", PLAIN_AUTH_KEYS),
+                ("binance_ed25519", ED25519_AUTH_KEYS),
+            ],
+        },
+    ),
+    Key::opt("dictionary", Shape::Str),
+    Key::opt("heartbeat_s", U64),
+    Key::opt("seq_store", Shape::Str),
+    Key::opt("store_sync", Shape::Str),
+    Key::opt("reset_on_logon", Shape::Bool),
+    Key::opt("reconnect", Shape::Table(RECONNECT_KEYS)),
+    Key::opt("logon_timeout_s", U64),
+    Key::opt("cl_ord_id_prefix", Shape::Str),
+    Key::opt("resend_max_age_ms", U64),
+];
+
+const RECONNECT_KEYS: &[Key] = &[Key::req("initial_ms", U64), Key::req("max_ms", U64)];
+
+const PLAIN_AUTH_KEYS: &[Key] = &[
+    Key::opt("username", Shape::Str),
+    Key::opt("username_env", Shape::Str),
+    Key::opt("password_env", Shape::Str),
+    Key::opt("password_file", Shape::Str),
+];
+
+const ED25519_AUTH_KEYS: &[Key] = &[
+    Key::opt("api_key_env", Shape::Str),
+    Key::opt("api_key_file", Shape::Str),
+    Key::opt("private_key_file", Shape::Str),
+    Key::opt("private_key_env", Shape::Str),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

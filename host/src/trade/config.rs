@@ -57,6 +57,8 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use crate::config::{Key, Shape, U32, U64};
+
 /// Everything trading needs, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TradeConfig {
@@ -245,11 +247,91 @@ pub struct JournalConfig {
 }
 
 // ---- raw (as parsed) ----
+//
+// The shapes below are checked first (`crate::config::Shape`: unknown keys, types, required keys,
+// all reported together); the serde structs follow them, with required keys as `Option`s (None:
+// missing or of the wrong type, reported already) so that the rest is still validated.
+
+pub(crate) const TRADING_KEYS: &[Key] = &[
+    Key::req("min_profit", Shape::Dec),
+    Key::opt("min_profit_bps", Shape::Dec),
+    Key::opt("max_trade_qty", Shape::Dec),
+    Key::opt("order_timeout_ms", U64),
+    Key::opt("unwind_slippage_bps", Shape::Dec),
+    Key::opt("unwind_retries", U32),
+    Key::opt("unwind_retry_ms", U64),
+    Key::opt("sharpe_interval_s", U64),
+    Key::opt("seed", U64),
+];
+
+pub(crate) const RATE_LIMIT_KEYS: &[Key] = &[Key::req("orders", U32), Key::req("window_ms", U64)];
+
+pub(crate) const RISK_KEYS: &[Key] = &[
+    Key::req("max_notional", Shape::Dec),
+    Key::req("max_position", Shape::Dec),
+    Key::req("max_open_legs", U32),
+    Key::req("daily_loss_limit", Shape::Dec),
+    Key::req("max_quote_age_ms", U64),
+    Key::opt("venue_max_failures", U32),
+    Key::opt("venue_failure_window_ms", U64),
+    Key::opt("venue_cool_off_ms", U64),
+    Key::opt("rate_limit", Shape::Table(RATE_LIMIT_KEYS)),
+];
+
+const ASSET_TRANSFER_KEYS: &[Key] = &[
+    Key::req("network_fee", Shape::Dec),
+    Key::req("transfer_s", U64),
+];
+
+pub(crate) const REBALANCE_KEYS: &[Key] = &[
+    Key::req("threshold", Shape::Dec),
+    Key::opt("apply", Shape::Bool),
+    Key::opt("assets", Shape::Map(&Shape::Table(ASSET_TRANSFER_KEYS))),
+];
+
+pub(crate) const JOURNAL_KEYS: &[Key] = &[Key::opt("sync", Shape::Str)];
+
+const TIER_KEYS: &[Key] = &[
+    Key::req("volume", Shape::Dec),
+    Key::req("maker_bps", Shape::Dec),
+    Key::req("taker_bps", Shape::Dec),
+];
+
+pub(crate) const FEES_KEYS: &[Key] = &[
+    Key::req("maker_bps", Shape::Dec),
+    Key::req("taker_bps", Shape::Dec),
+    Key::opt("asset", Shape::Str),
+    Key::opt("asset_price", Shape::Dec),
+    Key::opt("volume_30d", Shape::Dec),
+    Key::opt("tiers", Shape::Array(&Shape::Table(TIER_KEYS))),
+];
+
+const CONTRACT_KEYS: &[Key] = &[Key::req("inverse", Shape::Dec)];
+
+pub(crate) const MARKET_KEYS: &[Key] = &[
+    Key::req("tick_size", Shape::Dec),
+    Key::req("lot_size", Shape::Dec),
+    Key::opt("min_qty", Shape::Dec),
+    Key::opt("contract", Shape::Table(CONTRACT_KEYS)),
+];
+
+const FAULT_KEYS: &[Key] = &[
+    Key::req("kind", Shape::Str),
+    Key::req("start_ms", U64),
+    Key::req("duration_ms", U64),
+];
+
+pub(crate) const SIM_KEYS: &[Key] = &[
+    Key::opt("latency_us", Shape::Any),
+    Key::opt("reject_ppm", U32),
+    Key::opt("timeout_ppm", U32),
+    Key::opt("faults", Shape::Array(&Shape::Table(FAULT_KEYS))),
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTrading {
-    min_profit: String,
+    min_profit: Option<String>,
     #[serde(default)]
     min_profit_bps: Option<String>,
     #[serde(default)]
@@ -271,18 +353,18 @@ pub(crate) struct RawTrading {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRateLimit {
-    orders: u32,
-    window_ms: u64,
+    orders: Option<u32>,
+    window_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRisk {
-    max_notional: String,
-    max_position: String,
-    max_open_legs: u32,
-    daily_loss_limit: String,
-    max_quote_age_ms: u64,
+    max_notional: Option<String>,
+    max_position: Option<String>,
+    max_open_legs: Option<u32>,
+    daily_loss_limit: Option<String>,
+    max_quote_age_ms: Option<u64>,
     #[serde(default)]
     venue_max_failures: Option<u32>,
     #[serde(default)]
@@ -296,14 +378,14 @@ pub(crate) struct RawRisk {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawAssetTransfer {
-    network_fee: String,
-    transfer_s: u64,
+    network_fee: Option<String>,
+    transfer_s: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRebalance {
-    threshold: String,
+    threshold: Option<String>,
     #[serde(default)]
     apply: bool,
     #[serde(default)]
@@ -320,16 +402,16 @@ pub(crate) struct RawJournal {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTier {
-    volume: String,
-    maker_bps: String,
-    taker_bps: String,
+    volume: Option<String>,
+    maker_bps: Option<String>,
+    taker_bps: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawFees {
-    maker_bps: String,
-    taker_bps: String,
+    maker_bps: Option<String>,
+    taker_bps: Option<String>,
     #[serde(default)]
     asset: Option<String>,
     #[serde(default)]
@@ -343,14 +425,14 @@ pub(crate) struct RawFees {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawContract {
-    inverse: String,
+    inverse: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawMarket {
-    tick_size: String,
-    lot_size: String,
+    tick_size: Option<String>,
+    lot_size: Option<String>,
     #[serde(default)]
     min_qty: Option<String>,
     #[serde(default)]
@@ -360,9 +442,9 @@ pub(crate) struct RawMarket {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawFault {
-    kind: String,
-    start_ms: u64,
-    duration_ms: u64,
+    kind: Option<String>,
+    start_ms: Option<u64>,
+    duration_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -387,7 +469,8 @@ pub(crate) struct RawVenueTrading {
     pub(crate) markets: Option<BTreeMap<String, RawMarket>>,
     pub(crate) sim: Option<RawSim>,
     pub(crate) rate_limit: Option<RawRateLimit>,
-    pub(crate) order_entry: Option<crate::fix::FixOrderEntry>,
+    /// Some(None): given, but of the wrong shape (reported already).
+    pub(crate) order_entry: Option<Option<crate::fix::FixOrderEntry>>,
 }
 
 impl RawVenueTrading {
@@ -418,6 +501,23 @@ pub(crate) struct DetectionView<'a> {
     pub(crate) venues: Vec<(&'a str, Vec<(&'a str, usize)>)>,
 }
 
+impl DetectionView<'_> {
+    /// How messages name venue `k`: by name, by number when it has none (reported already).
+    fn venue_here(&self, k: usize) -> String {
+        match self.venues[k].0 {
+            "" => format!("venue #{}", k + 1),
+            name => format!("venue {name:?}"),
+        }
+    }
+
+    fn instrument_here(&self, k: usize) -> String {
+        match self.instrument_names[k] {
+            n if n.trim().is_empty() => format!("instrument #{}", k + 1),
+            name => format!("instrument {name:?}"),
+        }
+    }
+}
+
 fn dec(s: &str, here: &str, what: &str, errors: &mut Vec<String>) -> Decimal {
     match Decimal::from_str_exact(s.trim()) {
         Ok(d) if s.trim() == s && !s.is_empty() => d,
@@ -444,6 +544,19 @@ fn dec_pos(s: &str, here: &str, what: &str, errors: &mut Vec<String>) -> Decimal
     d
 }
 
+/// A required decimal through `parse`; a missing one (reported by the shape check) is 0, which
+/// only ever stands in while the errors are collected.
+fn req(
+    s: &Option<String>,
+    parse: fn(&str, &str, &str, &mut Vec<String>) -> Decimal,
+    here: &str,
+    what: &str,
+    errors: &mut Vec<String>,
+) -> Decimal {
+    s.as_deref()
+        .map_or(Decimal::ZERO, |s| parse(s, here, what, errors))
+}
+
 const MS: u64 = 1_000_000;
 
 fn valid_asset(name: &str) -> bool {
@@ -455,15 +568,15 @@ fn valid_asset(name: &str) -> bool {
 }
 
 fn rate_limit(r: &RawRateLimit, here: &str, errors: &mut Vec<String>) -> RateLimit {
-    if r.orders == 0 {
+    if r.orders == Some(0) {
         errors.push(format!("{here}: rate_limit.orders must be at least 1"));
     }
-    if r.window_ms == 0 {
+    if r.window_ms == Some(0) {
         errors.push(format!("{here}: rate_limit.window_ms must be at least 1"));
     }
     RateLimit {
-        orders: r.orders,
-        window_ns: r.window_ms.saturating_mul(MS),
+        orders: r.orders.unwrap_or(1),
+        window_ns: r.window_ms.unwrap_or(1).saturating_mul(MS),
     }
 }
 
@@ -519,8 +632,8 @@ pub(crate) fn validate(
         for (k, v) in venues.iter().enumerate() {
             if v.any() {
                 errors.push(format!(
-                    "venue {:?}: has trading keys (fees, balances, markets, ...) but the file has no [trading] section",
-                    view.venues[k].0
+                    "{}: has trading keys (fees, balances, markets, ...) but the file has no [trading] section",
+                    view.venue_here(k)
                 ));
             }
         }
@@ -538,8 +651,8 @@ pub(crate) fn validate(
         for (k, (b, q)) in instruments.iter().enumerate() {
             if b.is_some() || q.is_some() {
                 errors.push(format!(
-                    "instrument {:?}: base/quote given but the file has no [trading] section",
-                    view.instrument_names[k]
+                    "{}: base/quote given but the file has no [trading] section",
+                    view.instrument_here(k)
                 ));
             }
         }
@@ -548,7 +661,7 @@ pub(crate) fn validate(
 
     let here = "[trading]";
     let params = TradingParams {
-        min_profit: dec(&rt.min_profit, here, "min_profit", errors),
+        min_profit: req(&rt.min_profit, dec, here, "min_profit", errors),
         min_profit_bps: rt
             .min_profit_bps
             .as_deref()
@@ -597,11 +710,18 @@ pub(crate) fn validate(
         Some(r) => {
             let here = "[risk]";
             let limits = RiskLimits {
-                max_notional: dec_pos(&r.max_notional, here, "max_notional", errors),
-                max_position: dec_pos(&r.max_position, here, "max_position", errors),
-                max_open_legs: r.max_open_legs,
-                daily_loss_limit: dec_pos(&r.daily_loss_limit, here, "daily_loss_limit", errors),
-                max_quote_age_ns: r.max_quote_age_ms.saturating_mul(MS),
+                max_notional: req(&r.max_notional, dec_pos, here, "max_notional", errors),
+                max_position: req(&r.max_position, dec_pos, here, "max_position", errors),
+                // a missing one is reported; 2 keeps the check below quiet about it
+                max_open_legs: r.max_open_legs.unwrap_or(2),
+                daily_loss_limit: req(
+                    &r.daily_loss_limit,
+                    dec_pos,
+                    here,
+                    "daily_loss_limit",
+                    errors,
+                ),
+                max_quote_age_ns: r.max_quote_age_ms.unwrap_or(0).saturating_mul(MS),
                 venue_max_failures: r.venue_max_failures.unwrap_or(3),
                 venue_failure_window_ns: r
                     .venue_failure_window_ms
@@ -641,7 +761,7 @@ pub(crate) fn validate(
 
     let mut insts = Vec::with_capacity(instruments.len());
     for (k, (b, q)) in instruments.iter().enumerate() {
-        let here = format!("instrument {:?}", view.instrument_names[k]);
+        let here = view.instrument_here(k);
         let mut asset = |a: Option<&str>, what: &str| match a {
             Some(a) if valid_asset(a) => a.to_string(),
             Some(a) => {
@@ -665,8 +785,8 @@ pub(crate) fn validate(
 
     let mut vts = Vec::with_capacity(venues.len());
     for (k, rv) in venues.iter().enumerate() {
-        let (vname, symbols) = &view.venues[k];
-        let here = format!("venue {vname:?}");
+        let symbols = &view.venues[k].1;
+        let here = view.venue_here(k);
         let fees = match &rv.fees {
             None => {
                 errors.push(format!(
@@ -711,9 +831,9 @@ pub(crate) fn validate(
                 for (t, rt) in f.tiers.iter().enumerate() {
                     let h = format!("{here}: fees.tiers[{t}]");
                     tiers.push(FeeTier {
-                        volume: dec_nonneg(&rt.volume, &h, "volume", errors),
-                        maker_bps: dec(&rt.maker_bps, &h, "maker_bps", errors),
-                        taker_bps: dec_nonneg(&rt.taker_bps, &h, "taker_bps", errors),
+                        volume: req(&rt.volume, dec_nonneg, &h, "volume", errors),
+                        maker_bps: req(&rt.maker_bps, dec, &h, "maker_bps", errors),
+                        taker_bps: req(&rt.taker_bps, dec_nonneg, &h, "taker_bps", errors),
                     });
                 }
                 if tiers.windows(2).any(|w| w[0].volume >= w[1].volume) {
@@ -722,8 +842,8 @@ pub(crate) fn validate(
                     ));
                 }
                 FeeSchedule {
-                    maker_bps: dec(&f.maker_bps, &here, "fees.maker_bps", errors),
-                    taker_bps: dec_nonneg(&f.taker_bps, &here, "fees.taker_bps", errors),
+                    maker_bps: req(&f.maker_bps, dec, &here, "fees.maker_bps", errors),
+                    taker_bps: req(&f.taker_bps, dec_nonneg, &here, "fees.taker_bps", errors),
                     asset,
                     volume_30d: f.volume_30d.as_deref().map_or(Decimal::ZERO, |s| {
                         dec_nonneg(s, &here, "fees.volume_30d", errors)
@@ -763,11 +883,11 @@ pub(crate) fn validate(
                 continue;
             };
             let h = format!("{here}: markets.{sym}");
-            let lot_size = dec_pos(&m.lot_size, &h, "lot_size", errors);
+            let lot_size = req(&m.lot_size, dec_pos, &h, "lot_size", errors);
             let contract = match &m.contract {
                 None => Contract::Linear,
                 Some(c) => Contract::Inverse {
-                    quote_per_contract: dec_pos(&c.inverse, &h, "contract.inverse", errors),
+                    quote_per_contract: req(&c.inverse, dec_pos, &h, "contract.inverse", errors),
                 },
             };
             if markets[inst].is_some() {
@@ -778,7 +898,7 @@ pub(crate) fn validate(
             }
             markets[inst] = Some(Market {
                 symbol: sym.clone(),
-                tick_size: dec_pos(&m.tick_size, &h, "tick_size", errors),
+                tick_size: req(&m.tick_size, dec_pos, &h, "tick_size", errors),
                 lot_size,
                 min_qty: m
                     .min_qty
@@ -829,26 +949,26 @@ pub(crate) fn validate(
                     });
                 let mut faults = Vec::new();
                 for (f, rf) in s.faults.iter().enumerate() {
-                    let kind = match rf.kind.as_str() {
-                        "reject" => FaultKind::Reject,
-                        "timeout" => FaultKind::Timeout,
-                        "disconnect" => FaultKind::Disconnect,
-                        other => {
+                    let kind = match rf.kind.as_deref() {
+                        None | Some("reject") => FaultKind::Reject,
+                        Some("timeout") => FaultKind::Timeout,
+                        Some("disconnect") => FaultKind::Disconnect,
+                        Some(other) => {
                             errors.push(format!(
                                 "{here}: sim.faults[{f}].kind {other:?}: expected \"reject\", \"timeout\" or \"disconnect\""
                             ));
                             FaultKind::Reject
                         }
                     };
-                    if rf.duration_ms == 0 {
+                    if rf.duration_ms == Some(0) {
                         errors.push(format!(
                             "{here}: sim.faults[{f}].duration_ms must be at least 1"
                         ));
                     }
                     faults.push(Fault {
                         kind,
-                        start_ns: rf.start_ms.saturating_mul(MS),
-                        duration_ns: rf.duration_ms.saturating_mul(MS),
+                        start_ns: rf.start_ms.unwrap_or(0).saturating_mul(MS),
+                        duration_ns: rf.duration_ms.unwrap_or(1).saturating_mul(MS),
                     });
                 }
                 for (what, v) in [("reject_ppm", s.reject_ppm), ("timeout_ppm", s.timeout_ppm)] {
@@ -868,17 +988,19 @@ pub(crate) fn validate(
             || risk.as_ref().map_or(default_rate, |r| r.rate_limit),
             |r| rate_limit(r, &here, errors),
         );
+        if rv.order_entry.is_some() && rv.sim.is_some() {
+            errors.push(format!(
+                "{here}: sim is for the simulated venue, but order_entry sends this venue's orders over FIX"
+            ));
+        }
         let order_entry = match &rv.order_entry {
             None => OrderEntry::Simulated,
-            Some(oe) => {
+            Some(Some(oe)) => {
                 oe.validate(&here, errors);
-                if rv.sim.is_some() {
-                    errors.push(format!(
-                        "{here}: sim is for the simulated venue, but order_entry sends this venue's orders over FIX"
-                    ));
-                }
                 OrderEntry::Fix(Box::new(oe.clone()))
             }
+            // its shape errors are reported; nothing more to check
+            Some(None) => OrderEntry::Simulated,
         };
         vts.push(VenueTrading {
             fees,
@@ -893,7 +1015,7 @@ pub(crate) fn validate(
 
     let rebalance = sections.rebalance.as_ref().map(|r| {
         let here = "[rebalance]";
-        let threshold = dec_pos(&r.threshold, here, "threshold", errors);
+        let threshold = req(&r.threshold, dec_pos, here, "threshold", errors);
         if threshold > Decimal::ONE {
             errors.push(format!(
                 "{here}: threshold is a fraction of the target, at most 1"
@@ -905,8 +1027,8 @@ pub(crate) fn validate(
             assets.insert(
                 a.clone(),
                 AssetTransfer {
-                    network_fee: dec_nonneg(&t.network_fee, &h, "network_fee", errors),
-                    transfer_ns: t.transfer_s.saturating_mul(1000 * MS),
+                    network_fee: req(&t.network_fee, dec_nonneg, &h, "network_fee", errors),
+                    transfer_ns: t.transfer_s.unwrap_or(0).saturating_mul(1000 * MS),
                 },
             );
         }
