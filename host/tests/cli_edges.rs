@@ -85,7 +85,10 @@ fn kill_refuses_a_dead_pid() {
         stderr(&o)
     );
     // beyond pid_max
-    let o = bin().args(["kill", "--pid", "2147483647"]).output().unwrap();
+    let o = bin()
+        .args(["kill", "--pid", "2147483647"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("no process"), "{}", stderr(&o));
 }
@@ -192,7 +195,10 @@ fn bridge(out: &Path, config_out: Option<&Path>, inputs: &[String]) -> Output {
     if let Some(cfg) = config_out {
         c.arg("--config-out").arg(cfg);
     }
-    c.args(["--instrument", "BTC"]).args(inputs).output().unwrap()
+    c.args(["--instrument", "BTC"])
+        .args(inputs)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -249,7 +255,12 @@ fn bridge_refuses_an_output_that_is_an_input_or_the_other_output() {
     ];
     for (o_path, c_path, what) in cases {
         let o = bridge(&o_path, c_path.as_deref(), &ins);
-        assert_eq!(o.status.code(), Some(1), "{o_path:?} {c_path:?}: {}", stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{o_path:?} {c_path:?}: {}",
+            stderr(&o)
+        );
         let e = stderr(&o);
         assert!(e.contains(what) && e.contains("same file"), "{e}");
         assert_eq!(std::fs::read(&input0).unwrap(), before, "input overwritten");
@@ -265,7 +276,13 @@ fn usage_errors_exit_2_and_are_not_a_difference() {
         &["replay"][..],
         &["no-such-command"],
         &["replay", "--path", "neither", "--config", "x", "y"],
-        &["bridge", "binance-json", "--out", "x.pcap", "no-equals-sign"],
+        &[
+            "bridge",
+            "binance-json",
+            "--out",
+            "x.pcap",
+            "no-equals-sign",
+        ],
         &["bridge", "binance-json", "--out", "x.pcap", "=file"],
     ] {
         let o = bin().args(args).output().unwrap();
