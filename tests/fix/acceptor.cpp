@@ -22,8 +22,8 @@
 // Standard input takes test hooks, one per line, applied to the next NewOrderSingle; each is
 // acknowledged with "ACK <line>" on standard output once it is in place (a test waits for that
 // before sending the order, so the hook cannot miss it):
-//   drop      disconnect before answering (the answers are numbered and kept before a new logon
-//             is answered, so the reconnect sees them as a gap and asks for them)
+//   drop      disconnect before answering (the answers are numbered and kept before the
+//             reconnect's Logon is answered, so it sees them as a gap and asks for them)
 //   gap N     skip N outgoing sequence numbers before answering
 //   garbage   send an ExecutionReport with a malformed LastQty (32=abc) before the answers
 //   logout    log out after answering
@@ -145,8 +145,9 @@ class App : public FIX::Application {
       FIX::RejectLogon) override {
     report_in(m);
     if (get_header(m, 35) != "A") return;
-    // QuickFIX answers a Logon after this returns: an order still being handled on the old
-    // connection (a drop hook) numbers its answers first
+    // QuickFIX answers a Logon after this returns: an order still in hand (a drop hook)
+    // numbers its answers first. (QuickFIX 1.15 also gives a new connection the session only
+    // once the old connection's thread is done; this does not depend on that.)
     std::lock_guard<std::mutex> l(mu_);
     if (!opt_.password.empty()) {
       if (get(m, 553) != opt_.username || get(m, 554) != opt_.password) {
