@@ -37,6 +37,16 @@ pub enum DeviceError {
     CommandFailed { opcode: u64, seq: u16 },
     #[error("program: {0}")]
     Program(String),
+    /// The ring indexes make no sense: a drain would invent or replay events.
+    #[error("{path}: event ring producer {producer}, consumer {consumer}: {why}")]
+    Ring {
+        path: PathBuf,
+        producer: u64,
+        consumer: u64,
+        why: &'static str,
+    },
+    #[error("{path}: the device is not responding: {why}")]
+    Dead { path: PathBuf, why: String },
 }
 
 /// BAR offsets of the blocks, as discovered.
@@ -255,6 +265,7 @@ impl Device {
             }
             spins += 1;
             if spins.is_multiple_of(1024) {
+                self.check_alive()?;
                 if start.elapsed() > self.command_timeout {
                     return Err(DeviceError::CommandTimeout {
                         opcode: op,
@@ -292,6 +303,19 @@ impl Device {
     /// The free-running cycle counter.
     pub fn cycles(&self) -> u64 {
         self.read(self.blocks.clock + blocks::clock::CYCLES)
+    }
+
+    /// An error if the cycle counter reads all-ones: a card gone from the bus reads so, and a
+    /// simulator that failed marks its region so.
+    pub fn check_alive(&self) -> Result<(), DeviceError> {
+        if self.cycles() == u64::MAX {
+            return Err(DeviceError::Dead {
+                path: self.path.clone(),
+                why: "its cycle counter reads all-ones (a card gone from the bus, or a simulator that failed)"
+                    .into(),
+            });
+        }
+        Ok(())
     }
 
     /// Programs venues, filters, edges and symbols, clears the state and counters, and enables
@@ -339,6 +363,27 @@ impl Device {
             self.command(opcode::WRITE_SYMBOL, ((way as u32) << 16) | slot)?;
         }
         self.command(opcode::CLEAR_STATE, 0)?;
+        // CLEAR_STATE restarts the ring (sequence and producer at 0) while the pipeline is
+        // disabled, so the consumer starts at 0 too. A producer that does not read 0 would make
+        // the first drain hand out the previous run's records as new events: wait for it
+        // (a simulator mirrors it a few cycles later), bounded.
+        let start = Instant::now();
+        loop {
+            let producer = self.read(self.blocks.ring + blocks::ring::PRODUCER);
+            if producer == 0 {
+                break;
+            }
+            self.check_alive()?;
+            if start.elapsed() > self.command_timeout {
+                return Err(DeviceError::Ring {
+                    path: self.path.clone(),
+                    producer,
+                    consumer: 0,
+                    why: "the ring did not restart at 0 after CLEAR_STATE",
+                });
+            }
+            std::thread::yield_now();
+        }
         self.consumer = 0;
         self.write(self.blocks.ring + blocks::ring::CONSUMER, 0);
         self.set_enabled(true);
@@ -350,10 +395,30 @@ impl Device {
     }
 
     /// Events committed since the last drain, in sequence order; acknowledges them to the device.
-    pub fn drain(&mut self, out: &mut Vec<Event>) -> usize {
+    /// A producer behind the consumer (the device was reset or reprogrammed by another host) or
+    /// more than a ring ahead of it (a device gone from the bus reads all-ones) is an error:
+    /// nothing is read.
+    pub fn drain(&mut self, out: &mut Vec<Event>) -> Result<usize, DeviceError> {
+        self.check_alive()?;
         let producer = self.read(self.blocks.ring + blocks::ring::PRODUCER);
         fence(Ordering::Acquire);
-        let n = producer.saturating_sub(self.consumer);
+        let ring_err = |why| DeviceError::Ring {
+            path: self.path.clone(),
+            producer,
+            consumer: self.consumer,
+            why,
+        };
+        if producer < self.consumer {
+            return Err(ring_err(
+                "the producer went back (the device was reset or reprogrammed)",
+            ));
+        }
+        let n = producer - self.consumer;
+        if n > self.ring_records {
+            return Err(ring_err(
+                "the producer is more than a ring ahead (the device overwrote unread records, or is not responding)",
+            ));
+        }
         for r in self.consumer..producer {
             let base = self.ring_base + (r % self.ring_records) * self.record_bytes;
             let mut w = [0u64; 16];
@@ -367,7 +432,7 @@ impl Device {
             fence(Ordering::Release);
             self.write(self.blocks.ring + blocks::ring::CONSUMER, producer);
         }
-        n as usize
+        Ok(n as usize)
     }
 
     /// All counters.
@@ -395,6 +460,90 @@ impl Device {
             }
         }
         t
+    }
+}
+
+/// Follows the sequence numbers of drained events. Programming restarts the sequence at 0; the
+/// device numbers every event, dropped ones too, so a jump forward is events lost. A number
+/// that is not above the previous one is reported as such: compared, never subtracted.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SeqCheck {
+    last: Option<u64>,
+    /// Events skipped by the sequence.
+    pub lost: u64,
+    /// Events whose number was not above the previous one.
+    pub out_of_order: u64,
+}
+
+/// What one sequence number says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqStep {
+    /// The next one.
+    Next,
+    /// `missing` events were skipped before it.
+    Gap { missing: u64 },
+    /// Not above the previous number `prev` (it went back, or repeated).
+    Back { prev: u64 },
+}
+
+impl SeqCheck {
+    pub fn see(&mut self, seq: u64) -> SeqStep {
+        let step = match self.last {
+            Some(prev) if seq <= prev => SeqStep::Back { prev },
+            Some(prev) if seq - prev > 1 => SeqStep::Gap {
+                missing: seq - prev - 1,
+            },
+            None if seq > 0 => SeqStep::Gap { missing: seq },
+            _ => SeqStep::Next,
+        };
+        match step {
+            SeqStep::Back { .. } => self.out_of_order += 1,
+            SeqStep::Gap { missing } => {
+                self.lost += missing;
+                self.last = Some(seq);
+            }
+            SeqStep::Next => self.last = Some(seq),
+        }
+        step
+    }
+}
+
+/// Notices a dead device by its free-running cycle counter: a counter that reads all-ones (a card
+/// gone from the bus) or stops advancing for longer than `after` (a simulator process killed or
+/// stopped, a card that hung).
+#[derive(Debug)]
+pub struct Watchdog {
+    after: Duration,
+    last: u64,
+    since: Instant,
+}
+
+impl Watchdog {
+    pub fn new(dev: &Device, after: Duration) -> Watchdog {
+        Watchdog {
+            after,
+            last: dev.cycles(),
+            since: Instant::now(),
+        }
+    }
+
+    /// Reads the cycle counter; an error once the device counts as dead.
+    pub fn check(&mut self, dev: &Device) -> Result<(), DeviceError> {
+        dev.check_alive()?;
+        let now = dev.cycles();
+        if now != self.last {
+            self.last = now;
+            self.since = Instant::now();
+        } else if self.since.elapsed() >= self.after {
+            return Err(DeviceError::Dead {
+                path: dev.path.clone(),
+                why: format!(
+                    "its cycle counter has stayed at {now} for {:.1} s (the card stopped, or the simulator process was killed)",
+                    self.since.elapsed().as_secs_f64()
+                ),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -561,6 +710,28 @@ mod tests {
             let key = tb::sym_key(venue, &name).unwrap();
             assert_eq!(tb::sym_hash(way, &key), slot);
         }
+    }
+
+    #[test]
+    fn sequence_gaps_are_counted_and_going_back_is_not_wrapped() {
+        let mut c = SeqCheck::default();
+        assert_eq!(c.see(0), SeqStep::Next);
+        assert_eq!(c.see(1), SeqStep::Next);
+        assert_eq!(c.see(5), SeqStep::Gap { missing: 3 });
+        // the old `seq - prev - 1` wrapped to 18446744073709550592 here
+        assert_eq!(c.see(5), SeqStep::Back { prev: 5 });
+        assert_eq!(c.see(0), SeqStep::Back { prev: 5 });
+        assert_eq!(c.see(6), SeqStep::Next);
+        assert_eq!((c.lost, c.out_of_order), (3, 2));
+        let mut late = SeqCheck::default();
+        assert_eq!(late.see(2), SeqStep::Gap { missing: 2 });
+        assert_eq!(
+            late.see(u64::MAX),
+            SeqStep::Gap {
+                missing: u64::MAX - 3
+            }
+        );
+        assert_eq!(late.see(3), SeqStep::Back { prev: u64::MAX });
     }
 
     #[test]

@@ -5,21 +5,36 @@
 //! (a file in /dev/shm by default); this side opens the region by path exactly as it would open a
 //! card's `resource0`, programs it, and drains events from the ring. Frames reach the model through
 //! the simulator's wire (a channel), never through the BAR.
+//!
+//! Nothing here waits without a way out: the simulator thread stops at a cancellation flag that
+//! dropping the detector sets first (it never blocks on the channel), every wait for the thread
+//! notices its end, and a simulator whose cycle counter stops advancing is reported.
 
 use crate::counters::Counters;
 use crate::detect::{DetectError, Detector};
-use crate::device::Device;
+use crate::device::{Device, Watchdog};
 use crate::event::Event;
 use crate::frame::Frame;
 use crate::program::Program;
 use crate::quotes::QuoteTable;
 use std::path::{Path, PathBuf};
 #[cfg(feature = "sim")]
+use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "sim")]
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 #[cfg(feature = "sim")]
-use std::thread::JoinHandle;
+use std::sync::Arc;
 #[cfg(feature = "sim")]
+use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// A simulator (or card) whose cycle counter has not moved for this long while the host waits
+/// for it has stopped: the wait ends with an error.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long dropping the detector waits for the simulator thread to end once told to stop.
+#[cfg(feature = "sim")]
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[cfg(feature = "sim")]
 pub use tickcross_sim::device::SimStats;
@@ -31,6 +46,8 @@ pub struct SimOptions {
     pub region: Option<PathBuf>,
     /// Write a VCD trace of every signal here.
     pub vcd: Option<PathBuf>,
+    /// Once set (by a signal handler), waits for the simulator give up with an error.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 #[cfg(feature = "sim")]
@@ -60,6 +77,62 @@ struct SimThread {
     handle: Option<JoinHandle<SimStats>>,
     region: PathBuf,
     remove_region: bool,
+    /// Makes every wait of the simulator end (SimDevice checks it in all its loops).
+    cancel: Arc<AtomicBool>,
+    /// `SimOptions::interrupt`.
+    interrupt: Option<Arc<AtomicBool>>,
+}
+
+#[cfg(feature = "sim")]
+impl SimThread {
+    /// The failure the thread reported, if any.
+    fn failure(&self) -> Option<DetectError> {
+        self.rx.try_iter().find_map(|m| match m {
+            FromSim::Failed(e) => Some(DetectError::Sim(e)),
+            _ => None,
+        })
+    }
+
+    fn interrupted(&self) -> Result<(), DetectError> {
+        match &self.interrupt {
+            Some(f) if f.load(Ordering::SeqCst) => Err(sim_err("interrupted")),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(feature = "sim")]
+impl Drop for SimThread {
+    /// Stops the thread without ever blocking on it: the flag first (a thread waiting for the
+    /// ring to drain sees it), a Stop only if the queue has room, then a bounded wait for the
+    /// thread's end (its sender closes as it returns). A thread that does not end in time is
+    /// left behind rather than hanging the process.
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::SeqCst);
+        let _ = self.tx.try_send(ToSim::Stop);
+        let deadline = std::time::Instant::now() + STOP_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(_) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    if let Some(h) = self.handle.take() {
+                        let _ = h.join();
+                    }
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    tracing::warn!(
+                        "the simulator thread did not stop within {STOP_TIMEOUT:?}; leaving it"
+                    );
+                    break;
+                }
+            }
+        }
+        if self.remove_region {
+            let _ = std::fs::remove_file(&self.region);
+        }
+    }
 }
 
 pub struct HwDetector {
@@ -118,16 +191,21 @@ impl HwDetector {
         let (sim_tx, rx) = mpsc::channel::<FromSim>();
         let region_t = region.clone();
         let vcd = opts.vcd.clone();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let cancel_t = cancel.clone();
         let handle = std::thread::Builder::new()
             .name("tickcross-sim".into())
-            .spawn(move || sim_thread(&region_t, vcd.as_deref(), sim_rx, sim_tx))
+            .spawn(move || sim_thread(&region_t, vcd.as_deref(), cancel_t, sim_rx, sim_tx))
             .map_err(sim_err)?;
-        let mut thread = SimThread {
+        // from here on, any early return drops `thread`: the simulator stops and the region goes
+        let thread = SimThread {
             tx,
             rx,
             handle: Some(handle),
             region: region.clone(),
             remove_region,
+            cancel,
+            interrupt: opts.interrupt.clone(),
         };
         match thread.rx.recv() {
             Ok(FromSim::Ready) => {}
@@ -136,11 +214,14 @@ impl HwDetector {
                 return Err(sim_err("simulator thread ended during start-up"))
             }
         }
-        let mut device = Device::open(&region).map_err(|e| DetectError::Device(e.to_string()))?;
-        device
-            .program(program)
-            .map_err(|e| DetectError::Device(e.to_string()))?;
-        let _ = &mut thread;
+        // the simulator's own failure, when it has one, says more than the device's symptom
+        let failed = |e: crate::device::DeviceError| {
+            thread
+                .failure()
+                .unwrap_or_else(|| DetectError::Device(e.to_string()))
+        };
+        let mut device = Device::open(&region).map_err(failed)?;
+        device.program(program).map_err(failed)?;
         Ok(HwDetector {
             device,
             sim: Some(thread),
@@ -159,14 +240,28 @@ impl HwDetector {
         self.last_stats
     }
 
-    fn drain_into_pending(&mut self) {
-        self.device.drain(&mut self.pending);
+    fn drain_into_pending(&mut self) -> Result<(), DetectError> {
+        self.device
+            .drain(&mut self.pending)
+            .map(|_| ())
+            .map_err(|e| DetectError::Device(e.to_string()))
+    }
+
+    /// Why the simulator thread stopped: its last message, if it sent one.
+    #[cfg(feature = "sim")]
+    fn sim_stopped(&self) -> DetectError {
+        self.sim
+            .as_ref()
+            .and_then(SimThread::failure)
+            .unwrap_or_else(|| sim_err("the simulator thread has stopped"))
     }
 
     /// Queues a message for the simulator. While the queue is full the simulator may be waiting
-    /// for the ring to drain, so drain it between attempts.
+    /// for the ring to drain, so drain it between attempts; a simulator that ends or stops
+    /// advancing ends the wait.
     #[cfg(feature = "sim")]
     fn send_to_sim(&mut self, mut msg: ToSim) -> Result<(), DetectError> {
+        let mut watchdog: Option<Watchdog> = None;
         loop {
             let Some(sim) = &self.sim else {
                 return Err(sim_err("no simulator"));
@@ -174,19 +269,25 @@ impl HwDetector {
             match sim.tx.try_send(msg) {
                 Ok(()) => return Ok(()),
                 Err(TrySendError::Full(m)) => {
+                    sim.interrupted()?;
                     msg = m;
-                    self.drain_into_pending();
+                    self.drain_into_pending()
+                        .map_err(|e| self.sim.as_ref().and_then(SimThread::failure).unwrap_or(e))?;
+                    self.check_progress(&mut watchdog)?;
                     std::thread::yield_now();
                 }
-                Err(TrySendError::Disconnected(_)) => {
-                    let why = match sim.rx.try_recv() {
-                        Ok(FromSim::Failed(e)) => e,
-                        _ => "simulator thread has stopped".into(),
-                    };
-                    return Err(DetectError::Sim(why));
-                }
+                Err(TrySendError::Disconnected(_)) => return Err(self.sim_stopped()),
             }
         }
+    }
+
+    /// While waiting on the device: an error once its cycle counter has stood still for
+    /// `STALL_TIMEOUT`.
+    fn check_progress(&self, watchdog: &mut Option<Watchdog>) -> Result<(), DetectError> {
+        watchdog
+            .get_or_insert_with(|| Watchdog::new(&self.device, STALL_TIMEOUT))
+            .check(&self.device)
+            .map_err(|e| DetectError::Device(e.to_string()))
     }
 }
 
@@ -194,10 +295,12 @@ impl HwDetector {
 fn sim_thread(
     region: &Path,
     vcd: Option<&Path>,
+    cancel: Arc<AtomicBool>,
     rx: Receiver<ToSim>,
     tx: mpsc::Sender<FromSim>,
 ) -> SimStats {
-    let mut dev = match tickcross_sim::device::SimDevice::create(region, vcd) {
+    use tickcross_sim::device::{SimDevice, SimError};
+    let mut dev = match SimDevice::create_with(region, vcd, cancel) {
         Ok(d) => d,
         Err(e) => {
             let _ = tx.send(FromSim::Failed(e.to_string()));
@@ -205,32 +308,35 @@ fn sim_thread(
         }
     };
     let _ = tx.send(FromSim::Ready);
+    let flush = |dev: &mut SimDevice| -> Result<SimStats, SimError> {
+        dev.wait_idle()?;
+        dev.sync_all()?;
+        dev.flush_trace()?;
+        Ok(dev.stats())
+    };
     loop {
-        match rx.try_recv() {
-            Ok(ToSim::Frame(f)) => {
-                if let Err(e) = dev.push_frame(&f.data, f.ts_ns, f.bad) {
-                    sim_failed(&tx, e);
-                    break;
-                }
+        let step = match rx.try_recv() {
+            Ok(ToSim::Frame(f)) => dev.push_frame(&f.data, f.ts_ns, f.bad),
+            Ok(ToSim::Flush) => flush(&mut dev).map(|stats| {
+                let _ = tx.send(FromSim::Flushed(stats));
+            }),
+            Ok(ToSim::Stop) | Err(mpsc::TryRecvError::Disconnected) => break,
+            // keep serving the BAR (host writes, commands) while the wire is quiet
+            Err(mpsc::TryRecvError::Empty) => dev.idle(256),
+        };
+        match step {
+            Ok(()) => {}
+            // told to stop: nobody is waiting for a reason
+            Err(SimError::Cancelled) => break,
+            Err(e) => {
+                sim_failed(&tx, e);
+                // a host waiting on a command sees a dead device at once
+                dev.mark_dead();
+                break;
             }
-            Ok(ToSim::Flush) => {
-                if let Err(e) = dev.wait_idle() {
-                    sim_failed(&tx, e);
-                    break;
-                }
-                dev.sync_all();
-                dev.flush_trace();
-                let _ = tx.send(FromSim::Flushed(dev.stats()));
-            }
-            Ok(ToSim::Stop) => break,
-            Err(mpsc::TryRecvError::Empty) => {
-                // keep serving the BAR (host writes, commands) while the wire is quiet
-                dev.idle(256);
-            }
-            Err(mpsc::TryRecvError::Disconnected) => break,
         }
     }
-    dev.flush_trace();
+    let _ = dev.flush_trace();
     dev.stats()
 }
 
@@ -252,7 +358,9 @@ impl Detector for HwDetector {
 
     fn drain_events(&mut self, out: &mut Vec<Event>) -> Result<(), DetectError> {
         out.append(&mut self.pending);
-        self.device.drain(out);
+        self.device
+            .drain(out)
+            .map_err(|e| DetectError::Device(e.to_string()))?;
         Ok(())
     }
 
@@ -261,6 +369,7 @@ impl Detector for HwDetector {
         if self.sim.is_some() {
             // the queue may be full while the simulator waits for the ring to drain
             self.send_to_sim(ToSim::Flush)?;
+            let mut watchdog = None;
             loop {
                 match self
                     .sim
@@ -275,27 +384,34 @@ impl Detector for HwDetector {
                     Some(Ok(FromSim::Ready)) => {
                         return Err(sim_err("unexpected message from the simulator"))
                     }
-                    Some(Err(RecvTimeoutError::Timeout)) => self.drain_into_pending(),
+                    Some(Err(RecvTimeoutError::Timeout)) => {
+                        if let Some(s) = &self.sim {
+                            s.interrupted()?;
+                        }
+                        self.drain_into_pending()?;
+                        self.check_progress(&mut watchdog)?;
+                    }
                     Some(Err(RecvTimeoutError::Disconnected)) | None => {
-                        return Err(sim_err("simulator thread has stopped"))
+                        return Err(self.sim_stopped())
                     }
                 }
             }
-            self.drain_into_pending();
-            return Ok(());
+            return self.drain_into_pending();
         }
         // a card: wait until the pipeline reports idle
-        for _ in 0..1_000_000 {
+        let start = std::time::Instant::now();
+        let mut watchdog = None;
+        while start.elapsed() < STALL_TIMEOUT {
             let (clearing, idle) = self.device.status();
             if idle && !clearing {
-                self.drain_into_pending();
-                return Ok(());
+                return self.drain_into_pending();
             }
+            self.check_progress(&mut watchdog)?;
             std::thread::yield_now();
         }
-        Err(DetectError::Device(
-            "the pipeline did not become idle".into(),
-        ))
+        Err(DetectError::Device(format!(
+            "the pipeline did not become idle within {STALL_TIMEOUT:?}"
+        )))
     }
 
     fn counters(&mut self) -> Result<Counters, DetectError> {
@@ -304,20 +420,5 @@ impl Detector for HwDetector {
 
     fn quotes(&mut self) -> Result<QuoteTable, DetectError> {
         Ok(self.device.quotes())
-    }
-}
-
-#[cfg(feature = "sim")]
-impl Drop for HwDetector {
-    fn drop(&mut self) {
-        if let Some(mut sim) = self.sim.take() {
-            let _ = sim.tx.send(ToSim::Stop);
-            if let Some(h) = sim.handle.take() {
-                let _ = h.join();
-            }
-            if sim.remove_region {
-                let _ = std::fs::remove_file(&sim.region);
-            }
-        }
     }
 }

@@ -113,6 +113,10 @@ struct RunArgs {
     /// Stop once frames have arrived and none has for this many seconds, with the pipeline idle.
     #[arg(long)]
     until_idle: Option<f64>,
+    /// The device counts as dead (exit with an error) when its cycle counter has not advanced
+    /// for this many seconds, or reads all-ones.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    dead_after: f64,
 }
 
 #[derive(Args)]
@@ -253,6 +257,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
+            eprintln!("error: {e:#}");
+            let sig = e.downcast_ref::<Interrupted>().map_or(0, |i| i.0);
+            ExitCode::from(128u8.wrapping_add(sig as u8))
+        }
         Err(e) if e.downcast_ref::<UsageError>().is_some() => {
             eprintln!("error: {e:#}\n\nFor more information, try '--help'.");
             ExitCode::from(EXIT_USAGE)
@@ -273,8 +282,24 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
             a.config.display()
         );
     }
+    if a.path == PathChoice::Sw {
+        // both belong to the simulated hardware, which --path sw does not run
+        for (flag, given) in [
+            ("--trace", a.trace.is_some()),
+            ("--region", a.region.is_some()),
+        ] {
+            if given {
+                return Err(UsageError(format!(
+                    "{flag} is for the simulated hardware (RTL): use it with --path hw or --path both"
+                ))
+                .into());
+            }
+        }
+    }
     let program = cfg.program();
     let frames = open_merged(&a.captures).context("opening captures")?;
+    // from here until the simulator is gone, a signal ends the replay cleanly (region removed)
+    catch_stop_signals();
 
     let mut sw = match a.path {
         PathChoice::Sw | PathChoice::Both => Some(SwDetector::new(&program)?),
@@ -285,6 +310,7 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
             let opts = SimOptions {
                 region: a.region.clone(),
                 vcd: a.trace.clone(),
+                interrupt: Some(stop_flag()),
             };
             Some(HwDetector::simulated(&program, &opts).context("starting the simulated device")?)
         }
@@ -298,21 +324,29 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
         paths.push(s);
     }
     let started = std::time::Instant::now();
-    let results = replay::run(&mut paths, frames, |p: Progress| {
+    let results = replay::run(&mut paths, until_stopped(frames), |p: Progress| {
         eprintln!(
             "replay: {} frames, {} events, {:.1} s",
             p.frames,
             p.events,
             p.elapsed.as_secs_f64()
         );
-    })?;
+    });
     let wall = started.elapsed();
+    drop(paths);
+    let sim_stats = hw.as_ref().map(|h| h.sim_stats());
+    // stops the simulator thread and removes its region
+    drop(hw);
+    release_stop_signals();
+    if stopping() {
+        return Err(interrupted());
+    }
+    let results = results?;
 
     for r in &results {
         print!("{}", report::summary(r, &cfg));
     }
-    if let Some(h) = hw.as_ref() {
-        let s = h.sim_stats();
+    if let Some(s) = sim_stats {
         let secs = wall.as_secs_f64();
         println!(
             "[hw] simulated {} cycles ({} beats, {} stall cycles, {} idle cycles waiting for the host) in {:.2} s; \
@@ -445,18 +479,28 @@ fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
         frames.len()
     );
     let program = cfg.program();
-    let mut hw = HwDetector::simulated(&program, &SimOptions::default())
-        .context("starting the simulated device")?;
+    // until the simulator is gone, a signal ends the run cleanly (region removed)
+    catch_stop_signals();
+    let opts = SimOptions {
+        interrupt: Some(stop_flag()),
+        ..SimOptions::default()
+    };
+    let mut hw = HwDetector::simulated(&program, &opts).context("starting the simulated device")?;
     let results = {
         let mut paths: Vec<&mut dyn Detector> = vec![&mut hw];
         replay::run(
             &mut paths,
-            frames.iter().cloned().map(Ok::<_, String>),
+            until_stopped(frames.iter().cloned().map(Ok::<_, String>)),
             |p: Progress| eprintln!("compare: hw {} frames, {} events", p.frames, p.events),
-        )?
+        )
     };
     let stats = hw.sim_stats();
     drop(hw);
+    release_stop_signals();
+    if stopping() {
+        return Err(interrupted());
+    }
+    let results = results?;
     eprintln!("compare: software path, packet by packet");
     let sw = compare::measure_software(&cfg, &frames)?;
     let host_reaction = match cfg.trading() {
@@ -830,29 +874,144 @@ fn status_cmd(path: PathBuf) -> Result<()> {
     Ok(())
 }
 
-static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set by SIGINT / SIGTERM once `catch_stop_signals` is in force; also the cancel flag of a
+/// simulator driven by this process, so every wait of the simulator sees it.
+static STOP: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::OnceLock::new();
+/// The signal that set STOP.
+static STOP_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
-extern "C" fn on_stop_signal(_: libc::c_int) {
-    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+fn stop_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    STOP.get_or_init(Default::default).clone()
 }
 
-/// Ctrl-C and SIGTERM ask the loop to finish cleanly (final drain, summary).
+extern "C" fn on_stop_signal(sig: libc::c_int) {
+    STOP_SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
+    // initialised before the handler is installed: `get` is an atomic load
+    if let Some(f) = STOP.get() {
+        f.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Ctrl-C and SIGTERM ask the command to finish cleanly: `run` drains and reports, `replay` and
+/// `compare` stop their simulator and remove its region, `sim` stops serving.
 fn catch_stop_signals() {
+    let _ = stop_flag();
     let handler = on_stop_signal as extern "C" fn(libc::c_int);
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    // SAFETY: the handler only stores to atomics, which is async-signal-safe.
     unsafe {
         libc::signal(libc::SIGINT, handler as libc::sighandler_t);
         libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
     }
 }
 
+/// SIGINT and SIGTERM terminate again (once there is nothing left to clean up).
+fn release_stop_signals() {
+    // SAFETY: restoring the default disposition.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+    }
+}
+
 fn stopping() -> bool {
-    STOP.load(std::sync::atomic::Ordering::SeqCst)
+    STOP.get()
+        .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// A command stopped by SIGINT / SIGTERM after cleaning up; exits 128 + the signal number.
+#[derive(Debug)]
+struct Interrupted(i32);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self.0 {
+            libc::SIGINT => "SIGINT",
+            libc::SIGTERM => "SIGTERM",
+            _ => "a signal",
+        };
+        write!(f, "interrupted by {name}")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+fn interrupted() -> anyhow::Error {
+    Interrupted(STOP_SIGNAL.load(std::sync::atomic::Ordering::SeqCst)).into()
+}
+
+/// Frames until a stop signal, then one error: a replay ends (stopping its simulator, removing
+/// its region) as it would on a bad capture.
+fn until_stopped<E: std::fmt::Display>(
+    mut frames: impl Iterator<Item = Result<tickcross::frame::Frame, E>>,
+) -> impl Iterator<Item = Result<tickcross::frame::Frame, String>> {
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        if stopping() {
+            done = true;
+            return Some(Err("interrupted".to_string()));
+        }
+        frames.next().map(|f| f.map_err(|e| e.to_string()))
+    })
+}
+
+/// What the live host has taken from the ring so far.
+#[derive(Default)]
+struct Drained {
+    events: u64,
+    per_pair: std::collections::BTreeMap<(u8, u8), u64>,
+    seq: tickcross::device::SeqCheck,
+}
+
+impl Drained {
+    fn take(
+        &mut self,
+        batch: &[tickcross::event::Event],
+        out: &mut Option<BufWriter<File>>,
+        cfg: &Config,
+    ) -> Result<()> {
+        use tickcross::device::SeqStep;
+        for e in batch {
+            match self.seq.see(e.seq) {
+                SeqStep::Next => {}
+                SeqStep::Gap { missing } => {
+                    tracing::warn!(missing, "events lost before seq {}", e.seq)
+                }
+                SeqStep::Back { prev } => {
+                    tracing::warn!(
+                        "event sequence went back or repeated: {} after {prev}",
+                        e.seq
+                    )
+                }
+            }
+            *self
+                .per_pair
+                .entry((e.buy_venue, e.sell_venue))
+                .or_insert(0) += 1;
+            if let Some(w) = out.as_mut() {
+                writeln!(w, "{}", replay::event_json(e, cfg))?;
+            }
+        }
+        self.events += batch.len() as u64;
+        Ok(())
+    }
 }
 
 fn run_cmd(a: RunArgs) -> Result<()> {
     use std::time::{Duration, Instant};
+    use tickcross::device::Watchdog;
     use tickcross_bindings::counter;
+    if !(a.dead_after.is_finite() && a.dead_after > 0.0) {
+        return Err(UsageError(format!(
+            "--dead-after {}: give a number of seconds above 0",
+            a.dead_after
+        ))
+        .into());
+    }
+    let dead_after = Duration::from_secs_f64(a.dead_after);
     let cfg =
         Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
     let mut dev = Device::open(&a.device)?;
@@ -873,30 +1032,21 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     let mut last_report = started;
     let mut last_frames = 0u64;
     let mut quiet_since = Instant::now();
-    let mut n_events = 0u64;
-    let mut per_pair = std::collections::BTreeMap::new();
+    let mut drained = Drained::default();
     let mut batch = Vec::new();
-    let mut last_seq: Option<u64> = None;
-    loop {
+    let mut watchdog = Watchdog::new(&dev, dead_after);
+    let failure: Option<anyhow::Error> = loop {
         batch.clear();
-        dev.drain(&mut batch);
-        for e in &batch {
-            if let Some(p) = last_seq {
-                if e.seq != p + 1 {
-                    tracing::warn!(
-                        missing = e.seq - p - 1,
-                        "events lost between seq {p} and {}",
-                        e.seq
-                    );
-                }
-            }
-            last_seq = Some(e.seq);
-            *per_pair.entry((e.buy_venue, e.sell_venue)).or_insert(0u64) += 1;
-            if let Some(w) = out.as_mut() {
-                writeln!(w, "{}", replay::event_json(e, &cfg))?;
-            }
+        let drain = dev.drain(&mut batch);
+        drained.take(&batch, &mut out, &cfg)?;
+        if let Err(e) = drain {
+            break Some(e.into());
         }
-        n_events += batch.len() as u64;
+        // a device that stopped (simulator killed, card hung or gone) ends the run, whatever
+        // --duration or --until-idle say
+        if let Err(e) = watchdog.check(&dev) {
+            break Some(e.into());
+        }
         let frames = dev.counters().get(counter::RX_FRAMES);
         if frames != last_frames {
             last_frames = frames;
@@ -905,76 +1055,127 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         if last_report.elapsed() >= Duration::from_secs(1) {
             last_report = Instant::now();
             eprintln!(
-                "run: {frames} frames, {n_events} events, {:.0} s",
+                "run: {frames} frames, {} events, {:.0} s",
+                drained.events,
                 started.elapsed().as_secs_f64()
             );
         }
         if stopping() {
-            break;
+            break None;
         }
-        if a.duration
-            .is_some_and(|d| started.elapsed().as_secs_f64() >= d)
-        {
-            break;
-        }
+        let mut done = a
+            .duration
+            .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
         if let Some(quiet) = a.until_idle {
             let (clearing, idle) = dev.status();
-            if frames > 0 && idle && !clearing && quiet_since.elapsed().as_secs_f64() >= quiet {
-                break;
-            }
+            done |= frames > 0 && idle && !clearing && quiet_since.elapsed().as_secs_f64() >= quiet;
+        }
+        if done {
+            // a quiet wire is also what a dead device looks like: stop only once its cycle
+            // counter is seen moving (bounded by the watchdog)
+            let at = dev.cycles();
+            let alive = loop {
+                if dev.cycles() != at {
+                    break Ok(());
+                }
+                if let Err(e) = watchdog.check(&dev) {
+                    break Err(e);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            };
+            break alive.err().map(Into::into);
         }
         if batch.is_empty() {
             std::thread::sleep(Duration::from_micros(200));
         }
+    };
+    if failure.is_none() {
+        batch.clear();
+        dev.drain(&mut batch)?;
+        drained.take(&batch, &mut out, &cfg)?;
     }
-    batch.clear();
-    dev.drain(&mut batch);
-    for e in &batch {
-        *per_pair.entry((e.buy_venue, e.sell_venue)).or_insert(0u64) += 1;
-        if let Some(w) = out.as_mut() {
-            writeln!(w, "{}", replay::event_json(e, &cfg))?;
-        }
-    }
-    n_events += batch.len() as u64;
     if let Some(mut w) = out {
         w.flush()?;
     }
     print!(
         "{}",
-        report::summary_of("device", &dev.counters(), n_events, &per_pair, &cfg)
+        report::summary_of(
+            "device",
+            &dev.counters(),
+            drained.events,
+            &drained.per_pair,
+            &cfg
+        )
     );
+    println!(
+        "event sequence: {} events lost (gaps), {} out of order or repeated",
+        drained.seq.lost, drained.seq.out_of_order
+    );
+    if let Some(e) = failure {
+        return Err(e.context(format!(
+            "run stopped after {} events: the device failed",
+            drained.events
+        )));
+    }
     Ok(())
+}
+
+/// A simulator stopped by a signal is interrupted, not failed.
+#[cfg(feature = "sim")]
+fn stopped(e: tickcross_sim::device::SimError) -> anyhow::Error {
+    match e {
+        tickcross_sim::device::SimError::Cancelled => interrupted(),
+        e => e.into(),
+    }
 }
 
 #[cfg(feature = "sim")]
 fn sim_cmd(a: SimArgs) -> Result<()> {
-    use std::time::{Duration, Instant};
     use tickcross_sim::device::SimDevice;
-    let mut dev =
-        SimDevice::create(&a.region, a.trace.as_deref()).context("starting the simulated card")?;
+    // a signal stops every wait of the simulator (a host that stopped draining cannot hold it)
     catch_stop_signals();
+    let mut dev = SimDevice::create_with(&a.region, a.trace.as_deref(), stop_flag())
+        .map_err(stopped)
+        .context("starting the simulated card")?;
+    let served = sim_serve(&mut dev, &a);
+    if served
+        .as_ref()
+        .is_err_and(|e| e.downcast_ref::<Interrupted>().is_none())
+    {
+        // a host on the region sees a dead card at once rather than after its timeout
+        dev.mark_dead();
+    }
+    served
+}
+
+#[cfg(feature = "sim")]
+fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<()> {
+    use std::time::{Duration, Instant};
+    use tickcross_sim::device::SimError;
     eprintln!("sim: serving the BAR at {}", a.region.display());
     if !a.wire.is_empty() {
         eprintln!("sim: waiting for a host to program the device");
         while !dev.host_ready() {
             if stopping() {
-                return Ok(());
+                return Err(interrupted().context("before a host programmed the device"));
             }
-            dev.idle(1024);
+            dev.idle(1024)?;
             std::thread::sleep(Duration::from_micros(50));
         }
         let frames = open_merged(&a.wire).context("opening captures")?;
         let mut n = 0u64;
         for f in frames {
             let f = f?;
-            dev.push_frame(&f.data, f.ts_ns, f.bad)?;
+            dev.push_frame(&f.data, f.ts_ns, f.bad)
+                .map_err(stopped)
+                .with_context(|| format!("after {n} frames of the wire"))?;
             n += 1;
             if stopping() {
-                break;
+                return Err(interrupted().context(format!("after {n} frames of the wire")));
             }
         }
-        dev.wait_idle()?;
-        dev.sync_all();
+        dev.wait_idle().map_err(stopped)?;
+        dev.sync_all().map_err(stopped)?;
         let s = dev.stats();
         eprintln!(
             "sim: wire done: {n} frames, {} cycles, {:.2} M cycles/s while driving frames",
@@ -988,11 +1189,16 @@ fn sim_cmd(a: SimArgs) -> Result<()> {
             .is_none_or(|l| done.elapsed() < Duration::from_secs_f64(l))
     {
         // keep serving host writes and commands, without spinning a core
-        dev.idle(1024);
+        dev.idle(1024)?;
         std::thread::sleep(Duration::from_micros(100));
     }
-    dev.sync_all();
-    dev.flush_trace();
+    // stopped while serving (the documented way to end it): bring the region up to date for a
+    // later `status`, unless the stop interrupts that too
+    match dev.sync_all() {
+        Ok(()) | Err(SimError::Cancelled) => {}
+        Err(e) => return Err(e.into()),
+    }
+    dev.flush_trace()?;
     Ok(())
 }
 

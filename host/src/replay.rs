@@ -87,7 +87,7 @@ where
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
-    #[error("{0}")]
+    #[error(transparent)]
     Detect(#[from] DetectError),
     #[error("input: {0}")]
     Input(String),

@@ -16,12 +16,17 @@
 //! The wire side takes whole frames and drives them beat by beat. Between frames it waits while
 //! the ring is more than half full, so a replay never overflows the ring however slowly the host
 //! drains it (a card has no such luxury; the ring then counts overflows).
+//!
+//! Every loop that waits (for the host to drain the ring, for tready, for the pipeline to go idle,
+//! for the region to catch up) checks a cancellation flag and is bounded in cycles, so the thread
+//! or process driving the model can always be stopped.
 
 use crate::model::{Model, TOP};
 use std::collections::VecDeque;
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::Arc;
 use tickcross_bindings as tb;
 use tickcross_bindings::blocks;
 
@@ -56,6 +61,15 @@ pub enum SimError {
     },
     #[error("the pipeline did not become idle within {0} cycles")]
     NotIdle(u64),
+    #[error("the simulator's {what} did not finish within {cycles} cycles")]
+    Timeout { what: &'static str, cycles: u64 },
+    #[error("the simulator was stopped")]
+    Cancelled,
+    #[error("VCD trace {path}: {source}")]
+    Trace {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A beat waiting longer than this for tready means the pipeline is stuck (the design bounds
@@ -68,8 +82,8 @@ enum Tag {
     Ro(u64),
     /// The model's ring producer index (tracked, and mirrored after the records).
     Producer,
-    /// Word `w` of ring record `r` (absolute record number).
-    Ring(u64, u64),
+    /// Word `w` of ring record `r` (absolute record number), read in ring epoch `e`.
+    Ring(u64, u64, u32),
     /// control.status, to learn when the pipeline is idle.
     Status,
 }
@@ -140,12 +154,28 @@ pub struct SimDevice {
     stats: SimStats,
     /// Thread CPU time when the current run of frames began.
     run_cpu: Option<u64>,
+    /// Set by whoever owns the simulation to make every wait give up (`SimError::Cancelled`).
+    cancel: Arc<AtomicBool>,
+    vcd: Option<PathBuf>,
+    /// Bumped when the model's producer goes back (CLEAR_STATE restarts the ring at 0): record
+    /// reads issued before that belong to the old ring and are dropped.
+    epoch: u32,
 }
 
 impl SimDevice {
     /// Creates the region at `path` (truncated to the BAR size), resets the model, waits for its
     /// reset-time table sweeps and mirrors every register once.
     pub fn create(path: &Path, vcd: Option<&Path>) -> Result<SimDevice, SimError> {
+        SimDevice::create_with(path, vcd, Arc::new(AtomicBool::new(false)))
+    }
+
+    /// [`SimDevice::create`] with a cancellation flag: once it is set, every wait of the device
+    /// returns `SimError::Cancelled`.
+    pub fn create_with(
+        path: &Path,
+        vcd: Option<&Path>,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<SimDevice, SimError> {
         let region = |source| SimError::Region {
             path: path.to_path_buf(),
             source,
@@ -159,7 +189,13 @@ impl SimDevice {
             .map_err(region)?;
         file.set_len(BAR_BYTES).map_err(region)?;
         let map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(region)?;
-        let model = Model::new(&TOP, vcd).map_err(|e| SimError::Model(e.to_string()))?;
+        let model = Model::new(&TOP, vcd).map_err(|e| match vcd {
+            Some(p) => SimError::Trace {
+                path: p.to_path_buf(),
+                source: e,
+            },
+            None => SimError::Model(e.to_string()),
+        })?;
 
         let mut rw_words = Vec::new();
         for &(off, n) in tb::RW_SPANS {
@@ -197,6 +233,9 @@ impl SimDevice {
             phase: 0,
             stats: SimStats::default(),
             run_cpu: None,
+            cancel,
+            vcd: vcd.map(Path::to_path_buf),
+            epoch: 0,
         };
         dev.model.inp[inp::RST] = 1;
         for _ in 0..4 {
@@ -206,8 +245,50 @@ impl SimDevice {
         // Host-written registers start as the model's reset values (all zero), so the region and
         // the shadow agree before the host touches anything.
         dev.wait_idle()?;
-        dev.sync_all();
+        dev.sync_all()?;
         Ok(dev)
+    }
+
+    /// The flag that stops every wait of this device.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// An error if writing the VCD trace has failed (the file system is full, ...).
+    fn check_trace(&self) -> Result<(), SimError> {
+        match (self.model.trace_error(), &self.vcd) {
+            (Some(source), Some(path)) => Err(SimError::Trace {
+                path: path.clone(),
+                source,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Clocks until `done` holds: at most `STUCK_CYCLES`, and not past a cancellation.
+    fn cycle_until(
+        &mut self,
+        what: &'static str,
+        mut done: impl FnMut(&SimDevice) -> bool,
+    ) -> Result<(), SimError> {
+        let start = self.model.cycles();
+        while !done(self) {
+            if self.cancelled() {
+                return Err(SimError::Cancelled);
+            }
+            if self.model.cycles() - start > STUCK_CYCLES {
+                return Err(SimError::Timeout {
+                    what,
+                    cycles: STUCK_CYCLES,
+                });
+            }
+            self.cycle();
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -276,6 +357,11 @@ impl SimDevice {
         if self.phase == 0 {
             return Some((blocks::ring::OFFSET + blocks::ring::PRODUCER, Tag::Producer));
         }
+        // and the device registers keep moving under a long burst of events: a host watching
+        // the cycle counter must not take a busy simulator for a dead one
+        if self.phase == 8 {
+            return Some(self.next_register());
+        }
         if self.ring_next.0 < self.model_producer {
             let (r, w) = self.ring_next;
             let addr = tb::windows::RING_OFFSET + (r % RING_RECORDS) * RECORD_WORDS * 8 + w * 8;
@@ -284,23 +370,28 @@ impl SimDevice {
             } else {
                 (r, w + 1)
             };
-            return Some((addr, Tag::Ring(r, w)));
+            return Some((addr, Tag::Ring(r, w, self.epoch)));
         }
         self.alternate = !self.alternate;
         if self.alternate {
             return Some((blocks::ring::OFFSET + blocks::ring::PRODUCER, Tag::Producer));
         }
+        Some(self.next_register())
+    }
+
+    /// The next device register of the round robin (control.status once a round).
+    fn next_register(&mut self) -> (u64, Tag) {
         self.ro_issued += 1;
         if self.ro_pos == self.ro_words.len() {
             self.ro_pos = 0;
-            return Some((
+            return (
                 blocks::control::OFFSET + blocks::control::STATUS,
                 Tag::Status,
-            ));
+            );
         }
         let off = self.ro_words[self.ro_pos];
         self.ro_pos += 1;
-        Some((off, Tag::Ro(off)))
+        (off, Tag::Ro(off))
     }
 
     fn complete_read(&mut self, tag: Tag, data: u64) {
@@ -312,11 +403,19 @@ impl SimDevice {
                 self.region_write(blocks::control::OFFSET + blocks::control::STATUS, data);
             }
             Tag::Producer => {
-                if data > self.model_producer {
-                    self.model_producer = data;
+                if data < self.model_producer {
+                    // the ring was cleared (CLEAR_STATE): it restarts at record 0, and so does
+                    // the copy; the region's producer follows at once so that no host reads
+                    // the old ring as new records
+                    self.epoch = self.epoch.wrapping_add(1);
+                    self.ring_next = (0, 0);
+                    self.published = 0;
+                    self.region_write(blocks::ring::OFFSET + blocks::ring::PRODUCER, 0);
                 }
+                self.model_producer = data;
             }
-            Tag::Ring(r, w) => {
+            Tag::Ring(_, _, e) if e != self.epoch => {}
+            Tag::Ring(r, w, _) => {
                 let off = tb::windows::RING_OFFSET + (r % RING_RECORDS) * RECORD_WORDS * 8 + w * 8;
                 self.region_write(off, data);
                 if w + 1 == RECORD_USED {
@@ -379,6 +478,10 @@ impl SimDevice {
             self.end_run();
         }
         while self.model_producer.saturating_sub(self.host_consumer()) > RING_RECORDS / 2 {
+            // a host that stopped draining (it failed, or was killed) must not hold us forever
+            if self.cancelled() {
+                return Err(SimError::Cancelled);
+            }
             for _ in 0..64 {
                 self.cycle();
             }
@@ -415,6 +518,10 @@ impl SimDevice {
                 }
                 self.stats.stall_cycles += 1;
                 waited += 1;
+                if self.cancelled() {
+                    self.model.inp[inp::S_AXIS_TVALID] = 0;
+                    return Err(SimError::Cancelled);
+                }
                 if waited > STUCK_CYCLES {
                     self.model.inp[inp::S_AXIS_TVALID] = 0;
                     return Err(SimError::Stuck {
@@ -430,16 +537,17 @@ impl SimDevice {
         self.model.inp[inp::S_AXIS_TLAST] = 0;
         self.stats.frames += 1;
         self.stats.busy_ns += started.elapsed().as_nanos() as u64;
-        Ok(())
+        self.check_trace()
     }
 
     /// Runs `n` cycles with no frame on the wire.
-    pub fn idle(&mut self, n: u64) {
+    pub fn idle(&mut self, n: u64) -> Result<(), SimError> {
         self.end_run();
         self.model.inp[inp::S_AXIS_TVALID] = 0;
         for _ in 0..n {
             self.cycle();
         }
+        self.check_trace()
     }
 
     /// Runs until host writes are applied and the pipeline reports idle and no table is clearing.
@@ -452,9 +560,7 @@ impl SimDevice {
                 return Err(SimError::NotIdle(STUCK_CYCLES));
             }
             self.status_fresh = false;
-            while !self.status_fresh {
-                self.cycle();
-            }
+            self.cycle_until("status read", |d| d.status_fresh)?;
             let idle = tb::field_get(
                 self.status,
                 blocks::control::STATUS_IDLE_LSB,
@@ -466,31 +572,25 @@ impl SimDevice {
                 blocks::control::STATUS_CLEARING_W,
             ) != 0;
             if idle && !clearing && self.writes.is_empty() {
-                return Ok(());
+                return self.check_trace();
             }
         }
     }
 
     /// Brings the whole region up to date: every device register, every event record and the
     /// quote window. Call when the pipeline is idle.
-    pub fn sync_all(&mut self) {
+    pub fn sync_all(&mut self) -> Result<(), SimError> {
         self.end_run();
         self.scan_host_writes();
-        while !self.writes.is_empty() {
-            self.cycle();
-        }
+        self.cycle_until("host writes", |d| d.writes.is_empty())?;
         // a full round of device registers (the producer is read every other cycle), then the
         // ring catches up
         let target = self.ro_issued + self.ro_words.len() as u64 + 1;
-        while self.ro_issued < target {
-            self.cycle();
-        }
+        self.cycle_until("register mirror", |d| d.ro_issued >= target)?;
         for _ in 0..READ_LATENCY {
             self.cycle();
         }
-        while self.published < self.model_producer {
-            self.cycle();
-        }
+        self.cycle_until("ring copy", |d| d.published >= d.model_producer)?;
         // the quote window, one pipelined read per cycle
         let entries = tb::params::N_VENUES * tb::params::N_INSTRUMENTS;
         for e in 0..entries {
@@ -500,13 +600,12 @@ impl SimDevice {
                 );
             }
         }
-        while !self.sweep.is_empty() {
-            self.cycle();
-        }
+        self.cycle_until("quote window copy", |d| d.sweep.is_empty())?;
         // a read returns two cycles after it is issued
         for _ in 0..READ_LATENCY {
             self.cycle();
         }
+        self.check_trace()
     }
 
     /// True once a host has programmed the device: the pipeline is enabled and the host's last
@@ -526,8 +625,17 @@ impl SimDevice {
             && seq(cmd) == seq(done)
     }
 
-    /// Flushes the VCD trace, if one is being written.
-    pub fn flush_trace(&mut self) {
+    /// Makes the region read as a dead card does (cycle counter all-ones), so that a host waiting
+    /// on it (a command, a drain) stops at once instead of timing out. For a simulator that
+    /// failed; it serves nothing after this.
+    pub fn mark_dead(&mut self) {
+        self.region_write(blocks::clock::OFFSET + blocks::clock::CYCLES, u64::MAX);
+    }
+
+    /// Flushes the VCD trace, if one is being written; an error if any of it could not be
+    /// written.
+    pub fn flush_trace(&mut self) -> Result<(), SimError> {
         self.model.flush();
+        self.check_trace()
     }
 }

@@ -9,6 +9,8 @@ pub struct ModelFns {
     pub free: unsafe extern "C" fn(*mut std::ffi::c_void),
     pub tick: unsafe extern "C" fn(*mut std::ffi::c_void, *const u64, *mut u64),
     pub flush: unsafe extern "C" fn(*mut std::ffi::c_void),
+    /// The first errno of the VCD file (0: none); the shim never lets Verilator see a failure.
+    pub trace_errno: unsafe extern "C" fn(*mut std::ffi::c_void) -> std::os::raw::c_int,
     pub n_in: usize,
     pub n_out: usize,
 }
@@ -21,6 +23,7 @@ pub struct Model {
     pub inp: Vec<u64>,
     pub out: Vec<u64>,
     cycles: u64,
+    traced: bool,
 }
 
 // The model is plain memory owned by this handle; moving it between threads is safe as long as
@@ -28,7 +31,8 @@ pub struct Model {
 unsafe impl Send for Model {}
 
 impl Model {
-    /// Creates a model, optionally tracing every signal to a VCD file.
+    /// Creates a model, optionally tracing every signal to a VCD file (an error if the file
+    /// cannot be created).
     pub fn new(fns: &'static ModelFns, vcd: Option<&Path>) -> std::io::Result<Model> {
         let path = match vcd {
             Some(p) => Some(CString::new(p.to_string_lossy().as_bytes()).map_err(|_| {
@@ -40,13 +44,28 @@ impl Model {
         if ptr.is_null() {
             return Err(std::io::Error::other("model allocation failed"));
         }
-        Ok(Model {
+        let model = Model {
             ptr,
             fns,
             inp: vec![0; fns.n_in],
             out: vec![0; fns.n_out],
             cycles: 0,
-        })
+            traced: vcd.is_some(),
+        };
+        // the VCD file is opened (and its header written) by the constructor
+        model.trace_error().map_or(Ok(model), Err)
+    }
+
+    /// The first error writing the VCD trace, if any (later trace data is dropped).
+    #[inline]
+    pub fn trace_error(&self) -> Option<std::io::Error> {
+        if !self.traced {
+            return None;
+        }
+        match unsafe { (self.fns.trace_errno)(self.ptr) } {
+            0 => None,
+            e => Some(std::io::Error::from_raw_os_error(e)),
+        }
     }
 
     /// Applies `inp`, samples `out`, then clocks one rising edge.
@@ -74,12 +93,13 @@ impl Drop for Model {
 }
 
 macro_rules! model_fns {
-    ($name:ident, $m:ident, $new:ident, $free:ident, $tick:ident, $flush:ident) => {
+    ($name:ident, $m:ident, $new:ident, $free:ident, $tick:ident, $flush:ident, $errno:ident) => {
         pub static $name: ModelFns = ModelFns {
             new: crate::ffi::$m::$new,
             free: crate::ffi::$m::$free,
             tick: crate::ffi::$m::$tick,
             flush: crate::ffi::$m::$flush,
+            trace_errno: crate::ffi::$m::$errno,
             n_in: crate::ffi::$m::N_IN,
             n_out: crate::ffi::$m::N_OUT,
         };
@@ -92,7 +112,8 @@ model_fns!(
     tc_tickcross_top_new,
     tc_tickcross_top_free,
     tc_tickcross_top_tick,
-    tc_tickcross_top_flush
+    tc_tickcross_top_flush,
+    tc_tickcross_top_trace_errno
 );
 model_fns!(
     UNITS,
@@ -100,5 +121,6 @@ model_fns!(
     tc_tc_units_tb_new,
     tc_tc_units_tb_free,
     tc_tc_units_tb_tick,
-    tc_tc_units_tb_flush
+    tc_tc_units_tb_flush,
+    tc_tc_units_tb_trace_errno
 );

@@ -268,7 +268,7 @@ impl CaptureReader {
             compressed = true;
             // Put the bytes already read back in front of the rest, then decompress.
             let raw = Cursor::new(head[..n].to_vec()).chain(src.inner);
-            let gz = BufReader::with_capacity(READ_BUFFER, MultiGzDecoder::new(raw));
+            let gz = BufReader::with_capacity(READ_BUFFER, GzErrors(MultiGzDecoder::new(raw)));
             src = Source::new(Box::new(gz) as BoxRead, name.clone(), 0);
             let n = src.read_full(&mut head)?;
             check_magic_len(&src, n)?;
@@ -320,6 +320,23 @@ impl CaptureReader {
             Inner::Pcap(r) => &r.stats,
             Inner::PcapNg(r) => &r.stats,
         }
+    }
+}
+
+/// Says in a decompression error that the gzip layer failed and where offsets count from.
+struct GzErrors<R>(MultiGzDecoder<R>);
+
+impl<R: Read> Read for GzErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "gzip: {e} (the compressed file is cut short or corrupt; the offset counts \
+                     decompressed bytes)"
+                ),
+            )
+        })
     }
 }
 
