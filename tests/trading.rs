@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use tickcross::trade::journal::Record;
-use tickcross_tests::trade::{config, d, Harness, MS, T0};
+use tickcross_tests::trade::{config, d, inverse_venue, Harness, MS, T0};
 
 /// a asks 60000, b bids 60200: 200 per BTC against 120.2 of fees (10 bps each side).
 fn crossed(h: &mut Harness) {
@@ -485,5 +485,200 @@ proptest! {
         // P&L adds up trade by trade
         let sum: Decimal = st.pnl.closed.iter().map(|t| t.realized.net).sum();
         prop_assert_eq!(sum, st.pnl.realized);
+    }
+}
+
+/// Checks the orders in `h`'s records against what they did: every order's venue quantity is
+/// its base size at its limit price (the one conversion); no order filled more base than its
+/// size; every unwind traded toward zero and at most the residual it was sent for. Also runs
+/// the journal's verification over the records, framed as a journal file.
+fn orders_within_their_sizes(h: &Harness) -> Result<(), String> {
+    use std::collections::BTreeMap;
+    use tickcross::trade::journal::{self, Purpose};
+    use tickcross::trade::money;
+    use tickcross::trade::venue::Side;
+    let setup = h.engine.setup();
+    let market = |v: usize, i: usize| setup.trade.venues[v].markets[i].as_ref().unwrap();
+    // per order: (record, residual of its trade when sent, base filled)
+    let mut orders: BTreeMap<u64, (journal::OrderRecord, Decimal, Decimal)> = BTreeMap::new();
+    let mut net: BTreeMap<u64, Decimal> = BTreeMap::new();
+    for r in &h.records {
+        let sent: Vec<&journal::OrderRecord> = match r {
+            Record::TradeOpen(t) => vec![&t.buy, &t.sell],
+            Record::Order(o) => vec![o],
+            _ => vec![],
+        };
+        for o in sent {
+            let m = market(o.venue, o.instrument);
+            let lots = o.qty / m.lot_size;
+            if money::base_of(m, o.qty, o.price) != o.base_qty || lots != lots.trunc() {
+                return Err(format!("order {}: {} units at {} are not {} base", o.id, o.qty, o.price, o.base_qty));
+            }
+            let residual = net.get(&o.trade_id).copied().unwrap_or_default();
+            orders.insert(o.id, (o.clone(), residual, Decimal::ZERO));
+        }
+        if let Record::Exec { report, .. } = r {
+            if report.last_qty > Decimal::ZERO {
+                let (o, _, filled) = orders.get_mut(&report.order_id).unwrap();
+                let base = money::base_of(market(o.venue, o.instrument), report.last_qty, report.last_price);
+                *filled += base;
+                *net.entry(o.trade_id).or_default() += match o.side {
+                    Side::Buy => base,
+                    Side::Sell => -base,
+                };
+            }
+        }
+    }
+    for (id, (o, residual, filled)) in &orders {
+        if *filled > o.base_qty {
+            return Err(format!("order {id} filled {filled} base, more than its size {}", o.base_qty));
+        }
+        if o.purpose == Purpose::Unwind {
+            let toward_zero = match o.side {
+                Side::Sell => *residual > Decimal::ZERO,
+                Side::Buy => *residual < Decimal::ZERO,
+            };
+            if !toward_zero || *filled > residual.abs() {
+                return Err(format!(
+                    "unwind {id} ({}) filled {filled} base for a residual of {residual}",
+                    o.side.as_str()
+                ));
+            }
+        }
+    }
+    let mut all = vec![Record::Header(setup.header())];
+    all.extend(h.records.iter().cloned());
+    let bytes = journal::encode_all(&all);
+    let path = std::path::Path::new("harness-journal");
+    let contents = journal::parse(path, &bytes).map_err(|e| e.to_string())?;
+    let v = tickcross::trade::verify::check(path, &contents).map_err(|e| e.to_string())?;
+    if !v.mismatches.is_empty() {
+        return Err(format!("journal verification: {:#?}", v.mismatches));
+    }
+    Ok(())
+}
+
+/// Issue 9, class 9: a short residual of a COIN-M leg bought back on that venue. The unwind's
+/// limit is 15 bps above the entry, but the venue's ask is far below it: the contracts sized at
+/// the limit price were worth five times the residual at the fill price, and the unwind left a
+/// long position above `max_position`. An order's size is a base amount; it fills at most that.
+#[test]
+fn inverse_unwind_never_buys_more_base_than_the_residual() {
+    let cfg = inverse_venue(
+        &config(&[("max_position", "\"0.12\"")], &[]),
+        "b",
+        "100",
+        "base",
+    );
+    let mut h = Harness::new(&cfg);
+    h.quote(0, "49990", "1", "50000", "1");
+    // b: 50 contracts bid at 50100; its ask (what an unwind buys at) far below
+    h.quote(1, "50100", "50", "10000", "1000");
+    h.quote(2, "40000", "1", "70000", "1");
+    h.event(0, 1);
+    assert_eq!(h.state().stats.orders_sent, 2, "the trade opens");
+    // a's ask moves away before the buy leg arrives: only the COIN-M sell fills
+    h.quote(0, "49990", "1", "50200", "1");
+    h.settle();
+    assert!(h.state().stats.unwind_orders >= 1, "{:?}", h.state().stats);
+    orders_within_their_sizes(&h).unwrap();
+    assert!(
+        h.max_abs_position <= d("0.12"),
+        "position reached {} (max_position 0.12)",
+        h.max_abs_position
+    );
+}
+
+/// An entry buy on an inverse market filled below its limit takes at most its base size.
+#[test]
+fn inverse_entry_filled_below_its_limit_takes_at_most_its_size() {
+    let cfg = inverse_venue(&config(&[], &[]), "a", "100", "quote");
+    let mut h = Harness::new(&cfg);
+    h.quote(0, "49990", "1000", "50000", "1000");
+    h.quote(1, "50200", "0.1", "50210", "1");
+    h.quote(2, "40000", "1", "70000", "1");
+    h.event(0, 1);
+    // a's ask drops to half before the buy leg arrives
+    h.quote(0, "24990", "1000", "25000", "1000");
+    h.settle();
+    orders_within_their_sizes(&h).unwrap();
+    let t = only_trade(&h);
+    assert!(t.flows.entry_buy.base <= t.flows.entry_sell.base, "{:#?}", t.flows);
+}
+
+/// `max_position` holds whatever mix of legs fills: trades still open count at their worst
+/// case (a leg filling alone), so a second trade that could take the position past the limit
+/// with the first is refused.
+#[test]
+fn max_position_counts_the_worst_case_of_open_trades() {
+    let mut h = Harness::new(&config(&[("max_position", "\"0.15\"")], &[]));
+    crossed(&mut h);
+    h.event(0, 1);
+    assert_eq!(h.state().stats.orders_sent, 2);
+    // 0.1 each way is open: another 0.1 could make 0.2
+    h.event(0, 1);
+    assert_eq!(h.refused("max_position"), 1);
+    h.settle();
+    // once the first is closed (both legs filled, flat), the next one fits again
+    h.event(0, 1);
+    assert_eq!(h.state().stats.orders_sent, 4);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("TICKCROSS_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24)
+    ))]
+
+    /// Issue 9, class 9: random books at wild prices (as random frames give) on a linear venue
+    /// and two inverse ones (100 and 10 USDT a contract, fees in base and in quote), random
+    /// events, rejects, timeouts and latencies. After every step |position| stays within
+    /// `max_position`; at the end every order's venue units are its base size at its limit
+    /// price, no order filled more base than its size, every unwind traded toward zero and at
+    /// most its residual, and the records pass the journal's verification.
+    #[test]
+    fn position_limits_hold_through_unwinds_on_inverse_venues(seed in any::<u64>(), steps in 20usize..120) {
+        let mut rng = tickcross_tests::gen::Rng::new(seed);
+        let cfg = config(
+            &[("max_trade_qty", "\"0.1\""), ("max_position", "\"0.15\""), ("unwind_retries", "3")],
+            &[
+                ("a", "sim = { latency_us = [200, 3000], reject_ppm = 100000, timeout_ppm = 30000 }"),
+                ("b", "sim = { latency_us = [200, 3000], reject_ppm = 50000 }"),
+                ("c", "sim = { latency_us = { choices = [500, 900, 4000] }, timeout_ppm = 50000 }"),
+            ],
+        );
+        let cfg = inverse_venue(&inverse_venue(&cfg, "b", "100", "base"), "c", "10", "quote");
+        let mut h = Harness::new(&cfg);
+        for _ in 0..steps {
+            let v = rng.below(3) as usize;
+            let mid = if rng.below(2) == 0 {
+                60000 + rng.below(1200) as i64 - 600
+            } else {
+                1000 + rng.below(200_000) as i64
+            };
+            let half = 1 + rng.below(60) as i64;
+            // BTC on the linear venue, contracts on the inverse ones
+            let q = |r: &mut tickcross_tests::gen::Rng| {
+                if v == 0 {
+                    format!("0.{:03}", 1 + r.below(600))
+                } else {
+                    (1 + r.below(3000)).to_string()
+                }
+            };
+            let (bq, aq) = (q(&mut rng), q(&mut rng));
+            h.quote(v, &(mid - half).to_string(), &bq, &(mid + half).to_string(), &aq);
+            if rng.below(2) == 0 {
+                let b = rng.below(3) as usize;
+                let s = (b + 1 + rng.below(2) as usize) % 3;
+                h.event(b, s);
+            }
+            h.wait(rng.below(40));
+        }
+        h.settle();
+        prop_assert!(
+            h.max_abs_position <= d("0.15"),
+            "position reached {} (max_position 0.15)",
+            h.max_abs_position
+        );
+        orders_within_their_sizes(&h).map_err(TestCaseError::fail)?;
     }
 }

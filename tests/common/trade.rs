@@ -118,6 +118,35 @@ pub fn config(overrides: &[(&str, &str)], venue_extra: &[(&str, &str)]) -> Strin
     t
 }
 
+/// Makes venue `name` of a [`config`] trade BTCUSD_PERP inverse contracts of `contract` USDT
+/// each (lot 1 contract), with fees charged in `fee_asset` ("quote" or "base"), as Binance's
+/// COIN-M market in examples/binance-trading.toml.
+pub fn inverse_venue(cfg: &str, name: &str, contract: &str, fee_asset: &str) -> String {
+    let start = cfg
+        .find(&format!("name = \"{name}\""))
+        .unwrap_or_else(|| panic!("no venue {name}"));
+    let end = cfg[start..]
+        .find("[[venue]]")
+        .map_or(cfg.len(), |e| start + e);
+    let block = cfg[start..end]
+        .replace(
+            "symbols = { BTCUSDT = \"BTC\" }",
+            "symbols = { BTCUSD_PERP = \"BTC\" }",
+        )
+        .replace(
+            "markets = { BTCUSDT = { tick_size = \"0.01\", lot_size = \"0.001\" } }",
+            &format!(
+                "markets = {{ BTCUSD_PERP = {{ tick_size = \"0.1\", lot_size = \"1\", contract = {{ inverse = \"{contract}\" }} }} }}"
+            ),
+        )
+        .replace(
+            "fees = { maker_bps = \"0\", taker_bps = \"10\" }",
+            &format!("fees = {{ maker_bps = \"0\", taker_bps = \"5\", asset = \"{fee_asset}\" }}"),
+        );
+    assert!(block.contains("BTCUSD_PERP"), "venue {name} not made inverse");
+    format!("{}{block}{}", &cfg[..start], &cfg[end..])
+}
+
 pub struct Harness {
     pub engine: Engine,
     pub market: SharedMarket,
@@ -125,6 +154,8 @@ pub struct Harness {
     seq: u64,
     pub records: Vec<Record>,
     pub initial: Vec<BTreeMap<String, Decimal>>,
+    /// The largest |position| of instrument 0 seen after any step.
+    pub max_abs_position: Decimal,
 }
 
 impl Harness {
@@ -153,6 +184,7 @@ impl Harness {
             seq: 0,
             records: Vec::new(),
             initial,
+            max_abs_position: Decimal::ZERO,
         }
     }
 
@@ -242,6 +274,8 @@ impl Harness {
         let r = self.engine.take_records();
         self.records.extend(r);
         self.check_conservation();
+        let p = self.state().position(self.engine.setup(), 0).abs();
+        self.max_abs_position = self.max_abs_position.max(p);
     }
 
     pub fn refused(&self, reason: &str) -> u64 {
@@ -261,7 +295,8 @@ impl Harness {
     /// taken: re-derived here from the records alone, after every step.
     pub fn check_conservation(&self) {
         let mut expect = self.initial.clone();
-        let mut orders: BTreeMap<u64, (usize, Side)> = BTreeMap::new();
+        let mut orders: BTreeMap<u64, (usize, Side, usize)> = BTreeMap::new();
+        let setup = self.engine.setup();
         let add = |e: &mut Vec<BTreeMap<String, Decimal>>, v: usize, a: &str, x: Decimal| {
             *e[v].entry(a.to_string()).or_default() += x;
         };
@@ -269,19 +304,23 @@ impl Harness {
         for r in &self.records {
             match r {
                 Record::TradeOpen(t) => {
-                    orders.insert(t.buy.id, (t.buy.venue, t.buy.side));
-                    orders.insert(t.sell.id, (t.sell.venue, t.sell.side));
+                    orders.insert(t.buy.id, (t.buy.venue, t.buy.side, t.instrument));
+                    orders.insert(t.sell.id, (t.sell.venue, t.sell.side, t.instrument));
                 }
                 Record::Order(o) => {
-                    orders.insert(o.id, (o.venue, o.side));
+                    orders.insert(o.id, (o.venue, o.side, o.instrument));
                 }
                 Record::Exec { report, fee, .. } if report.last_qty > Decimal::ZERO => {
-                    let (v, side) = orders[&report.order_id];
-                    let q = report.last_qty;
-                    let value = money::round_amount(q * report.last_price);
+                    let (v, side, inst) = orders[&report.order_id];
+                    // venue units to base and quote: linear or inverse contracts
+                    let m = setup.trade.venues[v].markets[inst]
+                        .as_ref()
+                        .expect("orders go to configured markets");
+                    let (q, px) = (report.last_qty, report.last_price);
+                    let (base, value) = (money::base_of(m, q, px), money::quote_of(m, q, px));
                     let (db, dq) = match side {
-                        Side::Buy => (q, -value),
-                        Side::Sell => (-q, value),
+                        Side::Buy => (base, -value),
+                        Side::Sell => (-base, value),
                     };
                     add(&mut expect, v, "BTC", db);
                     add(&mut expect, v, "USDT", dq);

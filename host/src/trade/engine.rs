@@ -84,7 +84,8 @@ impl EngineSetup {
             .and_then(Option::as_ref)
     }
 
-    fn header(&self) -> Header {
+    /// The journal header of a run with this setup.
+    pub fn header(&self) -> Header {
         Header {
             version: journal::VERSION,
             digest: self.digest.clone(),
@@ -182,6 +183,8 @@ pub struct TradeState {
     pub missed_tries: u32,
     pub next_unwind: Option<u64>,
     pub legs_filled: u32,
+    /// What the trade's fills changed the base asset's total by so far (fees in it included).
+    pub base_delta: Decimal,
 }
 
 /// A candidate as the report lists it.
@@ -325,6 +328,27 @@ impl State {
         self.ledger.total(base) - initial
     }
 
+    /// The range the position of an instrument's base asset can reach before every open trade
+    /// is closed: the booked position without what open trades have done so far, plus each
+    /// open trade's worst case either way (its buy leg's base filling alone; its sell leg's
+    /// base, with a fee in base, filling alone). A trade never leaves that range: its legs fill
+    /// at most their base size, and an unwind trades at most the residual, toward zero.
+    pub fn position_range(&self, setup: &EngineSetup, instrument: usize) -> (Decimal, Decimal) {
+        let pos = self.position(setup, instrument);
+        let base = &setup.trade.instruments[instrument].base;
+        let (mut lo, mut hi) = (pos, pos);
+        for t in self.trades.values().filter(|t| t.open.instrument == instrument) {
+            hi += t.open.buy.base_qty - t.base_delta;
+            let sell = if t.open.sell.reserve_asset == *base {
+                t.open.sell.reserve.max(t.open.sell.base_qty)
+            } else {
+                t.open.sell.base_qty
+            };
+            lo -= sell + t.base_delta;
+        }
+        (lo, hi)
+    }
+
     pub fn open_orders(&self) -> usize {
         self.open_count
     }
@@ -424,6 +448,7 @@ impl State {
                         missed_tries: 0,
                         next_unwind: None,
                         legs_filled: 0,
+                        base_delta: Decimal::ZERO,
                     },
                 );
             }
@@ -569,6 +594,11 @@ impl State {
             for (asset, delta) in
                 fill_deltas(assets, market, rec.side, r.last_qty, r.last_price, fee)
             {
+                if asset == assets.base {
+                    if let Some(t) = self.trades.get_mut(&rec.trade_id) {
+                        t.base_delta += delta;
+                    }
+                }
                 self.ledger.add(venue, &asset, delta);
             }
             let base = base_of(market, r.last_qty, r.last_price);
@@ -981,14 +1011,13 @@ impl Engine {
         }
         let risk = &self.setup.trade.risk;
         let buy_notional = sized.buy_quote;
-        let pos = self.st.position(&self.setup, inst);
-        let (buy_base, sell_base) = (sized.buy_base, sized.sell_base);
+        // the worst cases: every open trade's and this one's legs filling one-sided
+        let (lo, hi) = self.st.position_range(&self.setup, inst);
+        let (buy_base, sell_need) = (sized.buy_base, sized.sell_reserve.1.max(sized.sell_base));
         let day = utc_day(now);
         let check = if buy_notional > risk.max_notional {
             Some(Refusal::MaxNotional)
-        } else if (pos + buy_base).abs() > risk.max_position
-            || (pos - sell_base).abs() > risk.max_position
-        {
+        } else if hi + buy_base > risk.max_position || lo - sell_need < -risk.max_position {
             Some(Refusal::MaxPosition)
         } else if self.st.open_orders() + 2 > risk.max_open_legs as usize {
             Some(Refusal::MaxOpenLegs)
@@ -1015,7 +1044,7 @@ impl Engine {
 
         let trade_id = self.st.next_trade_id;
         let buy_id = self.st.next_order_id;
-        let leg = |id, venue, side, price, qty, market: &Market, reserve: (String, Decimal)| {
+        let leg = |id, venue, side, price, (qty, base_qty), market: &Market, reserve: (String, Decimal)| {
             OrderRecord {
                 id,
                 trade_id,
@@ -1026,6 +1055,7 @@ impl Engine {
                 symbol: market.symbol.clone(),
                 side,
                 price,
+                base_qty,
                 qty,
                 detected_price: price,
                 reserve_asset: reserve.0,
@@ -1049,7 +1079,7 @@ impl Engine {
                 bv,
                 Side::Buy,
                 pb,
-                sized.buy_units,
+                (sized.buy_units, sized.buy_base),
                 bm,
                 sized.buy_reserve,
             ),
@@ -1058,7 +1088,7 @@ impl Engine {
                 sv,
                 Side::Sell,
                 ps,
-                sized.sell_units,
+                (sized.sell_units, sized.sell_base),
                 sm,
                 sized.sell_reserve,
             ),
@@ -1499,11 +1529,18 @@ impl Engine {
             if units < m.min_qty || units <= Decimal::ZERO {
                 continue;
             }
-            chosen = Some((v, m.symbol.clone(), price, units, asset, reserve));
+            chosen = Some((
+                v,
+                m.symbol.clone(),
+                price,
+                (units, base_of(m, units, price)),
+                asset,
+                reserve,
+            ));
             break;
         }
         let attempts = t.unwind_orders + t.missed_tries;
-        let Some((v, symbol, price, qty, asset, reserve)) = chosen else {
+        let Some((v, symbol, price, (qty, base_qty), asset, reserve)) = chosen else {
             if attempts < self.setup.trade.params.unwind_retries {
                 return self.commit(Record::UnwindWait {
                     ts_ns: now,
@@ -1524,6 +1561,7 @@ impl Engine {
             symbol,
             side,
             price,
+            base_qty,
             qty,
             detected_price: entry,
             reserve_asset: asset,

@@ -66,7 +66,12 @@ pub struct OrderRecord {
     pub symbol: String,
     pub side: Side,
     pub price: Decimal,
-    /// Venue units.
+    /// The order's size in the base asset: what the engine decided (the most base it may
+    /// trade).
+    pub base_qty: Decimal,
+    /// The same size in the venue's units at the limit price (`money::units_for_base`, the one
+    /// conversion): what goes on the wire. A simulated venue never fills more base than
+    /// `base_qty`, whatever price it fills at (see `SimVenue`).
     pub qty: Decimal,
     /// The price the detection saw (slippage is measured against it).
     pub detected_price: Decimal,

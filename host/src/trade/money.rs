@@ -77,6 +77,29 @@ pub fn units_for_base(market: &Market, base: Decimal, price: Decimal) -> Decimal
     units.max(Decimal::ZERO)
 }
 
+/// The most of an order of `qty` venue units at `limit` that may fill at `price` without
+/// trading more base than the order's size (`base_of(qty, limit)`): all of it on a linear
+/// market, or at a price no better in base terms; on an inverse market filled below its limit
+/// (a buy), the whole lots worth at most that base at `price`.
+pub fn units_within_size(market: &Market, qty: Decimal, limit: Decimal, price: Decimal) -> Decimal {
+    match market.contract {
+        Contract::Linear => qty,
+        Contract::Inverse { .. } if price >= limit || limit <= Decimal::ZERO => qty,
+        Contract::Inverse { .. } => {
+            if price <= Decimal::ZERO {
+                return Decimal::ZERO;
+            }
+            let size = base_of(market, qty, limit);
+            let mut units = floor_to_lot(qty * price / limit, market.lot_size).min(qty);
+            // the division is to 28 digits: make sure of the booked (rounded) amounts
+            while units > Decimal::ZERO && base_of(market, units, price) > size {
+                units -= market.lot_size;
+            }
+            units.max(Decimal::ZERO)
+        }
+    }
+}
+
 /// A limit price on the tick grid that stays within `price` as a bound: down for a buy (pay at
 /// most it), up for a sell (take at least it).
 pub fn to_tick(price: Decimal, tick: Decimal, side: Side) -> Decimal {

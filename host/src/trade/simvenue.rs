@@ -14,8 +14,8 @@ use std::rc::Rc;
 
 use rust_decimal::Decimal;
 
-use super::config::{FaultKind, Latency, SimVenueConfig};
-use super::money::price9_to_decimal;
+use super::config::{FaultKind, Latency, Market, SimVenueConfig};
+use super::money::{price9_to_decimal, units_within_size};
 use super::venue::{
     ExecKind, ExecReport, OrderId, OrderRequest, Side, Venue, VenueClock, VenueError, VenueEvent,
 };
@@ -121,6 +121,8 @@ pub struct SimVenue {
     suppress: BTreeMap<OrderId, usize>,
     /// Cancels lost while disconnected, reported at reconnect.
     cancelled_in_outage: Vec<OrderId>,
+    /// Per instrument: the venue's market (how its units relate to the base asset).
+    markets: Vec<Option<Market>>,
 }
 
 impl std::fmt::Debug for SimVenue {
@@ -150,6 +152,25 @@ impl SimVenue {
             consumed: BTreeMap::new(),
             suppress: BTreeMap::new(),
             cancelled_in_outage: Vec::new(),
+            markets: Vec::new(),
+        }
+    }
+
+    /// The venue's markets, per instrument: an order on an inverse market never fills more
+    /// base than its size at its limit price (see [`SimVenue::fillable`]).
+    pub fn with_markets(mut self, markets: Vec<Option<Market>>) -> SimVenue {
+        self.markets = markets;
+        self
+    }
+
+    /// The most of `order` (venue units) that may fill at `px`. An order's size is a base
+    /// amount; on an inverse market its contracts are that amount at the limit price, and a
+    /// fill at a better price would be worth more base (a buy filled below its limit): it is
+    /// cut to the contracts worth at most the order's base size at the fill price.
+    fn fillable(&self, order: &OrderRequest, px: Decimal) -> Decimal {
+        match self.markets.get(order.instrument).and_then(Option::as_ref) {
+            Some(m) => units_within_size(m, order.qty, order.price, px),
+            None => order.qty,
         }
     }
 
@@ -163,7 +184,8 @@ impl SimVenue {
             .iter()
             .enumerate()
             .map(|(k, v)| {
-                let mut s = SimVenue::new(k, v.sim.clone(), cfg.params.seed, market.clone());
+                let mut s = SimVenue::new(k, v.sim.clone(), cfg.params.seed, market.clone())
+                    .with_markets(v.markets.clone());
                 s.set_origin(origin_ns);
                 s
             })
@@ -298,7 +320,7 @@ impl SimVenue {
         };
         let left = (price9_to_decimal(shown) - taken).max(Decimal::ZERO);
         let fill = if crosses {
-            order.qty.min(left)
+            self.fillable(&order, px).min(left)
         } else {
             Decimal::ZERO
         };
