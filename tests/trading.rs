@@ -512,7 +512,10 @@ fn orders_within_their_sizes(h: &Harness) -> Result<(), String> {
             let m = market(o.venue, o.instrument);
             let lots = o.qty / m.lot_size;
             if money::base_of(m, o.qty, o.price) != o.base_qty || lots != lots.trunc() {
-                return Err(format!("order {}: {} units at {} are not {} base", o.id, o.qty, o.price, o.base_qty));
+                return Err(format!(
+                    "order {}: {} units at {} are not {} base",
+                    o.id, o.qty, o.price, o.base_qty
+                ));
             }
             let residual = net.get(&o.trade_id).copied().unwrap_or_default();
             orders.insert(o.id, (o.clone(), residual, Decimal::ZERO));
@@ -520,7 +523,11 @@ fn orders_within_their_sizes(h: &Harness) -> Result<(), String> {
         if let Record::Exec { report, .. } = r {
             if report.last_qty > Decimal::ZERO {
                 let (o, _, filled) = orders.get_mut(&report.order_id).unwrap();
-                let base = money::base_of(market(o.venue, o.instrument), report.last_qty, report.last_price);
+                let base = money::base_of(
+                    market(o.venue, o.instrument),
+                    report.last_qty,
+                    report.last_price,
+                );
                 *filled += base;
                 *net.entry(o.trade_id).or_default() += match o.side {
                     Side::Buy => base,
@@ -531,7 +538,10 @@ fn orders_within_their_sizes(h: &Harness) -> Result<(), String> {
     }
     for (id, (o, residual, filled)) in &orders {
         if *filled > o.base_qty {
-            return Err(format!("order {id} filled {filled} base, more than its size {}", o.base_qty));
+            return Err(format!(
+                "order {id} filled {filled} base, more than its size {}",
+                o.base_qty
+            ));
         }
         if o.purpose == Purpose::Unwind {
             let toward_zero = match o.side {
@@ -603,7 +613,11 @@ fn inverse_entry_filled_below_its_limit_takes_at_most_its_size() {
     h.settle();
     orders_within_their_sizes(&h).unwrap();
     let t = only_trade(&h);
-    assert!(t.flows.entry_buy.base <= t.flows.entry_sell.base, "{:#?}", t.flows);
+    assert!(
+        t.flows.entry_buy.base <= t.flows.entry_sell.base,
+        "{:#?}",
+        t.flows
+    );
 }
 
 /// `max_position` holds whatever mix of legs fills: trades still open count at their worst

@@ -143,7 +143,10 @@ pub fn inverse_venue(cfg: &str, name: &str, contract: &str, fee_asset: &str) -> 
             "fees = { maker_bps = \"0\", taker_bps = \"10\" }",
             &format!("fees = {{ maker_bps = \"0\", taker_bps = \"5\", asset = \"{fee_asset}\" }}"),
         );
-    assert!(block.contains("BTCUSD_PERP"), "venue {name} not made inverse");
+    assert!(
+        block.contains("BTCUSD_PERP"),
+        "venue {name} not made inverse"
+    );
     format!("{}{block}{}", &cfg[..start], &cfg[end..])
 }
 

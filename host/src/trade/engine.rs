@@ -337,7 +337,11 @@ impl State {
         let pos = self.position(setup, instrument);
         let base = &setup.trade.instruments[instrument].base;
         let (mut lo, mut hi) = (pos, pos);
-        for t in self.trades.values().filter(|t| t.open.instrument == instrument) {
+        for t in self
+            .trades
+            .values()
+            .filter(|t| t.open.instrument == instrument)
+        {
             hi += t.open.buy.base_qty - t.base_delta;
             let sell = if t.open.sell.reserve_asset == *base {
                 t.open.sell.reserve.max(t.open.sell.base_qty)
@@ -1044,7 +1048,13 @@ impl Engine {
 
         let trade_id = self.st.next_trade_id;
         let buy_id = self.st.next_order_id;
-        let leg = |id, venue, side, price, (qty, base_qty), market: &Market, reserve: (String, Decimal)| {
+        let leg = |id,
+                   venue,
+                   side,
+                   price,
+                   (qty, base_qty),
+                   market: &Market,
+                   reserve: (String, Decimal)| {
             OrderRecord {
                 id,
                 trade_id,

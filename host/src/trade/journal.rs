@@ -140,7 +140,10 @@ pub enum FeeIn {
     Quote,
     Base,
     /// A third asset, valued at a configured price in the quote asset.
-    Other { asset: String, price: Decimal },
+    Other {
+        asset: String,
+        price: Decimal,
+    },
 }
 
 /// A venue's taker fee schedule as the journal's header carries it.
@@ -702,10 +705,7 @@ mod tests {
             assert_eq!(c.torn.is_some(), cut > 0 && cut != MAGIC.len(), "cut {cut}");
         }
         // something else than the start of a journal is not one
-        assert!(matches!(
-            parse(&p, b"TCX"),
-            Err(JournalError::Magic { .. })
-        ));
+        assert!(matches!(parse(&p, b"TCX"), Err(JournalError::Magic { .. })));
     }
 
     #[test]

@@ -187,18 +187,32 @@ impl<'h> Books<'h> {
         if h.version != journal::VERSION {
             self.bad(
                 0,
-                format!("header version {} in a version {} journal", h.version, journal::VERSION),
+                format!(
+                    "header version {} in a version {} journal",
+                    h.version,
+                    journal::VERSION
+                ),
             );
         }
         if h.initial_balances.len() != n || h.inverse.len() != n || h.fees.len() != n {
-            self.bad(0, format!("header: {n} venues but {} balance sheets, {} contract lists, {} fee schedules",
-                h.initial_balances.len(), h.inverse.len(), h.fees.len()));
+            self.bad(
+                0,
+                format!(
+                    "header: {n} venues but {} balance sheets, {} contract lists, {} fee schedules",
+                    h.initial_balances.len(),
+                    h.inverse.len(),
+                    h.fees.len()
+                ),
+            );
         }
         for (v, b) in h.initial_balances.iter().enumerate() {
             for (a, x) in b {
                 if *x < Decimal::ZERO {
                     let name = self.venue_name(v).to_string();
-                    self.bad(0, format!("header: venue {name} starts with a negative {a} balance ({x})"));
+                    self.bad(
+                        0,
+                        format!("header: venue {name} starts with a negative {a} balance ({x})"),
+                    );
                 }
             }
         }
@@ -265,7 +279,13 @@ impl<'h> Books<'h> {
         }
     }
 
-    fn exec(&mut self, k: usize, venue: usize, r: &ExecReport, fee: Option<&super::money::FeeCharge>) {
+    fn exec(
+        &mut self,
+        k: usize,
+        venue: usize,
+        r: &ExecReport,
+        fee: Option<&super::money::FeeCharge>,
+    ) {
         let Some(o) = self.orders.get(&r.order_id).cloned() else {
             self.bad(k, format!("report for unknown order {}", r.order_id));
             return;
@@ -288,7 +308,8 @@ impl<'h> Books<'h> {
             );
             return;
         }
-        if r.last_qty < Decimal::ZERO || (r.last_qty > Decimal::ZERO && r.last_price <= Decimal::ZERO)
+        if r.last_qty < Decimal::ZERO
+            || (r.last_qty > Decimal::ZERO && r.last_price <= Decimal::ZERO)
         {
             self.bad(
                 k,
@@ -315,7 +336,10 @@ impl<'h> Books<'h> {
             if cum > o.rec.qty {
                 self.bad(
                     k,
-                    format!("order {id}: filled {cum}, beyond its quantity {}", o.rec.qty),
+                    format!(
+                        "order {id}: filled {cum}, beyond its quantity {}",
+                        o.rec.qty
+                    ),
                 );
             }
             let outside = match side {
@@ -362,7 +386,9 @@ impl<'h> Books<'h> {
                 }
             });
             let fee_ok = match (fee, &expect) {
-                (Some(f), Some((a, x, qv))) => f.asset == *a && f.amount == *x && f.quote_value == *qv,
+                (Some(f), Some((a, x, qv))) => {
+                    f.asset == *a && f.amount == *x && f.quote_value == *qv
+                }
                 _ => false,
             };
             if !fee_ok {
@@ -455,7 +481,11 @@ impl<'h> Books<'h> {
                     {
                         self.bad(
                             k,
-                            format!("trade {}: its {} leg does not match the trade", t.trade_id, side.as_str()),
+                            format!(
+                                "trade {}: its {} leg does not match the trade",
+                                t.trade_id,
+                                side.as_str()
+                            ),
                         );
                     }
                     if self.add_order(k, o) {
@@ -468,11 +498,17 @@ impl<'h> Books<'h> {
                 if !self.trades.get(&o.trade_id).is_some_and(|t| !t.closed) {
                     self.bad(
                         k,
-                        format!("unwind order {} for trade {}, which is not open", o.id, o.trade_id),
+                        format!(
+                            "unwind order {} for trade {}, which is not open",
+                            o.id, o.trade_id
+                        ),
                     );
                 }
                 if o.purpose != Purpose::Unwind {
-                    self.bad(k, format!("order {} outside a trade record is not an unwind", o.id));
+                    self.bad(
+                        k,
+                        format!("order {} outside a trade record is not an unwind", o.id),
+                    );
                 }
                 if self.add_order(k, o) {
                     if let Some(t) = self.trades.get_mut(&o.trade_id) {
@@ -500,7 +536,10 @@ impl<'h> Books<'h> {
             }
             Record::UnwindWait { trade_id, .. } => {
                 if !self.trades.get(trade_id).is_some_and(|t| !t.closed) {
-                    self.bad(k, format!("unwind wait for trade {trade_id}, which is not open"));
+                    self.bad(
+                        k,
+                        format!("unwind wait for trade {trade_id}, which is not open"),
+                    );
                 }
             }
             Record::TradeClosed { trade_id, .. } => {
@@ -513,7 +552,10 @@ impl<'h> Books<'h> {
                     .iter()
                     .find(|id| self.orders.get(id).is_some_and(|o| !o.done))
                 {
-                    self.bad(k, format!("trade {trade_id} closed while its order {id} is open"));
+                    self.bad(
+                        k,
+                        format!("trade {trade_id} closed while its order {id} is open"),
+                    );
                 }
                 let f = t.flows;
                 let residual = f.buy_base - f.sell_base;
@@ -539,11 +581,17 @@ impl<'h> Books<'h> {
                     return;
                 }
                 if t.from >= n || t.to >= n || t.from == t.to {
-                    self.bad(k, format!("transfer {} from venue {} to venue {}", t.id, t.from, t.to));
+                    self.bad(
+                        k,
+                        format!("transfer {} from venue {} to venue {}", t.id, t.from, t.to),
+                    );
                     return;
                 }
                 if t.amount <= Decimal::ZERO || t.fee < Decimal::ZERO {
-                    self.bad(k, format!("transfer {} of {} with fee {}", t.id, t.amount, t.fee));
+                    self.bad(
+                        k,
+                        format!("transfer {} of {} with fee {}", t.id, t.amount, t.fee),
+                    );
                 }
                 let avail = self.available(t.from, &t.asset);
                 if t.amount + t.fee > avail {
@@ -562,7 +610,10 @@ impl<'h> Books<'h> {
             }
             Record::TransferArrived { id, .. } => match self.transit.remove(id) {
                 Some((asset, to, amount)) => add_to(&mut self.balances, to, &asset, amount),
-                None => self.bad(k, format!("arrival of transfer {id}, which is not in transit")),
+                None => self.bad(
+                    k,
+                    format!("arrival of transfer {id}, which is not in transit"),
+                ),
             },
             Record::Snapshot(s) => self.snapshot(k, s),
             Record::Progress { .. }
@@ -611,7 +662,9 @@ impl<'h> Books<'h> {
         }
         for (i, (_, base, _)) in self.h.instruments.iter().enumerate() {
             let sum = |b: &[BTreeMap<String, Decimal>]| -> Decimal {
-                b.iter().map(|m| m.get(base).copied().unwrap_or_default()).sum()
+                b.iter()
+                    .map(|m| m.get(base).copied().unwrap_or_default())
+                    .sum()
             };
             let pos = sum(&self.balances) + tr.get(base).copied().unwrap_or_default()
                 - sum(&self.h.initial_balances);
