@@ -135,14 +135,27 @@ fn a_live_host_and_a_simulated_card_in_separate_processes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // the host: maps the region once it exists, exactly as it would map resource0
-    for _ in 0..200 {
-        if std::fs::metadata(&region).is_ok_and(|m| m.len() > 0) {
-            break;
+    // the host: maps the region once the card says it is waiting for one (the region is then in
+    // place), exactly as it would map resource0; the card's stderr is drained until it exits
+    let stderr = card.stderr.take().unwrap();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if l.contains("waiting for a host") {
+                let _ = ready_tx.send(());
+            }
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    });
+    if ready
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .is_err()
+    {
+        let _ = card.kill();
+        panic!("the simulated card did not start");
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let live = dir.join("live.jsonl");
     let host = bin()
         .args(["run", "--until-idle", "1.5", "--config"])
