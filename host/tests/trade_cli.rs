@@ -376,8 +376,8 @@ fn kill_command_turns_a_trading_replays_kill_switch_on() {
         .arg("--report")
         .arg(&r)
         .arg(&w.pcap)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(w.dir.join("stderr.txt")).unwrap())
         .spawn()
         .unwrap();
     let pid = child.id();
@@ -404,14 +404,28 @@ fn kill_command_turns_a_trading_replays_kill_switch_on() {
         .output()
         .unwrap();
     ok(&o, "tickcross kill --pid");
-    // blocks until the replay opens the FIFO; a replay that died first fails below
-    let feed = fifo.clone();
+    // Each write blocks until the replay opens the FIFO (a replay that died first fails below).
+    // The second waits for the detection pass to have ended (its last line): a writer that
+    // opened while the first read was still going would add to it.
+    let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
-        for _ in 0..2 {
-            if std::fs::write(&feed, CONFIG).is_err() {
-                return;
+        use std::io::BufRead;
+        if std::fs::write(&fifo, CONFIG).is_err() {
+            return;
+        }
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        for l in lines.by_ref() {
+            match l {
+                Ok(l) if l.starts_with("replay wall time") => break,
+                Ok(_) => {}
+                Err(_) => return,
             }
         }
+        if std::fs::write(&fifo, CONFIG).is_err() {
+            return;
+        }
+        // keep the pipe drained
+        for _ in lines {}
     });
     let start = Instant::now();
     let st = loop {
@@ -425,7 +439,11 @@ fn kill_command_turns_a_trading_replays_kill_switch_on() {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert!(st.success(), "{st:?}");
+    assert!(
+        st.success(),
+        "{st:?}: {}",
+        std::fs::read_to_string(w.dir.join("stderr.txt")).unwrap_or_default()
+    );
     let s = summary(&r);
     assert_eq!(s["killed"], true, "{s:#}");
     assert_eq!(s["trades"], 0, "{s:#}");
