@@ -525,3 +525,220 @@ fn hardware_and_software_events_trade_alike() {
     assert!(out.contains("trading on the hw path's"), "{out}");
     assert_eq!(summary(&both), summary(&sw));
 }
+
+// Issue 9, class 4: journal integrity.
+
+use tickcross::trade::journal::{self, Record};
+
+/// A finished run's report directory and its journal's records.
+fn finished_run(name: &str) -> (World, PathBuf, Vec<Record>) {
+    let w = world(name);
+    let r = w.dir.join("reference");
+    ok(&replay(&w, &r, &[]), "reference replay");
+    let c = journal::read(&r.join("journal")).unwrap();
+    assert!(c.torn.is_none());
+    (w, r, c.records)
+}
+
+/// `journal verify` and a resume on `bytes` written as a journal in a new report directory:
+/// both must fail, saying each of `why` (alternatives separated by `|`); the journal is left
+/// as it was (nothing cut).
+fn refused(w: &World, case: &str, bytes: &[u8], why: &[&str]) {
+    let dir = w.dir.join(case);
+    std::fs::create_dir_all(&dir).unwrap();
+    let j = dir.join("journal");
+    std::fs::write(&j, bytes).unwrap();
+    let v = bin().args(["journal", "verify"]).arg(&j).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert!(
+        !v.status.success(),
+        "{case}: journal verify passed:\n{text}"
+    );
+    let says = |text: &str, w: &str| w.split('|').any(|a| text.contains(a));
+    for w in why {
+        assert!(says(&text, w), "{case}: verify does not say {w:?}:\n{text}");
+    }
+    let o = replay(w, &dir, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{case}: resumed from it:\n{err}");
+    assert_eq!(o.status.code(), Some(1), "{case}: {err}");
+    for w in why {
+        assert!(
+            says(&err, w),
+            "{case}: the resume does not say {w:?}:\n{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&j).unwrap(),
+        bytes,
+        "{case}: the journal was changed"
+    );
+}
+
+/// Byte offsets of the records of a journal file.
+fn record_offsets(data: &[u8]) -> Vec<usize> {
+    let mut at = journal::MAGIC.len();
+    let mut out = Vec::new();
+    while at < data.len() {
+        out.push(at);
+        at += journal::FRAME + u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+    }
+    out
+}
+
+/// (a) A damaged length in the middle is corruption: verify fails, a resume refuses and cuts
+/// nothing (it used to take it for a torn tail and delete the records after it).
+#[test]
+fn a_corrupt_length_in_the_middle_is_refused_not_cut() {
+    let (w, r, records) = finished_run("badlen");
+    let data = std::fs::read(r.join("journal")).unwrap();
+    let at = record_offsets(&data)[records.len() / 2];
+    for (k, bad) in [0x0000_0100u32, 0x7fff_0000, 0xffff_ffff]
+        .into_iter()
+        .enumerate()
+    {
+        let mut d = data.clone();
+        let len = u32::from_le_bytes(d[at..at + 4].try_into().unwrap());
+        d[at..at + 4].copy_from_slice(&(len ^ bad).to_le_bytes());
+        refused(&w, &format!("badlen{k}"), &d, &["corrupt", "length"]);
+    }
+}
+
+/// (b) A crash while the journal was being created (part of the magic, or the magic and part
+/// of the header record) leaves a torn start: it holds nothing, is reported, and the run
+/// starts afresh to the same result.
+#[test]
+fn a_torn_start_is_an_empty_journal_not_refused() {
+    let (w, r, _) = finished_run("tornstart");
+    let expect = summary(&r);
+    let data = std::fs::read(r.join("journal")).unwrap();
+    let first_end = record_offsets(&data)[1];
+    for cut in [
+        0,
+        3,
+        journal::MAGIC.len(),
+        journal::MAGIC.len() + 5,
+        first_end - 1,
+    ] {
+        let dir = w.dir.join(format!("cut{cut}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("journal"), &data[..cut]).unwrap();
+        let v = bin()
+            .args(["journal", "verify"])
+            .arg(dir.join("journal"))
+            .output()
+            .unwrap();
+        ok(
+            &v,
+            &format!("journal verify of a torn start of {cut} bytes"),
+        );
+        let o = replay(&w, &dir, &[]);
+        ok(&o, &format!("replay over a torn start of {cut} bytes"));
+        if cut > 0 && cut != journal::MAGIC.len() {
+            assert!(
+                String::from_utf8_lossy(&v.stdout).contains("torn start"),
+                "{}",
+                String::from_utf8_lossy(&v.stdout)
+            );
+            assert!(
+                String::from_utf8_lossy(&o.stdout).contains("torn start"),
+                "{}",
+                String::from_utf8_lossy(&o.stdout)
+            );
+        }
+        assert_eq!(summary(&dir), expect, "after a torn start of {cut} bytes");
+    }
+}
+
+/// (c) Records altered with every checksum recomputed (the chain too, as an attacker who knows
+/// the format would): a fill's price, a fee, a removed or a duplicated execution, a header
+/// balance. Verify fails and a resume refuses with the same findings. (d) Appended after the
+/// last snapshot, a duplicated fill or an invented transfer: impossible states, refused.
+#[test]
+fn tampered_journals_with_recomputed_checksums_are_refused() {
+    let (w, r, records) = finished_run("tamper");
+    let fills: Vec<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r, Record::Exec { report, .. } if report.last_qty > rust_decimal::Decimal::ZERO))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(fills.len() > 4);
+    let mid = fills[fills.len() / 2];
+    let with = |f: &dyn Fn(&mut Vec<Record>)| {
+        let mut v = records.clone();
+        f(&mut v);
+        journal::encode_all(&v)
+    };
+    let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+
+    // a fill's price, moved by one cent either way
+    let b = with(&|v| {
+        if let Record::Exec { report, .. } = &mut v[mid] {
+            report.last_price += d("0.01");
+        }
+    });
+    refused(&w, "price", &b, &["snapshot"]);
+    // a fee
+    let b = with(&|v| {
+        if let Record::Exec { fee: Some(f), .. } = &mut v[mid] {
+            f.amount += d("0.00000001");
+        }
+    });
+    refused(&w, "fee", &b, &["fee"]);
+    // a removed fill
+    let b = with(&|v| {
+        v.remove(mid);
+    });
+    refused(&w, "removed", &b, &["snapshot"]);
+    // a duplicated fill
+    let b = with(&|v| {
+        let x = v[mid].clone();
+        v.insert(mid + 1, x);
+    });
+    refused(
+        &w,
+        "duplicated",
+        &b,
+        &["duplicated or missing fill|after its final report"],
+    );
+    // a header balance
+    let b = with(&|v| {
+        if let Record::Header(h) = &mut v[0] {
+            *h.initial_balances[0].get_mut("BTC").unwrap() += d("1");
+        }
+    });
+    refused(&w, "header", &b, &["snapshot"]);
+
+    // (d) after the last snapshot: a duplicated fill, an invented transfer
+    assert!(matches!(records.last(), Some(Record::Snapshot(_))));
+    let last_fill = records[*fills.last().unwrap()].clone();
+    let b = with(&|v| v.push(last_fill.clone()));
+    refused(&w, "appended-fill", &b, &["after its final report"]);
+    let b = with(&|v| {
+        v.push(Record::TransferSent(tickcross::trade::ledger::Transfer {
+            id: 1_000_000,
+            asset: "BTC".into(),
+            from: 0,
+            to: 1,
+            amount: d("1000"),
+            fee: d("0"),
+            sent_ns: 0,
+            arrive_ns: 1,
+        }))
+    });
+    refused(&w, "invented-transfer", &b, &["available", "negative"]);
+}
+
+/// A journal of the previous format is refused with an error that says so.
+#[test]
+fn a_version_1_journal_is_refused_saying_so() {
+    let w = world("v1");
+    let mut data = journal::MAGIC_V1.to_vec();
+    data.extend_from_slice(&[7; 40]);
+    refused(&w, "v1", &data, &["version 1"]);
+}
