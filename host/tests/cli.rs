@@ -242,14 +242,14 @@ fn bad_input_gives_clear_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pcap"));
-    // a bridge argument without VENUE=
+    // a bridge argument without VENUE= (a usage error)
     let out = bin()
         .args(["bridge", "binance-json", "--out"])
         .arg(dir.join("x.pcap"))
         .arg("nofile")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("VENUE=FILE"));
     // a device path that is not a tickcross BAR
     let fake = dir.join("fake.bar");
