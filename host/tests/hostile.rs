@@ -171,7 +171,7 @@ fn pcapng_blocks(b: &[u8]) -> Vec<usize> {
 }
 
 fn pad4(v: &mut Vec<u8>) {
-    while v.len() % 4 != 0 {
+    while !v.len().is_multiple_of(4) {
         v.push(0);
     }
 }
@@ -347,6 +347,10 @@ fn run_bounded(args: &[&std::ffi::OsStr], dir: &Path) -> (Option<i32>, String, S
         if started.elapsed() > DEADLINE {
             let _ = child.kill();
             let _ = child.wait();
+            // a killed process cannot remove its own region
+            for r in leftover_regions(pid) {
+                let _ = std::fs::remove_file(r);
+            }
             panic!(
                 "tickcross {:?} still running after {:?}: a hang\nstderr:\n{}",
                 args,
