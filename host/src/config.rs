@@ -716,7 +716,7 @@ impl Config {
             Ok(raw) => Config::validate(raw, errors),
             Err(e) => {
                 // only if FILE_KEYS and the Raw structs disagree
-                errors.push(format!("{}", e.message().trim_end()));
+                errors.push(e.message().trim_end().to_string());
                 Err(ConfigError { errors })
             }
         }
@@ -752,11 +752,11 @@ impl Config {
                 Some(n) if n.chars().any(char::is_control) => {
                     errors.push(format!("{here}: name contains a control character"));
                 }
-                Some(n) => {
-                    if instrument_index.insert(n, k).is_some() {
-                        errors.push(format!("{here}: duplicate name"));
-                    }
+                // the guard records the name as it checks it
+                Some(n) if instrument_index.insert(n, k).is_some() => {
+                    errors.push(format!("{here}: duplicate name"));
                 }
+                Some(_) => {}
             }
             let edge = match &ri.edge {
                 None => 0,
@@ -798,11 +798,10 @@ impl Config {
                 Some(n) if n.chars().any(|c| c.is_whitespace() || c.is_control()) => {
                     errors.push(format!("{here}: name contains whitespace"))
                 }
-                Some(n) => {
-                    if venue_names.insert(n, k).is_some() {
-                        errors.push(format!("{here}: duplicate name"));
-                    }
+                Some(n) if venue_names.insert(n, k).is_some() => {
+                    errors.push(format!("{here}: duplicate name"));
                 }
+                Some(_) => {}
             }
 
             let protocol = match rv.protocol.as_deref() {
@@ -1285,9 +1284,9 @@ auth = { kind = "plain", username = "u", password_env = "PW", pasword_file = "x"
     #[test]
     fn wrong_shapes_of_whole_sections_and_entries() {
         let v = venue("v", "\"1.2.3.4:5\"", "");
-        let errs = errors(&format!(
-            "trading = 5\nvenue = 3\n[[instrument]]\nname = 7\n[[instrument]]\nname = \"ETH\"\n"
-        ));
+        let errs = errors(
+            "trading = 5\nvenue = 3\n[[instrument]]\nname = 7\n[[instrument]]\nname = \"ETH\"\n",
+        );
         let text = errs.join("\n");
         for f in [
             "line 1: trading: expected a table, found an integer",
