@@ -660,7 +660,7 @@ fn a_torn_start_is_an_empty_journal_not_refused() {
 /// last snapshot, a duplicated fill or an invented transfer: impossible states, refused.
 #[test]
 fn tampered_journals_with_recomputed_checksums_are_refused() {
-    let (w, r, records) = finished_run("tamper");
+    let (w, _, records) = finished_run("tamper");
     let fills: Vec<usize> = records
         .iter()
         .enumerate()

@@ -495,7 +495,7 @@ impl<'h> Books<'h> {
                 self.trades.insert(t.trade_id, tv);
             }
             Record::Order(o) => {
-                if !self.trades.get(&o.trade_id).is_some_and(|t| !t.closed) {
+                if self.trades.get(&o.trade_id).is_none_or(|t| t.closed) {
                     self.bad(
                         k,
                         format!(
@@ -520,12 +520,12 @@ impl<'h> Books<'h> {
                 venue, report, fee, ..
             } => self.exec(k, *venue, report, fee.as_ref()),
             Record::CancelSent { order_id, .. } => {
-                if !self.orders.get(order_id).is_some_and(|o| !o.done) {
+                if self.orders.get(order_id).is_none_or(|o| o.done) {
                     self.bad(k, format!("cancel of order {order_id}, which is not open"));
                 }
             }
             Record::OrderLost { order_id, .. } => {
-                if !self.orders.get(order_id).is_some_and(|o| !o.done) {
+                if self.orders.get(order_id).is_none_or(|o| o.done) {
                     self.bad(k, format!("order {order_id} lost, but it is not open"));
                     return;
                 }
@@ -535,7 +535,7 @@ impl<'h> Books<'h> {
                 }
             }
             Record::UnwindWait { trade_id, .. } => {
-                if !self.trades.get(trade_id).is_some_and(|t| !t.closed) {
+                if self.trades.get(trade_id).is_none_or(|t| t.closed) {
                     self.bad(
                         k,
                         format!("unwind wait for trade {trade_id}, which is not open"),
