@@ -742,3 +742,92 @@ fn a_version_1_journal_is_refused_saying_so() {
     data.extend_from_slice(&[7; 40]);
     refused(&w, "v1", &data, &["version 1"]);
 }
+
+/// Soak (not in CI; `scripts/soak` runs it): SIGKILL a trading replay at random moments, resume
+/// it, repeat until a run finishes, and check every final state against an uninterrupted run.
+/// `TICKCROSS_SOAK_SECONDS` bounds it (default 120).
+#[test]
+#[ignore = "soak: run by scripts/soak"]
+fn soak_kill_at_random_moments_and_resume() {
+    let budget = std::time::Duration::from_secs(
+        std::env::var("TICKCROSS_SOAK_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(120),
+    );
+    let w = world("soak");
+    let reference = w.dir.join("reference");
+    let t0 = std::time::Instant::now();
+    ok(&replay(&w, &reference, &[]), "reference replay");
+    // kill points spread over a whole run's length
+    let run_us = t0.elapsed().as_micros().max(1000) as u64;
+    let expect = summary(&reference);
+    let trades = std::fs::read_to_string(reference.join("trades.jsonl")).unwrap();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id());
+    let mut rnd = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let started = std::time::Instant::now();
+    let (mut rounds, mut kills, mut resumes) = (0u64, 0u64, 0u64);
+    while started.elapsed() < budget {
+        rounds += 1;
+        let r = w.dir.join(format!("soak{rounds}"));
+        loop {
+            let mut c = bin();
+            c.args(["replay", "--path", "sw", "--trade", "--config"])
+                .arg(&w.config)
+                .arg("--report")
+                .arg(&r)
+                .arg(&w.pcap)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            let mut child = c.spawn().unwrap();
+            let deadline = std::time::Instant::now()
+                + std::time::Duration::from_micros(rnd(run_us + run_us / 4));
+            let mut finished = None;
+            while std::time::Instant::now() < deadline {
+                if let Some(s) = child.try_wait().unwrap() {
+                    finished = Some(s);
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            match finished {
+                Some(s) => {
+                    assert!(s.success(), "round {rounds}: replay failed: {s:?}");
+                    break;
+                }
+                None => {
+                    let _ = child.kill();
+                    let s = child.wait().unwrap();
+                    if s.success() {
+                        break; // it finished just before the kill landed
+                    }
+                    kills += 1;
+                    resumes += 1;
+                }
+            }
+        }
+        assert_eq!(summary(&r), expect, "round {rounds}: final state differs");
+        assert_eq!(
+            std::fs::read_to_string(r.join("trades.jsonl")).unwrap(),
+            trades,
+            "round {rounds}: trades differ"
+        );
+        let v = bin()
+            .args(["journal", "verify"])
+            .arg(r.join("journal"))
+            .arg("--report")
+            .arg(&r)
+            .output()
+            .unwrap();
+        ok(&v, "journal verify after kills");
+        let _ = std::fs::remove_dir_all(&r);
+    }
+    println!(
+        "kill_resume: {rounds} rounds, {kills} SIGKILLs at random moments, {resumes} resumes, every final state equal to the uninterrupted run"
+    );
+}
