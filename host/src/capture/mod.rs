@@ -60,12 +60,14 @@ pub enum CaptureError {
     },
     #[error("{file}: not a pcap, pcapng or gzip file (magic {magic})")]
     UnknownFormat { file: String, magic: String },
+    /// `offset`: the file header's link type (pcap) or the first packet on the interface (pcapng).
     #[error(
-        "{file}: interface {interface}: link type {linktype} is not supported (only {}, Ethernet)",
+        "{file}: at offset {offset}: interface {interface}: link type {linktype} is not supported (only {}, Ethernet)",
         LINKTYPE_ETHERNET
     )]
     UnsupportedLinkType {
         file: String,
+        offset: u64,
         interface: u32,
         linktype: u32,
     },

@@ -62,6 +62,7 @@ impl<R: Read> PcapReader<R> {
         if linktype != LINKTYPE_ETHERNET {
             return Err(CaptureError::UnsupportedLinkType {
                 file: src.name.clone(),
+                offset: 20,
                 interface: 0,
                 linktype,
             });

@@ -325,6 +325,7 @@ impl<R: Read> PcapNgReader<R> {
         if iface.linktype != LINKTYPE_ETHERNET {
             return Err(CaptureError::UnsupportedLinkType {
                 file: self.src.name.clone(),
+                offset: at,
                 interface: id,
                 linktype: iface.linktype,
             });
