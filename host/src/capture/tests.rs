@@ -314,7 +314,7 @@ fn pcap_errors() {
     let e = read_err("lt.pcap", pcap_file(false, false, 113, &[(1, 0, &a, 60)]));
     assert_eq!(
         e,
-        "lt.pcap: interface 0: link type 113 is not supported (only 1, Ethernet)"
+        "lt.pcap: at offset 20: interface 0: link type 113 is not supported (only 1, Ethernet)"
     );
 
     let e = read_err("m.pcap", b"GIF89a-not-a-capture".to_vec());
@@ -547,7 +547,7 @@ fn pcapng_errors() {
     let e = r.next().expect("some").expect_err("err").to_string();
     assert_eq!(
         e,
-        "lt.pcapng: interface 1: link type 101 is not supported (only 1, Ethernet)"
+        "lt.pcapng: at offset 160: interface 1: link type 101 is not supported (only 1, Ethernet)"
     );
 
     // Bad byte-order magic.
