@@ -1,20 +1,15 @@
 //! The tickcross binary end to end: the two paths side by side, a live host and a simulated card
 //! in separate processes sharing only the BAR region, and clear failures on bad input.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tickcross"))
-}
+mod common;
+use common::{bin, binance_capture};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn shared() -> PathBuf {
-    repo().join("../shared")
 }
 
 fn tempdir(name: &str) -> PathBuf {
@@ -22,44 +17,6 @@ fn tempdir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// The first `n` lines of each Binance recording, as small plain-text files, bridged to a pcap.
-fn small_binance_capture(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
-    let mut inputs = Vec::new();
-    for (venue, file) in [
-        ("spot", "binance/spot_btcusdt_20240808.gz"),
-        ("usdm", "binance/usdm_btcusdt_20240808.gz"),
-        ("cm", "binance/cm_btcusd_perp_20240808.gz"),
-    ] {
-        let f = std::fs::File::open(shared().join("data").join(file)).unwrap();
-        let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(f))
-            .lines()
-            .take(n);
-        let path = dir.join(format!("{venue}.txt"));
-        let mut w = std::fs::File::create(&path).unwrap();
-        for l in lines {
-            writeln!(w, "{}", l.unwrap()).unwrap();
-        }
-        inputs.push(format!("{venue}={}", path.display()));
-    }
-    let pcap = dir.join("small.pcap");
-    let cfg = dir.join("small.toml");
-    let out = bin()
-        .args(["bridge", "binance-json", "--out"])
-        .arg(&pcap)
-        .arg("--config-out")
-        .arg(&cfg)
-        .args(["--instrument", "BTC"])
-        .args(&inputs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bridge failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (pcap, cfg)
 }
 
 /// Events as JSON objects without the hardware's cycle stamps.
@@ -78,7 +35,7 @@ fn events(path: &Path) -> Vec<serde_json::Value> {
 #[test]
 fn replay_both_paths_agree_and_write_the_outputs() {
     let dir = tempdir("replay");
-    let (pcap, cfg) = small_binance_capture(&dir, 3000);
+    let (pcap, cfg) = binance_capture(&dir, Some(3000));
     let ev = dir.join("events.jsonl");
     let q = dir.join("quotes.jsonl");
     let out = bin()
@@ -125,7 +82,7 @@ fn replay_both_paths_agree_and_write_the_outputs() {
 #[test]
 fn a_live_host_and_a_simulated_card_in_separate_processes() {
     let dir = tempdir("processes");
-    let (pcap, cfg) = small_binance_capture(&dir, 3000);
+    let (pcap, cfg) = binance_capture(&dir, Some(3000));
     let region = dir.join("card.bar");
     // the card: serves its BAR, waits for a host to program it, then plays the capture
     let mut card = bin()
@@ -266,7 +223,7 @@ fn bad_input_gives_clear_errors() {
 #[test]
 fn replay_writes_a_vcd_trace_of_the_hardware() {
     let dir = tempdir("trace");
-    let (pcap, cfg) = small_binance_capture(&dir, 40);
+    let (pcap, cfg) = binance_capture(&dir, Some(40));
     let vcd = dir.join("trace.vcd");
     let out = bin()
         .args(["replay", "--path", "hw", "--config"])

@@ -10,11 +10,14 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, TestRunner};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{bin, binance_capture, pcap_to_pcapng, shared};
 
 /// A case that runs longer than this has hung (a clean run of these captures takes about a
 /// second; the margin is for a loaded CI machine).
@@ -24,16 +27,8 @@ const DEADLINE: Duration = Duration::from_secs(180);
 /// fills if nobody drains it, which is where the truncated-capture hang lived.
 const BINANCE_LINES: usize = 1500;
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_tickcross"))
-}
-
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn shared() -> PathBuf {
-    repo().join("../shared")
 }
 
 fn cases() -> u32 {
@@ -64,7 +59,7 @@ fn world() -> &'static World {
         let dir = std::env::temp_dir().join(format!("tickcross-hostile-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let (pcap, cfg) = bridge_binance(&dir);
+        let (pcap, cfg) = binance_capture(&dir, Some(BINANCE_LINES));
         let pcap_bytes = std::fs::read(&pcap).unwrap();
         let records = pcap_records(&pcap_bytes);
         let mut bases = vec![
@@ -75,7 +70,8 @@ fn world() -> &'static World {
                 config: cfg.clone(),
             },
             {
-                let (bytes, blocks) = to_pcapng(&pcap_bytes, &records);
+                let bytes = pcap_to_pcapng(&pcap_bytes);
+                let blocks = pcapng_blocks(&bytes);
                 Base {
                     name: "binance.pcapng",
                     length_fields: blocks.iter().map(|&b| b + 4).collect(),
@@ -104,45 +100,6 @@ fn world() -> &'static World {
     })
 }
 
-/// The first lines of each Binance recording bridged to one pcap, with its config.
-fn bridge_binance(dir: &Path) -> (PathBuf, PathBuf) {
-    let mut inputs = Vec::new();
-    for (venue, file) in [
-        ("spot", "binance/spot_btcusdt_20240808.gz"),
-        ("usdm", "binance/usdm_btcusdt_20240808.gz"),
-        ("cm", "binance/cm_btcusd_perp_20240808.gz"),
-    ] {
-        let f = std::fs::File::open(shared().join("data").join(file)).unwrap();
-        let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(f))
-            .lines()
-            .take(BINANCE_LINES);
-        let path = dir.join(format!("{venue}.txt"));
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        for l in lines {
-            writeln!(w, "{}", l.unwrap()).unwrap();
-        }
-        w.flush().unwrap();
-        inputs.push(format!("{venue}={}", path.display()));
-    }
-    let pcap = dir.join("binance.pcap");
-    let cfg = dir.join("binance.toml");
-    let out = Command::new(bin())
-        .args(["bridge", "binance-json", "--out"])
-        .arg(&pcap)
-        .arg("--config-out")
-        .arg(&cfg)
-        .args(["--instrument", "BTC"])
-        .args(&inputs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bridge failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (pcap, cfg)
-}
-
 /// (record offset, record length including its 16-byte header) of a little-endian pcap.
 fn pcap_records(b: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -168,65 +125,6 @@ fn pcapng_blocks(b: &[u8]) -> Vec<usize> {
         at += len;
     }
     out
-}
-
-fn pad4(v: &mut Vec<u8>) {
-    while !v.len().is_multiple_of(4) {
-        v.push(0);
-    }
-}
-
-/// One pcapng block: type, body, and the total length at both ends.
-fn block(kind: u32, body: &[u8]) -> Vec<u8> {
-    let mut body = body.to_vec();
-    pad4(&mut body);
-    let total = (12 + body.len()) as u32;
-    let mut b = Vec::with_capacity(total as usize);
-    b.extend_from_slice(&kind.to_le_bytes());
-    b.extend_from_slice(&total.to_le_bytes());
-    b.extend_from_slice(&body);
-    b.extend_from_slice(&total.to_le_bytes());
-    b
-}
-
-/// The same packets as a pcapng: a section header, one Ethernet interface with nanosecond
-/// timestamps, and an Enhanced Packet Block per record. Returns the bytes and the block offsets.
-fn to_pcapng(pcap: &[u8], records: &[(usize, usize)]) -> (Vec<u8>, Vec<usize>) {
-    let mut out = Vec::new();
-    let mut blocks = Vec::new();
-    let mut shb = Vec::new();
-    shb.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
-    shb.extend_from_slice(&1u16.to_le_bytes());
-    shb.extend_from_slice(&0u16.to_le_bytes());
-    shb.extend_from_slice(&(-1i64).to_le_bytes());
-    blocks.push(out.len());
-    out.extend(block(0x0A0D_0D0A, &shb));
-    let mut idb = Vec::new();
-    idb.extend_from_slice(&1u16.to_le_bytes()); // LINKTYPE_ETHERNET
-    idb.extend_from_slice(&0u16.to_le_bytes());
-    idb.extend_from_slice(&0u32.to_le_bytes()); // snaplen: none
-    idb.extend_from_slice(&9u16.to_le_bytes()); // if_tsresol
-    idb.extend_from_slice(&1u16.to_le_bytes());
-    idb.extend_from_slice(&[9, 0, 0, 0]); // 10^-9 s
-    idb.extend_from_slice(&[0, 0, 0, 0]); // opt_endofopt
-    blocks.push(out.len());
-    out.extend(block(1, &idb));
-    for &(at, len) in records {
-        let sec = u32::from_le_bytes(pcap[at..at + 4].try_into().unwrap()) as u64;
-        let nsec = u32::from_le_bytes(pcap[at + 4..at + 8].try_into().unwrap()) as u64;
-        let ts = sec * 1_000_000_000 + nsec;
-        let data = &pcap[at + 16..at + len];
-        let mut epb = Vec::with_capacity(20 + data.len() + 3);
-        epb.extend_from_slice(&0u32.to_le_bytes());
-        epb.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
-        epb.extend_from_slice(&(ts as u32).to_le_bytes());
-        epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        epb.extend_from_slice(data);
-        blocks.push(out.len());
-        out.extend(block(6, &epb));
-    }
-    (out, blocks)
 }
 
 /// What is done to a capture. Positions are reduced modulo the capture's size.
@@ -331,7 +229,7 @@ fn apply(base: &Base, d: &Damage) -> (Vec<u8>, String) {
 fn run_bounded(args: &[&std::ffi::OsStr], dir: &Path) -> (Option<i32>, String, String, u32) {
     let out_path = dir.join("stdout");
     let err_path = dir.join("stderr");
-    let mut child = Command::new(bin())
+    let mut child = bin()
         .args(args)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).unwrap())
