@@ -174,6 +174,17 @@ fn summary(report: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap()
 }
 
+/// `journal verify` of a report's journal against the report.
+fn verify_report(report: &Path) -> Output {
+    bin()
+        .args(["journal", "verify"])
+        .arg(report.join("journal"))
+        .arg("--report")
+        .arg(report)
+        .output()
+        .unwrap()
+}
+
 fn records(journal: &Path) -> u64 {
     let o = bin()
         .args(["journal", "verify"])
@@ -202,13 +213,7 @@ fn report_and_journal_verify_agree() {
     for f in ["summary.txt", "trades.jsonl", "candidates.jsonl", "journal"] {
         assert!(r.join(f).exists(), "{f} missing");
     }
-    let v = bin()
-        .args(["journal", "verify"])
-        .arg(r.join("journal"))
-        .arg("--report")
-        .arg(&r)
-        .output()
-        .unwrap();
+    let v = verify_report(&r);
     ok(&v, "journal verify --report");
     let out = String::from_utf8_lossy(&v.stdout);
     assert!(out.contains("journal verified"), "{out}");
@@ -221,13 +226,7 @@ fn report_and_journal_verify_agree() {
     let mut bad = s.clone();
     bad["pnl"]["realized_net"] = serde_json::Value::String("123.45".into());
     std::fs::write(r.join("summary.json"), bad.to_string()).unwrap();
-    let v = bin()
-        .args(["journal", "verify"])
-        .arg(r.join("journal"))
-        .arg("--report")
-        .arg(&r)
-        .output()
-        .unwrap();
+    let v = verify_report(&r);
     // 3: a difference found (2 is a usage error)
     assert_eq!(v.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&v.stderr).contains("MISMATCH"));
@@ -286,13 +285,7 @@ fn killed_mid_replay_resumes_to_the_same_state() {
             std::fs::read_to_string(r.join("candidates.jsonl")).unwrap(),
             candidates
         );
-        let v = bin()
-            .args(["journal", "verify"])
-            .arg(r.join("journal"))
-            .arg("--report")
-            .arg(&r)
-            .output()
-            .unwrap();
+        let v = verify_report(&r);
         ok(&v, "journal verify after resume");
     }
 
@@ -817,13 +810,7 @@ fn soak_kill_at_random_moments_and_resume() {
             trades,
             "round {rounds}: trades differ"
         );
-        let v = bin()
-            .args(["journal", "verify"])
-            .arg(r.join("journal"))
-            .arg("--report")
-            .arg(&r)
-            .output()
-            .unwrap();
+        let v = verify_report(&r);
         ok(&v, "journal verify after kills");
         let _ = std::fs::remove_dir_all(&r);
     }
