@@ -295,6 +295,93 @@ fn killed_mid_replay_resumes_to_the_same_state() {
     assert_eq!(summary(&reference), expect);
 }
 
+/// Kill points inside a step that writes several records: after a final report, before the
+/// close, unwind order or wait it leads to; after a close, before its rebalance transfers or
+/// its snapshot; between two transfers of one rebalance. A resume used to book the report but
+/// never decide what followed from it (the venue does not send it again), and ended elsewhere
+/// (found by the soak test). The journal of the resumed run must equal the reference's byte
+/// for byte; also with a second kill (torn) inside the resumed run, right after the first.
+#[test]
+fn killed_inside_a_step_of_several_records_resumes_to_the_same_state() {
+    use tickcross::trade::venue::ExecKind;
+    let (w, reference, records) = finished_run("midstep");
+    let expect = summary(&reference);
+    let journal_bytes = std::fs::read(reference.join("journal")).unwrap();
+    let final_exec =
+        |r: &Record| matches!(r, Record::Exec { report, .. } if report.kind.is_final());
+    let kinds: [(&str, fn(&Record, &Record) -> bool); 6] = [
+        ("report/close", |a, b| {
+            matches!(a, Record::Exec { report, .. } if report.kind == ExecKind::Fill)
+                && matches!(b, Record::TradeClosed { .. })
+        }),
+        ("report/unwind", |a, b| {
+            matches!(a, Record::Exec { report, .. } if report.kind.is_final())
+                && matches!(b, Record::Order(_))
+        }),
+        ("report/wait", |a, b| {
+            matches!(a, Record::Exec { report, .. } if report.kind.is_final())
+                && matches!(b, Record::UnwindWait { .. })
+        }),
+        ("close/transfer", |a, b| {
+            matches!(a, Record::TradeClosed { .. }) && matches!(b, Record::TransferSent(_))
+        }),
+        ("transfer/transfer", |a, b| {
+            matches!(a, Record::TransferSent(_)) && matches!(b, Record::TransferSent(_))
+        }),
+        ("close/snapshot", |a, b| {
+            matches!(a, Record::TradeClosed { .. }) && matches!(b, Record::Snapshot(_))
+        }),
+    ];
+    let mut points = Vec::new();
+    for (name, is) in kinds {
+        let at = (1..records.len())
+            .find(|&k| is(&records[k - 1], &records[k]))
+            .unwrap_or_else(|| panic!("the reference journal has no {name} kill point"));
+        points.push((name, at));
+    }
+    assert!(points.iter().any(|(_, k)| final_exec(&records[k - 1])));
+    for (name, at) in points {
+        for second in [None, Some(at + 1)] {
+            let r = w.dir.join(format!("midstep-{at}-{}", second.unwrap_or(0)));
+            let o = replay(
+                &w,
+                &r,
+                &[("TICKCROSS_FAULT_KILL_AFTER_RECORDS", &at.to_string())],
+            );
+            assert_eq!(
+                o.status.signal(),
+                Some(libc::SIGKILL),
+                "{name}: no kill at {at}"
+            );
+            if let Some(m) = second {
+                let o = replay(
+                    &w,
+                    &r,
+                    &[
+                        ("TICKCROSS_FAULT_KILL_AFTER_RECORDS", &m.to_string()),
+                        ("TICKCROSS_FAULT_TORN_WRITE", "1"),
+                    ],
+                );
+                assert_eq!(
+                    o.status.signal(),
+                    Some(libc::SIGKILL),
+                    "{name}: no kill at {m}"
+                );
+            }
+            ok(&replay(&w, &r, &[]), "resumed replay");
+            assert_eq!(
+                summary(&r),
+                expect,
+                "{name}: killed after {at} records, then {second:?}"
+            );
+            assert!(
+                std::fs::read(r.join("journal")).unwrap() == journal_bytes,
+                "{name}: killed after {at} records, then {second:?}: the journal differs"
+            );
+        }
+    }
+}
+
 #[test]
 fn journal_of_another_config_is_refused() {
     let w = world("mismatch");

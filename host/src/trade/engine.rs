@@ -742,6 +742,23 @@ pub struct Engine {
     pending: PendingProgress,
     scratch: Vec<VenueEvent>,
     tap: Option<Vec<Record>>,
+    /// After a restart: what the journal's last step still owed when the process died.
+    interrupted: Option<Interrupted>,
+}
+
+/// What a step that writes several records (a final report and the close or unwind it leads
+/// to; a close and the transfers and snapshot that follow it; a transfer's arrival and the
+/// transfers that follow it) had still to do when the process died between two of its
+/// records. A restart does it at the step's time, before anything later, so that it ends in
+/// the state of a run that was never interrupted.
+#[derive(Debug)]
+struct Interrupted {
+    ts_ns: u64,
+    /// Trades whose orders are all final with nothing decided yet (no close, unwind or wait).
+    undecided: Vec<u64>,
+    /// A rebalance cut short: the ledger it planned from, how many of its transfers were
+    /// written, and whether a snapshot follows (after a close).
+    rebalance: Option<(Ledger, usize, bool)>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -772,6 +789,7 @@ impl Engine {
             pending: PendingProgress::default(),
             scratch: Vec::new(),
             tap: None,
+            interrupted: None,
         };
         let h = Record::Header(e.setup.header());
         e.commit(h)?;
@@ -816,9 +834,39 @@ impl Engine {
                 ))
             }
         }
+        // a close, or a transfer's arrival, followed only by the transfers of its rebalance
+        // (and, after a close, not yet by its snapshot): the ledger the rebalance planned from
+        let mut tail: Option<(Ledger, usize, bool)> = None;
         for rec in &contents.records {
             st.apply(rec, &setup);
+            tail = match (rec, tail) {
+                (Record::TradeClosed { .. }, _) => Some((st.ledger.clone(), 0, true)),
+                (Record::TransferArrived { .. }, _) => Some((st.ledger.clone(), 0, false)),
+                (Record::TransferSent(_), Some((l, n, snap))) => Some((l, n + 1, snap)),
+                _ => None,
+            };
         }
+        let undecided: Vec<u64> = st
+            .trades
+            .iter()
+            .filter(|(_, t)| {
+                t.next_unwind.is_none()
+                    && t.orders
+                        .iter()
+                        .all(|id| st.orders.get(id).is_none_or(|o| o.end.is_some()))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let interrupted = (!undecided.is_empty() || tail.is_some()).then(|| Interrupted {
+            ts_ns: contents
+                .records
+                .iter()
+                .rev()
+                .find_map(record_ts)
+                .unwrap_or(st.last_ts),
+            undecided,
+            rebalance: tail,
+        });
         let journal = Journal::reopen(path, setup.trade.journal.sync, &contents)?;
         let info = ResumeInfo {
             records: contents.records.len(),
@@ -834,9 +882,57 @@ impl Engine {
                 pending: PendingProgress::default(),
                 scratch: Vec::new(),
                 tap: None,
+                interrupted,
             },
             info,
         ))
+    }
+
+    /// The time of the step a restart cut short, if one was (see `complete_interrupted`).
+    pub fn interrupted_at(&self) -> Option<u64> {
+        self.interrupted.as_ref().map(|i| i.ts_ns)
+    }
+
+    /// After a restart: finishes the step the process died in, at that step's time (call it
+    /// once the replay reaches that time, before anything else happens at it). A final report
+    /// whose consequence (close, unwind, wait) was not written is decided now; a rebalance cut
+    /// short sends the rest of its plan (the plan from the ledger it started from, without the
+    /// transfers already written), then the snapshot that follows a close.
+    pub fn complete_interrupted(&mut self) -> Result<(), EngineError> {
+        let Some(i) = self.interrupted.take() else {
+            return Ok(());
+        };
+        tracing::info!(
+            at = i.ts_ns,
+            trades = ?i.undecided,
+            rebalance = i.rebalance.is_some(),
+            "finishing the step the journal was cut in"
+        );
+        for id in i.undecided {
+            self.after_final(id, i.ts_ns)?;
+        }
+        if let Some((ledger, written, snapshot)) = i.rebalance {
+            if self.setup.trade.rebalance.as_ref().is_some_and(|r| r.apply) {
+                for p in super::rebalance::plan(&self.setup.trade, &ledger)
+                    .into_iter()
+                    .skip(written)
+                {
+                    self.send_transfer(
+                        &p.asset,
+                        p.from,
+                        p.to,
+                        p.amount,
+                        p.network_fee,
+                        p.transfer_ns,
+                        i.ts_ns,
+                    )?;
+                }
+            }
+            if snapshot {
+                self.snapshot(i.ts_ns)?;
+            }
+        }
+        Ok(())
     }
 
     pub fn state(&self) -> &State {

@@ -347,6 +347,7 @@ where
         }
         if let Some(d) = td.filter(|&d| te.is_none_or(|e| d <= e)) {
             now = now.max(d);
+            complete_interrupted(&mut engine, now)?;
             poll_all(&mut engine, now, resume_ts)?;
             engine.on_timers(now)?;
             wait_for_wall_venues(&mut engine, now, &wall, wall_timeout)?;
@@ -354,6 +355,7 @@ where
         }
         if let Some(ev) = events.get(ei) {
             now = now.max(ev.ts_ns);
+            complete_interrupted(&mut engine, now)?;
             poll_wall(&mut engine, now, &wall)?;
             engine.on_event(ev, now)?;
             wait_for_wall_venues(&mut engine, now, &wall, wall_timeout)?;
@@ -366,6 +368,7 @@ where
         }
         break;
     }
+    engine.complete_interrupted()?;
     let last_ts = now.max(market_ts);
     engine.finish(last_ts)?;
     progress(&progress_of(&engine, ei, started));
@@ -377,6 +380,15 @@ where
         resumed,
         torn_start,
     })
+}
+
+/// After a restart: once the replay is back at the time of the step the journal was cut in,
+/// that step is finished first (before what else happens at that time).
+fn complete_interrupted(engine: &mut Engine, now: u64) -> Result<(), EngineError> {
+    if engine.interrupted_at().is_some_and(|t| t <= now) {
+        engine.complete_interrupted()?;
+    }
+    Ok(())
 }
 
 fn poll_wall(engine: &mut Engine, now: u64, wall: &[bool]) -> Result<(), EngineError> {
