@@ -295,6 +295,9 @@ fn killed_mid_replay_resumes_to_the_same_state() {
     assert_eq!(summary(&reference), expect);
 }
 
+/// Whether two consecutive journal records are the kind of pair a test kills between.
+type PairTest = fn(&Record, &Record) -> bool;
+
 /// Kill points inside a step that writes several records: after a final report, before the
 /// close, unwind order or wait it leads to; after a close, before its rebalance transfers or
 /// its snapshot; between two transfers of one rebalance. A resume used to book the report but
@@ -309,7 +312,7 @@ fn killed_inside_a_step_of_several_records_resumes_to_the_same_state() {
     let journal_bytes = std::fs::read(reference.join("journal")).unwrap();
     let final_exec =
         |r: &Record| matches!(r, Record::Exec { report, .. } if report.kind.is_final());
-    let kinds: [(&str, fn(&Record, &Record) -> bool); 6] = [
+    let kinds: [(&str, PairTest); 6] = [
         ("report/close", |a, b| {
             matches!(a, Record::Exec { report, .. } if report.kind == ExecKind::Fill)
                 && matches!(b, Record::TradeClosed { .. })
