@@ -912,22 +912,7 @@ impl Engine {
             self.after_final(id, i.ts_ns)?;
         }
         if let Some((ledger, written, snapshot)) = i.rebalance {
-            if self.setup.trade.rebalance.as_ref().is_some_and(|r| r.apply) {
-                for p in super::rebalance::plan(&self.setup.trade, &ledger)
-                    .into_iter()
-                    .skip(written)
-                {
-                    self.send_transfer(
-                        &p.asset,
-                        p.from,
-                        p.to,
-                        p.amount,
-                        p.network_fee,
-                        p.transfer_ns,
-                        i.ts_ns,
-                    )?;
-                }
-            }
+            self.rebalance_from(&ledger, written, i.ts_ns)?;
             if snapshot {
                 self.snapshot(i.ts_ns)?;
             }
@@ -1515,10 +1500,35 @@ impl Engine {
 
     /// Carries out the planner's proposals when `[rebalance] apply` is on.
     fn rebalance(&mut self, now: u64) -> Result<(), EngineError> {
+        let planned = self.planned_transfers(&self.st.ledger);
+        self.send_planned(planned, 0, now)
+    }
+
+    /// The rest of a rebalance planned from `ledger`, past its first `skip` transfers.
+    fn rebalance_from(
+        &mut self,
+        ledger: &Ledger,
+        skip: usize,
+        now: u64,
+    ) -> Result<(), EngineError> {
+        let planned = self.planned_transfers(ledger);
+        self.send_planned(planned, skip, now)
+    }
+
+    fn planned_transfers(&self, ledger: &Ledger) -> Vec<super::rebalance::Proposal> {
         if !self.setup.trade.rebalance.as_ref().is_some_and(|r| r.apply) {
-            return Ok(());
+            return Vec::new();
         }
-        for p in super::rebalance::plan(&self.setup.trade, &self.st.ledger) {
+        super::rebalance::plan(&self.setup.trade, ledger)
+    }
+
+    fn send_planned(
+        &mut self,
+        planned: Vec<super::rebalance::Proposal>,
+        skip: usize,
+        now: u64,
+    ) -> Result<(), EngineError> {
+        for p in planned.into_iter().skip(skip) {
             self.send_transfer(
                 &p.asset,
                 p.from,
