@@ -1,4 +1,4 @@
-//! Generates the Rust constants and the Verilog header from contract.toml into OUT_DIR.
+//! Generates the Rust access code and the Verilog headers from contract.toml into OUT_DIR.
 
 #[path = "src/gen.rs"]
 #[allow(dead_code)]
@@ -16,4 +16,6 @@ fn main() {
     std::fs::write(out.join("contract.rs"), gen::rust(&contract)).expect("write contract.rs");
     std::fs::write(out.join("tickcross_contract.vh"), gen::verilog(&contract))
         .expect("write tickcross_contract.vh");
+    std::fs::write(out.join("tc_pipeline.vh"), gen::pipeline_verilog(&contract))
+        .expect("write tc_pipeline.vh");
 }

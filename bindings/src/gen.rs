@@ -18,6 +18,7 @@ pub struct Contract {
     pub quote_word: Vec<Word>,
     pub counter: Vec<Counter>,
     pub record_word: Vec<Word>,
+    pub pipeline: Vec<Pipeline>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,8 +74,49 @@ pub struct Window {
 #[serde(deny_unknown_fields)]
 pub struct Word {
     pub name: String,
+    /// The word is an i64 in the typed record (record words only).
+    #[serde(default)]
+    pub signed: bool,
     #[serde(default)]
     pub field: Vec<Field>,
+}
+
+/// A set of codes or a packed layout shared by the pipeline stages (hdl/tc_pipeline.vh).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pipeline {
+    pub name: String,
+    /// Macro prefix: `TC_<prefix>_<NAME>`.
+    pub prefix: String,
+    /// Bits of a code (codes only).
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub doc: String,
+    #[serde(default)]
+    pub code: Vec<Code>,
+    #[serde(default)]
+    pub field: Vec<PipeField>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Code {
+    pub name: String,
+    pub value: u64,
+    #[serde(default)]
+    pub doc: String,
+    /// The counter (a [[counter]] name) this code adds one to.
+    #[serde(default)]
+    pub counter: Option<String>,
+}
+
+/// A field of a packed pipeline layout; fields follow each other from bit 0.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipeField {
+    pub name: String,
+    pub width: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,14 +237,7 @@ fn check(c: &Contract) -> Result<(), String> {
             format!("block {}", b.name),
         ));
         for r in &b.reg {
-            for f in &r.field {
-                if f.lsb + f.width > 64 || f.width == 0 {
-                    return Err(format!(
-                        "{}.{}.{} does not fit 64 bits",
-                        b.name, r.name, f.name
-                    ));
-                }
-            }
+            check_fields(&format!("{}.{}", b.name, r.name), &r.field)?;
             if !matches!(r.access.as_str(), "ro" | "rw") {
                 return Err(format!("{}.{}: access must be ro or rw", b.name, r.name));
             }
@@ -240,10 +275,103 @@ fn check(c: &Contract) -> Result<(), String> {
     if c.record_word.len() as u64 > c.params["record_words"] {
         return Err("more record words than record_words".into());
     }
+    for w in &c.record_word {
+        check_fields(&format!("record.{}", w.name), &w.field)?;
+        if w.signed && !w.field.is_empty() {
+            return Err(format!(
+                "record.{}: a word with fields cannot be signed",
+                w.name
+            ));
+        }
+    }
+    check_pipeline(c)?;
     if n_counters(c) > 64 {
         return Err("more than 64 counters".into());
     }
     Ok(())
+}
+
+/// Fields of one register: inside 64 bits, not empty, not overlapping, names unique.
+fn check_fields(what: &str, fields: &[Field]) -> Result<(), String> {
+    let mut used = 0u64;
+    for (i, f) in fields.iter().enumerate() {
+        if f.width == 0 || f.lsb + f.width > 64 {
+            return Err(format!("{what}.{} does not fit 64 bits", f.name));
+        }
+        let bits = mask(f.width) << f.lsb;
+        if used & bits != 0 {
+            return Err(format!("{what}.{} overlaps another field", f.name));
+        }
+        used |= bits;
+        if fields[..i].iter().any(|g| g.name == f.name) {
+            return Err(format!("{what}.{} is defined twice", f.name));
+        }
+    }
+    Ok(())
+}
+
+/// Pipeline entries: each either codes that fit their width (unique names and values, counters
+/// that exist, on every code or on none) or a layout of fields.
+fn check_pipeline(c: &Contract) -> Result<(), String> {
+    let counters = counter_indexes(c);
+    for (i, p) in c.pipeline.iter().enumerate() {
+        if c.pipeline[..i]
+            .iter()
+            .any(|q| q.name == p.name || q.prefix == p.prefix)
+        {
+            return Err(format!("pipeline {}: name or prefix used twice", p.name));
+        }
+        match (p.code.is_empty(), p.field.is_empty(), p.width) {
+            (false, true, Some(w)) if (1..=8).contains(&w) => {
+                for (j, k) in p.code.iter().enumerate() {
+                    let what = format!("pipeline {}.{}", p.name, k.name);
+                    if k.value > mask(w) {
+                        return Err(format!("{what}: {} does not fit {w} bits", k.value));
+                    }
+                    if p.code[..j]
+                        .iter()
+                        .any(|o| o.name == k.name || o.value == k.value)
+                    {
+                        return Err(format!("{what}: name or value used twice"));
+                    }
+                    if k.counter.is_some() != p.code[0].counter.is_some() {
+                        return Err(format!("{what}: give a counter for every code or none"));
+                    }
+                    if let Some(ctr) = &k.counter {
+                        if !counters
+                            .iter()
+                            .any(|(n, _, count)| n == ctr && count.is_none())
+                        {
+                            return Err(format!("{what}: no single counter named {ctr}"));
+                        }
+                    }
+                }
+            }
+            (true, false, None) => {
+                if p.field.iter().any(|f| f.width == 0 || f.name == "bits") {
+                    return Err(format!(
+                        "pipeline {}: fields need a width and a name other than bits",
+                        p.name
+                    ));
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "pipeline {}: give either codes and a width of 1..8 bits, or fields",
+                    p.name
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn mask(width: u32) -> u64 {
+    if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    }
 }
 
 fn up(s: &str) -> String {
@@ -356,8 +484,496 @@ pub fn verilog(c: &Contract) -> String {
     v
 }
 
+/// A code's comment: its doc, else the counter it adds to.
+fn code_doc(k: &Code) -> String {
+    match (&k.doc, &k.counter) {
+        (d, _) if !d.is_empty() => d.clone(),
+        (_, Some(ctr)) => format!("counts into {ctr}"),
+        _ => String::new(),
+    }
+}
+
+/// The pipeline header (hdl/tc_pipeline.vh): `define macros for the codes and layouts the RTL
+/// stages share.
+pub fn pipeline_verilog(c: &Contract) -> String {
+    let mut v = String::new();
+    let _ = writeln!(
+        v,
+        "// Generated from bindings/contract.toml ([[pipeline]]) by tickcross-bindings. Do not edit."
+    );
+    let _ = writeln!(
+        v,
+        "// Regenerate with scripts/gen-contract; a test fails when this copy is stale."
+    );
+    let _ = writeln!(
+        v,
+        "// Internal definitions shared by the pipeline stages (not part of the host contract)."
+    );
+    let _ = writeln!(v, "`ifndef TC_PIPELINE_VH");
+    let _ = writeln!(v, "`define TC_PIPELINE_VH");
+    for p in &c.pipeline {
+        let _ = writeln!(v);
+        let _ = writeln!(v, "// {}", p.doc);
+        let pre = format!("TC_{}_", up(&p.prefix));
+        let names: Vec<String> = p.code.iter().map(|k| k.name.clone()).collect();
+        let names = if names.is_empty() {
+            p.field.iter().map(|f| f.name.clone()).collect()
+        } else {
+            names
+        };
+        let pad = names.iter().map(|n| n.len()).max().unwrap_or(0).max(4);
+        if let Some(w) = p.width {
+            for k in &p.code {
+                let value = format!("{w}'d{}", k.value);
+                let mut line = format!("`define {pre}{:<pad$} {value}", up(&k.name));
+                let doc = code_doc(k);
+                if !doc.is_empty() {
+                    line = format!("{line:<width$}   // {doc}", width = 10 + pre.len() + pad);
+                }
+                let _ = writeln!(v, "{line}");
+            }
+        } else {
+            let mut lsb = 0;
+            for f in &p.field {
+                let _ = writeln!(v, "`define {pre}{:<pad$} {lsb}", up(&f.name));
+                lsb += f.width;
+            }
+            let _ = writeln!(v, "`define {pre}{:<pad$} {lsb}", "BITS");
+        }
+    }
+    let _ = writeln!(v);
+    let _ = writeln!(v, "`endif");
+    v
+}
+
 fn rust_ident(s: &str) -> String {
     up(s)
+}
+
+/// `stage_meta` -> `StageMeta`: the type name of a register or a code set.
+fn camel(s: &str) -> String {
+    s.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The Rust type of a field: bool for one bit, else the narrowest unsigned integer.
+fn field_type(width: u32) -> &'static str {
+    match width {
+        1 => "bool",
+        2..=8 => "u8",
+        9..=16 => "u16",
+        17..=32 => "u32",
+        _ => "u64",
+    }
+}
+
+fn type_bits(ty: &str) -> u32 {
+    match ty {
+        "bool" => 1,
+        "u8" => 8,
+        "u16" => 16,
+        "u32" => 32,
+        _ => 64,
+    }
+}
+
+/// A field register as a struct with `pack`/`unpack` and its `FieldRegister` impl.
+/// `qualified` is the register's name in errors (`venues.filter`).
+fn field_struct(r: &mut String, ind: &str, qualified: &str, doc: &str, fields: &[Field]) {
+    let ty = camel(qualified.rsplit('.').next().unwrap_or(qualified));
+    let mask_all = fields
+        .iter()
+        .fold(0u64, |m, f| m | (mask(f.width) << f.lsb));
+    let _ = writeln!(
+        r,
+        "{ind}/// `{qualified}` as typed fields.{}",
+        if doc.is_empty() {
+            String::new()
+        } else {
+            format!(" {doc}")
+        }
+    );
+    let _ = writeln!(
+        r,
+        "{ind}#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]"
+    );
+    let _ = writeln!(r, "{ind}pub struct {ty} {{");
+    for f in fields {
+        let bits = if f.width == 1 {
+            format!("bit {}", f.lsb)
+        } else {
+            format!("bits {}..={}", f.lsb, f.lsb + f.width - 1)
+        };
+        let _ = writeln!(r, "{ind}    /// {bits}");
+        let _ = writeln!(r, "{ind}    pub {}: {},", f.name, field_type(f.width));
+    }
+    let _ = writeln!(r, "{ind}}}");
+    let _ = writeln!(r, "{ind}impl {ty} {{");
+    let _ = writeln!(
+        r,
+        "{ind}    /// The register word. A value wider than its field is refused (the error names the\n\
+         {ind}    /// field), never truncated."
+    );
+    let _ = writeln!(
+        r,
+        "{ind}    pub fn pack(&self) -> Result<u64, crate::FieldError> {{"
+    );
+    let _ = writeln!(r, "{ind}        let mut raw = 0u64;");
+    for f in fields {
+        let t = field_type(f.width);
+        let v = if t == "u64" {
+            format!("self.{}", f.name)
+        } else {
+            format!("self.{} as u64", f.name)
+        };
+        if f.width < type_bits(t) {
+            let _ = writeln!(r, "{ind}        if {v} > {:#x} {{", mask(f.width));
+            let _ = writeln!(
+                r,
+                "{ind}            return Err(crate::FieldError {{ register: {qualified:?}, field: {:?}, value: {v}, width: {} }});",
+                f.name, f.width
+            );
+            let _ = writeln!(r, "{ind}        }}");
+        }
+        if f.lsb == 0 {
+            let _ = writeln!(r, "{ind}        raw |= {v};");
+        } else {
+            let _ = writeln!(r, "{ind}        raw |= ({v}) << {};", f.lsb);
+        }
+    }
+    let _ = writeln!(r, "{ind}        Ok(raw)");
+    let _ = writeln!(r, "{ind}    }}");
+    let _ = writeln!(
+        r,
+        "{ind}    /// The fields of a register word; bits outside every field are ignored."
+    );
+    let _ = writeln!(r, "{ind}    pub fn unpack(raw: u64) -> Self {{");
+    let _ = writeln!(r, "{ind}        Self {{");
+    for f in fields {
+        let t = field_type(f.width);
+        let shifted = if f.lsb == 0 {
+            "raw".to_string()
+        } else {
+            format!("(raw >> {})", f.lsb)
+        };
+        let bits = if f.width == 64 {
+            shifted
+        } else {
+            format!("({shifted} & {:#x})", mask(f.width))
+        };
+        let e = match t {
+            "bool" => format!("{bits} != 0"),
+            "u64" => bits,
+            _ => format!("{bits} as {t}"),
+        };
+        let _ = writeln!(r, "{ind}            {}: {e},", f.name);
+    }
+    let _ = writeln!(r, "{ind}        }}");
+    let _ = writeln!(r, "{ind}    }}");
+    let _ = writeln!(r, "{ind}}}");
+    let _ = writeln!(r, "{ind}impl crate::FieldRegister for {ty} {{");
+    let _ = writeln!(r, "{ind}    const NAME: &'static str = {qualified:?};");
+    let _ = writeln!(r, "{ind}    const FIELDS: &'static [crate::FieldSpec] = &[");
+    for f in fields {
+        let _ = writeln!(
+            r,
+            "{ind}        crate::FieldSpec {{ name: {:?}, lsb: {}, width: {} }},",
+            f.name, f.lsb, f.width
+        );
+    }
+    let _ = writeln!(r, "{ind}    ];");
+    let _ = writeln!(r, "{ind}    const MASK: u64 = {mask_all:#x};");
+    let _ = writeln!(
+        r,
+        "{ind}    fn pack(&self) -> Result<u64, crate::FieldError> {{ {ty}::pack(self) }}"
+    );
+    let _ = writeln!(
+        r,
+        "{ind}    fn unpack(raw: u64) -> Self {{ {ty}::unpack(raw) }}"
+    );
+    let _ = writeln!(r, "{ind}    fn values(&self) -> Vec<u64> {{");
+    let vals: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            if field_type(f.width) == "u64" {
+                format!("self.{}", f.name)
+            } else {
+                format!("self.{} as u64", f.name)
+            }
+        })
+        .collect();
+    let _ = writeln!(r, "{ind}        vec![{}]", vals.join(", "));
+    let _ = writeln!(r, "{ind}    }}");
+    let _ = writeln!(
+        r,
+        "{ind}    fn from_values(values: &[u64]) -> Result<Self, crate::FieldError> {{"
+    );
+    let _ = writeln!(r, "{ind}        crate::check_values::<Self>(values)?;");
+    let _ = writeln!(r, "{ind}        Ok(Self {{");
+    for (i, f) in fields.iter().enumerate() {
+        let e = match field_type(f.width) {
+            "bool" => format!("values[{i}] != 0"),
+            "u64" => format!("values[{i}]"),
+            t => format!("values[{i}] as {t}"),
+        };
+        let _ = writeln!(r, "{ind}            {}: {e},", f.name);
+    }
+    let _ = writeln!(r, "{ind}        }})");
+    let _ = writeln!(r, "{ind}    }}");
+    let _ = writeln!(r, "{ind}}}");
+}
+
+/// The typed event record: one field per [[record_word]], words with fields as their structs.
+fn record_struct(r: &mut String, c: &Contract) {
+    let _ = writeln!(
+        r,
+        "    /// An event record as typed fields, one per record word in contract order."
+    );
+    let _ = writeln!(
+        r,
+        "    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]"
+    );
+    let _ = writeln!(r, "    pub struct EventRecord {{");
+    let ty = |w: &Word| {
+        if !w.field.is_empty() {
+            camel(&w.name)
+        } else if w.signed {
+            "i64".into()
+        } else {
+            "u64".into()
+        }
+    };
+    for (i, w) in c.record_word.iter().enumerate() {
+        let _ = writeln!(r, "        /// word {i}");
+        let _ = writeln!(r, "        pub {}: {},", w.name, ty(w));
+    }
+    let _ = writeln!(r, "    }}");
+    let _ = writeln!(r, "    impl EventRecord {{");
+    let _ = writeln!(r, "        /// From the record's used words.");
+    let _ = writeln!(
+        r,
+        "        pub fn from_words(w: &[u64; crate::RECORD_USED_WORDS]) -> Self {{"
+    );
+    let _ = writeln!(r, "            Self {{");
+    for w in &c.record_word {
+        let idx = rust_ident(&w.name);
+        let e = if !w.field.is_empty() {
+            format!("{}::unpack(w[{idx}])", camel(&w.name))
+        } else if w.signed {
+            format!("w[{idx}] as i64")
+        } else {
+            format!("w[{idx}]")
+        };
+        let _ = writeln!(r, "                {}: {e},", w.name);
+    }
+    let _ = writeln!(r, "            }}");
+    let _ = writeln!(r, "        }}");
+    let _ = writeln!(
+        r,
+        "        /// Decodes a record read from the ring: a whole record, or at least its\n\
+         \x20       /// `RECORD_USED_WORDS` used words (later words are not looked at)."
+    );
+    let _ = writeln!(
+        r,
+        "        pub fn decode(words: &[u64]) -> Result<Self, crate::RecordTooShort> {{"
+    );
+    let _ = writeln!(
+        r,
+        "            match words.first_chunk::<{{ crate::RECORD_USED_WORDS }}>() {{"
+    );
+    let _ = writeln!(r, "                Some(w) => Ok(Self::from_words(w)),");
+    let _ = writeln!(
+        r,
+        "                None => Err(crate::RecordTooShort {{ words: words.len() }}),"
+    );
+    let _ = writeln!(r, "            }}");
+    let _ = writeln!(r, "        }}");
+    let _ = writeln!(
+        r,
+        "        /// The used words. Fails when a field value is wider than its field."
+    );
+    let _ = writeln!(
+        r,
+        "        pub fn to_words(&self) -> Result<[u64; crate::RECORD_USED_WORDS], crate::FieldError> {{"
+    );
+    let _ = writeln!(r, "            Ok([");
+    for w in &c.record_word {
+        let e = if !w.field.is_empty() {
+            format!("self.{}.pack()?", w.name)
+        } else if w.signed {
+            format!("self.{} as u64", w.name)
+        } else {
+            format!("self.{}", w.name)
+        };
+        let _ = writeln!(r, "                {e},");
+    }
+    let _ = writeln!(r, "            ])");
+    let _ = writeln!(r, "        }}");
+    let _ = writeln!(
+        r,
+        "        /// The whole record as the device writes it: the used words, then zeros."
+    );
+    let _ = writeln!(
+        r,
+        "        pub fn encode(&self) -> Result<[u64; crate::params::RECORD_WORDS as usize], crate::FieldError> {{"
+    );
+    let _ = writeln!(
+        r,
+        "            let mut words = [0u64; crate::params::RECORD_WORDS as usize];"
+    );
+    let _ = writeln!(
+        r,
+        "            words[..crate::RECORD_USED_WORDS].copy_from_slice(&self.to_words()?);"
+    );
+    let _ = writeln!(r, "            Ok(words)");
+    let _ = writeln!(r, "        }}");
+    let _ = writeln!(r, "    }}");
+}
+
+/// The pipeline codes as enums and the layouts as bit positions.
+fn pipeline_rust(r: &mut String, c: &Contract) {
+    let _ = writeln!(
+        r,
+        "/// Codes and layouts shared by the RTL stages (hdl/tc_pipeline.vh), for tests that read the\n\
+         /// stages' outputs. Not part of the host interface."
+    );
+    let _ = writeln!(r, "pub mod pipeline {{");
+    for p in &c.pipeline {
+        let _ = writeln!(r, "    /// {}", p.doc);
+        if let Some(width) = p.width {
+            let ty = camel(&p.name);
+            let _ = writeln!(r, "    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]");
+            let _ = writeln!(r, "    pub enum {ty} {{");
+            for k in &p.code {
+                let doc = code_doc(k);
+                if !doc.is_empty() {
+                    let _ = writeln!(r, "        /// {doc}");
+                }
+                let _ = writeln!(r, "        {} = {},", camel(&k.name), k.value);
+            }
+            let _ = writeln!(r, "    }}");
+            let _ = writeln!(r, "    impl {ty} {{");
+            let _ = writeln!(
+                r,
+                "        /// Bits of the code (`TC_{}_*` are {width}-bit literals).",
+                up(&p.prefix)
+            );
+            let _ = writeln!(r, "        pub const WIDTH: u32 = {width};");
+            let _ = writeln!(r, "        /// Every code, in contract order.");
+            let all: Vec<String> = p
+                .code
+                .iter()
+                .map(|k| format!("Self::{}", camel(&k.name)))
+                .collect();
+            let _ = writeln!(
+                r,
+                "        pub const ALL: [Self; {}] = [{}];",
+                all.len(),
+                all.join(", ")
+            );
+            let _ = writeln!(r, "        /// The value the RTL carries.");
+            let _ = writeln!(r, "        pub const fn code(self) -> u64 {{");
+            let _ = writeln!(r, "            self as u64");
+            let _ = writeln!(r, "        }}");
+            let _ = writeln!(r, "        /// The code of a value, if it is one.");
+            let _ = writeln!(
+                r,
+                "        pub const fn from_code(code: u64) -> Option<Self> {{"
+            );
+            let _ = writeln!(r, "            match code {{");
+            for k in &p.code {
+                let _ = writeln!(
+                    r,
+                    "                {} => Some(Self::{}),",
+                    k.value,
+                    camel(&k.name)
+                );
+            }
+            let _ = writeln!(r, "                _ => None,");
+            let _ = writeln!(r, "            }}");
+            let _ = writeln!(r, "        }}");
+            let _ = writeln!(r, "        /// The code's name in the contract.");
+            let _ = writeln!(r, "        pub const fn name(self) -> &'static str {{");
+            let _ = writeln!(r, "            match self {{");
+            for k in &p.code {
+                let _ = writeln!(
+                    r,
+                    "                Self::{} => {:?},",
+                    camel(&k.name),
+                    k.name
+                );
+            }
+            let _ = writeln!(r, "            }}");
+            let _ = writeln!(r, "        }}");
+            if p.code.iter().all(|k| k.counter.is_some()) {
+                let _ = writeln!(r, "        /// The counter (index) this code adds one to.");
+                let _ = writeln!(r, "        pub const fn counter(self) -> usize {{");
+                let _ = writeln!(r, "            match self {{");
+                for k in &p.code {
+                    let ctr = k.counter.as_deref().unwrap_or_default();
+                    let _ = writeln!(
+                        r,
+                        "                Self::{} => crate::counter::{},",
+                        camel(&k.name),
+                        rust_ident(ctr)
+                    );
+                }
+                let _ = writeln!(r, "            }}");
+                let _ = writeln!(r, "        }}");
+                let _ = writeln!(
+                    r,
+                    "        /// The code that adds one to this counter, if any."
+                );
+                let _ = writeln!(
+                    r,
+                    "        pub const fn from_counter(counter: usize) -> Option<Self> {{"
+                );
+                let _ = writeln!(r, "            match counter {{");
+                for k in &p.code {
+                    let ctr = k.counter.as_deref().unwrap_or_default();
+                    let _ = writeln!(
+                        r,
+                        "                crate::counter::{} => Some(Self::{}),",
+                        rust_ident(ctr),
+                        camel(&k.name)
+                    );
+                }
+                let _ = writeln!(r, "                _ => None,");
+                let _ = writeln!(r, "            }}");
+                let _ = writeln!(r, "        }}");
+            }
+            let _ = writeln!(r, "    }}");
+        } else {
+            let _ = writeln!(r, "    pub mod {} {{", p.name);
+            let mut lsb = 0;
+            for f in &p.field {
+                let n = rust_ident(&f.name);
+                let _ = writeln!(
+                    r,
+                    "        /// lsb of {} (`TC_{}_{n}`)",
+                    f.name,
+                    up(&p.prefix)
+                );
+                let _ = writeln!(r, "        pub const {n}: u32 = {lsb};");
+                let _ = writeln!(r, "        pub const {n}_W: u32 = {};", f.width);
+                lsb += f.width;
+            }
+            let _ = writeln!(
+                r,
+                "        /// Bits of the whole layout (`TC_{}_BITS`).",
+                up(&p.prefix)
+            );
+            let _ = writeln!(r, "        pub const BITS: u32 = {lsb};");
+            let _ = writeln!(r, "    }}");
+        }
+    }
+    let _ = writeln!(r, "}}");
 }
 
 /// The Rust constants, included by the library.
@@ -429,6 +1045,10 @@ pub fn rust(c: &Contract) -> String {
                 let fname = rust_ident(&f.name);
                 let _ = writeln!(r, "        pub const {rn}_{fname}_LSB: u32 = {};", f.lsb);
                 let _ = writeln!(r, "        pub const {rn}_{fname}_W: u32 = {};", f.width);
+            }
+            if !reg.field.is_empty() {
+                let q = format!("{}.{}", b.name, reg.name);
+                field_struct(&mut r, "        ", &q, &reg.doc, &reg.field);
             }
         }
         let _ = writeln!(r, "    }}");
@@ -547,7 +1167,20 @@ pub fn rust(c: &Contract) -> String {
         let _ = writeln!(r, "    ({:?}, {:?}),", ctr.name, ctr.doc);
     }
     let _ = writeln!(r, "];");
-    let _ = writeln!(r, "/// Event record word indexes and fields.");
+    let _ = writeln!(
+        r,
+        "/// Words of an event record that carry data: the [[record_word]] entries (the rest of the\n\
+         /// record's `params::RECORD_WORDS` words read as zero)."
+    );
+    let _ = writeln!(
+        r,
+        "pub const RECORD_USED_WORDS: usize = {};",
+        c.record_word.len()
+    );
+    let _ = writeln!(
+        r,
+        "/// Event record word indexes and fields, and the typed record."
+    );
     let _ = writeln!(r, "pub mod record {{");
     for (i, w) in c.record_word.iter().enumerate() {
         let wn = rust_ident(&w.name);
@@ -557,8 +1190,13 @@ pub fn rust(c: &Contract) -> String {
             let _ = writeln!(r, "    pub const {wn}_{fname}_LSB: u32 = {};", f.lsb);
             let _ = writeln!(r, "    pub const {wn}_{fname}_W: u32 = {};", f.width);
         }
+        if !w.field.is_empty() {
+            field_struct(&mut r, "    ", &format!("record.{}", w.name), "", &w.field);
+        }
     }
+    record_struct(&mut r, c);
     let _ = writeln!(r, "}}");
+    pipeline_rust(&mut r, c);
     let key = sym_key_bytes(c);
     let _ = writeln!(
         r,

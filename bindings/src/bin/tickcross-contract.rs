@@ -1,10 +1,12 @@
-//! Prints the generated Verilog header (`verilog`) or Rust constants (`rust`).
-//! scripts/gen-contract uses it to refresh hdl/tickcross_contract.vh.
+//! Prints a generated text: the Verilog contract header (`verilog`), the pipeline header
+//! (`pipeline`) or the Rust access code (`rust`). scripts/gen-contract uses it to refresh the
+//! checked-in headers hdl/tickcross_contract.vh and hdl/tc_pipeline.vh.
 
 fn main() {
     let what = std::env::args().nth(1).unwrap_or_default();
     match what.as_str() {
         "verilog" => print!("{}", tickcross_bindings::VERILOG_HEADER),
+        "pipeline" => print!("{}", tickcross_bindings::PIPELINE_HEADER),
         "rust" => {
             let c = tickcross_bindings::gen::parse(tickcross_bindings::CONTRACT_TOML)
                 .unwrap_or_else(|e| {
@@ -14,7 +16,7 @@ fn main() {
             print!("{}", tickcross_bindings::gen::rust(&c));
         }
         _ => {
-            eprintln!("usage: tickcross-contract verilog|rust");
+            eprintln!("usage: tickcross-contract verilog|pipeline|rust");
             std::process::exit(2);
         }
     }
