@@ -1,4 +1,5 @@
-//! The real captures in ../shared/data through both paths.
+//! The real captures through both paths: the Binance recordings vendored in data/binance and the
+//! Deribit capture in ../shared/data.
 //!
 //! Binance: the three recordings bridged into one stream (about 113,000 quote updates) must give
 //! identical events and quote tables on the simulated hardware and in software, and the events
@@ -12,16 +13,16 @@ use tickcross::capture::read_capture;
 use tickcross::config::Config;
 use tickcross::frame::Frame;
 use tickcross_bindings::counter;
-use tickcross_tests::{difference, run_both, shared};
+use tickcross_tests::{binance_data, difference, run_both, shared};
 
 fn repo() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 const BINANCE: [(&str, &str); 3] = [
-    ("spot", "binance/spot_btcusdt_20240808.gz"),
-    ("usdm", "binance/usdm_btcusdt_20240808.gz"),
-    ("cm", "binance/cm_btcusd_perp_20240808.gz"),
+    ("spot", "spot_btcusdt_20240808.gz"),
+    ("usdm", "usdm_btcusdt_20240808.gz"),
+    ("cm", "cm_btcusd_perp_20240808.gz"),
 ];
 
 /// A decimal string as value x 10^9, written independently of the library's parser.
@@ -54,7 +55,7 @@ struct RefEvent {
 fn reference_events() -> Vec<RefEvent> {
     let mut updates = Vec::new();
     for (v, (_, file)) in BINANCE.iter().enumerate() {
-        let f = std::fs::File::open(shared().join("data").join(file)).unwrap();
+        let f = std::fs::File::open(binance_data().join(file)).unwrap();
         let r = BufReader::new(flate2::read::GzDecoder::new(f));
         for (line_no, line) in r.lines().enumerate() {
             let line = line.unwrap();
@@ -133,7 +134,7 @@ fn reference_events() -> Vec<RefEvent> {
 fn binance_frames() -> Vec<Frame> {
     let inputs: Vec<(String, std::path::PathBuf)> = BINANCE
         .iter()
-        .map(|(v, f)| (v.to_string(), shared().join("data").join(f)))
+        .map(|(v, f)| (v.to_string(), binance_data().join(f)))
         .collect();
     let bridge = bridge_binance_json(&inputs, &BridgeOptions::default()).unwrap();
     bridge.frames().collect::<Result<Vec<_>, _>>().unwrap()

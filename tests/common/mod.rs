@@ -13,6 +13,11 @@ pub fn shared() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
 }
 
+/// The Binance recordings vendored in the repository (see data/README.md).
+pub fn binance_data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/binance")
+}
+
 /// A UDP frame to `dst:port` carrying `payload`.
 pub fn udp_frame(dst: [u8; 4], port: u16, payload: &[u8]) -> Vec<u8> {
     UdpFrameBuilder::new(
