@@ -6,18 +6,89 @@ use tickcross::frame::Frame;
 use tickcross::hwpath::{HwDetector, SimOptions};
 use tickcross::program::{Filter, Program, Protocol};
 use tickcross_bindings as tb;
+use tickcross_bindings::record::{EventRecord, Meta};
+use tickcross_bindings::RECORD_USED_WORDS;
 use tickcross_bindings::{blocks, counter, params};
 use tickcross_tests::{binance_bbo, binance_program, udp_frame};
 
 #[test]
-fn checked_in_verilog_header_is_the_generated_one() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hdl/tickcross_contract.vh");
-    let checked_in = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        checked_in == tb::VERILOG_HEADER,
-        "hdl/tickcross_contract.vh is stale: run scripts/gen-contract (bindings/contract.toml changed)"
+fn checked_in_verilog_headers_are_the_generated_ones() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    assert_eq!(tb::VERILOG_HEADERS.len(), 2);
+    for (path, text) in tb::VERILOG_HEADERS {
+        let checked_in = std::fs::read_to_string(repo.join(path)).unwrap();
+        assert!(
+            checked_in == *text,
+            "{path} is stale: run scripts/gen-contract (bindings/contract.toml changed)"
+        );
+    }
+}
+
+/// The record the RTL writes is the one the typed decoder reads: every field where the contract
+/// puts it, data in the used words only.
+#[test]
+fn the_device_writes_records_the_typed_decoder_reads() {
+    let mut hw = HwDetector::simulated(&binance_program(2), &SimOptions::default()).unwrap();
+    // venue 0: bid 100 ask 101; venue 1: bid 102 ask 103 -> venue 1's bid crosses venue 0's ask
+    let quotes = [
+        (
+            1000,
+            0u8,
+            binance_bbo("BTCUSDT", -2, -3, 10000, 1500, 10100, 2000),
+        ),
+        (
+            2000,
+            1,
+            binance_bbo("BTCUSDT", -2, -3, 10200, 700, 10300, 900),
+        ),
+    ];
+    for (ts, v, msg) in &quotes {
+        let frame = udp_frame([239, 1, 1, v + 1], 5000 + *v as u16, msg);
+        hw.push_frame(&Frame::new(*ts, frame)).unwrap();
+    }
+    hw.flush().unwrap();
+    let dev = hw.device();
+    let b = dev.blocks();
+    assert_eq!(dev.read(b.ring + blocks::ring::PRODUCER), 1);
+    let base = dev.read(b.ring + blocks::ring::BASE);
+    let words: Vec<u64> = (0..params::RECORD_WORDS)
+        .map(|w| dev.read(base + 8 * w))
+        .collect();
+    let rec = EventRecord::decode(&words).unwrap();
+    assert_eq!(
+        rec.meta,
+        Meta {
+            instrument: 0,
+            buy_venue: 0,
+            sell_venue: 1,
+            trigger_venue: 1,
+            trigger_side: true,
+            valid: true,
+        }
     );
+    assert_eq!(rec.seq, 0);
+    assert_eq!(
+        (rec.buy_price, rec.buy_qty),
+        (101_000_000_000, 2_000_000_000)
+    );
+    assert_eq!(
+        (rec.sell_price, rec.sell_qty),
+        (102_000_000_000, 700_000_000)
+    );
+    assert_eq!(rec.qty, 700_000_000);
+    assert_eq!((rec.ts, rec.buy_ts, rec.sell_ts), (2000, 1000, 2000));
+    let cycles = [rec.cyc_frame, rec.cyc_first, rec.cyc_last, rec.cyc_commit];
+    assert!(
+        cycles.windows(2).all(|p| 0 < p[0] && p[0] <= p[1]),
+        "cycle stamps out of order: {cycles:?}"
+    );
+    // the last used word carries data, the words after it read as zero
+    assert_eq!(words[RECORD_USED_WORDS - 1], rec.cyc_commit);
+    assert!(
+        words[RECORD_USED_WORDS..].iter().all(|&w| w == 0),
+        "{words:x?}"
+    );
+    assert_eq!(rec.encode().unwrap().to_vec(), words);
 }
 
 #[test]

@@ -170,7 +170,8 @@ use tickcross::device::{filter_word, venue_word};
 use tickcross::netgen::{UdpFrameBuilder, VlanTag};
 use tickcross::program::{Filter, Protocol};
 use tickcross::swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
-use tickcross_bindings::{blocks, counter, field_put};
+use tickcross_bindings::pipeline::Reason;
+use tickcross_bindings::{blocks, protocol};
 use tickcross_tests::gen::{mutate, Rng};
 
 /// One forwarded payload stream as the hardware emitted it.
@@ -217,14 +218,13 @@ const VENUES: &[Option<Protocol>] = &[
     None,
 ];
 
-fn reason_code(v: Verdict) -> u64 {
+/// The verdict tc_frame_rx gives for the software path's: the one that counts into the same
+/// counter (the contract's pipeline codes name each verdict's counter).
+fn reason_of(v: Verdict) -> Reason {
     match v {
-        Verdict::Accept { .. } => 0,
-        Verdict::Drop(i) if i == counter::DROP_BAD_FRAME => 2,
-        Verdict::Drop(i) if i == counter::DROP_NOT_IPV4_UDP => 3,
-        Verdict::Drop(i) if i == counter::DROP_CHECKSUM => 4,
-        Verdict::Drop(i) if i == counter::DROP_LENGTH => 5,
-        Verdict::Drop(_) => 6,
+        Verdict::Accept { .. } => Reason::Ok,
+        Verdict::Drop(i) => Reason::from_counter(i)
+            .unwrap_or_else(|| panic!("no frame verdict counts into counter {i}")),
     }
 }
 
@@ -247,11 +247,12 @@ fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
         m.inp[inp::FR_CFG_IDX] = 16 + v as u64;
         m.inp[inp::FR_CFG_DATA] = match p {
             Some(_) => venue_word(*p),
-            None => field_put(
-                1,
-                blocks::venues::VENUE_ENABLE_LSB,
-                blocks::venues::VENUE_ENABLE_W,
-            ),
+            None => blocks::venues::Venue {
+                protocol: protocol::NONE as u8,
+                enable: true,
+            }
+            .pack()
+            .unwrap(),
         };
         m.tick();
     }
@@ -354,9 +355,9 @@ fn check_frame_rx(frames: &[(Vec<u8>, bool)]) {
     for (i, ((f, bad), (reason, bytes))) in frames.iter().zip(dones).enumerate() {
         let v = frame_check(f, *bad, &filters);
         assert_eq!(
-            reason,
-            reason_code(v),
-            "frame {i} (len {}): verdict",
+            Reason::from_code(reason),
+            Some(reason_of(v)),
+            "frame {i} (len {}): verdict (code {reason})",
             f.len()
         );
         assert_eq!(bytes, f.len() as u64, "frame {i}: byte count");
