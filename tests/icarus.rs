@@ -24,7 +24,8 @@ use tickcross::device::{filter_word, place_symbols, symbol_stage, venue_word};
 use tickcross::frame::Frame;
 use tickcross::program::Program;
 use tickcross_bindings as tb;
-use tickcross_bindings::{blocks, counter, field_get, field_put, opcode, params, quote_word};
+use tickcross_bindings::record::EventRecord;
+use tickcross_bindings::{blocks, counter, opcode, params, quote_word};
 use tickcross_sim::ffi::tickcross_top::{inp, out};
 use tickcross_sim::model::{Model, TOP};
 use tickcross_tests::gen::{world_program, world_stream, BINANCE_A, BINANCE_B, BINANCE_C};
@@ -140,19 +141,13 @@ impl Stimulus {
     /// control.cmd_done, which must echo the sequence number.
     fn command(&mut self, op: u64, arg: u32, gap: usize, error: bool) {
         self.seq = self.seq.wrapping_add(1);
-        let word = field_put(
-            self.seq as u64,
-            blocks::control::CMD_SEQ_LSB,
-            blocks::control::CMD_SEQ_W,
-        ) | field_put(
-            op,
-            blocks::control::CMD_OPCODE_LSB,
-            blocks::control::CMD_OPCODE_W,
-        ) | field_put(
-            arg as u64,
-            blocks::control::CMD_ARG_LSB,
-            blocks::control::CMD_ARG_W,
-        );
+        let word = blocks::control::Cmd {
+            seq: self.seq,
+            opcode: u8::try_from(op).expect("an opcode of the contract"),
+            arg,
+        }
+        .pack()
+        .expect("every cmd field fits");
         self.write(blocks::control::OFFSET + blocks::control::CMD, word);
         self.idle(gap);
         self.read(
@@ -689,20 +684,8 @@ fn icarus_and_verilator_agree_on_the_top_level() {
         }
     }
     let one = |tag: Tag| -> u64 { got[&tag][0] };
-    let clearing = |s: u64| {
-        field_get(
-            s,
-            blocks::control::STATUS_CLEARING_LSB,
-            blocks::control::STATUS_CLEARING_W,
-        ) != 0
-    };
-    let idle = |s: u64| {
-        field_get(
-            s,
-            blocks::control::STATUS_IDLE_LSB,
-            blocks::control::STATUS_IDLE_W,
-        ) != 0
-    };
+    let clearing = |s: u64| blocks::control::Status::unpack(s).clearing;
+    let idle = |s: u64| blocks::control::Status::unpack(s).idle;
     let s = one(Tag::StatusAfterReset);
     assert!(
         !clearing(s),
@@ -716,20 +699,10 @@ fn icarus_and_verilator_agree_on_the_top_level() {
     for (tag, values) in &got {
         if let Tag::CmdDone { seq, error } = *tag {
             let d = values[0];
+            let done = blocks::control::CmdDone::unpack(d);
             assert_eq!(
-                (
-                    field_get(
-                        d,
-                        blocks::control::CMD_DONE_SEQ_LSB,
-                        blocks::control::CMD_DONE_SEQ_W
-                    ),
-                    field_get(
-                        d,
-                        blocks::control::CMD_DONE_ERROR_LSB,
-                        blocks::control::CMD_DONE_ERROR_W
-                    ) != 0
-                ),
-                (seq as u64, error),
+                (done.seq, done.error),
+                (seq, error),
                 "command {seq}: cmd_done {d:#x} (the gap after it was too short?)"
             );
         }
@@ -780,16 +753,10 @@ fn icarus_and_verilator_agree_on_the_top_level() {
     assert_eq!(counters[counter::INPUT_STALL_CYCLES], 0);
     assert_eq!(one(Tag::Producer), counters[counter::EVENTS]);
     for (r, rec) in ring.iter().enumerate() {
-        assert_eq!(rec[tb::record::SEQ], r as u64, "ring record {r}: {rec:x?}");
-        assert!(
-            field_get(
-                rec[tb::record::META],
-                tb::record::META_VALID_LSB,
-                tb::record::META_VALID_W
-            ) != 0,
-            "ring record {r}: {rec:x?}"
-        );
-        assert!(rec[tb::record::QTY] > 0 && rec[tb::record::CYC_COMMIT] > 0);
+        let e = EventRecord::decode(rec).unwrap();
+        assert_eq!(e.seq, r as u64, "ring record {r}: {e:?}");
+        assert!(e.meta.valid, "ring record {r}: {e:?}");
+        assert!(e.qty > 0 && e.cyc_commit > 0, "ring record {r}: {e:?}");
     }
     let written = (0..QUOTE_VENUES)
         .flat_map(|v| (0..QUOTE_INSTRUMENTS).map(move |i| (v, i)))

@@ -36,7 +36,7 @@ const BAR_BYTES: u64 = tb::params::BAR_BYTES;
 const RING_RECORDS: u64 = tb::params::RING_RECORDS;
 const RECORD_WORDS: u64 = tb::params::RECORD_WORDS;
 /// Record words that carry data (the rest read as zero).
-const RECORD_USED: u64 = 14;
+const RECORD_USED: u64 = tb::RECORD_USED_WORDS as u64;
 /// Cycles between scans of the host-written registers.
 const SCAN_PERIOD: u32 = 64;
 /// Cycles from a bus read to its data.
@@ -561,17 +561,8 @@ impl SimDevice {
             }
             self.status_fresh = false;
             self.cycle_until("status read", |d| d.status_fresh)?;
-            let idle = tb::field_get(
-                self.status,
-                blocks::control::STATUS_IDLE_LSB,
-                blocks::control::STATUS_IDLE_W,
-            ) != 0;
-            let clearing = tb::field_get(
-                self.status,
-                blocks::control::STATUS_CLEARING_LSB,
-                blocks::control::STATUS_CLEARING_W,
-            ) != 0;
-            if idle && !clearing && self.writes.is_empty() {
+            let status = blocks::control::Status::unpack(self.status);
+            if status.idle && !status.clearing && self.writes.is_empty() {
                 return self.check_trace();
             }
         }
@@ -614,15 +605,9 @@ impl SimDevice {
         let ctrl = self.region_read(blocks::control::OFFSET + blocks::control::CTRL);
         let cmd = self.region_read(blocks::control::OFFSET + blocks::control::CMD);
         let done = self.region_read(blocks::control::OFFSET + blocks::control::CMD_DONE);
-        let seq =
-            |w: u64| tb::field_get(w, blocks::control::CMD_SEQ_LSB, blocks::control::CMD_SEQ_W);
-        tb::field_get(
-            ctrl,
-            blocks::control::CTRL_ENABLE_LSB,
-            blocks::control::CTRL_ENABLE_W,
-        ) != 0
+        blocks::control::Ctrl::unpack(ctrl).enable
             && cmd != 0
-            && seq(cmd) == seq(done)
+            && blocks::control::Cmd::unpack(cmd).seq == blocks::control::CmdDone::unpack(done).seq
     }
 
     /// Makes the region read as a dead card does (cycle counter all-ones), so that a host waiting
