@@ -1,14 +1,14 @@
 //! The hardware/software contract: the Verilog header and the Rust constants come from one file,
 //! and the RTL built from the header behaves as the constants say.
 
-use tickcross::detect::Detector;
-use tickcross::frame::Frame;
-use tickcross::hwpath::{HwDetector, SimOptions};
-use tickcross::program::{Filter, Program, Protocol};
 use tickcross_bindings as tb;
 use tickcross_bindings::record::{EventRecord, Meta};
 use tickcross_bindings::RECORD_USED_WORDS;
 use tickcross_bindings::{blocks, counter, params};
+use tickcross_core::detect::Detector;
+use tickcross_core::frame::Frame;
+use tickcross_core::program::{Filter, Program, Protocol};
+use tickcross_device::hwpath::{HwDetector, SimOptions};
 use tickcross_tests::{binance_bbo, binance_program, udp_frame};
 
 #[test]

@@ -80,8 +80,8 @@ fn a_long_mixed_stream_agrees() {
 /// a negative edge, and empty sides.
 #[test]
 fn detector_ties_edges_and_empty_sides() {
-    use tickcross::frame::Frame;
-    use tickcross::program::{Filter, Program, Protocol};
+    use tickcross_core::frame::Frame;
+    use tickcross_core::program::{Filter, Program, Protocol};
     use tickcross_tests::{binance_bbo, udp_frame};
     let mut p = Program {
         edges: vec![0, 2_000_000_000, -500_000_000],

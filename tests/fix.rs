@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
-use tickcross::fix::auth::{AuthSource, SecretSource, UsernameSource};
-use tickcross::fix::codec::Message;
-use tickcross::fix::config::{FixSettings, StoreSync};
-use tickcross::fix::dictionary::{CancelOrder, Dictionary};
-use tickcross::fix::testkit::{Acceptor, AcceptorOptions};
-use tickcross::fix::FixVenue;
-use tickcross::trade::venue::{ExecKind, OrderRequest, Side, Venue, VenueError, VenueEvent};
+use tickcross_fix::auth::{AuthSource, SecretSource, UsernameSource};
+use tickcross_fix::codec::Message;
+use tickcross_fix::config::{FixSettings, StoreSync};
+use tickcross_fix::dictionary::{CancelOrder, Dictionary};
+use tickcross_fix::FixVenue;
+use tickcross_testkit::fix_acceptor::{Acceptor, AcceptorOptions};
+use tickcross_trading::venue::{ExecKind, OrderRequest, Side, Venue, VenueError, VenueEvent};
 
 const HANG: Duration = Duration::from_secs(60);
 

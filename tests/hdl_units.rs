@@ -1,7 +1,7 @@
 //! Per-module RTL tests, driven from Rust through the Verilated units wrapper (sim/tb/tc_units_tb.v).
 
 use proptest::prelude::*;
-use tickcross::price9;
+use tickcross_core::price9;
 use tickcross_sim::ffi::tc_units_tb::{inp, out};
 use tickcross_sim::model::{Model, UNITS};
 
@@ -166,12 +166,12 @@ proptest! {
 // tc_frame_rx: verdicts, payload realignment and cycle stamps
 
 use std::net::{Ipv4Addr, SocketAddrV4};
-use tickcross::device::{filter_word, venue_word};
-use tickcross::netgen::{UdpFrameBuilder, VlanTag};
-use tickcross::program::{Filter, Protocol};
-use tickcross::swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
 use tickcross_bindings::pipeline::Reason;
 use tickcross_bindings::{blocks, protocol};
+use tickcross_capture::netgen::{UdpFrameBuilder, VlanTag};
+use tickcross_core::program::{Filter, Protocol};
+use tickcross_device::device::{filter_word, venue_word};
+use tickcross_swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
 use tickcross_tests::gen::{mutate, Rng};
 
 /// One forwarded payload stream as the hardware emitted it.

@@ -20,12 +20,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-use tickcross::device::{filter_word, place_symbols, symbol_stage, venue_word};
-use tickcross::frame::Frame;
-use tickcross::program::Program;
 use tickcross_bindings as tb;
 use tickcross_bindings::record::EventRecord;
 use tickcross_bindings::{blocks, counter, opcode, params, quote_word};
+use tickcross_core::frame::Frame;
+use tickcross_core::program::Program;
+use tickcross_device::device::{filter_word, place_symbols, symbol_stage, venue_word};
 use tickcross_sim::ffi::tickcross_top::{inp, out};
 use tickcross_sim::model::{Model, TOP};
 use tickcross_tests::gen::{world_program, world_stream, BINANCE_A, BINANCE_B, BINANCE_C};
@@ -436,7 +436,7 @@ fn build(program: &Program, frames: &[Frame]) -> Stimulus {
     s.idle(RESET_WAIT);
     s.read(status, Tag::StatusAfterReset);
 
-    // program: as tickcross::device::Device::program
+    // program: as tickcross_device::device::Device::program
     s.write(c + blocks::control::CTRL, 0);
     // the symbol sweep takes 1024 cycles
     s.command(opcode::CLEAR_SYMBOLS, 0, 1_100, false);

@@ -1,10 +1,10 @@
 //! The input takes one beat every cycle: back-to-back minimum-size frames are all taken without a
 //! stall and without a drop (DESIGN section 8, docs/PIPELINE.md section 8).
 
-use tickcross::detect::Detector;
-use tickcross::frame::Frame;
-use tickcross::hwpath::{HwDetector, SimOptions};
 use tickcross_bindings::counter;
+use tickcross_core::detect::Detector;
+use tickcross_core::frame::Frame;
+use tickcross_device::hwpath::{HwDetector, SimOptions};
 use tickcross_tests::gen::world_program;
 use tickcross_tests::udp_frame;
 

@@ -8,11 +8,11 @@
 //! both paths agree, and the final BTC-PERPETUAL quote is the one in the capture.
 
 use std::io::{BufRead, BufReader};
-use tickcross::bridge::{bridge_binance_json, BridgeOptions};
-use tickcross::capture::read_capture;
 use tickcross::config::Config;
-use tickcross::frame::Frame;
 use tickcross_bindings::counter;
+use tickcross_capture::bridge::{bridge_binance_json, BridgeOptions};
+use tickcross_capture::read_capture;
+use tickcross_core::frame::Frame;
 use tickcross_tests::{binance_data, difference, run_both, shared};
 
 fn repo() -> std::path::PathBuf {
@@ -220,13 +220,13 @@ fn deribit_capture_decodes_cleanly_in_both_paths() {
 /// the report's balances and P&L exactly.
 #[test]
 fn binance_trading_example_trades_and_reconciles() {
-    use tickcross::detect::Detector;
-    use tickcross::trade::{report, run, verify};
+    use tickcross_core::detect::Detector;
+    use tickcross_trading::{report, run, verify};
     let path = repo().join("examples/binance-trading.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let cfg = Config::from_toml_str(&text).unwrap();
     let frames = binance_frames();
-    let mut sw = tickcross::swpath::SwDetector::new(&cfg.program()).unwrap();
+    let mut sw = tickcross_swpath::SwDetector::new(&cfg.program()).unwrap();
     let mut events = Vec::new();
     for f in &frames {
         sw.push_frame(f).unwrap();
@@ -242,7 +242,16 @@ fn binance_trading_example_trades_and_reconciles() {
         inputs_id: "binance".into(),
     };
     let frames_iter = frames.into_iter().map(Ok::<_, String>);
-    let out = run::run(&cfg, &text, &events, frames_iter, &opts, |_| {}).unwrap();
+    let out = run::run(
+        cfg.trading_inputs(),
+        &run::NoAdapters,
+        &text,
+        &events,
+        frames_iter,
+        &opts,
+        |_| {},
+    )
+    .unwrap();
     let st = out.engine.state();
     let summary = report::summary_json(
         out.engine.setup(),

@@ -1,9 +1,9 @@
 //! The simulated card end to end on a handful of frames.
 
-use tickcross::detect::Detector;
-use tickcross::frame::Frame;
-use tickcross::hwpath::{HwDetector, SimOptions};
 use tickcross_bindings::counter;
+use tickcross_core::detect::Detector;
+use tickcross_core::frame::Frame;
+use tickcross_device::hwpath::{HwDetector, SimOptions};
 use tickcross_tests::*;
 
 #[test]

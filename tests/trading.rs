@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use tickcross::trade::journal::Record;
 use tickcross_tests::trade::{config, d, inverse_venue, Harness, MS, T0};
+use tickcross_trading::journal::Record;
 
 /// a asks 60000, b bids 60200: 200 per BTC against 120.2 of fees (10 bps each side).
 fn crossed(h: &mut Harness) {
@@ -13,7 +13,7 @@ fn crossed(h: &mut Harness) {
     h.quote(2, "59000", "1", "61000", "1");
 }
 
-fn only_trade(h: &Harness) -> &tickcross::trade::pnl::ClosedTrade {
+fn only_trade(h: &Harness) -> &tickcross_trading::pnl::ClosedTrade {
     let c = &h.state().pnl.closed;
     assert_eq!(c.len(), 1, "{c:#?}");
     &c[0]
@@ -494,9 +494,9 @@ proptest! {
 /// the journal's verification over the records, framed as a journal file.
 fn orders_within_their_sizes(h: &Harness) -> Result<(), String> {
     use std::collections::BTreeMap;
-    use tickcross::trade::journal::{self, Purpose};
-    use tickcross::trade::money;
-    use tickcross::trade::venue::Side;
+    use tickcross_trading::journal::{self, Purpose};
+    use tickcross_trading::money;
+    use tickcross_trading::venue::Side;
     let setup = h.engine.setup();
     let market = |v: usize, i: usize| setup.trade.venues[v].markets[i].as_ref().unwrap();
     // per order: (record, residual of its trade when sent, base filled)
@@ -561,7 +561,7 @@ fn orders_within_their_sizes(h: &Harness) -> Result<(), String> {
     let bytes = journal::encode_all(&all);
     let path = std::path::Path::new("harness-journal");
     let contents = journal::parse(path, &bytes).map_err(|e| e.to_string())?;
-    let v = tickcross::trade::verify::check(path, &contents).map_err(|e| e.to_string())?;
+    let v = tickcross_trading::verify::check(path, &contents).map_err(|e| e.to_string())?;
     if !v.mismatches.is_empty() {
         return Err(format!("journal verification: {:#?}", v.mismatches));
     }

@@ -3,9 +3,9 @@
 //! so a failing case is reproduced from the seed proptest prints.
 
 use std::net::{Ipv4Addr, SocketAddrV4};
-use tickcross::frame::Frame;
-use tickcross::netgen::{UdpFrameBuilder, VlanTag};
-use tickcross::program::{Filter, Program, Protocol};
+use tickcross_capture::netgen::{UdpFrameBuilder, VlanTag};
+use tickcross_core::frame::Frame;
+use tickcross_core::program::{Filter, Program, Protocol};
 
 /// xorshift64*: small, fast, good enough to drive generators.
 #[derive(Clone)]

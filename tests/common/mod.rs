@@ -5,8 +5,8 @@ pub mod trade;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
-use tickcross::netgen::UdpFrameBuilder;
-use tickcross::program::{Filter, Program, Protocol};
+use tickcross_capture::netgen::UdpFrameBuilder;
+use tickcross_core::program::{Filter, Program, Protocol};
 
 /// `../shared` relative to the repository root.
 pub fn shared() -> PathBuf {
@@ -73,13 +73,13 @@ pub fn binance_program(n: u8) -> Program {
     p
 }
 
-use tickcross::counters::Counters;
-use tickcross::detect::Detector;
-use tickcross::event::Event;
-use tickcross::frame::Frame;
-use tickcross::hwpath::{HwDetector, SimOptions};
-use tickcross::quotes::QuoteTable;
-use tickcross::swpath::SwDetector;
+use tickcross_core::counters::Counters;
+use tickcross_core::detect::Detector;
+use tickcross_core::event::Event;
+use tickcross_core::frame::Frame;
+use tickcross_core::quotes::QuoteTable;
+use tickcross_device::hwpath::{HwDetector, SimOptions};
+use tickcross_swpath::SwDetector;
 
 /// Everything a path produced for a stream.
 pub struct Outcome {

@@ -8,14 +8,14 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use tickcross::config::Config;
-use tickcross::event::Event;
-use tickcross::quotes::QuoteEntry;
-use tickcross::trade::engine::{Engine, State};
-use tickcross::trade::journal::Record;
-use tickcross::trade::money;
-use tickcross::trade::run::{boxed, setup_of};
-use tickcross::trade::simvenue::{MarketView, SharedMarket, SimVenue};
-use tickcross::trade::venue::Side;
+use tickcross_core::event::Event;
+use tickcross_core::quotes::QuoteEntry;
+use tickcross_trading::engine::{Engine, State};
+use tickcross_trading::journal::Record;
+use tickcross_trading::money;
+use tickcross_trading::run::{boxed, setup_of};
+use tickcross_trading::simvenue::{MarketView, SharedMarket, SimVenue};
+use tickcross_trading::venue::Side;
 
 pub const MS: u64 = 1_000_000;
 /// The harness clock starts here (fault windows count from it).
@@ -26,7 +26,7 @@ pub fn d(s: &str) -> Decimal {
 }
 
 fn p9(s: &str) -> i64 {
-    tickcross::price9::parse(s).expect("price")
+    tickcross_core::price9::parse(s).expect("price")
 }
 
 /// Three venues a, b, c trading BTC/USDT (taker 10 bps in quote, lot 0.001, 1 BTC and 60000
@@ -169,7 +169,7 @@ impl Harness {
     pub fn with_kill_file(config_text: &str, kill_file: Option<std::path::PathBuf>) -> Harness {
         let cfg = Config::from_toml_str(config_text)
             .unwrap_or_else(|e| panic!("config:\n{e}\n{config_text}"));
-        let setup = setup_of(&cfg, "test".into(), kill_file).expect("setup");
+        let setup = setup_of(cfg.trading_inputs(), "test".into(), kill_file).expect("setup");
         let market: SharedMarket = Rc::new(RefCell::new(MarketView::manual()));
         let venues = boxed(SimVenue::for_config(&setup.trade, &market, T0));
         let initial = setup

@@ -8,10 +8,10 @@
 //!  [--seed S] [--rounds R] [--config CFG CAPTURE...]`
 
 use std::time::{Duration, Instant};
-use tickcross::capture::read_capture;
 use tickcross::config::Config;
-use tickcross::frame::Frame;
-use tickcross::program::Program;
+use tickcross_capture::read_capture;
+use tickcross_core::frame::Frame;
+use tickcross_core::program::Program;
 use tickcross_tests::gen::{mutate, world_program, world_stream, Rng};
 use tickcross_tests::{difference, run_both};
 

@@ -1,0 +1,1216 @@
+//! The tickcross command line.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tickcross::config::Config;
+use tickcross::replay::{self, PathResult, Progress};
+use tickcross::report;
+use tickcross_capture::bridge::{bridge_binance_json, check_output_paths, BridgeOptions};
+use tickcross_capture::open_merged;
+use tickcross_core::detect::Detector;
+use tickcross_device::device::Device;
+use tickcross_device::hwpath::{HwDetector, SimOptions};
+use tickcross_swpath::SwDetector;
+
+#[derive(Parser)]
+#[command(
+    name = "tickcross",
+    version,
+    about = "Cross-exchange crossed-market detection in hardware and software"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay captures through the simulated hardware, the software path, or both.
+    Replay(ReplayArgs),
+    /// Turn recorded venue streams into a replayable capture.
+    #[command(subcommand)]
+    Bridge(BridgeCommand),
+    /// Show a device's blocks, status and counters through its BAR (a card's resource0 or a
+    /// simulator's region).
+    Status {
+        /// /sys/bus/pci/devices/<bdf>/resource0, or a simulator region.
+        #[arg(long)]
+        device: PathBuf,
+    },
+    /// The live host: program a device by its BAR and drain its events until stopped
+    /// (Ctrl-C / SIGTERM), for a duration, or until the wire has been quiet for a while.
+    Run(RunArgs),
+    /// A simulated card in this process: serve its BAR at REGION for a host (`run`, `status`) in
+    /// another process; once a host has programmed it, feed the captures as its wire.
+    Sim(SimArgs),
+    /// Trading journals.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+    /// Hardware against software detection latency on a capture: compare.json and an HTML page.
+    Compare(CompareArgs),
+    /// Back-to-back minimum-size frames through the simulated pipeline: drops and stalls.
+    LineRate {
+        /// How many 60-byte frames.
+        #[arg(long, default_value_t = 1_000_000)]
+        frames: u64,
+    },
+    /// Turn a trading process's kill switch on: no new trade after this (unwinds go on).
+    Kill {
+        /// Send SIGUSR1 to this running `tickcross replay --trade` (any other process is refused).
+        // 1.. keeps kill(2)'s group and broadcast forms (0, -1, -PGID) out of reach.
+        #[arg(long, conflicts_with = "file", required_unless_present = "file",
+              value_parser = clap::value_parser!(i32).range(1..), allow_hyphen_values = true)]
+        pid: Option<i32>,
+        /// Create this kill file (the one given to `replay --trade --kill-file`).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Configuration (TOML); with a [trading] section the host reaction is measured too.
+    #[arg(long)]
+    config: PathBuf,
+    /// Where compare.json and index.html go (created).
+    #[arg(long)]
+    out: PathBuf,
+    /// pcap or pcapng captures, merged by timestamp.
+    #[arg(required = true)]
+    captures: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// Re-derive balances and P&L from a journal, check them against its snapshots and,
+    /// with --report, against a report's summary.json.
+    Verify {
+        journal: PathBuf,
+        /// A report directory written by `replay --trade --report`.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Configuration (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// /sys/bus/pci/devices/<bdf>/resource0, or a simulator region.
+    #[arg(long)]
+    device: PathBuf,
+    /// Write events as JSONL.
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Stop once frames have arrived and none has for this many seconds, with the pipeline idle.
+    #[arg(long)]
+    until_idle: Option<f64>,
+    /// The device counts as dead (exit with an error) when its cycle counter has not advanced
+    /// for this many seconds, or reads all-ones.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    dead_after: f64,
+}
+
+#[derive(Args)]
+struct SimArgs {
+    /// The BAR region to create (a file; /dev/shm keeps it in memory).
+    #[arg(long)]
+    region: PathBuf,
+    /// Write a VCD trace of every RTL signal.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// After the wire is done and the pipeline idle, keep serving this many seconds, then exit
+    /// (default: until Ctrl-C / SIGTERM).
+    #[arg(long)]
+    linger: Option<f64>,
+    /// Captures to put on the wire once a host has programmed the device.
+    wire: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PathChoice {
+    Hw,
+    Sw,
+    Both,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// Configuration (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Detection path: the Verilated hardware, the software path, or both (compared).
+    #[arg(long, value_enum, default_value = "both")]
+    path: PathChoice,
+    /// Write events as JSONL (with --path both: the hardware path's, which carry cycle stamps).
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// Write the final quote table as JSONL.
+    #[arg(long)]
+    quotes: Option<PathBuf>,
+    /// Write a VCD trace of the simulated hardware (large: use on short captures).
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Where the simulator creates its BAR region (default: a file in /dev/shm, removed after).
+    #[arg(long)]
+    region: Option<PathBuf>,
+    /// Trade on the detections with simulated venues (the config's [trading] sections).
+    #[arg(long)]
+    trade: bool,
+    /// With --trade: write the report (summary.json, summary.txt, trades.jsonl,
+    /// candidates.jsonl) here.
+    #[arg(long, requires = "trade")]
+    report: Option<PathBuf>,
+    /// With --trade: the journal (default: DIR/journal with --report). A journal that holds
+    /// records is resumed from.
+    #[arg(long, requires = "trade")]
+    journal: Option<PathBuf>,
+    /// With --trade: the kill switch is on while this file exists (see `tickcross kill`).
+    #[arg(long, requires = "trade")]
+    kill_file: Option<PathBuf>,
+    /// pcap or pcapng captures (optionally gzipped), merged by timestamp.
+    #[arg(required = true)]
+    captures: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum BridgeCommand {
+    /// Binance JSON recordings (`<local_ts_ns> <json>` lines, bookTicker records) to a pcap of
+    /// SBE 10001 datagrams, each venue on its own UDP destination.
+    BinanceJson {
+        /// Output pcap.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write a matching tickcross config here.
+        #[arg(long)]
+        config_out: Option<PathBuf>,
+        /// In the written config, map every symbol to this one instrument.
+        #[arg(long)]
+        instrument: Option<String>,
+        /// VENUE=FILE pairs, in venue order.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+    },
+}
+
+/// Exit statuses (README, "Exit status"). Success is `ExitCode::SUCCESS` (0).
+/// Anything went wrong: bad config, unreadable capture, device failure, refused input.
+const EXIT_ERROR: u8 = 1;
+/// Bad command line: clap's own code for usage errors, used for the ones found after parsing too.
+const EXIT_USAGE: u8 = 2;
+/// The run worked and found a difference: `--path both` / `compare` paths disagree, `journal
+/// verify` mismatches.
+const EXIT_DIFFERENCE: u8 = 3;
+
+/// A command-line mistake found after clap's parsing; exits with [`EXIT_USAGE`].
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    if matches!(&cli.command, Command::Replay(a) if a.trade) {
+        // before any work, so that an early `tickcross kill --pid` is not SIGUSR1's default
+        // (terminate)
+        tickcross_trading::engine::install_kill_signal();
+    }
+    let result = match cli.command {
+        Command::Replay(a) => replay_cmd(a),
+        Command::Bridge(BridgeCommand::BinanceJson {
+            out,
+            config_out,
+            instrument,
+            inputs,
+        }) => bridge_cmd(out, config_out, instrument, inputs).map(|_| ExitCode::SUCCESS),
+        Command::Status { device } => status_cmd(device).map(|_| ExitCode::SUCCESS),
+        Command::Run(a) => run_cmd(a).map(|_| ExitCode::SUCCESS),
+        Command::Sim(a) => sim_cmd(a).map(|_| ExitCode::SUCCESS),
+        Command::Journal(JournalCommand::Verify { journal, report }) => {
+            journal_verify_cmd(journal, report)
+        }
+        Command::Kill { pid, file } => kill_cmd(pid, file).map(|_| ExitCode::SUCCESS),
+        Command::Compare(a) => compare_cmd(a),
+        Command::LineRate { frames } => line_rate_cmd(frames).map(|_| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
+            eprintln!("error: {e:#}");
+            let sig = e.downcast_ref::<Interrupted>().map_or(0, |i| i.0);
+            ExitCode::from(128u8.wrapping_add(sig as u8))
+        }
+        Err(e) if e.downcast_ref::<UsageError>().is_some() => {
+            eprintln!("error: {e:#}\n\nFor more information, try '--help'.");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
+    let cfg =
+        Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
+    if a.trade && cfg.trading().is_none() {
+        bail!(
+            "{}: --trade needs a [trading] section (and [risk], venue fees, balances, markets); see README",
+            a.config.display()
+        );
+    }
+    if a.path == PathChoice::Sw {
+        // both belong to the simulated hardware, which --path sw does not run
+        for (flag, given) in [
+            ("--trace", a.trace.is_some()),
+            ("--region", a.region.is_some()),
+        ] {
+            if given {
+                return Err(UsageError(format!(
+                    "{flag} is for the simulated hardware (RTL): use it with --path hw or --path both"
+                ))
+                .into());
+            }
+        }
+    }
+    let program = cfg.program();
+    let frames = open_merged(&a.captures).context("opening captures")?;
+    // from here until the simulator is gone, a signal ends the replay cleanly (region removed)
+    catch_stop_signals();
+
+    let mut sw = match a.path {
+        PathChoice::Sw | PathChoice::Both => Some(SwDetector::new(&program)?),
+        PathChoice::Hw => None,
+    };
+    let mut hw = match a.path {
+        PathChoice::Hw | PathChoice::Both => {
+            let opts = SimOptions {
+                region: a.region.clone(),
+                vcd: a.trace.clone(),
+                interrupt: Some(stop_flag()),
+            };
+            Some(HwDetector::simulated(&program, &opts).context("starting the simulated device")?)
+        }
+        PathChoice::Sw => None,
+    };
+    let mut paths: Vec<&mut dyn Detector> = Vec::new();
+    if let Some(h) = hw.as_mut() {
+        paths.push(h);
+    }
+    if let Some(s) = sw.as_mut() {
+        paths.push(s);
+    }
+    let started = std::time::Instant::now();
+    let results = replay::run(&mut paths, until_stopped(frames), |p: Progress| {
+        eprintln!(
+            "replay: {} frames, {} events, {:.1} s",
+            p.frames,
+            p.events,
+            p.elapsed.as_secs_f64()
+        );
+    });
+    let wall = started.elapsed();
+    drop(paths);
+    let sim_stats = hw.as_ref().map(|h| h.sim_stats());
+    // stops the simulator thread and removes its region
+    drop(hw);
+    release_stop_signals();
+    if stopping() {
+        return Err(interrupted());
+    }
+    let results = results?;
+
+    for r in &results {
+        print!("{}", report::summary(r, &cfg));
+    }
+    if let Some(s) = sim_stats {
+        let secs = wall.as_secs_f64();
+        println!(
+            "[hw] simulated {} cycles ({} beats, {} stall cycles, {} idle cycles waiting for the host) in {:.2} s; \
+             Verilator model {:.2} M cycles/s while driving frames",
+            s.cycles,
+            s.beats,
+            s.stall_cycles,
+            s.pacing_cycles,
+            secs,
+            s.cycles_per_second() / 1e6
+        );
+    }
+    println!("replay wall time {:.2} s", wall.as_secs_f64());
+
+    let primary: &PathResult = &results[0];
+    if let Some(p) = &a.events {
+        let mut w =
+            BufWriter::new(File::create(p).with_context(|| format!("creating {}", p.display()))?);
+        replay::write_events(&mut w, &primary.events, &cfg)?;
+        w.flush()?;
+    }
+    if let Some(p) = &a.quotes {
+        let mut w =
+            BufWriter::new(File::create(p).with_context(|| format!("creating {}", p.display()))?);
+        replay::write_quotes(&mut w, &primary.quotes, &cfg)?;
+        w.flush()?;
+    }
+    for r in &results {
+        let lost = r.counters.get(tickcross_bindings::counter::RING_OVERFLOWS);
+        if lost > 0 {
+            tracing::warn!(
+                path = r.name,
+                lost,
+                "the event ring overflowed: events were lost"
+            );
+        }
+    }
+    if results.len() == 2 {
+        match replay::first_difference(&results[0], &results[1], &cfg) {
+            Some(d) => {
+                eprintln!("hw and sw differ: {d}");
+                return Ok(ExitCode::from(EXIT_DIFFERENCE));
+            }
+            None => println!(
+                "hw and sw agree: {} events, every counter and the quote table identical",
+                results[0].events.len()
+            ),
+        }
+    }
+    if a.trade {
+        trade_cmd(&a, &cfg, &primary.events, primary.name)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The trading pass of `replay --trade`: the chosen path's events and the capture's frames.
+fn trade_cmd(
+    a: &ReplayArgs,
+    cfg: &Config,
+    events: &[tickcross_core::event::Event],
+    path_name: &str,
+) -> Result<()> {
+    use tickcross_trading::{report as treport, run as trun};
+    let config_text = std::fs::read_to_string(&a.config)
+        .with_context(|| format!("reading {}", a.config.display()))?;
+    let journal = a
+        .journal
+        .clone()
+        .or_else(|| a.report.as_ref().map(|d| d.join("journal")));
+    if let Some(d) = &a.report {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    let opts = trun::TradeOptions {
+        journal,
+        kill_file: a.kill_file.clone(),
+        inputs_id: trun::inputs_id(&a.captures),
+    };
+    let frames = open_merged(&a.captures).context("opening captures")?;
+    println!("trading on the {path_name} path's {} events", events.len());
+    let adapters = tickcross::venues::OrderEntryAdapters { config: cfg };
+    let out = trun::run(
+        cfg.trading_inputs(),
+        &adapters,
+        &config_text,
+        events,
+        frames,
+        &opts,
+        |p| {
+        eprintln!(
+            "trade: {} events, {} trades closed, {} open orders, realized net {} (fees {}), {:.1} s",
+            p.events,
+            p.trades,
+            p.open_orders,
+            p.realized,
+            p.fees,
+            p.elapsed.as_secs_f64()
+        );
+    })
+    .context("trading")?;
+    if let Some(t) = &out.torn_start {
+        println!(
+            "the journal held only a torn start ({} bytes: the process died while creating it): started afresh",
+            t.bytes
+        );
+    }
+    if let Some(info) = &out.resumed {
+        println!(
+            "resumed from the journal: {} records{}",
+            info.records,
+            match info.torn {
+                Some(t) => format!(", torn last record cut ({} bytes at {})", t.bytes, t.offset),
+                None => String::new(),
+            }
+        );
+    }
+    let st = out.engine.state();
+    let setup = out.engine.setup();
+    let summary = treport::summary_json(setup, st, &out.market.borrow(), out.first_ts, out.last_ts);
+    print!("{}", treport::summary_text(setup, &summary));
+    if let Some(d) = &a.report {
+        treport::write(d, setup, st, &summary)
+            .with_context(|| format!("writing the report to {}", d.display()))?;
+        println!("report written to {}", d.display());
+    }
+    Ok(())
+}
+
+fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
+    use tickcross::compare::{self, Comparison};
+    let cfg =
+        Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
+    let frames: Vec<tickcross_core::frame::Frame> = open_merged(&a.captures)
+        .context("opening captures")?
+        .collect::<Result<_, _>>()
+        .context("reading captures")?;
+    eprintln!(
+        "compare: {} frames; hardware path (Verilator)",
+        frames.len()
+    );
+    let program = cfg.program();
+    // until the simulator is gone, a signal ends the run cleanly (region removed)
+    catch_stop_signals();
+    let opts = SimOptions {
+        interrupt: Some(stop_flag()),
+        ..SimOptions::default()
+    };
+    let mut hw = HwDetector::simulated(&program, &opts).context("starting the simulated device")?;
+    let results = {
+        let mut paths: Vec<&mut dyn Detector> = vec![&mut hw];
+        replay::run(
+            &mut paths,
+            until_stopped(frames.iter().cloned().map(Ok::<_, String>)),
+            |p: Progress| eprintln!("compare: hw {} frames, {} events", p.frames, p.events),
+        )
+    };
+    let stats = hw.sim_stats();
+    drop(hw);
+    release_stop_signals();
+    if stopping() {
+        return Err(interrupted());
+    }
+    let results = results?;
+    eprintln!("compare: software path, packet by packet");
+    let sw = compare::measure_software(&cfg, &frames)?;
+    let host_reaction = match cfg.trading() {
+        Some(_) => {
+            eprintln!("compare: host reaction (trading engine on the hardware events)");
+            let text = std::fs::read_to_string(&a.config)?;
+            Some(tickcross_trading::run::reaction_times(
+                cfg.trading_inputs(),
+                &text,
+                &results[0].events,
+                &frames,
+            )?)
+        }
+        None => None,
+    };
+    let c = Comparison {
+        frames: frames.len() as u64,
+        hw_events: results[0].events.clone(),
+        sw,
+        host_reaction,
+        verilator_cycles_per_second: stats.cycles_per_second(),
+    };
+    let data = c.to_json();
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    std::fs::write(
+        a.out.join("compare.json"),
+        serde_json::to_string_pretty(&data)? + "\n",
+    )?;
+    std::fs::write(a.out.join("index.html"), compare::html(&data))?;
+    print!("{}", compare_text(&data));
+    println!(
+        "wrote {} and {}",
+        a.out.join("compare.json").display(),
+        a.out.join("index.html").display()
+    );
+    if let Some(i) = c.disagreement() {
+        eprintln!("hw and sw events differ at event {i}");
+        return Ok(ExitCode::from(EXIT_DIFFERENCE));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The comparison as a table for the terminal.
+fn compare_text(d: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let row = |o: &mut String, name: &str, s: &serde_json::Value, unit: &str| {
+        let _ = writeln!(
+            o,
+            "{name:<46} {:>9} {:>10} {:>10} {:>10} {:>10}",
+            s["count"],
+            format!("{}{unit}", s["median"]),
+            format!("{}{unit}", s["p99"]),
+            format!("{}{unit}", s["p99_9"]),
+            format!("{}{unit}", s["max"])
+        );
+    };
+    let _ = writeln!(
+        o,
+        "{:<46} {:>9} {:>10} {:>10} {:>10} {:>10}",
+        "latency", "count", "median", "p99", "p99.9", "max"
+    );
+    let hw = &d["hardware"];
+    let sw = &d["software"];
+    row(
+        &mut o,
+        "hw message last byte -> commit (cycles)",
+        &hw["last_byte_to_commit_cycles"],
+        "",
+    );
+    row(
+        &mut o,
+        "hw message last byte -> commit (ns)",
+        &hw["last_byte_to_commit_ns"],
+        "",
+    );
+    row(
+        &mut o,
+        "hw frame first beat -> commit (cycles)",
+        &hw["frame_first_beat_to_commit_cycles"],
+        "",
+    );
+    row(
+        &mut o,
+        "hw frame first beat -> commit (ns)",
+        &hw["frame_first_beat_to_commit_ns"],
+        "",
+    );
+    row(
+        &mut o,
+        "sw packet -> event (ns)",
+        &sw["packet_to_event_ns"],
+        "",
+    );
+    row(&mut o, "sw every packet (ns)", &sw["all_packets_ns"], "");
+    if !d["host_reaction_ns"].is_null() {
+        row(
+            &mut o,
+            "host reaction: event -> both legs handed (ns)",
+            &d["host_reaction_ns"],
+            "",
+        );
+    }
+    let r = &d["ratio_sw_over_hw"];
+    let _ = writeln!(
+        o,
+        "sw/hw ratio (last byte): median {}x, p99 {}x, p99.9 {}x, max {}x",
+        r["median"], r["p99"], r["p99_9"], r["max"]
+    );
+    let _ = writeln!(
+        o,
+        "sw: {} messages/s on one core (pinned to CPU {}), clock read {} ns; Verilator {} cycles/s",
+        sw["messages_per_second"],
+        sw["pinned_cpu"],
+        sw["timer_overhead_ns"],
+        hw["verilator_cycles_per_second"]
+    );
+    if let Some(ts) = d["targets"].as_array() {
+        for t in ts {
+            let _ = writeln!(
+                o,
+                "target {}: {} -> {} ({})",
+                t["what"].as_str().unwrap_or(""),
+                t["target"].as_str().unwrap_or(""),
+                t["measured"].as_str().unwrap_or(""),
+                if t["met"] == true { "met" } else { "MISSED" }
+            );
+        }
+    }
+    o
+}
+
+#[cfg(feature = "sim")]
+fn line_rate_cmd(frames: u64) -> Result<()> {
+    if frames == 0 {
+        bail!("--frames must be at least 1");
+    }
+    let started = std::time::Instant::now();
+    let r = tickcross::compare::line_rate(frames, |n| {
+        if n > 0 {
+            eprintln!(
+                "line-rate: {n} frames, {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    })?;
+    println!(
+        "line-rate: {} back-to-back {}-byte frames: {} accepted, {} dropped; {} beats in {} cycles \
+         ({} stall cycles, input stall counter {}); {:.3} beats per cycle; Verilator {:.2} M cycles/s",
+        r.frames,
+        r.frame_bytes,
+        r.accepted,
+        r.frames - r.accepted,
+        r.beats,
+        r.cycles,
+        r.stall_cycles,
+        r.input_stall_counter,
+        r.beats as f64 / r.cycles.max(1) as f64,
+        r.cycles_per_second / 1e6
+    );
+    if r.accepted != r.frames || r.stall_cycles != 0 {
+        bail!("the pipeline did not take one beat per cycle");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "sim"))]
+fn line_rate_cmd(_: u64) -> Result<()> {
+    bail!("this tickcross was built without the simulator (feature \"sim\")")
+}
+
+fn kill_cmd(pid: Option<i32>, file: Option<PathBuf>) -> Result<()> {
+    if let Some(pid) = pid {
+        signal_trading_process(pid)?;
+        println!("kill switch: SIGUSR1 sent to {pid}");
+    }
+    if let Some(f) = file {
+        std::fs::write(&f, b"kill\n").with_context(|| format!("creating {}", f.display()))?;
+        println!("kill switch: {} created", f.display());
+    }
+    Ok(())
+}
+
+/// Sends SIGUSR1 to `pid` only if it is a live tickcross process that catches SIGUSR1, which only
+/// `replay --trade` does: to any other process SIGUSR1 is fatal. The checks and the signal go
+/// through a pidfd, so a PID that is reused in between is not the one signalled.
+fn signal_trading_process(pid: i32) -> Result<()> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    if pid <= 0 {
+        // kill(2) would signal a process group or every process
+        return Err(UsageError(format!("--pid {pid}: a process id is at least 1")).into());
+    }
+    let no_process = || anyhow::anyhow!("no process {pid} is running");
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor or -1.
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let pidfd = if raw >= 0 {
+        // SAFETY: a descriptor just returned to us, owned from here on.
+        Some(unsafe { OwnedFd::from_raw_fd(raw as i32) })
+    } else {
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::ESRCH) => return Err(no_process()),
+            // kernels before 5.3: check and kill(2), with the usual reuse race
+            Some(libc::ENOSYS) => None,
+            _ => bail!(
+                "process {pid}: pidfd_open: {}",
+                std::io::Error::last_os_error()
+            ),
+        }
+    };
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let status = match std::fs::read_to_string(proc_dir.join("status")) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_process()),
+        Err(e) => bail!("reading {}: {e}", proc_dir.join("status").display()),
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .map(str::trim)
+            .unwrap_or("")
+    };
+    if field("State").starts_with('Z') || field("State").starts_with('X') {
+        return Err(no_process());
+    }
+    // The executable's name; /proc/PID/exe is unreadable for another user's process, then the
+    // kernel's command name. " (deleted)": the binary was replaced while running.
+    let program = match std::fs::read_link(proc_dir.join("exe")) {
+        Ok(exe) => exe
+            .to_string_lossy()
+            .trim_end_matches(" (deleted)")
+            .to_string(),
+        Err(_) => field("Name").to_string(),
+    };
+    if std::path::Path::new(&program).file_name() != Some(std::ffi::OsStr::new("tickcross")) {
+        bail!("process {pid} is {program:?}, not tickcross: refusing to signal it");
+    }
+    let caught = u64::from_str_radix(field("SigCgt"), 16).unwrap_or(0);
+    if caught & (1u64 << (libc::SIGUSR1 - 1)) == 0 {
+        bail!(
+            "tickcross process {pid} has no kill switch to turn on (only a running `replay \
+             --trade` catches SIGUSR1; to any other process it is fatal)"
+        );
+    }
+    let sent = match &pidfd {
+        // SAFETY: pidfd_send_signal(2) with our open pidfd, a fixed signal and no siginfo.
+        Some(fd) => unsafe {
+            use std::os::fd::AsRawFd;
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd.as_raw_fd(),
+                libc::SIGUSR1,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        },
+        // SAFETY: kill(2) with a positive pid and a fixed signal.
+        None => i64::from(unsafe { libc::kill(pid, libc::SIGUSR1) }),
+    };
+    if sent != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ESRCH) {
+            return Err(no_process());
+        }
+        bail!("signalling process {pid}: {e}");
+    }
+    Ok(())
+}
+
+fn journal_verify_cmd(journal: PathBuf, report: Option<PathBuf>) -> Result<ExitCode> {
+    use tickcross_trading::verify::verify;
+    let v = verify(&journal, report.as_deref())?;
+    println!(
+        "{}: {} records, {} fills, {} trades closed, {} snapshots checked{}",
+        journal.display(),
+        v.records,
+        v.fills,
+        v.trades_closed,
+        v.snapshots_checked,
+        match v.torn {
+            Some(t) if v.torn_start => format!(
+                " (a torn start: {} bytes, the process died while creating the journal; it holds nothing)",
+                t.bytes
+            ),
+            Some(t) => format!(
+                " (torn last record: {} bytes at {}, ignored)",
+                t.bytes, t.offset
+            ),
+            None => String::new(),
+        }
+    );
+    println!("realized net P&L {}, fees {}", v.realized, v.fees);
+    for (k, name) in v.venues.iter().enumerate() {
+        let b: Vec<String> = v.balances[k]
+            .iter()
+            .map(|(a, x)| format!("{a} {x}"))
+            .collect();
+        println!("  {name}: {}", b.join(", "));
+    }
+    if !v.in_transit.is_empty() {
+        println!("  in transit: {:?}", v.in_transit);
+    }
+    if v.mismatches.is_empty() {
+        println!(
+            "journal verified: balances and P&L re-derived from the records agree with every snapshot{}",
+            if report.is_some() { " and with the report" } else { "" }
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for m in &v.mismatches {
+            eprintln!("MISMATCH: {m}");
+        }
+        eprintln!("journal verify: {} mismatches", v.mismatches.len());
+        Ok(ExitCode::from(EXIT_DIFFERENCE))
+    }
+}
+
+fn bridge_cmd(
+    out: PathBuf,
+    config_out: Option<PathBuf>,
+    instrument: Option<String>,
+    inputs: Vec<String>,
+) -> Result<()> {
+    let mut pairs = Vec::new();
+    for i in &inputs {
+        match i.split_once('=') {
+            Some((venue, file)) if !venue.is_empty() && !file.is_empty() => {
+                pairs.push((venue.to_string(), PathBuf::from(file)))
+            }
+            _ => return Err(UsageError(format!("{i:?}: expected VENUE=FILE")).into()),
+        }
+    }
+    let files: Vec<&PathBuf> = pairs.iter().map(|(_, f)| f).collect();
+    check_output_paths(&files, &out, config_out.as_deref())?;
+    let bridge = bridge_binance_json(&pairs, &BridgeOptions::default())?;
+    // Checked before anything is written: a config that `replay` would refuse is not written,
+    // nor the capture it goes with.
+    let config = match &config_out {
+        Some(_) => Some(bridge.checked_config(instrument.as_deref())?),
+        None => None,
+    };
+    let frames = bridge.write_pcap_file(&out)?;
+    for v in &bridge.venues {
+        println!(
+            "{}: {} lines, {} bookTicker -> {} ({} skipped, {} malformed)",
+            v.name,
+            v.lines,
+            v.book_tickers,
+            v.destination,
+            v.skipped_total(),
+            v.malformed
+        );
+    }
+    println!("wrote {frames} frames to {}", out.display());
+    if let (Some(c), Some(text)) = (config_out, config) {
+        std::fs::write(&c, text).with_context(|| format!("writing {}", c.display()))?;
+        println!("wrote config {}", c.display());
+    }
+    Ok(())
+}
+
+fn status_cmd(path: PathBuf) -> Result<()> {
+    let dev = Device::open(&path)?;
+    let b = dev.blocks();
+    println!("{}: blocks {b:?}", path.display());
+    let (clearing, idle) = dev.status();
+    println!("cycles {}, clearing {clearing}, idle {idle}", dev.cycles());
+    for (name, v) in dev.counters().named() {
+        println!("{name:>22} {v}");
+    }
+    Ok(())
+}
+
+/// Set by SIGINT / SIGTERM once `catch_stop_signals` is in force; also the cancel flag of a
+/// simulator driven by this process, so every wait of the simulator sees it.
+static STOP: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::OnceLock::new();
+/// The signal that set STOP.
+static STOP_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+fn stop_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    STOP.get_or_init(Default::default).clone()
+}
+
+extern "C" fn on_stop_signal(sig: libc::c_int) {
+    STOP_SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
+    // initialised before the handler is installed: `get` is an atomic load
+    if let Some(f) = STOP.get() {
+        f.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Ctrl-C and SIGTERM ask the command to finish cleanly: `run` drains and reports, `replay` and
+/// `compare` stop their simulator and remove its region, `sim` stops serving.
+fn catch_stop_signals() {
+    let _ = stop_flag();
+    let handler = on_stop_signal as extern "C" fn(libc::c_int);
+    // SAFETY: the handler only stores to atomics, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+    }
+}
+
+/// SIGINT and SIGTERM terminate again (once there is nothing left to clean up).
+fn release_stop_signals() {
+    // SAFETY: restoring the default disposition.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+    }
+}
+
+fn stopping() -> bool {
+    STOP.get()
+        .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// A command stopped by SIGINT / SIGTERM after cleaning up; exits 128 + the signal number.
+#[derive(Debug)]
+struct Interrupted(i32);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self.0 {
+            libc::SIGINT => "SIGINT",
+            libc::SIGTERM => "SIGTERM",
+            _ => "a signal",
+        };
+        write!(f, "interrupted by {name}")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+fn interrupted() -> anyhow::Error {
+    Interrupted(STOP_SIGNAL.load(std::sync::atomic::Ordering::SeqCst)).into()
+}
+
+/// Frames until a stop signal, then one error: a replay ends (stopping its simulator, removing
+/// its region) as it would on a bad capture.
+fn until_stopped<E: std::fmt::Display>(
+    mut frames: impl Iterator<Item = Result<tickcross_core::frame::Frame, E>>,
+) -> impl Iterator<Item = Result<tickcross_core::frame::Frame, String>> {
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        if stopping() {
+            done = true;
+            return Some(Err("interrupted".to_string()));
+        }
+        frames.next().map(|f| f.map_err(|e| e.to_string()))
+    })
+}
+
+/// What the live host has taken from the ring so far.
+#[derive(Default)]
+struct Drained {
+    events: u64,
+    per_pair: std::collections::BTreeMap<(u8, u8), u64>,
+    seq: tickcross_device::device::SeqCheck,
+}
+
+impl Drained {
+    fn take(
+        &mut self,
+        batch: &[tickcross_core::event::Event],
+        out: &mut Option<BufWriter<File>>,
+        cfg: &Config,
+    ) -> Result<()> {
+        use tickcross_device::device::SeqStep;
+        for e in batch {
+            match self.seq.see(e.seq) {
+                SeqStep::Next => {}
+                SeqStep::Gap { missing } => {
+                    tracing::warn!(missing, "events lost before seq {}", e.seq)
+                }
+                SeqStep::Back { prev } => {
+                    tracing::warn!(
+                        "event sequence went back or repeated: {} after {prev}",
+                        e.seq
+                    )
+                }
+            }
+            *self
+                .per_pair
+                .entry((e.buy_venue, e.sell_venue))
+                .or_insert(0) += 1;
+            if let Some(w) = out.as_mut() {
+                writeln!(w, "{}", replay::event_json(e, cfg))?;
+            }
+        }
+        self.events += batch.len() as u64;
+        Ok(())
+    }
+}
+
+fn run_cmd(a: RunArgs) -> Result<()> {
+    use std::time::{Duration, Instant};
+    use tickcross_bindings::counter;
+    use tickcross_device::device::Watchdog;
+    if !(a.dead_after.is_finite() && a.dead_after > 0.0) {
+        return Err(UsageError(format!(
+            "--dead-after {}: give a number of seconds above 0",
+            a.dead_after
+        ))
+        .into());
+    }
+    let dead_after = Duration::from_secs_f64(a.dead_after);
+    let cfg =
+        Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
+    let mut dev = Device::open(&a.device)?;
+    dev.program(&cfg.program())
+        .context("programming the device")?;
+    catch_stop_signals();
+    eprintln!(
+        "run: {} programmed; draining events (Ctrl-C to stop)",
+        a.device.display()
+    );
+    let mut out = match &a.events {
+        Some(p) => Some(BufWriter::new(
+            File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let started = Instant::now();
+    let mut last_report = started;
+    let mut last_frames = 0u64;
+    let mut quiet_since = Instant::now();
+    let mut drained = Drained::default();
+    let mut batch = Vec::new();
+    let mut watchdog = Watchdog::new(&dev, dead_after);
+    let failure: Option<anyhow::Error> = loop {
+        batch.clear();
+        let drain = dev.drain(&mut batch);
+        drained.take(&batch, &mut out, &cfg)?;
+        if let Err(e) = drain {
+            break Some(e.into());
+        }
+        // a device that stopped (simulator killed, card hung or gone) ends the run, whatever
+        // --duration or --until-idle say
+        if let Err(e) = watchdog.check(&dev) {
+            break Some(e.into());
+        }
+        let frames = dev.counters().get(counter::RX_FRAMES);
+        if frames != last_frames {
+            last_frames = frames;
+            quiet_since = Instant::now();
+        }
+        if last_report.elapsed() >= Duration::from_secs(1) {
+            last_report = Instant::now();
+            eprintln!(
+                "run: {frames} frames, {} events, {:.0} s",
+                drained.events,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        if stopping() {
+            break None;
+        }
+        let mut done = a
+            .duration
+            .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+        if let Some(quiet) = a.until_idle {
+            let (clearing, idle) = dev.status();
+            done |= frames > 0 && idle && !clearing && quiet_since.elapsed().as_secs_f64() >= quiet;
+        }
+        if done {
+            // a quiet wire is also what a dead device looks like: stop only once its cycle
+            // counter is seen moving (bounded by the watchdog)
+            let at = dev.cycles();
+            let alive = loop {
+                if dev.cycles() != at {
+                    break Ok(());
+                }
+                if let Err(e) = watchdog.check(&dev) {
+                    break Err(e);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            };
+            break alive.err().map(Into::into);
+        }
+        if batch.is_empty() {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    };
+    if failure.is_none() {
+        batch.clear();
+        dev.drain(&mut batch)?;
+        drained.take(&batch, &mut out, &cfg)?;
+    }
+    if let Some(mut w) = out {
+        w.flush()?;
+    }
+    print!(
+        "{}",
+        report::summary_of(
+            "device",
+            &dev.counters(),
+            drained.events,
+            &drained.per_pair,
+            &cfg
+        )
+    );
+    println!(
+        "event sequence: {} events lost (gaps), {} out of order or repeated",
+        drained.seq.lost, drained.seq.out_of_order
+    );
+    if let Some(e) = failure {
+        return Err(e.context(format!(
+            "run stopped after {} events: the device failed",
+            drained.events
+        )));
+    }
+    Ok(())
+}
+
+/// A simulator stopped by a signal is interrupted, not failed.
+#[cfg(feature = "sim")]
+fn stopped(e: tickcross_sim::device::SimError) -> anyhow::Error {
+    match e {
+        tickcross_sim::device::SimError::Cancelled => interrupted(),
+        e => e.into(),
+    }
+}
+
+#[cfg(feature = "sim")]
+fn sim_cmd(a: SimArgs) -> Result<()> {
+    use tickcross_sim::device::SimDevice;
+    // a signal stops every wait of the simulator (a host that stopped draining cannot hold it)
+    catch_stop_signals();
+    let mut dev = SimDevice::create_with(&a.region, a.trace.as_deref(), stop_flag())
+        .map_err(stopped)
+        .context("starting the simulated card")?;
+    let served = sim_serve(&mut dev, &a);
+    if served
+        .as_ref()
+        .is_err_and(|e| e.downcast_ref::<Interrupted>().is_none())
+    {
+        // a host on the region sees a dead card at once rather than after its timeout
+        dev.mark_dead();
+    }
+    served
+}
+
+#[cfg(feature = "sim")]
+fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<()> {
+    use std::time::{Duration, Instant};
+    use tickcross_sim::device::SimError;
+    eprintln!("sim: serving the BAR at {}", a.region.display());
+    if !a.wire.is_empty() {
+        eprintln!("sim: waiting for a host to program the device");
+        while !dev.host_ready() {
+            if stopping() {
+                return Err(interrupted().context("before a host programmed the device"));
+            }
+            dev.idle(1024)?;
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        let frames = open_merged(&a.wire).context("opening captures")?;
+        let mut n = 0u64;
+        for f in frames {
+            let f = f?;
+            dev.push_frame(&f.data, f.ts_ns, f.bad)
+                .map_err(stopped)
+                .with_context(|| format!("after {n} frames of the wire"))?;
+            n += 1;
+            if stopping() {
+                return Err(interrupted().context(format!("after {n} frames of the wire")));
+            }
+        }
+        dev.wait_idle().map_err(stopped)?;
+        dev.sync_all().map_err(stopped)?;
+        let s = dev.stats();
+        eprintln!(
+            "sim: wire done: {n} frames, {} cycles, {:.2} M cycles/s while driving frames",
+            s.cycles,
+            s.cycles_per_second() / 1e6
+        );
+    }
+    let done = Instant::now();
+    while !stopping()
+        && a.linger
+            .is_none_or(|l| done.elapsed() < Duration::from_secs_f64(l))
+    {
+        // keep serving host writes and commands, without spinning a core
+        dev.idle(1024)?;
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    // stopped while serving (the documented way to end it): bring the region up to date for a
+    // later `status`, unless the stop interrupts that too
+    match dev.sync_all() {
+        Ok(()) | Err(SimError::Cancelled) => {}
+        Err(e) => return Err(e.into()),
+    }
+    dev.flush_trace()?;
+    Ok(())
+}
+
+#[cfg(not(feature = "sim"))]
+fn sim_cmd(_: SimArgs) -> Result<()> {
+    bail!("this tickcross was built without the simulator (feature \"sim\")")
+}

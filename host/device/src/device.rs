@@ -1,0 +1,742 @@
+//! The device as the host sees it: a memory-mapped BAR.
+//!
+//! `Device::open` maps a path: the simulator's shared region, or a card's
+//! `/sys/bus/pci/devices/<bdf>/resource0`. The code is the same for both. Registers are 64-bit,
+//! read and written with volatile accesses. The block chain (type/version/next headers) is walked
+//! from offset 0 and checked against the contract the host was built with.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{fence, Ordering};
+use std::time::{Duration, Instant};
+use tickcross_bindings as tb;
+use tickcross_bindings::{blocks, field_get, field_put, opcode, params, record};
+use tickcross_core::counters::Counters;
+use tickcross_core::event::{Event, HwCycles};
+use tickcross_core::program::{Filter, Program, Protocol};
+use tickcross_core::quotes::{QuoteTable, N_INSTRUMENTS, N_VENUES};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("{path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: region is {len} bytes, the BAR needs {need}")]
+    TooSmall { path: PathBuf, len: u64, need: u64 },
+    #[error("{path}: {msg}")]
+    Map { path: PathBuf, msg: String },
+    #[error("command {opcode} (seq {seq}) did not complete within {timeout:?}")]
+    CommandTimeout {
+        opcode: u64,
+        seq: u16,
+        timeout: Duration,
+    },
+    #[error("command {opcode} (seq {seq}) failed: the device does not know the opcode")]
+    CommandFailed { opcode: u64, seq: u16 },
+    #[error("program: {0}")]
+    Program(String),
+    /// The ring indexes make no sense: a drain would invent or replay events.
+    #[error("{path}: event ring producer {producer}, consumer {consumer}: {why}")]
+    Ring {
+        path: PathBuf,
+        producer: u64,
+        consumer: u64,
+        why: &'static str,
+    },
+    #[error("{path}: the device is not responding: {why}")]
+    Dead { path: PathBuf, why: String },
+}
+
+/// BAR offsets of the blocks, as discovered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BlockMap {
+    pub control: u64,
+    pub clock: u64,
+    pub counters: u64,
+    pub venues: u64,
+    pub symbols: u64,
+    pub edges: u64,
+    pub ring: u64,
+    pub quotes: u64,
+}
+
+pub struct Device {
+    map: memmap2::MmapRaw,
+    path: PathBuf,
+    blocks: BlockMap,
+    ring_base: u64,
+    ring_records: u64,
+    record_bytes: u64,
+    quotes_base: u64,
+    entry_bytes: u64,
+    n_counters: usize,
+    seq: u16,
+    consumer: u64,
+    /// How long to wait for a command before giving up.
+    pub command_timeout: Duration,
+}
+
+impl Device {
+    /// Maps the BAR at `path` and discovers its blocks.
+    pub fn open(path: &Path) -> Result<Device, DeviceError> {
+        let open_err = |source| DeviceError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(open_err)?;
+        let len = file.metadata().map_err(open_err)?.len();
+        if len < params::BAR_BYTES {
+            return Err(DeviceError::TooSmall {
+                path: path.to_path_buf(),
+                len,
+                need: params::BAR_BYTES,
+            });
+        }
+        let map = memmap2::MmapOptions::new()
+            .len(params::BAR_BYTES as usize)
+            .map_raw(&file)
+            .map_err(open_err)?;
+        let mut dev = Device {
+            map,
+            path: path.to_path_buf(),
+            blocks: BlockMap::default(),
+            ring_base: 0,
+            ring_records: 0,
+            record_bytes: 0,
+            quotes_base: 0,
+            entry_bytes: 0,
+            n_counters: 0,
+            seq: 0,
+            consumer: 0,
+            command_timeout: Duration::from_secs(10),
+        };
+        dev.discover()?;
+        Ok(dev)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn blocks(&self) -> BlockMap {
+        self.blocks
+    }
+
+    /// Reads the 64-bit register at BAR offset `off`.
+    #[inline]
+    pub fn read(&self, off: u64) -> u64 {
+        debug_assert!(off.is_multiple_of(8) && off < params::BAR_BYTES);
+        unsafe { std::ptr::read_volatile(self.map.as_ptr().add(off as usize) as *const u64) }
+    }
+
+    /// Writes the 64-bit register at BAR offset `off`.
+    #[inline]
+    pub fn write(&self, off: u64, value: u64) {
+        debug_assert!(off.is_multiple_of(8) && off < params::BAR_BYTES);
+        unsafe {
+            std::ptr::write_volatile(self.map.as_mut_ptr().add(off as usize) as *mut u64, value)
+        }
+    }
+
+    fn map_err(&self, msg: String) -> DeviceError {
+        DeviceError::Map {
+            path: self.path.clone(),
+            msg,
+        }
+    }
+
+    /// Walks the block chain from offset 0 and checks each block against the contract.
+    fn discover(&mut self) -> Result<(), DeviceError> {
+        let mut off = 0u64;
+        let mut seen = 0;
+        let mut found = [None::<u64>; 8];
+        loop {
+            if !off.is_multiple_of(8) || off + 16 > params::BAR_BYTES {
+                return Err(self.map_err(format!("block chain points outside the BAR ({off:#x})")));
+            }
+            let head = self.read(off);
+            let (ty, ver) = (head as u32, (head >> 32) as u32);
+            let Some(idx) = tb::BLOCKS.iter().position(|b| b.2 == ty) else {
+                return Err(self.map_err(format!(
+                    "unknown block type {ty:#010x} at {off:#x} (is this a tickcross device, and is it out of reset?)"
+                )));
+            };
+            let (name, _, _, want) = tb::BLOCKS[idx];
+            if ver != want {
+                return Err(self.map_err(format!(
+                    "block {name} at {off:#x} has version {ver}, this host speaks version {want}"
+                )));
+            }
+            found[idx] = Some(off);
+            seen += 1;
+            let next = self.read(off + 8);
+            if next == 0 {
+                break;
+            }
+            if seen > 64 || next <= off {
+                return Err(self.map_err(format!(
+                    "block chain does not end (next {next:#x} after {off:#x})"
+                )));
+            }
+            off = next;
+        }
+        let get = |i: usize| -> Result<u64, DeviceError> {
+            found[i].ok_or_else(|| self.map_err(format!("block {} not found", tb::BLOCKS[i].0)))
+        };
+        self.blocks = BlockMap {
+            control: get(0)?,
+            clock: get(1)?,
+            counters: get(2)?,
+            venues: get(3)?,
+            symbols: get(4)?,
+            edges: get(5)?,
+            ring: get(6)?,
+            quotes: get(7)?,
+        };
+        let b = self.blocks;
+        self.ring_base = self.read(b.ring + blocks::ring::BASE);
+        self.ring_records = self.read(b.ring + blocks::ring::RECORDS);
+        self.record_bytes = self.read(b.ring + blocks::ring::RECORD_BYTES);
+        self.quotes_base = self.read(b.quotes + blocks::quotes::BASE);
+        self.entry_bytes = self.read(b.quotes + blocks::quotes::ENTRY_BYTES);
+        self.n_counters = self.read(b.counters + blocks::counters::COUNT) as usize;
+        let sizes_ok = self.ring_records == params::RING_RECORDS
+            && self.record_bytes == params::RECORD_WORDS * 8
+            && self.entry_bytes == params::QUOTE_ENTRY_BYTES
+            && self.n_counters == tb::counter::N
+            && self.read(b.control + blocks::control::N_VENUES) == params::N_VENUES
+            && self.read(b.control + blocks::control::N_INSTRUMENTS) == params::N_INSTRUMENTS;
+        if !sizes_ok {
+            return Err(self.map_err(format!(
+                "device parameters differ from the contract (ring {}x{} B, {} counters)",
+                self.ring_records, self.record_bytes, self.n_counters
+            )));
+        }
+        self.seq = self.read(b.control + blocks::control::CMD_DONE) as u16;
+        self.consumer = self.read(b.ring + blocks::ring::CONSUMER);
+        Ok(())
+    }
+
+    /// Runs one mailbox command and waits for the device to echo it.
+    pub fn command(&mut self, op: u64, arg: u32) -> Result<(), DeviceError> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let c = self.blocks.control;
+        let word = field_put(
+            seq as u64,
+            blocks::control::CMD_SEQ_LSB,
+            blocks::control::CMD_SEQ_W,
+        ) | field_put(
+            op,
+            blocks::control::CMD_OPCODE_LSB,
+            blocks::control::CMD_OPCODE_W,
+        ) | field_put(
+            arg as u64,
+            blocks::control::CMD_ARG_LSB,
+            blocks::control::CMD_ARG_W,
+        );
+        fence(Ordering::SeqCst);
+        self.write(c + blocks::control::CMD, word);
+        let start = Instant::now();
+        let mut spins = 0u32;
+        loop {
+            let done = self.read(c + blocks::control::CMD_DONE);
+            if field_get(
+                done,
+                blocks::control::CMD_DONE_SEQ_LSB,
+                blocks::control::CMD_DONE_SEQ_W,
+            ) == seq as u64
+            {
+                if field_get(
+                    done,
+                    blocks::control::CMD_DONE_ERROR_LSB,
+                    blocks::control::CMD_DONE_ERROR_W,
+                ) != 0
+                {
+                    return Err(DeviceError::CommandFailed { opcode: op, seq });
+                }
+                return Ok(());
+            }
+            spins += 1;
+            if spins.is_multiple_of(1024) {
+                self.check_alive()?;
+                if start.elapsed() > self.command_timeout {
+                    return Err(DeviceError::CommandTimeout {
+                        opcode: op,
+                        seq,
+                        timeout: self.command_timeout,
+                    });
+                }
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Sets the pipeline's enable bit.
+    pub fn set_enabled(&self, on: bool) {
+        self.write(self.blocks.control + blocks::control::CTRL, on as u64);
+    }
+
+    /// The status register: (clearing, idle).
+    pub fn status(&self) -> (bool, bool) {
+        let s = self.read(self.blocks.control + blocks::control::STATUS);
+        (
+            field_get(
+                s,
+                blocks::control::STATUS_CLEARING_LSB,
+                blocks::control::STATUS_CLEARING_W,
+            ) != 0,
+            field_get(
+                s,
+                blocks::control::STATUS_IDLE_LSB,
+                blocks::control::STATUS_IDLE_W,
+            ) != 0,
+        )
+    }
+
+    /// The free-running cycle counter.
+    pub fn cycles(&self) -> u64 {
+        self.read(self.blocks.clock + blocks::clock::CYCLES)
+    }
+
+    /// An error if the cycle counter reads all-ones: a card gone from the bus reads so, and a
+    /// simulator that failed marks its region so.
+    pub fn check_alive(&self) -> Result<(), DeviceError> {
+        if self.cycles() == u64::MAX {
+            return Err(DeviceError::Dead {
+                path: self.path.clone(),
+                why: "its cycle counter reads all-ones (a card gone from the bus, or a simulator that failed)"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Programs venues, filters, edges and symbols, clears the state and counters, and enables
+    /// the pipeline.
+    pub fn program(&mut self, program: &Program) -> Result<(), DeviceError> {
+        let nf = params::N_FILTERS as usize;
+        let nv = params::N_VENUES as usize;
+        let ni = params::N_INSTRUMENTS as usize;
+        if program.filters.len() > nf || program.venues.len() > nv || program.edges.len() > ni {
+            return Err(DeviceError::Program(format!(
+                "the device holds {nf} filters, {nv} venues and {ni} instruments"
+            )));
+        }
+        let placement = place_symbols(&program.symbols).map_err(DeviceError::Program)?;
+
+        self.set_enabled(false);
+        self.command(opcode::CLEAR_SYMBOLS, 0)?;
+        let v = self.blocks.venues;
+        for i in 0..nf {
+            self.write(
+                v + blocks::venues::FILTER + 8 * i as u64,
+                program.filters.get(i).map_or(0, filter_word),
+            );
+        }
+        for i in 0..nv {
+            self.write(
+                v + blocks::venues::VENUE + 8 * i as u64,
+                venue_word(program.venues.get(i).copied().flatten()),
+            );
+        }
+        for i in 0..ni {
+            let edge = program.edges.get(i).copied().unwrap_or(0);
+            self.write(
+                self.blocks.edges + blocks::edges::EDGE + 8 * i as u64,
+                edge as u64,
+            );
+        }
+        let s = self.blocks.symbols;
+        for (way, slot, venue, name, instrument) in placement {
+            let (names, meta) = symbol_stage(venue, &name, instrument);
+            for (w, word) in names.iter().enumerate() {
+                self.write(s + blocks::symbols::STAGE_NAME + 8 * w as u64, *word);
+            }
+            self.write(s + blocks::symbols::STAGE_META, meta);
+            self.command(opcode::WRITE_SYMBOL, ((way as u32) << 16) | slot)?;
+        }
+        self.command(opcode::CLEAR_STATE, 0)?;
+        // CLEAR_STATE restarts the ring (sequence and producer at 0) while the pipeline is
+        // disabled, so the consumer starts at 0 too. A producer that does not read 0 would make
+        // the first drain hand out the previous run's records as new events: wait for it
+        // (a simulator mirrors it a few cycles later), bounded.
+        let start = Instant::now();
+        loop {
+            let producer = self.read(self.blocks.ring + blocks::ring::PRODUCER);
+            if producer == 0 {
+                break;
+            }
+            self.check_alive()?;
+            if start.elapsed() > self.command_timeout {
+                return Err(DeviceError::Ring {
+                    path: self.path.clone(),
+                    producer,
+                    consumer: 0,
+                    why: "the ring did not restart at 0 after CLEAR_STATE",
+                });
+            }
+            std::thread::yield_now();
+        }
+        self.consumer = 0;
+        self.write(self.blocks.ring + blocks::ring::CONSUMER, 0);
+        self.set_enabled(true);
+        // Register writes reach the device in order, so the echo of this last command proves the
+        // enable above has taken effect: no frame offered after `program` returns finds the
+        // pipeline disabled. Frames that arrived before it only touched the counters it zeroes.
+        self.command(opcode::RESET_COUNTERS, 0)?;
+        Ok(())
+    }
+
+    /// Events committed since the last drain, in sequence order; acknowledges them to the device.
+    /// A producer behind the consumer (the device was reset or reprogrammed by another host) or
+    /// more than a ring ahead of it (a device gone from the bus reads all-ones) is an error:
+    /// nothing is read.
+    pub fn drain(&mut self, out: &mut Vec<Event>) -> Result<usize, DeviceError> {
+        self.check_alive()?;
+        let producer = self.read(self.blocks.ring + blocks::ring::PRODUCER);
+        fence(Ordering::Acquire);
+        let ring_err = |why| DeviceError::Ring {
+            path: self.path.clone(),
+            producer,
+            consumer: self.consumer,
+            why,
+        };
+        if producer < self.consumer {
+            return Err(ring_err(
+                "the producer went back (the device was reset or reprogrammed)",
+            ));
+        }
+        let n = producer - self.consumer;
+        if n > self.ring_records {
+            return Err(ring_err(
+                "the producer is more than a ring ahead (the device overwrote unread records, or is not responding)",
+            ));
+        }
+        for r in self.consumer..producer {
+            let base = self.ring_base + (r % self.ring_records) * self.record_bytes;
+            let mut w = [0u64; 16];
+            for (i, word) in w.iter_mut().enumerate().take(14) {
+                *word = self.read(base + 8 * i as u64);
+            }
+            out.push(decode_record(&w));
+        }
+        if n > 0 {
+            self.consumer = producer;
+            fence(Ordering::Release);
+            self.write(self.blocks.ring + blocks::ring::CONSUMER, producer);
+        }
+        Ok(n as usize)
+    }
+
+    /// All counters.
+    pub fn counters(&self) -> Counters {
+        let mut c = Counters::default();
+        for i in 0..tb::counter::N {
+            c.0[i] = self.read(self.blocks.counters + blocks::counters::COUNTER + 8 * i as u64);
+        }
+        c
+    }
+
+    /// The whole quote table, read through the quote window.
+    pub fn quotes(&self) -> QuoteTable {
+        let mut t = QuoteTable::default();
+        for v in 0..N_VENUES {
+            for i in 0..N_INSTRUMENTS {
+                let base = self.quotes_base + ((v * N_INSTRUMENTS + i) as u64) * self.entry_bytes;
+                let e = t.get_mut(v, i);
+                e.bid_price = self.read(base + 8 * tb::quote_word::BID_PRICE as u64) as i64;
+                e.bid_qty = self.read(base + 8 * tb::quote_word::BID_QTY as u64) as i64;
+                e.ask_price = self.read(base + 8 * tb::quote_word::ASK_PRICE as u64) as i64;
+                e.ask_qty = self.read(base + 8 * tb::quote_word::ASK_QTY as u64) as i64;
+                e.ts_ns = self.read(base + 8 * tb::quote_word::TS as u64);
+                e.valid = self.read(base + 8 * tb::quote_word::FLAGS as u64) & 1 != 0;
+            }
+        }
+        t
+    }
+}
+
+/// Follows the sequence numbers of drained events. Programming restarts the sequence at 0; the
+/// device numbers every event, dropped ones too, so a jump forward is events lost. A number
+/// that is not above the previous one is reported as such: compared, never subtracted.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SeqCheck {
+    last: Option<u64>,
+    /// Events skipped by the sequence.
+    pub lost: u64,
+    /// Events whose number was not above the previous one.
+    pub out_of_order: u64,
+}
+
+/// What one sequence number says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqStep {
+    /// The next one.
+    Next,
+    /// `missing` events were skipped before it.
+    Gap { missing: u64 },
+    /// Not above the previous number `prev` (it went back, or repeated).
+    Back { prev: u64 },
+}
+
+impl SeqCheck {
+    pub fn see(&mut self, seq: u64) -> SeqStep {
+        let step = match self.last {
+            Some(prev) if seq <= prev => SeqStep::Back { prev },
+            Some(prev) if seq - prev > 1 => SeqStep::Gap {
+                missing: seq - prev - 1,
+            },
+            None if seq > 0 => SeqStep::Gap { missing: seq },
+            _ => SeqStep::Next,
+        };
+        match step {
+            SeqStep::Back { .. } => self.out_of_order += 1,
+            SeqStep::Gap { missing } => {
+                self.lost += missing;
+                self.last = Some(seq);
+            }
+            SeqStep::Next => self.last = Some(seq),
+        }
+        step
+    }
+}
+
+/// Notices a dead device by its free-running cycle counter: a counter that reads all-ones (a card
+/// gone from the bus) or stops advancing for longer than `after` (a simulator process killed or
+/// stopped, a card that hung).
+#[derive(Debug)]
+pub struct Watchdog {
+    after: Duration,
+    last: u64,
+    since: Instant,
+}
+
+impl Watchdog {
+    pub fn new(dev: &Device, after: Duration) -> Watchdog {
+        Watchdog {
+            after,
+            last: dev.cycles(),
+            since: Instant::now(),
+        }
+    }
+
+    /// Reads the cycle counter; an error once the device counts as dead.
+    pub fn check(&mut self, dev: &Device) -> Result<(), DeviceError> {
+        dev.check_alive()?;
+        let now = dev.cycles();
+        if now != self.last {
+            self.last = now;
+            self.since = Instant::now();
+        } else if self.since.elapsed() >= self.after {
+            return Err(DeviceError::Dead {
+                path: dev.path.clone(),
+                why: format!(
+                    "its cycle counter has stayed at {now} for {:.1} s (the card stopped, or the simulator process was killed)",
+                    self.since.elapsed().as_secs_f64()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The venues block's word for a filter (enabled).
+pub fn filter_word(f: &Filter) -> u64 {
+    use blocks::venues as b;
+    field_put(
+        u32::from_be_bytes(f.ip) as u64,
+        b::FILTER_IP_LSB,
+        b::FILTER_IP_W,
+    ) | field_put(f.port as u64, b::FILTER_PORT_LSB, b::FILTER_PORT_W)
+        | field_put(f.prefix as u64, b::FILTER_PREFIX_LSB, b::FILTER_PREFIX_W)
+        | field_put(f.venue as u64, b::FILTER_VENUE_LSB, b::FILTER_VENUE_W)
+        | field_put(1, b::FILTER_ENABLE_LSB, b::FILTER_ENABLE_W)
+}
+
+/// The venues block's word for a venue slot: enabled with its protocol, or all zero when unused.
+pub fn venue_word(protocol: Option<Protocol>) -> u64 {
+    use blocks::venues as b;
+    match protocol {
+        Some(p) => {
+            field_put(p.code(), b::VENUE_PROTOCOL_LSB, b::VENUE_PROTOCOL_W)
+                | field_put(1, b::VENUE_ENABLE_LSB, b::VENUE_ENABLE_W)
+        }
+        None => 0,
+    }
+}
+
+/// The symbols block's staged entry for (venue, name, instrument): the four name words
+/// (zero-padded, little-endian) and the meta word. `name` is at most 32 bytes (place_symbols
+/// checks).
+pub fn symbol_stage(venue: u8, name: &[u8], instrument: u16) -> ([u64; 4], u64) {
+    use blocks::symbols as b;
+    let mut padded = [0u8; 32];
+    let n = name.len().min(32);
+    padded[..n].copy_from_slice(&name[..n]);
+    let mut words = [0u64; 4];
+    for (w, chunk) in words.iter_mut().zip(padded.chunks_exact(8)) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        *w = u64::from_le_bytes(bytes);
+    }
+    let meta = field_put(n as u64, b::STAGE_META_LEN_LSB, b::STAGE_META_LEN_W)
+        | field_put(venue as u64, b::STAGE_META_VENUE_LSB, b::STAGE_META_VENUE_W)
+        | field_put(
+            instrument as u64,
+            b::STAGE_META_INSTRUMENT_LSB,
+            b::STAGE_META_INSTRUMENT_W,
+        )
+        | field_put(1, b::STAGE_META_VALID_LSB, b::STAGE_META_VALID_W);
+    (words, meta)
+}
+
+/// Decodes one event record (contract layout).
+pub fn decode_record(w: &[u64; 16]) -> Event {
+    let meta = w[record::META];
+    Event {
+        seq: w[record::SEQ],
+        instrument: field_get(meta, record::META_INSTRUMENT_LSB, record::META_INSTRUMENT_W) as u16,
+        buy_venue: field_get(meta, record::META_BUY_VENUE_LSB, record::META_BUY_VENUE_W) as u8,
+        sell_venue: field_get(meta, record::META_SELL_VENUE_LSB, record::META_SELL_VENUE_W) as u8,
+        trigger_venue: field_get(
+            meta,
+            record::META_TRIGGER_VENUE_LSB,
+            record::META_TRIGGER_VENUE_W,
+        ) as u8,
+        trigger_sell: field_get(
+            meta,
+            record::META_TRIGGER_SIDE_LSB,
+            record::META_TRIGGER_SIDE_W,
+        ) != 0,
+        buy_price: w[record::BUY_PRICE] as i64,
+        buy_qty: w[record::BUY_QTY] as i64,
+        sell_price: w[record::SELL_PRICE] as i64,
+        sell_qty: w[record::SELL_QTY] as i64,
+        qty: w[record::QTY] as i64,
+        ts_ns: w[record::TS],
+        buy_ts_ns: w[record::BUY_TS],
+        sell_ts_ns: w[record::SELL_TS],
+        cycles: Some(HwCycles {
+            frame: w[record::CYC_FRAME],
+            first: w[record::CYC_FIRST],
+            last: w[record::CYC_LAST],
+            commit: w[record::CYC_COMMIT],
+        }),
+    }
+}
+
+type Placed = (usize, u32, u8, Vec<u8>, u16);
+
+/// Places (venue, name) keys in the two-way cuckoo table the hardware searches: way 0 at H0(key),
+/// way 1 at H1(key). Returns (way, slot, venue, name, instrument) for every key.
+pub fn place_symbols(symbols: &[(u8, Vec<u8>, u16)]) -> Result<Vec<Placed>, String> {
+    let slots = params::SYM_SLOTS as usize;
+    let mut table: [Vec<Option<usize>>; 2] = [vec![None; slots], vec![None; slots]];
+    let mut keys = Vec::with_capacity(symbols.len());
+    for (venue, name, _) in symbols {
+        let key = tb::sym_key(*venue, name).ok_or_else(|| {
+            format!(
+                "symbol {:?} is longer than {} bytes",
+                String::from_utf8_lossy(name),
+                params::SYM_NAME_BYTES
+            )
+        })?;
+        keys.push([
+            tb::sym_hash(0, &key) as usize,
+            tb::sym_hash(1, &key) as usize,
+        ]);
+    }
+    for start in 0..symbols.len() {
+        let mut cur = start;
+        let mut way = 0usize;
+        let mut placed = false;
+        for _ in 0..4 * slots {
+            let slot = keys[cur][way];
+            match table[way][slot].replace(cur) {
+                None => {
+                    placed = true;
+                    break;
+                }
+                Some(evicted) => {
+                    cur = evicted;
+                    way ^= 1;
+                }
+            }
+        }
+        if !placed {
+            return Err(format!(
+                "the symbol table cannot place {} names (cuckoo cycle)",
+                symbols.len()
+            ));
+        }
+    }
+    let mut out = Vec::with_capacity(symbols.len());
+    for (way, t) in table.iter().enumerate() {
+        for (slot, entry) in t.iter().enumerate() {
+            if let Some(k) = entry {
+                let (venue, name, instrument) = &symbols[*k];
+                out.push((way, slot as u32, *venue, name.clone(), *instrument));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuckoo_places_many_names_where_the_hardware_looks() {
+        let symbols: Vec<(u8, Vec<u8>, u16)> = (0..600u32)
+            .map(|i| {
+                (
+                    (i % 8) as u8,
+                    format!("SYM{i}").into_bytes(),
+                    (i % 256) as u16,
+                )
+            })
+            .collect();
+        let placed = place_symbols(&symbols).unwrap();
+        assert_eq!(placed.len(), symbols.len());
+        for (way, slot, venue, name, _) in placed {
+            let key = tb::sym_key(venue, &name).unwrap();
+            assert_eq!(tb::sym_hash(way, &key), slot);
+        }
+    }
+
+    #[test]
+    fn sequence_gaps_are_counted_and_going_back_is_not_wrapped() {
+        let mut c = SeqCheck::default();
+        assert_eq!(c.see(0), SeqStep::Next);
+        assert_eq!(c.see(1), SeqStep::Next);
+        assert_eq!(c.see(5), SeqStep::Gap { missing: 3 });
+        // the old `seq - prev - 1` wrapped to 18446744073709550592 here
+        assert_eq!(c.see(5), SeqStep::Back { prev: 5 });
+        assert_eq!(c.see(0), SeqStep::Back { prev: 5 });
+        assert_eq!(c.see(6), SeqStep::Next);
+        assert_eq!((c.lost, c.out_of_order), (3, 2));
+        let mut late = SeqCheck::default();
+        assert_eq!(late.see(2), SeqStep::Gap { missing: 2 });
+        assert_eq!(
+            late.see(u64::MAX),
+            SeqStep::Gap {
+                missing: u64::MAX - 3
+            }
+        );
+        assert_eq!(late.see(3), SeqStep::Back { prev: u64::MAX });
+    }
+
+    #[test]
+    fn names_too_long_are_refused() {
+        let long = vec![b'x'; 33];
+        assert!(place_symbols(&[(0, long, 0)]).is_err());
+    }
+}

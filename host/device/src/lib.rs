@@ -1,0 +1,7 @@
+//! tickcross device layer: the card as the host sees it, over a mapped BAR (a real card's, or
+//! the Verilated model's shared-memory region): the capability chain, programming, the event
+//! ring and its counters, and [`hwpath::HwDetector`], the hardware detection path behind the
+//! same [`tickcross_core::detect::Detector`] trait as the software path.
+
+pub mod device;
+pub mod hwpath;

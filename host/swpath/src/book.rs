@@ -1,0 +1,143 @@
+//! The quote table and cross detection (PIPELINE section 6).
+
+use tickcross_bindings::counter;
+
+use super::Quote;
+use tickcross_core::counters::Counters;
+use tickcross_core::event::Event;
+use tickcross_core::price9::Price9;
+use tickcross_core::quotes::{QuoteEntry, QuoteTable, N_INSTRUMENTS};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Book {
+    pub(crate) quotes: QuoteTable,
+    edges: [Price9; N_INSTRUMENTS],
+    /// Venues that can hold quotes; the others' entries stay empty, so they need no scan.
+    n_venues: usize,
+    next_seq: u64,
+}
+
+impl Book {
+    /// `edges` has at most N_INSTRUMENTS entries (missing ones are 0); `n_venues` at most
+    /// N_VENUES.
+    pub(crate) fn new(edges: &[Price9], n_venues: usize) -> Book {
+        let mut e = [0; N_INSTRUMENTS];
+        e[..edges.len()].copy_from_slice(edges);
+        Book {
+            quotes: QuoteTable::default(),
+            edges: e,
+            n_venues,
+            next_seq: 0,
+        }
+    }
+
+    /// Empties the table and restarts sequence numbers (`clear_state`).
+    pub(crate) fn clear(&mut self) {
+        self.quotes = QuoteTable::default();
+        self.next_seq = 0;
+    }
+
+    /// Writes `(v, i)` and checks it against the other venues.
+    pub(crate) fn update(
+        &mut self,
+        v: usize,
+        i: usize,
+        q: &Quote,
+        ts_ns: u64,
+        counters: &mut Counters,
+        events: &mut Vec<Event>,
+    ) {
+        self.store(v, i, q, ts_ns, counters);
+        self.detect(v, i, ts_ns, counters, events);
+    }
+
+    /// The quote update alone: writes `(v, i)`.
+    pub(crate) fn store(
+        &mut self,
+        v: usize,
+        i: usize,
+        q: &Quote,
+        ts_ns: u64,
+        counters: &mut Counters,
+    ) {
+        let me = QuoteEntry {
+            bid_price: q.bid_price,
+            bid_qty: q.bid_qty,
+            ask_price: q.ask_price,
+            ask_qty: q.ask_qty,
+            ts_ns,
+            valid: true,
+        };
+        *self.quotes.get_mut(v, i) = me;
+        counters.add(counter::QUOTE_UPDATES, 1);
+    }
+
+    /// The cross check of `(v, i)` against the other venues (PIPELINE section 6).
+    pub(crate) fn detect(
+        &mut self,
+        v: usize,
+        i: usize,
+        ts_ns: u64,
+        counters: &mut Counters,
+        events: &mut Vec<Event>,
+    ) {
+        let me = *self.quotes.get(v, i);
+
+        // Ascending venue order with strict comparisons: ties go to the lowest index.
+        let mut best_bid: Option<(usize, &QuoteEntry)> = None;
+        let mut best_ask: Option<(usize, &QuoteEntry)> = None;
+        for w in (0..self.n_venues).filter(|&w| w != v) {
+            let o = self.quotes.get(w, i);
+            let higher_bid = match best_bid {
+                None => true,
+                Some((_, b)) => o.bid_price > b.bid_price,
+            };
+            if !o.bid_empty() && higher_bid {
+                best_bid = Some((w, o));
+            }
+            let lower_ask = match best_ask {
+                None => true,
+                Some((_, a)) => o.ask_price < a.ask_price,
+            };
+            if !o.ask_empty() && lower_ask {
+                best_ask = Some((w, o));
+            }
+        }
+
+        // Prices are never negative, so the differences cannot overflow.
+        let edge = self.edges[i];
+        let mut emit = |buy: (usize, &QuoteEntry), sell: (usize, &QuoteEntry), trigger_sell| {
+            let (bv, b) = buy;
+            let (sv, s) = sell;
+            events.push(Event {
+                seq: self.next_seq,
+                instrument: i as u16,
+                buy_venue: bv as u8,
+                sell_venue: sv as u8,
+                trigger_venue: v as u8,
+                trigger_sell,
+                buy_price: b.ask_price,
+                buy_qty: b.ask_qty,
+                sell_price: s.bid_price,
+                sell_qty: s.bid_qty,
+                qty: b.ask_qty.min(s.bid_qty),
+                ts_ns,
+                buy_ts_ns: b.ts_ns,
+                sell_ts_ns: s.ts_ns,
+                cycles: None,
+            });
+            self.next_seq += 1;
+            counters.add(counter::EVENTS, 1);
+        };
+        if let Some(b) = best_bid {
+            if !me.ask_empty() && b.1.bid_price - me.ask_price > edge {
+                emit((v, &me), b, false);
+            }
+        }
+        if let Some(a) = best_ask {
+            if !me.bid_empty() && me.bid_price - a.1.ask_price > edge {
+                emit(a, (v, &me), true);
+            }
+        }
+    }
+}

@@ -1,0 +1,1155 @@
+//! The trading part of the configuration: `[trading]`, `[risk]`, `[rebalance]`, `[journal]`,
+//! each instrument's assets and each venue's fees, balances, markets and simulated behaviour.
+//! The binary checks the whole file's shape once (these key tables merged with the other
+//! subsystems': [`FILE_KEYS`], [`INSTRUMENT_KEYS`], [`VENUE_KEYS`]) and then [`validate`]s this
+//! part with the others, so every error in the file is reported at once. Money is exact decimal
+//! strings; times integers.
+//!
+//! ```toml
+//! [trading]
+//! min_profit = "0.5"            # quote asset, net of both legs' taker fees
+//! min_profit_bps = "0.5"        # of the buy leg's notional
+//! max_trade_qty = "0.5"         # base asset per trade (sizes are capped, not refused)
+//! order_timeout_ms = 1000
+//! unwind_slippage_bps = "20"    # unwind IOC limit: at most this much worse than the entry price
+//! unwind_retries = 3
+//! unwind_retry_ms = 50
+//! sharpe_interval_s = 10
+//! seed = 1                      # simulated venues' draws (latency, injected faults)
+//!
+//! [risk]
+//! max_notional = "50000"        # quote, per trade (buy leg notional); refused above
+//! max_position = "0.1"          # base, net across venues per instrument, worst case one leg fills
+//! max_open_legs = 8
+//! daily_loss_limit = "1000"     # quote, realized net P&L of the UTC day
+//! max_quote_age_ms = 1000
+//! venue_max_failures = 3        # rejects + timeouts in the window disable a venue...
+//! venue_failure_window_ms = 60000
+//! venue_cool_off_ms = 30000     # ...for this long
+//! rate_limit = { orders = 10, window_ms = 1000 }   # per venue; a venue may set its own
+//!
+//! [rebalance]
+//! threshold = "0.5"             # propose a transfer when a balance is below 0.5 x its target
+//! apply = true                  # carry proposed transfers out in replay
+//! assets = { BTC = { network_fee = "0.0001", transfer_s = 600 } }
+//!
+//! [journal]
+//! sync = "trade"                # "always" | "trade" | "never"
+//!
+//! [[instrument]]
+//! name = "BTC"
+//! base = "BTC"
+//! quote = "USDT"
+//!
+//! [[venue]]
+//! name = "spot"
+//! # ... detection keys ...
+//! fees = { maker_bps = "10", taker_bps = "10", asset = "quote" }   # or "base", or "BNB" + asset_price
+//! balances = { BTC = "1", USDT = "60000" }
+//! targets = { BTC = "1", USDT = "60000" }   # rebalancing targets; default: the initial balances
+//! markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001", min_qty = "0.00001" } }
+//! sim = { latency_us = 500 }                # or latency_us = [min, max] (uniform), or choices
+//! # instead of sim: the venue's orders leave the process (FIX 4.4: keys in `tickcross_fix::config`)
+//! # order_entry = { protocol = "fix44", host = "127.0.0.1", port = 9880, sender_comp_id = "TC",
+//! #                 target_comp_id = "VENUE", auth = { kind = "plain", username = "u", password_env = "PW" } }
+//! ```
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use tickcross_core::config::DetectionConfig;
+use tickcross_core::settings::{self, Key, Shape, U32, U64};
+
+/// Everything trading needs, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TradeConfig {
+    pub params: TradingParams,
+    pub risk: RiskLimits,
+    pub rebalance: Option<RebalanceConfig>,
+    pub journal: JournalConfig,
+    /// Per instrument (config order).
+    pub instruments: Vec<InstrumentAssets>,
+    /// Per venue (config order).
+    pub venues: Vec<VenueTrading>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstrumentAssets {
+    pub base: String,
+    pub quote: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TradingParams {
+    pub min_profit: Decimal,
+    pub min_profit_bps: Decimal,
+    pub max_trade_qty: Option<Decimal>,
+    pub order_timeout_ns: u64,
+    pub unwind_slippage_bps: Decimal,
+    pub unwind_retries: u32,
+    pub unwind_retry_ns: u64,
+    pub sharpe_interval_ns: u64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub orders: u32,
+    pub window_ns: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskLimits {
+    pub max_notional: Decimal,
+    pub max_position: Decimal,
+    pub max_open_legs: u32,
+    pub daily_loss_limit: Decimal,
+    pub max_quote_age_ns: u64,
+    pub venue_max_failures: u32,
+    pub venue_failure_window_ns: u64,
+    pub venue_cool_off_ns: u64,
+    pub rate_limit: RateLimit,
+}
+
+/// How a venue's order quantities relate to the base asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contract {
+    /// Quantities are base-asset amounts.
+    Linear,
+    /// Quantities are contracts worth `quote_per_contract` of the quote asset each (an inverse
+    /// contract such as Binance COIN-M's BTCUSD_PERP, 100 USD a contract): n contracts at price p
+    /// are n x Q / p of the base asset.
+    Inverse { quote_per_contract: Decimal },
+}
+
+/// One (venue, instrument) market.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Market {
+    pub symbol: String,
+    pub tick_size: Decimal,
+    pub lot_size: Decimal,
+    pub min_qty: Decimal,
+    pub contract: Contract,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeeAsset {
+    Quote,
+    Base,
+    /// A third asset (e.g. BNB), converted at a configured price in the quote asset.
+    Other {
+        asset: String,
+        price: Decimal,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeTier {
+    /// 30-day volume (quote) from which the tier applies.
+    pub volume: Decimal,
+    pub maker_bps: Decimal,
+    pub taker_bps: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeSchedule {
+    pub maker_bps: Decimal,
+    pub taker_bps: Decimal,
+    pub asset: FeeAsset,
+    /// 30-day volume (quote) at the start; the replay's own volume adds to it.
+    pub volume_30d: Decimal,
+    /// Ascending by volume.
+    pub tiers: Vec<FeeTier>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Latency {
+    Constant(u64),
+    /// Uniform over [min, max] ns.
+    Uniform(u64, u64),
+    /// One of these ns values, equally likely (an empirical distribution).
+    Choices(Vec<u64>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    Reject,
+    Timeout,
+    Disconnect,
+}
+
+/// An injected fault over a window of replay time (offsets from the first frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub start_ns: u64,
+    pub duration_ns: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimVenueConfig {
+    /// Order latency: from sending to arrival at the venue's book. Reports come back after the
+    /// same latency.
+    pub latency: Latency,
+    /// Orders rejected at random, per million.
+    pub reject_ppm: u32,
+    /// Orders the venue never answers, per million.
+    pub timeout_ppm: u32,
+    pub faults: Vec<Fault>,
+}
+
+/// How a venue's orders are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderEntry {
+    /// The simulated venue of replay.
+    Simulated,
+    /// Orders go out through an order-entry adapter (`order_entry = { protocol = "fix44", ... }`):
+    /// its keys are the adapter's to validate, and the binary starts it (see
+    /// [`crate::run::VenueAdapters`]). `protocol` as given.
+    External { protocol: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueTrading {
+    pub fees: FeeSchedule,
+    pub balances: BTreeMap<String, Decimal>,
+    pub targets: BTreeMap<String, Decimal>,
+    /// Per instrument index: the market, when the venue trades it.
+    pub markets: Vec<Option<Market>>,
+    pub sim: SimVenueConfig,
+    pub rate_limit: RateLimit,
+    pub order_entry: OrderEntry,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetTransfer {
+    pub network_fee: Decimal,
+    pub transfer_ns: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebalanceConfig {
+    pub threshold: Decimal,
+    pub apply: bool,
+    pub assets: BTreeMap<String, AssetTransfer>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// fdatasync after every record.
+    Always,
+    /// fdatasync after each trade record (before its orders leave) and each snapshot.
+    Trade,
+    /// Never; the OS writes back when it likes.
+    Never,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalConfig {
+    pub sync: SyncPolicy,
+}
+
+// ---- raw (as parsed) ----
+//
+// The shapes below are checked first (`tickcross_core::settings::Shape`: unknown keys, types, required keys,
+// all reported together); the serde structs follow them, with required keys as `Option`s (None:
+// missing or of the wrong type, reported already) so that the rest is still validated.
+
+pub const TRADING_KEYS: &[Key] = &[
+    Key::req("min_profit", Shape::Dec),
+    Key::opt("min_profit_bps", Shape::Dec),
+    Key::opt("max_trade_qty", Shape::Dec),
+    Key::opt("order_timeout_ms", U64),
+    Key::opt("unwind_slippage_bps", Shape::Dec),
+    Key::opt("unwind_retries", U32),
+    Key::opt("unwind_retry_ms", U64),
+    Key::opt("sharpe_interval_s", U64),
+    Key::opt("seed", U64),
+];
+
+pub const RATE_LIMIT_KEYS: &[Key] = &[Key::req("orders", U32), Key::req("window_ms", U64)];
+
+pub const RISK_KEYS: &[Key] = &[
+    Key::req("max_notional", Shape::Dec),
+    Key::req("max_position", Shape::Dec),
+    Key::req("max_open_legs", U32),
+    Key::req("daily_loss_limit", Shape::Dec),
+    Key::req("max_quote_age_ms", U64),
+    Key::opt("venue_max_failures", U32),
+    Key::opt("venue_failure_window_ms", U64),
+    Key::opt("venue_cool_off_ms", U64),
+    Key::opt("rate_limit", Shape::Table(RATE_LIMIT_KEYS)),
+];
+
+const ASSET_TRANSFER_KEYS: &[Key] = &[
+    Key::req("network_fee", Shape::Dec),
+    Key::req("transfer_s", U64),
+];
+
+pub const REBALANCE_KEYS: &[Key] = &[
+    Key::req("threshold", Shape::Dec),
+    Key::opt("apply", Shape::Bool),
+    Key::opt("assets", Shape::Map(&Shape::Table(ASSET_TRANSFER_KEYS))),
+];
+
+pub const JOURNAL_KEYS: &[Key] = &[Key::opt("sync", Shape::Str)];
+
+const TIER_KEYS: &[Key] = &[
+    Key::req("volume", Shape::Dec),
+    Key::req("maker_bps", Shape::Dec),
+    Key::req("taker_bps", Shape::Dec),
+];
+
+pub const FEES_KEYS: &[Key] = &[
+    Key::req("maker_bps", Shape::Dec),
+    Key::req("taker_bps", Shape::Dec),
+    Key::opt("asset", Shape::Str),
+    Key::opt("asset_price", Shape::Dec),
+    Key::opt("volume_30d", Shape::Dec),
+    Key::opt("tiers", Shape::Array(&Shape::Table(TIER_KEYS))),
+];
+
+const CONTRACT_KEYS: &[Key] = &[Key::req("inverse", Shape::Dec)];
+
+pub const MARKET_KEYS: &[Key] = &[
+    Key::req("tick_size", Shape::Dec),
+    Key::req("lot_size", Shape::Dec),
+    Key::opt("min_qty", Shape::Dec),
+    Key::opt("contract", Shape::Table(CONTRACT_KEYS)),
+];
+
+const FAULT_KEYS: &[Key] = &[
+    Key::req("kind", Shape::Str),
+    Key::req("start_ms", U64),
+    Key::req("duration_ms", U64),
+];
+
+pub const SIM_KEYS: &[Key] = &[
+    Key::opt("latency_us", Shape::Any),
+    Key::opt("reject_ppm", U32),
+    Key::opt("timeout_ppm", U32),
+    Key::opt("faults", Shape::Array(&Shape::Table(FAULT_KEYS))),
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTrading {
+    min_profit: Option<String>,
+    #[serde(default)]
+    min_profit_bps: Option<String>,
+    #[serde(default)]
+    max_trade_qty: Option<String>,
+    #[serde(default)]
+    order_timeout_ms: Option<u64>,
+    #[serde(default)]
+    unwind_slippage_bps: Option<String>,
+    #[serde(default)]
+    unwind_retries: Option<u32>,
+    #[serde(default)]
+    unwind_retry_ms: Option<u64>,
+    #[serde(default)]
+    sharpe_interval_s: Option<u64>,
+    #[serde(default)]
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRateLimit {
+    orders: Option<u32>,
+    window_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRisk {
+    max_notional: Option<String>,
+    max_position: Option<String>,
+    max_open_legs: Option<u32>,
+    daily_loss_limit: Option<String>,
+    max_quote_age_ms: Option<u64>,
+    #[serde(default)]
+    venue_max_failures: Option<u32>,
+    #[serde(default)]
+    venue_failure_window_ms: Option<u64>,
+    #[serde(default)]
+    venue_cool_off_ms: Option<u64>,
+    #[serde(default)]
+    rate_limit: Option<RawRateLimit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAssetTransfer {
+    network_fee: Option<String>,
+    transfer_s: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRebalance {
+    threshold: Option<String>,
+    #[serde(default)]
+    apply: bool,
+    #[serde(default)]
+    assets: BTreeMap<String, RawAssetTransfer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawJournal {
+    #[serde(default)]
+    sync: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTier {
+    volume: Option<String>,
+    maker_bps: Option<String>,
+    taker_bps: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFees {
+    maker_bps: Option<String>,
+    taker_bps: Option<String>,
+    #[serde(default)]
+    asset: Option<String>,
+    #[serde(default)]
+    asset_price: Option<String>,
+    #[serde(default)]
+    volume_30d: Option<String>,
+    #[serde(default)]
+    tiers: Vec<RawTier>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawContract {
+    inverse: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMarket {
+    tick_size: Option<String>,
+    lot_size: Option<String>,
+    #[serde(default)]
+    min_qty: Option<String>,
+    #[serde(default)]
+    contract: Option<RawContract>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFault {
+    kind: Option<String>,
+    start_ms: Option<u64>,
+    duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSim {
+    #[serde(default)]
+    latency_us: Option<toml::Value>,
+    #[serde(default)]
+    reject_ppm: Option<u32>,
+    #[serde(default)]
+    timeout_ppm: Option<u32>,
+    #[serde(default)]
+    faults: Vec<RawFault>,
+}
+
+/// The trading keys of an `[[instrument]]`: its assets.
+pub const INSTRUMENT_KEYS: &[Key] = &[Key::opt("base", Shape::Str), Key::opt("quote", Shape::Str)];
+
+/// The trading keys of a `[[venue]]`. Its `order_entry` table belongs to the order-entry
+/// adapter, which declares its keys.
+pub const VENUE_KEYS: &[Key] = &[
+    Key::opt("fees", Shape::Table(FEES_KEYS)),
+    Key::opt("balances", Shape::Map(&Shape::Dec)),
+    Key::opt("targets", Shape::Map(&Shape::Dec)),
+    Key::opt("markets", Shape::Map(&Shape::Table(MARKET_KEYS))),
+    Key::opt("sim", Shape::Table(SIM_KEYS)),
+    Key::opt("rate_limit", Shape::Table(RATE_LIMIT_KEYS)),
+];
+
+/// The trading sections of the file.
+pub const FILE_KEYS: &[Key] = &[
+    Key::opt("trading", Shape::Table(TRADING_KEYS)),
+    Key::opt("risk", Shape::Table(RISK_KEYS)),
+    Key::opt("rebalance", Shape::Table(REBALANCE_KEYS)),
+    Key::opt("journal", Shape::Table(JOURNAL_KEYS)),
+];
+
+/// The trading keys of the whole (shape-checked) file; the other subsystems' are ignored.
+#[derive(Debug, Default, Deserialize)]
+struct RawTradingFile {
+    #[serde(default)]
+    trading: Option<RawTrading>,
+    #[serde(default)]
+    risk: Option<RawRisk>,
+    #[serde(default)]
+    rebalance: Option<RawRebalance>,
+    #[serde(default)]
+    journal: Option<RawJournal>,
+    #[serde(default)]
+    instrument: Vec<RawInstrumentAssets>,
+    #[serde(default)]
+    venue: Vec<RawVenueTrading>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawInstrumentAssets {
+    #[serde(default)]
+    base: Option<String>,
+    #[serde(default)]
+    quote: Option<String>,
+}
+
+/// Validates the trading part of a shape-checked file against its validated detection part,
+/// adding every problem to `errors`. None when the file has no `[trading]` section (an error
+/// too if it has trading keys elsewhere) or when anything is wrong.
+pub fn validate_file(
+    value: &toml::Value,
+    detection: &DetectionConfig,
+    errors: &mut Vec<String>,
+) -> Option<TradeConfig> {
+    let mut raw: RawTradingFile = settings::take(value, errors)?;
+    let sections = RawTradeSections {
+        trading: raw.trading.take(),
+        risk: raw.risk.take(),
+        rebalance: raw.rebalance.take(),
+        journal: raw.journal.take(),
+    };
+    let view = DetectionView {
+        instrument_names: detection
+            .instruments()
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect(),
+        venues: detection
+            .venues()
+            .iter()
+            .map(|v| {
+                (
+                    v.name.as_str(),
+                    v.symbols
+                        .iter()
+                        .map(|(s, i)| (s.as_str(), *i as usize))
+                        .collect(),
+                )
+            })
+            .collect(),
+    };
+    let assets: Vec<(Option<&str>, Option<&str>)> = raw
+        .instrument
+        .iter()
+        .map(|i| (i.base.as_deref(), i.quote.as_deref()))
+        .collect();
+    validate(
+        &sections,
+        &assets,
+        &raw.venue.iter().collect::<Vec<_>>(),
+        &view,
+        errors,
+    )
+}
+
+/// The trading keys of one `[[venue]]` (parsed with the venue).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawVenueTrading {
+    pub(crate) fees: Option<RawFees>,
+    pub(crate) balances: Option<BTreeMap<String, String>>,
+    pub(crate) targets: Option<BTreeMap<String, String>>,
+    pub(crate) markets: Option<BTreeMap<String, RawMarket>>,
+    pub(crate) sim: Option<RawSim>,
+    pub(crate) rate_limit: Option<RawRateLimit>,
+    /// The adapter's table, as given (its keys are the adapter's to check).
+    pub(crate) order_entry: Option<toml::Value>,
+}
+
+impl RawVenueTrading {
+    fn any(&self) -> bool {
+        self.fees.is_some()
+            || self.balances.is_some()
+            || self.targets.is_some()
+            || self.markets.is_some()
+            || self.sim.is_some()
+            || self.rate_limit.is_some()
+            || self.order_entry.is_some()
+    }
+}
+
+/// The trading sections of the file.
+#[derive(Debug, Default)]
+pub(crate) struct RawTradeSections {
+    pub(crate) trading: Option<RawTrading>,
+    pub(crate) risk: Option<RawRisk>,
+    pub(crate) rebalance: Option<RawRebalance>,
+    pub(crate) journal: Option<RawJournal>,
+}
+
+/// What validation needs to know of the detection part.
+pub(crate) struct DetectionView<'a> {
+    pub(crate) instrument_names: Vec<&'a str>,
+    /// Per venue: name, (symbol, instrument index) pairs.
+    pub(crate) venues: Vec<(&'a str, Vec<(&'a str, usize)>)>,
+}
+
+impl DetectionView<'_> {
+    /// How messages name venue `k`: by name, by number when it has none (reported already).
+    fn venue_here(&self, k: usize) -> String {
+        match self.venues[k].0 {
+            "" => format!("venue #{}", k + 1),
+            name => format!("venue {name:?}"),
+        }
+    }
+
+    fn instrument_here(&self, k: usize) -> String {
+        match self.instrument_names[k] {
+            n if n.trim().is_empty() => format!("instrument #{}", k + 1),
+            name => format!("instrument {name:?}"),
+        }
+    }
+}
+
+fn dec(s: &str, here: &str, what: &str, errors: &mut Vec<String>) -> Decimal {
+    match Decimal::from_str_exact(s.trim()) {
+        Ok(d) if s.trim() == s && !s.is_empty() => d,
+        _ => {
+            errors.push(format!("{here}: {what} {s:?} is not a decimal number"));
+            Decimal::ZERO
+        }
+    }
+}
+
+fn dec_nonneg(s: &str, here: &str, what: &str, errors: &mut Vec<String>) -> Decimal {
+    let d = dec(s, here, what, errors);
+    if d.is_sign_negative() && !d.is_zero() {
+        errors.push(format!("{here}: {what} {s:?} is negative"));
+    }
+    d
+}
+
+fn dec_pos(s: &str, here: &str, what: &str, errors: &mut Vec<String>) -> Decimal {
+    let d = dec(s, here, what, errors);
+    if d <= Decimal::ZERO && Decimal::from_str_exact(s).is_ok() {
+        errors.push(format!("{here}: {what} {s:?} must be above 0"));
+    }
+    d
+}
+
+/// A required decimal through `parse`; a missing one (reported by the shape check) is 0, which
+/// only ever stands in while the errors are collected.
+fn req(
+    s: &Option<String>,
+    parse: fn(&str, &str, &str, &mut Vec<String>) -> Decimal,
+    here: &str,
+    what: &str,
+    errors: &mut Vec<String>,
+) -> Decimal {
+    s.as_deref()
+        .map_or(Decimal::ZERO, |s| parse(s, here, what, errors))
+}
+
+const MS: u64 = 1_000_000;
+
+fn valid_asset(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 16
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn rate_limit(r: &RawRateLimit, here: &str, errors: &mut Vec<String>) -> RateLimit {
+    if r.orders == Some(0) {
+        errors.push(format!("{here}: rate_limit.orders must be at least 1"));
+    }
+    if r.window_ms == Some(0) {
+        errors.push(format!("{here}: rate_limit.window_ms must be at least 1"));
+    }
+    RateLimit {
+        orders: r.orders.unwrap_or(1),
+        window_ns: r.window_ms.unwrap_or(1).saturating_mul(MS),
+    }
+}
+
+fn latency(v: &toml::Value, here: &str, errors: &mut Vec<String>) -> Latency {
+    let us = |x: &toml::Value| -> Option<u64> {
+        x.as_integer()
+            .filter(|&i| i > 0 && i <= 60_000_000)
+            .map(|i| i as u64 * 1000)
+    };
+    let bad = |errors: &mut Vec<String>| {
+        errors.push(format!(
+            "{here}: sim.latency_us {v}: expected microseconds (1..=60000000) as a number, [min, max] \
+             (uniform) or {{ choices = [..] }}"
+        ));
+        Latency::Constant(1000)
+    };
+    match v {
+        toml::Value::Integer(_) => match us(v) {
+            Some(n) => Latency::Constant(n),
+            None => bad(errors),
+        },
+        toml::Value::Array(a) if a.len() == 2 => match (us(&a[0]), us(&a[1])) {
+            (Some(lo), Some(hi)) if lo <= hi => Latency::Uniform(lo, hi),
+            _ => bad(errors),
+        },
+        toml::Value::Table(t) if t.len() == 1 && t.contains_key("choices") => {
+            match t["choices"].as_array() {
+                Some(a) if !a.is_empty() => {
+                    let c: Option<Vec<u64>> = a.iter().map(us).collect();
+                    match c {
+                        Some(c) => Latency::Choices(c),
+                        None => bad(errors),
+                    }
+                }
+                _ => bad(errors),
+            }
+        }
+        _ => bad(errors),
+    }
+}
+
+/// Validates the trading sections. Returns None (with errors added) when they are absent but
+/// some venue has trading keys, or when anything is wrong.
+fn validate(
+    sections: &RawTradeSections,
+    instruments: &[(Option<&str>, Option<&str>)],
+    venues: &[&RawVenueTrading],
+    view: &DetectionView<'_>,
+    errors: &mut Vec<String>,
+) -> Option<TradeConfig> {
+    let n_before = errors.len();
+    let Some(rt) = &sections.trading else {
+        for (k, v) in venues.iter().enumerate() {
+            if v.any() {
+                errors.push(format!(
+                    "{}: has trading keys (fees, balances, markets, ...) but the file has no [trading] section",
+                    view.venue_here(k)
+                ));
+            }
+        }
+        for (what, present) in [
+            ("[risk]", sections.risk.is_some()),
+            ("[rebalance]", sections.rebalance.is_some()),
+            ("[journal]", sections.journal.is_some()),
+        ] {
+            if present {
+                errors.push(format!(
+                    "{what} given but the file has no [trading] section"
+                ));
+            }
+        }
+        for (k, (b, q)) in instruments.iter().enumerate() {
+            if b.is_some() || q.is_some() {
+                errors.push(format!(
+                    "{}: base/quote given but the file has no [trading] section",
+                    view.instrument_here(k)
+                ));
+            }
+        }
+        return None;
+    };
+
+    let here = "[trading]";
+    let params = TradingParams {
+        min_profit: req(&rt.min_profit, dec, here, "min_profit", errors),
+        min_profit_bps: rt
+            .min_profit_bps
+            .as_deref()
+            .map_or(Decimal::ZERO, |s| dec(s, here, "min_profit_bps", errors)),
+        max_trade_qty: rt
+            .max_trade_qty
+            .as_deref()
+            .map(|s| dec_pos(s, here, "max_trade_qty", errors)),
+        order_timeout_ns: rt.order_timeout_ms.unwrap_or(1000).saturating_mul(MS),
+        unwind_slippage_bps: rt
+            .unwind_slippage_bps
+            .as_deref()
+            .map_or(Decimal::from(20), |s| {
+                dec_nonneg(s, here, "unwind_slippage_bps", errors)
+            }),
+        unwind_retries: rt.unwind_retries.unwrap_or(3),
+        unwind_retry_ns: rt.unwind_retry_ms.unwrap_or(50).saturating_mul(MS),
+        sharpe_interval_ns: rt.sharpe_interval_s.unwrap_or(10).saturating_mul(1000 * MS),
+        seed: rt.seed.unwrap_or(1),
+    };
+    if params.order_timeout_ns == 0 {
+        errors.push(format!("{here}: order_timeout_ms must be at least 1"));
+    }
+    if params.sharpe_interval_ns == 0 {
+        errors.push(format!("{here}: sharpe_interval_s must be at least 1"));
+    }
+    if params.unwind_slippage_bps >= Decimal::from(10_000) {
+        errors.push(format!(
+            "{here}: unwind_slippage_bps must be below 10000 (100%)"
+        ));
+    }
+
+    let default_rate = RateLimit {
+        orders: 10,
+        window_ns: 1000 * MS,
+    };
+    let risk = match &sections.risk {
+        None => {
+            errors.push(
+                "[risk]: missing; trading needs max_notional, max_position, max_open_legs, \
+                 daily_loss_limit and max_quote_age_ms"
+                    .to_string(),
+            );
+            None
+        }
+        Some(r) => {
+            let here = "[risk]";
+            let limits = RiskLimits {
+                max_notional: req(&r.max_notional, dec_pos, here, "max_notional", errors),
+                max_position: req(&r.max_position, dec_pos, here, "max_position", errors),
+                // a missing one is reported; 2 keeps the check below quiet about it
+                max_open_legs: r.max_open_legs.unwrap_or(2),
+                daily_loss_limit: req(
+                    &r.daily_loss_limit,
+                    dec_pos,
+                    here,
+                    "daily_loss_limit",
+                    errors,
+                ),
+                max_quote_age_ns: r.max_quote_age_ms.unwrap_or(0).saturating_mul(MS),
+                venue_max_failures: r.venue_max_failures.unwrap_or(3),
+                venue_failure_window_ns: r
+                    .venue_failure_window_ms
+                    .unwrap_or(60_000)
+                    .saturating_mul(MS),
+                venue_cool_off_ns: r.venue_cool_off_ms.unwrap_or(30_000).saturating_mul(MS),
+                rate_limit: r
+                    .rate_limit
+                    .as_ref()
+                    .map_or(default_rate, |rl| rate_limit(rl, here, errors)),
+            };
+            if limits.max_open_legs < 2 {
+                errors.push(format!(
+                    "{here}: max_open_legs must be at least 2 (a trade has two legs)"
+                ));
+            }
+            if limits.venue_max_failures == 0 {
+                errors.push(format!("{here}: venue_max_failures must be at least 1"));
+            }
+            Some(limits)
+        }
+    };
+
+    let journal = JournalConfig {
+        sync: match sections.journal.as_ref().and_then(|j| j.sync.as_deref()) {
+            None | Some("trade") => SyncPolicy::Trade,
+            Some("always") => SyncPolicy::Always,
+            Some("never") => SyncPolicy::Never,
+            Some(other) => {
+                errors.push(format!(
+                    "[journal]: sync {other:?}: expected \"always\", \"trade\" or \"never\""
+                ));
+                SyncPolicy::Trade
+            }
+        },
+    };
+
+    let mut insts = Vec::with_capacity(instruments.len());
+    for (k, (b, q)) in instruments.iter().enumerate() {
+        let here = view.instrument_here(k);
+        let mut asset = |a: Option<&str>, what: &str| match a {
+            Some(a) if valid_asset(a) => a.to_string(),
+            Some(a) => {
+                errors.push(format!(
+                    "{here}: {what} {a:?}: an asset name is 1-16 letters, digits, '_' or '-'"
+                ));
+                String::new()
+            }
+            None => {
+                errors.push(format!("{here}: {what} asset missing (needed for trading)"));
+                String::new()
+            }
+        };
+        let base = asset(*b, "base");
+        let quote = asset(*q, "quote");
+        if !base.is_empty() && base == quote {
+            errors.push(format!("{here}: base and quote are both {base:?}"));
+        }
+        insts.push(InstrumentAssets { base, quote });
+    }
+
+    let mut vts = Vec::with_capacity(venues.len());
+    for (k, rv) in venues.iter().enumerate() {
+        let symbols = &view.venues[k].1;
+        let here = view.venue_here(k);
+        let fees = match &rv.fees {
+            None => {
+                errors.push(format!(
+                    "{here}: fees missing (fees = {{ maker_bps, taker_bps, asset }})"
+                ));
+                FeeSchedule {
+                    maker_bps: Decimal::ZERO,
+                    taker_bps: Decimal::ZERO,
+                    asset: FeeAsset::Quote,
+                    volume_30d: Decimal::ZERO,
+                    tiers: vec![],
+                }
+            }
+            Some(f) => {
+                let asset = match (f.asset.as_deref().unwrap_or("quote"), &f.asset_price) {
+                    ("quote", None) => FeeAsset::Quote,
+                    ("base", None) => FeeAsset::Base,
+                    ("quote" | "base", Some(_)) => {
+                        errors.push(format!(
+                            "{here}: fees.asset_price is only for a third fee asset"
+                        ));
+                        FeeAsset::Quote
+                    }
+                    (a, Some(p)) if valid_asset(a) => FeeAsset::Other {
+                        asset: a.to_string(),
+                        price: dec_pos(p, &here, "fees.asset_price", errors),
+                    },
+                    (a, None) if valid_asset(a) => {
+                        errors.push(format!(
+                            "{here}: fees.asset {a:?} needs fees.asset_price (its price in the quote asset)"
+                        ));
+                        FeeAsset::Quote
+                    }
+                    (a, _) => {
+                        errors.push(format!(
+                            "{here}: fees.asset {a:?}: expected \"quote\", \"base\" or an asset name"
+                        ));
+                        FeeAsset::Quote
+                    }
+                };
+                let mut tiers = Vec::new();
+                for (t, rt) in f.tiers.iter().enumerate() {
+                    let h = format!("{here}: fees.tiers[{t}]");
+                    tiers.push(FeeTier {
+                        volume: req(&rt.volume, dec_nonneg, &h, "volume", errors),
+                        maker_bps: req(&rt.maker_bps, dec, &h, "maker_bps", errors),
+                        taker_bps: req(&rt.taker_bps, dec_nonneg, &h, "taker_bps", errors),
+                    });
+                }
+                if tiers.windows(2).any(|w| w[0].volume >= w[1].volume) {
+                    errors.push(format!(
+                        "{here}: fees.tiers must be in ascending order of volume"
+                    ));
+                }
+                FeeSchedule {
+                    maker_bps: req(&f.maker_bps, dec, &here, "fees.maker_bps", errors),
+                    taker_bps: req(&f.taker_bps, dec_nonneg, &here, "fees.taker_bps", errors),
+                    asset,
+                    volume_30d: f.volume_30d.as_deref().map_or(Decimal::ZERO, |s| {
+                        dec_nonneg(s, &here, "fees.volume_30d", errors)
+                    }),
+                    tiers,
+                }
+            }
+        };
+        let mut assets = |m: &Option<BTreeMap<String, String>>, what: &str| {
+            let mut out = BTreeMap::new();
+            for (a, v) in m.iter().flatten() {
+                if !valid_asset(a) {
+                    errors.push(format!(
+                        "{here}: {what}: {a:?} is not an asset name (1-16 letters, digits, '_' or '-')"
+                    ));
+                }
+                out.insert(
+                    a.clone(),
+                    dec_nonneg(v, &here, &format!("{what}.{a}"), errors),
+                );
+            }
+            out
+        };
+        let balances = assets(&rv.balances, "balances");
+        let targets = match &rv.targets {
+            None => balances.clone(),
+            Some(_) => assets(&rv.targets, "targets"),
+        };
+
+        let mut markets: Vec<Option<Market>> = vec![None; view.instrument_names.len()];
+        let raw_markets = rv.markets.as_ref();
+        for (sym, m) in raw_markets.into_iter().flatten() {
+            let Some(&(_, inst)) = symbols.iter().find(|(s, _)| s == sym) else {
+                errors.push(format!(
+                    "{here}: markets.{sym}: not one of the venue's symbols"
+                ));
+                continue;
+            };
+            let h = format!("{here}: markets.{sym}");
+            let lot_size = req(&m.lot_size, dec_pos, &h, "lot_size", errors);
+            let contract = match &m.contract {
+                None => Contract::Linear,
+                Some(c) => Contract::Inverse {
+                    quote_per_contract: req(&c.inverse, dec_pos, &h, "contract.inverse", errors),
+                },
+            };
+            if markets[inst].is_some() {
+                errors.push(format!(
+                    "{h}: a second market for instrument {:?} (one symbol per instrument is traded)",
+                    view.instrument_names[inst]
+                ));
+            }
+            markets[inst] = Some(Market {
+                symbol: sym.clone(),
+                tick_size: req(&m.tick_size, dec_pos, &h, "tick_size", errors),
+                lot_size,
+                min_qty: m
+                    .min_qty
+                    .as_deref()
+                    .map_or(lot_size, |s| dec_pos(s, &h, "min_qty", errors)),
+                contract,
+            });
+        }
+        for (sym, inst) in symbols {
+            if markets[*inst].is_none() && !raw_markets.is_some_and(|m| m.contains_key(*sym)) {
+                errors.push(format!(
+                    "{here}: symbol {sym:?} has no markets entry (tick_size, lot_size) for trading"
+                ));
+            }
+        }
+        for (inst, m) in markets.iter().enumerate() {
+            if m.is_none() {
+                continue;
+            }
+            let ia = &insts[inst];
+            let mut needed = vec![ia.base.as_str(), ia.quote.as_str()];
+            if let FeeAsset::Other { asset, .. } = &fees.asset {
+                needed.push(asset);
+            }
+            for a in needed {
+                if !a.is_empty() && !balances.contains_key(a) {
+                    errors.push(format!(
+                        "{here}: balances has no {a:?} (traded on {:?}; write {a} = \"0\" if it starts empty)",
+                        view.instrument_names[inst]
+                    ));
+                }
+            }
+        }
+
+        let sim = match &rv.sim {
+            None => SimVenueConfig {
+                latency: Latency::Constant(1000 * 1000),
+                reject_ppm: 0,
+                timeout_ppm: 0,
+                faults: vec![],
+            },
+            Some(s) => {
+                let latency = s
+                    .latency_us
+                    .as_ref()
+                    .map_or(Latency::Constant(1000 * 1000), |v| {
+                        latency(v, &here, errors)
+                    });
+                let mut faults = Vec::new();
+                for (f, rf) in s.faults.iter().enumerate() {
+                    let kind = match rf.kind.as_deref() {
+                        None | Some("reject") => FaultKind::Reject,
+                        Some("timeout") => FaultKind::Timeout,
+                        Some("disconnect") => FaultKind::Disconnect,
+                        Some(other) => {
+                            errors.push(format!(
+                                "{here}: sim.faults[{f}].kind {other:?}: expected \"reject\", \"timeout\" or \"disconnect\""
+                            ));
+                            FaultKind::Reject
+                        }
+                    };
+                    if rf.duration_ms == Some(0) {
+                        errors.push(format!(
+                            "{here}: sim.faults[{f}].duration_ms must be at least 1"
+                        ));
+                    }
+                    faults.push(Fault {
+                        kind,
+                        start_ns: rf.start_ms.unwrap_or(0).saturating_mul(MS),
+                        duration_ns: rf.duration_ms.unwrap_or(1).saturating_mul(MS),
+                    });
+                }
+                for (what, v) in [("reject_ppm", s.reject_ppm), ("timeout_ppm", s.timeout_ppm)] {
+                    if v.is_some_and(|p| p > 1_000_000) {
+                        errors.push(format!("{here}: sim.{what} is above 1000000"));
+                    }
+                }
+                SimVenueConfig {
+                    latency,
+                    reject_ppm: s.reject_ppm.unwrap_or(0),
+                    timeout_ppm: s.timeout_ppm.unwrap_or(0),
+                    faults,
+                }
+            }
+        };
+        let rl = rv.rate_limit.as_ref().map_or_else(
+            || risk.as_ref().map_or(default_rate, |r| r.rate_limit),
+            |r| rate_limit(r, &here, errors),
+        );
+        if rv.order_entry.is_some() && rv.sim.is_some() {
+            errors.push(format!(
+                "{here}: sim is for the simulated venue, but order_entry sends this venue's orders out (FIX)"
+            ));
+        }
+        let order_entry = match &rv.order_entry {
+            None => OrderEntry::Simulated,
+            Some(oe) => OrderEntry::External {
+                protocol: oe
+                    .get("protocol")
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            },
+        };
+        vts.push(VenueTrading {
+            fees,
+            balances,
+            targets,
+            markets,
+            sim,
+            rate_limit: rl,
+            order_entry,
+        });
+    }
+
+    let rebalance = sections.rebalance.as_ref().map(|r| {
+        let here = "[rebalance]";
+        let threshold = req(&r.threshold, dec_pos, here, "threshold", errors);
+        if threshold > Decimal::ONE {
+            errors.push(format!(
+                "{here}: threshold is a fraction of the target, at most 1"
+            ));
+        }
+        let mut assets = BTreeMap::new();
+        for (a, t) in &r.assets {
+            let h = format!("{here}: assets.{a}");
+            assets.insert(
+                a.clone(),
+                AssetTransfer {
+                    network_fee: req(&t.network_fee, dec_nonneg, &h, "network_fee", errors),
+                    transfer_ns: t.transfer_s.unwrap_or(0).saturating_mul(1000 * MS),
+                },
+            );
+        }
+        RebalanceConfig {
+            threshold,
+            apply: r.apply,
+            assets,
+        }
+    });
+
+    if errors.len() > n_before {
+        return None;
+    }
+    Some(TradeConfig {
+        params,
+        risk: risk?,
+        rebalance,
+        journal,
+        instruments: insts,
+        venues: vts,
+    })
+}
