@@ -81,28 +81,87 @@ pub const I64: Shape = Shape::Int {
     max: i64::MAX,
 };
 
-/// One key of a table.
+/// One key of a table, with what the configuration reference (`tickcross config reference`,
+/// docs/CONFIG.md) says about it.
 #[derive(Debug)]
 pub struct Key {
     pub name: &'static str,
     pub shape: Shape,
     pub required: bool,
+    /// What the key means, one line.
+    pub doc: &'static str,
+    /// What an absent optional key stands for.
+    pub default: KeyDefault,
+    /// The type as the reference names it, when the shape alone does not say it (a [`Shape::Any`]
+    /// the validation reads, or a map's values).
+    pub ty: Option<&'static str>,
+    /// What a [`Shape::Map`]'s keys are ("symbol", "asset"), for the reference's section names.
+    pub each: &'static str,
+}
+
+/// What an absent optional key stands for, as the reference prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyDefault {
+    /// Not stated (a required key, or a key not documented yet: the reference test refuses it).
+    Unset,
+    /// A number, as written in the file.
+    Num(u64),
+    /// A value as written in the file (`"trade"`, `false`).
+    Lit(&'static str),
+    /// Prose: "the initial balances", "no cap".
+    Text(&'static str),
 }
 
 impl Key {
-    pub const fn req(name: &'static str, shape: Shape) -> Key {
+    const fn new(name: &'static str, shape: Shape, required: bool) -> Key {
         Key {
             name,
             shape,
-            required: true,
+            required,
+            doc: "",
+            default: KeyDefault::Unset,
+            ty: None,
+            each: "name",
         }
     }
+    pub const fn req(name: &'static str, shape: Shape) -> Key {
+        Key::new(name, shape, true)
+    }
     pub const fn opt(name: &'static str, shape: Shape) -> Key {
+        Key::new(name, shape, false)
+    }
+    /// Its meaning, one line.
+    pub const fn doc(self, doc: &'static str) -> Key {
+        Key { doc, ..self }
+    }
+    /// Absent, it is this number.
+    pub const fn default_num(self, n: u64) -> Key {
         Key {
-            name,
-            shape,
-            required: false,
+            default: KeyDefault::Num(n),
+            ..self
         }
+    }
+    /// Absent, it is this value (as written in TOML).
+    pub const fn default_lit(self, v: &'static str) -> Key {
+        Key {
+            default: KeyDefault::Lit(v),
+            ..self
+        }
+    }
+    /// Absent, it means this (prose).
+    pub const fn default_text(self, t: &'static str) -> Key {
+        Key {
+            default: KeyDefault::Text(t),
+            ..self
+        }
+    }
+    /// Its type as the reference names it, when the shape does not say.
+    pub const fn ty(self, ty: &'static str) -> Key {
+        Key { ty: Some(ty), ..self }
+    }
+    /// What the keys of this map are.
+    pub const fn each(self, each: &'static str) -> Key {
+        Key { each, ..self }
     }
 }
 
