@@ -1,4 +1,8 @@
-//! Helpers shared by the tickcross tests: frame building, programs, paths to the shared data.
+//! Helpers shared by the cross-crate tests of `tests/` (the `tickcross-tests` package): frame
+//! building, programs, running both detection paths and comparing them, and where the data is:
+//! the Binance recordings vendored in `data/binance` ([`binance_data`]) and the captures without
+//! a licence to copy, read from `../shared/data` ([`shared`]). [`gen`] generates venue traffic
+//! for the differential tests; [`trade`] is the trading-scenario harness.
 
 pub mod gen;
 pub mod trade;
