@@ -442,7 +442,9 @@ fn build(program: &Program, frames: &[Frame]) -> Stimulus {
     s.command(opcode::CLEAR_SYMBOLS, 0, 1_100, false);
     let v = blocks::venues::OFFSET;
     for i in 0..params::N_FILTERS as usize {
-        let word = program.filters.get(i).map_or(0, filter_word);
+        let word = program.filters.get(i).map_or(0, |f| {
+            filter_word(f).expect("the example configuration's filters fit their fields")
+        });
         s.write(v + blocks::venues::FILTER + 8 * i as u64, word);
     }
     for i in 0..params::N_VENUES as usize {

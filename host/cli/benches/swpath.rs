@@ -188,21 +188,28 @@ fn peer(c: &mut Criterion, frames: &[Frame], cfg: &Config) {
 }
 
 /// A candidate the example config trades: 100 USDT of edge on 0.05 BTC, buy usdm, sell cm.
-fn candidate_record() -> [u64; 16] {
-    use tickcross_bindings::record;
-    let mut w = [0u64; 16];
+fn candidate_record() -> [u64; tickcross_bindings::params::RECORD_WORDS as usize] {
+    use tickcross_bindings::record::{EventRecord, Meta};
     let t = 1_723_161_500_000_000_000u64;
-    w[record::SEQ] = 1;
-    w[record::META] = (1u64 << record::META_BUY_VENUE_LSB) | (2u64 << record::META_SELL_VENUE_LSB);
-    w[record::BUY_PRICE] = 61_600_000_000_000;
-    w[record::BUY_QTY] = 2_000_000_000;
-    w[record::SELL_PRICE] = 61_700_000_000_000;
-    w[record::SELL_QTY] = 80_000_000_000;
-    w[record::QTY] = 2_000_000_000;
-    w[record::TS] = t;
-    w[record::BUY_TS] = t;
-    w[record::SELL_TS] = t - 1_000_000;
-    w
+    EventRecord {
+        seq: 1,
+        meta: Meta {
+            buy_venue: 1,
+            sell_venue: 2,
+            ..Meta::default()
+        },
+        buy_price: 61_600_000_000_000,
+        buy_qty: 2_000_000_000,
+        sell_price: 61_700_000_000_000,
+        sell_qty: 80_000_000_000,
+        qty: 2_000_000_000,
+        ts: t,
+        buy_ts: t,
+        sell_ts: t - 1_000_000,
+        ..EventRecord::default()
+    }
+    .encode()
+    .expect("every field fits")
 }
 
 fn host_reaction(c: &mut Criterion) {
@@ -224,9 +231,14 @@ fn host_reaction(c: &mut Criterion) {
     let map = unsafe { memmap2::MmapOptions::new().len(128).map_mut(&file).unwrap() };
     let words = map.as_ptr() as *const u64;
     let read_record = || {
-        let mut w = [0u64; 16];
-        for (i, x) in w.iter_mut().enumerate().take(14) {
-            // SAFETY: 16 aligned words are mapped.
+        let mut w = [0u64; tickcross_bindings::params::RECORD_WORDS as usize];
+        for (i, x) in w
+            .iter_mut()
+            .enumerate()
+            .take(tickcross_bindings::RECORD_USED_WORDS)
+        {
+            // SAFETY: the map is 128 bytes (16 words) of a file we wrote and keep open, page-aligned
+            // so `words` is aligned for u64; i < RECORD_USED_WORDS <= 16 keeps the read inside it.
             *x = unsafe { std::ptr::read_volatile(words.add(i)) };
         }
         tickcross_device::device::decode_record(&w)

@@ -2,15 +2,24 @@
 //!
 //! `Device::open` maps a path: the simulator's shared region, or a card's
 //! `/sys/bus/pci/devices/<bdf>/resource0`. The code is the same for both. Registers are 64-bit,
-//! read and written with volatile accesses. The block chain (type/version/next headers) is walked
-//! from offset 0 and checked against the contract the host was built with.
+//! read and written through [`Bar`], which checks every offset. The block chain
+//! (type/version/next headers) is walked from offset 0 and checked against the contract the host
+//! was built with.
+//!
+//! Offsets the device supplies (block bases, the ring and quote windows) are checked at `open`
+//! to lie inside the BAR with room for everything the host reads there. After that, the
+//! device's own accesses use those bases plus contract constants, so an offset the BAR refuses
+//! is a bug in this module: it panics with the offset (`reg`/`set_reg`). The public
+//! [`Device::read`]/[`Device::write`] take any offset and return the refusal as an error.
 
+use crate::bar::{Bar, BarError};
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{fence, Ordering};
 use std::time::{Duration, Instant};
 use tickcross_bindings as tb;
-use tickcross_bindings::{blocks, field_get, field_put, opcode, params, record};
+use tickcross_bindings::record::EventRecord;
+use tickcross_bindings::{blocks, opcode, params, FieldError, RECORD_USED_WORDS};
 use tickcross_core::counters::Counters;
 use tickcross_core::event::{Event, HwCycles};
 use tickcross_core::program::{Filter, Program, Protocol};
@@ -37,6 +46,10 @@ pub enum DeviceError {
     CommandFailed { opcode: u64, seq: u16 },
     #[error("program: {0}")]
     Program(String),
+    #[error("program: {0}")]
+    Field(#[from] FieldError),
+    #[error("{path}: {source}")]
+    Bar { path: PathBuf, source: BarError },
     /// The ring indexes make no sense: a drain would invent or replay events.
     #[error("{path}: event ring producer {producer}, consumer {consumer}: {why}")]
     Ring {
@@ -63,7 +76,7 @@ pub struct BlockMap {
 }
 
 pub struct Device {
-    map: memmap2::MmapRaw,
+    bar: Bar,
     path: PathBuf,
     blocks: BlockMap,
     ring_base: u64,
@@ -98,12 +111,9 @@ impl Device {
                 need: params::BAR_BYTES,
             });
         }
-        let map = memmap2::MmapOptions::new()
-            .len(params::BAR_BYTES as usize)
-            .map_raw(&file)
-            .map_err(open_err)?;
+        let bar = Bar::map(&file, params::BAR_BYTES).map_err(open_err)?;
         let mut dev = Device {
-            map,
+            bar,
             path: path.to_path_buf(),
             blocks: BlockMap::default(),
             ring_base: 0,
@@ -128,19 +138,42 @@ impl Device {
         self.blocks
     }
 
-    /// Reads the 64-bit register at BAR offset `off`.
-    #[inline]
-    pub fn read(&self, off: u64) -> u64 {
-        debug_assert!(off.is_multiple_of(8) && off < params::BAR_BYTES);
-        unsafe { std::ptr::read_volatile(self.map.as_ptr().add(off as usize) as *const u64) }
+    /// Reads the 64-bit register at BAR offset `off`; an offset outside the BAR or not 8-byte
+    /// aligned is an error.
+    pub fn read(&self, off: u64) -> Result<u64, DeviceError> {
+        self.bar.read(off).map_err(|source| self.bar_err(source))
     }
 
-    /// Writes the 64-bit register at BAR offset `off`.
+    /// Writes the 64-bit register at BAR offset `off`; an offset outside the BAR or not 8-byte
+    /// aligned is an error and writes nothing.
+    pub fn write(&self, off: u64, value: u64) -> Result<(), DeviceError> {
+        self.bar
+            .write(off, value)
+            .map_err(|source| self.bar_err(source))
+    }
+
+    fn bar_err(&self, source: BarError) -> DeviceError {
+        DeviceError::Bar {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Reads a register at a checked block base plus a contract constant (see the module
+    /// comment): a refused offset is a bug here, not something the device or the user can cause.
     #[inline]
-    pub fn write(&self, off: u64, value: u64) {
-        debug_assert!(off.is_multiple_of(8) && off < params::BAR_BYTES);
-        unsafe {
-            std::ptr::write_volatile(self.map.as_mut_ptr().add(off as usize) as *mut u64, value)
+    fn reg(&self, off: u64) -> u64 {
+        match self.bar.read(off) {
+            Ok(v) => v,
+            Err(e) => panic!("device layer bug: {e} (bases are checked at open)"),
+        }
+    }
+
+    /// Writes a register at a checked block base plus a contract constant (see `reg`).
+    #[inline]
+    fn set_reg(&self, off: u64, value: u64) {
+        if let Err(e) = self.bar.write(off, value) {
+            panic!("device layer bug: {e} (bases are checked at open)");
         }
     }
 
@@ -160,7 +193,7 @@ impl Device {
             if !off.is_multiple_of(8) || off + 16 > params::BAR_BYTES {
                 return Err(self.map_err(format!("block chain points outside the BAR ({off:#x})")));
             }
-            let head = self.read(off);
+            let head = self.read(off)?;
             let (ty, ver) = (head as u32, (head >> 32) as u32);
             let Some(idx) = tb::BLOCKS.iter().position(|b| b.2 == ty) else {
                 return Err(self.map_err(format!(
@@ -175,7 +208,7 @@ impl Device {
             }
             found[idx] = Some(off);
             seen += 1;
-            let next = self.read(off + 8);
+            let next = self.read(off + 8)?;
             if next == 0 {
                 break;
             }
@@ -187,7 +220,17 @@ impl Device {
             off = next;
         }
         let get = |i: usize| -> Result<u64, DeviceError> {
-            found[i].ok_or_else(|| self.map_err(format!("block {} not found", tb::BLOCKS[i].0)))
+            let off = found[i]
+                .ok_or_else(|| self.map_err(format!("block {} not found", tb::BLOCKS[i].0)))?;
+            // every register the contract gives the block must be inside the BAR
+            let end = off.checked_add(block_extent(i));
+            if end.is_none_or(|end| end > params::BAR_BYTES) {
+                return Err(self.map_err(format!(
+                    "block {} at {off:#x} does not fit in the BAR",
+                    tb::BLOCKS[i].0
+                )));
+            }
+            Ok(off)
         };
         self.blocks = BlockMap {
             control: get(0)?,
@@ -200,26 +243,49 @@ impl Device {
             quotes: get(7)?,
         };
         let b = self.blocks;
-        self.ring_base = self.read(b.ring + blocks::ring::BASE);
-        self.ring_records = self.read(b.ring + blocks::ring::RECORDS);
-        self.record_bytes = self.read(b.ring + blocks::ring::RECORD_BYTES);
-        self.quotes_base = self.read(b.quotes + blocks::quotes::BASE);
-        self.entry_bytes = self.read(b.quotes + blocks::quotes::ENTRY_BYTES);
-        self.n_counters = self.read(b.counters + blocks::counters::COUNT) as usize;
+        self.ring_base = self.reg(b.ring + blocks::ring::BASE);
+        self.ring_records = self.reg(b.ring + blocks::ring::RECORDS);
+        self.record_bytes = self.reg(b.ring + blocks::ring::RECORD_BYTES);
+        self.quotes_base = self.reg(b.quotes + blocks::quotes::BASE);
+        self.entry_bytes = self.reg(b.quotes + blocks::quotes::ENTRY_BYTES);
+        self.n_counters = self.reg(b.counters + blocks::counters::COUNT) as usize;
         let sizes_ok = self.ring_records == params::RING_RECORDS
             && self.record_bytes == params::RECORD_WORDS * 8
             && self.entry_bytes == params::QUOTE_ENTRY_BYTES
             && self.n_counters == tb::counter::N
-            && self.read(b.control + blocks::control::N_VENUES) == params::N_VENUES
-            && self.read(b.control + blocks::control::N_INSTRUMENTS) == params::N_INSTRUMENTS;
+            && self.reg(b.control + blocks::control::N_VENUES) == params::N_VENUES
+            && self.reg(b.control + blocks::control::N_INSTRUMENTS) == params::N_INSTRUMENTS;
         if !sizes_ok {
             return Err(self.map_err(format!(
                 "device parameters differ from the contract (ring {}x{} B, {} counters)",
                 self.ring_records, self.record_bytes, self.n_counters
             )));
         }
-        self.seq = self.read(b.control + blocks::control::CMD_DONE) as u16;
-        self.consumer = self.read(b.ring + blocks::ring::CONSUMER);
+        // the windows the device points to: drain and quotes read every word of them
+        let windows = [
+            (
+                "event ring",
+                self.ring_base,
+                self.ring_records * self.record_bytes,
+            ),
+            (
+                "quote table",
+                self.quotes_base,
+                (N_VENUES * N_INSTRUMENTS) as u64 * self.entry_bytes,
+            ),
+        ];
+        for (what, base, bytes) in windows {
+            let fits = base
+                .checked_add(bytes)
+                .is_some_and(|end| end <= params::BAR_BYTES);
+            if !base.is_multiple_of(8) || !fits {
+                return Err(self.map_err(format!(
+                    "the {what} window ({bytes:#x} bytes at {base:#x}) is not an aligned span inside the BAR"
+                )));
+            }
+        }
+        self.seq = self.reg(b.control + blocks::control::CMD_DONE) as u16;
+        self.consumer = self.reg(b.ring + blocks::ring::CONSUMER);
         Ok(())
     }
 
@@ -228,37 +294,23 @@ impl Device {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         let c = self.blocks.control;
-        let word = field_put(
-            seq as u64,
-            blocks::control::CMD_SEQ_LSB,
-            blocks::control::CMD_SEQ_W,
-        ) | field_put(
-            op,
-            blocks::control::CMD_OPCODE_LSB,
-            blocks::control::CMD_OPCODE_W,
-        ) | field_put(
-            arg as u64,
-            blocks::control::CMD_ARG_LSB,
-            blocks::control::CMD_ARG_W,
-        );
+        let opcode = u8::try_from(op).map_err(|_| {
+            DeviceError::Field(FieldError {
+                register: "control.cmd",
+                field: "opcode",
+                value: op,
+                width: blocks::control::CMD_OPCODE_W,
+            })
+        })?;
+        let word = blocks::control::Cmd { seq, opcode, arg }.pack()?;
         fence(Ordering::SeqCst);
-        self.write(c + blocks::control::CMD, word);
+        self.set_reg(c + blocks::control::CMD, word);
         let start = Instant::now();
         let mut spins = 0u32;
         loop {
-            let done = self.read(c + blocks::control::CMD_DONE);
-            if field_get(
-                done,
-                blocks::control::CMD_DONE_SEQ_LSB,
-                blocks::control::CMD_DONE_SEQ_W,
-            ) == seq as u64
-            {
-                if field_get(
-                    done,
-                    blocks::control::CMD_DONE_ERROR_LSB,
-                    blocks::control::CMD_DONE_ERROR_W,
-                ) != 0
-                {
+            let done = blocks::control::CmdDone::unpack(self.reg(c + blocks::control::CMD_DONE));
+            if done.seq == seq {
+                if done.error {
                     return Err(DeviceError::CommandFailed { opcode: op, seq });
                 }
                 return Ok(());
@@ -280,29 +332,23 @@ impl Device {
 
     /// Sets the pipeline's enable bit.
     pub fn set_enabled(&self, on: bool) {
-        self.write(self.blocks.control + blocks::control::CTRL, on as u64);
+        let word = blocks::control::Ctrl { enable: on }.pack();
+        // one bool field: nothing to refuse
+        let word = word.expect("control.ctrl has only its enable bit");
+        self.set_reg(self.blocks.control + blocks::control::CTRL, word);
     }
 
     /// The status register: (clearing, idle).
     pub fn status(&self) -> (bool, bool) {
-        let s = self.read(self.blocks.control + blocks::control::STATUS);
-        (
-            field_get(
-                s,
-                blocks::control::STATUS_CLEARING_LSB,
-                blocks::control::STATUS_CLEARING_W,
-            ) != 0,
-            field_get(
-                s,
-                blocks::control::STATUS_IDLE_LSB,
-                blocks::control::STATUS_IDLE_W,
-            ) != 0,
-        )
+        let s = blocks::control::Status::unpack(
+            self.reg(self.blocks.control + blocks::control::STATUS),
+        );
+        (s.clearing, s.idle)
     }
 
     /// The free-running cycle counter.
     pub fn cycles(&self) -> u64 {
-        self.read(self.blocks.clock + blocks::clock::CYCLES)
+        self.reg(self.blocks.clock + blocks::clock::CYCLES)
     }
 
     /// An error if the cycle counter reads all-ones: a card gone from the bus reads so, and a
@@ -330,25 +376,27 @@ impl Device {
             )));
         }
         let placement = place_symbols(&program.symbols).map_err(DeviceError::Program)?;
+        // packed before anything is written: a refused field leaves the device as it was
+        let mut filters = vec![0u64; nf];
+        for (word, f) in filters.iter_mut().zip(&program.filters) {
+            *word = filter_word(f)?;
+        }
 
         self.set_enabled(false);
         self.command(opcode::CLEAR_SYMBOLS, 0)?;
         let v = self.blocks.venues;
-        for i in 0..nf {
-            self.write(
-                v + blocks::venues::FILTER + 8 * i as u64,
-                program.filters.get(i).map_or(0, filter_word),
-            );
+        for (i, word) in filters.into_iter().enumerate() {
+            self.set_reg(v + blocks::venues::FILTER + 8 * i as u64, word);
         }
         for i in 0..nv {
-            self.write(
+            self.set_reg(
                 v + blocks::venues::VENUE + 8 * i as u64,
                 venue_word(program.venues.get(i).copied().flatten()),
             );
         }
         for i in 0..ni {
             let edge = program.edges.get(i).copied().unwrap_or(0);
-            self.write(
+            self.set_reg(
                 self.blocks.edges + blocks::edges::EDGE + 8 * i as u64,
                 edge as u64,
             );
@@ -357,9 +405,9 @@ impl Device {
         for (way, slot, venue, name, instrument) in placement {
             let (names, meta) = symbol_stage(venue, &name, instrument);
             for (w, word) in names.iter().enumerate() {
-                self.write(s + blocks::symbols::STAGE_NAME + 8 * w as u64, *word);
+                self.set_reg(s + blocks::symbols::STAGE_NAME + 8 * w as u64, *word);
             }
-            self.write(s + blocks::symbols::STAGE_META, meta);
+            self.set_reg(s + blocks::symbols::STAGE_META, meta);
             self.command(opcode::WRITE_SYMBOL, ((way as u32) << 16) | slot)?;
         }
         self.command(opcode::CLEAR_STATE, 0)?;
@@ -369,7 +417,7 @@ impl Device {
         // (a simulator mirrors it a few cycles later), bounded.
         let start = Instant::now();
         loop {
-            let producer = self.read(self.blocks.ring + blocks::ring::PRODUCER);
+            let producer = self.reg(self.blocks.ring + blocks::ring::PRODUCER);
             if producer == 0 {
                 break;
             }
@@ -385,7 +433,7 @@ impl Device {
             std::thread::yield_now();
         }
         self.consumer = 0;
-        self.write(self.blocks.ring + blocks::ring::CONSUMER, 0);
+        self.set_reg(self.blocks.ring + blocks::ring::CONSUMER, 0);
         self.set_enabled(true);
         // Register writes reach the device in order, so the echo of this last command proves the
         // enable above has taken effect: no frame offered after `program` returns finds the
@@ -400,7 +448,7 @@ impl Device {
     /// nothing is read.
     pub fn drain(&mut self, out: &mut Vec<Event>) -> Result<usize, DeviceError> {
         self.check_alive()?;
-        let producer = self.read(self.blocks.ring + blocks::ring::PRODUCER);
+        let producer = self.reg(self.blocks.ring + blocks::ring::PRODUCER);
         fence(Ordering::Acquire);
         let ring_err = |why| DeviceError::Ring {
             path: self.path.clone(),
@@ -421,16 +469,17 @@ impl Device {
         }
         for r in self.consumer..producer {
             let base = self.ring_base + (r % self.ring_records) * self.record_bytes;
-            let mut w = [0u64; 16];
-            for (i, word) in w.iter_mut().enumerate().take(14) {
-                *word = self.read(base + 8 * i as u64);
+            // only the used words: the rest of a record reads as zero
+            let mut w = [0u64; RECORD_USED_WORDS];
+            for (i, word) in w.iter_mut().enumerate() {
+                *word = self.reg(base + 8 * i as u64);
             }
-            out.push(decode_record(&w));
+            out.push(event_of(&EventRecord::from_words(&w)));
         }
         if n > 0 {
             self.consumer = producer;
             fence(Ordering::Release);
-            self.write(self.blocks.ring + blocks::ring::CONSUMER, producer);
+            self.set_reg(self.blocks.ring + blocks::ring::CONSUMER, producer);
         }
         Ok(n as usize)
     }
@@ -439,7 +488,7 @@ impl Device {
     pub fn counters(&self) -> Counters {
         let mut c = Counters::default();
         for i in 0..tb::counter::N {
-            c.0[i] = self.read(self.blocks.counters + blocks::counters::COUNTER + 8 * i as u64);
+            c.0[i] = self.reg(self.blocks.counters + blocks::counters::COUNTER + 8 * i as u64);
         }
         c
     }
@@ -451,12 +500,12 @@ impl Device {
             for i in 0..N_INSTRUMENTS {
                 let base = self.quotes_base + ((v * N_INSTRUMENTS + i) as u64) * self.entry_bytes;
                 let e = t.get_mut(v, i);
-                e.bid_price = self.read(base + 8 * tb::quote_word::BID_PRICE as u64) as i64;
-                e.bid_qty = self.read(base + 8 * tb::quote_word::BID_QTY as u64) as i64;
-                e.ask_price = self.read(base + 8 * tb::quote_word::ASK_PRICE as u64) as i64;
-                e.ask_qty = self.read(base + 8 * tb::quote_word::ASK_QTY as u64) as i64;
-                e.ts_ns = self.read(base + 8 * tb::quote_word::TS as u64);
-                e.valid = self.read(base + 8 * tb::quote_word::FLAGS as u64) & 1 != 0;
+                e.bid_price = self.reg(base + 8 * tb::quote_word::BID_PRICE as u64) as i64;
+                e.bid_qty = self.reg(base + 8 * tb::quote_word::BID_QTY as u64) as i64;
+                e.ask_price = self.reg(base + 8 * tb::quote_word::ASK_PRICE as u64) as i64;
+                e.ask_qty = self.reg(base + 8 * tb::quote_word::ASK_QTY as u64) as i64;
+                e.ts_ns = self.reg(base + 8 * tb::quote_word::TS as u64);
+                e.valid = self.reg(base + 8 * tb::quote_word::FLAGS as u64) & 1 != 0;
             }
         }
         t
@@ -547,27 +596,33 @@ impl Watchdog {
     }
 }
 
-/// The venues block's word for a filter (enabled).
-pub fn filter_word(f: &Filter) -> u64 {
-    use blocks::venues as b;
-    field_put(
-        u32::from_be_bytes(f.ip) as u64,
-        b::FILTER_IP_LSB,
-        b::FILTER_IP_W,
-    ) | field_put(f.port as u64, b::FILTER_PORT_LSB, b::FILTER_PORT_W)
-        | field_put(f.prefix as u64, b::FILTER_PREFIX_LSB, b::FILTER_PREFIX_W)
-        | field_put(f.venue as u64, b::FILTER_VENUE_LSB, b::FILTER_VENUE_W)
-        | field_put(1, b::FILTER_ENABLE_LSB, b::FILTER_ENABLE_W)
+/// The venues block's word for a filter (enabled). A prefix or venue wider than its field is
+/// refused (the configuration checks both, but a `Program` can be built by hand).
+pub fn filter_word(f: &Filter) -> Result<u64, FieldError> {
+    blocks::venues::Filter {
+        ip: u32::from_be_bytes(f.ip),
+        port: f.port,
+        prefix: f.prefix,
+        venue: f.venue,
+        enable: true,
+    }
+    .pack()
 }
 
 /// The venues block's word for a venue slot: enabled with its protocol, or all zero when unused.
 pub fn venue_word(protocol: Option<Protocol>) -> u64 {
-    use blocks::venues as b;
     match protocol {
-        Some(p) => {
-            field_put(p.code(), b::VENUE_PROTOCOL_LSB, b::VENUE_PROTOCOL_W)
-                | field_put(1, b::VENUE_ENABLE_LSB, b::VENUE_ENABLE_W)
-        }
+        // the protocol codes are the contract's own constants (a test packs every one)
+        Some(p) => u8::try_from(p.code())
+            .ok()
+            .and_then(|protocol| {
+                let venue = blocks::venues::Venue {
+                    protocol,
+                    enable: true,
+                };
+                venue.pack().ok()
+            })
+            .expect("a contract protocol code fits venues.venue.protocol"),
         None => 0,
     }
 }
@@ -576,7 +631,6 @@ pub fn venue_word(protocol: Option<Protocol>) -> u64 {
 /// (zero-padded, little-endian) and the meta word. `name` is at most 32 bytes (place_symbols
 /// checks).
 pub fn symbol_stage(venue: u8, name: &[u8], instrument: u16) -> ([u64; 4], u64) {
-    use blocks::symbols as b;
     let mut padded = [0u8; 32];
     let n = name.len().min(32);
     padded[..n].copy_from_slice(&name[..n]);
@@ -586,50 +640,65 @@ pub fn symbol_stage(venue: u8, name: &[u8], instrument: u16) -> ([u64; 4], u64) 
         bytes.copy_from_slice(chunk);
         *w = u64::from_le_bytes(bytes);
     }
-    let meta = field_put(n as u64, b::STAGE_META_LEN_LSB, b::STAGE_META_LEN_W)
-        | field_put(venue as u64, b::STAGE_META_VENUE_LSB, b::STAGE_META_VENUE_W)
-        | field_put(
-            instrument as u64,
-            b::STAGE_META_INSTRUMENT_LSB,
-            b::STAGE_META_INSTRUMENT_W,
-        )
-        | field_put(1, b::STAGE_META_VALID_LSB, b::STAGE_META_VALID_W);
+    let meta = blocks::symbols::StageMeta {
+        len: n as u8,
+        venue,
+        instrument,
+        valid: true,
+    }
+    .pack()
+    // every field is exactly as wide as its Rust type, so pack has nothing to refuse
+    .expect("symbols.stage_meta fields are full-width");
     (words, meta)
 }
 
-/// Decodes one event record (contract layout).
-pub fn decode_record(w: &[u64; 16]) -> Event {
-    let meta = w[record::META];
+/// Decodes one whole event record as read from the ring (contract layout; only its
+/// `RECORD_USED_WORDS` used words are looked at).
+pub fn decode_record(w: &[u64; params::RECORD_WORDS as usize]) -> Event {
+    let used = w
+        .first_chunk::<RECORD_USED_WORDS>()
+        .expect("the contract's used words fit in its record");
+    event_of(&EventRecord::from_words(used))
+}
+
+/// The host's event for a decoded record.
+pub fn event_of(r: &EventRecord) -> Event {
     Event {
-        seq: w[record::SEQ],
-        instrument: field_get(meta, record::META_INSTRUMENT_LSB, record::META_INSTRUMENT_W) as u16,
-        buy_venue: field_get(meta, record::META_BUY_VENUE_LSB, record::META_BUY_VENUE_W) as u8,
-        sell_venue: field_get(meta, record::META_SELL_VENUE_LSB, record::META_SELL_VENUE_W) as u8,
-        trigger_venue: field_get(
-            meta,
-            record::META_TRIGGER_VENUE_LSB,
-            record::META_TRIGGER_VENUE_W,
-        ) as u8,
-        trigger_sell: field_get(
-            meta,
-            record::META_TRIGGER_SIDE_LSB,
-            record::META_TRIGGER_SIDE_W,
-        ) != 0,
-        buy_price: w[record::BUY_PRICE] as i64,
-        buy_qty: w[record::BUY_QTY] as i64,
-        sell_price: w[record::SELL_PRICE] as i64,
-        sell_qty: w[record::SELL_QTY] as i64,
-        qty: w[record::QTY] as i64,
-        ts_ns: w[record::TS],
-        buy_ts_ns: w[record::BUY_TS],
-        sell_ts_ns: w[record::SELL_TS],
+        seq: r.seq,
+        instrument: r.meta.instrument,
+        buy_venue: r.meta.buy_venue,
+        sell_venue: r.meta.sell_venue,
+        trigger_venue: r.meta.trigger_venue,
+        trigger_sell: r.meta.trigger_side,
+        buy_price: r.buy_price,
+        buy_qty: r.buy_qty,
+        sell_price: r.sell_price,
+        sell_qty: r.sell_qty,
+        qty: r.qty,
+        ts_ns: r.ts,
+        buy_ts_ns: r.buy_ts,
+        sell_ts_ns: r.sell_ts,
         cycles: Some(HwCycles {
-            frame: w[record::CYC_FRAME],
-            first: w[record::CYC_FIRST],
-            last: w[record::CYC_LAST],
-            commit: w[record::CYC_COMMIT],
+            frame: r.cyc_frame,
+            first: r.cyc_first,
+            last: r.cyc_last,
+            commit: r.cyc_commit,
         }),
     }
+}
+
+/// Bytes from the base of block `i` (index in `BLOCKS`) to the end of its last register, from
+/// the contract's register spans.
+fn block_extent(i: usize) -> u64 {
+    let start = tb::BLOCKS[i].1;
+    let next = tb::BLOCKS.get(i + 1).map_or(u64::MAX, |b| b.1);
+    tb::RW_SPANS
+        .iter()
+        .chain(tb::RO_SPANS)
+        .filter(|&&(off, _)| off >= start && off < next)
+        .map(|&(off, words)| off + 8 * words - start)
+        .max()
+        .unwrap_or(16)
 }
 
 type Placed = (usize, u32, u8, Vec<u8>, u16);
@@ -732,6 +801,98 @@ mod tests {
             }
         );
         assert_eq!(late.see(3), SeqStep::Back { prev: u64::MAX });
+    }
+
+    #[test]
+    fn every_protocol_packs_into_the_venue_word() {
+        for p in [Protocol::BinanceSbe, Protocol::DeribitMcast] {
+            let v = blocks::venues::Venue::unpack(venue_word(Some(p)));
+            assert_eq!(u64::from(v.protocol), p.code());
+            assert!(v.enable);
+        }
+        assert_eq!(venue_word(None), 0);
+    }
+
+    #[test]
+    fn a_filter_wider_than_its_fields_is_refused_not_truncated() {
+        let f = Filter {
+            ip: [10, 1, 2, 3],
+            prefix: 24,
+            port: 9000,
+            venue: 7,
+        };
+        let back = blocks::venues::Filter::unpack(filter_word(&f).unwrap());
+        assert_eq!(
+            (back.ip, back.prefix, back.port, back.venue, back.enable),
+            (0x0a01_0203, 24, 9000, 7, true)
+        );
+        // field_put used to keep venue 8's low bits: venue 0
+        let e = filter_word(&Filter { venue: 8, ..f }).unwrap_err();
+        assert_eq!((e.field, e.value), ("venue", 8));
+        let e = filter_word(&Filter { prefix: 64, ..f }).unwrap_err();
+        assert_eq!((e.field, e.value), ("prefix", 64));
+    }
+
+    #[test]
+    fn a_record_decodes_to_its_event() {
+        let r = EventRecord {
+            seq: 9,
+            meta: tickcross_bindings::record::Meta {
+                instrument: 300,
+                buy_venue: 1,
+                sell_venue: 2,
+                trigger_venue: 2,
+                trigger_side: true,
+                valid: true,
+            },
+            buy_price: -5,
+            buy_qty: 6,
+            sell_price: 7,
+            sell_qty: 8,
+            qty: 6,
+            ts: 10,
+            buy_ts: 11,
+            sell_ts: 12,
+            cyc_frame: 13,
+            cyc_first: 14,
+            cyc_last: 15,
+            cyc_commit: 16,
+        };
+        let e = decode_record(&r.encode().unwrap());
+        assert_eq!(e, event_of(&r));
+        assert_eq!(
+            (
+                e.seq,
+                e.instrument,
+                e.buy_venue,
+                e.sell_venue,
+                e.trigger_venue
+            ),
+            (9, 300, 1, 2, 2)
+        );
+        assert!(e.trigger_sell);
+        assert_eq!((e.buy_price, e.qty, e.ts_ns, e.sell_ts_ns), (-5, 6, 10, 12));
+        assert_eq!(
+            e.cycles,
+            Some(HwCycles {
+                frame: 13,
+                first: 14,
+                last: 15,
+                commit: 16
+            })
+        );
+    }
+
+    #[test]
+    fn every_block_extent_covers_its_registers() {
+        use tickcross_bindings::blocks as b;
+        assert_eq!(
+            block_extent(2),
+            b::counters::COUNTER + 8 * b::counters::COUNTER_COUNT
+        );
+        assert!(tb::counter::N as u64 <= b::counters::COUNTER_COUNT);
+        assert_eq!(block_extent(5), b::edges::EDGE + 8 * b::edges::EDGE_COUNT);
+        assert_eq!(block_extent(7), b::quotes::ENTRY_BYTES + 8);
     }
 
     #[test]

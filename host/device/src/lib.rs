@@ -3,5 +3,9 @@
 //! ring and its counters, and [`hwpath::HwDetector`], the hardware detection path behind the
 //! same [`tickcross_core::detect::Detector`] trait as the software path.
 
+// Every unsafe block says why it is sound (the BAR accessors are the only ones).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+pub mod bar;
 pub mod device;
 pub mod hwpath;
