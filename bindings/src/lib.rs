@@ -127,26 +127,6 @@ fn check_values<R: FieldRegister>(values: &[u64]) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Bit field helpers for 64-bit registers. Prefer the generated register types, which check
-/// widths: `field_put` silently drops the bits of a value that do not fit.
-pub const fn field_get(word: u64, lsb: u32, width: u32) -> u64 {
-    let mask = if width >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << width) - 1
-    };
-    (word >> lsb) & mask
-}
-
-pub const fn field_put(value: u64, lsb: u32, width: u32) -> u64 {
-    let mask = if width >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << width) - 1
-    };
-    (value & mask) << lsb
-}
-
 /// The symbol table's hash for one way: double tabulation. The key's bytes index the first
 /// tables (one per key position), whose XOR is a derived key of `SYM_HASH_CHARS` bytes; those
 /// bytes index the way's second tables, whose XOR is the slot. Every step is a table lookup or an

@@ -124,7 +124,8 @@ fn thread_cpu_ns() -> u64 {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: clock_gettime writes the timespec it is given.
+    // SAFETY: `ts` is a valid, exclusively borrowed timespec for the call, the only memory
+    // clock_gettime writes; CLOCK_THREAD_CPUTIME_ID needs nothing else.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     if rc != 0 {
         return 0;
@@ -134,7 +135,9 @@ fn thread_cpu_ns() -> u64 {
 
 pub struct SimDevice {
     model: Model,
-    map: memmap2::MmapMut,
+    /// The shared region. Raw, never a Rust slice: the host process writes it concurrently, so
+    /// every access is a volatile word access through `region_read`/`region_write`.
+    map: memmap2::MmapRaw,
     path: PathBuf,
     rw_words: Vec<(u64, u64)>,
     ro_words: Vec<u64>,
@@ -188,7 +191,7 @@ impl SimDevice {
             .open(path)
             .map_err(region)?;
         file.set_len(BAR_BYTES).map_err(region)?;
-        let map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(region)?;
+        let map = memmap2::MmapRaw::map_raw(&file).map_err(region)?;
         let model = Model::new(&TOP, vcd).map_err(|e| match vcd {
             Some(p) => SimError::Trace {
                 path: p.to_path_buf(),
@@ -313,14 +316,32 @@ impl SimDevice {
         }
     }
 
+    /// The byte index of the region word at `off`. Every offset the simulator uses is a contract
+    /// register or a ring word computed from the contract, so one outside the region is a bug
+    /// here: it panics, in release builds too, instead of touching memory outside the mapping.
+    fn region_index(&self, off: u64) -> usize {
+        let len = self.map.len() as u64;
+        let inside = off.checked_add(8).is_some_and(|end| end <= len);
+        assert!(
+            off.is_multiple_of(8) && inside,
+            "simulator bug: region offset {off:#x} is not an aligned word inside the {len:#x}-byte BAR region"
+        );
+        off as usize
+    }
+
     fn region_read(&self, off: u64) -> u64 {
-        let p = unsafe { self.map.as_ptr().add(off as usize) as *const u64 };
-        unsafe { std::ptr::read_volatile(p) }
+        let at = self.region_index(off);
+        // SAFETY: `region_index` proved at..at + 8 is inside the mapping, which `self` owns; the
+        // mapping is page-aligned and `at` a multiple of 8, so the pointer is aligned for u64.
+        // The host writes the region concurrently: a volatile read through a raw pointer, with
+        // no reference to the memory, is what such shared memory allows.
+        unsafe { std::ptr::read_volatile(self.map.as_ptr().add(at).cast::<u64>()) }
     }
 
     fn region_write(&mut self, off: u64, v: u64) {
-        let p = unsafe { self.map.as_mut_ptr().add(off as usize) as *mut u64 };
-        unsafe { std::ptr::write_volatile(p, v) }
+        let at = self.region_index(off);
+        // SAFETY: as in `region_read`; the region was mapped from a file opened read-write.
+        unsafe { std::ptr::write_volatile(self.map.as_mut_ptr().add(at).cast::<u64>(), v) }
     }
 
     /// Queues bus writes for host-written registers that changed since the last scan.

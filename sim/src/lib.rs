@@ -7,6 +7,9 @@
 //! shared region that the host maps exactly as it maps a card's BAR. The host reaches it through
 //! `tickcross-device` (feature `sim`); `tickcross sim` runs it in its own process.
 
+// Every unsafe block says why it is sound (FFI into the models, the shared BAR region).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 // Links the Verilator runtime the models call into (nothing in Rust names it).
 extern crate tickcross_verilated;
 

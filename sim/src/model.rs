@@ -16,7 +16,9 @@ pub struct ModelFns {
 }
 
 /// One instance of a Verilated model. Inputs are words in `inp` (indexes from the generated
-/// `ffi::<model>::inp`), outputs in `out`, sampled before the rising edge of the cycle.
+/// `ffi::<model>::inp`), outputs in `out`, sampled before the rising edge of the cycle. `tick`
+/// refuses (panics) if either has been resized: the C side reads and writes exactly
+/// `n_in`/`n_out` words.
 pub struct Model {
     ptr: *mut std::ffi::c_void,
     fns: &'static ModelFns,
@@ -26,8 +28,10 @@ pub struct Model {
     traced: bool,
 }
 
-// The model is plain memory owned by this handle; moving it between threads is safe as long as
-// one thread uses it at a time, which &mut self guarantees.
+// SAFETY: `ptr` is the only handle to its C++ model (never copied out, freed once in Drop), and
+// the model is single-threaded Verilator code with no state tied to the thread that created it,
+// so using it from another thread after a move is sound. Model is not Sync (a raw pointer), so
+// two threads never call into it at once.
 unsafe impl Send for Model {}
 
 impl Model {
@@ -40,6 +44,8 @@ impl Model {
             })?),
             None => None,
         };
+        // SAFETY: `new` takes a NUL-terminated path or null; `path` (a CString) outlives the call
+        // and the shim copies what it needs (Verilator opens the file before returning).
         let ptr = unsafe { (fns.new)(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) };
         if ptr.is_null() {
             return Err(std::io::Error::other("model allocation failed"));
@@ -62,6 +68,8 @@ impl Model {
         if !self.traced {
             return None;
         }
+        // SAFETY: `ptr` is live (from `new`, freed only in Drop) and the call only reads the
+        // trace file's error field; `&self` with Model !Sync means no other call runs meanwhile.
         match unsafe { (self.fns.trace_errno)(self.ptr) } {
             0 => None,
             e => Some(std::io::Error::from_raw_os_error(e)),
@@ -71,6 +79,17 @@ impl Model {
     /// Applies `inp`, samples `out`, then clocks one rising edge.
     #[inline]
     pub fn tick(&mut self) {
+        assert!(
+            self.inp.len() == self.fns.n_in && self.out.len() == self.fns.n_out,
+            "model ports resized: {} inputs and {} outputs, the model has {} and {}",
+            self.inp.len(),
+            self.out.len(),
+            self.fns.n_in,
+            self.fns.n_out
+        );
+        // SAFETY: `ptr` is live and exclusively borrowed (&mut self); the shim reads n_in words
+        // from `inp` and writes n_out words to `out` (generated from the same port list as
+        // n_in/n_out), and the assert above proved both buffers have exactly that many.
         unsafe { (self.fns.tick)(self.ptr, self.inp.as_ptr(), self.out.as_mut_ptr()) };
         self.cycles += 1;
     }
@@ -82,12 +101,14 @@ impl Model {
 
     /// Flushes the VCD trace, if any.
     pub fn flush(&mut self) {
+        // SAFETY: `ptr` is live and exclusively borrowed; flush touches only the model's trace.
         unsafe { (self.fns.flush)(self.ptr) };
     }
 }
 
 impl Drop for Model {
     fn drop(&mut self) {
+        // SAFETY: `ptr` came from `new` and is freed exactly once, here; nothing uses it after.
         unsafe { (self.fns.free)(self.ptr) };
     }
 }

@@ -826,7 +826,7 @@ mod tests {
             (back.ip, back.prefix, back.port, back.venue, back.enable),
             (0x0a01_0203, 24, 9000, 7, true)
         );
-        // field_put used to keep venue 8's low bits: venue 0
+        // a truncating pack (the old field_put) turned venue 8 into venue 0
         let e = filter_word(&Filter { venue: 8, ..f }).unwrap_err();
         assert_eq!((e.field, e.value), ("venue", 8));
         let e = filter_word(&Filter { prefix: 64, ..f }).unwrap_err();
