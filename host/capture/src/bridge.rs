@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::netgen::{NetgenError, UdpFrameBuilder, DEFAULT_SRC_MAC};
-use crate::{open_maybe_gzip, PcapWriter};
+use crate::reader::open_maybe_gzip;
+use crate::writer::PcapWriter;
 use tickcross_core::frame::Frame;
 
 /// Source of every datagram unless overridden.
@@ -352,7 +353,8 @@ pub fn bridge_binance_json<S: AsRef<str>, P: AsRef<Path>>(
             symbols: BTreeSet::new(),
         };
         read_input(index, &mut stats, &mut messages)?;
-        tracing::info!(
+        // debug: the binary prints the same figures as its summary
+        tracing::debug!(
             venue = name,
             file = %path.display(),
             lines = stats.lines,

@@ -4,7 +4,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::Path;
 
-use super::{CaptureError, CaptureReader};
+use crate::reader::CaptureReader;
+use crate::source::CaptureError;
 use tickcross_core::frame::Frame;
 
 /// Merges frame streams by timestamp. Ties go to the source given first; within one source the

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use super::{
+use crate::source::{
     frame_bytes, magic, CaptureError, CaptureStats, Source, LINKTYPE_ETHERNET, MAX_CAPLEN,
 };
 use tickcross_core::frame::Frame;

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use super::{
+use crate::source::{
     frame_bytes, CaptureError, CaptureStats, Source, LINKTYPE_ETHERNET, MAX_BLOCK_LEN, MAX_CAPLEN,
 };
 use tickcross_core::frame::Frame;
@@ -126,7 +126,7 @@ impl<R: Read> PcapNgReader<R> {
             return Err(self.src.corrupt(
                 WHAT,
                 at,
-                format!("bad byte-order magic {}", super::hex(&bom)),
+                format!("bad byte-order magic {}", crate::source::hex(&bom)),
             ));
         };
         let len = self.u32_of(len_bytes);

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use super::LINKTYPE_ETHERNET;
+use crate::source::LINKTYPE_ETHERNET;
 use tickcross_core::frame::Frame;
 
 /// The snap length written in the header; longer frames are refused rather than cut.

@@ -1,6 +1,6 @@
 //! binance_sbe: one SBE message per datagram (PIPELINE section 2).
 
-use super::{le_i64, le_u16, Msg, Quote};
+use crate::message::{le_i64, le_u16, Msg, Quote};
 use tickcross_core::price9::from_mantissa;
 
 const SCHEMA_ID: u16 = 1;

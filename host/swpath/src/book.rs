@@ -2,7 +2,7 @@
 
 use tickcross_bindings::counter;
 
-use super::Quote;
+use crate::message::Quote;
 use tickcross_core::counters::Counters;
 use tickcross_core::event::Event;
 use tickcross_core::price9::Price9;

@@ -1,6 +1,6 @@
 //! deribit_mcast: the message walker (PIPELINE section 2).
 
-use super::{le_u16, le_u32, le_u64, Msg, Quote};
+use crate::message::{le_u16, le_u32, le_u64, Msg, Quote};
 use tickcross_core::price9::from_f64_bits;
 
 const FRAME_HEADER: usize = 8;

@@ -10,6 +10,7 @@ mod binance;
 mod book;
 mod deribit;
 pub mod frame_check;
+mod message;
 mod resolve;
 #[cfg(test)]
 mod tests;
@@ -20,12 +21,14 @@ use tickcross_core::counters::Counters;
 use tickcross_core::detect::{DetectError, Detector};
 use tickcross_core::event::Event;
 use tickcross_core::frame::Frame;
-use tickcross_core::price9::Price9;
 use tickcross_core::program::{Program, Protocol};
 use tickcross_core::quotes::{QuoteTable, N_INSTRUMENTS, N_VENUES};
 
+pub use message::Quote;
+
 use book::Book;
 use frame_check::{VenueFilter, Verdict};
+use message::Msg;
 use resolve::{BindTable, SymbolMap};
 
 const N_FILTERS: usize = params::N_FILTERS as usize;
@@ -33,46 +36,6 @@ const SYM_NAME_BYTES: usize = params::SYM_NAME_BYTES as usize;
 const SYM_CAPACITY: usize = (params::SYM_WAYS * params::SYM_SLOTS) as usize;
 /// Width of the prefix field of a hardware filter register.
 const MAX_PREFIX_FIELD: u8 = 63;
-
-/// Both sides of a decoded quote, converted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quote {
-    pub bid_price: Price9,
-    pub bid_qty: Price9,
-    pub ask_price: Price9,
-    pub ask_qty: Price9,
-}
-
-/// What one message produced (PIPELINE section 2). Names borrow the frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Msg<'a> {
-    Truncated,
-    UnknownTemplate,
-    Conversion,
-    Skipped,
-    QuoteByName { name: &'a [u8], quote: Quote },
-    QuoteById { id: u32, quote: Quote },
-    Definition { id: u32, name: &'a [u8] },
-}
-
-// Little-endian readers; callers have checked the bounds.
-fn le_u16(p: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([p[at], p[at + 1]])
-}
-
-fn le_u32(p: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([p[at], p[at + 1], p[at + 2], p[at + 3]])
-}
-
-fn le_u64(p: &[u8], at: usize) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&p[at..at + 8]);
-    u64::from_le_bytes(b)
-}
-
-fn le_i64(p: &[u8], at: usize) -> i64 {
-    le_u64(p, at) as i64
-}
 
 /// The software detection path.
 #[derive(Debug, Clone)]
