@@ -236,10 +236,45 @@ fn printable(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| (0x21..0x7f).contains(&b))
 }
 
+/// An `auth` key naming an environment variable must be a valid name.
+fn check_env_name(h: &str, what: &str, v: &Option<String>, errors: &mut Vec<String>) {
+    if let Some(v) = v {
+        if !valid_env_name(v) {
+            errors.push(format!(
+                "{h}.auth.{what} {v:?} is not an environment variable name"
+            ));
+        }
+    }
+}
+
+/// Exactly one of two `auth` keys (two sources of one secret).
+fn one_source(
+    h: &str,
+    a: (&str, &Option<String>),
+    b: (&str, &Option<String>),
+    errors: &mut Vec<String>,
+) {
+    match (a.1, b.1) {
+        (None, None) => errors.push(format!("{h}.auth: needs {} or {}", a.0, b.0)),
+        (Some(_), Some(_)) => errors.push(format!("{h}.auth: {} and {} both given", a.0, b.0)),
+        _ => {}
+    }
+}
+
 impl FixOrderEntry {
     /// Checks every key, adding one message per problem to `errors` (prefixed by `here`).
     pub fn validate(&self, here: &str, errors: &mut Vec<String>) {
         let h = format!("{here}: order_entry");
+        let dict = self.validate_connection(&h, errors);
+        self.validate_store(&h, dict, errors);
+        self.validate_timers(&h, errors);
+        self.validate_cl_ord_id_prefix(&h, dict, errors);
+        self.validate_auth(&h, dict, errors);
+    }
+
+    /// Where and how to connect: protocol, host, port, dictionary (returned when known), the
+    /// CompIDs and the heartbeat.
+    fn validate_connection(&self, h: &str, errors: &mut Vec<String>) -> Option<Dictionary> {
         if self.protocol != "fix44" {
             errors.push(format!(
                 "{h}.protocol {:?}: expected \"fix44\"",
@@ -288,6 +323,11 @@ impl FixOrderEntry {
                 ));
             }
         }
+        dict
+    }
+
+    /// The sequence number store and whether a Logon resets it.
+    fn validate_store(&self, h: &str, dict: Option<Dictionary>, errors: &mut Vec<String>) {
         if self
             .seq_store
             .as_deref()
@@ -307,6 +347,10 @@ impl FixOrderEntry {
                 "{h}.reset_on_logon = false: Binance requires ResetSeqNumFlag(141)=Y on every Logon"
             ));
         }
+    }
+
+    /// Reconnect backoff, logon timeout, resend age.
+    fn validate_timers(&self, h: &str, errors: &mut Vec<String>) {
         if let Some(r) = &self.reconnect {
             if r.initial_ms == 0 || r.max_ms < r.initial_ms {
                 errors.push(format!(
@@ -323,41 +367,37 @@ impl FixOrderEntry {
                 "{h}.resend_max_age_ms must be at least 1 (leave it out to resend every order)"
             ));
         }
-        if let Some(p) = &self.cl_ord_id_prefix {
-            let ok = match dict {
-                Some(d) => d.valid_cl_ord_id(&format!("{p}{}", u64::MAX)),
-                None => true,
-            };
-            if !p.is_empty() && (!printable(p) || p.bytes().any(|b| b.is_ascii_digit())) {
-                errors.push(format!(
-                    "{h}.cl_ord_id_prefix {p:?}: printable ASCII without digits (the order id follows it)"
-                ));
-            } else if !ok {
-                errors.push(format!(
-                    "{h}.cl_ord_id_prefix {p:?}: with a 20-digit order id the ClOrdID breaks the dictionary's rule ({})",
-                    dict.map_or("", |d| d.cl_ord_id_rule())
-                ));
-            }
-        }
-        let env = |what: &str, v: &Option<String>, errors: &mut Vec<String>| {
-            if let Some(v) = v {
-                if !valid_env_name(v) {
-                    errors.push(format!(
-                        "{h}.auth.{what} {v:?} is not an environment variable name"
-                    ));
-                }
-            }
+    }
+
+    /// The ClOrdID prefix: the order id follows it, and the whole obeys the dictionary.
+    fn validate_cl_ord_id_prefix(
+        &self,
+        h: &str,
+        dict: Option<Dictionary>,
+        errors: &mut Vec<String>,
+    ) {
+        let Some(p) = &self.cl_ord_id_prefix else {
+            return;
         };
-        let one_of =
-            |a: (&str, &Option<String>), b: (&str, &Option<String>), errors: &mut Vec<String>| {
-                match (a.1, b.1) {
-                    (None, None) => errors.push(format!("{h}.auth: needs {} or {}", a.0, b.0)),
-                    (Some(_), Some(_)) => {
-                        errors.push(format!("{h}.auth: {} and {} both given", a.0, b.0))
-                    }
-                    _ => {}
-                }
-            };
+        let ok = match dict {
+            Some(d) => d.valid_cl_ord_id(&format!("{p}{}", u64::MAX)),
+            None => true,
+        };
+        if !p.is_empty() && (!printable(p) || p.bytes().any(|b| b.is_ascii_digit())) {
+            errors.push(format!(
+                "{h}.cl_ord_id_prefix {p:?}: printable ASCII without digits (the order id follows it)"
+            ));
+        } else if !ok {
+            errors.push(format!(
+                "{h}.cl_ord_id_prefix {p:?}: with a 20-digit order id the ClOrdID breaks the dictionary's rule ({})",
+                dict.map_or("", |d| d.cl_ord_id_rule())
+            ));
+        }
+    }
+
+    /// `auth`: each secret from exactly one source, environment variable names valid, the kind
+    /// the dictionary needs.
+    fn validate_auth(&self, h: &str, dict: Option<Dictionary>, errors: &mut Vec<String>) {
         match &self.auth {
             FixAuth::Plain {
                 username,
@@ -365,18 +405,20 @@ impl FixOrderEntry {
                 password_env,
                 password_file,
             } => {
-                one_of(
+                one_source(
+                    h,
                     ("username", username),
                     ("username_env", username_env),
                     errors,
                 );
-                one_of(
+                one_source(
+                    h,
                     ("password_env", password_env),
                     ("password_file", password_file),
                     errors,
                 );
-                env("username_env", username_env, errors);
-                env("password_env", password_env, errors);
+                check_env_name(h, "username_env", username_env, errors);
+                check_env_name(h, "password_env", password_env, errors);
                 if username.as_deref().is_some_and(|u| !printable(u)) {
                     errors.push(format!("{h}.auth.username must be printable ASCII"));
                 }
@@ -392,18 +434,20 @@ impl FixOrderEntry {
                 private_key_file,
                 private_key_env,
             } => {
-                one_of(
+                one_source(
+                    h,
                     ("api_key_env", api_key_env),
                     ("api_key_file", api_key_file),
                     errors,
                 );
-                one_of(
+                one_source(
+                    h,
                     ("private_key_file", private_key_file),
                     ("private_key_env", private_key_env),
                     errors,
                 );
-                env("api_key_env", api_key_env, errors);
-                env("private_key_env", private_key_env, errors);
+                check_env_name(h, "api_key_env", api_key_env, errors);
+                check_env_name(h, "private_key_env", private_key_env, errors);
             }
         }
     }
