@@ -251,132 +251,257 @@ pub fn summary_json(
     })
 }
 
-/// The readable summary.
+/// Width of the key column of the readable summary.
+const KEY: usize = 18;
+
+/// The readable summary (stdout and `summary.txt`): one "key  value" line per figure, the key
+/// column aligned, counts as "sent 5, fills 4, ..." lines, and per-pair results and balances as
+/// small tables. Built from [`summary_json`]'s value, so that both say the same.
 pub fn summary_text(setup: &EngineSetup, v: &Value) -> String {
     let mut o = String::new();
     let g = |p: &str| v.pointer(p).cloned().unwrap_or(Value::Null);
-    let t = |x: Value| match x {
-        Value::String(s) => s,
-        other => other.to_string(),
+    let kv = |o: &mut String, key: &str, value: String| {
+        let _ = writeln!(o, "  {key:<KEY$}{value}");
     };
+    let killed = g("/killed") == Value::Bool(true);
     let _ = writeln!(
         o,
-        "trading: {} events, {} candidates, {} trades ({} closed, {} open){}",
-        g("/events"),
-        g("/candidates"),
-        g("/trades"),
-        g("/trades_closed"),
-        g("/trades_open"),
-        if g("/killed") == Value::Bool(true) {
-            ", kill switch ON"
-        } else {
-            ""
-        }
+        "trading summary{}",
+        if killed { " (kill switch ON)" } else { "" }
     );
-    let _ = writeln!(
-        o,
-        "  P&L realized net {} (gross {}, fees {}); slippage {}; unwind cost {}; max drawdown {}",
-        t(g("/pnl/realized_net")),
-        t(g("/pnl/gross")),
-        t(g("/pnl/fees")),
-        t(g("/pnl/slippage")),
-        t(g("/pnl/unwind_cost")),
-        t(g("/pnl/max_drawdown"))
+    kv(&mut o, "events", text(&g("/events")));
+    kv(&mut o, "candidates", text(&g("/candidates")));
+    kv(
+        &mut o,
+        "trades",
+        format!(
+            "{} ({} closed, {} open)",
+            text(&g("/trades")),
+            text(&g("/trades_closed")),
+            text(&g("/trades_open"))
+        ),
     );
-    let _ = writeln!(
-        o,
-        "  mark-to-market of inventory changes {} at marks {}",
-        t(g("/pnl/mark_to_market/pnl")),
-        g("/pnl/mark_to_market/marks")
-    );
-    match g("/pnl/sharpe") {
-        Value::Null => {
-            let _ = writeln!(
-                o,
-                "  Sharpe: n/a (fewer than two intervals or no variation)"
-            );
-        }
-        sh => {
-            let _ = writeln!(
-                o,
-                "  Sharpe {} annualised ({} per {}-s interval over {} intervals)",
-                t(sh["annualised"].clone()),
-                t(sh["per_interval"].clone()),
-                sh["interval_s"],
-                sh["intervals"]
-            );
-        }
+    kv(&mut o, "realized net P&L", text(&g("/pnl/realized_net")));
+    for (key, p) in [
+        ("  gross", "/pnl/gross"),
+        ("  fees", "/pnl/fees"),
+        ("  slippage", "/pnl/slippage"),
+        ("  unwind cost", "/pnl/unwind_cost"),
+    ] {
+        kv(&mut o, key, text(&g(p)));
     }
-    let _ = writeln!(
-        o,
-        "  entry legs {} sent, {} filled (success rate {}); orders {}",
-        g("/legs/entry_sent"),
-        g("/legs/entry_filled"),
-        t(g("/legs/success_rate")),
-        g("/orders")
+    kv(&mut o, "max drawdown", text(&g("/pnl/max_drawdown")));
+    let marks = counts(&g("/pnl/mark_to_market/marks"), false);
+    let unmarked = g("/pnl/mark_to_market/unmarked_assets");
+    kv(
+        &mut o,
+        "mark-to-market",
+        format!(
+            "{} (inventory changes at {}{})",
+            text(&g("/pnl/mark_to_market/pnl")),
+            if marks.is_empty() {
+                "no marks".to_string()
+            } else {
+                marks
+            },
+            match unmarked.as_array().filter(|a| !a.is_empty()) {
+                Some(a) => format!(
+                    "; without a mark: {}",
+                    a.iter().map(text).collect::<Vec<_>>().join(", ")
+                ),
+                None => String::new(),
+            }
+        ),
     );
-    if let Some(pairs) = g("/pnl/by_pair").as_array() {
-        for p in pairs {
-            let _ = writeln!(
-                o,
-                "  buy {} / sell {} {}: {} trades, net {}, fees {}",
-                t(p["buy_venue"].clone()),
-                t(p["sell_venue"].clone()),
-                t(p["instrument"].clone()),
-                p["trades"],
-                t(p["net"].clone()),
-                t(p["fees"].clone())
-            );
-        }
-    }
-    let refused: Vec<String> = g("/refused")
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(_, n)| n.as_u64() != Some(0))
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect()
-        })
-        .unwrap_or_default();
-    let _ = writeln!(
-        o,
-        "  refused: {}",
-        if refused.is_empty() {
-            "none".to_string()
-        } else {
-            refused.join(", ")
-        }
+    let sharpe = match g("/pnl/sharpe") {
+        Value::Null => "n/a (fewer than two intervals or no variation)".to_string(),
+        sh => format!(
+            "{} annualised ({} per {}-s interval, {} intervals)",
+            text(&sh["annualised"]),
+            text(&sh["per_interval"]),
+            text(&sh["interval_s"]),
+            text(&sh["intervals"])
+        ),
+    };
+    kv(&mut o, "Sharpe", sharpe);
+    kv(
+        &mut o,
+        "entry legs",
+        format!(
+            "sent {}, filled {} (success rate {})",
+            text(&g("/legs/entry_sent")),
+            text(&g("/legs/entry_filled")),
+            match g("/legs/success_rate") {
+                Value::Null => "n/a".to_string(),
+                r => text(&r),
+            }
+        ),
     );
+    kv(
+        &mut o,
+        "orders",
+        format!(
+            "sent {} ({} unwind), fills {} ({} partial), rejected {}, expired {}, canceled {}, \
+             timed out {}, lost {}",
+            text(&g("/orders/sent")),
+            text(&g("/orders/unwind")),
+            text(&g("/orders/fills")),
+            text(&g("/orders/partial_fills")),
+            text(&g("/orders/rejects")),
+            text(&g("/orders/expired")),
+            text(&g("/orders/canceled")),
+            text(&g("/orders/timeouts")),
+            text(&g("/orders/lost"))
+        ),
+    );
+    kv(
+        &mut o,
+        "unwinds",
+        format!(
+            "gave up {}, dust closes {}",
+            text(&g("/unwinds/gave_up")),
+            text(&g("/unwinds/dust_closes"))
+        ),
+    );
+    kv(
+        &mut o,
+        "venue health",
+        format!(
+            "disabled {} times, {} outages",
+            text(&g("/venue_health/disables")),
+            text(&g("/venue_health/outages"))
+        ),
+    );
+    kv(&mut o, "refused", counts(&g("/refused"), true));
     if let Some(e) = g("/open_exposure").as_array().filter(|e| !e.is_empty()) {
-        let _ = writeln!(
-            o,
-            "  OPEN EXPOSURE (unwind gave up): {}",
-            Value::Array(e.clone())
+        let trades: Vec<String> = e
+            .iter()
+            .map(|x| format!("trade {} {}", text(&x["trade_id"]), text(&x["residual"])))
+            .collect();
+        kv(
+            &mut o,
+            "OPEN EXPOSURE",
+            format!("unwind gave up: {}", trades.join(", ")),
         );
     }
-    let _ = writeln!(o, "  positions {}", g("/positions"));
-    for (k, name) in setup.venue_names.iter().enumerate() {
-        let b = g(&format!("/venues/{k}/balances"));
-        let line: Vec<String> = b
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(a, x)| {
-                        format!("{a} {} -> {}", t(x["start"].clone()), t(x["end"].clone()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let _ = writeln!(o, "  {name}: {}", line.join(", "));
-    }
-    let _ = writeln!(
-        o,
-        "  transfers: {} sent, {} in transit, {} proposed now",
-        g("/transfers/sent"),
-        g("/transfers/in_transit").as_array().map_or(0, Vec::len),
-        g("/transfers/proposed_now").as_array().map_or(0, Vec::len)
+    kv(&mut o, "positions", counts(&g("/positions"), false));
+    kv(
+        &mut o,
+        "transfers",
+        format!(
+            "{} sent, {} in transit, {} proposed now",
+            text(&g("/transfers/sent")),
+            g("/transfers/in_transit").as_array().map_or(0, Vec::len),
+            g("/transfers/proposed_now").as_array().map_or(0, Vec::len)
+        ),
     );
+
+    if let Some(pairs) = g("/pnl/by_pair").as_array().filter(|p| !p.is_empty()) {
+        let mut rows = vec![vec![
+            "by pair".to_string(),
+            "instrument".into(),
+            "trades".into(),
+            "net".into(),
+            "fees".into(),
+        ]];
+        for p in pairs {
+            rows.push(vec![
+                format!(
+                    "buy {} / sell {}",
+                    text(&p["buy_venue"]),
+                    text(&p["sell_venue"])
+                ),
+                text(&p["instrument"]),
+                text(&p["trades"]),
+                text(&p["net"]),
+                text(&p["fees"]),
+            ]);
+        }
+        let _ = writeln!(o);
+        table(&mut o, &rows, 2);
+    }
+
+    let mut rows = vec![vec![
+        "balances".to_string(),
+        "asset".into(),
+        "start".into(),
+        "end".into(),
+    ]];
+    for (k, name) in setup.venue_names.iter().enumerate() {
+        if let Some(m) = g(&format!("/venues/{k}/balances")).as_object() {
+            for (i, (asset, x)) in m.iter().enumerate() {
+                rows.push(vec![
+                    if i == 0 { name.clone() } else { String::new() },
+                    asset.clone(),
+                    text(&x["start"]),
+                    text(&x["end"]),
+                ]);
+            }
+        }
+    }
+    let _ = writeln!(o);
+    table(&mut o, &rows, 2);
     o
+}
+
+/// A JSON scalar as a reader wants it: strings without quotes.
+fn text(x: &Value) -> String {
+    match x {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// An object of names to values as "a 1, b 2" ("none" when empty); with `skip_zero`, the
+/// entries that are 0 are left out and the rest listed largest first.
+fn counts(x: &Value, skip_zero: bool) -> String {
+    let Some(m) = x.as_object() else {
+        return "none".to_string();
+    };
+    let mut items: Vec<(&String, &Value)> = m
+        .iter()
+        .filter(|(_, n)| !(skip_zero && n.as_u64() == Some(0)))
+        .collect();
+    if skip_zero {
+        items.sort_by_key(|(_, n)| std::cmp::Reverse(n.as_u64().unwrap_or(0)));
+    }
+    if items.is_empty() {
+        return "none".to_string();
+    }
+    items
+        .iter()
+        .map(|(k, n)| format!("{k} {}", text(n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows as columns, indented: the first `text_cols` columns left-aligned, numbers right-aligned.
+fn table(o: &mut String, rows: &[Vec<String>], text_cols: usize) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|x| x.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let cells: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(c, x)| {
+                if c < text_cols {
+                    format!("{x:<w$}", w = widths[c])
+                } else {
+                    format!("{x:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        let _ = writeln!(o, "  {}", cells.join("  ").trim_end());
+    }
 }
 
 /// Writes the report files into `dir` (created if missing).
