@@ -207,18 +207,49 @@ impl DetectionConfig {
     /// `errors`. The configuration as far as it could be read: check `errors` before use.
     pub fn validate(value: &toml::Value, errors: &mut Vec<String>) -> Option<DetectionConfig> {
         let raw: RawDetection = settings::take(value, errors)?;
-        if raw.instrument.is_empty() {
-            errors.push("no [[instrument]] entries".to_string());
+        let (instruments, instrument_index) = Self::validate_instruments(&raw.instrument, errors);
+        if raw.venue.is_empty() {
+            errors.push("no [[venue]] entries".to_string());
         }
-        if raw.instrument.len() > MAX_INSTRUMENTS {
+        if raw.venue.len() > MAX_VENUES {
             errors.push(format!(
-                "{} instruments: at most {MAX_INSTRUMENTS} are supported",
-                raw.instrument.len()
+                "{} venues: at most {MAX_VENUES} are supported",
+                raw.venue.len()
             ));
         }
-        let mut instruments = Vec::with_capacity(raw.instrument.len());
+        let mut venue_names: HashMap<&str, usize> = HashMap::new();
+        let venues: Vec<Venue> = raw
+            .venue
+            .iter()
+            .enumerate()
+            .map(|(k, rv)| Self::validate_venue(k, rv, &instrument_index, &mut venue_names, errors))
+            .collect();
+        let n_symbols = raw.venue.iter().map(|v| v.symbols.len()).sum();
+        Self::check_capacity(&venues, n_symbols, errors);
+        Self::check_overlaps(&venues, errors);
+        Some(DetectionConfig {
+            instruments,
+            venues,
+        })
+    }
+
+    /// The `[[instrument]]`s, and each valid name's index.
+    fn validate_instruments<'a>(
+        raw: &'a [RawInstrument],
+        errors: &mut Vec<String>,
+    ) -> (Vec<Instrument>, HashMap<&'a str, usize>) {
+        if raw.is_empty() {
+            errors.push("no [[instrument]] entries".to_string());
+        }
+        if raw.len() > MAX_INSTRUMENTS {
+            errors.push(format!(
+                "{} instruments: at most {MAX_INSTRUMENTS} are supported",
+                raw.len()
+            ));
+        }
+        let mut instruments = Vec::with_capacity(raw.len());
         let mut instrument_index: HashMap<&str, usize> = HashMap::new();
-        for (k, ri) in raw.instrument.iter().enumerate() {
+        for (k, ri) in raw.iter().enumerate() {
             // a missing name was reported by the shape check
             let name = ri.name.as_deref().unwrap_or("");
             let here = match &ri.name {
@@ -254,107 +285,113 @@ impl DetectionConfig {
                 edge,
             });
         }
+        (instruments, instrument_index)
+    }
 
-        if raw.venue.is_empty() {
-            errors.push("no [[venue]] entries".to_string());
-        }
-        if raw.venue.len() > MAX_VENUES {
-            errors.push(format!(
-                "{} venues: at most {MAX_VENUES} are supported",
-                raw.venue.len()
-            ));
-        }
-        let mut venues = Vec::with_capacity(raw.venue.len());
-        let mut venue_names: HashMap<&str, usize> = HashMap::new();
-        let mut n_symbols = 0usize;
-        for (k, rv) in raw.venue.iter().enumerate() {
-            let name = rv.name.as_deref().unwrap_or("");
-            let here = match &rv.name {
-                Some(n) if !n.is_empty() => format!("venue {n:?}"),
-                _ => format!("venue #{}", k + 1),
-            };
-            match &rv.name {
-                None => {}
-                Some(n) if n.is_empty() => errors.push(format!("{here}: empty name")),
-                Some(n) if n.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-                    errors.push(format!("{here}: name contains whitespace"))
-                }
-                Some(n) if venue_names.insert(n, k).is_some() => {
-                    errors.push(format!("{here}: duplicate name"));
-                }
-                Some(_) => {}
+    /// `[[venue]]` number `k`: its name (recorded in `venue_names`), protocol, destinations and
+    /// symbols.
+    fn validate_venue<'a>(
+        k: usize,
+        rv: &'a RawVenue,
+        instrument_index: &HashMap<&str, usize>,
+        venue_names: &mut HashMap<&'a str, usize>,
+        errors: &mut Vec<String>,
+    ) -> Venue {
+        let name = rv.name.as_deref().unwrap_or("");
+        let here = match &rv.name {
+            Some(n) if !n.is_empty() => format!("venue {n:?}"),
+            _ => format!("venue #{}", k + 1),
+        };
+        match &rv.name {
+            None => {}
+            Some(n) if n.is_empty() => errors.push(format!("{here}: empty name")),
+            Some(n) if n.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                errors.push(format!("{here}: name contains whitespace"))
             }
+            Some(n) if venue_names.insert(n, k).is_some() => {
+                errors.push(format!("{here}: duplicate name"));
+            }
+            Some(_) => {}
+        }
+        let protocol = match rv.protocol.as_deref() {
+            None | Some("binance_sbe") => Protocol::BinanceSbe,
+            Some("deribit_mcast") => Protocol::DeribitMcast,
+            Some(other) => {
+                errors.push(format!(
+                    "{here}: protocol {other:?}: expected \"binance_sbe\" or \"deribit_mcast\""
+                ));
+                Protocol::BinanceSbe
+            }
+        };
+        let destinations = Self::validate_destinations(rv.destination.as_ref(), &here, errors);
+        let mut symbols = Vec::with_capacity(rv.symbols.len());
+        for (sym, inst) in &rv.symbols {
+            if sym.is_empty() {
+                errors.push(format!("{here}: symbol \"\": empty symbol name"));
+            } else if sym.len() > MAX_SYMBOL_BYTES {
+                errors.push(format!(
+                    "{here}: symbol {sym:?}: {} bytes, at most {MAX_SYMBOL_BYTES}",
+                    sym.len()
+                ));
+            }
+            match instrument_index.get(inst.as_str()) {
+                Some(&i) => symbols.push((sym.clone(), i as u16)),
+                None => errors.push(format!(
+                    "{here}: symbol {sym:?}: unknown instrument {inst:?}"
+                )),
+            }
+        }
+        Venue {
+            name: name.to_string(),
+            protocol,
+            destinations,
+            symbols,
+        }
+    }
 
-            let protocol = match rv.protocol.as_deref() {
-                None | Some("binance_sbe") => Protocol::BinanceSbe,
-                Some("deribit_mcast") => Protocol::DeribitMcast,
-                Some(other) => {
-                    errors.push(format!(
-                        "{here}: protocol {other:?}: expected \"binance_sbe\" or \"deribit_mcast\""
-                    ));
-                    Protocol::BinanceSbe
-                }
-            };
-
-            let texts: Vec<&str> = match rv.destination.as_ref() {
-                None => Vec::new(),
-                Some(toml::Value::String(s)) => vec![s.as_str()],
-                Some(toml::Value::Array(items)) => {
-                    let mut v = Vec::with_capacity(items.len());
-                    for item in items {
-                        match item.as_str() {
-                            Some(s) => v.push(s),
-                            None => errors.push(format!(
-                                "{here}: destination {item}: expected a string \"A.B.C.D[/prefix]:port\""
-                            )),
-                        }
+    /// A venue's `destination`: a string or an array of strings, each parsed.
+    fn validate_destinations(
+        value: Option<&toml::Value>,
+        here: &str,
+        errors: &mut Vec<String>,
+    ) -> Vec<Destination> {
+        let texts: Vec<&str> = match value {
+            None => Vec::new(),
+            Some(toml::Value::String(s)) => vec![s.as_str()],
+            Some(toml::Value::Array(items)) => {
+                let mut v = Vec::with_capacity(items.len());
+                for item in items {
+                    match item.as_str() {
+                        Some(s) => v.push(s),
+                        None => errors.push(format!(
+                            "{here}: destination {item}: expected a string \"A.B.C.D[/prefix]:port\""
+                        )),
                     }
-                    if items.is_empty() {
-                        errors.push(format!("{here}: no destination"));
-                    }
-                    v
                 }
-                Some(other) => {
-                    errors.push(format!(
-                        "{here}: destination {other}: expected a string or an array of strings"
-                    ));
-                    Vec::new()
+                if items.is_empty() {
+                    errors.push(format!("{here}: no destination"));
                 }
-            };
-            let mut destinations = Vec::with_capacity(texts.len());
-            for t in texts {
-                match Destination::parse(t) {
-                    Ok(d) => destinations.push(d),
-                    Err(e) => errors.push(format!("{here}: destination {t:?}: {e}")),
-                }
+                v
             }
-
-            let mut symbols = Vec::with_capacity(rv.symbols.len());
-            for (sym, inst) in &rv.symbols {
-                if sym.is_empty() {
-                    errors.push(format!("{here}: symbol \"\": empty symbol name"));
-                } else if sym.len() > MAX_SYMBOL_BYTES {
-                    errors.push(format!(
-                        "{here}: symbol {sym:?}: {} bytes, at most {MAX_SYMBOL_BYTES}",
-                        sym.len()
-                    ));
-                }
-                match instrument_index.get(inst.as_str()) {
-                    Some(&i) => symbols.push((sym.clone(), i as u16)),
-                    None => errors.push(format!(
-                        "{here}: symbol {sym:?}: unknown instrument {inst:?}"
-                    )),
-                }
+            Some(other) => {
+                errors.push(format!(
+                    "{here}: destination {other}: expected a string or an array of strings"
+                ));
+                Vec::new()
             }
-            n_symbols += rv.symbols.len();
-            venues.push(Venue {
-                name: name.to_string(),
-                protocol,
-                destinations,
-                symbols,
-            });
+        };
+        let mut destinations = Vec::with_capacity(texts.len());
+        for t in texts {
+            match Destination::parse(t) {
+                Ok(d) => destinations.push(d),
+                Err(e) => errors.push(format!("{here}: destination {t:?}: {e}")),
+            }
         }
+        destinations
+    }
 
+    /// The card's tables: destination filters and symbols in total.
+    fn check_capacity(venues: &[Venue], n_symbols: usize, errors: &mut Vec<String>) {
         let n_dest: usize = venues.iter().map(|v| v.destinations.len()).sum();
         if n_dest > MAX_FILTERS {
             errors.push(format!(
@@ -366,8 +403,10 @@ impl DetectionConfig {
                 "{n_symbols} symbols in total: at most {MAX_SYMBOLS} are supported"
             ));
         }
+    }
 
-        // Overlapping destinations would make the venue of a frame depend on filter order.
+    /// Overlapping destinations would make the venue of a frame depend on filter order.
+    fn check_overlaps(venues: &[Venue], errors: &mut Vec<String>) {
         let all: Vec<(usize, &Destination)> = venues
             .iter()
             .enumerate()
@@ -386,11 +425,6 @@ impl DetectionConfig {
                 }
             }
         }
-
-        Some(DetectionConfig {
-            instruments,
-            venues,
-        })
     }
 
     pub fn instruments(&self) -> &[Instrument] {
