@@ -20,12 +20,27 @@ use tickcross_swpath::SwDetector;
 #[command(
     name = "tickcross",
     version,
-    about = "Cross-exchange crossed-market detection in hardware and software"
+    about = "Cross-exchange crossed-market detection in hardware and software",
+    after_help = LOG_HELP
 )]
 struct Cli {
+    /// Log only warnings and errors (and no progress lines) on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Log more on stderr: -v debug, -vv trace.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
+
+/// How logging is chosen; shown at the end of `tickcross --help`.
+const LOG_HELP: &str = "\
+Logging: results go to stdout; log lines and progress go to stderr, at INFO by default \
+(-q: warnings and errors only, -v: debug, -vv: trace). RUST_LOG, when set, overrides \
+-q/-v with a tracing filter, for example RUST_LOG=warn or \
+RUST_LOG=info,tickcross_trading=debug. Log lines are coloured only when stderr is a \
+terminal and NO_COLOR is not set.";
 
 #[derive(Subcommand)]
 enum Command {
@@ -169,10 +184,14 @@ struct ReplayArgs {
     /// candidates.jsonl) here.
     #[arg(long, requires = "trade")]
     report: Option<PathBuf>,
-    /// With --trade: the journal (default: DIR/journal with --report). A journal that holds
-    /// records is resumed from.
+    /// With --trade: the journal (default: DIR/journal with --report). One that already holds
+    /// records is refused unless --resume is given.
     #[arg(long, requires = "trade")]
     journal: Option<PathBuf>,
+    /// With --trade: continue the run in the journal (it must exist), after checking that it
+    /// belongs to this config and these captures, before any replay work.
+    #[arg(long, requires = "trade")]
+    resume: bool,
     /// With --trade: the kill switch is on while this file exists (see `tickcross kill`).
     #[arg(long, requires = "trade")]
     kill_file: Option<PathBuf>,
@@ -222,16 +241,54 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-fn main() -> ExitCode {
+/// Set by -q: progress lines (not log events) are left out too.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A progress line on stderr, unless -q.
+macro_rules! progress {
+    ($($arg:tt)*) => {
+        if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
+/// Log events to stderr: RUST_LOG if set, else the level -q/-v choose; colour only on a
+/// terminal and without NO_COLOR (<https://no-color.org>), so that a log written to a file or
+/// a pipe holds no escape sequences.
+fn init_logging(quiet: bool, verbose: u8) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let level = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (filter, bad_env) = match from_env.map(|v| (EnvFilter::try_new(&v), v)) {
+        Some((Ok(f), _)) => (f, None),
+        Some((Err(e), v)) => (EnvFilter::new(level), Some(format!("{v:?}: {e}"))),
+        None => (EnvFilter::new(level), None),
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && !no_color)
         .with_target(false)
         .init();
+    if let Some(bad) = bad_env {
+        tracing::warn!("RUST_LOG ignored, not a valid filter: {bad}");
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    init_logging(cli.quiet, cli.verbose);
     if matches!(&cli.command, Command::Replay(a) if a.trade) {
         // before any work, so that an early `tickcross kill --pid` is not SIGUSR1's default
         // (terminate)
@@ -296,6 +353,9 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
             }
         }
     }
+    if a.trade {
+        check_journal(&a, &cfg)?;
+    }
     let program = cfg.program();
     let frames = open_merged(&a.captures).context("opening captures")?;
     // from here until the simulator is gone, a signal ends the replay cleanly (region removed)
@@ -325,7 +385,7 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
     }
     let started = std::time::Instant::now();
     let results = replay::run(&mut paths, until_stopped(frames), |p: Progress| {
-        eprintln!(
+        progress!(
             "replay: {} frames, {} events, {:.1} s",
             p.frames,
             p.events,
@@ -343,12 +403,16 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
     }
     let results = results?;
 
+    // The summary is printed in one block once every pass is done, so that the trading pass's
+    // log lines (on stderr) come before it rather than in the middle of it.
+    let mut summary = String::new();
     for r in &results {
-        print!("{}", report::summary(r, &cfg));
+        summary.push_str(&report::summary(r, &cfg));
     }
     if let Some(s) = sim_stats {
         let secs = wall.as_secs_f64();
-        println!(
+        let _ = writeln!(
+            summary,
             "[hw] simulated {} cycles ({} beats, {} stall cycles, {} idle cycles waiting for the host) in {:.2} s; \
              Verilator model {:.2} M cycles/s while driving frames",
             s.cycles,
@@ -359,7 +423,7 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
             s.cycles_per_second() / 1e6
         );
     }
-    println!("replay wall time {:.2} s", wall.as_secs_f64());
+    let _ = writeln!(summary, "replay wall time {:.2} s", wall.as_secs_f64());
 
     let primary: &PathResult = &results[0];
     if let Some(p) = &a.events {
@@ -387,19 +451,84 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
     if results.len() == 2 {
         match replay::first_difference(&results[0], &results[1], &cfg) {
             Some(d) => {
+                print!("{summary}");
                 eprintln!("hw and sw differ: {d}");
                 return Ok(ExitCode::from(EXIT_DIFFERENCE));
             }
-            None => println!(
-                "hw and sw agree: {} events, every counter and the quote table identical",
-                results[0].events.len()
-            ),
+            None => {
+                let _ = writeln!(
+                    summary,
+                    "hw and sw agree: {} events, every counter and the quote table identical",
+                    results[0].events.len()
+                );
+            }
         }
     }
     if a.trade {
-        trade_cmd(&a, &cfg, &primary.events, primary.name)?;
+        let traded = trade_cmd(&a, &cfg, &primary.events, primary.name);
+        // what was replayed is worth printing even when trading failed
+        print!("{summary}");
+        print!("{}", traded?);
+    } else {
+        print!("{summary}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The journal of `replay --trade`: `--journal`, else DIR/journal with `--report`.
+fn journal_path(a: &ReplayArgs) -> Option<PathBuf> {
+    a.journal
+        .clone()
+        .or_else(|| a.report.as_ref().map(|d| d.join("journal")))
+}
+
+fn trade_options(a: &ReplayArgs) -> tickcross_trading::run::TradeOptions {
+    tickcross_trading::run::TradeOptions {
+        journal: journal_path(a),
+        kill_file: a.kill_file.clone(),
+        inputs_id: tickcross_trading::run::inputs_id(&a.captures),
+    }
+}
+
+/// Before any replay work: a journal left at the journal path is resumed only with --resume,
+/// and only one that passes every check a resume makes; the error says how to go on.
+fn check_journal(a: &ReplayArgs, cfg: &Config) -> Result<()> {
+    use tickcross_trading::run::{self as trun, TradeRunError};
+    let Some(path) = journal_path(a) else {
+        if a.resume {
+            return Err(UsageError(
+                "--resume needs a journal to resume: give --report DIR or --journal FILE".into(),
+            )
+            .into());
+        }
+        return Ok(());
+    };
+    let config_text = std::fs::read_to_string(&a.config)
+        .with_context(|| format!("reading {}", a.config.display()))?;
+    let another = if a.journal.is_some() {
+        "choose another --journal"
+    } else {
+        "choose another --report dir"
+    };
+    match trun::check_journal(
+        cfg.trading_inputs(),
+        &config_text,
+        &trade_options(a),
+        a.resume,
+    ) {
+        Ok(_) => Ok(()),
+        Err(e @ TradeRunError::ResumeNotAsked { .. }) => bail!(
+            "{e}: pass --resume to continue it, or remove {} / {another} to start afresh",
+            path.display()
+        ),
+        Err(e @ TradeRunError::NothingToResume { .. }) => {
+            bail!("--resume: {e}; run without --resume to start a new journal there")
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "cannot resume from {}: remove it / {another} to start afresh",
+            path.display()
+        ))),
+    }
 }
 
 /// The trading pass of `replay --trade`: the chosen path's events and the capture's frames.
@@ -408,24 +537,22 @@ fn trade_cmd(
     cfg: &Config,
     events: &[tickcross_core::event::Event],
     path_name: &str,
-) -> Result<()> {
+) -> Result<String> {
+    use std::fmt::Write as _;
     use tickcross_trading::{report as treport, run as trun};
     let config_text = std::fs::read_to_string(&a.config)
         .with_context(|| format!("reading {}", a.config.display()))?;
-    let journal = a
-        .journal
-        .clone()
-        .or_else(|| a.report.as_ref().map(|d| d.join("journal")));
     if let Some(d) = &a.report {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
-    let opts = trun::TradeOptions {
-        journal,
-        kill_file: a.kill_file.clone(),
-        inputs_id: trun::inputs_id(&a.captures),
-    };
+    let opts = trade_options(a);
     let frames = open_merged(&a.captures).context("opening captures")?;
-    println!("trading on the {path_name} path's {} events", events.len());
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "trading on the {path_name} path's {} events",
+        events.len()
+    );
     let adapters = tickcross::venues::OrderEntryAdapters { config: cfg };
     let out = trun::run(
         cfg.trading_inputs(),
@@ -435,7 +562,7 @@ fn trade_cmd(
         frames,
         &opts,
         |p| {
-        eprintln!(
+        progress!(
             "trade: {} events, {} trades closed, {} open orders, realized net {} (fees {}), {:.1} s",
             p.events,
             p.trades,
@@ -447,13 +574,15 @@ fn trade_cmd(
     })
     .context("trading")?;
     if let Some(t) = &out.torn_start {
-        println!(
+        let _ = writeln!(
+            o,
             "the journal held only a torn start ({} bytes: the process died while creating it): started afresh",
             t.bytes
         );
     }
     if let Some(info) = &out.resumed {
-        println!(
+        let _ = writeln!(
+            o,
             "resumed from the journal: {} records{}",
             info.records,
             match info.torn {
@@ -465,13 +594,13 @@ fn trade_cmd(
     let st = out.engine.state();
     let setup = out.engine.setup();
     let summary = treport::summary_json(setup, st, &out.market.borrow(), out.first_ts, out.last_ts);
-    print!("{}", treport::summary_text(setup, &summary));
+    o.push_str(&treport::summary_text(setup, &summary));
     if let Some(d) = &a.report {
         treport::write(d, setup, st, &summary)
             .with_context(|| format!("writing the report to {}", d.display()))?;
-        println!("report written to {}", d.display());
+        let _ = writeln!(o, "report written to {}", d.display());
     }
-    Ok(())
+    Ok(o)
 }
 
 fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
@@ -482,7 +611,7 @@ fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
         .context("opening captures")?
         .collect::<Result<_, _>>()
         .context("reading captures")?;
-    eprintln!(
+    progress!(
         "compare: {} frames; hardware path (Verilator)",
         frames.len()
     );
@@ -499,7 +628,7 @@ fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
         replay::run(
             &mut paths,
             until_stopped(frames.iter().cloned().map(Ok::<_, String>)),
-            |p: Progress| eprintln!("compare: hw {} frames, {} events", p.frames, p.events),
+            |p: Progress| progress!("compare: hw {} frames, {} events", p.frames, p.events),
         )
     };
     let stats = hw.sim_stats();
@@ -509,11 +638,11 @@ fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
         return Err(interrupted());
     }
     let results = results?;
-    eprintln!("compare: software path, packet by packet");
+    progress!("compare: software path, packet by packet");
     let sw = compare::measure_software(&cfg, &frames)?;
     let host_reaction = match cfg.trading() {
         Some(_) => {
-            eprintln!("compare: host reaction (trading engine on the hardware events)");
+            progress!("compare: host reaction (trading engine on the hardware events)");
             let text = std::fs::read_to_string(&a.config)?;
             Some(tickcross_trading::run::reaction_times(
                 cfg.trading_inputs(),
@@ -649,7 +778,7 @@ fn line_rate_cmd(frames: u64) -> Result<()> {
     let started = std::time::Instant::now();
     let r = tickcross::compare::line_rate(frames, |n| {
         if n > 0 {
-            eprintln!(
+            progress!(
                 "line-rate: {n} frames, {:.1} s",
                 started.elapsed().as_secs_f64()
             );
@@ -872,14 +1001,47 @@ fn bridge_cmd(
 
 fn status_cmd(path: PathBuf) -> Result<()> {
     let dev = Device::open(&path)?;
-    let b = dev.blocks();
-    println!("{}: blocks {b:?}", path.display());
-    let (clearing, idle) = dev.status();
-    println!("cycles {}, clearing {clearing}, idle {idle}", dev.cycles());
-    for (name, v) in dev.counters().named() {
-        println!("{name:>22} {v}");
-    }
+    print!("{}", status_text(&path, &dev));
     Ok(())
+}
+
+/// `status` for a reader: "key  value" lines, block offsets in hex, then every counter by its
+/// contract name, names and values in aligned columns.
+fn status_text(path: &std::path::Path, dev: &Device) -> String {
+    use std::fmt::Write as _;
+    let b = dev.blocks();
+    let (clearing, idle) = dev.status();
+    let yes_no = |x: bool| if x { "yes" } else { "no" };
+    let mut o = String::new();
+    let _ = writeln!(o, "{:<10}{}", "device", path.display());
+    let _ = writeln!(o, "{:<10}{}", "cycles", dev.cycles());
+    let _ = writeln!(o, "{:<10}{}", "idle", yes_no(idle));
+    let _ = writeln!(o, "{:<10}{}", "clearing", yes_no(clearing));
+    let _ = writeln!(o, "blocks (BAR offsets)");
+    for (name, off) in [
+        ("control", b.control),
+        ("clock", b.clock),
+        ("counters", b.counters),
+        ("venues", b.venues),
+        ("symbols", b.symbols),
+        ("edges", b.edges),
+        ("ring", b.ring),
+        ("quotes", b.quotes),
+    ] {
+        let _ = writeln!(o, "  {name:<10}{off:#07x}");
+    }
+    let counters: Vec<(&str, u64)> = dev.counters().named().collect();
+    let name_w = counters.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let value_w = counters
+        .iter()
+        .map(|(_, v)| v.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(o, "counters");
+    for (name, v) in counters {
+        let _ = writeln!(o, "  {name:<name_w$}  {v:>value_w$}");
+    }
+    o
 }
 
 /// Set by SIGINT / SIGTERM once `catch_stop_signals` is in force; also the cancel flag of a
@@ -1026,7 +1188,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     dev.program(&cfg.program())
         .context("programming the device")?;
     catch_stop_signals();
-    eprintln!(
+    progress!(
         "run: {} programmed; draining events (Ctrl-C to stop)",
         a.device.display()
     );
@@ -1062,7 +1224,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         }
         if last_report.elapsed() >= Duration::from_secs(1) {
             last_report = Instant::now();
-            eprintln!(
+            progress!(
                 "run: {frames} frames, {} events, {:.0} s",
                 drained.events,
                 started.elapsed().as_secs_f64()
@@ -1160,9 +1322,9 @@ fn sim_cmd(a: SimArgs) -> Result<()> {
 fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<()> {
     use std::time::{Duration, Instant};
     use tickcross_sim::device::SimError;
-    eprintln!("sim: serving the BAR at {}", a.region.display());
+    progress!("sim: serving the BAR at {}", a.region.display());
     if !a.wire.is_empty() {
-        eprintln!("sim: waiting for a host to program the device");
+        progress!("sim: waiting for a host to program the device");
         while !dev.host_ready() {
             if stopping() {
                 return Err(interrupted().context("before a host programmed the device"));
@@ -1185,7 +1347,7 @@ fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<
         dev.wait_idle().map_err(stopped)?;
         dev.sync_all().map_err(stopped)?;
         let s = dev.stats();
-        eprintln!(
+        progress!(
             "sim: wire done: {n} frames, {} cycles, {:.2} M cycles/s while driving frames",
             s.cycles,
             s.cycles_per_second() / 1e6

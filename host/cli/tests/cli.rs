@@ -135,7 +135,8 @@ fn a_live_host_and_a_simulated_card_in_separate_processes() {
         .arg(&region)
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&status.stdout).contains("rx_frames"));
+    assert!(status.status.success());
+    check_status_text(&String::from_utf8_lossy(&status.stdout));
 
     let reference = dir.join("sw.jsonl");
     let sw = bin()
@@ -151,6 +152,178 @@ fn a_live_host_and_a_simulated_card_in_separate_processes() {
     assert!(!b.is_empty());
     assert_eq!(a.len(), b.len(), "the live host drained every event");
     assert_eq!(a, b, "the card's events equal the software path's");
+}
+
+/// `status` reads as "key  value" lines, not a debug dump: every counter under its contract
+/// name (tickcross_bindings::COUNTER_NAMES), names in one column and values right-aligned in
+/// the next, after the device's own fields and its blocks' offsets.
+fn check_status_text(text: &str) {
+    assert!(!text.contains('{') && !text.contains("BlockMap"), "{text}");
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ').map(str::trim))
+            .unwrap_or_else(|| panic!("no {key:?} line in:\n{text}"))
+    };
+    assert!(value("cycles").parse::<u64>().unwrap() > 0, "{text}");
+    assert!(["yes", "no"].contains(&value("idle")), "{text}");
+    assert!(value("  control").starts_with("0x"), "{text}");
+    let counters: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "counters")
+        .skip(1)
+        .collect();
+    let names = tickcross_bindings::COUNTER_NAMES;
+    assert_eq!(counters.len(), names.len(), "{text}");
+    let value_end = counters[0].len();
+    for (line, name) in counters.iter().zip(names) {
+        let rest = line
+            .strip_prefix("  ")
+            .and_then(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("counter {name} not in its place: {line:?}"));
+        assert!(rest.trim().parse::<u64>().is_ok(), "{line:?}");
+        assert_eq!(line.len(), value_end, "values not aligned:\n{text}");
+    }
+    assert!(value("  rx_frames").parse::<u64>().unwrap() > 0, "{text}");
+}
+
+/// Log lines and progress go to stderr without colour escapes when stderr is not a terminal;
+/// -q leaves only warnings and errors, -v adds debug, RUST_LOG overrides both; `bridge` says
+/// its figures once (stdout), not again as log lines.
+#[test]
+fn logs_to_a_pipe_are_plain_and_q_v_choose_the_level() {
+    let dir = tempdir("logs");
+    let (pcap, _) = binance_capture(&dir, None);
+    let data = repo().join("data/binance");
+    let bridge = |flags: &[&str], env: &[(&str, &str)]| {
+        let mut c = bin();
+        c.args(flags)
+            .args(["bridge", "binance-json", "--out"])
+            .arg(dir.join("b.pcap"))
+            .arg(format!(
+                "spot={}",
+                data.join("spot_btcusdt_20240808.gz").display()
+            ))
+            .env_remove("RUST_LOG")
+            .env_remove("NO_COLOR");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let (out, err) = bridge(&[], &[]);
+    assert!(out.contains("spot: 41249 lines, 28040 bookTicker"), "{out}");
+    assert!(
+        !err.contains("bridge input converted"),
+        "said twice:\n{err}"
+    );
+    let (_, err) = bridge(&["-v"], &[]);
+    assert!(
+        err.contains("DEBUG") && err.contains("bridge input converted"),
+        "{err}"
+    );
+    assert!(!err.contains("\x1b["), "colour escapes in a pipe:\n{err:?}");
+    let (_, err) = bridge(&["-v"], &[("RUST_LOG", "warn")]);
+    assert!(err.is_empty(), "RUST_LOG does not override -v:\n{err}");
+
+    // a trading replay logs at INFO (an unwind) and prints progress lines
+    let trade = |flags: &[&str]| {
+        let o = bin()
+            .args(flags)
+            .args(["replay", "--path", "sw", "--trade", "--config"])
+            .arg(repo().join("examples/binance-trading.toml"))
+            .arg(&pcap)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    let err = trade(&[]);
+    assert!(err.contains(" INFO ") && err.contains("replay: "), "{err}");
+    assert!(!err.contains("\x1b["), "colour escapes in a pipe:\n{err:?}");
+    let err = trade(&["-q"]);
+    assert!(
+        !err.contains("INFO") && !err.contains("replay: ") && !err.contains("trade: "),
+        "{err}"
+    );
+
+    let help = bin().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for says in ["--quiet", "--verbose", "RUST_LOG", "NO_COLOR"] {
+        assert!(help.contains(says), "--help does not say {says}:\n{help}");
+    }
+}
+
+/// The trading summary reads at a glance: aligned "key  value" lines (no JSON), the same in
+/// summary.txt, and printed after every log line of the run, in one block.
+#[test]
+fn the_trading_summary_is_plain_aligned_text() {
+    let dir = tempdir("tsummary");
+    let (pcap, _) = binance_capture(&dir, None);
+    let report = dir.join("report");
+    let o = bin()
+        .args(["replay", "--path", "sw", "--trade", "--config"])
+        .arg(repo().join("examples/binance-trading.toml"))
+        .arg("--report")
+        .arg(&report)
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let txt = std::fs::read_to_string(report.join("summary.txt")).unwrap();
+    assert!(
+        out.contains(&txt),
+        "stdout and summary.txt differ:\n{out}\n{txt}"
+    );
+    assert!(
+        !txt.contains('{') && !txt.contains('"'),
+        "JSON in the summary:\n{txt}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    let o = &s["orders"];
+    let orders = format!(
+        "  orders            sent {} ({} unwind), fills {} ({} partial), rejected {}, expired {}, canceled {}, timed out {}, lost {}",
+        o["sent"], o["unwind"], o["fills"], o["partial_fills"], o["rejects"], o["expired"],
+        o["canceled"], o["timeouts"], o["lost"]
+    );
+    assert!(
+        txt.lines().any(|l| l == orders),
+        "{orders:?} not in:\n{txt}"
+    );
+    // key lines: the value column starts at the same place on each
+    for key in [
+        "events",
+        "candidates",
+        "trades",
+        "realized net P&L",
+        "refused",
+        "positions",
+    ] {
+        let l = txt
+            .lines()
+            .find(|l| l.strip_prefix("  ").is_some_and(|r| r.starts_with(key)))
+            .unwrap_or_else(|| panic!("no {key} line:\n{txt}"));
+        assert_eq!(l[..20].trim(), key, "{key}: value not in the column: {l:?}");
+        assert!(
+            !l[20..].starts_with(' '),
+            "{key}: value not in the column: {l:?}"
+        );
+    }
+    assert!(txt.contains(&format!(
+        "  realized net P&L  {}",
+        s["pnl"]["realized_net"].as_str().unwrap()
+    )));
+    // the detection summary and the trading summary form one block, in that order
+    let at = |p: &str| out.find(p).unwrap_or_else(|| panic!("no {p:?} in:\n{out}"));
+    assert!(at("[sw] frames") < at("trading summary"));
 }
 
 #[test]

@@ -410,7 +410,7 @@ fn a_second_run_replays_no_phantom_events() {
         let text = String::from_utf8_lossy(&status.stdout).to_string();
         let before: u64 = text
             .lines()
-            .find_map(|l| l.strip_prefix("cycles ")?.split(',').next()?.parse().ok())
+            .find_map(|l| l.strip_prefix("cycles ")?.trim().parse().ok())
             .unwrap_or_else(|| panic!("no cycle count in status: {text}"));
         let events = dir.join(format!("next{round}.jsonl"));
         let mut host = live_host(&cfg, &region, &extra[..], Some(&events));

@@ -179,7 +179,7 @@ fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptor
     .unwrap();
     let report = dir.join("report");
     let o = bin()
-        .args(["replay", "--path", "sw", "--trade", "--config"])
+        .args(["replay", "--path", "sw", "--trade", "--resume", "--config"])
         .arg(&config)
         .arg("--report")
         .arg(&report)

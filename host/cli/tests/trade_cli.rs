@@ -158,11 +158,21 @@ fn world(name: &str) -> World {
 }
 
 fn replay(w: &World, report: &Path, env: &[(&str, &str)]) -> Output {
+    replay_with(w, report, env, &[])
+}
+
+/// A replay that continues the run in `report`'s journal (`--resume`).
+fn resume(w: &World, report: &Path, env: &[(&str, &str)]) -> Output {
+    replay_with(w, report, env, &["--resume"])
+}
+
+fn replay_with(w: &World, report: &Path, env: &[(&str, &str)], flags: &[&str]) -> Output {
     let mut c = bin();
     c.args(["replay", "--path", "sw", "--trade", "--config"])
         .arg(&w.config)
         .arg("--report")
         .arg(report)
+        .args(flags)
         .arg(&w.pcap);
     for (k, v) in env {
         c.env(k, v);
@@ -277,7 +287,7 @@ fn killed_mid_replay_resumes_to_the_same_state() {
             o.status,
             String::from_utf8_lossy(&o.stderr)
         );
-        let o = replay(&w, &r, &[]);
+        let o = resume(&w, &r, &[]);
         ok(&o, "resumed replay");
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(out.contains("resumed from the journal"), "{out}");
@@ -306,7 +316,7 @@ fn killed_mid_replay_resumes_to_the_same_state() {
     }
 
     // a finished journal resumed again changes nothing
-    let o = replay(&w, &reference, &[]);
+    let o = resume(&w, &reference, &[]);
     ok(&o, "replay over a finished journal");
     assert_eq!(summary(&reference), expect);
 }
@@ -377,7 +387,7 @@ fn killed_inside_a_step_of_several_records_resumes_to_the_same_state() {
                 "{name}: no kill at {at}"
             );
             if let Some(m) = second {
-                let o = replay(
+                let o = resume(
                     &w,
                     &r,
                     &[
@@ -391,7 +401,7 @@ fn killed_inside_a_step_of_several_records_resumes_to_the_same_state() {
                     "{name}: no kill at {m}"
                 );
             }
-            ok(&replay(&w, &r, &[]), "resumed replay");
+            ok(&resume(&w, &r, &[]), "resumed replay");
             assert_eq!(
                 summary(&r),
                 expect,
@@ -411,10 +421,60 @@ fn journal_of_another_config_is_refused() {
     let r = w.dir.join("report");
     ok(&replay(&w, &r, &[]), "replay");
     std::fs::write(&w.config, CONFIG.replace("seed = 3", "seed = 4")).unwrap();
-    let o = replay(&w, &r, &[]);
+    let o = resume(&w, &r, &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("journal does not belong to this run"), "{err}");
+    assert!(err.contains("another configuration"), "{err}");
+    // refused before any replay work: no detection pass ran (its progress line is missing)
+    assert!(!err.contains("replay: "), "the replay ran first:\n{err}");
+}
+
+/// A journal left in a report directory is not resumed silently: without --resume the run
+/// stops before any replay work, naming the journal and the ways on; with --resume it resumes.
+/// --resume with no journal there is an error too (a mistyped path would trade again from the
+/// start).
+#[test]
+fn a_journal_left_behind_is_resumed_only_with_resume() {
+    let w = world("explicit");
+    let r = w.dir.join("report");
+    ok(&replay(&w, &r, &[]), "replay");
+    let journal = std::fs::read(r.join("journal")).unwrap();
+    let o = replay(&w, &r, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for says in [
+        "pass --resume",
+        &format!("remove {}", r.join("journal").display()),
+        "another --report dir",
+    ] {
+        assert!(err.contains(says), "does not say {says:?}:\n{err}");
+    }
+    assert!(!err.contains("replay: "), "the replay ran first:\n{err}");
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(std::fs::read(r.join("journal")).unwrap(), journal);
+
+    let o = resume(&w, &r, &[]);
+    ok(&o, "replay --resume");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("resumed from the journal"));
+
+    let fresh = w.dir.join("fresh");
+    let o = resume(&w, &fresh, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "no journal at {}",
+            fresh.join("journal").display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("replay: "), "the replay ran first:\n{err}");
+    assert!(!fresh.join("journal").exists());
 }
 
 #[test]
@@ -426,7 +486,7 @@ fn corrupt_journal_is_refused_with_where() {
     let mut data = std::fs::read(&j).unwrap();
     data[40] ^= 0xff;
     std::fs::write(&j, &data).unwrap();
-    let o = replay(&w, &r, &[]);
+    let o = resume(&w, &r, &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("corrupt") && err.contains("byte"), "{err}");
@@ -665,7 +725,7 @@ fn refused(w: &World, case: &str, bytes: &[u8], why: &[&str]) {
     for w in why {
         assert!(says(&text, w), "{case}: verify does not say {w:?}:\n{text}");
     }
-    let o = replay(w, &dir, &[]);
+    let o = resume(w, &dir, &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "{case}: resumed from it:\n{err}");
     assert_eq!(o.status.code(), Some(1), "{case}: {err}");
@@ -887,8 +947,12 @@ fn soak_kill_at_random_moments_and_resume() {
             c.args(["replay", "--path", "sw", "--trade", "--config"])
                 .arg(&w.config)
                 .arg("--report")
-                .arg(&r)
-                .arg(&w.pcap)
+                .arg(&r);
+            // a run killed before it created the journal starts afresh; any later one resumes
+            if r.join("journal").exists() {
+                c.arg("--resume");
+            }
+            c.arg(&w.pcap)
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null());
             let mut child = c.spawn().unwrap();

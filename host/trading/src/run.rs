@@ -48,6 +48,10 @@ pub enum TradeRunError {
     Setup(String),
     #[error(transparent)]
     Verify(#[from] super::verify::VerifyError),
+    #[error("journal {} holds {records} records of an earlier run, and resuming it was not asked for", .path.display())]
+    ResumeNotAsked { path: PathBuf, records: usize },
+    #[error("there is no journal at {} to resume", .path.display())]
+    NothingToResume { path: PathBuf },
     #[error("journal {path} fails verification ({} mismatches), refusing to resume from it:\n{}\n(`tickcross journal verify` shows the same; start with a new journal)", .mismatches.len(), first_lines(.mismatches))]
     Inconsistent {
         path: PathBuf,
@@ -67,7 +71,8 @@ fn first_lines(lines: &[String]) -> String {
 
 #[derive(Debug, Clone, Default)]
 pub struct TradeOptions {
-    /// Journal file: created, or resumed from when it holds records.
+    /// Journal file: created, or resumed from when it holds records (the binary asks for
+    /// `--resume` first, through [`check_journal`]).
     pub journal: Option<PathBuf>,
     /// The kill switch is on while this file exists.
     pub kill_file: Option<PathBuf>,
@@ -158,6 +163,108 @@ pub fn setup_of(
             .collect(),
         digest,
         kill_file,
+    })
+}
+
+/// What a trading run will do with its journal, decided by [`check_journal`] before any work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalStart {
+    /// No journal, or none at its path yet: a new one is created.
+    New,
+    /// The file holds only a torn start (the process died while creating it): started afresh.
+    TornStart,
+    /// The journal holds this many records and passed every check a resume makes.
+    Resume { records: usize },
+}
+
+/// Resuming is an explicit choice, checked before any replay work: a journal holding records
+/// is resumed only with `resume`, after the checks [`run`] makes (those of `journal verify`,
+/// the digest and header of this config and these inputs, no venue with external order entry);
+/// `resume` with no journal file at all is an error (a mistyped path would otherwise trade the
+/// same captures again from the start). A torn start holds nothing and starts afresh either way.
+pub fn check_journal(
+    cfg: TradingInputs<'_>,
+    config_text: &str,
+    opts: &TradeOptions,
+    resume: bool,
+) -> Result<JournalStart, TradeRunError> {
+    let Some(path) = &opts.journal else {
+        return Ok(JournalStart::New);
+    };
+    if !path.exists() {
+        return if resume {
+            Err(TradeRunError::NothingToResume { path: path.clone() })
+        } else {
+            Ok(JournalStart::New)
+        };
+    }
+    let c = journal::read(path)?;
+    if c.is_empty() {
+        return Ok(if c.torn.is_some() {
+            JournalStart::TornStart
+        } else {
+            JournalStart::New
+        });
+    }
+    if !resume {
+        return Err(TradeRunError::ResumeNotAsked {
+            path: path.clone(),
+            records: c.records.len(),
+        });
+    }
+    let v = super::verify::check(path, &c)?;
+    if !v.mismatches.is_empty() {
+        return Err(TradeRunError::Inconsistent {
+            path: path.clone(),
+            mismatches: v.mismatches,
+        });
+    }
+    let setup = setup_of(cfg, digest(config_text, &opts.inputs_id), None)?;
+    let mismatch = |why: &str| {
+        Err(TradeRunError::Engine(EngineError::Mismatch(format!(
+            "{}: {why}",
+            path.display()
+        ))))
+    };
+    match c.records.first() {
+        Some(Record::Header(h)) if h.version != journal::VERSION => {
+            return mismatch(&format!(
+                "journal version {} (this tickcross writes {})",
+                h.version,
+                journal::VERSION
+            ))
+        }
+        Some(Record::Header(h)) if h.digest != setup.digest => {
+            return mismatch(
+                "it was written for another configuration or other captures (digest differs)",
+            )
+        }
+        Some(Record::Header(h)) if *h != setup.header() => {
+            return mismatch(
+                "its header (venues, instruments, contract sizes, initial balances, fees) \
+                 differs from this configuration's although the digest matches: the header \
+                 was altered",
+            )
+        }
+        Some(Record::Header(_)) => {}
+        _ => return mismatch("it does not start with a header record"),
+    }
+    if let Some(k) = setup
+        .trade
+        .venues
+        .iter()
+        .position(|v| matches!(v.order_entry, OrderEntry::External { .. }))
+    {
+        return Err(TradeRunError::Setup(format!(
+            "journal {} holds records and venue {:?} sends its orders out (order_entry): \
+             resuming would need an order-status reconcile with the venue for the orders in \
+             flight at the crash, which is not implemented; start with a new journal",
+            path.display(),
+            setup.venue_names[k]
+        )));
+    }
+    Ok(JournalStart::Resume {
+        records: c.records.len(),
     })
 }
 
