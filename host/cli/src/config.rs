@@ -29,9 +29,14 @@ pub const VENUE_KEYS: &[&[Key]] = &[
     tickcross_fix::config::VENUE_KEYS,
 ];
 
-const ENTRY_KEYS: &[Key] = &[
-    Key::opt("instrument", Shape::Array(&Shape::Merged(INSTRUMENT_KEYS))),
-    Key::opt("venue", Shape::Array(&Shape::Merged(VENUE_KEYS))),
+/// The binary's own top-level keys: the entries whose keys several subsystems own.
+pub(crate) const ENTRY_KEYS: &[Key] = &[
+    Key::opt("instrument", Shape::Array(&Shape::Merged(INSTRUMENT_KEYS)))
+        .doc("The instruments, in index order")
+        .default_text("none; at least one is needed"),
+    Key::opt("venue", Shape::Array(&Shape::Merged(VENUE_KEYS)))
+        .doc("The venues, in index order")
+        .default_text("none; at least one is needed"),
 ];
 
 /// The top level of the file, by owner.

@@ -6,6 +6,7 @@
 
 pub mod compare;
 pub mod config;
+pub mod config_doc;
 pub mod replay;
 pub mod report;
 pub mod venues;

@@ -65,6 +65,9 @@ enum Command {
     /// Trading journals.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// The configuration file: check one, or print the reference of every key.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Hardware against software detection latency on a capture: compare.json and an HTML page.
     Compare(CompareArgs),
     /// Back-to-back minimum-size frames through the simulated pipeline: drops and stalls.
@@ -97,6 +100,15 @@ struct CompareArgs {
     /// pcap or pcapng captures, merged by timestamp.
     #[arg(required = true)]
     captures: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Parse and validate a configuration as `replay` does: every problem at once (exit 1), or
+    /// a summary of it (exit 0).
+    Check { file: PathBuf },
+    /// Print the reference of every key (Markdown; docs/CONFIG.md is its output).
+    Reference,
 }
 
 #[derive(Subcommand)]
@@ -310,6 +322,7 @@ fn main() -> ExitCode {
         }
         Command::Kill { pid, file } => kill_cmd(pid, file).map(|_| ExitCode::SUCCESS),
         Command::Compare(a) => compare_cmd(a),
+        Command::Config(c) => config_cmd(c).map(|_| ExitCode::SUCCESS),
         Command::LineRate { frames } => line_rate_cmd(frames).map(|_| ExitCode::SUCCESS),
     };
     match result {
@@ -328,6 +341,21 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+fn config_cmd(c: ConfigCommand) -> Result<()> {
+    let text = match c {
+        ConfigCommand::Check { file } => {
+            let cfg =
+                Config::load(&file).map_err(|e| anyhow::anyhow!("{}:\n{e}", file.display()))?;
+            tickcross::config_doc::summary(&cfg)
+        }
+        ConfigCommand::Reference => {
+            tickcross::config_doc::reference().map_err(|e| anyhow::anyhow!("internal: {e}"))?
+        }
+    };
+    print!("{text}");
+    Ok(())
 }
 
 fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {

@@ -164,20 +164,37 @@ struct RawVenue {
 }
 
 /// The detection keys of an `[[instrument]]`.
-pub const INSTRUMENT_KEYS: &[Key] = &[Key::req("name", Shape::Str), Key::opt("edge", Shape::Dec)];
+pub const INSTRUMENT_KEYS: &[Key] = &[
+    Key::req("name", Shape::Str)
+        .doc("Unique name; venues' symbols map to it. Instrument indexes follow the file order"),
+    Key::opt("edge", Shape::Dec)
+        .doc("An event needs bid - ask above this (price units, exact decimal)")
+        .default_lit("\"0\""),
+];
 
 /// The detection keys of a `[[venue]]`.
 pub const VENUE_KEYS: &[Key] = &[
-    Key::req("name", Shape::Str),
-    Key::req("protocol", Shape::Str),
-    Key::req("destination", Shape::Any),
-    Key::opt("symbols", Shape::Map(&Shape::Str)),
+    Key::req("name", Shape::Str)
+        .doc("Unique name, no whitespace. Venue indexes follow the file order"),
+    Key::req("protocol", Shape::Str)
+        .doc("Market-data protocol: \"binance_sbe\" or \"deribit_mcast\""),
+    Key::req("destination", Shape::Any)
+        .ty("string or array of strings")
+        .doc("UDP destination(s) of the venue's feed, \"A.B.C.D[/prefix]:port\""),
+    Key::opt("symbols", Shape::Map(&Shape::Str))
+        .each("symbol")
+        .doc("Venue symbol to instrument name: the symbols detection follows")
+        .default_text("no symbols"),
 ];
 
 /// A file with detection keys only.
 pub const FILE_KEYS: &[Key] = &[
-    Key::opt("instrument", Shape::Array(&Shape::Table(INSTRUMENT_KEYS))),
-    Key::opt("venue", Shape::Array(&Shape::Table(VENUE_KEYS))),
+    Key::opt("instrument", Shape::Array(&Shape::Table(INSTRUMENT_KEYS)))
+        .doc("The instruments (at least one)")
+        .default_text("none; at least one is needed"),
+    Key::opt("venue", Shape::Array(&Shape::Table(VENUE_KEYS)))
+        .doc("The venues (at least one)")
+        .default_text("none; at least one is needed"),
 ];
 
 impl DetectionConfig {

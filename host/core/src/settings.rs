@@ -157,7 +157,10 @@ impl Key {
     }
     /// Its type as the reference names it, when the shape does not say.
     pub const fn ty(self, ty: &'static str) -> Key {
-        Key { ty: Some(ty), ..self }
+        Key {
+            ty: Some(ty),
+            ..self
+        }
     }
     /// What the keys of this map are.
     pub const fn each(self, each: &'static str) -> Key {

@@ -40,11 +40,11 @@ use tickcross_core::settings::{self, Key, Shape, I64, U64};
 /// The shape of `order_entry`, checked (unknown keys, types, required keys) with the rest of the
 /// file before [`FixOrderEntry`] is deserialised; keep the two in step.
 pub const ORDER_ENTRY_KEYS: &[Key] = &[
-    Key::req("protocol", Shape::Str),
-    Key::req("host", Shape::Str),
-    Key::req("port", I64),
-    Key::req("sender_comp_id", Shape::Str),
-    Key::req("target_comp_id", Shape::Str),
+    Key::req("protocol", Shape::Str).doc("Order-entry protocol: \"fix44\""),
+    Key::req("host", Shape::Str).doc("Host of the venue's FIX acceptor"),
+    Key::req("port", I64).doc("Its TCP port, 1..=65535"),
+    Key::req("sender_comp_id", Shape::Str).doc("SenderCompID(49): who we are"),
+    Key::req("target_comp_id", Shape::Str).doc("TargetCompID(56): the venue"),
     Key::req(
         "auth",
         Shape::Tagged {
@@ -54,32 +54,76 @@ pub const ORDER_ENTRY_KEYS: &[Key] = &[
                 ("binance_ed25519", ED25519_AUTH_KEYS),
             ],
         },
-    ),
-    Key::opt("dictionary", Shape::Str),
-    Key::opt("heartbeat_s", U64),
-    Key::opt("seq_store", Shape::Str),
-    Key::opt("store_sync", Shape::Str),
-    Key::opt("reset_on_logon", Shape::Bool),
-    Key::opt("reconnect", Shape::Table(RECONNECT_KEYS)),
-    Key::opt("logon_timeout_s", U64),
-    Key::opt("cl_ord_id_prefix", Shape::Str),
-    Key::opt("resend_max_age_ms", U64),
+    )
+    .doc("How the Logon authenticates, by `kind`; only names of variables and files, read at start-up"),
+    Key::opt("dictionary", Shape::Str)
+        .doc("FIX dialect: \"fix44\" or \"binance_spot\"")
+        .default_lit("\"fix44\""),
+    Key::opt("heartbeat_s", U64)
+        .doc("HeartBtInt(108), seconds (the dictionary bounds it)")
+        .default_num(HEARTBEAT_S),
+    Key::opt("seq_store", Shape::Str)
+        .doc("Directory of the session's sequence numbers and sent messages")
+        .default_text("fix-store/<venue>-<sender_comp_id>-<target_comp_id>"),
+    Key::opt("store_sync", Shape::Str)
+        .doc("\"always\": fdatasync every store write; \"never\": survives a crash of the process, not of the machine")
+        .default_lit("\"never\""),
+    Key::opt("reset_on_logon", Shape::Bool)
+        .doc("Send ResetSeqNumFlag(141)=Y on Logon (binance_spot: always)")
+        .default_lit("false"),
+    Key::opt("reconnect", Shape::Table(RECONNECT_KEYS))
+        .doc("Doubling backoff between connection attempts")
+        .default_text("initial_ms = 100, max_ms = 10000"),
+    Key::opt("logon_timeout_s", U64)
+        .doc("A Logon not answered within this fails (at least 1)")
+        .default_num(LOGON_TIMEOUT_S),
+    Key::opt("cl_ord_id_prefix", Shape::Str)
+        .doc("ClOrdID(11) = this prefix (printable, no digits) + the engine's order id")
+        .default_lit("\"\""),
+    Key::opt("resend_max_age_ms", U64)
+        .doc("On a resend request, orders older than this are gap-filled, not resent (at least 1)")
+        .default_text("every order is resent"),
 ];
 
-const RECONNECT_KEYS: &[Key] = &[Key::req("initial_ms", U64), Key::req("max_ms", U64)];
+// Defaults of optional keys: stated in the tables (docs/CONFIG.md), used by `settings`.
+const HEARTBEAT_S: u64 = 30;
+const LOGON_TIMEOUT_S: u64 = 10;
+const RECONNECT_INITIAL_MS: u64 = 100;
+const RECONNECT_MAX_MS: u64 = 10_000;
+
+const RECONNECT_KEYS: &[Key] = &[
+    Key::req("initial_ms", U64).doc("First wait (at least 1)"),
+    Key::req("max_ms", U64).doc("Longest wait (at least initial_ms)"),
+];
 
 const PLAIN_AUTH_KEYS: &[Key] = &[
-    Key::opt("username", Shape::Str),
-    Key::opt("username_env", Shape::Str),
-    Key::opt("password_env", Shape::Str),
-    Key::opt("password_file", Shape::Str),
+    Key::opt("username", Shape::Str)
+        .doc("Username(553) itself")
+        .default_text("none; this or username_env"),
+    Key::opt("username_env", Shape::Str)
+        .doc("Environment variable holding the username")
+        .default_text("none; this or username"),
+    Key::opt("password_env", Shape::Str)
+        .doc("Environment variable holding Password(554)")
+        .default_text("none; this or password_file"),
+    Key::opt("password_file", Shape::Str)
+        .doc("File holding the password")
+        .default_text("none; this or password_env"),
 ];
 
 const ED25519_AUTH_KEYS: &[Key] = &[
-    Key::opt("api_key_env", Shape::Str),
-    Key::opt("api_key_file", Shape::Str),
-    Key::opt("private_key_file", Shape::Str),
-    Key::opt("private_key_env", Shape::Str),
+    Key::opt("api_key_env", Shape::Str)
+        .doc("Environment variable holding the API key")
+        .default_text("none; this or api_key_file"),
+    Key::opt("api_key_file", Shape::Str)
+        .doc("File holding the API key")
+        .default_text("none; this or api_key_env"),
+    Key::opt("private_key_file", Shape::Str)
+        .doc("PEM file of the Ed25519 key the Logon is signed with")
+        .default_text("none; this or private_key_env"),
+    Key::opt("private_key_env", Shape::Str)
+        .doc("Environment variable holding that PEM")
+        .default_text("none; this or private_key_file"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -174,7 +218,9 @@ pub struct FixSettings {
 }
 
 /// The order-entry key of a `[[venue]]`: when given, the venue's orders go over FIX 4.4.
-pub const VENUE_KEYS: &[Key] = &[Key::opt("order_entry", Shape::Table(ORDER_ENTRY_KEYS))];
+pub const VENUE_KEYS: &[Key] = &[Key::opt("order_entry", Shape::Table(ORDER_ENTRY_KEYS))
+    .doc("Send this venue's orders over FIX 4.4 instead of the simulated venue")
+    .default_text("the simulated venue")];
 
 /// Each venue's `order_entry` of a shape-checked file (None: the venue has none, or one of the
 /// wrong shape), validated, every problem added to `errors` and named by the venue as the
@@ -494,7 +540,7 @@ impl FixOrderEntry {
             target_comp_id: self.target_comp_id.clone(),
             auth,
             dictionary,
-            heartbeat_s: self.heartbeat_s.unwrap_or(30),
+            heartbeat_s: self.heartbeat_s.unwrap_or(HEARTBEAT_S),
             seq_store: PathBuf::from(self.seq_store.clone().unwrap_or_else(|| {
                 format!(
                     "fix-store/{venue_name}-{}-{}",
@@ -507,9 +553,15 @@ impl FixOrderEntry {
             },
             reset_on_logon: dictionary.requires_reset_on_logon()
                 || self.reset_on_logon.unwrap_or(false),
-            reconnect_initial_ms: self.reconnect.as_ref().map_or(100, |r| r.initial_ms),
-            reconnect_max_ms: self.reconnect.as_ref().map_or(10_000, |r| r.max_ms),
-            logon_timeout_s: self.logon_timeout_s.unwrap_or(10),
+            reconnect_initial_ms: self
+                .reconnect
+                .as_ref()
+                .map_or(RECONNECT_INITIAL_MS, |r| r.initial_ms),
+            reconnect_max_ms: self
+                .reconnect
+                .as_ref()
+                .map_or(RECONNECT_MAX_MS, |r| r.max_ms),
+            logon_timeout_s: self.logon_timeout_s.unwrap_or(LOGON_TIMEOUT_S),
             cl_ord_id_prefix: self.cl_ord_id_prefix.clone().unwrap_or_default(),
             resend_max_age_ms: self.resend_max_age_ms,
         }

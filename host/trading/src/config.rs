@@ -257,80 +257,165 @@ pub struct JournalConfig {
 // all reported together); the serde structs follow them, with required keys as `Option`s (None:
 // missing or of the wrong type, reported already) so that the rest is still validated.
 
+// Defaults of optional keys: the key tables state them (docs/CONFIG.md) and the validation
+// below uses the same constants.
+const ORDER_TIMEOUT_MS: u64 = 1000;
+const UNWIND_SLIPPAGE_BPS: u64 = 20;
+const UNWIND_RETRIES: u32 = 3;
+const UNWIND_RETRY_MS: u64 = 50;
+const SHARPE_INTERVAL_S: u64 = 10;
+const SEED: u64 = 1;
+const VENUE_MAX_FAILURES: u32 = 3;
+const VENUE_FAILURE_WINDOW_MS: u64 = 60_000;
+const VENUE_COOL_OFF_MS: u64 = 30_000;
+const RATE_LIMIT_ORDERS: u32 = 10;
+const RATE_LIMIT_WINDOW_MS: u64 = 1000;
+const SIM_LATENCY_US: u64 = 1000;
+
+const WITH_TRADING: &str = "none; required with [trading]";
+
 pub const TRADING_KEYS: &[Key] = &[
-    Key::req("min_profit", Shape::Dec),
-    Key::opt("min_profit_bps", Shape::Dec),
-    Key::opt("max_trade_qty", Shape::Dec),
-    Key::opt("order_timeout_ms", U64),
-    Key::opt("unwind_slippage_bps", Shape::Dec),
-    Key::opt("unwind_retries", U32),
-    Key::opt("unwind_retry_ms", U64),
-    Key::opt("sharpe_interval_s", U64),
-    Key::opt("seed", U64),
+    Key::req("min_profit", Shape::Dec)
+        .doc("Smallest net profit of a trade, quote asset, after both legs' taker fees"),
+    Key::opt("min_profit_bps", Shape::Dec)
+        .doc("Smallest net profit as basis points of the buy leg's notional")
+        .default_lit("\"0\""),
+    Key::opt("max_trade_qty", Shape::Dec)
+        .doc("Largest trade, base asset: a larger crossing is traded at this size")
+        .default_text("no cap"),
+    Key::opt("order_timeout_ms", U64)
+        .doc("An order not final after this long is cancelled (at least 1)")
+        .default_num(ORDER_TIMEOUT_MS),
+    Key::opt("unwind_slippage_bps", Shape::Dec)
+        .doc("An unwind's IOC limit is at most this much worse than the entry price (below 10000)")
+        .default_num(UNWIND_SLIPPAGE_BPS),
+    Key::opt("unwind_retries", U32)
+        .doc("Unwind attempts after the first; what remains then is reported as open exposure")
+        .default_num(UNWIND_RETRIES as u64),
+    Key::opt("unwind_retry_ms", U64)
+        .doc("Wait before each unwind retry")
+        .default_num(UNWIND_RETRY_MS),
+    Key::opt("sharpe_interval_s", U64)
+        .doc("Interval of the P&L samples the report's Sharpe ratio is computed from (at least 1)")
+        .default_num(SHARPE_INTERVAL_S),
+    Key::opt("seed", U64)
+        .doc("Seed of the simulated venues' random draws (latency, rejects, timeouts)")
+        .default_num(SEED),
 ];
 
-pub const RATE_LIMIT_KEYS: &[Key] = &[Key::req("orders", U32), Key::req("window_ms", U64)];
+pub const RATE_LIMIT_KEYS: &[Key] = &[
+    Key::req("orders", U32).doc("Most orders sent to the venue in a window (at least 1)"),
+    Key::req("window_ms", U64).doc("The window's length (at least 1)"),
+];
 
 pub const RISK_KEYS: &[Key] = &[
-    Key::req("max_notional", Shape::Dec),
-    Key::req("max_position", Shape::Dec),
-    Key::req("max_open_legs", U32),
-    Key::req("daily_loss_limit", Shape::Dec),
-    Key::req("max_quote_age_ms", U64),
-    Key::opt("venue_max_failures", U32),
-    Key::opt("venue_failure_window_ms", U64),
-    Key::opt("venue_cool_off_ms", U64),
-    Key::opt("rate_limit", Shape::Table(RATE_LIMIT_KEYS)),
+    Key::req("max_notional", Shape::Dec)
+        .doc("Largest buy-leg notional of a trade, quote asset; a larger trade is refused"),
+    Key::req("max_position", Shape::Dec).doc(
+        "Largest net base position per instrument across venues, if every open trade filled one leg alone",
+    ),
+    Key::req("max_open_legs", U32).doc("Most orders open at once (at least 2: a trade has two)"),
+    Key::req("daily_loss_limit", Shape::Dec)
+        .doc("Trades are refused once the UTC day's realized net loss reaches this, quote asset"),
+    Key::req("max_quote_age_ms", U64)
+        .doc("An event whose quotes are older than this is refused (stale_quote)"),
+    Key::opt("venue_max_failures", U32)
+        .doc("Rejects + timeouts within venue_failure_window_ms that disable a venue (at least 1)")
+        .default_num(VENUE_MAX_FAILURES as u64),
+    Key::opt("venue_failure_window_ms", U64)
+        .doc("The window a venue's failures are counted over")
+        .default_num(VENUE_FAILURE_WINDOW_MS),
+    Key::opt("venue_cool_off_ms", U64)
+        .doc("How long a disabled venue stays disabled")
+        .default_num(VENUE_COOL_OFF_MS),
+    Key::opt("rate_limit", Shape::Table(RATE_LIMIT_KEYS))
+        .doc("Order rate limit of each venue (a venue's own rate_limit overrides it)")
+        .default_text("orders = 10, window_ms = 1000"),
 ];
 
 const ASSET_TRANSFER_KEYS: &[Key] = &[
-    Key::req("network_fee", Shape::Dec),
-    Key::req("transfer_s", U64),
+    Key::req("network_fee", Shape::Dec)
+        .doc("Fee of one transfer, in the asset, debited from the source on top of the amount"),
+    Key::req("transfer_s", U64).doc("How long a transfer takes to arrive"),
 ];
 
 pub const REBALANCE_KEYS: &[Key] = &[
-    Key::req("threshold", Shape::Dec),
-    Key::opt("apply", Shape::Bool),
-    Key::opt("assets", Shape::Map(&Shape::Table(ASSET_TRANSFER_KEYS))),
+    Key::req("threshold", Shape::Dec).doc(
+        "Propose a transfer when a balance (with transfers in flight) is below threshold x its target (0..1]",
+    ),
+    Key::opt("apply", Shape::Bool)
+        .doc("Carry the proposed transfers out in replay (else only propose them)")
+        .default_lit("false"),
+    Key::opt("assets", Shape::Map(&Shape::Table(ASSET_TRANSFER_KEYS)))
+        .each("asset")
+        .doc("The assets the planner moves between venues, with their transfer cost and time")
+        .default_text("no asset is rebalanced"),
 ];
 
-pub const JOURNAL_KEYS: &[Key] = &[Key::opt("sync", Shape::Str)];
+pub const JOURNAL_KEYS: &[Key] = &[Key::opt("sync", Shape::Str)
+    .doc("When the journal fdatasyncs: \"always\" (every record), \"trade\" (each trade record before its orders leave, and each snapshot) or \"never\"")
+    .default_lit("\"trade\"")];
 
 const TIER_KEYS: &[Key] = &[
-    Key::req("volume", Shape::Dec),
-    Key::req("maker_bps", Shape::Dec),
-    Key::req("taker_bps", Shape::Dec),
+    Key::req("volume", Shape::Dec).doc("30-day volume (quote) from which the tier applies"),
+    Key::req("maker_bps", Shape::Dec).doc("Maker fee in the tier, basis points"),
+    Key::req("taker_bps", Shape::Dec).doc("Taker fee in the tier, basis points (0 or more)"),
 ];
 
 pub const FEES_KEYS: &[Key] = &[
-    Key::req("maker_bps", Shape::Dec),
-    Key::req("taker_bps", Shape::Dec),
-    Key::opt("asset", Shape::Str),
-    Key::opt("asset_price", Shape::Dec),
-    Key::opt("volume_30d", Shape::Dec),
-    Key::opt("tiers", Shape::Array(&Shape::Table(TIER_KEYS))),
+    Key::req("maker_bps", Shape::Dec).doc("Maker fee, basis points (negative: a rebate)"),
+    Key::req("taker_bps", Shape::Dec).doc("Taker fee, basis points (0 or more)"),
+    Key::opt("asset", Shape::Str)
+        .doc("Asset fees are charged in: \"quote\", \"base\" or another asset's name (with asset_price)")
+        .default_lit("\"quote\""),
+    Key::opt("asset_price", Shape::Dec)
+        .doc("Price of that other fee asset in the quote asset")
+        .default_text("none; required with a third fee asset"),
+    Key::opt("volume_30d", Shape::Dec)
+        .doc("30-day volume (quote) at the start, for the tiers; the replay's own volume adds to it")
+        .default_lit("\"0\""),
+    Key::opt("tiers", Shape::Array(&Shape::Table(TIER_KEYS)))
+        .doc("Volume tiers, ascending by volume: from a tier's volume on, its fees apply")
+        .default_text("no tiers"),
 ];
 
-const CONTRACT_KEYS: &[Key] = &[Key::req("inverse", Shape::Dec)];
+const CONTRACT_KEYS: &[Key] = &[Key::req("inverse", Shape::Dec)
+    .doc("Quote value of one contract (\"100\" for Binance COIN-M BTCUSD_PERP)")];
 
 pub const MARKET_KEYS: &[Key] = &[
-    Key::req("tick_size", Shape::Dec),
-    Key::req("lot_size", Shape::Dec),
-    Key::opt("min_qty", Shape::Dec),
-    Key::opt("contract", Shape::Table(CONTRACT_KEYS)),
+    Key::req("tick_size", Shape::Dec).doc("Price increment"),
+    Key::req("lot_size", Shape::Dec)
+        .doc("Quantity increment (in contracts for an inverse contract)"),
+    Key::opt("min_qty", Shape::Dec)
+        .doc("Smallest order quantity")
+        .default_text("lot_size"),
+    Key::opt("contract", Shape::Table(CONTRACT_KEYS))
+        .doc(
+            "An inverse contract: quantities are contracts worth `inverse` of the quote asset each",
+        )
+        .default_text("linear: quantities are base asset"),
 ];
 
 const FAULT_KEYS: &[Key] = &[
-    Key::req("kind", Shape::Str),
-    Key::req("start_ms", U64),
-    Key::req("duration_ms", U64),
+    Key::req("kind", Shape::Str).doc("\"reject\", \"timeout\" or \"disconnect\""),
+    Key::req("start_ms", U64).doc("Start, ms of replay time after the first frame"),
+    Key::req("duration_ms", U64).doc("Length (at least 1)"),
 ];
 
 pub const SIM_KEYS: &[Key] = &[
-    Key::opt("latency_us", Shape::Any),
-    Key::opt("reject_ppm", U32),
-    Key::opt("timeout_ppm", U32),
-    Key::opt("faults", Shape::Array(&Shape::Table(FAULT_KEYS))),
+    Key::opt("latency_us", Shape::Any)
+        .ty("integer, [min, max] or { choices = [...] }")
+        .doc("Order latency each way, µs (1..=60000000): constant, uniform over [min, max], or one of choices")
+        .default_num(SIM_LATENCY_US),
+    Key::opt("reject_ppm", U32)
+        .doc("Orders rejected at random, per million (at most 1000000)")
+        .default_num(0),
+    Key::opt("timeout_ppm", U32)
+        .doc("Orders the venue never answers, per million (at most 1000000)")
+        .default_num(0),
+    Key::opt("faults", Shape::Array(&Shape::Table(FAULT_KEYS)))
+        .doc("Faults injected over windows of replay time")
+        .default_text("none"),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -466,25 +551,55 @@ pub(crate) struct RawSim {
 }
 
 /// The trading keys of an `[[instrument]]`: its assets.
-pub const INSTRUMENT_KEYS: &[Key] = &[Key::opt("base", Shape::Str), Key::opt("quote", Shape::Str)];
+pub const INSTRUMENT_KEYS: &[Key] = &[
+    Key::opt("base", Shape::Str)
+        .doc("Base asset (1-16 letters, digits, '_' or '-')")
+        .default_text(WITH_TRADING),
+    Key::opt("quote", Shape::Str)
+        .doc("Quote asset, in which prices, fees and P&L are counted")
+        .default_text(WITH_TRADING),
+];
 
 /// The trading keys of a `[[venue]]`. Its `order_entry` table belongs to the order-entry
 /// adapter, which declares its keys.
 pub const VENUE_KEYS: &[Key] = &[
-    Key::opt("fees", Shape::Table(FEES_KEYS)),
-    Key::opt("balances", Shape::Map(&Shape::Dec)),
-    Key::opt("targets", Shape::Map(&Shape::Dec)),
-    Key::opt("markets", Shape::Map(&Shape::Table(MARKET_KEYS))),
-    Key::opt("sim", Shape::Table(SIM_KEYS)),
-    Key::opt("rate_limit", Shape::Table(RATE_LIMIT_KEYS)),
+    Key::opt("fees", Shape::Table(FEES_KEYS))
+        .doc("The venue's fee schedule")
+        .default_text(WITH_TRADING),
+    Key::opt("balances", Shape::Map(&Shape::Dec))
+        .each("asset")
+        .doc("Initial balance per asset; every asset traded here needs one (\"0\" if empty)")
+        .default_text(WITH_TRADING),
+    Key::opt("targets", Shape::Map(&Shape::Dec))
+        .each("asset")
+        .doc("Rebalancing target per asset")
+        .default_text("the initial balances"),
+    Key::opt("markets", Shape::Map(&Shape::Table(MARKET_KEYS)))
+        .each("symbol")
+        .doc("Per venue symbol: its market; every symbol of the venue needs one to trade")
+        .default_text(WITH_TRADING),
+    Key::opt("sim", Shape::Table(SIM_KEYS))
+        .doc("The simulated venue's behaviour (not with order_entry)")
+        .default_text("latency_us = 1000, no rejects, timeouts or faults"),
+    Key::opt("rate_limit", Shape::Table(RATE_LIMIT_KEYS))
+        .doc("This venue's order rate limit")
+        .default_text("[risk] rate_limit"),
 ];
 
 /// The trading sections of the file.
 pub const FILE_KEYS: &[Key] = &[
-    Key::opt("trading", Shape::Table(TRADING_KEYS)),
-    Key::opt("risk", Shape::Table(RISK_KEYS)),
-    Key::opt("rebalance", Shape::Table(REBALANCE_KEYS)),
-    Key::opt("journal", Shape::Table(JOURNAL_KEYS)),
+    Key::opt("trading", Shape::Table(TRADING_KEYS))
+        .doc("Trading parameters; with it, `replay --trade` trades")
+        .default_text("no trading"),
+    Key::opt("risk", Shape::Table(RISK_KEYS))
+        .doc("Risk limits")
+        .default_text(WITH_TRADING),
+    Key::opt("rebalance", Shape::Table(REBALANCE_KEYS))
+        .doc("The rebalancing planner")
+        .default_text("no rebalancing"),
+    Key::opt("journal", Shape::Table(JOURNAL_KEYS))
+        .doc("The trading journal")
+        .default_text("sync = \"trade\""),
 ];
 
 /// The trading keys of the whole (shape-checked) file; the other subsystems' are ignored.
@@ -771,17 +886,26 @@ fn validate(
             .max_trade_qty
             .as_deref()
             .map(|s| dec_pos(s, here, "max_trade_qty", errors)),
-        order_timeout_ns: rt.order_timeout_ms.unwrap_or(1000).saturating_mul(MS),
+        order_timeout_ns: rt
+            .order_timeout_ms
+            .unwrap_or(ORDER_TIMEOUT_MS)
+            .saturating_mul(MS),
         unwind_slippage_bps: rt
             .unwind_slippage_bps
             .as_deref()
-            .map_or(Decimal::from(20), |s| {
+            .map_or(Decimal::from(UNWIND_SLIPPAGE_BPS), |s| {
                 dec_nonneg(s, here, "unwind_slippage_bps", errors)
             }),
-        unwind_retries: rt.unwind_retries.unwrap_or(3),
-        unwind_retry_ns: rt.unwind_retry_ms.unwrap_or(50).saturating_mul(MS),
-        sharpe_interval_ns: rt.sharpe_interval_s.unwrap_or(10).saturating_mul(1000 * MS),
-        seed: rt.seed.unwrap_or(1),
+        unwind_retries: rt.unwind_retries.unwrap_or(UNWIND_RETRIES),
+        unwind_retry_ns: rt
+            .unwind_retry_ms
+            .unwrap_or(UNWIND_RETRY_MS)
+            .saturating_mul(MS),
+        sharpe_interval_ns: rt
+            .sharpe_interval_s
+            .unwrap_or(SHARPE_INTERVAL_S)
+            .saturating_mul(1000 * MS),
+        seed: rt.seed.unwrap_or(SEED),
     };
     if params.order_timeout_ns == 0 {
         errors.push(format!("{here}: order_timeout_ms must be at least 1"));
@@ -796,8 +920,8 @@ fn validate(
     }
 
     let default_rate = RateLimit {
-        orders: 10,
-        window_ns: 1000 * MS,
+        orders: RATE_LIMIT_ORDERS,
+        window_ns: RATE_LIMIT_WINDOW_MS * MS,
     };
     let risk = match &sections.risk {
         None => {
@@ -823,12 +947,15 @@ fn validate(
                     errors,
                 ),
                 max_quote_age_ns: r.max_quote_age_ms.unwrap_or(0).saturating_mul(MS),
-                venue_max_failures: r.venue_max_failures.unwrap_or(3),
+                venue_max_failures: r.venue_max_failures.unwrap_or(VENUE_MAX_FAILURES),
                 venue_failure_window_ns: r
                     .venue_failure_window_ms
-                    .unwrap_or(60_000)
+                    .unwrap_or(VENUE_FAILURE_WINDOW_MS)
                     .saturating_mul(MS),
-                venue_cool_off_ns: r.venue_cool_off_ms.unwrap_or(30_000).saturating_mul(MS),
+                venue_cool_off_ns: r
+                    .venue_cool_off_ms
+                    .unwrap_or(VENUE_COOL_OFF_MS)
+                    .saturating_mul(MS),
                 rate_limit: r
                     .rate_limit
                     .as_ref()
@@ -1036,7 +1163,7 @@ fn validate(
 
         let sim = match &rv.sim {
             None => SimVenueConfig {
-                latency: Latency::Constant(1000 * 1000),
+                latency: Latency::Constant(SIM_LATENCY_US * 1000),
                 reject_ppm: 0,
                 timeout_ppm: 0,
                 faults: vec![],
@@ -1045,7 +1172,7 @@ fn validate(
                 let latency = s
                     .latency_us
                     .as_ref()
-                    .map_or(Latency::Constant(1000 * 1000), |v| {
+                    .map_or(Latency::Constant(SIM_LATENCY_US * 1000), |v| {
                         latency(v, &here, errors)
                     });
                 let mut faults = Vec::new();
