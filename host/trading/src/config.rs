@@ -835,7 +835,8 @@ fn latency(v: &toml::Value, here: &str, errors: &mut Vec<String>) -> Latency {
 }
 
 /// Validates the trading sections. Returns None (with errors added) when they are absent but
-/// some venue has trading keys, or when anything is wrong.
+/// some venue has trading keys, or when anything is wrong. Each part reports into `errors`, so
+/// that every problem of the file is reported at once.
 fn validate(
     sections: &RawTradeSections,
     instruments: &[(Option<&str>, Option<&str>)],
@@ -845,36 +846,75 @@ fn validate(
 ) -> Option<TradeConfig> {
     let n_before = errors.len();
     let Some(rt) = &sections.trading else {
-        for (k, v) in venues.iter().enumerate() {
-            if v.any() {
-                errors.push(format!(
-                    "{}: has trading keys (fees, balances, markets, ...) but the file has no [trading] section",
-                    view.venue_here(k)
-                ));
-            }
-        }
-        for (what, present) in [
-            ("[risk]", sections.risk.is_some()),
-            ("[rebalance]", sections.rebalance.is_some()),
-            ("[journal]", sections.journal.is_some()),
-        ] {
-            if present {
-                errors.push(format!(
-                    "{what} given but the file has no [trading] section"
-                ));
-            }
-        }
-        for (k, (b, q)) in instruments.iter().enumerate() {
-            if b.is_some() || q.is_some() {
-                errors.push(format!(
-                    "{}: base/quote given but the file has no [trading] section",
-                    view.instrument_here(k)
-                ));
-            }
-        }
+        no_trading_section(sections, instruments, venues, view, errors);
         return None;
     };
+    let params = trading_params(rt, errors);
+    let risk = risk_limits(sections.risk.as_ref(), errors);
+    let journal = journal_config(sections.journal.as_ref(), errors);
+    let insts = instrument_assets(instruments, view, errors);
+    let default_rate = risk.as_ref().map_or(default_rate_limit(), |r| r.rate_limit);
+    let vts = venues
+        .iter()
+        .enumerate()
+        .map(|(k, rv)| venue_trading(k, rv, view, &insts, default_rate, errors))
+        .collect();
+    let rebalance = sections
+        .rebalance
+        .as_ref()
+        .map(|r| rebalance_config(r, errors));
+    if errors.len() > n_before {
+        return None;
+    }
+    Some(TradeConfig {
+        params,
+        risk: risk?,
+        rebalance,
+        journal,
+        instruments: insts,
+        venues: vts,
+    })
+}
 
+/// Without `[trading]`: every trading key given elsewhere is an error.
+fn no_trading_section(
+    sections: &RawTradeSections,
+    instruments: &[(Option<&str>, Option<&str>)],
+    venues: &[&RawVenueTrading],
+    view: &DetectionView<'_>,
+    errors: &mut Vec<String>,
+) {
+    for (k, v) in venues.iter().enumerate() {
+        if v.any() {
+            errors.push(format!(
+                "{}: has trading keys (fees, balances, markets, ...) but the file has no [trading] section",
+                view.venue_here(k)
+            ));
+        }
+    }
+    for (what, present) in [
+        ("[risk]", sections.risk.is_some()),
+        ("[rebalance]", sections.rebalance.is_some()),
+        ("[journal]", sections.journal.is_some()),
+    ] {
+        if present {
+            errors.push(format!(
+                "{what} given but the file has no [trading] section"
+            ));
+        }
+    }
+    for (k, (b, q)) in instruments.iter().enumerate() {
+        if b.is_some() || q.is_some() {
+            errors.push(format!(
+                "{}: base/quote given but the file has no [trading] section",
+                view.instrument_here(k)
+            ));
+        }
+    }
+}
+
+/// `[trading]`: the decision and unwind parameters.
+fn trading_params(rt: &RawTrading, errors: &mut Vec<String>) -> TradingParams {
     let here = "[trading]";
     let params = TradingParams {
         min_profit: req(&rt.min_profit, dec, here, "min_profit", errors),
@@ -918,63 +958,70 @@ fn validate(
             "{here}: unwind_slippage_bps must be below 10000 (100%)"
         ));
     }
+    params
+}
 
-    let default_rate = RateLimit {
+/// The order rate limit when neither `[risk]` nor the venue sets one.
+fn default_rate_limit() -> RateLimit {
+    RateLimit {
         orders: RATE_LIMIT_ORDERS,
         window_ns: RATE_LIMIT_WINDOW_MS * MS,
-    };
-    let risk = match &sections.risk {
-        None => {
-            errors.push(
-                "[risk]: missing; trading needs max_notional, max_position, max_open_legs, \
-                 daily_loss_limit and max_quote_age_ms"
-                    .to_string(),
-            );
-            None
-        }
-        Some(r) => {
-            let here = "[risk]";
-            let limits = RiskLimits {
-                max_notional: req(&r.max_notional, dec_pos, here, "max_notional", errors),
-                max_position: req(&r.max_position, dec_pos, here, "max_position", errors),
-                // a missing one is reported; 2 keeps the check below quiet about it
-                max_open_legs: r.max_open_legs.unwrap_or(2),
-                daily_loss_limit: req(
-                    &r.daily_loss_limit,
-                    dec_pos,
-                    here,
-                    "daily_loss_limit",
-                    errors,
-                ),
-                max_quote_age_ns: r.max_quote_age_ms.unwrap_or(0).saturating_mul(MS),
-                venue_max_failures: r.venue_max_failures.unwrap_or(VENUE_MAX_FAILURES),
-                venue_failure_window_ns: r
-                    .venue_failure_window_ms
-                    .unwrap_or(VENUE_FAILURE_WINDOW_MS)
-                    .saturating_mul(MS),
-                venue_cool_off_ns: r
-                    .venue_cool_off_ms
-                    .unwrap_or(VENUE_COOL_OFF_MS)
-                    .saturating_mul(MS),
-                rate_limit: r
-                    .rate_limit
-                    .as_ref()
-                    .map_or(default_rate, |rl| rate_limit(rl, here, errors)),
-            };
-            if limits.max_open_legs < 2 {
-                errors.push(format!(
-                    "{here}: max_open_legs must be at least 2 (a trade has two legs)"
-                ));
-            }
-            if limits.venue_max_failures == 0 {
-                errors.push(format!("{here}: venue_max_failures must be at least 1"));
-            }
-            Some(limits)
-        }
-    };
+    }
+}
 
-    let journal = JournalConfig {
-        sync: match sections.journal.as_ref().and_then(|j| j.sync.as_deref()) {
+/// `[risk]`, which trading requires.
+fn risk_limits(r: Option<&RawRisk>, errors: &mut Vec<String>) -> Option<RiskLimits> {
+    let Some(r) = r else {
+        errors.push(
+            "[risk]: missing; trading needs max_notional, max_position, max_open_legs, \
+             daily_loss_limit and max_quote_age_ms"
+                .to_string(),
+        );
+        return None;
+    };
+    let here = "[risk]";
+    let limits = RiskLimits {
+        max_notional: req(&r.max_notional, dec_pos, here, "max_notional", errors),
+        max_position: req(&r.max_position, dec_pos, here, "max_position", errors),
+        // a missing one is reported; 2 keeps the check below quiet about it
+        max_open_legs: r.max_open_legs.unwrap_or(2),
+        daily_loss_limit: req(
+            &r.daily_loss_limit,
+            dec_pos,
+            here,
+            "daily_loss_limit",
+            errors,
+        ),
+        max_quote_age_ns: r.max_quote_age_ms.unwrap_or(0).saturating_mul(MS),
+        venue_max_failures: r.venue_max_failures.unwrap_or(VENUE_MAX_FAILURES),
+        venue_failure_window_ns: r
+            .venue_failure_window_ms
+            .unwrap_or(VENUE_FAILURE_WINDOW_MS)
+            .saturating_mul(MS),
+        venue_cool_off_ns: r
+            .venue_cool_off_ms
+            .unwrap_or(VENUE_COOL_OFF_MS)
+            .saturating_mul(MS),
+        rate_limit: r
+            .rate_limit
+            .as_ref()
+            .map_or(default_rate_limit(), |rl| rate_limit(rl, here, errors)),
+    };
+    if limits.max_open_legs < 2 {
+        errors.push(format!(
+            "{here}: max_open_legs must be at least 2 (a trade has two legs)"
+        ));
+    }
+    if limits.venue_max_failures == 0 {
+        errors.push(format!("{here}: venue_max_failures must be at least 1"));
+    }
+    Some(limits)
+}
+
+/// `[journal]`.
+fn journal_config(j: Option<&RawJournal>, errors: &mut Vec<String>) -> JournalConfig {
+    JournalConfig {
+        sync: match j.and_then(|j| j.sync.as_deref()) {
             None | Some("trade") => SyncPolicy::Trade,
             Some("always") => SyncPolicy::Always,
             Some("never") => SyncPolicy::Never,
@@ -985,8 +1032,15 @@ fn validate(
                 SyncPolicy::Trade
             }
         },
-    };
+    }
+}
 
+/// Each `[[instrument]]`'s base and quote assets.
+fn instrument_assets(
+    instruments: &[(Option<&str>, Option<&str>)],
+    view: &DetectionView<'_>,
+    errors: &mut Vec<String>,
+) -> Vec<InstrumentAssets> {
     let mut insts = Vec::with_capacity(instruments.len());
     for (k, (b, q)) in instruments.iter().enumerate() {
         let here = view.instrument_here(k);
@@ -1010,273 +1064,309 @@ fn validate(
         }
         insts.push(InstrumentAssets { base, quote });
     }
+    insts
+}
 
-    let mut vts = Vec::with_capacity(venues.len());
-    for (k, rv) in venues.iter().enumerate() {
-        let symbols = &view.venues[k].1;
-        let here = view.venue_here(k);
-        let fees = match &rv.fees {
-            None => {
-                errors.push(format!(
-                    "{here}: fees missing (fees = {{ maker_bps, taker_bps, asset }})"
-                ));
-                FeeSchedule {
-                    maker_bps: Decimal::ZERO,
-                    taker_bps: Decimal::ZERO,
-                    asset: FeeAsset::Quote,
-                    volume_30d: Decimal::ZERO,
-                    tiers: vec![],
-                }
-            }
-            Some(f) => {
-                let asset = match (f.asset.as_deref().unwrap_or("quote"), &f.asset_price) {
-                    ("quote", None) => FeeAsset::Quote,
-                    ("base", None) => FeeAsset::Base,
-                    ("quote" | "base", Some(_)) => {
-                        errors.push(format!(
-                            "{here}: fees.asset_price is only for a third fee asset"
-                        ));
-                        FeeAsset::Quote
-                    }
-                    (a, Some(p)) if valid_asset(a) => FeeAsset::Other {
-                        asset: a.to_string(),
-                        price: dec_pos(p, &here, "fees.asset_price", errors),
-                    },
-                    (a, None) if valid_asset(a) => {
-                        errors.push(format!(
-                            "{here}: fees.asset {a:?} needs fees.asset_price (its price in the quote asset)"
-                        ));
-                        FeeAsset::Quote
-                    }
-                    (a, _) => {
-                        errors.push(format!(
-                            "{here}: fees.asset {a:?}: expected \"quote\", \"base\" or an asset name"
-                        ));
-                        FeeAsset::Quote
-                    }
-                };
-                let mut tiers = Vec::new();
-                for (t, rt) in f.tiers.iter().enumerate() {
-                    let h = format!("{here}: fees.tiers[{t}]");
-                    tiers.push(FeeTier {
-                        volume: req(&rt.volume, dec_nonneg, &h, "volume", errors),
-                        maker_bps: req(&rt.maker_bps, dec, &h, "maker_bps", errors),
-                        taker_bps: req(&rt.taker_bps, dec_nonneg, &h, "taker_bps", errors),
-                    });
-                }
-                if tiers.windows(2).any(|w| w[0].volume >= w[1].volume) {
-                    errors.push(format!(
-                        "{here}: fees.tiers must be in ascending order of volume"
-                    ));
-                }
-                FeeSchedule {
-                    maker_bps: req(&f.maker_bps, dec, &here, "fees.maker_bps", errors),
-                    taker_bps: req(&f.taker_bps, dec_nonneg, &here, "fees.taker_bps", errors),
-                    asset,
-                    volume_30d: f.volume_30d.as_deref().map_or(Decimal::ZERO, |s| {
-                        dec_nonneg(s, &here, "fees.volume_30d", errors)
-                    }),
-                    tiers,
-                }
-            }
-        };
-        let mut assets = |m: &Option<BTreeMap<String, String>>, what: &str| {
-            let mut out = BTreeMap::new();
-            for (a, v) in m.iter().flatten() {
-                if !valid_asset(a) {
-                    errors.push(format!(
-                        "{here}: {what}: {a:?} is not an asset name (1-16 letters, digits, '_' or '-')"
-                    ));
-                }
-                out.insert(
-                    a.clone(),
-                    dec_nonneg(v, &here, &format!("{what}.{a}"), errors),
-                );
-            }
-            out
-        };
-        let balances = assets(&rv.balances, "balances");
-        let targets = match &rv.targets {
-            None => balances.clone(),
-            Some(_) => assets(&rv.targets, "targets"),
-        };
+/// The trading part of `[[venue]]` number `k`; `default_rate` is `[risk]`'s rate limit.
+fn venue_trading(
+    k: usize,
+    rv: &RawVenueTrading,
+    view: &DetectionView<'_>,
+    insts: &[InstrumentAssets],
+    default_rate: RateLimit,
+    errors: &mut Vec<String>,
+) -> VenueTrading {
+    let here = view.venue_here(k);
+    let fees = fee_schedule(rv.fees.as_ref(), &here, errors);
+    let balances = asset_amounts(&rv.balances, &here, "balances", errors);
+    let targets = match &rv.targets {
+        None => balances.clone(),
+        Some(_) => asset_amounts(&rv.targets, &here, "targets", errors),
+    };
+    let markets = venue_markets(rv, &view.venues[k].1, view, &here, errors);
+    check_balances(&markets, insts, &fees, &balances, view, &here, errors);
+    let sim = sim_config(rv.sim.as_ref(), &here, errors);
+    let rl = rv
+        .rate_limit
+        .as_ref()
+        .map_or(default_rate, |r| rate_limit(r, &here, errors));
+    if rv.order_entry.is_some() && rv.sim.is_some() {
+        errors.push(format!(
+            "{here}: sim is for the simulated venue, but order_entry sends this venue's orders out (FIX)"
+        ));
+    }
+    let order_entry = match &rv.order_entry {
+        None => OrderEntry::Simulated,
+        Some(oe) => OrderEntry::External {
+            protocol: oe
+                .get("protocol")
+                .and_then(toml::Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        },
+    };
+    VenueTrading {
+        fees,
+        balances,
+        targets,
+        markets,
+        sim,
+        rate_limit: rl,
+        order_entry,
+    }
+}
 
-        let mut markets: Vec<Option<Market>> = vec![None; view.instrument_names.len()];
-        let raw_markets = rv.markets.as_ref();
-        for (sym, m) in raw_markets.into_iter().flatten() {
-            let Some(&(_, inst)) = symbols.iter().find(|(s, _)| s == sym) else {
+/// A venue's `fees`, which trading requires.
+fn fee_schedule(f: Option<&RawFees>, here: &str, errors: &mut Vec<String>) -> FeeSchedule {
+    let Some(f) = f else {
+        errors.push(format!(
+            "{here}: fees missing (fees = {{ maker_bps, taker_bps, asset }})"
+        ));
+        return FeeSchedule {
+            maker_bps: Decimal::ZERO,
+            taker_bps: Decimal::ZERO,
+            asset: FeeAsset::Quote,
+            volume_30d: Decimal::ZERO,
+            tiers: vec![],
+        };
+    };
+    let asset = fee_asset(f, here, errors);
+    let mut tiers = Vec::new();
+    for (t, rt) in f.tiers.iter().enumerate() {
+        let h = format!("{here}: fees.tiers[{t}]");
+        tiers.push(FeeTier {
+            volume: req(&rt.volume, dec_nonneg, &h, "volume", errors),
+            maker_bps: req(&rt.maker_bps, dec, &h, "maker_bps", errors),
+            taker_bps: req(&rt.taker_bps, dec_nonneg, &h, "taker_bps", errors),
+        });
+    }
+    if tiers.windows(2).any(|w| w[0].volume >= w[1].volume) {
+        errors.push(format!(
+            "{here}: fees.tiers must be in ascending order of volume"
+        ));
+    }
+    FeeSchedule {
+        maker_bps: req(&f.maker_bps, dec, here, "fees.maker_bps", errors),
+        taker_bps: req(&f.taker_bps, dec_nonneg, here, "fees.taker_bps", errors),
+        asset,
+        volume_30d: f.volume_30d.as_deref().map_or(Decimal::ZERO, |s| {
+            dec_nonneg(s, here, "fees.volume_30d", errors)
+        }),
+        tiers,
+    }
+}
+
+/// The asset fees are charged in: quote, base, or a third asset with its price.
+fn fee_asset(f: &RawFees, here: &str, errors: &mut Vec<String>) -> FeeAsset {
+    match (f.asset.as_deref().unwrap_or("quote"), &f.asset_price) {
+        ("quote", None) => FeeAsset::Quote,
+        ("base", None) => FeeAsset::Base,
+        ("quote" | "base", Some(_)) => {
+            errors.push(format!(
+                "{here}: fees.asset_price is only for a third fee asset"
+            ));
+            FeeAsset::Quote
+        }
+        (a, Some(p)) if valid_asset(a) => FeeAsset::Other {
+            asset: a.to_string(),
+            price: dec_pos(p, here, "fees.asset_price", errors),
+        },
+        (a, None) if valid_asset(a) => {
+            errors.push(format!(
+                "{here}: fees.asset {a:?} needs fees.asset_price (its price in the quote asset)"
+            ));
+            FeeAsset::Quote
+        }
+        (a, _) => {
+            errors.push(format!(
+                "{here}: fees.asset {a:?}: expected \"quote\", \"base\" or an asset name"
+            ));
+            FeeAsset::Quote
+        }
+    }
+}
+
+/// A venue's `balances` or `targets`: amounts by asset name.
+fn asset_amounts(
+    m: &Option<BTreeMap<String, String>>,
+    here: &str,
+    what: &str,
+    errors: &mut Vec<String>,
+) -> BTreeMap<String, Decimal> {
+    let mut out = BTreeMap::new();
+    for (a, v) in m.iter().flatten() {
+        if !valid_asset(a) {
+            errors.push(format!(
+                "{here}: {what}: {a:?} is not an asset name (1-16 letters, digits, '_' or '-')"
+            ));
+        }
+        out.insert(
+            a.clone(),
+            dec_nonneg(v, here, &format!("{what}.{a}"), errors),
+        );
+    }
+    out
+}
+
+/// A venue's `markets`, by instrument: one per symbol of the venue, each of the venue's symbols
+/// needing one.
+fn venue_markets(
+    rv: &RawVenueTrading,
+    symbols: &[(&str, usize)],
+    view: &DetectionView<'_>,
+    here: &str,
+    errors: &mut Vec<String>,
+) -> Vec<Option<Market>> {
+    let mut markets: Vec<Option<Market>> = vec![None; view.instrument_names.len()];
+    let raw_markets = rv.markets.as_ref();
+    for (sym, m) in raw_markets.into_iter().flatten() {
+        let Some(&(_, inst)) = symbols.iter().find(|(s, _)| s == sym) else {
+            errors.push(format!(
+                "{here}: markets.{sym}: not one of the venue's symbols"
+            ));
+            continue;
+        };
+        let h = format!("{here}: markets.{sym}");
+        let lot_size = req(&m.lot_size, dec_pos, &h, "lot_size", errors);
+        let contract = match &m.contract {
+            None => Contract::Linear,
+            Some(c) => Contract::Inverse {
+                quote_per_contract: req(&c.inverse, dec_pos, &h, "contract.inverse", errors),
+            },
+        };
+        if markets[inst].is_some() {
+            errors.push(format!(
+                "{h}: a second market for instrument {:?} (one symbol per instrument is traded)",
+                view.instrument_names[inst]
+            ));
+        }
+        markets[inst] = Some(Market {
+            symbol: sym.clone(),
+            tick_size: req(&m.tick_size, dec_pos, &h, "tick_size", errors),
+            lot_size,
+            min_qty: m
+                .min_qty
+                .as_deref()
+                .map_or(lot_size, |s| dec_pos(s, &h, "min_qty", errors)),
+            contract,
+        });
+    }
+    for (sym, inst) in symbols {
+        if markets[*inst].is_none() && !raw_markets.is_some_and(|m| m.contains_key(*sym)) {
+            errors.push(format!(
+                "{here}: symbol {sym:?} has no markets entry (tick_size, lot_size) for trading"
+            ));
+        }
+    }
+    markets
+}
+
+/// Every asset a venue trades (base, quote, a third fee asset) needs a balance, 0 or not.
+fn check_balances(
+    markets: &[Option<Market>],
+    insts: &[InstrumentAssets],
+    fees: &FeeSchedule,
+    balances: &BTreeMap<String, Decimal>,
+    view: &DetectionView<'_>,
+    here: &str,
+    errors: &mut Vec<String>,
+) {
+    for (inst, m) in markets.iter().enumerate() {
+        if m.is_none() {
+            continue;
+        }
+        let ia = &insts[inst];
+        let mut needed = vec![ia.base.as_str(), ia.quote.as_str()];
+        if let FeeAsset::Other { asset, .. } = &fees.asset {
+            needed.push(asset);
+        }
+        for a in needed {
+            if !a.is_empty() && !balances.contains_key(a) {
                 errors.push(format!(
-                    "{here}: markets.{sym}: not one of the venue's symbols"
-                ));
-                continue;
-            };
-            let h = format!("{here}: markets.{sym}");
-            let lot_size = req(&m.lot_size, dec_pos, &h, "lot_size", errors);
-            let contract = match &m.contract {
-                None => Contract::Linear,
-                Some(c) => Contract::Inverse {
-                    quote_per_contract: req(&c.inverse, dec_pos, &h, "contract.inverse", errors),
-                },
-            };
-            if markets[inst].is_some() {
-                errors.push(format!(
-                    "{h}: a second market for instrument {:?} (one symbol per instrument is traded)",
+                    "{here}: balances has no {a:?} (traded on {:?}; write {a} = \"0\" if it starts empty)",
                     view.instrument_names[inst]
                 ));
             }
-            markets[inst] = Some(Market {
-                symbol: sym.clone(),
-                tick_size: req(&m.tick_size, dec_pos, &h, "tick_size", errors),
-                lot_size,
-                min_qty: m
-                    .min_qty
-                    .as_deref()
-                    .map_or(lot_size, |s| dec_pos(s, &h, "min_qty", errors)),
-                contract,
-            });
         }
-        for (sym, inst) in symbols {
-            if markets[*inst].is_none() && !raw_markets.is_some_and(|m| m.contains_key(*sym)) {
-                errors.push(format!(
-                    "{here}: symbol {sym:?} has no markets entry (tick_size, lot_size) for trading"
-                ));
-            }
-        }
-        for (inst, m) in markets.iter().enumerate() {
-            if m.is_none() {
-                continue;
-            }
-            let ia = &insts[inst];
-            let mut needed = vec![ia.base.as_str(), ia.quote.as_str()];
-            if let FeeAsset::Other { asset, .. } = &fees.asset {
-                needed.push(asset);
-            }
-            for a in needed {
-                if !a.is_empty() && !balances.contains_key(a) {
-                    errors.push(format!(
-                        "{here}: balances has no {a:?} (traded on {:?}; write {a} = \"0\" if it starts empty)",
-                        view.instrument_names[inst]
-                    ));
-                }
-            }
-        }
+    }
+}
 
-        let sim = match &rv.sim {
-            None => SimVenueConfig {
-                latency: Latency::Constant(SIM_LATENCY_US * 1000),
-                reject_ppm: 0,
-                timeout_ppm: 0,
-                faults: vec![],
-            },
-            Some(s) => {
-                let latency = s
-                    .latency_us
-                    .as_ref()
-                    .map_or(Latency::Constant(SIM_LATENCY_US * 1000), |v| {
-                        latency(v, &here, errors)
-                    });
-                let mut faults = Vec::new();
-                for (f, rf) in s.faults.iter().enumerate() {
-                    let kind = match rf.kind.as_deref() {
-                        None | Some("reject") => FaultKind::Reject,
-                        Some("timeout") => FaultKind::Timeout,
-                        Some("disconnect") => FaultKind::Disconnect,
-                        Some(other) => {
-                            errors.push(format!(
-                                "{here}: sim.faults[{f}].kind {other:?}: expected \"reject\", \"timeout\" or \"disconnect\""
-                            ));
-                            FaultKind::Reject
-                        }
-                    };
-                    if rf.duration_ms == Some(0) {
-                        errors.push(format!(
-                            "{here}: sim.faults[{f}].duration_ms must be at least 1"
-                        ));
-                    }
-                    faults.push(Fault {
-                        kind,
-                        start_ns: rf.start_ms.unwrap_or(0).saturating_mul(MS),
-                        duration_ns: rf.duration_ms.unwrap_or(1).saturating_mul(MS),
-                    });
-                }
-                for (what, v) in [("reject_ppm", s.reject_ppm), ("timeout_ppm", s.timeout_ppm)] {
-                    if v.is_some_and(|p| p > 1_000_000) {
-                        errors.push(format!("{here}: sim.{what} is above 1000000"));
-                    }
-                }
-                SimVenueConfig {
-                    latency,
-                    reject_ppm: s.reject_ppm.unwrap_or(0),
-                    timeout_ppm: s.timeout_ppm.unwrap_or(0),
-                    faults,
-                }
+/// A venue's `sim`: the simulated venue's latency, reject and timeout rates, faults.
+fn sim_config(s: Option<&RawSim>, here: &str, errors: &mut Vec<String>) -> SimVenueConfig {
+    let Some(s) = s else {
+        return SimVenueConfig {
+            latency: Latency::Constant(SIM_LATENCY_US * 1000),
+            reject_ppm: 0,
+            timeout_ppm: 0,
+            faults: vec![],
+        };
+    };
+    let latency = s
+        .latency_us
+        .as_ref()
+        .map_or(Latency::Constant(SIM_LATENCY_US * 1000), |v| {
+            latency(v, here, errors)
+        });
+    let mut faults = Vec::new();
+    for (f, rf) in s.faults.iter().enumerate() {
+        let kind = match rf.kind.as_deref() {
+            None | Some("reject") => FaultKind::Reject,
+            Some("timeout") => FaultKind::Timeout,
+            Some("disconnect") => FaultKind::Disconnect,
+            Some(other) => {
+                errors.push(format!(
+                    "{here}: sim.faults[{f}].kind {other:?}: expected \"reject\", \"timeout\" or \"disconnect\""
+                ));
+                FaultKind::Reject
             }
         };
-        let rl = rv.rate_limit.as_ref().map_or_else(
-            || risk.as_ref().map_or(default_rate, |r| r.rate_limit),
-            |r| rate_limit(r, &here, errors),
-        );
-        if rv.order_entry.is_some() && rv.sim.is_some() {
+        if rf.duration_ms == Some(0) {
             errors.push(format!(
-                "{here}: sim is for the simulated venue, but order_entry sends this venue's orders out (FIX)"
+                "{here}: sim.faults[{f}].duration_ms must be at least 1"
             ));
         }
-        let order_entry = match &rv.order_entry {
-            None => OrderEntry::Simulated,
-            Some(oe) => OrderEntry::External {
-                protocol: oe
-                    .get("protocol")
-                    .and_then(toml::Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-            },
-        };
-        vts.push(VenueTrading {
-            fees,
-            balances,
-            targets,
-            markets,
-            sim,
-            rate_limit: rl,
-            order_entry,
+        faults.push(Fault {
+            kind,
+            start_ns: rf.start_ms.unwrap_or(0).saturating_mul(MS),
+            duration_ns: rf.duration_ms.unwrap_or(1).saturating_mul(MS),
         });
     }
-
-    let rebalance = sections.rebalance.as_ref().map(|r| {
-        let here = "[rebalance]";
-        let threshold = req(&r.threshold, dec_pos, here, "threshold", errors);
-        if threshold > Decimal::ONE {
-            errors.push(format!(
-                "{here}: threshold is a fraction of the target, at most 1"
-            ));
+    for (what, v) in [("reject_ppm", s.reject_ppm), ("timeout_ppm", s.timeout_ppm)] {
+        if v.is_some_and(|p| p > 1_000_000) {
+            errors.push(format!("{here}: sim.{what} is above 1000000"));
         }
-        let mut assets = BTreeMap::new();
-        for (a, t) in &r.assets {
-            let h = format!("{here}: assets.{a}");
-            assets.insert(
-                a.clone(),
-                AssetTransfer {
-                    network_fee: req(&t.network_fee, dec_nonneg, &h, "network_fee", errors),
-                    transfer_ns: t.transfer_s.unwrap_or(0).saturating_mul(1000 * MS),
-                },
-            );
-        }
-        RebalanceConfig {
-            threshold,
-            apply: r.apply,
-            assets,
-        }
-    });
-
-    if errors.len() > n_before {
-        return None;
     }
-    Some(TradeConfig {
-        params,
-        risk: risk?,
-        rebalance,
-        journal,
-        instruments: insts,
-        venues: vts,
-    })
+    SimVenueConfig {
+        latency,
+        reject_ppm: s.reject_ppm.unwrap_or(0),
+        timeout_ppm: s.timeout_ppm.unwrap_or(0),
+        faults,
+    }
+}
+
+/// `[rebalance]`: the threshold and each asset's transfer cost and time.
+fn rebalance_config(r: &RawRebalance, errors: &mut Vec<String>) -> RebalanceConfig {
+    let here = "[rebalance]";
+    let threshold = req(&r.threshold, dec_pos, here, "threshold", errors);
+    if threshold > Decimal::ONE {
+        errors.push(format!(
+            "{here}: threshold is a fraction of the target, at most 1"
+        ));
+    }
+    let mut assets = BTreeMap::new();
+    for (a, t) in &r.assets {
+        let h = format!("{here}: assets.{a}");
+        assets.insert(
+            a.clone(),
+            AssetTransfer {
+                network_fee: req(&t.network_fee, dec_nonneg, &h, "network_fee", errors),
+                transfer_ns: t.transfer_s.unwrap_or(0).saturating_mul(1000 * MS),
+            },
+        );
+    }
+    RebalanceConfig {
+        threshold,
+        apply: r.apply,
+        assets,
+    }
 }
