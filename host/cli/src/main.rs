@@ -381,8 +381,16 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
             }
         }
     }
-    if a.trade {
-        check_journal(&a, &cfg)?;
+    // read once (the config may be a pipe) for the journal's digest and the trading pass
+    let config_text = match a.trade {
+        true => Some(
+            std::fs::read_to_string(&a.config)
+                .with_context(|| format!("reading {}", a.config.display()))?,
+        ),
+        false => None,
+    };
+    if let Some(text) = &config_text {
+        check_journal(&a, &cfg, text)?;
     }
     let program = cfg.program();
     let frames = open_merged(&a.captures).context("opening captures")?;
@@ -492,8 +500,8 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
             }
         }
     }
-    if a.trade {
-        let traded = trade_cmd(&a, &cfg, &primary.events, primary.name);
+    if let Some(text) = &config_text {
+        let traded = trade_cmd(&a, &cfg, text, &primary.events, primary.name);
         // what was replayed is worth printing even when trading failed
         print!("{summary}");
         print!("{}", traded?);
@@ -520,7 +528,7 @@ fn trade_options(a: &ReplayArgs) -> tickcross_trading::run::TradeOptions {
 
 /// Before any replay work: a journal left at the journal path is resumed only with --resume,
 /// and only one that passes every check a resume makes; the error says how to go on.
-fn check_journal(a: &ReplayArgs, cfg: &Config) -> Result<()> {
+fn check_journal(a: &ReplayArgs, cfg: &Config, config_text: &str) -> Result<()> {
     use tickcross_trading::run::{self as trun, TradeRunError};
     let Some(path) = journal_path(a) else {
         if a.resume {
@@ -531,8 +539,6 @@ fn check_journal(a: &ReplayArgs, cfg: &Config) -> Result<()> {
         }
         return Ok(());
     };
-    let config_text = std::fs::read_to_string(&a.config)
-        .with_context(|| format!("reading {}", a.config.display()))?;
     let another = if a.journal.is_some() {
         "choose another --journal"
     } else {
@@ -540,7 +546,7 @@ fn check_journal(a: &ReplayArgs, cfg: &Config) -> Result<()> {
     };
     match trun::check_journal(
         cfg.trading_inputs(),
-        &config_text,
+        config_text,
         &trade_options(a),
         a.resume,
     ) {
@@ -563,13 +569,12 @@ fn check_journal(a: &ReplayArgs, cfg: &Config) -> Result<()> {
 fn trade_cmd(
     a: &ReplayArgs,
     cfg: &Config,
+    config_text: &str,
     events: &[tickcross_core::event::Event],
     path_name: &str,
 ) -> Result<String> {
     use std::fmt::Write as _;
     use tickcross_trading::{report as treport, run as trun};
-    let config_text = std::fs::read_to_string(&a.config)
-        .with_context(|| format!("reading {}", a.config.display()))?;
     if let Some(d) = &a.report {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
@@ -585,7 +590,7 @@ fn trade_cmd(
     let out = trun::run(
         cfg.trading_inputs(),
         &adapters,
-        &config_text,
+        config_text,
         events,
         frames,
         &opts,
