@@ -359,6 +359,7 @@ fn config_cmd(c: ConfigCommand) -> Result<()> {
 }
 
 fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
+    use std::fmt::Write as _;
     let cfg =
         Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
     if a.trade && cfg.trading().is_none() {
