@@ -227,26 +227,24 @@ fn coinbase_pcaps() {
 
 // ---- classic pcap ----
 
-#[test]
-fn pcap_all_magics() {
+#[rstest::rstest]
+fn pcap_all_magics(#[values(false, true)] be: bool) {
     let a = pkt(60, 1);
     let b = pkt(70, 2);
-    for be in [false, true] {
-        let us = pcap_file(false, be, 1, &[(10, 999_999, &a, 60), (11, 5, &b, 70)]);
-        let (f, s) = read_bytes("us.pcap", us).expect("us");
-        assert_eq!(f[0], Frame::new(10_999_999_000, a.clone()));
-        assert_eq!(f[1], Frame::new(11_000_005_000, b.clone()));
-        assert_eq!(
-            (s.records, s.bytes, s.sections, s.interfaces),
-            (2, 130, 1, 1)
-        );
-        let ns = pcap_file(true, be, 1, &[(u32::MAX, 999_999_999, &a, 60)]);
-        let (f, _) = read_bytes("ns.pcap", ns).expect("ns");
-        assert_eq!(
-            f[0].ts_ns,
-            u64::from(u32::MAX) * 1_000_000_000 + 999_999_999
-        );
-    }
+    let us = pcap_file(false, be, 1, &[(10, 999_999, &a, 60), (11, 5, &b, 70)]);
+    let (f, s) = read_bytes("us.pcap", us).expect("us");
+    assert_eq!(f[0], Frame::new(10_999_999_000, a.clone()));
+    assert_eq!(f[1], Frame::new(11_000_005_000, b.clone()));
+    assert_eq!(
+        (s.records, s.bytes, s.sections, s.interfaces),
+        (2, 130, 1, 1)
+    );
+    let ns = pcap_file(true, be, 1, &[(u32::MAX, 999_999_999, &a, 60)]);
+    let (f, _) = read_bytes("ns.pcap", ns).expect("ns");
+    assert_eq!(
+        f[0].ts_ns,
+        u64::from(u32::MAX) * 1_000_000_000 + 999_999_999
+    );
 }
 
 #[test]

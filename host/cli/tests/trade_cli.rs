@@ -2,82 +2,12 @@
 //! mid-replay (SIGKILL, at several points, once mid-write) resumes from its journal to exactly
 //! the state of an uninterrupted run; the kill switch by file and by `tickcross kill`.
 
-use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tickcross"))
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tickcross-trade-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn ok(o: &Output, what: &str) {
-    assert!(
-        o.status.success(),
-        "{what} failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-/// Three venues' bookTicker recordings in Binance's JSON form: a random walk each, with
-/// dislocations that cross them now and then; bridged to a pcap with the real bridge.
-fn synthetic_capture(dir: &Path, steps: usize) -> PathBuf {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut rnd = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
-    let mut files: Vec<std::io::BufWriter<std::fs::File>> = (0..3)
-        .map(|v| {
-            std::io::BufWriter::new(std::fs::File::create(dir.join(format!("v{v}.txt"))).unwrap())
-        })
-        .collect();
-    let mut mid: i64 = 6_000_000; // cents
-    let t0: u64 = 1_723_161_255_000_000_000;
-    for k in 0..steps {
-        mid += rnd(201) as i64 - 100;
-        let v = rnd(3) as usize;
-        let skew = if rnd(6) == 0 {
-            rnd(40_001) as i64 - 20_000
-        } else {
-            0
-        };
-        let m = mid + skew;
-        let half = 1 + rnd(50) as i64;
-        let qty = |r: u64| format!("0.{:03}", 1 + r);
-        let line = format!(
-            "{} {{\"stream\":\"btcusdt@bookTicker\",\"data\":{{\"u\":{k},\"s\":\"BTCUSDT\",\"b\":\"{}.{:02}\",\"B\":\"{}\",\"a\":\"{}.{:02}\",\"A\":\"{}\"}}}}",
-            t0 + k as u64 * 1_000_000,
-            (m - half) / 100,
-            (m - half) % 100,
-            qty(rnd(400)),
-            (m + half) / 100,
-            (m + half) % 100,
-            qty(rnd(400)),
-        );
-        writeln!(files[v], "{line}").unwrap();
-    }
-    drop(files);
-    let pcap = dir.join("synthetic.pcap");
-    let mut c = bin();
-    c.args(["bridge", "binance-json", "--out"]).arg(&pcap);
-    for v in 0..3 {
-        c.arg(format!("v{v}={}", dir.join(format!("v{v}.txt")).display()));
-    }
-    ok(&c.output().unwrap(), "bridge");
-    pcap
-}
+mod common;
+use common::{bin, ok, synthetic_capture, tempdir};
 
 const CONFIG: &str = r#"
 [trading]

@@ -828,39 +828,43 @@ mod tests {
         assert_eq!(got, ["A", "0", "8", "5"]);
     }
 
-    #[test]
-    fn syntax_errors_are_named() {
-        let body = |b: &str| {
-            let b = b.replace('|', "\x01");
-            let mut w = format!("8=FIX.4.4\x019={}\x01{b}", b.len()).into_bytes();
-            let s = checksum(&w);
-            w.extend_from_slice(format!("10={s:03}\x01").as_bytes());
-            w
-        };
-        let err = |w: &[u8]| match decode(w) {
-            Decoded::Garbled { error, .. } => error,
+    /// A framed message with `body` ('|' for SOH) and a correct length and checksum.
+    fn framed(body: &str) -> Vec<u8> {
+        let b = body.replace('|', "\x01");
+        let mut w = format!("8=FIX.4.4\x019={}\x01{b}", b.len()).into_bytes();
+        let s = checksum(&w);
+        w.extend_from_slice(format!("10={s:03}\x01").as_bytes());
+        w
+    }
+
+    #[rstest::rstest]
+    #[case::no_msg_type(framed("49=X|"), CodecError::NoMsgType)]
+    #[case::tag_not_a_number(framed("35=0|x=1|"), CodecError::BadTag("x".into()))]
+    #[case::tag_leading_zero(framed("35=0|058=1|"), CodecError::BadTag("058".into()))]
+    // offsets in the message: the header "8=FIX.4.4|9=8|" is 14 bytes, then "35=0|"
+    #[case::no_equals(framed("35=0|58|"), CodecError::FieldSyntax(19))]
+    #[case::empty_value(framed("35=0|58=|"), CodecError::FieldSyntax(22))]
+    #[case::data_longer_than_message(
+        framed("35=A|95=50|96=abc|"),
+        CodecError::DataLength { tag: 96, len: 50 }
+    )]
+    #[case::body_length_not_a_number(
+        b"8=FIX.4.4\x019=abc\x0135=0\x0110=000\x01".to_vec(),
+        CodecError::BadBodyLength
+    )]
+    #[case::body_length_too_long(
+        b"8=FIX.4.4\x019=99999999\x01".to_vec(),
+        CodecError::TooLong(99_999_999)
+    )]
+    fn syntax_errors_are_named(#[case] wire: Vec<u8>, #[case] want: CodecError) {
+        match decode(&wire) {
+            Decoded::Garbled { error, .. } => assert_eq!(error, want),
             other => panic!("{other:?}"),
-        };
-        assert_eq!(err(&body("49=X|")), CodecError::NoMsgType);
-        assert_eq!(err(&body("35=0|x=1|")), CodecError::BadTag("x".into()));
-        assert_eq!(err(&body("35=0|058=1|")), CodecError::BadTag("058".into()));
-        assert!(matches!(err(&body("35=0|58|")), CodecError::FieldSyntax(_)));
-        assert!(matches!(
-            err(&body("35=0|58=|")),
-            CodecError::FieldSyntax(_)
-        ));
-        assert_eq!(
-            err(&body("35=A|95=50|96=abc|")),
-            CodecError::DataLength { tag: 96, len: 50 }
-        );
-        assert_eq!(
-            err(b"8=FIX.4.4\x019=abc\x0135=0\x0110=000\x01"),
-            CodecError::BadBodyLength
-        );
-        assert_eq!(
-            err(b"8=FIX.4.4\x019=99999999\x01"),
-            CodecError::TooLong(99_999_999)
-        );
+        }
+    }
+
+    #[test]
+    fn cut_headers_are_incomplete() {
         assert_eq!(decode(b"8=FI"), Decoded::Incomplete);
         assert_eq!(decode(b"8=FIX.4.4\x019=10"), Decoded::Incomplete);
     }

@@ -1,9 +1,11 @@
 //! Tests of the software path, on frames built by hand.
 
 use proptest::prelude::*;
+use rstest::rstest;
 use tickcross_bindings::counter as k;
 
 use super::*;
+use tickcross_core::price9::Price9;
 use tickcross_core::program::Filter;
 
 // ---------------------------------------------------------------------------------------------
@@ -498,19 +500,22 @@ fn rule9_protocol_and_fragments() {
     assert_eq!(verdict(&mut d, f, false), "drop_not_ipv4_udp");
 }
 
+/// One header byte changed (at 14 the TOS instead, keeping version/IHL valid).
+#[rstest]
+fn rule10_checksum_of_each_header_byte(#[values(14, 15, 18, 24, 25, 30, 33)] at: usize) {
+    let mut d = det();
+    let mut f = good_frame(&dest(0));
+    f[at] ^= 0x01;
+    if at == 14 {
+        f[at] = 0x45;
+        f[25] ^= 1;
+    }
+    assert_eq!(verdict(&mut d, f, false), "drop_checksum", "byte {at}");
+}
+
 #[test]
 fn rule10_checksum() {
     let mut d = det();
-    for at in [14, 15, 18, 24, 25, 30, 33] {
-        let mut f = good_frame(&dest(0));
-        f[at] ^= 0x01;
-        if at == 14 {
-            // keep version/IHL valid
-            f[at] = 0x45;
-            f[25] ^= 1;
-        }
-        assert_eq!(verdict(&mut d, f, false), "drop_checksum", "byte {at}");
-    }
     // With options, every header word is summed.
     let mut f = good_frame(&Net { ihl: 7, ..dest(0) });
     f[14 + 26] ^= 0x80;
@@ -551,15 +556,18 @@ fn rule11_total_length() {
     assert!(m.contains(&("msg_truncated", 1)), "{m:?}");
 }
 
+#[rstest]
+fn rule12_udp_length_off_the_ipv4_payload(#[values(-1, 1, 100)] delta: i32) {
+    let mut d = det();
+    let mut f = good_frame(&dest(0));
+    let ul = u16::from_be_bytes([f[38], f[39]]);
+    put16(&mut f, 38, (i32::from(ul) + delta) as u16);
+    assert_eq!(verdict(&mut d, f, false), "drop_length");
+}
+
 #[test]
 fn rule12_udp_length() {
     let mut d = det();
-    for delta in [-1i32, 1, 100] {
-        let mut f = good_frame(&dest(0));
-        let ul = u16::from_be_bytes([f[38], f[39]]);
-        put16(&mut f, 38, (i32::from(ul) + delta) as u16);
-        assert_eq!(verdict(&mut d, f, false), "drop_length");
-    }
     // UDP length 8 (empty payload) is consistent: one truncated Binance message.
     let f = dest(0).build(&[]);
     let m = frame_moves(&mut d, f, false);
@@ -1047,26 +1055,27 @@ fn deribit_short_templates_do_not_stop() {
     assert_eq!((e.bid_price, e.bid_qty, e.ask_price), (3 * P, P, 0));
 }
 
+/// A value that does not convert on any one of the four sides fails the whole update.
+#[rstest]
+fn deribit_conversion_refuses(
+    #[values(f64::NAN, f64::INFINITY, -1.0, 1e10)] bad: f64,
+    #[values(0, 1, 2, 3)] side: usize,
+) {
+    let mut d = det();
+    der_moves(&mut d, &packet(&[instrument(1, "BTC-PERPETUAL")]));
+    let mut bits = [1.0f64.to_bits(); 4];
+    bits[side] = bad.to_bits();
+    assert_eq!(
+        der_moves(&mut d, &packet(&[ticker_bits(1, bits)])),
+        vec![("messages[2]", 1), ("msg_conversion", 1)]
+    );
+}
+
 #[test]
 fn deribit_conversion() {
     let mut d = det();
     der_moves(&mut d, &packet(&[instrument(1, "BTC-PERPETUAL")]));
     let one = 1.0f64.to_bits();
-    for bad in [
-        f64::NAN.to_bits(),
-        f64::INFINITY.to_bits(),
-        (-1.0f64).to_bits(),
-        1e10f64.to_bits(),
-    ] {
-        for side in 0..4 {
-            let mut bits = [one; 4];
-            bits[side] = bad;
-            assert_eq!(
-                der_moves(&mut d, &packet(&[ticker_bits(1, bits)])),
-                vec![("messages[2]", 1), ("msg_conversion", 1)]
-            );
-        }
-    }
     // -0.0 is 0 (an empty side); subnormals give 0; ties round away from zero.
     let bits = [
         (-0.0f64).to_bits(),
