@@ -227,7 +227,9 @@ fn host_reaction(c: &mut Criterion) {
         .write(true)
         .open(&path)
         .unwrap();
-    // SAFETY: the file is ours and outlives the map.
+    // SAFETY: the file was just created by this process in its own directory; nothing else
+    // truncates or writes it while it is mapped (a mapping is unsound only if the file changes
+    // under a reference), and removing it at the end leaves the mapped pages in place.
     let map = unsafe { memmap2::MmapOptions::new().len(128).map_mut(&file).unwrap() };
     let words = map.as_ptr() as *const u64;
     let read_record = || {

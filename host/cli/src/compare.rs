@@ -110,14 +110,16 @@ pub fn pin_to_one_core() -> Option<usize> {
 
 /// Restores the thread's affinity to every CPU it had.
 fn unpin(saved: &libc::cpu_set_t) {
-    // SAFETY: restoring a set read by sched_getaffinity.
+    // SAFETY: `saved` is a valid cpu_set_t (read by sched_getaffinity) that sched_setaffinity
+    // only reads, for the size we pass.
     unsafe {
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), saved);
     }
 }
 
 fn saved_affinity() -> Option<libc::cpu_set_t> {
-    // SAFETY: as above.
+    // SAFETY: a zeroed cpu_set_t is a valid empty set, and sched_getaffinity writes at most
+    // the size we pass into `set`, which we own for the call.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         (libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0)

@@ -103,8 +103,9 @@ impl Proc {
     }
 
     fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on our own child (not yet reaped: `status` is None).
         assert!(self.status.is_none());
+        // SAFETY: kill(2) touches no memory of ours; the pid is our own child, not yet reaped
+        // (`status` is None), so it cannot have been reused by another process.
         unsafe { libc::kill(self.pid as i32, sig) };
     }
 

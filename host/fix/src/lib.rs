@@ -10,6 +10,9 @@
 //! * [`config`]: the venue's `order_entry` key.
 //! * [`venue`]: [`FixVenue`] (the session thread, ExecutionReport mapping).
 
+// Every unsafe block says why it is sound (the sequence file lock).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod auth;
 pub mod codec;
 pub mod config;

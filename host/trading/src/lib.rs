@@ -19,6 +19,9 @@
 //! The `fault-injection` feature (tests only; never in a release build) lets the crash tests kill
 //! the process between journal records.
 
+// Every unsafe block says why it is sound (signal handlers, fault injection).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod config;
 pub mod engine;
 pub mod journal;
