@@ -842,10 +842,9 @@ fn a_version_1_journal_is_refused_saying_so() {
 #[test]
 #[ignore = "soak: run by scripts/soak"]
 fn soak_kill_at_random_moments_and_resume() {
-    assert!(
-        cfg!(feature = "fault-injection"),
-        "the soak kills through fault injection: run with --features fault-injection"
-    );
+    if !cfg!(feature = "fault-injection") {
+        panic!("the soak kills through fault injection: run with --features fault-injection");
+    }
     let budget = std::time::Duration::from_secs(
         std::env::var("TICKCROSS_SOAK_SECONDS")
             .ok()
