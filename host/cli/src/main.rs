@@ -360,8 +360,11 @@ fn config_cmd(c: ConfigCommand) -> Result<()> {
 
 fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
     use std::fmt::Write as _;
-    let cfg =
-        Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
+    // read once: the text is also the journal's digest, and the config may be a pipe
+    let config_text = std::fs::read_to_string(&a.config)
+        .map_err(|e| anyhow::anyhow!("{0}:\n{0}: {e}", a.config.display()))?;
+    let cfg = Config::from_toml_str(&config_text)
+        .map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
     if a.trade && cfg.trading().is_none() {
         bail!(
             "{}: --trade needs a [trading] section (and [risk], venue fees, balances, markets); see README",
@@ -382,14 +385,7 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
             }
         }
     }
-    // read once (the config may be a pipe) for the journal's digest and the trading pass
-    let config_text = match a.trade {
-        true => Some(
-            std::fs::read_to_string(&a.config)
-                .with_context(|| format!("reading {}", a.config.display()))?,
-        ),
-        false => None,
-    };
+    let config_text = a.trade.then_some(config_text);
     if let Some(text) = &config_text {
         check_journal(&a, &cfg, text)?;
     }

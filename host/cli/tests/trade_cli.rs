@@ -457,7 +457,7 @@ fn kill_command_turns_a_trading_replays_kill_switch_on() {
     use std::time::{Duration, Instant};
     let w = world("killpid");
     // the config is a FIFO: the replay waits at start-up, its SIGUSR1 handler installed, until
-    // it is written (twice: read for validation, then for the trading pass)
+    // it is written (once: the replay reads its config once)
     let fifo = w.dir.join("config.fifo");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
@@ -497,28 +497,15 @@ fn kill_command_turns_a_trading_replays_kill_switch_on() {
         .output()
         .unwrap();
     ok(&o, "tickcross kill --pid");
-    // Each write blocks until the replay opens the FIFO (a replay that died first fails below).
-    // The second waits for the detection pass to have ended (its last line): a writer that
-    // opened while the first read was still going would add to it.
+    // The write blocks until the replay opens the FIFO (a replay that died first fails below).
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
         use std::io::BufRead;
         if std::fs::write(&fifo, CONFIG).is_err() {
             return;
         }
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        for l in lines.by_ref() {
-            match l {
-                Ok(l) if l.starts_with("replay wall time") => break,
-                Ok(_) => {}
-                Err(_) => return,
-            }
-        }
-        if std::fs::write(&fifo, CONFIG).is_err() {
-            return;
-        }
         // keep the pipe drained
-        for _ in lines {}
+        for _ in std::io::BufReader::new(stdout).lines() {}
     });
     let start = Instant::now();
     let st = loop {
