@@ -31,7 +31,7 @@ fn p9(s: &str) -> i64 {
 
 /// Three venues a, b, c trading BTC/USDT (taker 10 bps in quote, lot 0.001, 1 BTC and 60000
 /// USDT each, latency 1 ms, order timeout 100 ms, unwind within 15 bps, 2 retries 10 ms apart),
-/// and venue d with no market. `extra` is TOML appended to the [trading]/[risk] sections by
+/// and venue d with no market. `extra` is TOML appended to the `[trading]`/`[risk]` sections by
 /// key replacement: each `key = value` line given replaces the same key of the base.
 pub fn config(overrides: &[(&str, &str)], venue_extra: &[(&str, &str)]) -> String {
     let mut base = vec![

@@ -1,8 +1,9 @@
 //! The trading part of the configuration: `[trading]`, `[risk]`, `[rebalance]`, `[journal]`,
 //! each instrument's assets and each venue's fees, balances, markets and simulated behaviour.
 //! The binary checks the whole file's shape once (these key tables merged with the other
-//! subsystems': [`FILE_KEYS`], [`INSTRUMENT_KEYS`], [`VENUE_KEYS`]) and then [`validate`]s this
-//! part with the others, so every error in the file is reported at once. Money is exact decimal
+//! subsystems': [`FILE_KEYS`], [`INSTRUMENT_KEYS`], [`VENUE_KEYS`]) and then
+//! [`validate_file`] checks this part with the others, so every error in the file is reported
+//! at once. Money is exact decimal
 //! strings; times integers.
 //!
 //! ```toml

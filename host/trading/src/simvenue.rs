@@ -157,7 +157,7 @@ impl SimVenue {
     }
 
     /// The venue's markets, per instrument: an order on an inverse market never fills more
-    /// base than its size at its limit price (see [`SimVenue::fillable`]).
+    /// base than its size at its limit price (see `SimVenue::fillable`).
     pub fn with_markets(mut self, markets: Vec<Option<Market>>) -> SimVenue {
         self.markets = markets;
         self
