@@ -3,8 +3,7 @@
 //! The binary checks the whole file's shape once (these key tables merged with the other
 //! subsystems': [`FILE_KEYS`], [`INSTRUMENT_KEYS`], [`VENUE_KEYS`]) and then
 //! [`validate_file`] checks this part with the others, so every error in the file is reported
-//! at once. Money is exact decimal
-//! strings; times integers.
+//! at once. Money is exact decimal strings; times integers.
 //!
 //! ```toml
 //! [trading]
