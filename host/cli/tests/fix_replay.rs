@@ -106,7 +106,7 @@ fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptor
     .unwrap();
     let report = dir.join("report");
     let o = bin()
-        .args(["replay", "--path", "sw", "--trade", "--resume", "--config"])
+        .args(["replay", "--path", "sw", "--trade", "--config"])
         .arg(&config)
         .arg("--report")
         .arg(&report)
@@ -180,7 +180,7 @@ fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptor
 
     // resuming that journal is refused with a FIX venue (no order-status reconcile)
     let o = bin()
-        .args(["replay", "--path", "sw", "--trade", "--config"])
+        .args(["replay", "--path", "sw", "--trade", "--resume", "--config"])
         .arg(&config)
         .arg("--report")
         .arg(&report)
