@@ -5,6 +5,7 @@ use proptest::prelude::*;
 
 use super::pcapng::ts_to_ns;
 use super::*;
+use tickcross_core::frame::Frame;
 
 fn shared(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
