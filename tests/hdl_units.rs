@@ -238,7 +238,7 @@ fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
     for (i, f) in FILTERS.iter().enumerate() {
         m.inp[inp::FR_CFG_WR] = 1;
         m.inp[inp::FR_CFG_IDX] = i as u64;
-        m.inp[inp::FR_CFG_DATA] = filter_word(f);
+        m.inp[inp::FR_CFG_DATA] = filter_word(f).expect("the test's filters fit their fields");
         m.tick();
     }
     for (v, p) in VENUES.iter().enumerate() {
