@@ -7,10 +7,18 @@ use super::pcapng::ts_to_ns;
 use super::*;
 use tickcross_core::frame::Frame;
 
-fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel)
+/// A capture of ../shared/data (no licence for this repository, so not vendored): None, with a
+/// note, only when ../shared/data is absent altogether (a bare clone); a missing file there fails.
+fn shared(rel: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    if !dir.is_dir() {
+        eprintln!(
+            "skipped: {} not present (../shared/data is absent)",
+            dir.join(rel).display()
+        );
+        return None;
+    }
+    Some(dir.join(rel))
 }
 
 fn read_bytes(name: &str, bytes: Vec<u8>) -> Result<(Vec<Frame>, CaptureStats), CaptureError> {
@@ -165,7 +173,9 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn deribit_pcapng() {
-    let path = shared("deribit/sample_capture_v1_6.pcapng");
+    let Some(path) = shared("deribit/sample_capture_v1_6.pcapng") else {
+        return;
+    };
     let mut r = open_capture(&path).expect("open");
     assert_eq!(r.format(), CaptureFormat::PcapNg);
     assert!(!r.compressed());
@@ -192,7 +202,9 @@ fn deribit_pcapng() {
 
 #[test]
 fn deribit_pcapng_gzip_equals_plain() {
-    let path = shared("deribit/sample_capture_v1_6.pcapng");
+    let Some(path) = shared("deribit/sample_capture_v1_6.pcapng") else {
+        return;
+    };
     let raw = std::fs::read(&path).expect("read");
     let (plain, _) = read_capture(&path).expect("plain");
     let mut r =
@@ -204,7 +216,9 @@ fn deribit_pcapng_gzip_equals_plain() {
 
 #[test]
 fn coinbase_pcaps() {
-    let dir = shared("coinbase-derivatives");
+    let Some(dir) = shared("coinbase-derivatives") else {
+        return;
+    };
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("dir") {
         let path = entry.expect("entry").path();
@@ -680,11 +694,14 @@ fn merge_of_nothing() {
 
 #[test]
 fn merge_real_files_keeps_all_frames() {
-    let paths = [
+    let (Some(a), Some(b), Some(c)) = (
         shared("coinbase-derivatives/OrderPutMessage.pcap"),
         shared("deribit/sample_capture_v1_6.pcapng"),
         shared("coinbase-derivatives/OrderDeleteMessage.pcap"),
-    ];
+    ) else {
+        return;
+    };
+    let paths = [a, b, c];
     let mut m = open_merged(&paths).expect("open");
     let frames = m.by_ref().collect::<Result<Vec<_>, _>>().expect("merge");
     assert_eq!(frames.len(), 5068);
