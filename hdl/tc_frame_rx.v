@@ -318,6 +318,7 @@ reg  [N_FILTERS-1:0]    f_en_r;
 reg  [5*N_FILTERS-1:0]  f_pv_r;
 reg  [N_FILTERS-1:0]    ipm_r;      // destination address matches (beat 4)
 reg  [N_FILTERS-1:0]    cand_r;     // ... and the destination port (UDP header's last beat)
+reg  [N_FILTERS-1:0]    pm_prev;    // lanes 4-5 of the last beat hold the port
 
 reg         uend_hit_r;     // the next beat holds the UDP header's last byte
 wire        cap = acc_next && uend_hit_r;
@@ -326,8 +327,34 @@ wire        cap = acc_next && uend_hit_r;
 wire [31:0] dst_ip = vlan_r ? {b2, b3, b4, b5} : {ip_hi, b0, b1};
 // UDP destination port and length: in the UDP header's last beat (lanes 0-3) when the header
 // starts at lane 6, else in the beat before (lanes 4-7)
-wire [15:0] dport_now = uo6_r ? {b0, b1} : {prev_data[39:32], prev_data[47:40]};
 wire [15:0] ulen_now  = uo6_r ? {b2, b3} : {prev_data[55:48], prev_data[63:56]};
+
+// The payload's shape from the UDP length u, for a payload starting at lane 6 (s6) or 2:
+// {tiny: 0 < n <= 8 - sft (n = u - 8), more beats to go, n <= 8, 8 < n <= 16 - sft, n >= 8}.
+// With the header at lane 2 the length sits in lanes 6-7 of the beat before the UDP header's last,
+// so that variant (and the port compares) is taken on every beat and read back registered; with
+// the header at lane 6 it is in lanes 0-3 of the last beat itself.
+function [4:0] ulen_shape;
+    input [15:0] u;
+    input        s6;
+    reg          tiny;
+    begin
+        // small ranges as bit logic (a compare would be a carry chain): u < 32 and its low 5 bits
+        tiny = u[15:5] == 11'd0 && u[4:0] >= 5'd9 && u[4:0] <= (s6 ? 5'd10 : 5'd14);
+        ulen_shape = {tiny, !tiny && u != 16'd8, u[15:5] == 11'd0 && u[4:0] <= 5'd16,
+                      u[15:5] == 11'd0 && u[4:0] > 5'd16 && u[4:0] <= (s6 ? 5'd18 : 5'd22),
+                      u[15:4] != 12'd0};
+    end
+endfunction
+reg  [4:0]  us_prev;
+reg         uok_prev;
+always @(posedge clk)
+    if (accept) begin
+        us_prev <= ulen_shape({b6, b7}, 1'b0);
+        uok_prev <= {b6, b7} == udp_exp_r;
+    end
+wire [4:0]  us_now = uo6_r ? ulen_shape({b2, b3}, 1'b1) : us_prev;
+wire        uok_now = uo6_r ? {b2, b3} == udp_exp_r : uok_prev;
 
 genvar gf, gb;
 generate
@@ -346,8 +373,10 @@ generate
             f_pv_r[5*gf +: 5] <= {vc[1:0], fc[58:56]};
             if (acc_next && bt[4])
                 ipm_r[gf] <= f_en_r[gf] && ((dst_ip ^ fc[31:0]) & f_mask_r[32*gf +: 32]) == 32'd0;
+            if (accept)
+                pm_prev[gf] <= {b4, b5} == fc[47:32];
             if (cap)
-                cand_r[gf] <= ipm_r[gf] && dport_now == fc[47:32];
+                cand_r[gf] <= ipm_r[gf] && (uo6_r ? {b0, b1} == fc[47:32] : pm_prev[gf]);
         end
     end
 endgenerate
@@ -386,7 +415,7 @@ reg         fwd_r;          // the frame's payload is forwarded (decided)
 reg  [15:0] plen_r;         // payload length n
 
 // a payload ending inside this very beat goes out next cycle, whole: 0 < n <= 8 - shift
-wire        tiny_now = ulen_now >= 16'd9 && ulen_now <= (uo6_r ? 16'd10 : 16'd14);
+wire        tiny_now = us_now[4];
 wire        pass = ok_r && kok_r && vm[5];
 wire        fwd_live = fwd_r || (dec_r && pass);
 
@@ -403,7 +432,7 @@ always @(posedge clk) begin
     if (accept)
         uend_hit_r <= !first_beat && uend_hit_next;
     if (cap) begin
-        ok_r <= !dis && etype_ok && ver_ok && pf_ok && csum_ok && tot_ok && ulen_now == udp_exp_r;
+        ok_r <= !dis && etype_ok && ver_ok && pf_ok && csum_ok && tot_ok && uok_now;
         // len is below 128 here (beat 10 at most)
         kok_r <= {1'b0, len[6:0]} + {4'd0, nbytes} >= {1'b0, p0_r};
         plen_r <= ulen_now - 16'd8;
@@ -457,10 +486,10 @@ endfunction
 always @(posedge clk) begin
     if (cap) begin
         rem8 <= ulen_now;
-        st_have <= !tiny_now && ulen_now != 16'd8;
-        st_eop <= ulen_now <= 16'd16;
-        st_pnext <= ulen_now > 16'd16 && ulen_now <= thr_have;
-        st_keep <= (ulen_now >= 16'd16) ? 8'hff : low_mask(ulen_now[2:0]);
+        st_have <= us_now[3];
+        st_eop <= us_now[2];
+        st_pnext <= us_now[1];
+        st_keep <= us_now[0] ? 8'hff : low_mask(ulen_now[2:0]);
     end else if (emit) begin
         rem8 <= rem8 - 16'd8;
         st_have <= rem8 > thr_have;
@@ -540,6 +569,44 @@ function len_lt;
             len_lt = lb < t[31:3] || (lb == t[31:3] && t[2:0] != 3'd0 && !keep[r]);
     end
 endfunction
+// the same for t < 2^17 (hz: len_base < 2^17) and t < 128 (hz: len_base < 128), so that the
+// compares are as wide as the thresholds
+function len_lt17;
+    input        hz;
+    input [16:3] lb;
+    input [7:0]  keep;
+    input [16:0] t;
+    /* verilator lint_off UNUSEDSIGNAL */
+    input [16:0] tm1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg   [2:0]  r;
+    begin
+        r = t[2:0] - 3'd1;
+        if (keep[7])
+            len_lt17 = hz && lb < tm1[16:3];
+        else
+            len_lt17 = hz && (lb < t[16:3] || (lb == t[16:3] && t[2:0] != 3'd0 && !keep[r]));
+    end
+endfunction
+function len_lt7;
+    input        hz;
+    input [6:3]  lb;
+    input [7:0]  keep;
+    input [6:0]  t;
+    /* verilator lint_off UNUSEDSIGNAL */
+    input [6:0]  tm1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg   [2:0]  r;
+    begin
+        r = t[2:0] - 3'd1;
+        if (keep[7])
+            len_lt7 = hz && lb < tm1[6:3];
+        else
+            len_lt7 = hz && (lb < t[6:3] || (lb == t[6:3] && t[2:0] != 3'd0 && !keep[r]));
+    end
+endfunction
+wire        len_hz7 = len_base[31:7] == 25'd0;
+wire        len_hz17 = len_base[31:17] == 15'd0;
 
 reg [2:0] e_reason;
 always @* begin
@@ -592,14 +659,13 @@ always @(posedge clk) begin
             e1_len <= len_now;
             e1_gtmax <= !len_lt(len_base[31:3], s_axis_tkeep, MAX_FRAME_BYTES + 1,
                                 MAX_FRAME_BYTES);
-            e1_lt14 <= len_lt(len_base[31:3], s_axis_tkeep, 32'd14, 32'd13);
-            e1_lt18 <= len_lt(len_base[31:3], s_axis_tkeep, 32'd18, 32'd17);
+            e1_lt14 <= len_lt7(len_hz7, len_base[6:3], s_axis_tkeep, 7'd14, 7'd13);
+            e1_lt18 <= len_lt7(len_hz7, len_base[6:3], s_axis_tkeep, 7'd18, 7'd17);
             // the tag matters only past beat 1 (a frame ending on beat 1 is below 34 either way)
-            e1_lt_ip <= len_lt(len_base[31:3], s_axis_tkeep, vlan_r ? 32'd38 : 32'd34,
-                               vlan_r ? 32'd37 : 32'd33);
-            e1_lt_hend <= len_lt(len_base[31:3], s_axis_tkeep, {25'd0, hend_r}, {25'd0, hend_m1_r});
-            e1_lt_tot <= len_lt(len_base[31:3], s_axis_tkeep, {15'd0, thr_tot_r},
-                                {15'd0, thr_tot_m1_r});
+            e1_lt_ip <= len_lt7(len_hz7, len_base[6:3], s_axis_tkeep, vlan_r ? 7'd38 : 7'd34,
+                                vlan_r ? 7'd37 : 7'd33);
+            e1_lt_hend <= len_lt7(len_hz7, len_base[6:3], s_axis_tkeep, hend_r, hend_m1_r);
+            e1_lt_tot <= len_lt17(len_hz17, len_base[16:3], s_axis_tkeep, thr_tot_r, thr_tot_m1_r);
             e1_bad <= bad_now;
             e1_dis <= dis_now;
             e1_ts <= first_beat ? s_axis_ts : ts_q;
