@@ -15,9 +15,10 @@
 // beats (the beat index is a one-hot shift register; the 802.1Q tag only picks between two fixed
 // places) and reduced to flags as they arrive: the IPv4 header checksum is summed per beat with a
 // registered end-around carry, each filter's address match is registered on beat 4 and its port
-// match on the beat that ends the UDP header (beat 5..10). The forwarding decision is the OR of
-// those matches with the flags, read one cycle later, when the first payload beat can complete; the
-// realignment shift (2 or 6 bytes) and the remaining payload length are registers.
+// match on the beat that ends the UDP header (beat 5..10; compared a beat early when the port is in
+// the beat before). The forwarding decision is the OR of those matches with the flags, read one
+// cycle later, when the first payload beat can complete; the realignment shift (2 or 6 bytes) and
+// the remaining payload length are registers; the length rules are decided at tlast.
 
 `resetall
 `timescale 1ns / 1ps
