@@ -143,6 +143,51 @@ fn conversion_edge_cases() {
     check(&cases);
 }
 
+/// tc_lookup reads a Binance message's results cycles after they arrive: each result must show up
+/// exactly LAT cycles after its input and stay until the next valid input's result replaces it,
+/// whatever the inputs carry while `cv_valid` is low.
+#[test]
+fn conversion_results_appear_after_lat_cycles_and_hold() {
+    const LAT: usize = 3;
+    let first = (1645u64, -10i8, false); // rejected: not a multiple of 10
+    let a = (6183763000000u64, -8i8, false);
+    let b = (25474.74f64.to_bits(), 0i8, true);
+    let want = |&(v, e, f): &(u64, i8, bool)| match reference(v, e, f) {
+        Some(x) => (x as u64, false),
+        None => (0, true),
+    };
+    // (cycle, input); every other cycle idles with garbage on the data inputs
+    let feed = [(0usize, first), (4, a), (13, b)];
+    let mut m = units();
+    let mut seen = Vec::new();
+    for i in 0..24usize {
+        match feed.iter().find(|&&(c, _)| c == i) {
+            Some(&(_, (v, e, f))) => {
+                m.inp[inp::CV_VALID] = 1;
+                m.inp[inp::CV_VALUE] = v;
+                m.inp[inp::CV_EXP] = e as u8 as u64;
+                m.inp[inp::CV_FMT] = f as u64;
+            }
+            None => {
+                m.inp[inp::CV_VALID] = 0;
+                m.inp[inp::CV_VALUE] = 0x7ff8_0000_dead_beef ^ i as u64;
+                m.inp[inp::CV_EXP] = (i as u64 * 37) & 0xff;
+                m.inp[inp::CV_FMT] = (i & 1) as u64;
+            }
+        }
+        m.tick();
+        let rej = m.out[out::CV_REJECT] != 0;
+        seen.push((if rej { 0 } else { m.out[out::CV_OUT] }, rej));
+    }
+    assert_ne!(want(&first), want(&a));
+    assert_ne!(want(&a), want(&b));
+    for (i, got) in seen.iter().enumerate().skip(LAT) {
+        // the latest input at least LAT cycles old
+        let (_, input) = feed.iter().rev().find(|&&(c, _)| c + LAT <= i).unwrap();
+        assert_eq!(*got, want(input), "cycle {i}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
