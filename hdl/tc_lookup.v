@@ -16,7 +16,8 @@
 //       with a rejected number becomes NONE and counts as conversion; a quote by name that missed
 //       becomes NONE and counts as unknown symbol; the frame's END record carries both counts.
 // Latency: a record at L0 leaves on m_* four cycles later (two more than with the tables in LUTs).
-// Logic between registers: L1 a 34-input XOR, L2 a 4-input XOR, L3 the 266-bit compare.
+// Logic between registers: L1 a 34-input XOR, L2 a 4-input XOR, L3 the 266-bit compare (one LUT
+// level and a carry chain per way).
 // The four converters (tc_price9_conv, latency CONV_LATENCY) are fed by the decoders on cv_* as
 // soon as the numbers are complete: a Binance message's numbers never complete after its last
 // byte, a Deribit Ticker's are fed the cycle before its record reaches L0. Their inputs are held
@@ -338,12 +339,28 @@ always @(posedge clk) begin
     l3_short <= l_len[2] <= NB;
     l3_qname <= l_look[2] && l_len[2] <= NB && l_kind[2] == `TC_K_QNAME;
 end
+// Each way's entry equals the key (valid, venue, length, name) when every group of three
+// compared bits does; the groups' AND is the carry out of (groups + 1), a carry chain behind one
+// LUT level instead of a four-level AND tree.
+localparam CW = 1 + 3 + LEN_BITS + 8 * NB;
+localparam NG = (CW + 2) / 3;
+wire [CW-1:0] key_cmp = {1'b1, l_venue[3], l_len[3][LEN_BITS-1:0], l_name[3]};
 reg  [WAYS-1:0] hitw;
-always @* begin
-    for (k = 0; k < WAYS; k = k + 1)
-        hitw[k] = rd[k][EW-1] && rd[k][EW-2 -: 3] == l_venue[3] &&
-                  rd[k][EW-5 -: LEN_BITS] == l_len[3][LEN_BITS-1:0] && rd[k][8*NB-1:0] == l_name[3];
-end
+generate
+    for (w = 0; w < WAYS; w = w + 1) begin : cmp
+        wire [3*NG-1:0] diff;
+        assign diff[CW-1:0] = {rd[w][EW-1 -: 4 + LEN_BITS], rd[w][8*NB-1:0]} ^ key_cmp;
+        if (3 * NG > CW) begin : pad
+            assign diff[3*NG-1:CW] = {3*NG-CW{1'b0}};
+        end
+        wire [NG-1:0]   same;
+        for (g = 0; g < NG; g = g + 1) begin : grp
+            assign same[g] = diff[3*g +: 3] == 3'd0;
+        end
+        wire [NG:0]     chain = {1'b0, same} + {{NG{1'b0}}, 1'b1};
+        always @* hitw[w] = chain[NG];
+    end
+endgenerate
 wire          hit = l_look[3] && l3_short && |hitw;
 wire [7:0]    instr = hitw[0] ? rd[0][8*NB +: 8] : rd[1][8*NB +: 8];
 
