@@ -272,6 +272,7 @@ wire [7:0]  y_instrument;
 wire [63:0] y_v0, y_v1, y_v2, y_v3, y_ts, y_cyc_frame, y_cyc_first, y_cyc_last;
 wire [`TC_C_BITS-1:0] y_cnt;
 wire        y_busy;
+wire        e_end, e_end_ok;
 
 tc_lookup lookup (
     .clk(clk), .rst(rst),
@@ -286,6 +287,7 @@ tc_lookup lookup (
     .cv_v2(d_cv ? d_cv2 : b_cv2), .cv_v3(d_cv ? d_cv3 : b_cv3),
     .cv_pexp(b_pexp), .cv_qexp(b_qexp),
     .sp_valid(sp_valid), .sp_venue(sp_venue), .sp_instrument(sp_instrument),
+    .e_valid(e_end), .e_ok(e_end_ok),
     .m_valid(y_valid), .m_kind(y_kind), .m_venue(y_venue), .m_id(y_id), .m_hit(y_hit),
     .m_instrument(y_instrument), .m_v0(y_v0), .m_v1(y_v1), .m_v2(y_v2), .m_v3(y_v3),
     .m_ts(y_ts), .m_cyc_frame(y_cyc_frame), .m_cyc_first(y_cyc_first), .m_cyc_last(y_cyc_last),
@@ -349,8 +351,8 @@ wire [2:0]  ev2_buy_venue, ev2_sell_venue;
 wire [63:0] ev2_buy_px, ev2_buy_qty, ev2_sell_px, ev2_sell_qty, ev2_qty, ev2_buy_ts, ev2_sell_ts;
 wire        inc_update, qd_busy;
 wire        sp_take;
-// the first END record behind a speculative quote is its frame's (one message per Binance frame)
-wire        x_end = x_valid && x_kind == `TC_K_END;
+// the first END record behind a speculative quote is its frame's (one message per Binance frame);
+// the lookup shows it on e_* as far behind sp_* as it was behind the quote
 
 tc_quote_detect #(.N_VENUES(`TC_N_VENUES), .INSTR_BITS(8)) quotes (
     .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(q_clearing),
@@ -361,7 +363,7 @@ tc_quote_detect #(.N_VENUES(`TC_N_VENUES), .INSTR_BITS(8)) quotes (
     .sp_venue(sp_venue), .sp_instrument(sp_instrument),
     .l2_kind(y_kind), .l2_bid_px(y_v0), .l2_bid_qty(y_v1), .l2_ask_px(y_v2), .l2_ask_qty(y_v3),
     .l2_ts(y_ts), .l2_cyc_frame(y_cyc_frame), .l2_cyc_first(y_cyc_first),
-    .l2_cyc_last(y_cyc_last), .x_end_valid(x_end), .x_end_ok(x_ok),
+    .l2_cyc_last(y_cyc_last), .x_end_valid(e_end), .x_end_ok(e_end_ok),
     .edge_wr(edge_wr), .edge_addr(edge_addr), .edge_data(edge_data),
     .q_rd_en(q_rd_en), .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument),
     .q_rd_word(q_rd_word), .q_rd_data(q_rd_data),

@@ -31,6 +31,11 @@ const MODELS: &[ModelSpec] = &[
         extra: &["sim/tb/tc_units_tb.v"],
         registered_outputs: false,
     },
+    ModelSpec {
+        top: "tc_lookup_tb",
+        extra: &["sim/tb/tc_lookup_tb.v"],
+        registered_outputs: false,
+    },
 ];
 
 #[derive(Debug, Clone)]

@@ -145,3 +145,12 @@ model_fns!(
     tc_tc_units_tb_flush,
     tc_tc_units_tb_trace_errno
 );
+model_fns!(
+    LOOKUP,
+    tc_lookup_tb,
+    tc_tc_lookup_tb_new,
+    tc_tc_lookup_tb_free,
+    tc_tc_lookup_tb_tick,
+    tc_tc_lookup_tb_flush,
+    tc_tc_lookup_tb_trace_errno
+);

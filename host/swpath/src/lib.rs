@@ -256,6 +256,18 @@ impl Stages {
         }
     }
 
+    /// What a binance_sbe datagram's message counts as when it is not a quote by name: the
+    /// counter index (truncated, unknown template, skipped, conversion), or None for a quote.
+    pub fn binance_counter(payload: &[u8]) -> Option<usize> {
+        match binance::decode(payload) {
+            Msg::Truncated => Some(counter::MSG_TRUNCATED),
+            Msg::UnknownTemplate => Some(counter::MSG_UNKNOWN_TEMPLATE),
+            Msg::Skipped => Some(counter::MSG_SKIPPED),
+            Msg::Conversion => Some(counter::MSG_CONVERSION),
+            _ => None,
+        }
+    }
+
     /// The instrument a venue's symbol is bound to.
     pub fn lookup(&self, venue: usize, name: &[u8]) -> Option<usize> {
         self.det.symbols.get(venue, name).map(usize::from)
