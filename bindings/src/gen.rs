@@ -492,13 +492,21 @@ pub fn sym_tables_verilog(c: &Contract) -> String {
     let mut branches: Vec<(String, String, Vec<String>)> = Vec::new();
     for (x, row) in tables.t1.iter().enumerate() {
         let items = row.iter().map(|e| format!("32'h{e:08x}")).collect();
-        branches.push((format!("LEVEL == 1 && TABLE == {x}"), format!("t1_{x}"), items));
+        branches.push((
+            format!("LEVEL == 1 && TABLE == {x}"),
+            format!("t1_{x}"),
+            items,
+        ));
     }
     for (way, t) in tables.t2.iter().enumerate() {
         for (j, row) in t.iter().enumerate() {
             let k = way * SYM_HASH_CHARS + j;
             let items = row.iter().map(|e| format!("{bits}'h{e:03x}")).collect();
-            branches.push((format!("LEVEL == 2 && TABLE == {k}"), format!("t2_{k}"), items));
+            branches.push((
+                format!("LEVEL == 2 && TABLE == {k}"),
+                format!("t2_{k}"),
+                items,
+            ));
         }
     }
     for (i, (cond, name, items)) in branches.iter().enumerate() {
