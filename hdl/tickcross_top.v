@@ -25,7 +25,9 @@ module tickcross_top #(
     parameter N_VENUES = `TC_N_VENUES,                  // 2..8
     parameter INSTR_BITS = $clog2(`TC_N_INSTRUMENTS),   // 2^INSTR_BITS instruments
     parameter RING_BITS = $clog2(`TC_RING_RECORDS),     // 2^RING_BITS event records
-    parameter BIND_BITS = `TC_BIND_BITS,                // Deribit binding slots per venue
+    // Deribit binding slots per venue: docs/PIPELINE.md section 5 (and the software path) use
+    // the contract's; another value changes which bindings evict each other
+    parameter BIND_BITS = `TC_BIND_BITS,
     parameter COMMIT_BITS = 9                           // commit buffer records (tc_commit)
 ) (
     input  wire          clk,
