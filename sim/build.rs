@@ -38,6 +38,17 @@ const MODELS: &[ModelSpec] = &[
         extra: &["sim/tb/tc_lookup_tb.v"],
         registered_outputs: false,
     },
+    // per-module testbenches (tests/hdl_quote_detect.rs, tests/hdl_event_ring.rs)
+    ModelSpec {
+        top: "tc_quote_detect",
+        extra: &[],
+        registered_outputs: false,
+    },
+    ModelSpec {
+        top: "tc_event_ring",
+        extra: &[],
+        registered_outputs: false,
+    },
 ];
 
 #[derive(Debug, Clone)]

@@ -292,6 +292,21 @@ impl Stages {
         );
         self.det.events.len()
     }
+
+    /// The events of the last `detect`, in order (sequence numbers count from 0 per `Stages`).
+    pub fn events(&self) -> &[Event] {
+        &self.det.events
+    }
+
+    /// The quote table as the stages have left it.
+    pub fn quote_table(&self) -> &QuoteTable {
+        &self.det.book.quotes
+    }
+
+    /// `clear_state`: empties the quote table (and the bindings) and restarts sequence numbers.
+    pub fn clear_state(&mut self) {
+        self.det.clear_state();
+    }
 }
 
 impl Detector for SwDetector {
