@@ -9,16 +9,15 @@
 //! end-of-frame beat go out one cycle after tlast, two when a held beat takes that edge, and never
 //! two on one edge (a later verdict queues behind an earlier one).
 
-use std::net::{Ipv4Addr, SocketAddrV4};
 use tickcross_bindings::pipeline::Reason;
 use tickcross_bindings::{blocks, protocol};
-use tickcross_capture::netgen::{UdpFrameBuilder, VlanTag};
 use tickcross_core::program::{Filter, Protocol};
 use tickcross_device::device::{filter_word, venue_word};
 use tickcross_sim::ffi::tc_units_tb::{inp, out};
-use tickcross_sim::model::{Model, UNITS};
+use tickcross_sim::model::Model;
 use tickcross_swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
 use tickcross_tests::gen::{mutate, Rng};
+use tickcross_tests::{udp_frame_shaped, units_model};
 
 /// Filters that overlap: 239.1.1.1:5000 is venue 0 by filter 0; the rest of 239.1/16 is venue 2
 /// by filter 1, which also shadows filter 2 entirely; filter 3 has a venue without a protocol,
@@ -123,20 +122,10 @@ struct Run {
     beat_cycles: Vec<Vec<u64>>,
 }
 
-fn units() -> Model {
-    let mut m = Model::new(&UNITS, None).expect("model");
-    m.inp[inp::RST] = 1;
-    for _ in 0..4 {
-        m.tick();
-    }
-    m.inp[inp::RST] = 0;
-    m
-}
-
 /// Drives `frames` through tc_frame_rx; `gaps` and `holds` are the percentages of beats preceded
 /// by idle cycles and of cycles with `hold` high.
 fn run(frames: &[Frame], rng: &mut Rng, gaps: u64, holds: u64) -> Run {
-    let mut m = units();
+    let mut m = units_model();
     for (i, f) in FILTERS.iter().enumerate() {
         m.inp[inp::FR_CFG_WR] = 1;
         m.inp[inp::FR_CFG_IDX] = i as u64;
@@ -401,20 +390,6 @@ fn check(frames: &[Frame], seed: u64, gaps: u64, holds: u64) {
     }
 }
 
-fn frame_with(payload: &[u8], dst: [u8; 4], port: u16, vlan: bool, options: usize) -> Vec<u8> {
-    let mut b = UdpFrameBuilder::new(
-        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 30000),
-        SocketAddrV4::new(Ipv4Addr::from(dst), port),
-    );
-    if vlan {
-        b = b.vlan(VlanTag::new(7));
-    }
-    if options > 0 {
-        b = b.ip_options(vec![1; options]);
-    }
-    b.build(payload).unwrap()
-}
-
 fn random_frames(rng: &mut Rng, count: usize) -> Vec<Frame> {
     (0..count)
         .map(|_| {
@@ -423,7 +398,7 @@ fn random_frames(rng: &mut Rng, count: usize) -> Vec<Frame> {
             let payload = rng.bytes(len);
             let vlan = rng.pct(25);
             let options = 4 * rng.below(11) as usize;
-            let f = frame_with(&payload, dst, port, vlan, options);
+            let f = udp_frame_shaped(&payload, dst, port, vlan, options);
             let (bytes, bad) = if rng.pct(30) {
                 mutate(rng, f)
             } else {
@@ -461,7 +436,7 @@ fn frame_rx_every_payload_length_and_header_shape_under_hold() {
             let payload = rng.bytes(len);
             for &(dst, port) in &DESTS[..4] {
                 frames.push(Frame {
-                    bytes: frame_with(&payload, dst, port, vlan, options),
+                    bytes: udp_frame_shaped(&payload, dst, port, vlan, options),
                     bad: false,
                     enabled: true,
                 });
@@ -482,7 +457,7 @@ fn frame_rx_back_to_back_single_beat_frames_queue_their_verdicts() {
         // holds its final beat on the last wire beat
         for n in [5, 14] {
             frames.push(Frame {
-                bytes: frame_with(&rng.bytes(n), [239, 1, 1, 1], 5000, false, 0),
+                bytes: udp_frame_shaped(&rng.bytes(n), [239, 1, 1, 1], 5000, false, 0),
                 bad: false,
                 enabled: true,
             });

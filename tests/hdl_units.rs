@@ -3,17 +3,7 @@
 use proptest::prelude::*;
 use tickcross_core::price9;
 use tickcross_sim::ffi::tc_units_tb::{inp, out};
-use tickcross_sim::model::{Model, UNITS};
-
-fn units() -> Model {
-    let mut m = Model::new(&UNITS, None).expect("model");
-    m.inp[inp::RST] = 1;
-    for _ in 0..4 {
-        m.tick();
-    }
-    m.inp[inp::RST] = 0;
-    m
-}
+use tickcross_sim::model::Model;
 
 /// Streams (value, exp, fmt) through tc_price9_conv one per cycle and returns the hardware's
 /// (value, rejected) for each, in order.
@@ -47,7 +37,7 @@ fn reference(v: u64, e: i8, f: bool) -> Option<i64> {
 }
 
 fn check(inputs: &[(u64, i8, bool)]) {
-    let mut m = units();
+    let mut m = units_model();
     let got = convert(&mut m, inputs);
     assert_eq!(got.len(), inputs.len());
     for (&(v, e, f), (hv, hrej)) in inputs.iter().zip(got) {
@@ -158,7 +148,7 @@ fn conversion_results_appear_after_lat_cycles_and_hold() {
     };
     // (cycle, input); every other cycle idles with garbage on the data inputs
     let feed = [(0usize, first), (4, a), (13, b)];
-    let mut m = units();
+    let mut m = units_model();
     let mut seen = Vec::new();
     for i in 0..24usize {
         match feed.iter().find(|&&(c, _)| c == i) {
@@ -210,14 +200,13 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // tc_frame_rx: verdicts, payload realignment and cycle stamps
 
-use std::net::{Ipv4Addr, SocketAddrV4};
 use tickcross_bindings::pipeline::Reason;
 use tickcross_bindings::{blocks, protocol};
-use tickcross_capture::netgen::{UdpFrameBuilder, VlanTag};
 use tickcross_core::program::{Filter, Protocol};
 use tickcross_device::device::{filter_word, venue_word};
 use tickcross_swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
 use tickcross_tests::gen::{mutate, Rng};
+use tickcross_tests::{udp_frame_shaped, units_model};
 
 /// One forwarded payload stream as the hardware emitted it.
 #[derive(Debug, Default)]
@@ -279,7 +268,7 @@ type FrameRxRun = (Vec<(u64, u64)>, Vec<Stream>, Vec<Vec<u64>>);
 
 /// Drives frames back to back into tc_frame_rx.
 fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
-    let mut m = units();
+    let mut m = units_model();
     for (i, f) in FILTERS.iter().enumerate() {
         m.inp[inp::FR_CFG_WR] = 1;
         m.inp[inp::FR_CFG_IDX] = i as u64;
@@ -374,20 +363,6 @@ fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
     (dones, streams, beat_cycles)
 }
 
-fn frame_with(payload: &[u8], dst: [u8; 4], port: u16, vlan: bool, options: usize) -> Vec<u8> {
-    let mut b = UdpFrameBuilder::new(
-        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 30000),
-        SocketAddrV4::new(Ipv4Addr::from(dst), port),
-    );
-    if vlan {
-        b = b.vlan(VlanTag::new(7));
-    }
-    if options > 0 {
-        b = b.ip_options(vec![1; options]);
-    }
-    b.build(payload).unwrap()
-}
-
 fn check_frame_rx(frames: &[(Vec<u8>, bool)]) {
     let filters: Vec<VenueFilter> = FILTERS
         .iter()
@@ -448,7 +423,7 @@ fn frame_rx_realigns_every_payload_length_and_header_shape() {
         for (vlan, options) in [(false, 0), (true, 0), (false, 4), (true, 12), (false, 40)] {
             let payload = rng.bytes(len);
             frames.push((
-                frame_with(&payload, [239, 1, 1, 1], 5000, vlan, options),
+                udp_frame_shaped(&payload, [239, 1, 1, 1], 5000, vlan, options),
                 false,
             ));
         }
@@ -472,7 +447,7 @@ fn frame_rx_matches_the_software_checks_on_damaged_frames() {
         let payload = rng.bytes(len);
         let vlan = rng.pct(20);
         let options = 4 * rng.below(11) as usize;
-        let f = frame_with(&payload, dst, port, vlan, options);
+        let f = udp_frame_shaped(&payload, dst, port, vlan, options);
         frames.push(if rng.pct(60) {
             mutate(&mut rng, f)
         } else {

@@ -44,6 +44,41 @@ pub fn udp_frame(dst: [u8; 4], port: u16, payload: &[u8]) -> Vec<u8> {
     .expect("frame")
 }
 
+/// A UDP frame to `dst:port` carrying `payload`, with an 802.1Q tag when `vlan` and `options`
+/// bytes of IPv4 options (a multiple of 4).
+pub fn udp_frame_shaped(
+    payload: &[u8],
+    dst: [u8; 4],
+    port: u16,
+    vlan: bool,
+    options: usize,
+) -> Vec<u8> {
+    let mut b = UdpFrameBuilder::new(
+        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 30000),
+        SocketAddrV4::new(Ipv4Addr::from(dst), port),
+    );
+    if vlan {
+        b = b.vlan(tickcross_capture::netgen::VlanTag::new(7));
+    }
+    if options > 0 {
+        b = b.ip_options(vec![1; options]);
+    }
+    b.build(payload).expect("frame")
+}
+
+/// The Verilated per-module wrapper (sim/tb/tc_units_tb.v), out of reset.
+pub fn units_model() -> tickcross_sim::model::Model {
+    use tickcross_sim::ffi::tc_units_tb::inp;
+    let mut m =
+        tickcross_sim::model::Model::new(&tickcross_sim::model::UNITS, None).expect("model");
+    m.inp[inp::RST] = 1;
+    for _ in 0..4 {
+        m.tick();
+    }
+    m.inp[inp::RST] = 0;
+    m
+}
+
 /// A Binance SBE 10001 message (DESIGN section 2 layout).
 pub fn binance_bbo(
     symbol: &str,
