@@ -12,12 +12,12 @@
 use tickcross_bindings::pipeline::Reason;
 use tickcross_bindings::{blocks, protocol};
 use tickcross_core::program::{Filter, Protocol};
-use tickcross_device::device::{filter_word, venue_word};
+use tickcross_device::device::venue_word;
 use tickcross_sim::ffi::tc_units_tb::{inp, out};
 use tickcross_sim::model::Model;
 use tickcross_swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
 use tickcross_tests::gen::{mutate, Rng};
-use tickcross_tests::{udp_frame_shaped, units_model};
+use tickcross_tests::{udp_frame_shaped, units_model, write_frame_rx_filters};
 
 /// Filters that overlap: 239.1.1.1:5000 is venue 0 by filter 0; the rest of 239.1/16 is venue 2
 /// by filter 1, which also shadows filter 2 entirely; filter 3 has a venue without a protocol,
@@ -126,12 +126,7 @@ struct Run {
 /// by idle cycles and of cycles with `hold` high.
 fn run(frames: &[Frame], rng: &mut Rng, gaps: u64, holds: u64) -> Run {
     let mut m = units_model();
-    for (i, f) in FILTERS.iter().enumerate() {
-        m.inp[inp::FR_CFG_WR] = 1;
-        m.inp[inp::FR_CFG_IDX] = i as u64;
-        m.inp[inp::FR_CFG_DATA] = filter_word(f).expect("the test's filters fit their fields");
-        m.tick();
-    }
+    write_frame_rx_filters(&mut m, FILTERS);
     for (v, slot) in VENUES.iter().enumerate() {
         m.inp[inp::FR_CFG_WR] = 1;
         m.inp[inp::FR_CFG_IDX] = 16 + v as u64;

@@ -203,10 +203,10 @@ proptest! {
 use tickcross_bindings::pipeline::Reason;
 use tickcross_bindings::{blocks, protocol};
 use tickcross_core::program::{Filter, Protocol};
-use tickcross_device::device::{filter_word, venue_word};
+use tickcross_device::device::venue_word;
 use tickcross_swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
 use tickcross_tests::gen::{mutate, Rng};
-use tickcross_tests::{udp_frame_shaped, units_model};
+use tickcross_tests::{udp_frame_shaped, units_model, write_frame_rx_filters};
 
 /// One forwarded payload stream as the hardware emitted it.
 #[derive(Debug, Default)]
@@ -269,12 +269,7 @@ type FrameRxRun = (Vec<(u64, u64)>, Vec<Stream>, Vec<Vec<u64>>);
 /// Drives frames back to back into tc_frame_rx.
 fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
     let mut m = units_model();
-    for (i, f) in FILTERS.iter().enumerate() {
-        m.inp[inp::FR_CFG_WR] = 1;
-        m.inp[inp::FR_CFG_IDX] = i as u64;
-        m.inp[inp::FR_CFG_DATA] = filter_word(f).expect("the test's filters fit their fields");
-        m.tick();
-    }
+    write_frame_rx_filters(&mut m, FILTERS);
     for (v, p) in VENUES.iter().enumerate() {
         // a venue without a protocol is enabled with protocol "none": it must never match
         m.inp[inp::FR_CFG_WR] = 1;

@@ -79,6 +79,18 @@ pub fn units_model() -> tickcross_sim::model::Model {
     m
 }
 
+/// Writes `filters` into the units wrapper's tc_frame_rx filter table (indexes 0..).
+pub fn write_frame_rx_filters(m: &mut tickcross_sim::model::Model, filters: &[Filter]) {
+    use tickcross_sim::ffi::tc_units_tb::inp;
+    for (i, f) in filters.iter().enumerate() {
+        m.inp[inp::FR_CFG_WR] = 1;
+        m.inp[inp::FR_CFG_IDX] = i as u64;
+        m.inp[inp::FR_CFG_DATA] =
+            tickcross_device::device::filter_word(f).expect("the test's filters fit their fields");
+        m.tick();
+    }
+}
+
 /// A Binance SBE 10001 message (DESIGN section 2 layout).
 pub fn binance_bbo(
     symbol: &str,
