@@ -305,7 +305,9 @@ end
 // Per filter, registered from the configuration: its address mask and whether it can match at all
 // (filter and venue enabled, a protocol), with {protocol, venue}. Filter words name venues in 3
 // bits; one past N_VENUES matches nothing.
-wire [64*8-1:0] venue_pad;
+/* verilator lint_off UNUSEDSIGNAL */
+wire [64*8-1:0] venue_pad;          // enable bit and protocol of each venue are used
+/* verilator lint_on UNUSEDSIGNAL */
 generate
     if (N_VENUES < 8) begin : g_vpad
         assign venue_pad = {{(64 * (8 - N_VENUES)){1'b0}}, venue_cfg};
@@ -314,9 +316,8 @@ generate
     end
 endgenerate
 
-reg  [32*N_FILTERS-1:0] f_mask_r;
 reg  [N_FILTERS-1:0]    f_en_r;
-reg  [5*N_FILTERS-1:0]  f_pv_r;
+reg  [N_FILTERS-1:0]    f_pv_r [0:4];   // {protocol, venue} of each filter, one bit plane per bit
 reg  [N_FILTERS-1:0]    ipm_r;      // destination address matches (beat 4)
 reg  [N_FILTERS-1:0]    cand_r;     // ... and the destination port (UDP header's last beat)
 reg  [N_FILTERS-1:0]    pm_prev;    // lanes 4-5 of the last beat hold the port
@@ -357,23 +358,40 @@ always @(posedge clk)
 wire [4:0]  us_now = uo6_r ? ulen_shape({b2, b3}, 1'b1) : us_prev;
 wire        uok_now = uo6_r ? {b2, b3} == udp_exp_r : uok_prev;
 
-genvar gf, gb;
+// Per venue: usable (enabled, a protocol) and its protocol
+wire [7:0]  v_ok;
+wire [15:0] v_proto;
+genvar gv;
+generate
+    for (gv = 0; gv < 8; gv = gv + 1) begin : g_venue
+        assign v_ok[gv] = venue_pad[64*gv + 63] && venue_pad[64*gv +: 2] != `TC_PROTO_NONE;
+        assign v_proto[2*gv +: 2] = venue_pad[64*gv +: 2];
+    end
+endgenerate
+
+// the address mask of a prefix length (above 32 acts as 32)
+function [31:0] prefix_mask;
+    input [5:0] plen;
+    begin
+        prefix_mask = plen[5] ? 32'hFFFF_FFFF : ~(32'hFFFF_FFFF >> plen[4:0]);
+    end
+endfunction
+
+genvar gf;
 generate
     for (gf = 0; gf < N_FILTERS; gf = gf + 1) begin : g_filter
         /* verilator lint_off UNUSEDSIGNAL */
         wire [63:0] fc = filter_cfg[64*gf +: 64];      // only its documented fields are used
-        wire [63:0] vc = venue_pad[64*fc[58:56] +: 64];
         /* verilator lint_on UNUSEDSIGNAL */
-        for (gb = 0; gb < 32; gb = gb + 1) begin : g_mask
-            // prefix length above 32 acts as 32
-            always @(posedge clk)
-                f_mask_r[32*gf + gb] <= fc[53:48] > 6'd31 - gb;
-        end
+        wire [2:0]  fv = fc[58:56];
+        reg  [31:0] f_mask_r;
         always @(posedge clk) begin
-            f_en_r[gf] <= fc[63] && vc[63] && vc[1:0] != `TC_PROTO_NONE;
-            f_pv_r[5*gf +: 5] <= {vc[1:0], fc[58:56]};
+            f_mask_r <= prefix_mask(fc[53:48]);
+            f_en_r[gf] <= fc[63] && v_ok[fv];
+            {f_pv_r[4][gf], f_pv_r[3][gf]} <= v_proto[2*fv +: 2];
+            {f_pv_r[2][gf], f_pv_r[1][gf], f_pv_r[0][gf]} <= fv;
             if (acc_next && bt[4])
-                ipm_r[gf] <= f_en_r[gf] && ((dst_ip ^ fc[31:0]) & f_mask_r[32*gf +: 32]) == 32'd0;
+                ipm_r[gf] <= f_en_r[gf] && ((dst_ip ^ fc[31:0]) & f_mask_r) == 32'd0;
             if (accept)
                 pm_prev[gf] <= {b4, b5} == fc[47:32];
             if (cap)
@@ -382,28 +400,29 @@ generate
     end
 endgenerate
 
-// the lowest-numbered matching filter: a tree of first-valid picks; {any, protocol, venue}
-function [5:0] pick;
-    input [N_FILTERS-1:0]   c;
-    input [5*N_FILTERS-1:0] d;
-    reg [NP-1:0]   v;
-    reg [5*NP-1:0] x;
+// the lowest-numbered matching filter: a tree of first-valid picks, per bit plane of
+// {protocol, venue}; vm = {any, protocol, venue}
+function pick;
+    input [N_FILTERS-1:0] c;
+    input [N_FILTERS-1:0] d;
+    reg [NP-1:0] v, x;
     integer l, i;
     begin
         v = {NP{1'b0}};
-        x = {5*NP{1'b0}};
+        x = {NP{1'b0}};
         v[N_FILTERS-1:0] = c;
-        x[5*N_FILTERS-1:0] = d;
+        x[N_FILTERS-1:0] = d;
         for (l = NP / 2; l >= 1; l = l / 2)
             for (i = 0; i < l; i = i + 1) begin
-                x[5*i +: 5] = v[2*i] ? x[10*i +: 5] : x[10*i+5 +: 5];
+                x[i] = v[2*i] ? x[2*i] : x[2*i+1];
                 v[i] = v[2*i] | v[2*i+1];
             end
-        pick = {v[0], x[4:0]};
+        pick = x[0];
     end
 endfunction
 
-wire [5:0]  vm = pick(cand_r, f_pv_r);
+wire [5:0]  vm = {|cand_r, pick(cand_r, f_pv_r[4]), pick(cand_r, f_pv_r[3]),
+                  pick(cand_r, f_pv_r[2]), pick(cand_r, f_pv_r[1]), pick(cand_r, f_pv_r[0])};
 
 // ---------------------------------------------------------------- the forwarding decision
 // On the beat holding the UDP header's last byte (cap) the port matches, the UDP length check and
