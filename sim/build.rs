@@ -31,6 +31,12 @@ const MODELS: &[ModelSpec] = &[
         extra: &["sim/tb/tc_units_tb.v"],
         registered_outputs: false,
     },
+    // the Deribit decoder on its own (tests/hdl_deribit.rs); in_stall is combinational
+    ModelSpec {
+        top: "tc_deribit_dec",
+        extra: &[],
+        registered_outputs: false,
+    },
 ];
 
 #[derive(Debug, Clone)]
