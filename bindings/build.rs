@@ -18,4 +18,9 @@ fn main() {
         .expect("write tickcross_contract.vh");
     std::fs::write(out.join("tc_pipeline.vh"), gen::pipeline_verilog(&contract))
         .expect("write tc_pipeline.vh");
+    std::fs::write(
+        out.join("tc_sym_tables.vh"),
+        gen::sym_tables_verilog(&contract),
+    )
+    .expect("write tc_sym_tables.vh");
 }

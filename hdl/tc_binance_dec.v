@@ -8,6 +8,10 @@
 // carrying its last byte, or with that beat's predecessor when the receive stage shows the final
 // beat a cycle early (in_la_*). Every frame ends with an END record carrying its message counts.
 // Never stalls.
+// Timing: the comparisons with the beat index are made a beat ahead and the byte counts the
+// length byte is checked against are kept from beat 0, so on the emission cycle the length byte
+// only passes a lane select and one compare with a register (no adder) before the record's
+// registers; the last byte's cycle stamp is chosen after them (r_cyc_last: one mux level).
 
 `resetall
 `timescale 1ns / 1ps
@@ -43,7 +47,7 @@ module tc_binance_dec (
     output reg  [63:0]   r_ts,
     output reg  [63:0]   r_cyc_frame,
     output reg  [63:0]   r_cyc_first,
-    output reg  [63:0]   r_cyc_last,
+    output wire [63:0]   r_cyc_last,
     output reg           r_ok,
     output reg  [`TC_C_BITS-1:0] r_cnt,
 
@@ -63,8 +67,6 @@ reg  [12:0]  j;              // index of the next data beat
 reg          decided;        // the message's outcome is known
 reg          have_len;       // symbol length byte seen
 reg  [7:0]   sym_len;
-reg  [15:0]  bl;
-reg  [15:0]  plen;
 reg  [63:0]  nbuf [0:4];      // the beats holding the symbol (32 bytes span at most 5)
 reg  [63:0]  v0, v1, v2;
 reg  [47:0]  v3;            // its top bytes come with beat 7
@@ -75,43 +77,58 @@ reg          cv_done;        // the numbers went to the converters
 
 wire         data_beat = in_valid && !in_eof;
 wire [12:0]  jj = in_sof ? 13'd0 : j;
-wire [15:0]  n = in_sof ? in_len : plen;
 
-// header fields: this beat when it is beat 0, else the registers
-wire [15:0]  bl_now  = (jj == 13'd0) ? in_data[15:0] : bl;
+// header fields, decided on beat 0 (the frame's first beat: a beat without in_sof is never
+// beat 0, as every frame starts with in_sof), so from the beat itself
+wire [15:0]  n       = in_len;
+wire [15:0]  bl_now  = in_data[15:0];
 wire [15:0]  tid     = in_data[31:16];
 wire [15:0]  sid     = in_data[47:32];
 
 // symbol length byte at 8 + blockLength, symbol bytes from 9 + blockLength: never in beat 0, so
 // from beat 1 on they come from registers set on beat 0 (as does the symbol's beat counter nrel)
 reg  [16:0]  pl_r;           // pos_len
-reg  [16:0]  pn_r;           // pos_name
+reg  [2:0]   pn_r;           // pos_name's offset in its beat
 reg  [16:0]  last_r;         // the message's last byte, once the length byte has passed
 reg  [13:0]  nrel_r;         // this beat's index relative to pos_name's beat
+// Comparisons with the beat index are made a beat ahead (j + 1, j + 2 kept beside j), and the
+// byte counts the length byte is checked against are kept from beat 0, so that the length byte
+// only goes through a compare with a register on its way to the emission (LUT levels).
+reg  [13:0]  jp1_r, jp2_r;   // j + 1, j + 2
+reg          len_at_r;       // pos_len's beat is beat j
+reg          last_at_r;      // the last byte's beat is beat j (once the length byte has passed)
+reg          last_at1_r;     // ... is beat j + 1
+reg  [3:0]   room_beat_r;    // symbol bytes that fit in pos_len's beat after it, plus one
+reg  [4:0]   room_beat8_r;   // ... plus 8
+reg  [16:0]  room_r;         // datagram bytes from pos_name on (when the header passed: >= 0)
+reg  [31:0]  keep_r;         // name bytes kept (below the length), once the length byte has passed
 wire [16:0]  pos_len_0 = {1'b0, in_data[15:0]} + 17'd8;
 wire [16:0]  pos_name_0 = {1'b0, in_data[15:0]} + 17'd9;
 wire         later = data_beat && !in_sof;
-wire         len_here = later && pl_r[16:3] == {1'b0, j};
+wire         len_here = later && len_at_r;
 wire [7:0]   len_byte = in_data[8*pl_r[2:0] +: 8];
-wire [8:0]   len_end = {6'd0, pl_r[2:0]} + {1'b0, len_byte};    // last byte's offset in this beat
+wire [2:0]   len_end = pl_r[2:0] + len_byte[2:0];    // the last byte's offset in its beat
+wire [16:0]  last_new = pl_r + {9'd0, len_byte};
 wire [7:0]   sym_len_now = len_here ? len_byte : sym_len;
-wire         last_here = !decided && later &&
-                         (have_len ? last_r[16:3] == {1'b0, j} : (len_here && len_end < 9'd8));
+// len_end < 8: the symbol ends in this beat; 8 <= len_end < 16: in the next
+wire         len_fits = {1'b0, len_byte} < {5'd0, room_beat_r};
+wire         len_next = {1'b0, len_byte} >= {5'd0, room_beat_r} && {1'b0, len_byte} < {4'd0, room_beat8_r};
+wire         last_here = !decided && later && (have_len ? last_at_r : (len_here && len_fits));
 wire         last_in_lo = {1'b0, (have_len ? last_r[2:0] : len_end[2:0])} < in_split;
 // ... or in the final beat shown early
 wire         last_la = !decided && later && in_la_valid &&
-                       (have_len ? last_r[16:3] == {1'b0, j} + 14'd1
-                                 : (len_here && len_end >= 9'd8 && len_end < 9'd16));
+                       (have_len ? last_at1_r : (len_here && len_next));
 
 // outcome decided from the header on beat 0
-wire         hdr_here = data_beat && jj == 13'd0;
+wire         hdr_here = data_beat && in_sof;
 wire         hdr_trunc = n < 16'd8;
 wire         hdr_unknown = !hdr_trunc && (sid != 16'd1 ||
                            (tid != 16'd10001 && tid != 16'd10000 && tid != 16'd10002 && tid != 16'd10003));
 wire         hdr_skipped = !hdr_trunc && !hdr_unknown && tid != 16'd10001;
 wire         hdr_short = !hdr_trunc && !hdr_unknown && !hdr_skipped &&
                          (bl_now < 16'd50 || {1'b0, n} < pos_name_0);
-wire         len_trunc = len_here && !decided && {1'b0, n} < pn_r + {9'd0, len_byte};
+// n < pos_name + length (room_r = n - pos_name: a header that passed has n >= pos_name)
+wire         len_trunc = len_here && !decided && {9'd0, len_byte} > room_r;
 
 // symbol bytes: the beats from pos_name's beat on are kept whole; the record takes the 32 bytes
 // from pos_name on (the current beat included), shifted into place once, on emission
@@ -119,13 +136,13 @@ wire [13:0]  nrel = nrel_r;
 // each word is the head beat when it is that beat of the symbol, else the one kept earlier
 // (the early final beat is the next word)
 function [63:0] nword;
-    input [13:0] rel;          // nrel - k
-    input        la;
+    input        is_cur;       // nrel == k
+    input        is_early;     // nrel == k - 1, with the early beat shown
     input [63:0] cur, early, kept;
     begin
-        if (rel == 14'd0)
+        if (is_cur)
             nword = cur;
-        else if (la && rel == 14'h3fff)
+        else if (is_early)
             nword = early;
         else
             nword = kept;
@@ -152,6 +169,10 @@ assign cv_qexp = qexp;
 
 assign busy = 1'b0;
 
+reg  [63:0]  cl_lo, cl_hi, cl_la;
+reg          cl_sel_la, cl_sel_lo;
+assign r_cyc_last = cl_sel_la ? cl_la : (cl_sel_lo ? cl_lo : cl_hi);
+
 always @(posedge clk) begin
     r_valid <= 1'b0;
 
@@ -162,19 +183,32 @@ always @(posedge clk) begin
         if (later && nrel_r < 14'd5)
             nbuf[nrel_r[2:0]] <= in_data;
         nrel_r <= in_sof ? 14'd1 - pos_name_0[16:3] : nrel_r + 14'd1;
+        jp1_r <= {1'b0, jj} + 14'd2;
+        jp2_r <= {1'b0, jj} + 14'd3;
         if (in_sof) begin
             pl_r <= pos_len_0;
-            pn_r <= pos_name_0;
+            pn_r <= pos_name_0[2:0];
+            room_beat_r <= 4'd8 - {1'b0, pos_len_0[2:0]};
+            room_beat8_r <= 5'd16 - {2'd0, pos_len_0[2:0]};
+            room_r <= {1'b0, in_len} - pos_name_0;
+            len_at_r <= pos_len_0[16:3] == 14'd1;
+        end else begin
+            len_at_r <= pl_r[16:3] == jp1_r;
         end
         if (len_here) begin
             have_len <= 1'b1;
             sym_len <= len_byte;
-            last_r <= pl_r + {9'd0, len_byte};
+            last_r <= last_new;
+            last_at_r <= last_new[16:3] == jp1_r;
+            last_at1_r <= last_new[16:3] == jp2_r;
+            for (x = 0; x < 32; x = x + 1)
+                keep_r[x] <= len_byte > x[7:0];
+        end else begin
+            last_at_r <= last_r[16:3] == jp1_r;
+            last_at1_r <= last_r[16:3] == jp2_r;
         end
         case (jj)
             13'd0: begin
-                bl <= in_data[15:0];
-                plen <= in_len;
                 cyc_first <= in_cyc_lo;
             end
             13'd3: begin
@@ -205,8 +239,6 @@ always @(posedge clk) begin
         c_trunc <= 1'b0;
         c_unknown <= 1'b0;
         c_skipped <= 1'b0;
-        if (!in_eof)
-            plen <= in_len;
     end
 
     if (hdr_here) begin
@@ -223,10 +255,10 @@ always @(posedge clk) begin
     end
 
     // the symbol length makes the message run past the datagram
-    if (len_trunc && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
+    if (len_trunc) begin
         decided <= 1'b1;
         c_trunc <= 1'b1;
-    end else if ((last_here || last_la) && !(hdr_here && (hdr_trunc || hdr_short || hdr_unknown || hdr_skipped))) begin
+    end else if (last_here || last_la) begin
         // whole message: emit it
         decided <= 1'b1;
         r_valid <= 1'b1;
@@ -234,14 +266,12 @@ always @(posedge clk) begin
         r_venue <= in_venue;
         // the symbol's last bytes are in this beat
         /* verilator lint_off BLKSEQ */
-        nwin = {nword(nrel - 14'd4, in_la_valid, in_data, in_la_data, nbuf[4]),
-                nword(nrel - 14'd3, in_la_valid, in_data, in_la_data, nbuf[3]),
-                nword(nrel - 14'd2, in_la_valid, in_data, in_la_data, nbuf[2]),
-                nword(nrel - 14'd1, in_la_valid, in_data, in_la_data, nbuf[1]),
-                nword(nrel, in_la_valid, in_data, in_la_data, nbuf[0])};
-        symbol_now = nwin[8*pn_r[2:0] +: 256];
+        for (x = 0; x < 5; x = x + 1)
+            nwin[64*x +: 64] = nword(nrel == x[13:0], in_la_valid && nrel == x[13:0] - 14'd1,
+                                     in_data, in_la_data, nbuf[x]);
+        symbol_now = nwin[8*pn_r +: 256];
         for (x = 0; x < 32; x = x + 1)
-            if (x[7:0] >= sym_len_now)
+            if (len_here ? len_byte <= x[7:0] : !keep_r[x])
                 symbol_now[8*x +: 8] = 8'd0;
         /* verilator lint_on BLKSEQ */
         r_name <= symbol_now;
@@ -249,7 +279,12 @@ always @(posedge clk) begin
         r_ts <= in_ts;
         r_cyc_frame <= in_cyc_frame;
         r_cyc_first <= cyc_first;
-        r_cyc_last <= !last_here ? in_la_cyc : (last_in_lo ? in_cyc_lo : in_cyc_hi);
+        // the stamps are kept and chosen after the register (the choice comes late)
+        cl_lo <= in_cyc_lo;
+        cl_hi <= in_cyc_hi;
+        cl_la <= in_la_cyc;
+        cl_sel_la <= !last_here;
+        cl_sel_lo <= last_in_lo;
         r_ok <= 1'b0;
     end
 

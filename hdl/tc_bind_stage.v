@@ -1,6 +1,6 @@
 // Deribit instrument bindings (docs/PIPELINE.md section 5), after commit.
 //
-// A direct-mapped table per venue, slot = instrumentId mod 2^SLOT_BITS, holding (id, instrument).
+// A direct-mapped table per venue (2^VB of them), slot = instrumentId mod 2^SLOT_BITS, holding (id, instrument).
 // An instrument definition whose name resolved binds its slot (counting a displaced binding of
 // another id as an eviction); one whose name did not resolve counts as unknown symbol and clears
 // the slot if it held that id. A quote by instrumentId becomes a resolved QUOTE when its slot holds
@@ -16,20 +16,22 @@
 `include "hdl/tc_pipeline.vh"
 
 module tc_bind_stage #(
-    parameter SLOT_BITS = 10
+    parameter SLOT_BITS = 10,      // slots per venue: 2^SLOT_BITS, 1..16
+    parameter INSTR_BITS = 8,      // instrument index width, 1..8
+    parameter VB = 3               // venue index width, 1..3
 ) (
     input  wire          clk,
     input  wire          rst,
-    input  wire          clear,        // invalidate every binding (2^(SLOT_BITS+3) cycles)
+    input  wire          clear,        // invalidate every binding (2^(SLOT_BITS+VB) cycles)
     output wire          clearing,
 
     input  wire          s_valid,
     output wire          s_ready,
     input  wire [2:0]    s_kind,
-    input  wire [2:0]    s_venue,
+    input  wire [VB-1:0] s_venue,
     input  wire [31:0]   s_id,
     input  wire          s_hit,
-    input  wire [7:0]    s_instrument,
+    input  wire [INSTR_BITS-1:0] s_instrument,
     input  wire [63:0]   s_v0,
     input  wire [63:0]   s_v1,
     input  wire [63:0]   s_v2,
@@ -41,8 +43,8 @@ module tc_bind_stage #(
 
     output reg           m_valid,
     input  wire          m_ready,
-    output reg  [2:0]    m_venue,
-    output reg  [7:0]    m_instrument,
+    output reg  [VB-1:0] m_venue,
+    output reg  [INSTR_BITS-1:0] m_instrument,
     output reg  [63:0]   m_v0,
     output reg  [63:0]   m_v1,
     output reg  [63:0]   m_v2,
@@ -59,8 +61,23 @@ module tc_bind_stage #(
     output wire          busy
 );
 
-localparam AW = SLOT_BITS + 3;
-localparam EW = 1 + 32 + 8;
+initial begin
+    if (SLOT_BITS < 1 || SLOT_BITS > 16) begin
+        $error("Error: SLOT_BITS = %0d, must be 1..16 (instance %m)", SLOT_BITS);
+        $finish;
+    end
+    if (INSTR_BITS < 1 || INSTR_BITS > 8) begin
+        $error("Error: INSTR_BITS = %0d, must be 1..8 (instance %m)", INSTR_BITS);
+        $finish;
+    end
+    if (VB < 1 || VB > 3) begin
+        $error("Error: VB = %0d, must be 1..3 (instance %m)", VB);
+        $finish;
+    end
+end
+
+localparam AW = SLOT_BITS + VB;
+localparam EW = 1 + 32 + INSTR_BITS;
 
 reg [EW-1:0] table_mem [0:(1 << AW) - 1];
 reg [EW-1:0] rd;
@@ -72,10 +89,10 @@ assign clearing = clr_busy;
 // one record in flight: latched on accept, decided the cycle after the read
 reg          hold;
 reg [2:0]    h_kind;
-reg [2:0]    h_venue;
+reg [VB-1:0] h_venue;
 reg [31:0]   h_id;
 reg          h_hit;
-reg [7:0]    h_instrument;
+reg [INSTR_BITS-1:0] h_instrument;
 
 wire [AW-1:0] s_addr = {s_venue, s_id[SLOT_BITS-1:0]};
 wire [AW-1:0] h_addr = {h_venue, h_id[SLOT_BITS-1:0]};
@@ -86,7 +103,7 @@ wire accept = s_valid && s_ready;
 
 wire         slot_valid = rd[EW-1];
 wire [31:0]  slot_id = rd[EW-2 -: 32];
-wire [7:0]   slot_instr = rd[7:0];
+wire [INSTR_BITS-1:0] slot_instr = rd[INSTR_BITS-1:0];
 wire         slot_has_id = slot_valid && slot_id == h_id;
 
 reg          wr_en;

@@ -18,17 +18,19 @@
 `include "hdl/tc_pipeline.vh"
 
 module tc_commit #(
-    parameter ADDR_BITS = 9
+    parameter ADDR_BITS = 9,         // 2^ADDR_BITS records, 8..12 (see above)
+    parameter INSTR_BITS = 8,        // instrument index width, 1..8
+    parameter VB = 3                 // venue index width, 1..3
 ) (
     input  wire          clk,
     input  wire          rst,
 
     input  wire          s_valid,
     input  wire [2:0]    s_kind,
-    input  wire [2:0]    s_venue,
+    input  wire [VB-1:0] s_venue,
     input  wire [31:0]   s_id,
     input  wire          s_hit,
-    input  wire [7:0]    s_instrument,
+    input  wire [INSTR_BITS-1:0] s_instrument,
     input  wire [63:0]   s_v0,
     input  wire [63:0]   s_v1,
     input  wire [63:0]   s_v2,
@@ -43,16 +45,16 @@ module tc_commit #(
 
     // counts of a committed frame (one pulse per good frame)
     output reg           cnt_valid,
-    output reg  [2:0]    cnt_venue,
+    output reg  [VB-1:0] cnt_venue,
     output reg  [`TC_C_BITS-1:0] cnt,
 
     output reg           m_valid,
     input  wire          m_ready,
     output wire [2:0]    m_kind,
-    output wire [2:0]    m_venue,
+    output wire [VB-1:0] m_venue,
     output wire [31:0]   m_id,
     output wire          m_hit,
-    output wire [7:0]    m_instrument,
+    output wire [INSTR_BITS-1:0] m_instrument,
     output wire [63:0]   m_v0,
     output wire [63:0]   m_v1,
     output wire [63:0]   m_v2,
@@ -66,8 +68,23 @@ module tc_commit #(
     output wire          busy
 );
 
+initial begin
+    if (ADDR_BITS < 8 || ADDR_BITS > 12) begin
+        $error("Error: ADDR_BITS = %0d, must be 8..12 (instance %m)", ADDR_BITS);
+        $finish;
+    end
+    if (INSTR_BITS < 1 || INSTR_BITS > 8) begin
+        $error("Error: INSTR_BITS = %0d, must be 1..8 (instance %m)", INSTR_BITS);
+        $finish;
+    end
+    if (VB < 1 || VB > 3) begin
+        $error("Error: VB = %0d, must be 1..3 (instance %m)", VB);
+        $finish;
+    end
+end
+
 localparam DEPTH = 1 << ADDR_BITS;
-localparam W = 3 + 3 + 32 + 1 + 8 + 8*64;
+localparam W = 3 + VB + 32 + 1 + INSTR_BITS + 8*64;
 
 reg [W-1:0] mem [0:DEPTH-1];
 reg [W-1:0] rd;

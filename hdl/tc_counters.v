@@ -10,7 +10,8 @@
 `include "hdl/tc_pipeline.vh"
 
 module tc_counters #(
-    parameter N = `TC_N_COUNTERS
+    parameter N = `TC_N_COUNTERS,   // counters, at most 64 (the read index is 6 bits)
+    parameter VB = 3                // venue index width (per-venue message counters), 1..3
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -22,7 +23,7 @@ module tc_counters #(
     input  wire [31:0]   done_bytes,
     // message counts of a committed frame (tc_commit)
     input  wire          cnt_valid,
-    input  wire [2:0]    cnt_venue,
+    input  wire [VB-1:0] cnt_venue,
     input  wire [`TC_C_BITS-1:0] cnt,
     // single events
     input  wire          inc_unknown_symbol,
@@ -36,6 +37,17 @@ module tc_counters #(
     input  wire [5:0]    rd_index,
     output wire [63:0]   rd_data
 );
+
+initial begin
+    if (N < 1 || N > 64) begin
+        $error("Error: N = %0d, must be 1..64 (instance %m)", N);
+        $finish;
+    end
+    if (VB < 1 || VB > 3) begin
+        $error("Error: VB = %0d, must be 1..3 (instance %m)", VB);
+        $finish;
+    end
+end
 
 // how much counter k grows this cycle
 function [31:0] amount;
@@ -59,7 +71,7 @@ function [31:0] amount;
             if (k == `TC_CNT_MSG_CONVERSION)        amount = {16'd0, cnt[`TC_C_CONV +: 16]};
             if (k == `TC_CNT_MSG_SKIPPED)           amount = {16'd0, cnt[`TC_C_SKIPPED +: 16]};
             if (k >= `TC_CNT_MESSAGES && k < `TC_CNT_MESSAGES + `TC_CNT_MESSAGES_COUNT &&
-                k - `TC_CNT_MESSAGES == {29'd0, cnt_venue})
+                k - `TC_CNT_MESSAGES == {{(32-VB){1'b0}}, cnt_venue})
                 amount = {16'd0, cnt[`TC_C_MSGS +: 16]};
         end
         // unknown symbols come from the commit counts and from the binding stage

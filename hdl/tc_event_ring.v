@@ -1,7 +1,7 @@
 // Event ring (DESIGN section 5, docs/PIPELINE.md section 7).
 //
 // Each event takes the next sequence number and is written as one record of `TC_RECORD_WORDS 64-bit
-// words at index producer mod depth, stamped with the cycle it is committed. When the host's
+// words at index producer mod depth (2^ADDR_BITS records), stamped with the cycle it is committed. When the host's
 // consumer index is a full ring behind, the event is dropped and counted; the input never waits.
 // Up to two events arrive in a cycle (one update can buy and sell): ev_* first, ev2_* second, which
 // shares the first's instrument, trigger venue, timestamp and cycle stamps. The records are kept in
@@ -15,7 +15,9 @@
 `include "hdl/tickcross_contract.vh"
 
 module tc_event_ring #(
-    parameter ADDR_BITS = 10
+    parameter ADDR_BITS = 10,            // 2^ADDR_BITS records: 3..10 (the BAR's ring window)
+    parameter INSTR_BITS = 8,            // instrument index width, 1..8
+    parameter VB = 3                     // venue index width, 1..3
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -25,10 +27,10 @@ module tc_event_ring #(
     input  wire [63:0]   consumer,
 
     input  wire          ev_valid,
-    input  wire [7:0]    ev_instrument,
-    input  wire [2:0]    ev_buy_venue,
-    input  wire [2:0]    ev_sell_venue,
-    input  wire [2:0]    ev_trigger_venue,
+    input  wire [INSTR_BITS-1:0] ev_instrument,
+    input  wire [VB-1:0] ev_buy_venue,
+    input  wire [VB-1:0] ev_sell_venue,
+    input  wire [VB-1:0] ev_trigger_venue,
     input  wire          ev_trigger_sell,
     input  wire [63:0]   ev_buy_px,
     input  wire [63:0]   ev_buy_qty,
@@ -44,8 +46,8 @@ module tc_event_ring #(
 
     // a second event in the same cycle (only with ev_valid)
     input  wire          ev2_valid,
-    input  wire [2:0]    ev2_buy_venue,
-    input  wire [2:0]    ev2_sell_venue,
+    input  wire [VB-1:0] ev2_buy_venue,
+    input  wire [VB-1:0] ev2_sell_venue,
     input  wire          ev2_trigger_sell,
     input  wire [63:0]   ev2_buy_px,
     input  wire [63:0]   ev2_buy_qty,
@@ -66,6 +68,22 @@ module tc_event_ring #(
     output wire [63:0]   rd_data
 );
 
+initial begin
+    if (ADDR_BITS < 3 || (64'd1 << ADDR_BITS) * 8 * `TC_RECORD_WORDS > `TC_WIN_RING_BYTES) begin
+        $error("Error: ADDR_BITS = %0d: the ring must hold 8 or more records and fit the BAR window (instance %m)",
+               ADDR_BITS);
+        $finish;
+    end
+    if (INSTR_BITS < 1 || INSTR_BITS > 8) begin
+        $error("Error: INSTR_BITS = %0d, must be 1..8 (instance %m)", INSTR_BITS);
+        $finish;
+    end
+    if (VB < 1 || VB > 3) begin
+        $error("Error: VB = %0d, must be 1..3 (instance %m)", VB);
+        $finish;
+    end
+end
+
 localparam DEPTH = 1 << ADDR_BITS;
 localparam NW = `TC_RECORD_WORDS;
 localparam BA = ADDR_BITS - 1;        // address bits within a bank
@@ -73,14 +91,14 @@ localparam BA = ADDR_BITS - 1;        // address bits within a bank
 reg  [63:0] seq;
 
 function [63:0] meta;
-    input [2:0] buy_venue;
-    input [2:0] sell_venue;
+    input [VB-1:0] buy_venue;
+    input [VB-1:0] sell_venue;
     input       trigger_sell;
     begin
-        meta = ({56'd0, ev_instrument}    << `TC_REC_META_INSTRUMENT_LSB) |
-               ({61'd0, buy_venue}        << `TC_REC_META_BUY_VENUE_LSB) |
-               ({61'd0, sell_venue}       << `TC_REC_META_SELL_VENUE_LSB) |
-               ({61'd0, ev_trigger_venue} << `TC_REC_META_TRIGGER_VENUE_LSB) |
+        meta = ({{(64-INSTR_BITS){1'b0}}, ev_instrument} << `TC_REC_META_INSTRUMENT_LSB) |
+               ({{(64-VB){1'b0}}, buy_venue}        << `TC_REC_META_BUY_VENUE_LSB) |
+               ({{(64-VB){1'b0}}, sell_venue}       << `TC_REC_META_SELL_VENUE_LSB) |
+               ({{(64-VB){1'b0}}, ev_trigger_venue} << `TC_REC_META_TRIGGER_VENUE_LSB) |
                ({63'd0, trigger_sell}     << `TC_REC_META_TRIGGER_SIDE_LSB) |
                (64'd1                     << `TC_REC_META_VALID_LSB);
     end

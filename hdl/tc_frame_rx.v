@@ -6,8 +6,19 @@
 // oversize, short frame), so the payload is forwarded cut-through and closed by an end-of-frame beat
 // that carries the verdict; downstream commits or discards the frame's effects on that beat.
 //
-// Every frame also yields one done pulse with its byte count and verdict, one cycle after tlast (two
-// when the final payload beat is held a cycle); the end-of-frame beat goes out with it.
+// Timing (ports): payload beat j goes out on m_* one cycle after the wire beat that completes it;
+// every frame yields one done pulse with its byte count and verdict one cycle after tlast (two when
+// the final payload beat is held a cycle), and the end-of-frame beat goes out with it.
+//
+// Timing (inside): every register is loaded from registers or from the current beat through a few
+// LUT levels; nothing indexes the frame by a computed offset. Header fields are captured at fixed
+// beats (the beat index is a one-hot shift register; the 802.1Q tag only picks between two fixed
+// places) and reduced to flags as they arrive: the IPv4 header checksum is summed per beat with a
+// registered end-around carry, each filter's address match is registered on beat 4 and its port
+// match on the beat that ends the UDP header (beat 5..10; compared a beat early when the port is in
+// the beat before). The forwarding decision is the OR of those matches with the flags, read one
+// cycle later, when the first payload beat can complete; the realignment shift (2 or 6 bytes) and
+// the remaining payload length are registers; the length rules are decided at tlast.
 
 `resetall
 `timescale 1ns / 1ps
@@ -35,7 +46,7 @@ module tc_frame_rx #(
     input  wire                      enable,
     input  wire                      hold,        // lowers tready (payload FIFO nearly full)
     input  wire                      hold_new,    // takes no new frame (tables being cleared)
-    input  wire [64*N_FILTERS-1:0]   filter_cfg,
+    input  wire [64*N_FILTERS-1:0]   filter_cfg,  // sampled a cycle late (registered match terms)
     input  wire [64*N_VENUES-1:0]    venue_cfg,
 
     // payload stream, one beat per cycle at most, no backpressure (hold covers it)
@@ -67,72 +78,64 @@ module tc_frame_rx #(
     output wire                      busy
 );
 
+initial begin
+    if (N_FILTERS < 1 || N_FILTERS > 64) begin
+        $error("Error: N_FILTERS = %0d, must be 1..64 (instance %m)", N_FILTERS);
+        $finish;
+    end
+    if (N_VENUES < 1 || N_VENUES > 8) begin
+        $error("Error: N_VENUES = %0d, must be 1..8 (a filter names its venue in 3 bits) (instance %m)",
+               N_VENUES);
+        $finish;
+    end
+    if (MAX_FRAME_BYTES < 64 || MAX_FRAME_BYTES > 65535) begin
+        $error("Error: MAX_FRAME_BYTES = %0d, must be 64..65535 (instance %m)", MAX_FRAME_BYTES);
+        $finish;
+    end
+end
+
 localparam [2:0] R_OK = 3'd0, R_DISABLED = 3'd1, R_BAD = 3'd2, R_NOT_IPV4_UDP = 3'd3,
                  R_CHECKSUM = 3'd4, R_LENGTH = 3'd5, R_NO_VENUE = 3'd6;
-
-assign s_axis_tready = !hold && !(hold_new && !in_frame);
-wire accept = s_axis_tvalid && s_axis_tready;
+localparam FB = (N_FILTERS > 1) ? $clog2(N_FILTERS) : 1;
+localparam NP = 1 << FB;        // filters padded to a power of two for the priority tree
 
 // ---------------------------------------------------------------- per-frame state
 reg         in_frame;       // a beat of the current frame has been accepted, tlast not yet
-reg  [15:0] k;              // index of the next wire beat of the frame
+reg  [11:1] bt;             // one-hot: the next beat of the frame is beat i (0 past beat 11)
 reg  [31:0] len;            // bytes accepted so far
 reg         bad;            // tuser seen, or malformed tkeep
 reg         dis;            // frame arrived while disabled
-reg  [63:0] hdr [0:11];     // first 12 beats of the frame (bytes past its end are stale and never
-                            // consulted: every check tests the length before reading a field)
-reg  [31:0] csum;           // ones'-complement sum of IPv4 header words so far
 reg  [63:0] ts_q;
 reg  [63:0] cyc_frame_q;
-reg  [63:0] prev_data;
+reg  [63:16] prev_data;    // the last beat's lanes 2..7 (lanes 0-1 are never read back)
 reg  [63:0] prev_cyc;
 
-reg         fwd;            // header checks passed: payload is being forwarded
-reg  [15:0] p0;             // payload start offset in the frame
-reg  [15:0] plen;           // payload length n
-reg  [12:0] pj;             // next payload beat to emit
-reg  [2:0]  fwd_venue;
-reg  [1:0]  fwd_proto;
-reg         sof_pending;    // the next emitted beat is the frame's first
-
-// end-of-frame: snapshot at tlast; the verdict is computed from it the next cycle
-reg         e1_valid;
-reg         e1_vlan;
-reg  [15:0] e1_etype, e1_tot, e1_frag, e1_ulen;
-reg  [7:0]  e1_vihl, e1_ipproto;
-reg  [31:0] e1_len;
-reg  [31:0] e1_csum;
-reg         e1_bad, e1_dis, e1_fwd, e1_match;
-reg  [2:0]  e1_venue;
-reg  [1:0]  e1_proto;
-reg  [63:0] e1_ts, e1_cyc_frame;
-reg  [15:0] e1_plen;
-reg         e1_sof;
-// the verdict, when the held payload beat delays it by a cycle
-reg         e2_valid;
-reg  [2:0]  e2_reason;
-reg  [31:0] e2_len;
-reg         e2_fwd, e2_sof;
-reg  [2:0]  e2_venue;
-reg  [1:0]  e2_proto;
-reg  [63:0] e2_ts, e2_cyc_frame;
-reg  [15:0] e2_plen;
-
-// a payload beat held for a cycle: the final short beat completed by the same wire beat as the one
-// before it, or a whole payload of up to 7 bytes ending on the UDP header's last beat (decided at
-// that beat's edge); pend_first marks the latter, the frame's first beat
-reg         pend_valid;
-reg         pend_first;
-reg  [63:0] pend_data;
-reg  [7:0]  pend_keep;
-reg  [63:0] pend_cyc;
-
-// ---------------------------------------------------------------- current beat view
+assign s_axis_tready = !hold && !(hold_new && !in_frame);
+wire        accept = s_axis_tvalid && s_axis_tready;
 wire        first_beat = !in_frame;
-wire [15:0] kk = first_beat ? 16'd0 : k;
-wire [3:0]  nbytes = {3'd0, s_axis_tkeep[0]} + {3'd0, s_axis_tkeep[1]} + {3'd0, s_axis_tkeep[2]} +
-                     {3'd0, s_axis_tkeep[3]} + {3'd0, s_axis_tkeep[4]} + {3'd0, s_axis_tkeep[5]} +
-                     {3'd0, s_axis_tkeep[6]} + {3'd0, s_axis_tkeep[7]};
+wire        acc_first = accept && first_beat;
+wire        acc_next = accept && in_frame;      // beat 1 or later
+
+// bytes in the beat: a constant table indexed by tkeep, so synthesis sees one 8-input function per
+// bit instead of an adder tree
+function [4*256-1:0] popcount_table;
+    input [7:0] unused;         // a constant function needs an argument
+    integer t, u;
+    reg [7:0] v;
+    reg [3:0] c;
+    begin
+        popcount_table = {4*256{1'b0}};
+        for (t = 0; t < 256; t = t + 1) begin
+            v = t[7:0] ^ unused;
+            c = 4'd0;
+            for (u = 0; u < 8; u = u + 1)
+                c = c + {3'd0, v[u]};
+            popcount_table[4*t +: 4] = c;
+        end
+    end
+endfunction
+localparam [4*256-1:0] POPCOUNT = popcount_table(8'd0);
+wire [3:0]  nbytes = POPCOUNT[4*s_axis_tkeep +: 4];
 wire        keep_ok = s_axis_tlast ?
                       (s_axis_tkeep == 8'h00 || s_axis_tkeep == 8'h01 || s_axis_tkeep == 8'h03 ||
                        s_axis_tkeep == 8'h07 ||
@@ -140,411 +143,588 @@ wire        keep_ok = s_axis_tlast ?
                        s_axis_tkeep == 8'h7f || s_axis_tkeep == 8'hff)
                       : (s_axis_tkeep == 8'hff);
 wire [31:0] len_base = first_beat ? 32'd0 : len;
-wire [31:0] len_now  = (len_base > 32'h7fffffff) ? len_base : len_base + {28'd0, nbytes};
+wire [31:0] len_now  = len_base[31] ? len_base : len_base + {28'd0, nbytes};
+wire        bad_now  = (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;
+wire        dis_now  = first_beat ? !enable : dis;
 
-// a header byte as of this cycle: the current beat's lane, or an earlier beat's byte
-function [7:0] hb;
-    input [6:0] o;
+// byte b of the current beat, and a big-endian half-word at lanes l, l+1
+wire [7:0]  b0 = s_axis_tdata[7:0],   b1 = s_axis_tdata[15:8],  b2 = s_axis_tdata[23:16],
+            b3 = s_axis_tdata[31:24], b4 = s_axis_tdata[39:32], b5 = s_axis_tdata[47:40],
+            b6 = s_axis_tdata[55:48], b7 = s_axis_tdata[63:56];
+
+// ---------------------------------------------------------------- header fields, as they pass
+// beat 1: bytes 8..15 (type at 12; without a tag the IPv4 header starts at 14)
+// beat 2: bytes 16..23 (with a tag: type at 16, IPv4 header from 18)
+// beat 3: bytes 24..31; beat 4: bytes 32..39 (the destination address ends at 33 or 37)
+wire        vlan_here = {b4, b5} == 16'h8100;
+reg         vlan_r;         // the frame has an 802.1Q tag (from beat 1 on)
+reg         etype_ok;       // type 0x0800 (from beat 1, or 2 with a tag)
+reg  [3:0]  ihl_r;          // IHL (from beat 1, or 2 with a tag)
+reg         ver_ok;         // version 4, IHL >= 5
+reg  [15:0] tot_r;          // IPv4 total length (beat 2)
+reg         pf_ok;          // protocol 17, not a fragment (beat 2, or 3 with a tag)
+reg  [15:0] ip_hi;          // destination bytes 30, 31 (beat 3; used without a tag)
+
+function frag_proto_ok;         // flags/fragment offset half-word (DF and bit 15 unused), protocol
+    input [5:0] fh;
+    input [7:0] fl, proto;
     begin
-        if (accept && kk < 16'd12 && {12'd0, o[6:3]} == kk)
-            hb = s_axis_tdata[8*o[2:0] +: 8];
-        else
-            hb = hdr[o[6:3]][8*o[2:0] +: 8];
+        frag_proto_ok = !fh[5] && {fh[4:0], fl} == 13'd0 && proto == 8'd17;
     end
 endfunction
 
-// Header fields are derived lazily: VLAN and IHL are registered as their bytes pass (beat 1 or 2),
-// which fixes where the UDP header ends; the full header checks and the filter match run only on
-// that beat (and the verdict's inputs only on the last beat), so a frame costs a handful of byte
-// compares per beat.
-wire [7:0]  b12 = s_axis_tdata[39:32], b13 = s_axis_tdata[47:40];
-wire        vlan_here = accept && kk == 16'd1 && {b12, b13} == 16'h8100;
-wire        vlan = (kk == 16'd1) ? vlan_here : vlan_r;
-wire [6:0]  l2 = vlan ? 7'd18 : 7'd14;
-reg         vlan_r, ihl_known;
-reg  [3:0]  ihl_r;
-reg  [15:0] uend_beat;                 // beat holding the UDP header's last byte
+always @(posedge clk) begin
+    if (acc_next && bt[1]) begin
+        vlan_r <= vlan_here;
+        etype_ok <= {b4, b5} == 16'h0800;
+        ihl_r <= b6[3:0];
+        ver_ok <= b6[7:4] == 4'd4 && b6[3:0] >= 4'd5;
+    end
+    if (acc_next && bt[2]) begin
+        if (vlan_r) begin
+            etype_ok <= {b0, b1} == 16'h0800;
+            ihl_r <= b2[3:0];
+            ver_ok <= b2[7:4] == 4'd4 && b2[3:0] >= 4'd5;
+            tot_r <= {b4, b5};
+        end else begin
+            tot_r <= {b0, b1};
+            pf_ok <= frag_proto_ok(b4[5:0], b5, b7);
+        end
+    end
+    if (acc_next && bt[3]) begin
+        if (vlan_r)
+            pf_ok <= frag_proto_ok(b0[5:0], b1, b3);
+        ip_hi <= {b6, b7};
+    end
+end
 
-// where the UDP header ends, once the IHL byte has been seen (beat 1 lane 6, or beat 2 lane 2)
-wire        ihl_here = accept && ((kk == 16'd1 && !vlan_here) || (kk == 16'd2 && vlan_r));
-wire [3:0]  ihl_new = (kk == 16'd1) ? s_axis_tdata[51:48] : s_axis_tdata[19:16];
-wire [6:0]  uend_new = (vlan_here || (kk == 16'd2 && vlan_r) ? 7'd18 : 7'd14) + {1'b0, ihl_new, 2'b00} + 7'd7;
+// derived from the fields above, a cycle after them (each is first read two or more beats later)
+wire [6:0]  l2 = vlan_r ? 7'd18 : 7'd14;
+wire [6:0]  hl = {1'b0, ihl_r, 2'b00};
+reg  [6:0]  hend_r;         // l2 + 4*IHL: the UDP header's offset
+reg  [6:0]  hend_m1_r;      // ... minus 1
+reg  [6:0]  p0_r;           // payload offset, hend + 8
+reg         uo6_r;          // hend mod 8 is 6 (else 2): payload lanes start at 6 (else 2)
+reg  [10:5] ub_oh_r;        // one-hot: the beat holding the UDP header's last byte
+reg         tot_ok;         // total length >= 4*IHL + 8 and <= MAX_FRAME_BYTES
+reg  [15:0] udp_exp_r;      // total length - 4*IHL: the UDP length it must equal
+reg  [16:0] thr_tot_r;      // l2 + total length: the frame must be at least this long
+reg  [16:0] thr_tot_m1_r;   // ... minus 1
 
-function [6:0] hlen;            // IPv4 header length in bytes, from the IHL byte at offset o
-    input [6:0] o;
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [7:0] b;
-    /* verilator lint_on UNUSEDSIGNAL */
+// What the header's length implies, as constant tables indexed by {tag, IHL}: a 5-input function
+// per bit, where adders and compares would put carry chains in series. Per entry (45 bits):
+// [6:0] hend = l2 + 4*IHL; [12:7] one-hot, beats 5..10: the beat of byte hend + 7 (the UDP
+// header's last; hend mod 8 is 2 or 6); [44:13] bit 4(i-4)+w: word w of beat i (4..11) is a
+// header word, 8i + 2w < hend.
+localparam HT_W = 45;
+function [HT_W*32-1:0] header_table;
+    input [6:0] unused;         // a constant function needs an argument
+    integer t, i, w;
+    reg [6:0] he;
     begin
-        b = hb(o);
-        hlen = {1'b0, b[3:0], 2'b00};
+        header_table = {HT_W*32{1'b0}};
+        for (t = 0; t < 32; t = t + 1) begin
+            he = ((t >= 16) ? 7'd18 : 7'd14) + {t[3:0], 2'b00} + unused;
+            header_table[HT_W*t +: 7] = he;
+            for (i = 5; i <= 10; i = i + 1)
+                if ({1'b0, he[6:3]} + 5'd1 == i[4:0])
+                    header_table[HT_W*t + 7 + i - 5] = 1'b1;
+            for (i = 4; i <= 11; i = i + 1)
+                for (w = 0; w < 4; w = w + 1)
+                    if (8 * i + 2 * w < he)
+                        header_table[HT_W*t + 13 + 4 * (i - 4) + w] = 1'b1;
+        end
     end
 endfunction
+localparam [HT_W*32-1:0] HEADER = header_table(7'd0);
+wire [HT_W-1:0] hdr_t = HEADER[HT_W*{vlan_r, ihl_r} +: HT_W];
+wire [6:0]  hend_c = hdr_t[6:0];
 
-function [15:0] h16;            // big-endian header half-word at offset o
-    input [6:0] o;
-    begin
-        h16 = {hb(o), hb(o + 7'd1)};
-    end
-endfunction
+always @(posedge clk) begin
+    hend_r <= hend_c;
+    hend_m1_r <= hend_c - 7'd1;
+    p0_r <= hend_c + 7'd8;
+    uo6_r <= vlan_r == ihl_r[0];
+    ub_oh_r <= hdr_t[12:7];    // read on beat 4 at the earliest, two edges after a tagged IHL
+    tot_ok <= tot_r >= {9'd0, hl} + 16'd8 && tot_r <= MAX_FRAME_BYTES;
+    udp_exp_r <= tot_r - {9'd0, hl};
+    thr_tot_r <= {10'd0, l2} + {1'b0, tot_r};
+    thr_tot_m1_r <= {10'd0, l2 - 7'd1} + {1'b0, tot_r};
+end
 
-// checksum contribution of this beat: words at even offsets inside [l2, l2 + hl). Up to l2 + 20
-// (the shortest header) the IHL is not needed, which covers every word before beat 4; from beat 4
-// on the registered IHL is known.
-reg [31:0] csum_beat;
-reg [18:0] woff;
-integer w;
+// ---------------------------------------------------------------- IPv4 header checksum
+// The words at offsets [l2, l2 + 4*IHL) are summed per beat into acc with the carries kept apart
+// (cy), so acc + cy == 0xFFFF is the ones'-complement check (the sum of the header words is not 0
+// whenever the check matters: its first word holds version 4). Bytes 14-15 are summed on beat 1
+// before the tag is known; with a tag their complement is added on beat 2, in the slot of the
+// type word, which is not a header word then.
+reg  [15:0] acc;
+reg  [2:0]  cy;
+reg  [3:0]  cmask_r;        // header words of the next beat
+reg         cneg_r;         // the next beat is beat 2 of a tagged frame
+wire [15:0] cw0 = {b0, b1}, cw1 = {b2, b3}, cw2 = {b4, b5}, cw3 = {b6, b7};
+wire [15:0] pw3 = {prev_data[55:48], prev_data[63:56]};
+wire [15:0] co0 = cneg_r ? ~pw3 : (cmask_r[0] ? cw0 : 16'd0);
+wire [15:0] co1 = cmask_r[1] ? cw1 : 16'd0;
+wire [15:0] co2 = cmask_r[2] ? cw2 : 16'd0;
+wire [15:0] co3 = cmask_r[3] ? cw3 : 16'd0;
+wire [16:0] cs01 = {1'b0, co0} + {1'b0, co1};
+wire [16:0] cs23 = {1'b0, co2} + {1'b0, co3};
+wire [16:0] csa  = {1'b0, acc} + {14'd0, cy};
+wire [18:0] csum_next = ({2'd0, cs01} + {2'd0, cs23}) + {2'd0, csa};
+wire        csum_ok = &acc[15:3] && acc[2:0] == ~cy;
+
+// header words of beat i >= 4 (i - 1 is the beat now being accepted): offset 8i + 2w < l2 + 4*IHL
+reg  [3:0]  cmask_next;
+integer     ci, cwd;
 always @* begin
-    csum_beat = 32'd0;
-    woff = 19'd0;
-    if (accept && kk < 16'd12) begin
-        for (w = 0; w < 4; w = w + 1) begin
-            woff = {kk, 3'b000} + {16'd0, w[1:0], 1'b0};
-            if (woff >= {12'd0, l2} &&
-                (woff < {12'd0, l2} + 19'd20 || (ihl_known && woff < {12'd0, l2} + {13'd0, ihl_r, 2'b00})))
-                csum_beat = csum_beat + {16'd0, s_axis_tdata[16*w +: 8], s_axis_tdata[16*w+8 +: 8]};
+    cmask_next = 4'd0;
+    for (ci = 4; ci <= 11; ci = ci + 1)
+        for (cwd = 0; cwd < 4; cwd = cwd + 1)
+            if (bt[ci - 1] && hdr_t[13 + 4 * (ci - 4) + cwd])
+                cmask_next[cwd] = 1'b1;
+    if (bt[1] || bt[2])
+        cmask_next = 4'b1111;   // beats 2 and 3: every word below l2 + 20 (and at or past l2)
+end
+
+always @(posedge clk) begin
+    if (accept) begin
+        cneg_r <= acc_next && bt[1] && vlan_here;
+        cmask_r <= first_beat ? 4'b1000 : cmask_next;
+        if (first_beat) begin
+            acc <= 16'd0;
+            cy <= 3'd0;
+        end else begin
+            acc <= csum_next[15:0];
+            cy <= csum_next[18:16];
         end
     end
 end
-wire [31:0] csum_now = (first_beat ? 32'd0 : csum) + csum_beat;
 
-function csum_good;
-    input [31:0] s;
-    reg [16:0] f1;
-    reg [15:0] f2;
+// ---------------------------------------------------------------- venue filters
+// Per filter, registered from the configuration: its address mask and whether it can match at all
+// (filter and venue enabled, a protocol), with {protocol, venue}. Filter words name venues in 3
+// bits; one past N_VENUES matches nothing.
+wire [64*8-1:0] venue_pad;
+generate
+    if (N_VENUES < 8) begin : g_vpad
+        assign venue_pad = {{(64 * (8 - N_VENUES)){1'b0}}, venue_cfg};
+    end else begin : g_vfull
+        assign venue_pad = venue_cfg;
+    end
+endgenerate
+
+reg  [32*N_FILTERS-1:0] f_mask_r;
+reg  [N_FILTERS-1:0]    f_en_r;
+reg  [5*N_FILTERS-1:0]  f_pv_r;
+reg  [N_FILTERS-1:0]    ipm_r;      // destination address matches (beat 4)
+reg  [N_FILTERS-1:0]    cand_r;     // ... and the destination port (UDP header's last beat)
+reg  [N_FILTERS-1:0]    pm_prev;    // lanes 4-5 of the last beat hold the port
+
+reg         uend_hit_r;     // the next beat holds the UDP header's last byte
+wire        cap = acc_next && uend_hit_r;
+
+// the destination address: bytes 30..33, or 34..37 with a tag (beat 4)
+wire [31:0] dst_ip = vlan_r ? {b2, b3, b4, b5} : {ip_hi, b0, b1};
+// UDP destination port and length: in the UDP header's last beat (lanes 0-3) when the header
+// starts at lane 6, else in the beat before (lanes 4-7)
+wire [15:0] ulen_now  = uo6_r ? {b2, b3} : {prev_data[55:48], prev_data[63:56]};
+
+// The payload's shape from the UDP length u, for a payload starting at lane 6 (s6) or 2:
+// {tiny: 0 < n <= 8 - sft (n = u - 8), more beats to go, n <= 8, 8 < n <= 16 - sft, n >= 8}.
+// With the header at lane 2 the length sits in lanes 6-7 of the beat before the UDP header's last,
+// so that variant (and the port compares) is taken on every beat and read back registered; with
+// the header at lane 6 it is in lanes 0-3 of the last beat itself.
+function [4:0] ulen_shape;
+    input [15:0] u;
+    input        s6;
+    reg          tiny;
     begin
-        f1 = {1'b0, s[15:0]} + {1'b0, s[31:16]};
-        f2 = f1[15:0] + {15'd0, f1[16]};
-        csum_good = (f2 == 16'hffff);
+        // small ranges as bit logic (a compare would be a carry chain): u < 32 and its low 5 bits
+        tiny = u[15:5] == 11'd0 && u[4:0] >= 5'd9 && u[4:0] <= (s6 ? 5'd10 : 5'd14);
+        ulen_shape = {tiny, !tiny && u != 16'd8, u[15:5] == 11'd0 && u[4:0] <= 5'd16,
+                      u[15:5] == 11'd0 && u[4:0] > 5'd16 && u[4:0] <= (s6 ? 5'd18 : 5'd22),
+                      u[15:4] != 12'd0};
     end
 endfunction
+reg  [4:0]  us_prev;
+reg         uok_prev;
+always @(posedge clk)
+    if (accept) begin
+        us_prev <= ulen_shape({b6, b7}, 1'b0);
+        uok_prev <= {b6, b7} == udp_exp_r;
+    end
+wire [4:0]  us_now = uo6_r ? ulen_shape({b2, b3}, 1'b1) : us_prev;
+wire        uok_now = uo6_r ? {b2, b3} == udp_exp_r : uok_prev;
 
-// venue filters: the lowest matching enabled filter wins; {match, protocol, venue}
-function [5:0] venue_match;
-    input [31:0] ip;
-    input [15:0] port;
-    integer f;
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [63:0] fc;              // filter word: only its documented fields are used
-    reg [63:0] vc;              // venue word
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg [31:0] mask;
-    reg [5:0]  pfx;
-    begin
-        venue_match = 6'd0;
-        for (f = N_FILTERS - 1; f >= 0; f = f - 1) begin
-            fc = filter_cfg[64*f +: 64];
-            vc = venue_cfg[64*fc[58:56] +: 64];
-            pfx = (fc[53:48] > 6'd32) ? 6'd32 : fc[53:48];
-            mask = (pfx == 6'd0) ? 32'd0 : ~((32'd1 << (6'd32 - pfx)) - 32'd1);
-            if (fc[63] && vc[63] && vc[1:0] != `TC_PROTO_NONE &&
-                ((ip ^ fc[31:0]) & mask) == 32'd0 && port == fc[47:32])
-                venue_match = {1'b1, vc[1:0], fc[58:56]};
+genvar gf, gb;
+generate
+    for (gf = 0; gf < N_FILTERS; gf = gf + 1) begin : g_filter
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [63:0] fc = filter_cfg[64*gf +: 64];      // only its documented fields are used
+        wire [63:0] vc = venue_pad[64*fc[58:56] +: 64];
+        /* verilator lint_on UNUSEDSIGNAL */
+        for (gb = 0; gb < 32; gb = gb + 1) begin : g_mask
+            // prefix length above 32 acts as 32
+            always @(posedge clk)
+                f_mask_r[32*gf + gb] <= fc[53:48] > 6'd31 - gb;
+        end
+        always @(posedge clk) begin
+            f_en_r[gf] <= fc[63] && vc[63] && vc[1:0] != `TC_PROTO_NONE;
+            f_pv_r[5*gf +: 5] <= {vc[1:0], fc[58:56]};
+            if (acc_next && bt[4])
+                ipm_r[gf] <= f_en_r[gf] && ((dst_ip ^ fc[31:0]) & f_mask_r[32*gf +: 32]) == 32'd0;
+            if (accept)
+                pm_prev[gf] <= {b4, b5} == fc[47:32];
+            if (cap)
+                cand_r[gf] <= ipm_r[gf] && (uo6_r ? {b0, b1} == fc[47:32] : pm_prev[gf]);
         end
     end
-endfunction
+endgenerate
 
-// header checks decidable once the UDP header is in (rules 5, 7, 9, 10, 11a, 12, 13), made on the
-// beat holding its last byte, at that beat's clock edge (the functions above read module state, so
-// they are called from the clocked block only, where every simulator samples the same values).
-// Result: {pass, protocol[1:0], venue[2:0], payload length[15:0], payload offset[15:0]}.
-wire        dis_now = first_beat ? !enable : dis;
-wire        uend_here = accept && !dis_now && ihl_known && !fwd && uend_beat == kk &&
-                        len_now > {16'd0, uend_beat[12:0], uend_low};
-reg  [2:0]  uend_low;           // uend mod 8
-
-function [37:0] decide;
-    input dummy;
-    reg [6:0]  uo;
-    reg [15:0] tot_u, ulen_u;
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [15:0] frag_u;          // flags and fragment offset (DF unused)
-    reg        unused;
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg [5:0]  vm;
-    reg        pass;
+// the lowest-numbered matching filter: a tree of first-valid picks; {any, protocol, venue}
+function [5:0] pick;
+    input [N_FILTERS-1:0]   c;
+    input [5*N_FILTERS-1:0] d;
+    reg [NP-1:0]   v;
+    reg [5*NP-1:0] x;
+    integer l, i;
     begin
-        unused = dummy;
-        uo = l2 + {1'b0, ihl_r, 2'b00};
-        ulen_u = h16(uo + 7'd4);
-        tot_u = h16(l2 + 7'd2);
-        frag_u = h16(l2 + 7'd6);
-        vm = venue_match({h16(l2 + 7'd16), h16(l2 + 7'd18)}, h16(uo + 7'd2));
-        pass = h16(vlan ? 7'd16 : 7'd12) == 16'h0800 && hb(l2) == {4'd4, ihl_r} && ihl_r >= 4'd5 &&
-               hb(l2 + 7'd9) == 8'd17 && !frag_u[13] && frag_u[12:0] == 13'd0 &&
-               csum_good(csum) && tot_u >= {9'd0, ihl_r, 2'b00} + 16'd8 &&
-               ulen_u == tot_u - {10'd0, ihl_r, 2'b00} && tot_u <= MAX_FRAME_BYTES && vm[5];
-        decide = {pass, vm[4:3], vm[2:0], ulen_u - 16'd8, {9'd0, uo} + 16'd8};
+        v = {NP{1'b0}};
+        x = {5*NP{1'b0}};
+        v[N_FILTERS-1:0] = c;
+        x[5*N_FILTERS-1:0] = d;
+        for (l = NP / 2; l >= 1; l = l / 2)
+            for (i = 0; i < l; i = i + 1) begin
+                x[5*i +: 5] = v[2*i] ? x[10*i +: 5] : x[10*i+5 +: 5];
+                v[i] = v[2*i] | v[2*i+1];
+            end
+        pick = {v[0], x[4:0]};
     end
 endfunction
 
-// ---------------------------------------------------------------- payload realignment
-// Payload beat j covers frame bytes p0+8j .. p0+8j+7 (fewer at the end). It is complete at the wire
-// beat holding byte p0 + min(8j+7, n-1). One wire beat completes at most one beat, except that the
-// final, short beat can complete on the same wire beat as the one before it; that one waits a cycle
-// in pend_*.
-wire [2:0]  sft       = p0[2:0];
-wire [15:0] jbyte     = {pj, 3'b000};
-wire        have_beat = fwd && jbyte < plen;
-wire [15:0] j_last    = (plen - jbyte > 16'd8) ? jbyte + 16'd7 : plen - 16'd1;
-wire [15:0] kc        = (p0 + j_last) >> 3;
-wire        emit_j    = accept && have_beat && kc == kk;
-// bytes of beat j: lanes < 8-sft from the wire beat holding p0+8j, the rest from the next one
-wire        j_from_cur_only = ((p0 + jbyte) >> 3) == kk;
-wire [63:0] j_data    = j_from_cur_only ? (s_axis_tdata >> (8 * sft))
-                                        : ((prev_data >> (8 * sft)) | (s_axis_tdata << (64 - 8 * sft)));
-wire [15:0] j_rem     = plen - jbyte;
-wire [7:0]  j_keep    = (j_rem >= 16'd8) ? 8'hff : ((8'h01 << j_rem[2:0]) - 8'h01);
-// the final beat j+1, when it also completes on this wire beat
-wire [15:0] j2byte    = jbyte + 16'd8;
-wire        have_j2   = emit_j && j2byte < plen && ((p0 + plen - 16'd1) >> 3) == kk;
-wire [15:0] j2_rem    = plen - j2byte;
-wire [7:0]  j2_keep   = (j2_rem >= 16'd8) ? 8'hff : ((8'h01 << j2_rem[2:0]) - 8'h01);
-wire [63:0] j2_data   = s_axis_tdata >> (8 * sft);
+wire [5:0]  vm = pick(cand_r, f_pv_r);
 
-// ---------------------------------------------------------------- end-of-frame verdict
-wire        e_vlan  = e1_vlan;
-wire [6:0]  e_l2    = e1_vlan ? 7'd18 : 7'd14;
-wire [15:0] e_etype = e1_etype;
-wire [7:0]  e_vihl  = e1_vihl;
-wire [6:0]  e_hl    = {1'b0, e1_vihl[3:0], 2'b00};
-wire [15:0] e_tot   = e1_tot;
-/* verilator lint_off UNUSEDSIGNAL */
-wire [15:0] e_frag  = e1_frag;
-/* verilator lint_on UNUSEDSIGNAL */
-wire [7:0]  e_proto = e1_ipproto;
-wire [15:0] e_ulen  = e1_ulen;
+// ---------------------------------------------------------------- the forwarding decision
+// On the beat holding the UDP header's last byte (cap) the port matches, the UDP length check and
+// the payload's length are registered; the decision (pass) is read the next cycle, which is when
+// the first payload beat can complete (the payload starts in this beat, at lane 2 or 6).
+reg         ok_r;           // header checks for forwarding, without the filters
+reg         kok_r;          // the frame reaches the UDP header's last byte
+reg         dec_r;          // cap on the last edge
+reg         fwd_r;          // the frame's payload is forwarded (decided)
+reg  [15:0] plen_r;         // payload length n
 
-reg [2:0] e_reason;
+// a payload ending inside this very beat goes out next cycle, whole: 0 < n <= 8 - shift
+wire        tiny_now = us_now[4];
+wire        pass = ok_r && kok_r && vm[5];
+wire        fwd_live = fwd_r || (dec_r && pass);
+
+reg         uend_hit_next;
+integer     hi;
 always @* begin
-    if (e1_dis)                                                  e_reason = R_DISABLED;
-    else if (e1_bad)                                             e_reason = R_BAD;
-    else if (e1_len > MAX_FRAME_BYTES)                           e_reason = R_LENGTH;
-    else if (e1_len < 32'd14)                                    e_reason = R_LENGTH;
-    else if (e_vlan && e1_len < 32'd18)                          e_reason = R_LENGTH;
-    else if (e_etype != 16'h0800)                                e_reason = R_NOT_IPV4_UDP;
-    else if (e1_len < {25'd0, e_l2} + 32'd20)                    e_reason = R_LENGTH;
-    else if (e_vihl[7:4] != 4'd4 || e_vihl[3:0] < 4'd5)          e_reason = R_NOT_IPV4_UDP;
-    else if (e1_len < {25'd0, e_l2} + {25'd0, e_hl})             e_reason = R_LENGTH;
-    else if (e_proto != 8'd17 || e_frag[13] || e_frag[12:0] != 13'd0) e_reason = R_NOT_IPV4_UDP;
-    else if (!csum_good(e1_csum))                                e_reason = R_CHECKSUM;
-    else if (e_tot < {9'd0, e_hl} + 16'd8 ||
-             {25'd0, e_l2} + {16'd0, e_tot} > e1_len)            e_reason = R_LENGTH;
-    else if (e_ulen != e_tot - {9'd0, e_hl})                     e_reason = R_LENGTH;
-    else if (!e1_match)                                          e_reason = R_NO_VENUE;
-    else                                                         e_reason = R_OK;
+    uend_hit_next = 1'b0;
+    for (hi = 5; hi <= 10; hi = hi + 1)
+        if (bt[hi - 1] && ub_oh_r[hi])
+            uend_hit_next = 1'b1;
+end
+
+always @(posedge clk) begin
+    if (accept)
+        uend_hit_r <= !first_beat && uend_hit_next;
+    if (cap) begin
+        ok_r <= !dis && etype_ok && ver_ok && pf_ok && csum_ok && tot_ok && uok_now;
+        // len is below 128 here (beat 10 at most)
+        kok_r <= {1'b0, len[6:0]} + {4'd0, nbytes} >= {1'b0, p0_r};
+        plen_r <= ulen_now - 16'd8;
+    end
+    dec_r <= cap;
+    if (acc_first)
+        fwd_r <= 1'b0;
+    else if (dec_r)
+        fwd_r <= pass;
+    if (rst) begin
+        dec_r <= 1'b0;
+        fwd_r <= 1'b0;
+    end
+end
+
+// ---------------------------------------------------------------- payload realignment
+// Payload beat j covers frame bytes p0+8j .. p0+8j+7; p0 mod 8 (sft) is 2 or 6, so a full beat is
+// lanes sft..7 of the wire beat before and 0..sft-1 of the current one, complete at the current
+// one. rem8 counts the bytes not yet emitted, plus 8 (so it starts as the UDP length); the flags
+// for the next beat come from it directly.
+// The final beat, when short enough to lie in the wire beat that completes the beat before it, is
+// held a cycle in pend_* (as is a whole payload of up to 8 - sft bytes, decided a cycle late:
+// it goes only if the frame passes).
+reg  [15:0] rem8;
+reg         st_have;        // a payload beat is still to go
+reg         st_eop;         // it is the final one: rem <= 8
+reg         st_pnext;       // the final beat completes with this one: 8 < rem <= 16 - sft
+reg  [7:0]  st_keep;
+reg         sof_pending;    // the next emitted beat is the frame's first
+
+reg         pend_valid;
+reg         pend_first;     // the held beat is the whole payload (sent only if pass)
+reg  [63:0] pend_data;
+reg  [7:0]  pend_keep;
+reg  [63:0] pend_cyc;
+
+wire        emit = acc_next && fwd_live && st_have;
+wire [63:0] shifted_cur = uo6_r ? (s_axis_tdata >> 48) : (s_axis_tdata >> 16);
+wire [63:0] emit_data = uo6_r ? {s_axis_tdata[47:0], prev_data[63:48]}
+                              : {s_axis_tdata[15:0], prev_data[63:16]};
+wire [15:0] thr_have = uo6_r ? 16'd18 : 16'd22;   // 16 - sft, plus 8
+wire [15:0] thr_pend = uo6_r ? 16'd26 : 16'd30;   // 24 - sft, plus 8
+
+function [7:0] low_mask;
+    input [2:0] k;
+    begin
+        low_mask = (8'h01 << k) - 8'h01;
+    end
+endfunction
+
+always @(posedge clk) begin
+    if (cap) begin
+        rem8 <= ulen_now;
+        st_have <= us_now[3];
+        st_eop <= us_now[2];
+        st_pnext <= us_now[1];
+        st_keep <= us_now[0] ? 8'hff : low_mask(ulen_now[2:0]);
+    end else if (emit) begin
+        rem8 <= rem8 - 16'd8;
+        st_have <= rem8 > thr_have;
+        st_eop <= rem8 <= 16'd24;
+        st_pnext <= rem8 > 16'd24 && rem8 <= thr_pend;
+        st_keep <= (rem8 >= 16'd24) ? 8'hff : low_mask(rem8[2:0]);
+    end
+
+    if (acc_first)
+        sof_pending <= 1'b1;
+    else if (emit || (cap && tiny_now))
+        sof_pending <= 1'b0;
+
+    if (pend_valid)
+        pend_valid <= 1'b0;
+    if (cap && tiny_now) begin
+        pend_valid <= 1'b1;
+        pend_first <= 1'b1;
+        pend_data <= shifted_cur;
+        pend_keep <= low_mask(ulen_now[2:0]);
+        pend_cyc <= cycle;
+    end
+    if (emit && st_pnext) begin
+        pend_valid <= 1'b1;
+        pend_first <= 1'b0;
+        pend_data <= shifted_cur;
+        pend_keep <= low_mask(rem8[2:0]);
+        pend_cyc <= cycle;
+    end
+    if (rst) begin
+        pend_valid <= 1'b0;
+        pend_first <= 1'b0;
+        sof_pending <= 1'b1;
+    end
 end
 
 assign m_la_valid = pend_valid && !pend_first;
 assign m_la_data = pend_data;
 assign m_la_cyc = pend_cyc;
 
+// ---------------------------------------------------------------- end-of-frame verdict
+// snapshot at tlast; the verdict is read from it and the registered flags the next cycle (every
+// flag a rule reads is in by then whenever the rules before it pass)
+reg         e1_valid;
+reg         e1_vlan;
+reg  [31:0] e1_len;
+// the length rules, decided at tlast (len_now > MAX, < 14, < 18, < l2 + 20, < l2 + 4*IHL,
+// < l2 + total length)
+reg         e1_gtmax, e1_lt14, e1_lt18, e1_lt_ip, e1_lt_hend, e1_lt_tot;
+reg         e1_bad, e1_dis, e1_sof;
+reg  [63:0] e1_ts, e1_cyc_frame;
+// the verdict, when the held payload beat delays it by a cycle
+reg         e2_valid;
+reg  [2:0]  e2_reason;
+reg         e2_ok;
+reg  [31:0] e2_len;
+reg         e2_fwd, e2_sof;
+reg  [63:0] e2_ts, e2_cyc_frame;
+
+// len_now < t, for a frame that is not bad: its earlier beats were full (len_base = 8k) and its
+// last beat keeps lanes 0..nb-1. A full last beat: 8k + 8 < t is k < (t - 1) / 8 (tm1 = t - 1);
+// else 8k + nb < 8q + r is k < q, or k = q and lane r-1 is empty. (A bad frame's verdict is rule
+// 1's whatever these say.)
+function len_lt;
+    input [31:3] lb;
+    input [7:0]  keep;
+    input [31:0] t;
+    /* verilator lint_off UNUSEDSIGNAL */
+    input [31:0] tm1;           // only its multiple-of-8 part
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg   [2:0]  r;
+    begin
+        r = t[2:0] - 3'd1;
+        if (keep[7])
+            len_lt = lb < tm1[31:3];
+        else
+            len_lt = lb < t[31:3] || (lb == t[31:3] && t[2:0] != 3'd0 && !keep[r]);
+    end
+endfunction
+// the same for t < 2^17 (hz: len_base < 2^17) and t < 128 (hz: len_base < 128), so that the
+// compares are as wide as the thresholds
+function len_lt17;
+    input        hz;
+    input [16:3] lb;
+    input [7:0]  keep;
+    input [16:0] t;
+    /* verilator lint_off UNUSEDSIGNAL */
+    input [16:0] tm1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg   [2:0]  r;
+    begin
+        r = t[2:0] - 3'd1;
+        if (keep[7])
+            len_lt17 = hz && lb < tm1[16:3];
+        else
+            len_lt17 = hz && (lb < t[16:3] || (lb == t[16:3] && t[2:0] != 3'd0 && !keep[r]));
+    end
+endfunction
+function len_lt7;
+    input        hz;
+    input [6:3]  lb;
+    input [7:0]  keep;
+    input [6:0]  t;
+    /* verilator lint_off UNUSEDSIGNAL */
+    input [6:0]  tm1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg   [2:0]  r;
+    begin
+        r = t[2:0] - 3'd1;
+        if (keep[7])
+            len_lt7 = hz && lb < tm1[6:3];
+        else
+            len_lt7 = hz && (lb < t[6:3] || (lb == t[6:3] && t[2:0] != 3'd0 && !keep[r]));
+    end
+endfunction
+wire        len_hz7 = len_base[31:7] == 25'd0;
+wire        len_hz17 = len_base[31:17] == 15'd0;
+
+reg [2:0] e_reason;
+always @* begin
+    if (e1_dis)                                                  e_reason = R_DISABLED;
+    else if (e1_bad)                                             e_reason = R_BAD;
+    else if (e1_gtmax || e1_lt14 || (e1_vlan && e1_lt18))        e_reason = R_LENGTH;
+    else if (!etype_ok)                                          e_reason = R_NOT_IPV4_UDP;
+    else if (e1_lt_ip)                                           e_reason = R_LENGTH;
+    else if (!ver_ok)                                            e_reason = R_NOT_IPV4_UDP;
+    else if (e1_lt_hend)                                         e_reason = R_LENGTH;
+    else if (!pf_ok)                                             e_reason = R_NOT_IPV4_UDP;
+    else if (!csum_ok)                                           e_reason = R_CHECKSUM;
+    else if (!tot_ok || e1_lt_tot || !ok_r)                      e_reason = R_LENGTH; // 11, 12
+    else if (!vm[5])                                             e_reason = R_NO_VENUE;
+    else                                                         e_reason = R_OK;
+end
+
+// the held payload beat takes the edge first (never two beats on one edge); a whole payload held
+// for its decision goes only if the frame passed
+wire        pend_go = pend_valid && (!pend_first || pass);
+wire        v_e2 = e2_valid && !pend_valid;
+wire        v_e1 = e1_valid && !e2_valid && !pend_go;
+wire        eof_go = (v_e1 && fwd_live) || (v_e2 && e2_fwd);
+wire        eof_sel = e1_valid || e2_valid;   // unless pend_valid: the beat on m_* is an eof beat
+
 assign busy = in_frame || e1_valid || e2_valid || pend_valid || m_valid || done_valid;
 
 // ---------------------------------------------------------------- sequential
-reg [37:0] dec;                 // header decision on the UDP header's last beat (else 0)
-reg        tiny;                // that beat also holds the whole payload
-reg        v_e1, v_e2;          // the verdict goes out from the snapshot / from the queue
-/* verilator lint_off UNUSEDSIGNAL */
-reg [5:0]  lm;                  // filter match for the verdict of a frame not forwarded
-/* verilator lint_on UNUSEDSIGNAL */
 always @(posedge clk) begin
-    m_valid <= 1'b0;
-    m_sof <= 1'b0;
-    m_eop <= 1'b0;
-    m_eof <= 1'b0;
-    m_ok <= 1'b0;
-    done_valid <= 1'b0;
     e1_valid <= 1'b0;
-
-    // the held payload beat
-    if (pend_valid) begin
-        pend_valid <= 1'b0;
-        m_valid <= 1'b1;
-        m_data <= pend_data;
-        m_keep <= pend_keep;
-        m_eop <= 1'b1;
-        m_sof <= pend_first;
-        m_cyc_lo <= pend_cyc;
-        m_cyc_hi <= pend_cyc;
-        m_split <= 4'd8;
-        if (pend_first) begin
-            m_venue <= fwd_venue;
-            m_proto <= fwd_proto;
-            m_len <= plen;
-            m_ts <= ts_q;
-            m_cyc_frame <= cyc_frame_q;
-        end
-    end
 
     if (accept) begin
         if (first_beat) begin
             ts_q <= s_axis_ts;
             cyc_frame_q <= cycle;
             dis <= !enable;
-            fwd <= 1'b0;
-            pj <= 13'd0;
-            sof_pending <= 1'b1;
+            bt <= 11'd1;
+        end else begin
+            bt <= {bt[10:1], 1'b0};
         end
         in_frame <= !s_axis_tlast;
-        k <= (kk == 16'hffff) ? kk : kk + 16'd1;
         len <= len_now;
-        bad <= (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;
-        if (kk < 16'd12) begin
-            hdr[kk[3:0]] <= s_axis_tdata;
-            csum <= csum_now;
-        end
-        prev_data <= s_axis_tdata;
+        bad <= bad_now;
+        prev_data <= s_axis_tdata[63:16];
         prev_cyc <= cycle;
-
-        if (first_beat) begin
-            ihl_known <= 1'b0;
-            vlan_r <= 1'b0;
-        end
-        if (kk == 16'd1)
-            vlan_r <= vlan_here;
-        if (ihl_here) begin
-            ihl_known <= 1'b1;
-            ihl_r <= ihl_new;
-            uend_beat <= {12'd0, uend_new[6:3]};
-            uend_low <= uend_new[2:0];
-        end
-        /* verilator lint_off BLKSEQ */
-        dec = uend_here ? decide(1'b0) : 38'd0;
-        // a forwarded payload that ends inside this very beat goes out next cycle, whole
-        tiny = dec[37] && dec[31:16] != 16'd0 && dec[15:0] + dec[31:16] <= {kk[12:0], 3'b000} + 16'd8;
-        /* verilator lint_on BLKSEQ */
-        if (uend_here) begin
-            if (dec[37]) begin
-                fwd <= 1'b1;
-                fwd_proto <= dec[36:35];
-                fwd_venue <= dec[34:32];
-                plen <= dec[31:16];
-                p0 <= dec[15:0];
-                if (tiny) begin
-                    pend_valid <= 1'b1;
-                    pend_first <= 1'b1;
-                    pend_data <= s_axis_tdata >> (8 * dec[2:0]);
-                    pend_keep <= (8'h01 << dec[18:16]) - 8'h01;
-                    pend_cyc <= cycle;
-                    pj <= 13'd1;
-                    sof_pending <= 1'b0;
-                end
-            end
-        end
-
-        if (emit_j) begin
-            m_valid <= 1'b1;
-            m_data <= j_data;
-            m_keep <= j_keep;
-            m_eop <= (j_rem <= 16'd8);
-            m_sof <= first_beat ? 1'b1 : sof_pending;
-            sof_pending <= 1'b0;
-            m_venue <= fwd_venue;
-            m_proto <= fwd_proto;
-            m_len <= plen;
-            m_ts <= first_beat ? s_axis_ts : ts_q;
-            m_cyc_frame <= first_beat ? cycle : cyc_frame_q;
-            m_cyc_lo <= j_from_cur_only ? cycle : prev_cyc;
-            m_cyc_hi <= cycle;
-            m_split <= j_from_cur_only ? 4'd8 : 4'd8 - {1'b0, sft};
-            pj <= have_j2 ? pj + 13'd2 : pj + 13'd1;
-            if (have_j2) begin
-                pend_valid <= 1'b1;
-                pend_first <= 1'b0;
-                pend_data <= j2_data;
-                pend_keep <= j2_keep;
-                pend_cyc <= cycle;
-            end
-        end
 
         if (s_axis_tlast) begin
             e1_valid <= 1'b1;
-            e1_vlan <= vlan;
-            e1_etype <= h16(vlan ? 7'd16 : 7'd12);
-            e1_vihl <= hb(l2);
-            e1_tot <= h16(l2 + 7'd2);
-            e1_frag <= h16(l2 + 7'd6);
-            e1_ipproto <= hb(l2 + 7'd9);
-            e1_ulen <= h16(l2 + hlen(l2) + 7'd4);
+            e1_vlan <= (acc_next && bt[1]) ? vlan_here : vlan_r;
             e1_len <= len_now;
-            e1_csum <= csum_now;
-            e1_bad <= (first_beat ? 1'b0 : bad) | s_axis_tuser | !keep_ok;
+            e1_gtmax <= !len_lt(len_base[31:3], s_axis_tkeep, MAX_FRAME_BYTES + 1,
+                                MAX_FRAME_BYTES);
+            e1_lt14 <= len_lt7(len_hz7, len_base[6:3], s_axis_tkeep, 7'd14, 7'd13);
+            e1_lt18 <= len_lt7(len_hz7, len_base[6:3], s_axis_tkeep, 7'd18, 7'd17);
+            // the tag matters only past beat 1 (a frame ending on beat 1 is below 34 either way)
+            e1_lt_ip <= len_lt7(len_hz7, len_base[6:3], s_axis_tkeep, vlan_r ? 7'd38 : 7'd34,
+                                vlan_r ? 7'd37 : 7'd33);
+            e1_lt_hend <= len_lt7(len_hz7, len_base[6:3], s_axis_tkeep, hend_r, hend_m1_r);
+            e1_lt_tot <= len_lt17(len_hz17, len_base[16:3], s_axis_tkeep, thr_tot_r, thr_tot_m1_r);
+            e1_bad <= bad_now;
             e1_dis <= dis_now;
-            // a frame not forwarded has its filters matched here, for the verdict's no-venue rule
-            /* verilator lint_off BLKSEQ */
-            lm = venue_match({h16(l2 + 7'd16), h16(l2 + 7'd18)}, h16(l2 + hlen(l2) + 7'd2));
-            /* verilator lint_on BLKSEQ */
-            e1_fwd <= fwd || (uend_here && dec[37]);
-            e1_match <= fwd || (uend_here && dec[37]) || lm[5];
-            e1_venue <= fwd ? fwd_venue : (uend_here ? dec[34:32] : lm[2:0]);
-            e1_proto <= fwd ? fwd_proto : (uend_here ? dec[36:35] : lm[4:3]);
             e1_ts <= first_beat ? s_axis_ts : ts_q;
             e1_cyc_frame <= first_beat ? cycle : cyc_frame_q;
-            e1_plen <= fwd ? plen : dec[31:16];
             // a frame that ends without any emitted payload beat opens its stream on the eof beat
-            e1_sof <= (first_beat ? 1'b1 : sof_pending) && !emit_j && !tiny;
+            e1_sof <= (first_beat || sof_pending) && !emit && !(cap && tiny_now);
         end
     end
 
-    // verdict: the done pulse and the end-of-frame beat go out at the edge after the snapshot,
-    // unless the held payload beat takes that edge (never two beats on one edge); then one edge
-    // later, from e2 (a one-entry queue; frames of one beat can follow each other)
-    /* verilator lint_off BLKSEQ */
-    v_e2 = e2_valid && !pend_valid;
-    v_e1 = e1_valid && !e2_valid && !pend_valid;
-    /* verilator lint_on BLKSEQ */
     if (e1_valid && !v_e1) begin
         e2_valid <= 1'b1;
         e2_reason <= e_reason;
+        e2_ok <= e_reason == R_OK;
         e2_len <= e1_len;
-        e2_fwd <= e1_fwd;
+        e2_fwd <= fwd_live;
         e2_sof <= e1_sof;
-        e2_venue <= e1_venue;
-        e2_proto <= e1_proto;
         e2_ts <= e1_ts;
         e2_cyc_frame <= e1_cyc_frame;
-        e2_plen <= e1_plen;
     end else if (v_e2) begin
         e2_valid <= 1'b0;
     end
 
-    if (v_e1 || v_e2) begin
-        done_valid <= 1'b1;
-        done_reason <= v_e2 ? e2_reason : e_reason;
-        done_bytes <= v_e2 ? e2_len : e1_len;
-        if (v_e2 ? e2_fwd : e1_fwd) begin
-            m_valid <= 1'b1;
-            m_data <= 64'd0;
-            m_keep <= 8'd0;
-            m_eof <= 1'b1;
-            m_ok <= (v_e2 ? e2_reason : e_reason) == R_OK;
-            m_sof <= v_e2 ? e2_sof : e1_sof;
-            m_venue <= v_e2 ? e2_venue : e1_venue;
-            m_proto <= v_e2 ? e2_proto : e1_proto;
-            m_len <= v_e2 ? e2_plen : e1_plen;
-            m_ts <= v_e2 ? e2_ts : e1_ts;
-            m_cyc_frame <= v_e2 ? e2_cyc_frame : e1_cyc_frame;
-            m_cyc_lo <= cycle;
-            m_cyc_hi <= cycle;
-            m_split <= 4'd8;
-        end
-    end
+    done_valid <= v_e1 || v_e2;
+    done_reason <= e2_valid ? e2_reason : e_reason;
+    done_bytes <= e2_valid ? e2_len : e1_len;
+
+    // the payload stream: a held beat, an end-of-frame beat or a realigned beat (exclusive)
+    m_valid <= pend_go || eof_go || emit;
+    m_sof <= (pend_go && pend_first) || (eof_go && (e2_valid ? e2_sof : e1_sof)) ||
+             (emit && sof_pending);
+    m_eop <= pend_go || (emit && st_eop);
+    m_eof <= eof_go;
+    m_ok <= eof_go && (e2_valid ? e2_ok : e_reason == R_OK);
+    m_data <= pend_valid ? pend_data : (eof_sel ? 64'd0 : emit_data);
+    m_keep <= pend_valid ? pend_keep : (eof_sel ? 8'd0 : st_keep);
+    m_venue <= vm[2:0];
+    m_proto <= vm[4:3];
+    m_len <= plen_r;
+    m_ts <= (!pend_valid && eof_sel) ? (e2_valid ? e2_ts : e1_ts) : ts_q;
+    m_cyc_frame <= (!pend_valid && eof_sel) ? (e2_valid ? e2_cyc_frame : e1_cyc_frame)
+                                            : cyc_frame_q;
+    m_cyc_lo <= pend_valid ? pend_cyc : (eof_sel ? cycle : prev_cyc);
+    m_cyc_hi <= pend_valid ? pend_cyc : cycle;
+    m_split <= (pend_valid || eof_sel) ? 4'd8 : (uo6_r ? 4'd2 : 4'd6);
 
     if (rst) begin
         in_frame <= 1'b0;
-        k <= 16'd0;
+        bt <= 11'd0;
         len <= 32'd0;
         bad <= 1'b0;
         dis <= 1'b0;
-        fwd <= 1'b0;
-        pj <= 13'd0;
-        sof_pending <= 1'b1;
-        pend_valid <= 1'b0;
-        pend_first <= 1'b0;
         e1_valid <= 1'b0;
         e2_valid <= 1'b0;
         m_valid <= 1'b0;
+        m_sof <= 1'b0;
+        m_eop <= 1'b0;
+        m_eof <= 1'b0;
+        m_ok <= 1'b0;
         done_valid <= 1'b0;
     end
 end

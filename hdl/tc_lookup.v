@@ -1,19 +1,28 @@
 // Symbol lookup and number conversion, side by side (docs/PIPELINE.md sections 3 and 5).
 //
-// Records from the decoders (L0: their output registers) flow through two stages, one per cycle,
-// in order:
-//   L0  a name (quote by name, instrument definition) is hashed (tickcross_bindings::sym_hash:
-//       double tabulation, table lookups and XORs) and both ways of the two-way cuckoo table are
-//       read at the two slots.
-//   L1  the entries are compared with the key (venue, length, name). A quote by name that hits is
+// Records from the decoders (L0: their output registers) flow through four stages, one per
+// cycle, in order. The symbol hash (tickcross_bindings::sym_hash: double tabulation) and the
+// two-way cuckoo table are block-RAM reads, registered, so a name takes three reads in a row:
+//   L0  a name (quote by name, instrument definition): every key byte (32 name bytes, length,
+//       venue) addresses its first-level table (tc_sym_rom, one per key position).
+//   L1  the derived key (XOR of the first-level entries) addresses each way's second-level
+//       tables (one per derived byte).
+//   L2  each way's slot (XOR of its second-level entries) addresses the way's table. An END
+//       record is shown on e_* (two cycles before it leaves).
+//   L3  the entries are compared with the key (venue, length, name). A quote by name that hits is
 //       shown on sp_* (instrument and venue) so that the quote stage can read the instrument's
 //       rows a cycle before the record is complete.
-//   L2  the record leaves on m_*, combinationally: quotes carry the converted numbers. A quote
+//   L4  the record leaves on m_*, combinationally: quotes carry the converted numbers. A quote
 //       with a rejected number becomes NONE and counts as conversion; a quote by name that missed
 //       becomes NONE and counts as unknown symbol; the frame's END record carries both counts.
-// The four converters (tc_price9_conv, latency 3) are fed by the decoders on cv_* as soon as the
-// numbers are complete: a Binance message's numbers never complete after its last byte, a Deribit
-// Ticker's are fed as its record is emitted, so the results are in when the record reaches L2.
+// Latency: a record at L0 leaves on m_* four cycles later (two more than with the tables in LUTs).
+// Logic between registers: L1 a 34-input XOR, L2 a 4-input XOR, L3 the 266-bit compare (one LUT
+// level and a carry chain per way).
+// The four converters (tc_price9_conv, latency CONV_LATENCY) are fed by the decoders on cv_* as
+// soon as the numbers are complete: a Binance message's numbers never complete after its last
+// byte, a Deribit Ticker's are fed the cycle before its record reaches L0. Their inputs are held
+// back 5 - CONV_LATENCY cycles so that the results come in exactly as the record reaches L4 (so a
+// Deribit Ticker's results are not overwritten by the next Ticker's first).
 // Names longer than the table's name width match nothing. Instrument definitions pick up
 // hit/instrument for the binding stage, which counts their misses after commit.
 
@@ -24,7 +33,10 @@
 `include "hdl/tickcross_contract.vh"
 `include "hdl/tc_pipeline.vh"
 
-module tc_lookup (
+
+module tc_lookup #(
+    parameter CONV_LATENCY = 3      // tc_price9_conv's latency (input valid -> output), 3..5
+) (
     input  wire          clk,
     input  wire          rst,
 
@@ -66,12 +78,17 @@ module tc_lookup (
     input  wire [7:0]    cv_pexp,
     input  wire [7:0]    cv_qexp,
 
-    // L1: a quote by name that found its instrument (its record is at L2 next cycle)
+    // L3: a quote by name that found its instrument (its record is on m_* next cycle)
     output wire          sp_valid,
     output wire [2:0]    sp_venue,
     output wire [7:0]    sp_instrument,
 
-    // L2: the resolved record
+    // L2: an END record, two cycles before it leaves on m_* (the quote stage's x_end_*: the
+    // first END behind a speculative quote is its frame's)
+    output wire          e_valid,
+    output wire          e_ok,
+
+    // L4: the resolved record
     output wire          m_valid,
     output reg  [2:0]    m_kind,
     output wire [2:0]    m_venue,
@@ -92,493 +109,210 @@ module tc_lookup (
     output wire          busy
 );
 
+
 localparam SLOT_BITS = `TC_SYM_HASH_BITS;
 localparam SLOTS = 1 << SLOT_BITS;
-localparam KB = `TC_SYM_KEY_BYTES;
-localparam EW = 1 + 3 + 6 + 8 + 256;          // entry: valid, venue, len, instrument, name
+localparam KB = `TC_SYM_KEY_BYTES;            // key bytes: name, length, venue
+localparam NB = `TC_SYM_NAME_BYTES;
+localparam HC = `TC_SYM_HASH_CHARS;           // derived key bytes
+localparam WAYS = `TC_SYM_WAYS;
+localparam LEN_BITS = $clog2(NB + 1);          // a stored length (at most NB)
+localparam EW = 1 + 3 + LEN_BITS + 8 + 8 * NB; // entry: valid, venue, len, instrument, name
+localparam DEPTH = 4;                          // L0 -> m_*
+localparam CONV_DELAY = DEPTH + 1 - CONV_LATENCY;
 
-// ---------------------------------------------------------------- the hash
-// One ROM (case table) per key position for the first tabulation, one per derived byte and way for
-// the second: each is an 8-input function, a LUT level. This file assumes the contract's 34-byte
-// key (32 name bytes, the length, the venue) and 4 derived bytes.
-function [31:0] t1_0;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_0 default: ; endcase
-        t1_0 = v;
+`ifndef SYNTHESIS
+initial begin
+    if (CONV_LATENCY < 1 || CONV_LATENCY > DEPTH + 1) begin
+        $display("tc_lookup: CONV_LATENCY %0d: the results must be in by L%0d", CONV_LATENCY, DEPTH);
+        $finish;
     end
-endfunction
-function [31:0] t1_1;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_1 default: ; endcase
-        t1_1 = v;
+    if (WAYS != 2 || NB != 32 || KB != NB + 2) begin
+        $display("tc_lookup: the ports carry 32 name bytes and two ways (contract: %0d, %0d)", NB, WAYS);
+        $finish;
     end
-endfunction
-function [31:0] t1_2;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_2 default: ; endcase
-        t1_2 = v;
+end
+`endif
+// ---------------------------------------------------------------- converter inputs, held back
+// (registers load only for valid inputs, as the converters' own do)
+localparam DW = 1 + 4 * 64 + 2 * 8;
+wire [DW-1:0] dv_in = {cv_fmt, cv_v0, cv_v1, cv_v2, cv_v3, cv_pexp, cv_qexp};
+wire          dv_valid;
+wire [DW-1:0] dv;
+genvar g, w;
+generate
+    if (CONV_DELAY == 0) begin : direct
+        assign dv_valid = cv_valid;
+        assign dv = dv_in;
+    end else begin : held
+        reg  [CONV_DELAY:1] hv;
+        reg  [DW-1:0]       hd [1:CONV_DELAY];
+        integer             h;
+        always @(posedge clk) begin
+            hv[1] <= cv_valid && !rst;
+            for (h = 2; h <= CONV_DELAY; h = h + 1)
+                hv[h] <= hv[h-1] && !rst;
+            if (cv_valid)
+                hd[1] <= dv_in;
+            for (h = 2; h <= CONV_DELAY; h = h + 1)
+                if (hv[h-1])
+                    hd[h] <= hd[h-1];
+        end
+        assign dv_valid = hv[CONV_DELAY];
+        assign dv = hd[CONV_DELAY];
     end
-endfunction
-function [31:0] t1_3;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_3 default: ; endcase
-        t1_3 = v;
-    end
-endfunction
-function [31:0] t1_4;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_4 default: ; endcase
-        t1_4 = v;
-    end
-endfunction
-function [31:0] t1_5;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_5 default: ; endcase
-        t1_5 = v;
-    end
-endfunction
-function [31:0] t1_6;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_6 default: ; endcase
-        t1_6 = v;
-    end
-endfunction
-function [31:0] t1_7;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_7 default: ; endcase
-        t1_7 = v;
-    end
-endfunction
-function [31:0] t1_8;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_8 default: ; endcase
-        t1_8 = v;
-    end
-endfunction
-function [31:0] t1_9;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_9 default: ; endcase
-        t1_9 = v;
-    end
-endfunction
-function [31:0] t1_10;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_10 default: ; endcase
-        t1_10 = v;
-    end
-endfunction
-function [31:0] t1_11;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_11 default: ; endcase
-        t1_11 = v;
-    end
-endfunction
-function [31:0] t1_12;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_12 default: ; endcase
-        t1_12 = v;
-    end
-endfunction
-function [31:0] t1_13;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_13 default: ; endcase
-        t1_13 = v;
-    end
-endfunction
-function [31:0] t1_14;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_14 default: ; endcase
-        t1_14 = v;
-    end
-endfunction
-function [31:0] t1_15;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_15 default: ; endcase
-        t1_15 = v;
-    end
-endfunction
-function [31:0] t1_16;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_16 default: ; endcase
-        t1_16 = v;
-    end
-endfunction
-function [31:0] t1_17;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_17 default: ; endcase
-        t1_17 = v;
-    end
-endfunction
-function [31:0] t1_18;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_18 default: ; endcase
-        t1_18 = v;
-    end
-endfunction
-function [31:0] t1_19;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_19 default: ; endcase
-        t1_19 = v;
-    end
-endfunction
-function [31:0] t1_20;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_20 default: ; endcase
-        t1_20 = v;
-    end
-endfunction
-function [31:0] t1_21;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_21 default: ; endcase
-        t1_21 = v;
-    end
-endfunction
-function [31:0] t1_22;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_22 default: ; endcase
-        t1_22 = v;
-    end
-endfunction
-function [31:0] t1_23;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_23 default: ; endcase
-        t1_23 = v;
-    end
-endfunction
-function [31:0] t1_24;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_24 default: ; endcase
-        t1_24 = v;
-    end
-endfunction
-function [31:0] t1_25;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_25 default: ; endcase
-        t1_25 = v;
-    end
-endfunction
-function [31:0] t1_26;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_26 default: ; endcase
-        t1_26 = v;
-    end
-endfunction
-function [31:0] t1_27;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_27 default: ; endcase
-        t1_27 = v;
-    end
-endfunction
-function [31:0] t1_28;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_28 default: ; endcase
-        t1_28 = v;
-    end
-endfunction
-function [31:0] t1_29;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_29 default: ; endcase
-        t1_29 = v;
-    end
-endfunction
-function [31:0] t1_30;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_30 default: ; endcase
-        t1_30 = v;
-    end
-endfunction
-function [31:0] t1_31;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_31 default: ; endcase
-        t1_31 = v;
-    end
-endfunction
-function [31:0] t1_32;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_32 default: ; endcase
-        t1_32 = v;
-    end
-endfunction
-function [31:0] t1_33;
-    input [7:0] b;
-    reg [31:0] v;
-    begin
-        v = 32'd0;
-        case (b) `TC_SYM_T1_CASES_33 default: ; endcase
-        t1_33 = v;
-    end
-endfunction
-function [SLOT_BITS-1:0] t2_00;
-    input [7:0] b;
-    reg [SLOT_BITS-1:0] v;
-    begin
-        v = {SLOT_BITS{1'b0}};
-        case (b) `TC_SYM_T2_CASES_0_0 default: ; endcase
-        t2_00 = v;
-    end
-endfunction
-function [SLOT_BITS-1:0] t2_01;
-    input [7:0] b;
-    reg [SLOT_BITS-1:0] v;
-    begin
-        v = {SLOT_BITS{1'b0}};
-        case (b) `TC_SYM_T2_CASES_0_1 default: ; endcase
-        t2_01 = v;
-    end
-endfunction
-function [SLOT_BITS-1:0] t2_02;
-    input [7:0] b;
-    reg [SLOT_BITS-1:0] v;
-    begin
-        v = {SLOT_BITS{1'b0}};
-        case (b) `TC_SYM_T2_CASES_0_2 default: ; endcase
-        t2_02 = v;
-    end
-endfunction
-function [SLOT_BITS-1:0] t2_03;
-    input [7:0] b;
-    reg [SLOT_BITS-1:0] v;
-    begin
-        v = {SLOT_BITS{1'b0}};
-        case (b) `TC_SYM_T2_CASES_0_3 default: ; endcase
-        t2_03 = v;
-    end
-endfunction
-function [SLOT_BITS-1:0] t2_10;
-    input [7:0] b;
-    reg [SLOT_BITS-1:0] v;
-    begin
-        v = {SLOT_BITS{1'b0}};
-        case (b) `TC_SYM_T2_CASES_1_0 default: ; endcase
-        t2_10 = v;
-    end
-endfunction
-function [SLOT_BITS-1:0] t2_11;
-    input [7:0] b;
-    reg [SLOT_BITS-1:0] v;
-    begin
-        v = {SLOT_BITS{1'b0}};
-        case (b) `TC_SYM_T2_CASES_1_1 default: ; endcase
-        t2_11 = v;
-    end
-endfunction
-function [SLOT_BITS-1:0] t2_12;
-    input [7:0] b;
-    reg [SLOT_BITS-1:0] v;
-    begin
-        v = {SLOT_BITS{1'b0}};
-        case (b) `TC_SYM_T2_CASES_1_2 default: ; endcase
-        t2_12 = v;
-    end
-endfunction
-function [SLOT_BITS-1:0] t2_13;
-    input [7:0] b;
-    reg [SLOT_BITS-1:0] v;
-    begin
-        v = {SLOT_BITS{1'b0}};
-        case (b) `TC_SYM_T2_CASES_1_3 default: ; endcase
-        t2_13 = v;
-    end
-endfunction
+endgenerate
+wire          dv_fmt = dv[DW-1];
+wire [63:0]   dv_v0 = dv[DW-2 -: 64];
+wire [63:0]   dv_v1 = dv[DW-66 -: 64];
+wire [63:0]   dv_v2 = dv[DW-130 -: 64];
+wire [63:0]   dv_v3 = dv[DW-194 -: 64];
+wire [7:0]    dv_pexp = dv[15:8];
+wire [7:0]    dv_qexp = dv[7:0];
 
-// the derived key of (venue, length, masked name)
-function [31:0] derive;
-    input [2:0]   venue;
-    input [7:0]   len;
-    input [255:0] name;
-    reg [8*KB-1:0] key;
-    begin
-        key = {5'd0, venue, len, name};
-        derive = t1_0(key[7:0]) ^
-             t1_1(key[15:8]) ^
-             t1_2(key[23:16]) ^
-             t1_3(key[31:24]) ^
-             t1_4(key[39:32]) ^
-             t1_5(key[47:40]) ^
-             t1_6(key[55:48]) ^
-             t1_7(key[63:56]) ^
-             t1_8(key[71:64]) ^
-             t1_9(key[79:72]) ^
-             t1_10(key[87:80]) ^
-             t1_11(key[95:88]) ^
-             t1_12(key[103:96]) ^
-             t1_13(key[111:104]) ^
-             t1_14(key[119:112]) ^
-             t1_15(key[127:120]) ^
-             t1_16(key[135:128]) ^
-             t1_17(key[143:136]) ^
-             t1_18(key[151:144]) ^
-             t1_19(key[159:152]) ^
-             t1_20(key[167:160]) ^
-             t1_21(key[175:168]) ^
-             t1_22(key[183:176]) ^
-             t1_23(key[191:184]) ^
-             t1_24(key[199:192]) ^
-             t1_25(key[207:200]) ^
-             t1_26(key[215:208]) ^
-             t1_27(key[223:216]) ^
-             t1_28(key[231:224]) ^
-             t1_29(key[239:232]) ^
-             t1_30(key[247:240]) ^
-             t1_31(key[255:248]) ^
-             t1_32(key[263:256]) ^
-             t1_33(key[271:264]);
-    end
-endfunction
-
-// second tabulation: the slot of each way
-function [SLOT_BITS-1:0] slot0;
-    input [31:0] y;
-    begin
-        slot0 = t2_00(y[7:0]) ^ t2_01(y[15:8]) ^ t2_02(y[23:16]) ^ t2_03(y[31:24]);
-    end
-endfunction
-function [SLOT_BITS-1:0] slot1;
-    input [31:0] y;
-    begin
-        slot1 = t2_10(y[7:0]) ^ t2_11(y[15:8]) ^ t2_12(y[23:16]) ^ t2_13(y[31:24]);
-    end
-endfunction
-
-// ---------------------------------------------------------------- converters
 wire [63:0] c0, c1, c2, c3;
 wire        j0, j1, j2, j3;
-tc_price9_conv conv0 (.clk(clk), .in_valid(cv_valid), .in_value(cv_v0), .in_exp(cv_pexp), .in_fmt(cv_fmt), .out_value(c0), .out_reject(j0));
-tc_price9_conv conv1 (.clk(clk), .in_valid(cv_valid), .in_value(cv_v1), .in_exp(cv_qexp), .in_fmt(cv_fmt), .out_value(c1), .out_reject(j1));
-tc_price9_conv conv2 (.clk(clk), .in_valid(cv_valid), .in_value(cv_v2), .in_exp(cv_pexp), .in_fmt(cv_fmt), .out_value(c2), .out_reject(j2));
-tc_price9_conv conv3 (.clk(clk), .in_valid(cv_valid), .in_value(cv_v3), .in_exp(cv_qexp), .in_fmt(cv_fmt), .out_value(c3), .out_reject(j3));
+tc_price9_conv conv0 (.clk(clk), .in_valid(dv_valid), .in_value(dv_v0), .in_exp(dv_pexp),
+                      .in_fmt(dv_fmt), .out_value(c0), .out_reject(j0));
+tc_price9_conv conv1 (.clk(clk), .in_valid(dv_valid), .in_value(dv_v1), .in_exp(dv_qexp),
+                      .in_fmt(dv_fmt), .out_value(c1), .out_reject(j1));
+tc_price9_conv conv2 (.clk(clk), .in_valid(dv_valid), .in_value(dv_v2), .in_exp(dv_pexp),
+                      .in_fmt(dv_fmt), .out_value(c2), .out_reject(j2));
+tc_price9_conv conv3 (.clk(clk), .in_valid(dv_valid), .in_value(dv_v3), .in_exp(dv_qexp),
+                      .in_fmt(dv_fmt), .out_value(c3), .out_reject(j3));
 
-// ---------------------------------------------------------------- L0: hash and table read
-reg [EW-1:0] way0 [0:SLOTS-1];
-reg [EW-1:0] way1 [0:SLOTS-1];
-reg [EW-1:0] rd0, rd1;
+// ---------------------------------------------------------------- the record, L0 -> L4
+// (the name and its length go as far as the compare at L3)
+reg  [4:1]        l_valid;
+reg  [3:1]        l_look;       // carries a name to look up
+reg  [2:0]        l_kind      [1:4];
+reg  [2:0]        l_venue     [1:4];
+reg  [31:0]       l_id        [1:4];
+reg  [63:0]       l_ts        [1:4];
+reg  [63:0]       l_cyc_frame [1:4];
+reg  [63:0]       l_cyc_first [1:4];
+reg  [63:0]       l_cyc_last  [1:4];
+reg               l_ok        [1:4];
+reg  [`TC_C_BITS-1:0] l_cnt   [1:4];
+reg  [8*NB-1:0]   l_name      [1:3];
+reg  [7:0]        l_len       [1:3];
+wire              look = s_valid && (s_kind == `TC_K_QNAME || s_kind == `TC_K_DEF);
+
+always @(posedge clk) begin
+    l_valid[1] <= s_valid;
+    l_look[1] <= look;
+    if (s_valid) begin
+        l_kind[1] <= s_kind;
+        l_venue[1] <= s_venue;
+        l_id[1] <= s_id;
+        l_ts[1] <= s_ts;
+        l_cyc_frame[1] <= s_cyc_frame;
+        l_cyc_first[1] <= s_cyc_first;
+        l_cyc_last[1] <= s_cyc_last;
+        l_ok[1] <= s_ok;
+        l_cnt[1] <= s_cnt;
+    end
+    if (look) begin
+        l_name[1] <= s_name;
+        l_len[1] <= s_name_len;
+    end
+    if (rst) begin
+        l_valid[1] <= 1'b0;
+        l_look[1] <= 1'b0;
+    end
+end
+
+generate
+    for (g = 2; g <= 4; g = g + 1) begin : stage
+        always @(posedge clk) begin
+            l_valid[g] <= l_valid[g-1];
+            if (l_valid[g-1]) begin
+                l_kind[g] <= l_kind[g-1];
+                l_venue[g] <= l_venue[g-1];
+                l_id[g] <= l_id[g-1];
+                l_ts[g] <= l_ts[g-1];
+                l_cyc_frame[g] <= l_cyc_frame[g-1];
+                l_cyc_first[g] <= l_cyc_first[g-1];
+                l_cyc_last[g] <= l_cyc_last[g-1];
+                l_ok[g] <= l_ok[g-1];
+                l_cnt[g] <= l_cnt[g-1];
+            end
+            if (rst)
+                l_valid[g] <= 1'b0;
+        end
+        if (g <= 3) begin : key
+            always @(posedge clk) begin
+                l_look[g] <= l_look[g-1] && !rst;
+                if (l_look[g-1]) begin
+                    l_name[g] <= l_name[g-1];
+                    l_len[g] <= l_len[g-1];
+                end
+            end
+        end
+    end
+endgenerate
+
+// ---------------------------------------------------------------- L0: first-level tables
+// the key: name bytes (masked past the length by the decoders), the length, the venue
+wire [8*KB-1:0]   key = {5'd0, s_venue, s_name_len, s_name};
+wire [8*HC-1:0]   t1q [0:KB-1];
+generate
+    for (g = 0; g < KB; g = g + 1) begin : t1
+        tc_sym_rom #(.LEVEL(1), .TABLE(g), .WIDTH(8 * HC)) rom (
+            .clk(clk), .en(look), .addr(key[8*g +: 8]), .q(t1q[g]));
+    end
+endgenerate
+
+// ---------------------------------------------------------------- L1: derived key, second level
+reg  [8*HC-1:0]   y;
+integer           k;
+always @* begin
+    y = {8*HC{1'b0}};
+    for (k = 0; k < KB; k = k + 1)
+        y = y ^ t1q[k];
+end
+wire [SLOT_BITS-1:0] t2q [0:WAYS*HC-1];
+generate
+    for (g = 0; g < WAYS * HC; g = g + 1) begin : t2
+        tc_sym_rom #(.LEVEL(2), .TABLE(g), .WIDTH(SLOT_BITS)) rom (
+            .clk(clk), .en(l_look[1]), .addr(y[8*(g % HC) +: 8]), .q(t2q[g]));
+    end
+endgenerate
+
+// ---------------------------------------------------------------- L2: slots, table read
+reg  [SLOT_BITS-1:0] slot [0:WAYS-1];
+always @* begin
+    for (k = 0; k < WAYS; k = k + 1) begin
+        slot[k] = {SLOT_BITS{1'b0}};
+        for (k2 = 0; k2 < HC; k2 = k2 + 1)
+            slot[k] = slot[k] ^ t2q[k * HC + k2];
+    end
+end
+integer           k2;
 
 reg          clr_busy;
 reg [SLOT_BITS-1:0] clr_slot;
 assign clearing = clr_busy;
 
-wire [EW-1:0] wr_entry = {wr_valid, wr_venue, wr_len[5:0], wr_instrument, wr_name};
-wire          w0 = clr_busy || (wr_en && !wr_way);
-wire          w1 = clr_busy || (wr_en && wr_way);
+wire [EW-1:0] wr_entry = {wr_valid, wr_venue, wr_len[LEN_BITS-1:0], wr_instrument, wr_name};
 wire [SLOT_BITS-1:0] wa = clr_busy ? clr_slot : wr_slot;
 wire [EW-1:0] wd = clr_busy ? {EW{1'b0}} : wr_entry;
-wire          look = s_valid && (s_kind == `TC_K_QNAME || s_kind == `TC_K_DEF);
-
-// the derived key is computed once for both ways (a function in the clocked blocks: the
-// simulator evaluates it only for records that carry a name)
-reg  [31:0]   y0;
-always @(posedge clk) begin
-    if (w0)
-        way0[wa] <= wd;
-    if (look) begin
-        /* verilator lint_off BLKSEQ */
-        y0 = derive(s_venue, s_name_len, s_name);
-        /* verilator lint_on BLKSEQ */
-        rd0 <= way0[slot0(y0)];
-        rd1 <= way1[slot1(y0)];
+wire [EW-1:0] rd [0:WAYS-1];
+generate
+    for (w = 0; w < WAYS; w = w + 1) begin : way
+        (* ram_style = "block" *)
+        reg [EW-1:0] mem [0:SLOTS-1];
+        reg [EW-1:0] q;
+        wire         we = clr_busy || (wr_en && wr_way == w);
+        always @(posedge clk) begin
+            if (we)
+                mem[wa] <= wd;
+            if (l_look[2])
+                q <= mem[slot[w]];
+        end
+        assign rd[w] = q;
     end
-    if (w1)
-        way1[wa] <= wd;
-end
+endgenerate
 
 always @(posedge clk) begin
     if (clear && !clr_busy) begin
@@ -595,124 +329,96 @@ always @(posedge clk) begin
     end
 end
 
-reg               l1_valid;
-reg  [2:0]        l1_kind, l1_venue;
-reg  [31:0]       l1_id;
-reg  [255:0]      l1_name;
-reg  [7:0]        l1_len;
-reg  [63:0]       l1_ts, l1_cyc_frame, l1_cyc_first, l1_cyc_last;
-reg               l1_ok;
-reg  [`TC_C_BITS-1:0] l1_cnt;
+assign e_valid = l_valid[2] && l_kind[2] == `TC_K_END;
+assign e_ok = l_ok[2];
 
+// ---------------------------------------------------------------- L3: compare
+// a name that fits the table, and a quote by name among them (known a cycle ahead)
+reg          l3_short, l3_qname;
 always @(posedge clk) begin
-    l1_valid <= s_valid;
-    if (s_valid) begin
-        l1_kind <= s_kind;
-        l1_venue <= s_venue;
-        l1_id <= s_id;
-        l1_name <= s_name;
-        l1_len <= s_name_len;
-        l1_ts <= s_ts;
-        l1_cyc_frame <= s_cyc_frame;
-        l1_cyc_first <= s_cyc_first;
-        l1_cyc_last <= s_cyc_last;
-        l1_ok <= s_ok;
-        l1_cnt <= s_cnt;
-    end
-    if (rst)
-        l1_valid <= 1'b0;
+    l3_short <= l_len[2] <= NB;
+    l3_qname <= l_look[2] && l_len[2] <= NB && l_kind[2] == `TC_K_QNAME;
 end
-
-// ---------------------------------------------------------------- L1: compare
-// (evaluated only with a record at L1)
-reg           hit0, hit1;
-always @* begin
-    hit0 = 1'b0;
-    hit1 = 1'b0;
-    if (l1_valid && l1_len <= 8'd32) begin
-        hit0 = rd0[EW-1] && rd0[EW-2 -: 3] == l1_venue && {2'd0, rd0[EW-5 -: 6]} == l1_len &&
-               rd0[255:0] == l1_name;
-        hit1 = rd1[EW-1] && rd1[EW-2 -: 3] == l1_venue && {2'd0, rd1[EW-5 -: 6]} == l1_len &&
-               rd1[255:0] == l1_name;
+// Each way's entry equals the key (valid, venue, length, name) when every group of three
+// compared bits does; the groups' AND is the carry out of (groups + 1), a carry chain behind one
+// LUT level instead of a four-level AND tree.
+localparam CW = 1 + 3 + LEN_BITS + 8 * NB;
+localparam NG = (CW + 2) / 3;
+wire [CW-1:0] key_cmp = {1'b1, l_venue[3], l_len[3][LEN_BITS-1:0], l_name[3]};
+reg  [WAYS-1:0] hitw;
+generate
+    for (w = 0; w < WAYS; w = w + 1) begin : cmp
+        wire [3*NG-1:0] diff;
+        assign diff[CW-1:0] = {rd[w][EW-1 -: 4 + LEN_BITS], rd[w][8*NB-1:0]} ^ key_cmp;
+        if (3 * NG > CW) begin : pad
+            assign diff[3*NG-1:CW] = {3*NG-CW{1'b0}};
+        end
+        wire [NG-1:0]   same;
+        for (g = 0; g < NG; g = g + 1) begin : grp
+            assign same[g] = diff[3*g +: 3] == 3'd0;
+        end
+        wire [NG:0]     chain = {1'b0, same} + {{NG{1'b0}}, 1'b1};
+        always @* hitw[w] = chain[NG];
     end
-end
-wire          hit = hit0 || hit1;
-wire [7:0]    instr = hit0 ? rd0[263:256] : rd1[263:256];
+endgenerate
+wire          hit = l_look[3] && l3_short && |hitw;
+wire [7:0]    instr = hitw[0] ? rd[0][8*NB +: 8] : rd[1][8*NB +: 8];
 
-assign sp_valid = l1_valid && l1_kind == `TC_K_QNAME && hit;
-assign sp_venue = l1_venue;
+assign sp_valid = l3_qname && |hitw;
+assign sp_venue = l_venue[3];
 assign sp_instrument = instr;
 
-reg               l2_valid;
-reg  [2:0]        l2_kind, l2_venue;
-reg  [31:0]       l2_id;
-reg               l2_hit;
-reg  [7:0]        l2_instr;
-reg  [63:0]       l2_ts, l2_cyc_frame, l2_cyc_first, l2_cyc_last;
-reg               l2_ok;
-reg  [`TC_C_BITS-1:0] l2_cnt;
-
+reg           l4_hit;
+reg  [7:0]    l4_instr;
 always @(posedge clk) begin
-    l2_valid <= l1_valid;
-    if (l1_valid) begin
-        l2_kind <= l1_kind;
-        l2_venue <= l1_venue;
-        l2_id <= l1_id;
-        l2_hit <= hit;
-        l2_instr <= instr;
-        l2_ts <= l1_ts;
-        l2_cyc_frame <= l1_cyc_frame;
-        l2_cyc_first <= l1_cyc_first;
-        l2_cyc_last <= l1_cyc_last;
-        l2_ok <= l1_ok;
-        l2_cnt <= l1_cnt;
+    if (l_valid[3]) begin
+        l4_hit <= hit;
+        l4_instr <= instr;
     end
-    if (rst)
-        l2_valid <= 1'b0;
 end
 
-// ---------------------------------------------------------------- L2: classify
-wire          is_quote = l2_kind == `TC_K_QNAME || l2_kind == `TC_K_QID;
+// ---------------------------------------------------------------- L4: classify
+wire          is_quote = l_kind[4] == `TC_K_QNAME || l_kind[4] == `TC_K_QID;
 wire          reject = is_quote && (j0 || j1 || j2 || j3);
-wire          miss = l2_kind == `TC_K_QNAME && !reject && !l2_hit;
+wire          miss = l_kind[4] == `TC_K_QNAME && !reject && !l4_hit;
 reg  [15:0]   conv_count;     // conversion rejects of the current frame so far
 reg  [15:0]   miss_count;     // quote-by-name misses of the current frame so far
 
-assign m_valid = l2_valid;
-assign m_venue = l2_venue;
-assign m_id = l2_id;
-assign m_hit = l2_hit;
-assign m_instrument = l2_instr;
+assign m_valid = l_valid[4];
+assign m_venue = l_venue[4];
+assign m_id = l_id[4];
+assign m_hit = l4_hit;
+assign m_instrument = l4_instr;
 assign m_v0 = c0;
 assign m_v1 = c1;
 assign m_v2 = c2;
 assign m_v3 = c3;
-assign m_ts = l2_ts;
-assign m_cyc_frame = l2_cyc_frame;
-assign m_cyc_first = l2_cyc_first;
-assign m_cyc_last = l2_cyc_last;
-assign m_ok = l2_ok;
+assign m_ts = l_ts[4];
+assign m_cyc_frame = l_cyc_frame[4];
+assign m_cyc_first = l_cyc_first[4];
+assign m_cyc_last = l_cyc_last[4];
+assign m_ok = l_ok[4];
 
 always @* begin
-    m_kind = l2_kind;
+    m_kind = l_kind[4];
     if (reject || miss)
         m_kind = `TC_K_NONE;
-    else if (l2_kind == `TC_K_QNAME)
+    else if (l_kind[4] == `TC_K_QNAME)
         m_kind = `TC_K_QUOTE;
-    m_cnt = l2_cnt;
-    if (l2_kind == `TC_K_END) begin
+    m_cnt = l_cnt[4];
+    if (l_kind[4] == `TC_K_END) begin
         m_cnt[`TC_C_CONV +: 16] = conv_count;
         m_cnt[`TC_C_UNKSYM +: 16] = miss_count;
     end
 end
 
 always @(posedge clk) begin
-    if (l2_valid) begin
+    if (l_valid[4]) begin
         if (reject)
             conv_count <= conv_count + 16'd1;
         if (miss)
             miss_count <= miss_count + 16'd1;
-        if (l2_kind == `TC_K_END) begin
+        if (l_kind[4] == `TC_K_END) begin
             conv_count <= 16'd0;
             miss_count <= 16'd0;
         end
@@ -723,7 +429,7 @@ always @(posedge clk) begin
     end
 end
 
-assign busy = l1_valid || l2_valid;
+assign busy = |l_valid;
 
 endmodule
 

@@ -1,25 +1,47 @@
 // Exact conversion of one venue number to Price9 (value x 10^9), docs/PIPELINE.md section 3.
 //
 // fmt 0, decimal (binance_sbe): mantissa m (i64) with exponent e (i8). Negative rejects.
-//   e >= -9: m * 10^(e+9), rejected above 2^63-1 (one 64x64 multiply).
+//   e >= -9: m * 10^k, k = e + 9 in 0..18, rejected above 2^63-1. No multiplier: five
+//            conditional multiplications by the constants 10, 100, 10^4, 10^8 and 10^16 (the bits
+//            of k), each a few shifted adds (canonical signed digits). A step multiplying v by c
+//            overflows exactly when v > floor((2^63-1)/c); that compare runs beside the adds,
+//            so every step's product is exact (mod 2^63) or the number is already rejected.
+//            10^8 and 10^16 are never both applied; x10^16 needs v <= 922 (10 bits), so its
+//            product is two 5-bit table lookups and one add.
 //   e <  -9: m must be a multiple of 10^j, j = -9-e. Written as 2^j * 5^j: the low j bits must be
 //            zero, and (m >> j) * inverse(5^j) mod 2^64 must not exceed floor((2^64-1) / 5^j);
 //            when it does not, that product is the exact quotient (exact division by an odd
-//            constant through its modular inverse). j >= 19: only 0 divides.
+//            constant through its modular inverse). j >= 19: only 0 divides. This product is the
+//            one true multiply left: three 32x32 pieces (10 DSP48E2 / 10 ECP5 MULT18X18D) from
+//            registered operands (stage 1) to registered pieces (stage 2), summed in stage 3.
 // fmt 1, IEEE-754 double bits: round(x * 10^9) to nearest, ties away from zero, by integer
-//   arithmetic: mantissa * 10^9 (83 bits, kept as P * 2^32 + L) shifted right by 1075 - exponent,
-//   plus the bit shifted out just below the point. NaN, infinities, negatives (other than -0.0) and
-//   overflow reject.
+//   arithmetic. x = M * 2^(E-1075) with M = 2^52 + fraction, so x * 10^9 = P / 2^s with
+//   P = M * 5^9 (< 2^74, shifted adds) and s = 1066 - E. s < 10 always overflows, s = 10 overflows
+//   when P >= 2^73 - 2^9 (a compare of the fraction with a constant), s >= 75 (and subnormals)
+//   gives 0. Otherwise, with t = s - 10 in 0..64 and R = P >> (9 + t) (R[0] is the bit just below
+//   the point), the result is (R + 1) >> 1. NaN, infinities and negatives (other than -0.0) reject.
 //
-// Every product is built from 32x32 pieces, so no intermediate is wider than 64 bits (the same
-// multipliers in synthesis; far cheaper in simulation). Three pipeline stages: operand selection,
-// multiply, check/round. Latency 3, one per cycle; registers load only for valid inputs.
+// Timing: three register stages, one conversion per cycle; registers load only for valid inputs,
+// so a result stays on out_* until the next conversion's arrives. Latency LATENCY = 3 cycles:
+//   1 in_* -> operands: exponent decode; x10 when k is odd; the divisor's shift (m >> j) and
+//     inverse (table); M << (3 - t mod 4). The only logic on the input ports (3 LUT levels),
+//     kept shallow because the decoders' cv_* outputs are combinational.
+//   2 -> products: x100 and x10^4 of the scale-up with their overflow compares; M * 5^9; the
+//     division's multiply; zero/negative/range checks.
+//   3 -> out_*: x10^8 or x10^16 and their compares; the division's sum and bound; the double's
+//     shift by 4 * (t div 4) and rounding; the result mux.
+// scripts/synth-report (synth_xilinx -family xcup): at most 5 LUT levels per stage.
 
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
 
-module tc_price9_conv (
+module tc_price9_conv #(
+    // Cycles from in_* to out_*. Not a knob: instantiating logic passes the latency it was
+    // written for (tc_lookup: the record's walk from L0 to L2), and any other value stops
+    // elaboration.
+    parameter integer LATENCY = 3
+) (
     input  wire         clk,
     input  wire         in_valid,
     input  wire [63:0]  in_value,
@@ -29,195 +51,274 @@ module tc_price9_conv (
     output reg          out_reject
 );
 
-function [63:0] pow10;
-    input [4:0] k;
+localparam integer STAGES = 3;
+
+`ifndef SYNTHESIS
+initial begin
+    if (LATENCY != STAGES) begin
+        $display("tc_price9_conv: LATENCY %0d, but this converter takes %0d cycles (%m)",
+                 LATENCY, STAGES);
+        $finish;
+    end
+end
+`endif
+
+localparam [62:0] MAXV = 63'h7fffffffffffffff;
+// a step multiplying v by c overflows exactly when v exceeds these
+localparam [62:0] LIM_1  = MAXV / 63'd10;
+localparam [62:0] LIM_2  = MAXV / 63'd100;
+localparam [62:0] LIM_4  = MAXV / 63'd10000;
+localparam [62:0] LIM_8  = MAXV / 63'd100000000;
+localparam [62:0] LIM_16 = MAXV / 63'd10000000000000000;
+localparam [42:0] P5_16  = 43'd152587890625;                 // 5^16; 10^16 = 5^16 * 2^16
+// s = 10 overflows when M * 5^9 >= 2^73 - 2^9, i.e. when M >= OVF_M (M = 2^52 + fraction)
+localparam [73:0] OVF_M  = ((74'd1 << 73) - 74'd512 + 74'd1953125 - 74'd1) / 74'd1953125;
+localparam [51:0] OVF_F  = OVF_M[51:0];                      // OVF_M - 2^52
+
+// inverse of 5^j modulo 2^64, and floor((2^64 - 1) / 5^j)
+function [63:0] inv5;
+    input [4:0] j;
     begin
-        case (k)
-            5'd0: pow10 = 64'd1;
-            5'd1: pow10 = 64'd10;
-            5'd2: pow10 = 64'd100;
-            5'd3: pow10 = 64'd1000;
-            5'd4: pow10 = 64'd10000;
-            5'd5: pow10 = 64'd100000;
-            5'd6: pow10 = 64'd1000000;
-            5'd7: pow10 = 64'd10000000;
-            5'd8: pow10 = 64'd100000000;
-            5'd9: pow10 = 64'd1000000000;
-            5'd10: pow10 = 64'd10000000000;
-            5'd11: pow10 = 64'd100000000000;
-            5'd12: pow10 = 64'd1000000000000;
-            5'd13: pow10 = 64'd10000000000000;
-            5'd14: pow10 = 64'd100000000000000;
-            5'd15: pow10 = 64'd1000000000000000;
-            5'd16: pow10 = 64'd10000000000000000;
-            5'd17: pow10 = 64'd100000000000000000;
-            5'd18: pow10 = 64'd1000000000000000000;
-            default: pow10 = 64'd0;
+        case (j)
+            5'd1: inv5 = 64'hcccccccccccccccd;
+            5'd2: inv5 = 64'h8f5c28f5c28f5c29;
+            5'd3: inv5 = 64'h1cac083126e978d5;
+            5'd4: inv5 = 64'hd288ce703afb7e91;
+            5'd5: inv5 = 64'h5d4e8fb00bcbe61d;
+            5'd6: inv5 = 64'h790fb65668c26139;
+            5'd7: inv5 = 64'he5032477ae8d46a5;
+            5'd8: inv5 = 64'hc767074b22e90e21;
+            5'd9: inv5 = 64'h8e47ce423a2e9c6d;
+            5'd10: inv5 = 64'h4fa7f60d3ed61f49;
+            5'd11: inv5 = 64'h0fee64690c913975;
+            5'd12: inv5 = 64'h3662e0e1cf503eb1;
+            5'd13: inv5 = 64'ha47a2cf9f6433fbd;
+            5'd14: inv5 = 64'h54186f653140a659;
+            5'd15: inv5 = 64'h7738164770402145;
+            5'd16: inv5 = 64'he4a4d1417cd9a041;
+            5'd17: inv5 = 64'hc75429d9e5c5200d;
+            5'd18: inv5 = 64'hc1773b91fac10669;
+            default: inv5 = 64'd0;
         endcase
     end
 endfunction
 
-// inverse of 5^j modulo 2^64, and floor((2^64 - 1) / 5^j)
-reg [63:0] inv5_t, lim5_t;
-reg [4:0]  tj;
-always @* begin
-    inv5_t = 64'd0;
-    lim5_t = 64'd0;
-    case (tj)
-        5'd1: begin inv5_t = 64'hcccccccccccccccd; lim5_t = 64'h3333333333333333; end
-        5'd2: begin inv5_t = 64'h8f5c28f5c28f5c29; lim5_t = 64'h0a3d70a3d70a3d70; end
-        5'd3: begin inv5_t = 64'h1cac083126e978d5; lim5_t = 64'h020c49ba5e353f7c; end
-        5'd4: begin inv5_t = 64'hd288ce703afb7e91; lim5_t = 64'h0068db8bac710cb2; end
-        5'd5: begin inv5_t = 64'h5d4e8fb00bcbe61d; lim5_t = 64'h0014f8b588e368f0; end
-        5'd6: begin inv5_t = 64'h790fb65668c26139; lim5_t = 64'h000431bde82d7b63; end
-        5'd7: begin inv5_t = 64'he5032477ae8d46a5; lim5_t = 64'h0000d6bf94d5e57a; end
-        5'd8: begin inv5_t = 64'hc767074b22e90e21; lim5_t = 64'h00002af31dc46118; end
-        5'd9: begin inv5_t = 64'h8e47ce423a2e9c6d; lim5_t = 64'h0000089705f4136b; end
-        5'd10: begin inv5_t = 64'h4fa7f60d3ed61f49; lim5_t = 64'h000001b7cdfd9d7b; end
-        5'd11: begin inv5_t = 64'h0fee64690c913975; lim5_t = 64'h00000057f5ff85e5; end
-        5'd12: begin inv5_t = 64'h3662e0e1cf503eb1; lim5_t = 64'h000000119799812d; end
-        5'd13: begin inv5_t = 64'ha47a2cf9f6433fbd; lim5_t = 64'h0000000384b84d09; end
-        5'd14: begin inv5_t = 64'h54186f653140a659; lim5_t = 64'h00000000b424dc35; end
-        5'd15: begin inv5_t = 64'h7738164770402145; lim5_t = 64'h0000000024075f3d; end
-        5'd16: begin inv5_t = 64'he4a4d1417cd9a041; lim5_t = 64'h000000000734aca5; end
-        5'd17: begin inv5_t = 64'hc75429d9e5c5200d; lim5_t = 64'h000000000170ef54; end
-        5'd18: begin inv5_t = 64'hc1773b91fac10669; lim5_t = 64'h000000000049c977; end
-        default: ;
-    endcase
-end
+function [63:0] lim5;
+    input [4:0] j;
+    begin
+        case (j)
+            5'd1: lim5 = 64'h3333333333333333;
+            5'd2: lim5 = 64'h0a3d70a3d70a3d70;
+            5'd3: lim5 = 64'h020c49ba5e353f7c;
+            5'd4: lim5 = 64'h0068db8bac710cb2;
+            5'd5: lim5 = 64'h0014f8b588e368f0;
+            5'd6: lim5 = 64'h000431bde82d7b63;
+            5'd7: lim5 = 64'h0000d6bf94d5e57a;
+            5'd8: lim5 = 64'h00002af31dc46118;
+            5'd9: lim5 = 64'h0000089705f4136b;
+            5'd10: lim5 = 64'h000001b7cdfd9d7b;
+            5'd11: lim5 = 64'h00000057f5ff85e5;
+            5'd12: lim5 = 64'h000000119799812d;
+            5'd13: lim5 = 64'h0000000384b84d09;
+            5'd14: lim5 = 64'h00000000b424dc35;
+            5'd15: lim5 = 64'h0000000024075f3d;
+            5'd16: lim5 = 64'h000000000734aca5;
+            5'd17: lim5 = 64'h000000000170ef54;
+            5'd18: lim5 = 64'h000000000049c977;
+            default: lim5 = 64'd0;
+        endcase
+    end
+endfunction
+
+// x * 5^16 for a 5-bit x, as a table: each product bit is one 5-input function
+wire [42:0] mul5p16 [0:31];
+genvar gr;
+generate
+    for (gr = 0; gr < 32; gr = gr + 1) begin : g_mul5p16
+        assign mul5p16[gr] = gr * P5_16;
+    end
+endgenerate
 
 // ---------------------------------------------------------------- stage 1: operands
-wire signed [8:0] e9 = {in_exp[7], in_exp};
-wire        d_neg   = in_value[63];
-wire        d_zero  = in_value == 64'd0;
-wire        d_mul   = e9 >= -9'sd9;
-wire [8:0]  d_k     = e9 + 9'sd9;                    // scale up by 10^k
-wire [8:0]  d_j     = -9'sd9 - e9;                   // scale down by 10^j
-wire        d_big   = d_mul ? (d_k > 9'd18) : (d_j > 9'd18);
-wire [4:0]  d_sel   = d_mul ? d_k[4:0] : d_j[4:0];
-// low j bits must be zero when dividing
-wire [63:0] d_lowmask = (64'd1 << d_j[4:0]) - 64'd1;
+wire        d_up  = $signed(in_exp) >= -8'sd9;                  // e >= -9: scale up by 10^k
+wire        d_big = d_up ? ($signed(in_exp) > 8'sd9) : ($signed(in_exp) < -8'sd27);  // k or j > 18
+wire [4:0]  d_k   = in_exp[4:0] + 5'd9;                         // k = e + 9 (mod 32)
+// j = -9 - e = ~e - 8 (mod 32), bit by bit so that it folds into the shifter's first LUTs
+wire [4:0]  d_j   = {~(in_exp[4] ^ in_exp[3]), in_exp[3], ~in_exp[2:0]};
 
-always @* tj = d_sel;
-
-wire        f_sign  = in_value[63];
-wire [10:0] f_exp   = in_value[62:52];
-wire [51:0] f_frac  = in_value[51:0];
-wire        f_nan   = f_exp == 11'h7ff;
-wire        f_zero  = f_exp == 11'd0 && f_frac == 52'd0;
-wire [52:0] f_mant  = (f_exp == 11'd0) ? {1'b0, f_frac} : {1'b1, f_frac};
-// right shift = 1075 - exp (1074 for subnormals); exp >= 1075 would need a left shift, which
-// overflows for every non-zero normal (mantissa * 10^9 >= 2^81)
-wire [11:0] f_rsh   = (f_exp == 11'd0) ? 12'd1074 : 12'd1075 - {1'b0, f_exp};
-wire        f_lsh   = f_exp >= 11'd1075;
-
-reg         s1_fmt, s1_reject, s1_zero, s1_mul, s1_lsh;
-reg  [63:0] s1_a, s1_b, s1_lim;
-reg  [52:0] s1_mant;
-reg  [11:0] s1_rsh;
-
-reg         s1_valid, s2_valid;
+reg         s1_valid, s1_fmt, s1_up, s1_big;
+reg  [63:0] s1_v;
+reg  [4:0]  s1_k, s1_j;
+reg  [61:0] s1_n;             // m >> j (j >= 1 when it is used, so 62 bits)
+/* verilator lint_off UNUSEDSIGNAL */
+wire [62:0] d_n   = in_value[62:0] >> d_j;
+/* verilator lint_on UNUSEDSIGNAL */
+reg  [63:0] s1_b;             // inverse(5^j)
+// the first scale-up step, x10 when k is odd (k0 = ~e0)
+wire        d_k0  = ~in_exp[0];
+wire [62:0] d_u1  = (d_k0 ? in_value[62:0] << 3 : in_value[62:0]) +
+                    (d_k0 ? in_value[62:0] << 1 : 63'd0);
+reg  [62:0] s1_u1;
+// double: M << (3 - t mod 4) = M << ((E + 3) mod 4), so that stage 3 shifts by multiples of 4
+wire [1:0]  d_fsh = in_value[53:52] + 2'd3;
+wire [55:0] d_fm  = {3'd0, 1'b1, in_value[51:0]} << d_fsh;
+reg  [55:0] s1_fm;
 
 always @(posedge clk) begin
     s1_valid <= in_valid;
     if (in_valid) begin
-    s1_fmt <= in_fmt;
-    if (!in_fmt) begin
-        s1_zero <= d_zero;
-        s1_mul <= d_mul;
-        s1_reject <= d_neg || (!d_zero && d_big) ||
-                     (!d_mul && !d_big && (in_value & d_lowmask) != 64'd0);
-        s1_a <= d_mul ? in_value : (in_value >> d_j[4:0]);
-        s1_b <= d_mul ? pow10(d_k[4:0]) : inv5_t;
-        s1_lim <= lim5_t;
-    end else begin
-        s1_zero <= f_zero;
-        s1_mul <= 1'b0;
-        s1_reject <= !f_zero && (f_nan || f_sign);
-        s1_a <= 64'd0;
-        s1_b <= 64'd0;
-        s1_lim <= 64'd0;
-    end
-    s1_mant <= f_mant;
-    s1_rsh <= f_rsh;
-    s1_lsh <= f_lsh;
+        s1_fmt <= in_fmt;
+        s1_up <= d_up;
+        s1_big <= d_big;
+        s1_v <= in_value;
+        s1_k <= d_k;
+        s1_j <= d_j;
+        s1_n <= d_n[61:0];
+        s1_b <= inv5(d_j);
+        s1_u1 <= d_u1;
+        s1_fm <= d_fm;
     end
 end
 
-// ---------------------------------------------------------------- stage 2: multiply
-// decimal scale-up: a * b with a < 2^63, b < 2^60, from four 32x32 products; the result fits
-// below 2^63 exactly when the top product is zero and the middle sum stays below 2^31
-wire [31:0] a_hi = s1_a[63:32], a_lo = s1_a[31:0];
-wire [31:0] b_hi = s1_b[63:32], b_lo = s1_b[31:0];
-// double: mantissa * 10^9 = P * 2^32 + L with P < 2^52
-wire [31:0] m_lo = s1_mant[31:0];
-wire [20:0] m_hi = s1_mant[52:32];
+// ---------------------------------------------------------------- stage 2: products
+// Adds are written as trees of two-input adds. Where a tree's inner sums meet, they enter the
+// add as {sum, 1'b0} (the sum taken from bit 1): Yosys' alumacc merges an add whose whole output
+// is another add's operand into one multi-operand add, built as a carry-save tree that is one LUT
+// level deeper than the two-input tree.
+//
+// decimal scale-up, x10^(k mod 8); u_i < 2^63 whenever no step so far overflowed
+wire [62:0] u0 = s1_v[62:0];
+wire        k0 = s1_k[0], k1 = s1_k[1], k2 = s1_k[2];
+wire [62:0] u1 = s1_u1;                                   // x10 = 2^3 + 2^1, in stage 1
+// x100 = 2^7 - 2^5 + 2^2: one three-input add (a carry-save row, then a carry chain)
+wire [62:0] u2 = (k1 ? u1 << 7 : u1) - (k1 ? u1 << 5 : 63'd0) + (k1 ? u1 << 2 : 63'd0);
+// x10^4 = 2^13 + 2^11 - 2^8 + 2^4
+wire [62:0] u3a = (k2 ? u2 << 13 : u2) + (k2 ? u2 << 11 : 63'd0);
+wire [62:0] u3b = (k2 ? u2 << 4 : 63'd0) - (k2 ? u2 << 8 : 63'd0);
+/* verilator lint_off UNUSEDSIGNAL */
+wire [63:0] u3 = {u3a, 1'b0} + {u3b, 1'b0};
+/* verilator lint_on UNUSEDSIGNAL */
+wire        u_ovf12 = (k0 && u0 > LIM_1) || (k1 && u1 > LIM_2);
+wire        u_ovf4 = k2 && u2 > LIM_4;
 
-reg         s2_fmt, s2_reject, s2_zero, s2_mul, s2_lsh;
-reg  [31:0] s2_ll;
-reg  [63:0] s2_mid, s2_hh, s2_low64;
-reg  [63:0] s2_lim;
-reg  [63:0] s2_p;             // P
-reg  [31:0] s2_l;             // L
-reg  [11:0] s2_rsh;
+// decimal checks
+wire        m_neg  = s1_v[63];
+wire        m_zero = s1_v == 64'd0;
+// scaling down: the low j bits (j <= 18) must be zero
+wire [17:0] m_lowmask;
+genvar gi;
+generate
+    for (gi = 0; gi < 18; gi = gi + 1) begin : g_lowmask
+        assign m_lowmask[gi] = s1_j > gi;
+    end
+endgenerate
+wire        m_lowbits = (s1_v[17:0] & m_lowmask) != 18'd0;
 
-wire [63:0] ll = {32'd0, a_lo} * {32'd0, b_lo};
-wire [63:0] lh = {32'd0, a_lo} * {32'd0, b_hi};
-wire [63:0] hl = {32'd0, a_hi} * {32'd0, b_lo};
-wire [63:0] hh = {32'd0, a_hi} * {32'd0, b_hi};
-wire [63:0] pm_lo = {32'd0, m_lo} * 64'd1000000000;
-wire [63:0] pm_hi = {43'd0, m_hi} * 64'd1000000000;
+// double: P' = M' * 5^9 with M' = M << (3 - t mod 4) (P' = P * 2^(3 - t mod 4) < 2^77),
+// 5^9 = 2^21 - 2^17 - 2^14 + 2^12 - 2^9 - 2^7 - 2^5 + 2^2 + 2^0
+wire [10:0] f_exp  = s1_v[62:52];
+wire [51:0] f_frac = s1_v[51:0];
+wire [76:0] f_m    = {21'd0, s1_fm};
+wire [76:0] f_pa   = f_m - (f_m << 5);
+wire [76:0] f_pb   = (f_m << 2) - (f_m << 7);
+wire [76:0] f_pc   = (f_m << 12) - (f_m << 9);
+wire [76:0] f_pd   = (f_m << 21) - (f_m << 14);
+/* verilator lint_off UNUSEDSIGNAL */
+wire [77:0] f_pab  = {f_pa, 1'b0} + {f_pb, 1'b0};
+wire [77:0] f_pcd  = {f_pc, 1'b0} + {f_pd, 1'b0};
+wire [77:0] f_pabcd = {f_pab[77:1], 1'b0} + {f_pcd[77:1], 1'b0};
+wire [76:0] f_p    = f_pabcd[77:1] - (f_m << 17);
+// t = 1056 - E (= s - 10), t div 4 from t mod 64 (1056 = 32 mod 64)
+wire [5:0]  f_t    = 6'd32 - f_exp[5:0];
+/* verilator lint_on UNUSEDSIGNAL */
+// R = P >> (9 + t) = P' >> (12 + 4 * (t div 4)): stage 3 shifts s2_r = P'[76:12]
+wire        f_sub  = f_exp == 11'd0;                     // zero or subnormal: 0
+wire        f_zero = f_sub && f_frac == 52'd0;
+wire        f_sign = s1_v[63];
+wire        f_over = f_exp > 11'd1056 || (f_exp == 11'd1056 && f_frac >= OVF_F);  // incl. NaN, inf
+wire        f_small = f_exp < 11'd993;                   // t >= 64: the result is 0 or 1
+
+reg         s2_valid, s2_rej, s2_up, s2_div, s2_one, s2_ovf12, s2_ovf4;
+reg         s2_up1, s2_up16, s2_qf;   // the result mux's selects
+reg         s2_k3, s2_k4;
+reg  [62:0] s2_u;
+reg  [63:0] s2_ll, s2_lim;
+reg  [31:0] s2_lh, s2_hl;
+reg  [64:0] s2_r;
+reg  [3:0]  s2_tc;            // t div 4 (t <= 63 when it is used)
+
+/* verilator lint_off UNUSEDSIGNAL */
+wire [63:0] d_lh = s1_n[31:0] * s1_b[63:32];
+wire [63:0] d_hl = {2'd0, s1_n[61:32]} * {32'd0, s1_b[31:0]};
+/* verilator lint_on UNUSEDSIGNAL */
 
 always @(posedge clk) begin
     s2_valid <= s1_valid;
     if (s1_valid) begin
-        s2_fmt <= s1_fmt;
-        s2_reject <= s1_reject;
-        s2_zero <= s1_zero;
-        s2_mul <= s1_mul;
-        s2_lsh <= s1_lsh;
-        s2_ll <= ll[31:0];
-        s2_mid <= lh + hl + {32'd0, ll[63:32]};
-        s2_hh <= hh;
-        s2_low64 <= s1_a * s1_b;
-        s2_lim <= s1_lim;
-        s2_p <= pm_hi + {32'd0, pm_lo[63:32]};
-        s2_l <= pm_lo[31:0];
-        s2_rsh <= s1_rsh;
+        s2_up <= !s1_fmt && s1_up;
+        s2_div <= !s1_fmt && !s1_up;
+        s2_up1 <= !s1_fmt && s1_up && !s1_k[4];
+        s2_up16 <= !s1_fmt && s1_up && s1_k[4];
+        s2_qf <= !s1_fmt ? !s1_up : (!f_sub && !f_small);
+        s2_one <= s1_fmt && f_exp == 11'd992 && f_p[76];      // t = 64: round(P / 2^74)
+        if (!s1_fmt)
+            s2_rej <= m_neg || (!m_zero && s1_big) || (!s1_up && !s1_big && m_lowbits);
+        else
+            s2_rej <= (!f_zero && f_sign) || (!f_sub && f_over);
+        s2_k3 <= s1_k[3];
+        s2_k4 <= s1_k[4];
+        s2_ovf12 <= u_ovf12;
+        s2_ovf4 <= u_ovf4;
+        s2_u <= u3[63:1];
+        s2_ll <= {32'd0, s1_n[31:0]} * {32'd0, s1_b[31:0]};
+        s2_lh <= d_lh[31:0];
+        s2_hl <= d_hl[31:0];
+        s2_lim <= lim5(s1_j);
+        s2_r <= f_p[76:12];
+        s2_tc <= f_t[5:2];
     end
 end
 
-// ---------------------------------------------------------------- stage 3: check and round
-// q = (P * 2^32 + L) >> rsh and the bit below it; rsh < 32 shifts P left (overflow checked)
-wire [5:0]  up = 6'd32 - {1'b0, s2_rsh[4:0]};             // 1..32 when rsh < 32
-wire        f_small = s2_rsh < 12'd32;
-wire [63:0] f_up_lost = (up == 6'd32) ? {32'd0, s2_p[63:32]} : (s2_p >> (7'd64 - {1'b0, up}));
-wire [63:0] f_q_small = (s2_p << up) | ({32'd0, s2_l} >> s2_rsh[4:0]);
-wire        f_h_small = (s2_rsh == 12'd0) ? 1'b0 : s2_l[s2_rsh[4:0] - 5'd1];
-wire [11:0] down = s2_rsh - 12'd32;                        // rsh >= 32
-wire [63:0] f_q_big = (down >= 12'd64) ? 64'd0 : (s2_p >> down[5:0]);
-wire        f_h_big = (down == 12'd0) ? s2_l[31] : ((down > 12'd64) ? 1'b0 : s2_p[down[5:0] - 6'd1]);
-wire [63:0] f_q = f_small ? f_q_small : f_q_big;
-wire        f_half = f_small ? f_h_small : f_h_big;
-wire        f_over = (f_small && f_up_lost != 64'd0) || f_q[63] || (f_q == 64'h7fffffffffffffff && f_half);
+// ---------------------------------------------------------------- stage 3: result
+// decimal scale-up, x10^8 or x10^16 (k3 and k4 are never both set for k <= 18)
+// x10^8 = 2^8 * (2^19 - 2^17 - 2^11 - 2^9 - 2^5 + 1), paired so that no two of these adds
+// take bits the same distance apart (abc would share one's XOR, inverted, with the other's: a
+// LUT level more)
+wire [62:0] w = s2_u;
+wire [62:0] w8a = (w << 19) - (w << 11);
+wire [62:0] w8b = w - (w << 17);
+/* verilator lint_off UNUSEDSIGNAL */
+wire [62:0] w8c = (w << 9) + (w << 5);
+wire [63:0] w8ab = {w8a, 1'b0} + {w8b, 1'b0};
+/* verilator lint_on UNUSEDSIGNAL */
+// x10^16 = (w[4:0] * 5^16 + w[9:5] * 5^16 * 2^5) * 2^16, exact for w <= 922
+wire [42:0] w16lo = mul5p16[w[4:0]];
+wire [42:0] w16hi = mul5p16[w[9:5]];
+/* verilator lint_off UNUSEDSIGNAL */
+wire [47:0] w16 = {5'd0, w16lo} + {w16hi, 5'd0};
+/* verilator lint_on UNUSEDSIGNAL */
+wire [62:0] w_up = (s2_k3 ? {w8ab[55:1], 8'd0} : w) - (s2_k3 ? {w8c[54:0], 8'd0} : 63'd0);
+wire        w_ovf = s2_ovf12 || s2_ovf4 || (s2_k3 && w > LIM_8) || (s2_k4 && w > LIM_16);
+
+// division: the pieces' sum mod 2^64, and its bound
+wire [31:0] q_hi = s2_ll[63:32] + s2_lh + s2_hl;
+wire [63:0] q = {q_hi, s2_ll[31:0]};
+
+// double: R = P[73:9] >> t, then (R + 1) >> 1
+wire [64:0] f_rr = s2_r >> {s2_tc, 2'b00};
+/* verilator lint_off UNUSEDSIGNAL */
+wire [64:0] f_rnd = f_rr + 65'd1;
+/* verilator lint_on UNUSEDSIGNAL */
+
+// the result: the scale-up's x10^16 product enters the final mux directly (through w_up's add it
+// would be a LUT level deeper); the division and the double share one input
+wire [63:0] r_qf = s2_div ? q : f_rnd[64:1];
 
 always @(posedge clk) begin
     if (s2_valid) begin
-        if (s2_zero) begin
-            out_value <= 64'd0;
-            out_reject <= s2_reject;
-        end else if (!s2_fmt) begin
-            if (s2_mul) begin
-                out_value <= {s2_mid[31:0], s2_ll};
-                out_reject <= s2_reject || s2_hh != 64'd0 || s2_mid[63:31] != 33'd0;
-            end else begin
-                out_value <= s2_low64;
-                out_reject <= s2_reject || s2_low64 > s2_lim;
-            end
-        end else begin
-            out_value <= f_q + {63'd0, f_half};
-            out_reject <= s2_reject || s2_lsh || f_over;
-        end
+        out_value <= ({64{s2_up1}} & {1'b0, w_up}) | ({64{s2_up16}} & {1'b0, w16[46:0], 16'd0}) |
+                     ({64{s2_qf}} & r_qf) | {63'd0, s2_one};
+        out_reject <= s2_rej || (s2_up && w_ovf) || (s2_div && q > s2_lim);
     end
 end
 

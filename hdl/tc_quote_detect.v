@@ -1,6 +1,6 @@
 // Quote table and crossed-market detector (DESIGN section 4, docs/PIPELINE.md section 6).
 //
-// The table holds, per venue, one memory of N_INSTR entries {written, bid price, bid qty,
+// The table holds, per venue, one memory of 2^INSTR_BITS entries {written, bid price, bid qty,
 // ask price, ask qty, ts}; an update reads the instrument's entries of all venues at once. For
 // update (v, i): B = highest non-empty bid of the other venues, A = lowest non-empty ask, ties to
 // the lowest venue index; buy-on-v when B - ask(v) > edge(i), then sell-on-v when
@@ -32,8 +32,10 @@
 `include "hdl/tc_pipeline.vh"
 
 module tc_quote_detect #(
-    parameter N_VENUES = 8,
-    parameter INSTR_BITS = 8
+    parameter N_VENUES = 8,                  // 2..8 (the contract's venue field is 3 bits)
+    parameter INSTR_BITS = 8,                // 2^INSTR_BITS instruments, at most 256
+    // venue index width (a parameter only so that ports can use it; never override it)
+    parameter VB = (N_VENUES > 1) ? $clog2(N_VENUES) : 1
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -43,7 +45,7 @@ module tc_quote_detect #(
     // committed updates
     input  wire          s_valid,
     output wire          s_ready,
-    input  wire [2:0]    s_venue,
+    input  wire [VB-1:0] s_venue,
     input  wire [INSTR_BITS-1:0] s_instrument,
     input  wire [63:0]   s_bid_px,
     input  wire [63:0]   s_bid_qty,
@@ -59,7 +61,7 @@ module tc_quote_detect #(
     input  wire          sp_allow,       // nothing older is waiting to be applied
     output wire          sp_take,
     output wire          sp_claim,       // the record at L2 is the speculative update's
-    input  wire [2:0]    sp_venue,
+    input  wire [VB-1:0] sp_venue,
     input  wire [INSTR_BITS-1:0] sp_instrument,
     input  wire [2:0]    l2_kind,
     input  wire [63:0]   l2_bid_px,
@@ -80,7 +82,7 @@ module tc_quote_detect #(
 
     // read port for the BAR: entry (venue, instrument), word 0..5 (quote_word in the contract)
     input  wire          q_rd_en,
-    input  wire [2:0]    q_rd_venue,
+    input  wire [VB-1:0] q_rd_venue,
     input  wire [INSTR_BITS-1:0] q_rd_instrument,
     input  wire [2:0]    q_rd_word,
     output reg  [63:0]   q_rd_data,      // one cycle after the address
@@ -91,9 +93,9 @@ module tc_quote_detect #(
     // events, to the ring in the same cycle: the first, and a second (sell) when both sides cross
     output reg           ev_valid,
     output reg  [INSTR_BITS-1:0] ev_instrument,
-    output reg  [2:0]    ev_buy_venue,
-    output reg  [2:0]    ev_sell_venue,
-    output reg  [2:0]    ev_trigger_venue,
+    output reg  [VB-1:0] ev_buy_venue,
+    output reg  [VB-1:0] ev_sell_venue,
+    output reg  [VB-1:0] ev_trigger_venue,
     output reg           ev_trigger_sell,
     output reg  [63:0]   ev_buy_px,
     output reg  [63:0]   ev_buy_qty,
@@ -107,8 +109,8 @@ module tc_quote_detect #(
     output reg  [63:0]   ev_cyc_first,
     output reg  [63:0]   ev_cyc_last,
     output reg           ev2_valid,
-    output reg  [2:0]    ev2_buy_venue,
-    output reg  [2:0]    ev2_sell_venue,
+    output reg  [VB-1:0] ev2_buy_venue,
+    output reg  [VB-1:0] ev2_sell_venue,
     output reg           ev2_trigger_sell,
     output reg  [63:0]   ev2_buy_px,
     output reg  [63:0]   ev2_buy_qty,
@@ -126,6 +128,21 @@ localparam NI = 1 << INSTR_BITS;
 localparam NV = N_VENUES;
 localparam EW = 1 + 5*64;   // written, bid px, bid qty, ask px, ask qty, ts
 
+initial begin
+    if (N_VENUES < 2 || N_VENUES > 8) begin
+        $error("Error: N_VENUES = %0d, must be 2..8 (instance %m)", N_VENUES);
+        $finish;
+    end
+    if (INSTR_BITS < 1 || INSTR_BITS > 8) begin
+        $error("Error: INSTR_BITS = %0d, must be 1..8 (instance %m)", INSTR_BITS);
+        $finish;
+    end
+    if (VB != ((N_VENUES > 1) ? $clog2(N_VENUES) : 1)) begin
+        $error("Error: VB = %0d is derived from N_VENUES, do not set it (instance %m)", VB);
+        $finish;
+    end
+end
+
 localparam [1:0] S_IDLE = 2'd0, S_ROWS = 2'd1, S_SEL = 2'd2;
 
 reg  [1:0]   state;
@@ -133,7 +150,7 @@ reg          spec;           // the update in flight is speculative
 reg          c_seen, c_ok;   // its frame's verdict, once seen
 
 // the update being processed
-reg  [2:0]   u_venue;
+reg  [VB-1:0] u_venue;
 reg  [INSTR_BITS-1:0] u_instr;
 reg  [63:0]  u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts;
 reg  [63:0]  u_cyc_frame, u_cyc_first, u_cyc_last;
@@ -184,7 +201,8 @@ always @(posedge clk) begin
         edge_rd <= edges[e_rd_en ? e_rd_addr : start_instr];
 end
 
-reg [2:0] q_venue_d, q_word_d;
+reg [VB-1:0] q_venue_d;
+reg [2:0] q_word_d;
 always @(posedge clk) begin
     if (q_rd_en) begin
         q_venue_d <= q_rd_venue;
@@ -239,8 +257,8 @@ always @(posedge clk) begin
     if (state == S_ROWS) begin
         for (w = 0; w < NV; w = w + 1) begin
             cp[w*EW +: EW] <= row[w];
-            cb[w] <= w[2:0] != u_venue && row[w][319:256] != 64'd0 && row[w][255:192] != 64'd0;
-            ca[w] <= w[2:0] != u_venue && row[w][191:128] != 64'd0 && row[w][127:64] != 64'd0;
+            cb[w] <= w[VB-1:0] != u_venue && row[w][319:256] != 64'd0 && row[w][255:192] != 64'd0;
+            ca[w] <= w[VB-1:0] != u_venue && row[w][191:128] != 64'd0 && row[w][127:64] != 64'd0;
             bcond[w] <= gt_edge(row[w][319:256], n_ask_px, edge_rd);
             acond[w] <= gt_edge(n_bid_px, row[w][191:128], edge_rd);
             bq[w] <= n_ask_qty < row[w][255:192];
@@ -262,7 +280,7 @@ end
 
 // ---------------------------------------------------------------- R+2: selection
 reg  [NV-1:0] wb, wa;           // the winners, one-hot (or none)
-reg  [2:0]    b_venue, a_venue;
+reg  [VB-1:0] b_venue, a_venue;
 reg  [63:0]   b_px, b_qty, b_ts, a_px, a_qty, a_ts;
 reg           b_less, a_less;   // the update's quantity is the smaller
 reg           ev_buy, ev_sell;
@@ -271,8 +289,8 @@ integer i, k;
 always @* begin
     wb = {NV{1'b0}};
     wa = {NV{1'b0}};
-    b_venue = 3'd0; b_px = 64'd0; b_qty = 64'd0; b_ts = 64'd0; b_less = 1'b0;
-    a_venue = 3'd0; a_px = 64'd0; a_qty = 64'd0; a_ts = 64'd0; a_less = 1'b0;
+    b_venue = {VB{1'b0}}; b_px = 64'd0; b_qty = 64'd0; b_ts = 64'd0; b_less = 1'b0;
+    a_venue = {VB{1'b0}}; a_px = 64'd0; a_qty = 64'd0; a_ts = 64'd0; a_less = 1'b0;
     ev_buy = 1'b0;
     ev_sell = 1'b0;
     if (state == S_SEL) begin
@@ -291,14 +309,14 @@ always @* begin
         end
         for (i = 0; i < NV; i = i + 1) begin
             if (wb[i]) begin
-                b_venue = b_venue | i[2:0];
+                b_venue = b_venue | i[VB-1:0];
                 b_px = b_px | cp[i*EW+256 +: 64];
                 b_qty = b_qty | cp[i*EW+192 +: 64];
                 b_ts = b_ts | cp[i*EW+0 +: 64];
                 b_less = b_less | bq[i];
             end
             if (wa[i]) begin
-                a_venue = a_venue | i[2:0];
+                a_venue = a_venue | i[VB-1:0];
                 a_px = a_px | cp[i*EW+128 +: 64];
                 a_qty = a_qty | cp[i*EW+64 +: 64];
                 a_ts = a_ts | cp[i*EW+0 +: 64];

@@ -17,7 +17,12 @@
 
 module tc_regs #(
     parameter AW = `TC_BAR_ADDR_BITS,
-    parameter N_COUNTERS = `TC_N_COUNTERS
+    parameter N_COUNTERS = `TC_N_COUNTERS,
+    // the built sizes, reported in control.n_venues, control.n_instruments and ring.records
+    parameter N_VENUES = `TC_N_VENUES,       // 2..`TC_N_VENUES
+    parameter INSTR_BITS = 8,                // 2^INSTR_BITS instruments, up to `TC_N_INSTRUMENTS
+    parameter RING_BITS = 10,                // 2^RING_BITS ring records, up to `TC_RING_RECORDS
+    parameter VB = 3                         // venue index width, clog2(N_VENUES)
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -33,7 +38,7 @@ module tc_regs #(
     // configuration
     output reg           enable,
     output reg  [64*`TC_N_FILTERS-1:0] filter_cfg,
-    output reg  [64*`TC_N_VENUES-1:0]  venue_cfg,
+    output reg  [64*N_VENUES-1:0]  venue_cfg,
     output reg  [63:0]   consumer,
 
     // symbol table writes
@@ -50,10 +55,10 @@ module tc_regs #(
 
     // edges
     output reg           edge_wr,
-    output reg  [7:0]    edge_addr,
+    output reg  [INSTR_BITS-1:0] edge_addr,
     output reg  [63:0]   edge_data,
     output wire          edge_rd_en,
-    output wire [7:0]    edge_rd_addr,
+    output wire [INSTR_BITS-1:0] edge_rd_addr,
     input  wire [63:0]   edge_rd_data,
 
     // state clearing (performed by the top level once the pipeline is idle)
@@ -71,15 +76,53 @@ module tc_regs #(
 
     // windows (data one cycle after the address)
     output wire          ring_rd_en,
-    output wire [9:0]    ring_rd_index,
+    output wire [RING_BITS-1:0] ring_rd_index,
     output wire [3:0]    ring_rd_word,
     input  wire [63:0]   ring_rd_data,
     output wire          q_rd_en,
-    output wire [2:0]    q_rd_venue,
-    output wire [7:0]    q_rd_instrument,
+    output wire [VB-1:0] q_rd_venue,
+    output wire [INSTR_BITS-1:0] q_rd_instrument,
     output wire [2:0]    q_rd_word,
     input  wire [63:0]   q_rd_data
 );
+
+localparam N_INSTR = 1 << INSTR_BITS;
+localparam RING_RECORDS = 1 << RING_BITS;
+localparam REC_SHIFT = $clog2(8 * `TC_RECORD_WORDS);       // byte offset bits of a ring record
+localparam Q_SHIFT = $clog2(`TC_QUOTE_ENTRY_BYTES);        // ... of a quote entry
+// the parts of the windows that hold something in this build; the rest reads as zero
+localparam RING_BYTES = RING_RECORDS << REC_SHIFT;
+localparam QUOTE_BYTES = (N_VENUES * N_INSTR) << Q_SHIFT;
+// ends of the stored ranges, as bus addresses; the reported sizes, as register values
+// (selects, not plain copies: a parameter set from outside is a sized 32-bit value)
+localparam [AW-1:0] VENUE_END = `TC_REG_VENUES_VENUE + {N_VENUES[AW-4:0], 3'b000};
+localparam [AW-1:0] EDGE_END = `TC_REG_EDGES_EDGE + 8 * N_INSTR;
+localparam [AW-1:0] RING_END = `TC_WIN_RING_BASE + RING_BYTES;
+localparam [AW-1:0] QUOTE_END = `TC_WIN_QUOTES_BASE + QUOTE_BYTES[AW-1:0];
+localparam [63:0] N_VENUES_REG = {56'd0, N_VENUES[7:0]};
+localparam [63:0] N_INSTR_REG = N_INSTR;
+localparam [63:0] RING_RECORDS_REG = RING_RECORDS;
+
+initial begin
+    if (N_VENUES < 2 || N_VENUES > `TC_N_VENUES) begin
+        $error("Error: N_VENUES = %0d, must be 2..%0d (instance %m)", N_VENUES, `TC_N_VENUES);
+        $finish;
+    end
+    if (INSTR_BITS < 1 || N_INSTR > `TC_N_INSTRUMENTS || N_INSTR > `TC_REG_EDGES_EDGE_COUNT) begin
+        $error("Error: INSTR_BITS = %0d, at most %0d instruments (instance %m)", INSTR_BITS,
+               `TC_N_INSTRUMENTS);
+        $finish;
+    end
+    if (RING_BITS < 3 || RING_RECORDS > `TC_RING_RECORDS || RING_BYTES > `TC_WIN_RING_BYTES) begin
+        $error("Error: RING_BITS = %0d, 8..%0d records (instance %m)", RING_BITS, `TC_RING_RECORDS);
+        $finish;
+    end
+    if (VB != ((N_VENUES > 1) ? $clog2(N_VENUES) : 1) || QUOTE_BYTES > `TC_WIN_QUOTES_BYTES ||
+        `TC_QUOTE_ENTRY_BYTES != (1 << Q_SHIFT)) begin
+        $error("Error: VB = %0d does not fit N_VENUES or the quote window (instance %m)", VB);
+        $finish;
+    end
+end
 
 // ---------------------------------------------------------------- host-written registers
 reg [63:0] stage_name [0:3];
@@ -125,15 +168,16 @@ always @(posedge clk) begin
             enable <= bus_wr_data[`TC_REG_CONTROL_CTRL_ENABLE_LSB];
         if (wa >= `TC_REG_VENUES_FILTER && wa < `TC_REG_VENUES_FILTER + 8 * `TC_REG_VENUES_FILTER_COUNT)
             filter_cfg[64 * wa_filter[3:0] +: 64] <= bus_wr_data;
-        if (wa >= `TC_REG_VENUES_VENUE && wa < `TC_REG_VENUES_VENUE + 8 * `TC_REG_VENUES_VENUE_COUNT)
+        // venues and edges past the built sizes are not stored (they read back as zero)
+        if (wa >= `TC_REG_VENUES_VENUE && wa < VENUE_END)
             venue_cfg[64 * wa_venue[2:0] +: 64] <= bus_wr_data;
         if (wa >= `TC_REG_SYMBOLS_STAGE_NAME && wa < `TC_REG_SYMBOLS_STAGE_NAME + 8 * `TC_REG_SYMBOLS_STAGE_NAME_COUNT)
             stage_name[wa_name[1:0]] <= bus_wr_data;
         if (wa == `TC_REG_SYMBOLS_STAGE_META)
             stage_meta <= bus_wr_data;
-        if (wa >= `TC_REG_EDGES_EDGE && wa < `TC_REG_EDGES_EDGE + 8 * `TC_REG_EDGES_EDGE_COUNT) begin
+        if (wa >= `TC_REG_EDGES_EDGE && wa < EDGE_END) begin
             edge_wr <= 1'b1;
-            edge_addr <= wa_edge[7:0];
+            edge_addr <= wa_edge[INSTR_BITS-1:0];
             edge_data <= bus_wr_data;
         end
         if (wa == `TC_REG_RING_CONSUMER)
@@ -190,7 +234,7 @@ always @(posedge clk) begin
     if (rst) begin
         enable <= 1'b0;
         filter_cfg <= {64*`TC_N_FILTERS{1'b0}};
-        venue_cfg <= {64*`TC_N_VENUES{1'b0}};
+        venue_cfg <= {64*N_VENUES{1'b0}};
         consumer <= 64'd0;
         stage_meta <= 64'd0;
         cmd <= 64'd0;
@@ -207,19 +251,22 @@ end
 // ---------------------------------------------------------------- reads
 // cycle 0: window addresses go to their memories; cycle 1: select; cycle 2: data out
 wire [AW-1:0] ra = bus_rd_addr;
-assign ring_rd_en = bus_rd_en && ra >= `TC_WIN_RING_BASE && ra < `TC_WIN_RING_BASE + `TC_WIN_RING_BYTES;
-assign q_rd_en = bus_rd_en && ra >= `TC_WIN_QUOTES_BASE && ra < `TC_WIN_QUOTES_BASE + `TC_WIN_QUOTES_BYTES;
-assign edge_rd_en = bus_rd_en && ra >= `TC_REG_EDGES_EDGE &&
-                    ra < `TC_REG_EDGES_EDGE + 8 * `TC_REG_EDGES_EDGE_COUNT;
-assign ring_rd_index = ra[16:7];
+wire in_ring = ra >= `TC_WIN_RING_BASE && ra < RING_END;
+wire in_quotes = ra >= `TC_WIN_QUOTES_BASE && ra < QUOTE_END;
+wire in_edges = ra >= `TC_REG_EDGES_EDGE && ra < EDGE_END;
+assign ring_rd_en = bus_rd_en && in_ring;
+assign q_rd_en = bus_rd_en && in_quotes;
+assign edge_rd_en = bus_rd_en && in_edges;
+// the windows are aligned to their size: offsets within them are the address's low bits
+assign ring_rd_index = ra[REC_SHIFT +: RING_BITS];
 assign ring_rd_word = ra[6:3];
-assign q_rd_venue = ra[16:14];
-assign q_rd_instrument = ra[13:6];
+assign q_rd_venue = ra[Q_SHIFT + INSTR_BITS +: VB];
+assign q_rd_instrument = ra[Q_SHIFT +: INSTR_BITS];
 assign q_rd_word = ra[5:3];
 /* verilator lint_off UNUSEDSIGNAL */
 wire [AW-1:0] ra_edge = (ra - `TC_REG_EDGES_EDGE) >> 3;
 /* verilator lint_on UNUSEDSIGNAL */
-assign edge_rd_addr = ra_edge[7:0];
+assign edge_rd_addr = ra_edge[INSTR_BITS-1:0];
 
 reg          r1_en;
 reg [AW-1:0] r1_addr;
@@ -244,8 +291,8 @@ always @* begin
     case (r1_addr)
         `TC_BLK_CONTROL_BASE:          rv = hdr0(`TC_BLK_CONTROL_TYPE, `TC_BLK_CONTROL_VERSION);
         `TC_BLK_CONTROL_BASE + 8:      rv = {{(64-AW){1'b0}}, `TC_BLK_CONTROL_NEXT};
-        `TC_REG_CONTROL_N_VENUES:      rv = `TC_N_VENUES;
-        `TC_REG_CONTROL_N_INSTRUMENTS: rv = `TC_N_INSTRUMENTS;
+        `TC_REG_CONTROL_N_VENUES:      rv = N_VENUES_REG;
+        `TC_REG_CONTROL_N_INSTRUMENTS: rv = N_INSTR_REG;
         `TC_REG_CONTROL_N_FILTERS:     rv = `TC_N_FILTERS;
         `TC_REG_CONTROL_MAX_FRAME_BYTES: rv = `TC_MAX_FRAME_BYTES;
         `TC_REG_CONTROL_CTRL:          rv = {63'd0, enable};
@@ -273,7 +320,7 @@ always @* begin
         `TC_BLK_RING_BASE:             rv = hdr0(`TC_BLK_RING_TYPE, `TC_BLK_RING_VERSION);
         `TC_BLK_RING_BASE + 8:         rv = {{(64-AW){1'b0}}, `TC_BLK_RING_NEXT};
         `TC_REG_RING_BASE:             rv = {{(64-AW){1'b0}}, `TC_WIN_RING_BASE};
-        `TC_REG_RING_RECORDS:          rv = `TC_RING_RECORDS;
+        `TC_REG_RING_RECORDS:          rv = RING_RECORDS_REG;
         `TC_REG_RING_RECORD_BYTES:     rv = 8 * `TC_RECORD_WORDS;
         `TC_REG_RING_PRODUCER:         rv = producer;
         `TC_REG_RING_CONSUMER:         rv = consumer;
@@ -290,7 +337,7 @@ always @* begin
                 idx = (r1_addr - `TC_REG_VENUES_FILTER) >> 3;
                 rv = filter_cfg[64 * idx +: 64];
             end else if (r1_addr >= `TC_REG_VENUES_VENUE &&
-                         r1_addr < `TC_REG_VENUES_VENUE + 8 * `TC_REG_VENUES_VENUE_COUNT) begin
+                         r1_addr < VENUE_END) begin
                 idx = (r1_addr - `TC_REG_VENUES_VENUE) >> 3;
                 rv = venue_cfg[64 * idx +: 64];
             end else if (r1_addr >= `TC_REG_SYMBOLS_STAGE_NAME &&
@@ -298,13 +345,13 @@ always @* begin
                 idx = (r1_addr - `TC_REG_SYMBOLS_STAGE_NAME) >> 3;
                 rv = stage_name[idx[1:0]];
             end else if (r1_addr >= `TC_REG_EDGES_EDGE &&
-                         r1_addr < `TC_REG_EDGES_EDGE + 8 * `TC_REG_EDGES_EDGE_COUNT) begin
+                         r1_addr < EDGE_END) begin
                 rv = edge_rd_data;
             end else if (r1_addr >= `TC_WIN_RING_BASE &&
-                         r1_addr < `TC_WIN_RING_BASE + `TC_WIN_RING_BYTES) begin
+                         r1_addr < RING_END) begin
                 rv = ring_rd_data;
             end else if (r1_addr >= `TC_WIN_QUOTES_BASE &&
-                         r1_addr < `TC_WIN_QUOTES_BASE + `TC_WIN_QUOTES_BYTES) begin
+                         r1_addr < QUOTE_END) begin
                 rv = (r1_addr[5:3] < 3'd6) ? q_rd_data : 64'd0;
             end
         end

@@ -19,7 +19,16 @@
 `include "hdl/tc_pipeline.vh"
 
 module tickcross_top #(
-    parameter FIFO_BITS = 4
+    parameter FIFO_BITS = 4,
+    // sizes of the build, reported in the BAR (control.n_venues, control.n_instruments,
+    // ring.records); the contract's values are the largest the BAR layout allows
+    parameter N_VENUES = `TC_N_VENUES,                  // 2..8
+    parameter INSTR_BITS = $clog2(`TC_N_INSTRUMENTS),   // 2^INSTR_BITS instruments
+    parameter RING_BITS = $clog2(`TC_RING_RECORDS),     // 2^RING_BITS event records
+    // Deribit binding slots per venue: docs/PIPELINE.md section 5 (and the software path) use
+    // the contract's; another value changes which bindings evict each other
+    parameter BIND_BITS = `TC_BIND_BITS,
+    parameter COMMIT_BITS = 9                           // commit buffer records (tc_commit)
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -42,6 +51,19 @@ module tickcross_top #(
 );
 
 localparam NC = `TC_N_COUNTERS;
+// venue index width inside the pipeline; the stages before the commit keep the contract's 3 bits
+localparam VB = (N_VENUES > 1) ? $clog2(N_VENUES) : 1;
+
+initial begin
+    if (N_VENUES < 2 || N_VENUES > `TC_N_VENUES || INSTR_BITS < 1 ||
+        (1 << INSTR_BITS) > `TC_N_INSTRUMENTS || RING_BITS < 3 ||
+        (1 << RING_BITS) > `TC_RING_RECORDS) begin
+        $error("Error: %0d venues x %0d instruments, %0d ring records: at most %0d x %0d, %0d (instance %m)",
+               N_VENUES, 1 << INSTR_BITS, 1 << RING_BITS, `TC_N_VENUES, `TC_N_INSTRUMENTS,
+               `TC_RING_RECORDS);
+        $finish;
+    end
+end
 
 reg [63:0] cycle;
 always @(posedge clk) cycle <= rst ? 64'd0 : cycle + 64'd1;
@@ -49,7 +71,7 @@ always @(posedge clk) cycle <= rst ? 64'd0 : cycle + 64'd1;
 // ---------------------------------------------------------------- registers
 wire          enable;
 wire [64*`TC_N_FILTERS-1:0] filter_cfg;
-wire [64*`TC_N_VENUES-1:0]  venue_cfg;
+wire [64*N_VENUES-1:0]  venue_cfg;
 wire [63:0]   consumer;
 wire          sym_wr_en, sym_wr_way, sym_wr_valid, sym_clear, sym_clearing;
 wire [`TC_SYM_HASH_BITS-1:0] sym_wr_slot;
@@ -57,25 +79,28 @@ wire [2:0]    sym_wr_venue;
 wire [7:0]    sym_wr_len, sym_wr_instrument;
 wire [255:0]  sym_wr_name;
 wire          edge_wr;
-wire [7:0]    edge_addr, edge_rd_addr;
+wire [INSTR_BITS-1:0] edge_addr, edge_rd_addr;
 wire          edge_rd_en, q_rd_en, ring_rd_en;
 wire [63:0]   edge_data, edge_rd_data;
 wire          clear_req, counters_clear;
 wire [63:0]   producer;
 wire [5:0]    cnt_rd_index;
 wire [63:0]   cnt_rd_data;
-wire [9:0]    ring_rd_index;
+wire [RING_BITS-1:0] ring_rd_index;
 wire [3:0]    ring_rd_word;
 wire [63:0]   ring_rd_data;
-wire [2:0]    q_rd_venue, q_rd_word;
-wire [7:0]    q_rd_instrument;
+wire [VB-1:0] q_rd_venue;
+wire [2:0]    q_rd_word;
+wire [INSTR_BITS-1:0] q_rd_instrument;
 wire [63:0]   q_rd_data;
 
 reg           clear_done;
 wire          clearing;
 wire          idle;
 
-tc_regs regs (
+tc_regs #(
+    .N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .RING_BITS(RING_BITS), .VB(VB)
+) regs (
     .clk(clk), .rst(rst),
     .bus_wr_en(reg_wr_en), .bus_wr_addr(reg_wr_addr), .bus_wr_data(reg_wr_data),
     .bus_rd_en(reg_rd_en), .bus_rd_addr(reg_rd_addr),
@@ -152,7 +177,7 @@ wire        fifo_hold = fifo_count >= (1 << FIFO_BITS) - 5;
 wire        new_frame_hold = tables_clearing || cl_state != CL_IDLE;
 
 tc_frame_rx #(
-    .N_FILTERS(`TC_N_FILTERS), .N_VENUES(`TC_N_VENUES), .MAX_FRAME_BYTES(`TC_MAX_FRAME_BYTES)
+    .N_FILTERS(`TC_N_FILTERS), .N_VENUES(N_VENUES), .MAX_FRAME_BYTES(`TC_MAX_FRAME_BYTES)
 ) frame_rx (
     .clk(clk), .rst(rst),
     .s_axis_tdata(s_axis_tdata), .s_axis_tkeep(s_axis_tkeep), .s_axis_tvalid(s_axis_tvalid),
@@ -272,6 +297,7 @@ wire [7:0]  y_instrument;
 wire [63:0] y_v0, y_v1, y_v2, y_v3, y_ts, y_cyc_frame, y_cyc_first, y_cyc_last;
 wire [`TC_C_BITS-1:0] y_cnt;
 wire        y_busy;
+wire        e_end, e_end_ok;
 
 tc_lookup lookup (
     .clk(clk), .rst(rst),
@@ -286,6 +312,7 @@ tc_lookup lookup (
     .cv_v2(d_cv ? d_cv2 : b_cv2), .cv_v3(d_cv ? d_cv3 : b_cv3),
     .cv_pexp(b_pexp), .cv_qexp(b_qexp),
     .sp_valid(sp_valid), .sp_venue(sp_venue), .sp_instrument(sp_instrument),
+    .e_valid(e_end), .e_ok(e_end_ok),
     .m_valid(y_valid), .m_kind(y_kind), .m_venue(y_venue), .m_id(y_id), .m_hit(y_hit),
     .m_instrument(y_instrument), .m_v0(y_v0), .m_v1(y_v1), .m_v2(y_v2), .m_v3(y_v3),
     .m_ts(y_ts), .m_cyc_frame(y_cyc_frame), .m_cyc_first(y_cyc_first), .m_cyc_last(y_cyc_last),
@@ -293,21 +320,30 @@ tc_lookup lookup (
 );
 
 // ---------------------------------------------------------------- commit
+// from here on venues and instruments have the build's widths (the host programs no symbol,
+// filter or binding past them, so the dropped high bits are zero)
+wire [VB-1:0] y_venue_b = y_venue[VB-1:0];
+wire [VB-1:0] sp_venue_b = sp_venue[VB-1:0];
+wire [INSTR_BITS-1:0] y_instrument_b = y_instrument[INSTR_BITS-1:0];
+wire [INSTR_BITS-1:0] sp_instrument_b = sp_instrument[INSTR_BITS-1:0];
+wire        unused_narrowed = &{1'b0, y_venue, sp_venue, y_instrument, sp_instrument};
+
 wire        cnt_valid;
-wire [2:0]  cnt_venue;
+wire [VB-1:0] cnt_venue;
 wire [`TC_C_BITS-1:0] cnt;
 wire        k_valid, k_ready, k_hit;
-wire [2:0]  k_kind, k_venue;
+wire [2:0]  k_kind;
+wire [VB-1:0] k_venue;
 wire [31:0] k_id;
-wire [7:0]  k_instrument;
+wire [INSTR_BITS-1:0] k_instrument;
 wire [63:0] k_v0, k_v1, k_v2, k_v3, k_ts, k_cyc_frame, k_cyc_first, k_cyc_last;
 wire        k_busy, k_empty;
 wire        sp_claim;
 
-tc_commit commit (
+tc_commit #(.ADDR_BITS(COMMIT_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB)) commit (
     .clk(clk), .rst(rst),
-    .s_valid(y_valid), .s_kind(y_kind), .s_venue(y_venue), .s_id(y_id), .s_hit(y_hit),
-    .s_instrument(y_instrument), .s_v0(y_v0), .s_v1(y_v1), .s_v2(y_v2), .s_v3(y_v3),
+    .s_valid(y_valid), .s_kind(y_kind), .s_venue(y_venue_b), .s_id(y_id), .s_hit(y_hit),
+    .s_instrument(y_instrument_b), .s_v0(y_v0), .s_v1(y_v1), .s_v2(y_v2), .s_v3(y_v3),
     .s_ts(y_ts), .s_cyc_frame(y_cyc_frame), .s_cyc_first(y_cyc_first), .s_cyc_last(y_cyc_last),
     .s_ok(y_ok), .s_cnt(y_cnt), .s_skip(sp_claim),
     .cnt_valid(cnt_valid), .cnt_venue(cnt_venue), .cnt(cnt),
@@ -319,13 +355,13 @@ tc_commit commit (
 
 // ---------------------------------------------------------------- bindings
 wire        q_valid, q_ready;
-wire [2:0]  q_venue;
-wire [7:0]  q_instrument;
+wire [VB-1:0] q_venue;
+wire [INSTR_BITS-1:0] q_instrument;
 wire [63:0] q_v0, q_v1, q_v2, q_v3, q_ts, q_cyc_frame, q_cyc_first, q_cyc_last;
 wire        inc_unksym, inc_bind, inc_evict;
 wire        bd_busy;
 
-tc_bind_stage #(.SLOT_BITS(`TC_BIND_BITS)) bindings (
+tc_bind_stage #(.SLOT_BITS(BIND_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB)) bindings (
     .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(b_clearing),
     .s_valid(k_valid), .s_ready(k_ready), .s_kind(k_kind), .s_venue(k_venue), .s_id(k_id),
     .s_hit(k_hit), .s_instrument(k_instrument), .s_v0(k_v0), .s_v1(k_v1), .s_v2(k_v2),
@@ -340,28 +376,28 @@ tc_bind_stage #(.SLOT_BITS(`TC_BIND_BITS)) bindings (
 
 // ---------------------------------------------------------------- quotes and detection
 wire        ev_valid, ev_trigger_sell;
-wire [7:0]  ev_instrument;
-wire [2:0]  ev_buy_venue, ev_sell_venue, ev_trigger_venue;
+wire [INSTR_BITS-1:0] ev_instrument;
+wire [VB-1:0] ev_buy_venue, ev_sell_venue, ev_trigger_venue;
 wire [63:0] ev_buy_px, ev_buy_qty, ev_sell_px, ev_sell_qty, ev_qty, ev_ts, ev_buy_ts, ev_sell_ts;
 wire [63:0] ev_cyc_frame, ev_cyc_first, ev_cyc_last;
 wire        ev2_valid, ev2_trigger_sell;
-wire [2:0]  ev2_buy_venue, ev2_sell_venue;
+wire [VB-1:0] ev2_buy_venue, ev2_sell_venue;
 wire [63:0] ev2_buy_px, ev2_buy_qty, ev2_sell_px, ev2_sell_qty, ev2_qty, ev2_buy_ts, ev2_sell_ts;
 wire        inc_update, qd_busy;
 wire        sp_take;
-// the first END record behind a speculative quote is its frame's (one message per Binance frame)
-wire        x_end = x_valid && x_kind == `TC_K_END;
+// the first END record behind a speculative quote is its frame's (one message per Binance frame);
+// the lookup shows it on e_* as far behind sp_* as it was behind the quote
 
-tc_quote_detect #(.N_VENUES(`TC_N_VENUES), .INSTR_BITS(8)) quotes (
+tc_quote_detect #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS)) quotes (
     .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(q_clearing),
     .s_valid(q_valid), .s_ready(q_ready), .s_venue(q_venue), .s_instrument(q_instrument),
     .s_bid_px(q_v0), .s_bid_qty(q_v1), .s_ask_px(q_v2), .s_ask_qty(q_v3), .s_ts(q_ts),
     .s_cyc_frame(q_cyc_frame), .s_cyc_first(q_cyc_first), .s_cyc_last(q_cyc_last),
     .sp_valid(sp_valid), .sp_allow(k_empty && !bd_busy), .sp_take(sp_take), .sp_claim(sp_claim),
-    .sp_venue(sp_venue), .sp_instrument(sp_instrument),
+    .sp_venue(sp_venue_b), .sp_instrument(sp_instrument_b),
     .l2_kind(y_kind), .l2_bid_px(y_v0), .l2_bid_qty(y_v1), .l2_ask_px(y_v2), .l2_ask_qty(y_v3),
     .l2_ts(y_ts), .l2_cyc_frame(y_cyc_frame), .l2_cyc_first(y_cyc_first),
-    .l2_cyc_last(y_cyc_last), .x_end_valid(x_end), .x_end_ok(x_ok),
+    .l2_cyc_last(y_cyc_last), .x_end_valid(e_end), .x_end_ok(e_end_ok),
     .edge_wr(edge_wr), .edge_addr(edge_addr), .edge_data(edge_data),
     .q_rd_en(q_rd_en), .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument),
     .q_rd_word(q_rd_word), .q_rd_data(q_rd_data),
@@ -384,7 +420,7 @@ wire        unused_sp = &{1'b0, sp_take};
 // ---------------------------------------------------------------- event ring
 wire [1:0] inc_event, inc_overflow;
 
-tc_event_ring #(.ADDR_BITS(10)) ring (
+tc_event_ring #(.ADDR_BITS(RING_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB)) ring (
     .clk(clk), .rst(rst), .clear(cl_pulse), .cycle(cycle), .consumer(consumer),
     .ev_valid(ev_valid), .ev_instrument(ev_instrument), .ev_buy_venue(ev_buy_venue),
     .ev_sell_venue(ev_sell_venue), .ev_trigger_venue(ev_trigger_venue),
@@ -405,7 +441,7 @@ assign idle = !fr_busy && fifo_empty && !b_busy && !d_busy && !x_valid && !y_bus
               !k_busy && !bd_busy && !qd_busy;
 
 // ---------------------------------------------------------------- counters
-tc_counters #(.N(NC)) counters (
+tc_counters #(.N(NC), .VB(VB)) counters (
     .clk(clk), .rst(rst), .clear(counters_clear),
     .done_valid(done_valid), .done_reason(done_reason), .done_bytes(done_bytes),
     .cnt_valid(cnt_valid), .cnt_venue(cnt_venue), .cnt(cnt),

@@ -14,7 +14,7 @@ use tickcross_tests::{binance_bbo, binance_program, udp_frame};
 #[test]
 fn checked_in_verilog_headers_are_the_generated_ones() {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    assert_eq!(tb::VERILOG_HEADERS.len(), 2);
+    assert_eq!(tb::VERILOG_HEADERS.len(), 3);
     for (path, text) in tb::VERILOG_HEADERS {
         let checked_in = std::fs::read_to_string(repo.join(path)).unwrap();
         assert!(

@@ -3,17 +3,7 @@
 use proptest::prelude::*;
 use tickcross_core::price9;
 use tickcross_sim::ffi::tc_units_tb::{inp, out};
-use tickcross_sim::model::{Model, UNITS};
-
-fn units() -> Model {
-    let mut m = Model::new(&UNITS, None).expect("model");
-    m.inp[inp::RST] = 1;
-    for _ in 0..4 {
-        m.tick();
-    }
-    m.inp[inp::RST] = 0;
-    m
-}
+use tickcross_sim::model::Model;
 
 /// Streams (value, exp, fmt) through tc_price9_conv one per cycle and returns the hardware's
 /// (value, rejected) for each, in order.
@@ -47,7 +37,7 @@ fn reference(v: u64, e: i8, f: bool) -> Option<i64> {
 }
 
 fn check(inputs: &[(u64, i8, bool)]) {
-    let mut m = units();
+    let mut m = units_model();
     let got = convert(&mut m, inputs);
     assert_eq!(got.len(), inputs.len());
     for (&(v, e, f), (hv, hrej)) in inputs.iter().zip(got) {
@@ -143,6 +133,51 @@ fn conversion_edge_cases() {
     check(&cases);
 }
 
+/// tc_lookup reads a Binance message's results cycles after they arrive: each result must show up
+/// exactly LAT cycles after its input and stay until the next valid input's result replaces it,
+/// whatever the inputs carry while `cv_valid` is low.
+#[test]
+fn conversion_results_appear_after_lat_cycles_and_hold() {
+    const LAT: usize = 3;
+    let first = (1645u64, -10i8, false); // rejected: not a multiple of 10
+    let a = (6183763000000u64, -8i8, false);
+    let b = (25474.74f64.to_bits(), 0i8, true);
+    let want = |&(v, e, f): &(u64, i8, bool)| match reference(v, e, f) {
+        Some(x) => (x as u64, false),
+        None => (0, true),
+    };
+    // (cycle, input); every other cycle idles with garbage on the data inputs
+    let feed = [(0usize, first), (4, a), (13, b)];
+    let mut m = units_model();
+    let mut seen = Vec::new();
+    for i in 0..24usize {
+        match feed.iter().find(|&&(c, _)| c == i) {
+            Some(&(_, (v, e, f))) => {
+                m.inp[inp::CV_VALID] = 1;
+                m.inp[inp::CV_VALUE] = v;
+                m.inp[inp::CV_EXP] = e as u8 as u64;
+                m.inp[inp::CV_FMT] = f as u64;
+            }
+            None => {
+                m.inp[inp::CV_VALID] = 0;
+                m.inp[inp::CV_VALUE] = 0x7ff8_0000_dead_beef ^ i as u64;
+                m.inp[inp::CV_EXP] = (i as u64 * 37) & 0xff;
+                m.inp[inp::CV_FMT] = (i & 1) as u64;
+            }
+        }
+        m.tick();
+        let rej = m.out[out::CV_REJECT] != 0;
+        seen.push((if rej { 0 } else { m.out[out::CV_OUT] }, rej));
+    }
+    assert_ne!(want(&first), want(&a));
+    assert_ne!(want(&a), want(&b));
+    for (i, got) in seen.iter().enumerate().skip(LAT) {
+        // the latest input at least LAT cycles old
+        let (_, input) = feed.iter().rev().find(|&&(c, _)| c + LAT <= i).unwrap();
+        assert_eq!(*got, want(input), "cycle {i}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -165,14 +200,13 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // tc_frame_rx: verdicts, payload realignment and cycle stamps
 
-use std::net::{Ipv4Addr, SocketAddrV4};
 use tickcross_bindings::pipeline::Reason;
 use tickcross_bindings::{blocks, protocol};
-use tickcross_capture::netgen::{UdpFrameBuilder, VlanTag};
 use tickcross_core::program::{Filter, Protocol};
-use tickcross_device::device::{filter_word, venue_word};
+use tickcross_device::device::venue_word;
 use tickcross_swpath::frame_check::{check as frame_check, VenueFilter, Verdict};
 use tickcross_tests::gen::{mutate, Rng};
+use tickcross_tests::{udp_frame_shaped, units_model, write_frame_rx_filters};
 
 /// One forwarded payload stream as the hardware emitted it.
 #[derive(Debug, Default)]
@@ -234,13 +268,8 @@ type FrameRxRun = (Vec<(u64, u64)>, Vec<Stream>, Vec<Vec<u64>>);
 
 /// Drives frames back to back into tc_frame_rx.
 fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
-    let mut m = units();
-    for (i, f) in FILTERS.iter().enumerate() {
-        m.inp[inp::FR_CFG_WR] = 1;
-        m.inp[inp::FR_CFG_IDX] = i as u64;
-        m.inp[inp::FR_CFG_DATA] = filter_word(f).expect("the test's filters fit their fields");
-        m.tick();
-    }
+    let mut m = units_model();
+    write_frame_rx_filters(&mut m, FILTERS);
     for (v, p) in VENUES.iter().enumerate() {
         // a venue without a protocol is enabled with protocol "none": it must never match
         m.inp[inp::FR_CFG_WR] = 1;
@@ -329,20 +358,6 @@ fn run_frame_rx(frames: &[(Vec<u8>, bool)]) -> FrameRxRun {
     (dones, streams, beat_cycles)
 }
 
-fn frame_with(payload: &[u8], dst: [u8; 4], port: u16, vlan: bool, options: usize) -> Vec<u8> {
-    let mut b = UdpFrameBuilder::new(
-        SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 30000),
-        SocketAddrV4::new(Ipv4Addr::from(dst), port),
-    );
-    if vlan {
-        b = b.vlan(VlanTag::new(7));
-    }
-    if options > 0 {
-        b = b.ip_options(vec![1; options]);
-    }
-    b.build(payload).unwrap()
-}
-
 fn check_frame_rx(frames: &[(Vec<u8>, bool)]) {
     let filters: Vec<VenueFilter> = FILTERS
         .iter()
@@ -403,7 +418,7 @@ fn frame_rx_realigns_every_payload_length_and_header_shape() {
         for (vlan, options) in [(false, 0), (true, 0), (false, 4), (true, 12), (false, 40)] {
             let payload = rng.bytes(len);
             frames.push((
-                frame_with(&payload, [239, 1, 1, 1], 5000, vlan, options),
+                udp_frame_shaped(&payload, [239, 1, 1, 1], 5000, vlan, options),
                 false,
             ));
         }
@@ -427,7 +442,7 @@ fn frame_rx_matches_the_software_checks_on_damaged_frames() {
         let payload = rng.bytes(len);
         let vlan = rng.pct(20);
         let options = 4 * rng.below(11) as usize;
-        let f = frame_with(&payload, dst, port, vlan, options);
+        let f = udp_frame_shaped(&payload, dst, port, vlan, options);
         frames.push(if rng.pct(60) {
             mutate(&mut rng, f)
         } else {

@@ -457,30 +457,72 @@ pub fn verilog(c: &Contract) -> String {
         }
     }
     let _ = writeln!(v);
-    // symbol hash tables, as case items `b: v = entry;` (a ROM per table in synthesis, a lookup
-    // table in simulation)
-    let tables = sym_hash_tables(c);
-    let bits = c.params["sym_hash_bits"] as usize;
+    // the symbol hash's shape; its tables are in sym_tables_verilog
     let _ = writeln!(v, "`define TC_SYM_KEY_BYTES {}", sym_key_bytes(c));
     let _ = writeln!(v, "`define TC_SYM_HASH_CHARS {SYM_HASH_CHARS}");
+    let _ = writeln!(v);
+    let _ = writeln!(v, "`endif");
+    v
+}
+
+/// The symbol hash tables (hdl/tc_sym_tables.vh) as the initial contents of `tc_sym_rom`'s
+/// memory: a generate-if chain included in that module's body, one branch per table (LEVEL 1:
+/// first tabulation, TABLE = key position; LEVEL 2: second, TABLE = way * SYM_HASH_CHARS + derived
+/// byte). Not macros: a whole table expanded on one line is more than Verilator takes.
+pub fn sym_tables_verilog(c: &Contract) -> String {
+    let mut v = String::new();
+    let _ = writeln!(
+        v,
+        "// Generated from bindings/contract.toml by tickcross-bindings. Do not edit."
+    );
+    let _ = writeln!(
+        v,
+        "// Regenerate with scripts/gen-contract; a test fails when this copy is stale."
+    );
+    let _ = writeln!(
+        v,
+        "// The symbol hash tables (tickcross_bindings::sym_hash): the contents of tc_sym_rom's mem,"
+    );
+    let _ = writeln!(
+        v,
+        "// included in its module body; LEVEL and TABLE select the table."
+    );
+    let tables = sym_hash_tables(c);
+    let bits = c.params["sym_hash_bits"] as usize;
+    let mut branches: Vec<(String, String, Vec<String>)> = Vec::new();
     for (x, row) in tables.t1.iter().enumerate() {
-        let mut items = String::new();
-        for (b, e) in row.iter().enumerate() {
-            let _ = write!(items, " 8'd{b}: v = 32'h{e:08x};");
-        }
-        let _ = writeln!(v, "`define TC_SYM_T1_CASES_{x}{items}");
+        let items = row.iter().map(|e| format!("32'h{e:08x}")).collect();
+        branches.push((
+            format!("LEVEL == 1 && TABLE == {x}"),
+            format!("t1_{x}"),
+            items,
+        ));
     }
     for (way, t) in tables.t2.iter().enumerate() {
         for (j, row) in t.iter().enumerate() {
-            let mut items = String::new();
-            for (b, e) in row.iter().enumerate() {
-                let _ = write!(items, " 8'd{b}: v = {bits}'h{e:x};");
-            }
-            let _ = writeln!(v, "`define TC_SYM_T2_CASES_{way}_{j}{items}");
+            let k = way * SYM_HASH_CHARS + j;
+            let items = row.iter().map(|e| format!("{bits}'h{e:03x}")).collect();
+            branches.push((
+                format!("LEVEL == 2 && TABLE == {k}"),
+                format!("t2_{k}"),
+                items,
+            ));
         }
     }
-    let _ = writeln!(v);
-    let _ = writeln!(v, "`endif");
+    for (i, (cond, name, items)) in branches.iter().enumerate() {
+        let head = if i == 0 { "if" } else { "end else if" };
+        let _ = writeln!(v, "{head} ({cond}) begin : {name}");
+        let _ = writeln!(v, "    initial begin");
+        for (r, chunk) in items.chunks(8).enumerate() {
+            let mut line = String::from("       ");
+            for (k, e) in chunk.iter().enumerate() {
+                let _ = write!(line, " mem[{}] = {e};", 8 * r + k);
+            }
+            let _ = writeln!(v, "{line}");
+        }
+        let _ = writeln!(v, "    end");
+    }
+    let _ = writeln!(v, "end");
     v
 }
 

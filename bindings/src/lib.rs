@@ -29,11 +29,15 @@ pub const VERILOG_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/tickcro
 /// The pipeline header (hdl/tc_pipeline.vh) generated from the same contract.
 pub const PIPELINE_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/tc_pipeline.vh"));
 
+/// The symbol hash tables as tc_sym_rom's memory contents (hdl/tc_sym_tables.vh).
+pub const SYM_TABLES_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/tc_sym_tables.vh"));
+
 /// Every generated Verilog header as (path in the repository, text). Builds that compile the RTL
 /// write these over the checked-in copies, so the RTL always sees what this crate was built from.
 pub const VERILOG_HEADERS: &[(&str, &str)] = &[
     ("hdl/tickcross_contract.vh", VERILOG_HEADER),
     ("hdl/tc_pipeline.vh", PIPELINE_HEADER),
+    ("hdl/tc_sym_tables.vh", SYM_TABLES_HEADER),
 ];
 
 /// The contract source, for tools that want to print or re-check it.
@@ -167,6 +171,7 @@ mod tests {
         let c = gen::parse(CONTRACT_TOML).unwrap();
         assert_eq!(gen::verilog(&c), VERILOG_HEADER);
         assert_eq!(gen::pipeline_verilog(&c), PIPELINE_HEADER);
+        assert_eq!(gen::sym_tables_verilog(&c), SYM_TABLES_HEADER);
     }
 
     /// The checked-in headers are what tools outside cargo (lint, Icarus, Yosys) compile.

@@ -137,6 +137,24 @@ model_fns!(
     tc_tickcross_top_trace_errno
 );
 model_fns!(
+    QUOTE_DETECT,
+    tc_quote_detect,
+    tc_tc_quote_detect_new,
+    tc_tc_quote_detect_free,
+    tc_tc_quote_detect_tick,
+    tc_tc_quote_detect_flush,
+    tc_tc_quote_detect_trace_errno
+);
+model_fns!(
+    EVENT_RING,
+    tc_event_ring,
+    tc_tc_event_ring_new,
+    tc_tc_event_ring_free,
+    tc_tc_event_ring_tick,
+    tc_tc_event_ring_flush,
+    tc_tc_event_ring_trace_errno
+);
+model_fns!(
     UNITS,
     tc_units_tb,
     tc_tc_units_tb_new,
@@ -144,6 +162,15 @@ model_fns!(
     tc_tc_units_tb_tick,
     tc_tc_units_tb_flush,
     tc_tc_units_tb_trace_errno
+);
+model_fns!(
+    LOOKUP,
+    tc_lookup_tb,
+    tc_tc_lookup_tb_new,
+    tc_tc_lookup_tb_free,
+    tc_tc_lookup_tb_tick,
+    tc_tc_lookup_tb_flush,
+    tc_tc_lookup_tb_trace_errno
 );
 model_fns!(
     DERIBIT,

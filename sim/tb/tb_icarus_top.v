@@ -8,6 +8,9 @@
 //   iverilog -g2005 -s tb_icarus_top -o tb.vvp sim/tb/tb_icarus_top.v hdl/*.v   (from the repo root)
 //   vvp tb.vvp +stim=stim.hex +cycles=<lines> +out=out.txt
 //
+// The build's sizes are parameters passed to tickcross_top (iverilog -Ptb_icarus_top.N_VENUES=4
+// and so on); they default to the contract's.
+//
 // Stimulus (+stim): $readmemh file, one 256-bit word (64 hex digits, no separators) per clock
 // cycle, line k = the inputs of cycle k, held from the falling edge before rising edge k until
 // the next falling edge. `//` comments are allowed. Bit fields, MSB first:
@@ -34,9 +37,14 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
+`include "hdl/tickcross_contract.vh"
+
 module tb_icarus_top;
 
 parameter MAX_CYCLES = 1 << 17;
+parameter N_VENUES = `TC_N_VENUES;
+parameter INSTR_BITS = $clog2(`TC_N_INSTRUMENTS);
+parameter RING_BITS = $clog2(`TC_RING_RECORDS);
 
 reg          clk;
 reg          rst;
@@ -55,7 +63,7 @@ reg  [19:0]  reg_rd_addr;
 wire [63:0]  reg_rd_data;
 wire         reg_rd_valid;
 
-tickcross_top dut (
+tickcross_top #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .RING_BITS(RING_BITS)) dut (
     .clk(clk), .rst(rst),
     .s_axis_tdata(s_axis_tdata), .s_axis_tkeep(s_axis_tkeep), .s_axis_tvalid(s_axis_tvalid),
     .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast), .s_axis_tuser(s_axis_tuser),

@@ -6,6 +6,10 @@
 //! (type/version/next headers) is walked from offset 0 and checked against the contract the host
 //! was built with.
 //!
+//! A device reports the sizes it was built with (venues, instruments, ring records; the RTL
+//! takes them as parameters): the host reads them at `open`, refuses sizes it cannot address, and
+//! refuses to program a configuration that needs more than the device has ([`Sizes`]).
+//!
 //! Offsets the device supplies (block bases, the ring and quote windows) are checked at `open`
 //! to lie inside the BAR with room for everything the host reads there. After that, the
 //! device's own accesses use those bases plus contract constants, so an offset the BAR refuses
@@ -24,6 +28,115 @@ use tickcross_core::counters::Counters;
 use tickcross_core::event::{Event, HwCycles};
 use tickcross_core::program::{Filter, Program, Protocol};
 use tickcross_core::quotes::{QuoteTable, N_INSTRUMENTS, N_VENUES};
+
+/// The sizes a device was built with, as its BAR reports them (control.n_venues,
+/// control.n_instruments, ring.records). The contract's values are the largest a device can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub venues: usize,
+    pub instruments: usize,
+    pub ring_records: u64,
+}
+
+/// The smallest event ring the RTL builds.
+const MIN_RING_RECORDS: u64 = 8;
+
+impl Sizes {
+    /// The largest device the contract describes (the default build).
+    pub const CONTRACT: Sizes = Sizes {
+        venues: N_VENUES,
+        instruments: N_INSTRUMENTS,
+        ring_records: params::RING_RECORDS,
+    };
+
+    /// Checks reported sizes against what this host can address: at most the contract's venues
+    /// and instruments (the quote window's layout), a power-of-two ring of 8 records up to the
+    /// contract's (the ring window; records are found at index mod size).
+    pub fn check(self) -> Result<Sizes, String> {
+        let c = Sizes::CONTRACT;
+        if !(2..=c.venues).contains(&self.venues) {
+            return Err(format!(
+                "the device reports {} venues; this host handles 2..={}",
+                self.venues, c.venues
+            ));
+        }
+        if !(1..=c.instruments).contains(&self.instruments) {
+            return Err(format!(
+                "the device reports {} instruments; this host handles 1..={}",
+                self.instruments, c.instruments
+            ));
+        }
+        if !self.ring_records.is_power_of_two()
+            || !(MIN_RING_RECORDS..=c.ring_records).contains(&self.ring_records)
+        {
+            return Err(format!(
+                "the device reports an event ring of {} records; this host reads power-of-two rings of {MIN_RING_RECORDS}..={} records",
+                self.ring_records, c.ring_records
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Refuses a program that needs more venues or instruments than these sizes hold (a venue
+    /// with a protocol, a filter or a symbol past them; a symbol's instrument or a non-zero edge
+    /// past them), naming what needs it.
+    pub fn admit(&self, program: &Program) -> Result<(), String> {
+        let mut venue_need: Option<(usize, String)> = None;
+        let mut need_venue = |v: usize, why: String| {
+            if v >= self.venues && venue_need.as_ref().is_none_or(|(n, _)| v > *n) {
+                venue_need = Some((v, why));
+            }
+        };
+        for (v, p) in program.venues.iter().enumerate() {
+            if p.is_some() {
+                need_venue(v, format!("venue {v} has a protocol"));
+            }
+        }
+        for (k, f) in program.filters.iter().enumerate() {
+            need_venue(
+                usize::from(f.venue),
+                format!("filter {k} selects venue {}", f.venue),
+            );
+        }
+        let mut instr_need: Option<(usize, String)> = None;
+        let mut need_instr = |i: usize, why: String| {
+            if i >= self.instruments && instr_need.as_ref().is_none_or(|(n, _)| i > *n) {
+                instr_need = Some((i, why));
+            }
+        };
+        for (venue, name, instrument) in &program.symbols {
+            let shown = String::from_utf8_lossy(name);
+            need_venue(
+                usize::from(*venue),
+                format!("symbol {shown:?} is on venue {venue}"),
+            );
+            need_instr(
+                usize::from(*instrument),
+                format!("symbol {shown:?} maps to instrument {instrument}"),
+            );
+        }
+        for (i, e) in program.edges.iter().enumerate() {
+            if *e != 0 {
+                need_instr(i, format!("instrument {i} has an edge"));
+            }
+        }
+        if let Some((v, why)) = venue_need {
+            return Err(format!(
+                "the configuration needs {} venues ({why}); the device was built with {}",
+                v + 1,
+                self.venues
+            ));
+        }
+        if let Some((i, why)) = instr_need {
+            return Err(format!(
+                "the configuration needs {} instruments ({why}); the device was built with {}",
+                i + 1,
+                self.instruments
+            ));
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
@@ -81,6 +194,7 @@ pub struct Device {
     blocks: BlockMap,
     ring_base: u64,
     ring_records: u64,
+    sizes: Sizes,
     record_bytes: u64,
     quotes_base: u64,
     entry_bytes: u64,
@@ -118,6 +232,7 @@ impl Device {
             blocks: BlockMap::default(),
             ring_base: 0,
             ring_records: 0,
+            sizes: Sizes::CONTRACT,
             record_bytes: 0,
             quotes_base: 0,
             entry_bytes: 0,
@@ -136,6 +251,11 @@ impl Device {
 
     pub fn blocks(&self) -> BlockMap {
         self.blocks
+    }
+
+    /// The sizes the device was built with (read at `open`).
+    pub fn sizes(&self) -> Sizes {
+        self.sizes
     }
 
     /// Reads the 64-bit register at BAR offset `off`; an offset outside the BAR or not 8-byte
@@ -249,18 +369,25 @@ impl Device {
         self.quotes_base = self.reg(b.quotes + blocks::quotes::BASE);
         self.entry_bytes = self.reg(b.quotes + blocks::quotes::ENTRY_BYTES);
         self.n_counters = self.reg(b.counters + blocks::counters::COUNT) as usize;
-        let sizes_ok = self.ring_records == params::RING_RECORDS
-            && self.record_bytes == params::RECORD_WORDS * 8
+        let layout_ok = self.record_bytes == params::RECORD_WORDS * 8
             && self.entry_bytes == params::QUOTE_ENTRY_BYTES
-            && self.n_counters == tb::counter::N
-            && self.reg(b.control + blocks::control::N_VENUES) == params::N_VENUES
-            && self.reg(b.control + blocks::control::N_INSTRUMENTS) == params::N_INSTRUMENTS;
-        if !sizes_ok {
+            && self.n_counters == tb::counter::N;
+        if !layout_ok {
             return Err(self.map_err(format!(
-                "device parameters differ from the contract (ring {}x{} B, {} counters)",
-                self.ring_records, self.record_bytes, self.n_counters
+                "device parameters differ from the contract ({} B records, {} B quote entries, {} counters)",
+                self.record_bytes, self.entry_bytes, self.n_counters
             )));
         }
+        // the sizes are the build's own: learned here, within what the contract can address
+        // (a register beyond usize reads as a size too large to accept)
+        let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        self.sizes = Sizes {
+            venues: size(self.reg(b.control + blocks::control::N_VENUES)),
+            instruments: size(self.reg(b.control + blocks::control::N_INSTRUMENTS)),
+            ring_records: self.ring_records,
+        }
+        .check()
+        .map_err(|msg| self.map_err(msg))?;
         // the windows the device points to: drain and quotes read every word of them
         let windows = [
             (
@@ -271,7 +398,7 @@ impl Device {
             (
                 "quote table",
                 self.quotes_base,
-                (N_VENUES * N_INSTRUMENTS) as u64 * self.entry_bytes,
+                (self.sizes.venues * self.sizes.instruments) as u64 * self.entry_bytes,
             ),
         ];
         for (what, base, bytes) in windows {
@@ -365,16 +492,21 @@ impl Device {
     }
 
     /// Programs venues, filters, edges and symbols, clears the state and counters, and enables
-    /// the pipeline.
+    /// the pipeline. A program that needs more venues or instruments than the device was built
+    /// with is refused before anything is written.
     pub fn program(&mut self, program: &Program) -> Result<(), DeviceError> {
         let nf = params::N_FILTERS as usize;
-        let nv = params::N_VENUES as usize;
-        let ni = params::N_INSTRUMENTS as usize;
-        if program.filters.len() > nf || program.venues.len() > nv || program.edges.len() > ni {
+        let nv = self.sizes.venues;
+        let ni = self.sizes.instruments;
+        if program.filters.len() > nf
+            || program.venues.len() > N_VENUES
+            || program.edges.len() > N_INSTRUMENTS
+        {
             return Err(DeviceError::Program(format!(
-                "the device holds {nf} filters, {nv} venues and {ni} instruments"
+                "the contract allows {nf} filters, {N_VENUES} venues and {N_INSTRUMENTS} instruments"
             )));
         }
+        self.sizes.admit(program).map_err(DeviceError::Program)?;
         let placement = place_symbols(&program.symbols).map_err(DeviceError::Program)?;
         // packed before anything is written: a refused field leaves the device as it was
         let mut filters = vec![0u64; nf];
@@ -493,12 +625,14 @@ impl Device {
         c
     }
 
-    /// The whole quote table, read through the quote window.
+    /// The whole quote table, read through the quote window (venues and instruments the device
+    /// was not built with stay empty).
     pub fn quotes(&self) -> QuoteTable {
         let mut t = QuoteTable::default();
-        for v in 0..N_VENUES {
-            for i in 0..N_INSTRUMENTS {
-                let base = self.quotes_base + ((v * N_INSTRUMENTS + i) as u64) * self.entry_bytes;
+        let (nv, ni) = (self.sizes.venues, self.sizes.instruments);
+        for v in 0..nv {
+            for i in 0..ni {
+                let base = self.quotes_base + ((v * ni + i) as u64) * self.entry_bytes;
                 let e = t.get_mut(v, i);
                 e.bid_price = self.reg(base + 8 * tb::quote_word::BID_PRICE as u64) as i64;
                 e.bid_qty = self.reg(base + 8 * tb::quote_word::BID_QTY as u64) as i64;
@@ -893,6 +1027,138 @@ mod tests {
         assert!(tb::counter::N as u64 <= b::counters::COUNTER_COUNT);
         assert_eq!(block_extent(5), b::edges::EDGE + 8 * b::edges::EDGE_COUNT);
         assert_eq!(block_extent(7), b::quotes::ENTRY_BYTES + 8);
+    }
+
+    #[test]
+    fn reported_sizes_outside_what_the_host_addresses_are_refused() {
+        let c = Sizes::CONTRACT;
+        assert_eq!(c.check(), Ok(c));
+        let small = Sizes {
+            venues: 4,
+            instruments: 64,
+            ring_records: 256,
+        };
+        assert_eq!(small.check(), Ok(small));
+        let bad = [
+            (
+                Sizes { venues: 9, ..c },
+                "9 venues; this host handles 2..=8",
+            ),
+            (Sizes { venues: 1, ..c }, "1 venues"),
+            (
+                Sizes {
+                    instruments: 0,
+                    ..c
+                },
+                "0 instruments",
+            ),
+            (
+                Sizes {
+                    instruments: 257,
+                    ..c
+                },
+                "257 instruments; this host handles 1..=256",
+            ),
+            (
+                Sizes {
+                    ring_records: 2048,
+                    ..c
+                },
+                "ring of 2048 records",
+            ),
+            (
+                Sizes {
+                    ring_records: 4,
+                    ..c
+                },
+                "ring of 4 records",
+            ),
+            (
+                Sizes {
+                    ring_records: 1000,
+                    ..c
+                },
+                "ring of 1000 records",
+            ),
+        ];
+        for (s, want) in bad {
+            let e = s.check().unwrap_err();
+            assert!(e.contains(want), "{s:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_program_needing_more_than_the_device_is_refused_by_name() {
+        let small = Sizes {
+            venues: 4,
+            instruments: 64,
+            ring_records: 256,
+        };
+        let filter = |venue| Filter {
+            ip: [239, 1, 1, 1],
+            prefix: 32,
+            port: 9000,
+            venue,
+        };
+        let fits = Program {
+            venues: vec![
+                Some(Protocol::BinanceSbe),
+                None,
+                None,
+                Some(Protocol::DeribitMcast),
+            ],
+            filters: vec![filter(0), filter(3)],
+            symbols: vec![(3, b"BTC-PERP".to_vec(), 63)],
+            edges: {
+                // trailing zero edges need nothing
+                let mut e = vec![0; 256];
+                e[63] = 5;
+                e
+            },
+        };
+        assert_eq!(small.admit(&fits), Ok(()));
+        assert_eq!(Sizes::CONTRACT.admit(&fits), Ok(()));
+
+        let mut p = fits.clone();
+        p.venues.push(Some(Protocol::BinanceSbe));
+        let e = small.admit(&p).unwrap_err();
+        assert_eq!(
+            e,
+            "the configuration needs 5 venues (venue 4 has a protocol); the device was built with 4"
+        );
+        assert_eq!(Sizes::CONTRACT.admit(&p), Ok(()));
+
+        let mut p = fits.clone();
+        p.filters.push(filter(6));
+        let e = small.admit(&p).unwrap_err();
+        assert!(
+            e.contains("needs 7 venues (filter 2 selects venue 6)"),
+            "{e}"
+        );
+
+        let mut p = fits.clone();
+        p.symbols.push((1, b"ETHUSDT".to_vec(), 64));
+        let e = small.admit(&p).unwrap_err();
+        assert_eq!(
+            e,
+            "the configuration needs 65 instruments (symbol \"ETHUSDT\" maps to instrument 64); the device was built with 64"
+        );
+
+        let mut p = fits.clone();
+        p.edges[200] = -1;
+        let e = small.admit(&p).unwrap_err();
+        assert!(
+            e.contains("needs 201 instruments (instrument 200 has an edge)"),
+            "{e}"
+        );
+
+        let mut p = fits;
+        p.symbols.push((5, b"X".to_vec(), 0));
+        let e = small.admit(&p).unwrap_err();
+        assert!(
+            e.contains("needs 6 venues (symbol \"X\" is on venue 5)"),
+            "{e}"
+        );
     }
 
     #[test]

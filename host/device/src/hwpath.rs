@@ -32,6 +32,10 @@ use tickcross_core::quotes::QuoteTable;
 /// for it has stopped: the wait ends with an error.
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long the host waits before offering a frame again when the simulator's queue is full.
+#[cfg(feature = "sim")]
+const QUEUE_FULL_WAIT: Duration = Duration::from_micros(50);
+
 /// How long dropping the detector waits for the simulator thread to end once told to stop.
 #[cfg(feature = "sim")]
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -274,7 +278,11 @@ impl HwDetector {
                     self.drain_into_pending()
                         .map_err(|e| self.sim.as_ref().and_then(SimThread::failure).unwrap_or(e))?;
                     self.check_progress(&mut watchdog)?;
-                    std::thread::yield_now();
+                    // The queue holds thousands of frames (milliseconds of simulation) and the
+                    // ring's pacing margin hundreds of events: sleeping a moment costs the
+                    // simulator nothing, while a yield loop kept this thread spinning on the
+                    // other core, next to the simulator it waits for.
+                    std::thread::sleep(QUEUE_FULL_WAIT);
                 }
                 Err(TrySendError::Disconnected(_)) => return Err(self.sim_stopped()),
             }

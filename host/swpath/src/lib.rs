@@ -255,6 +255,18 @@ impl Stages {
         }
     }
 
+    /// What a binance_sbe datagram's message counts as when it is not a quote by name: the
+    /// counter index (truncated, unknown template, skipped, conversion), or None for a quote.
+    pub fn binance_counter(payload: &[u8]) -> Option<usize> {
+        match binance::decode(payload) {
+            Msg::Truncated => Some(counter::MSG_TRUNCATED),
+            Msg::UnknownTemplate => Some(counter::MSG_UNKNOWN_TEMPLATE),
+            Msg::Skipped => Some(counter::MSG_SKIPPED),
+            Msg::Conversion => Some(counter::MSG_CONVERSION),
+            _ => None,
+        }
+    }
+
     /// Decodes a deribit_mcast datagram: its messages in order, as `process` applies them (the RTL
     /// decoder's testbench compares its records with these).
     pub fn decode_deribit<'a>(payload: &'a [u8], emit: impl FnMut(Msg<'a>)) {
@@ -284,6 +296,21 @@ impl Stages {
             &mut self.det.events,
         );
         self.det.events.len()
+    }
+
+    /// The events of the last `detect`, in order (sequence numbers count from 0 per `Stages`).
+    pub fn events(&self) -> &[Event] {
+        &self.det.events
+    }
+
+    /// The quote table as the stages have left it.
+    pub fn quote_table(&self) -> &QuoteTable {
+        &self.det.book.quotes
+    }
+
+    /// `clear_state`: empties the quote table (and the bindings) and restarts sequence numbers.
+    pub fn clear_state(&mut self) {
+        self.det.clear_state();
     }
 }
 

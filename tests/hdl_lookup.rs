@@ -1,0 +1,480 @@
+//! tc_lookup on its own, driven from Rust through sim/tb/tc_lookup_tb.v: symbols programmed where
+//! the host's cuckoo placement puts them (tickcross_bindings::sym_hash), names looked up one per
+//! cycle, and every answer compared with the software path's symbol table; the stage timing
+//! (sp_* three cycles after L0, m_* four, e_* two) and the converters' alignment with their
+//! records are checked cycle by cycle.
+
+use std::collections::HashSet;
+
+use tickcross_bindings::pipeline::{counts, Kind};
+use tickcross_bindings::{params, sym_hash, sym_key};
+use tickcross_core::price9;
+use tickcross_core::program::{Program, Protocol};
+use tickcross_device::device::place_symbols;
+use tickcross_sim::ffi::tc_lookup_tb::{inp, out};
+use tickcross_sim::model::{Model, LOOKUP};
+use tickcross_swpath::Stages;
+
+const NAME: usize = params::SYM_NAME_BYTES as usize;
+const SLOTS: usize = params::SYM_SLOTS as usize;
+/// L0 -> sp_* (L3) and L0 -> m_* (L4), in cycles.
+const SP_AT: usize = 3;
+const M_AT: usize = 4;
+const E_AT: usize = 2;
+
+fn model() -> Model {
+    let mut m = Model::new(&LOOKUP, None).expect("model");
+    m.inp[inp::RST] = 1;
+    for _ in 0..4 {
+        m.tick();
+    }
+    m.inp[inp::RST] = 0;
+    // reset clears every slot, one per cycle
+    let mut n = 0;
+    loop {
+        m.tick();
+        if m.out[out::LK_CLEARING] == 0 {
+            break;
+        }
+        n += 1;
+        assert!(n <= SLOTS + 2, "clearing never ends");
+    }
+    m
+}
+
+fn set_wide(m: &mut Model, at: usize, bytes: &[u8]) {
+    for w in 0..NAME / 8 {
+        let mut word = [0u8; 8];
+        for (k, b) in word.iter_mut().enumerate() {
+            *b = bytes.get(8 * w + k).copied().unwrap_or(0);
+        }
+        m.inp[at + w] = u64::from_le_bytes(word);
+    }
+}
+
+fn write(m: &mut Model, way: usize, slot: u32, venue: u8, name: &[u8], instrument: u16) {
+    m.inp[inp::LK_WR_EN] = 1;
+    m.inp[inp::LK_WR_WAY] = way as u64;
+    m.inp[inp::LK_WR_SLOT] = u64::from(slot);
+    m.inp[inp::LK_WR_VALID] = 1;
+    m.inp[inp::LK_WR_VENUE] = u64::from(venue);
+    m.inp[inp::LK_WR_LEN] = name.len() as u64;
+    m.inp[inp::LK_WR_INSTRUMENT] = u64::from(instrument);
+    set_wide(m, inp::LK_WR_NAME, name);
+    m.tick();
+    m.inp[inp::LK_WR_EN] = 0;
+}
+
+/// One record for L0.
+#[derive(Clone, Debug)]
+struct Rec {
+    kind: Kind,
+    venue: u8,
+    name: Vec<u8>,
+    id: u32,
+}
+
+/// What one record produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Seen {
+    sp: Option<(u8, u8)>,
+    kind: u64,
+    venue: u8,
+    id: u32,
+    hit: bool,
+    instrument: u8,
+    cnt: [u64; 2],
+}
+
+/// Streams records into L0 (None: an idle cycle) and collects what each produced, checking
+/// that sp_*, e_* and m_* come exactly at their stages and at no other time.
+fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
+    let mut seen: Vec<Seen> = Vec::new();
+    // sp_* of every cycle (a record leaves on m_* the cycle after its sp_*)
+    let mut sp_log: Vec<Option<(u8, u8)>> = Vec::new();
+    let n = stream.len() + M_AT + 1;
+    for t in 0..n {
+        match stream.get(t).cloned().flatten() {
+            Some(r) => {
+                m.inp[inp::LK_S_VALID] = 1;
+                m.inp[inp::LK_S_KIND] = r.kind.code();
+                m.inp[inp::LK_S_VENUE] = u64::from(r.venue);
+                m.inp[inp::LK_S_ID] = u64::from(r.id);
+                m.inp[inp::LK_S_NAME_LEN] = r.name.len() as u64;
+                // the decoders mask the name past its length (and past 32 bytes)
+                set_wide(m, inp::LK_S_NAME, &r.name[..r.name.len().min(NAME)]);
+                m.inp[inp::LK_S_TS] = 1000 + t as u64;
+                m.inp[inp::LK_S_OK] = 1;
+            }
+            None => m.inp[inp::LK_S_VALID] = 0,
+        }
+        m.tick();
+        let at = |d: usize| {
+            t.checked_sub(d)
+                .and_then(|i| stream.get(i).cloned().flatten())
+        };
+        // sp_*: only for a quote by name, three cycles after L0
+        if m.out[out::LK_SP_VALID] != 0 {
+            let r = at(SP_AT).expect("sp_valid without a record at L3");
+            assert_eq!(r.kind, Kind::Qname, "sp_valid for a {:?}", r.kind);
+            assert_eq!(m.out[out::LK_SP_VENUE], u64::from(r.venue));
+        }
+        // e_*: an END record, two cycles after L0
+        let e_want = at(E_AT).is_some_and(|r| r.kind == Kind::End);
+        assert_eq!(m.out[out::LK_E_VALID] != 0, e_want, "e_valid at cycle {t}");
+        let m_rec = at(M_AT);
+        assert_eq!(
+            m.out[out::LK_M_VALID] != 0,
+            m_rec.is_some(),
+            "m_valid at cycle {t}"
+        );
+        if let Some(r) = m_rec {
+            assert_eq!(m.out[out::LK_M_TS], 1000 + (t - M_AT) as u64, "m_ts");
+            let sp = sp_log[t - 1];
+            let cnt = m.out[out::LK_M_CNT + 1]; // bits 64..127: conv, unksym
+            seen.push(Seen {
+                sp,
+                kind: m.out[out::LK_M_KIND],
+                venue: m.out[out::LK_M_VENUE] as u8,
+                id: m.out[out::LK_M_ID] as u32,
+                hit: m.out[out::LK_M_HIT] != 0,
+                instrument: m.out[out::LK_M_INSTRUMENT] as u8,
+                cnt: [
+                    (cnt >> (counts::CONV - 64)) & 0xffff,
+                    (cnt >> (counts::UNKSYM - 64)) & 0xffff,
+                ],
+            });
+            assert_eq!(seen.last().unwrap().venue, r.venue);
+        }
+        sp_log.push((m.out[out::LK_SP_VALID] != 0).then(|| {
+            (
+                m.out[out::LK_SP_VENUE] as u8,
+                m.out[out::LK_SP_INSTRUMENT] as u8,
+            )
+        }));
+    }
+    seen
+}
+
+fn program(symbols: &[(u8, Vec<u8>, u16)]) -> Program {
+    Program {
+        venues: vec![Some(Protocol::BinanceSbe); params::N_VENUES as usize],
+        symbols: symbols.to_vec(),
+        ..Program::default()
+    }
+}
+
+/// Names that share way 0's slot with another (so both ways fill), names of every length 0..=32
+/// on several venues, and a few hundred ordinary ones.
+fn symbol_set() -> Vec<(u8, Vec<u8>, u16)> {
+    let mut out: Vec<(u8, Vec<u8>, u16)> = Vec::new();
+    let mut used = HashSet::new();
+    let mut push = |v: u8, n: Vec<u8>, out: &mut Vec<(u8, Vec<u8>, u16)>| {
+        if used.insert((v, n.clone())) {
+            let i = (out.len() * 7 % params::N_INSTRUMENTS as usize) as u16;
+            out.push((v, n, i));
+        }
+    };
+    for len in 0..=NAME {
+        let name: Vec<u8> = (0..len)
+            .map(|k| b'A' + ((k * 5 + len) % 26) as u8)
+            .collect();
+        push((len % 8) as u8, name.clone(), &mut out);
+        push(((len + 3) % 8) as u8, name, &mut out);
+    }
+    for i in 0..400u32 {
+        push(
+            (i % 8) as u8,
+            format!("{}USDT", i * 37).into_bytes(),
+            &mut out,
+        );
+    }
+    // collisions in way 0 among short names
+    let mut by_slot = std::collections::HashMap::new();
+    let mut pairs = 0;
+    for i in 0..20000u32 {
+        let name = format!("C{i}").into_bytes();
+        let key = sym_key(1, &name).unwrap();
+        if let Some(other) = by_slot.insert(sym_hash(0, &key), name.clone()) {
+            push(1, other, &mut out);
+            push(1, name, &mut out);
+            pairs += 1;
+            if pairs == 40 {
+                break;
+            }
+        }
+    }
+    assert_eq!(pairs, 40);
+    out
+}
+
+/// Names to look up: every programmed one, and near misses of each kind.
+fn queries(symbols: &[(u8, Vec<u8>, u16)]) -> Vec<(u8, Vec<u8>)> {
+    let mut q = Vec::new();
+    for (k, (v, n, _)) in symbols.iter().enumerate() {
+        q.push((*v, n.clone()));
+        if k % 3 == 0 {
+            q.push(((*v + 1) % 8, n.clone())); // other venue
+            let mut longer = n.clone();
+            longer.push(b'X');
+            q.push((*v, longer)); // one byte more (33 bytes for a 32-byte name)
+            if let Some((last, head)) = n.split_last() {
+                q.push((*v, head.to_vec())); // one byte less
+                let mut changed = n.clone();
+                *changed.last_mut().unwrap() = last ^ 0x20;
+                q.push((*v, changed));
+            }
+        }
+    }
+    // a 40-byte name whose first 32 bytes are a programmed 32-byte name
+    if let Some((v, n, _)) = symbols.iter().find(|s| s.1.len() == NAME) {
+        let mut long = n.clone();
+        long.extend_from_slice(b"TAILTAIL");
+        q.push((*v, long));
+    }
+    q
+}
+
+#[test]
+fn lookups_agree_with_the_software_symbol_table() {
+    let symbols = symbol_set();
+    let placed = place_symbols(&symbols).expect("placement");
+    assert!(placed.iter().any(|p| p.0 == 0) && placed.iter().any(|p| p.0 == 1));
+    let sw = Stages::new(&program(&symbols)).expect("program");
+    let mut m = model();
+    for (way, slot, venue, name, instrument) in &placed {
+        write(&mut m, *way, *slot, *venue, name, *instrument);
+    }
+    let qs = queries(&symbols);
+    // back to back, quotes by name and definitions alternating, with an END now and then
+    let mut stream = Vec::new();
+    let mut kinds = Vec::new();
+    for (k, (v, n)) in qs.iter().enumerate() {
+        let kind = if k % 2 == 0 { Kind::Qname } else { Kind::Def };
+        stream.push(Some(Rec {
+            kind,
+            venue: *v,
+            name: n.clone(),
+            id: k as u32,
+        }));
+        kinds.push(Some((*v, n.clone(), kind)));
+        if k % 17 == 16 {
+            stream.push(Some(Rec {
+                kind: Kind::End,
+                venue: *v,
+                name: Vec::new(),
+                id: 0,
+            }));
+            kinds.push(None);
+        }
+        if k % 29 == 28 {
+            stream.push(None);
+        }
+    }
+    let seen = run(&mut m, &stream);
+    assert_eq!(seen.len(), kinds.len());
+    let (mut hits, mut misses, mut frame_misses) = (0, 0, 0u64);
+    for (s, k) in seen.iter().zip(&kinds) {
+        let Some((v, n, kind)) = k else {
+            assert_eq!(s.kind, Kind::End.code());
+            assert_eq!(s.cnt[1], frame_misses, "END's unknown-symbol count");
+            assert_eq!(s.cnt[0], 0, "END's conversion count");
+            frame_misses = 0;
+            continue;
+        };
+        let want = sw.lookup(usize::from(*v), n);
+        let what = format!("{kind:?} venue {v} {:?}", String::from_utf8_lossy(n));
+        assert_eq!(s.hit, want.is_some(), "{what}: hit");
+        if let Some(i) = want {
+            hits += 1;
+            assert_eq!(usize::from(s.instrument), i, "{what}: instrument");
+        } else {
+            misses += 1;
+        }
+        match kind {
+            Kind::Qname => {
+                assert_eq!(s.sp, want.map(|i| (*v, i as u8)), "{what}: sp_*");
+                let k = if want.is_some() {
+                    Kind::Quote
+                } else {
+                    Kind::None
+                };
+                assert_eq!(s.kind, k.code(), "{what}: kind");
+                frame_misses += u64::from(want.is_none());
+            }
+            _ => {
+                assert_eq!(s.sp, None, "{what}: sp_*");
+                assert_eq!(s.kind, Kind::Def.code(), "{what}: kind");
+            }
+        }
+    }
+    assert!(
+        hits >= symbols.len() && misses > 100,
+        "{hits} hits, {misses} misses"
+    );
+}
+
+#[test]
+fn clearing_and_rewriting_slots() {
+    let symbols = vec![
+        (2u8, b"BTCUSDT".to_vec(), 7u16),
+        (2, b"ETHUSDT".to_vec(), 9),
+    ];
+    let placed = place_symbols(&symbols).unwrap();
+    let mut m = model();
+    for (way, slot, venue, name, instrument) in &placed {
+        write(&mut m, *way, *slot, *venue, name, *instrument);
+    }
+    let q = |name: &[u8]| {
+        Some(Rec {
+            kind: Kind::Def,
+            venue: 2,
+            name: name.to_vec(),
+            id: 0,
+        })
+    };
+    let seen = run(&mut m, &[q(b"BTCUSDT"), q(b"ETHUSDT")]);
+    assert_eq!((seen[0].hit, seen[0].instrument), (true, 7));
+    assert_eq!((seen[1].hit, seen[1].instrument), (true, 9));
+    // the same slot, now another instrument; then written invalid
+    let (way, slot, venue, name, _) = &placed[0];
+    write(&mut m, *way, *slot, *venue, name, 200);
+    let seen = run(&mut m, &[q(name)]);
+    assert_eq!((seen[0].hit, seen[0].instrument), (true, 200));
+    m.inp[inp::LK_WR_EN] = 1;
+    m.inp[inp::LK_WR_VALID] = 0;
+    m.inp[inp::LK_WR_WAY] = *way as u64;
+    m.inp[inp::LK_WR_SLOT] = u64::from(*slot);
+    m.tick();
+    m.inp[inp::LK_WR_EN] = 0;
+    let seen = run(&mut m, &[q(name)]);
+    assert!(!seen[0].hit);
+    // clear: every slot invalid after SLOTS cycles
+    m.inp[inp::LK_CLEAR] = 1;
+    m.tick();
+    m.inp[inp::LK_CLEAR] = 0;
+    let mut n = 0;
+    while m.out[out::LK_CLEARING] != 0 || n == 0 {
+        m.tick();
+        n += 1;
+        assert!(n <= SLOTS + 2);
+    }
+    assert!(n >= SLOTS - 1, "cleared in {n} cycles");
+    let seen = run(&mut m, &[q(b"BTCUSDT"), q(b"ETHUSDT")]);
+    assert!(!seen[0].hit && !seen[1].hit);
+}
+
+/// Numbers fed as the decoders feed them (a Deribit Ticker's the cycle before its record reaches
+/// L0, back to back; a Binance message's several cycles before) come out with their own record.
+#[test]
+fn converted_numbers_leave_with_their_records() {
+    let symbols = vec![(0u8, b"BNBUSDT".to_vec(), 3u16)];
+    let placed = place_symbols(&symbols).unwrap();
+    let mut m = model();
+    for (way, slot, venue, name, instrument) in &placed {
+        write(&mut m, *way, *slot, *venue, name, *instrument);
+    }
+    // (lead: cycles from cv_* to the record at L0, kind, mantissas, exponents)
+    let mut plan: Vec<(usize, Kind, [u64; 4], i8, i8)> = Vec::new();
+    for k in 0..12u64 {
+        let bad = k % 5 == 3; // a negative mantissa rejects
+        let v0 = if bad { (-5i64) as u64 } else { 100 + k };
+        plan.push((1, Kind::Qid, [v0, 2 * k + 1, 300 + k, 7], -2, -1));
+    }
+    for k in 0..4u64 {
+        plan.push((
+            1 + 2 * k as usize,
+            Kind::Qname,
+            [5000 + k, 1, 5001 + k, 2],
+            -3,
+            0,
+        ));
+    }
+    let mut conv = 0u64;
+    for (lead, kind, v, pe, qe) in &plan {
+        // the record at L0 at cycle lead, cv_* at cycle 0
+        let mut stream: Vec<Option<Rec>> = vec![None; *lead];
+        stream.push(Some(Rec {
+            kind: *kind,
+            venue: 0,
+            name: b"BNBUSDT".to_vec(),
+            id: 1,
+        }));
+        let n = stream.len() + M_AT + 1;
+        let mut got = None;
+        for t in 0..n {
+            let cv = t == 0;
+            m.inp[inp::LK_CV_VALID] = u64::from(cv);
+            m.inp[inp::LK_CV_FMT] = 0;
+            m.inp[inp::LK_CV_V0] = v[0];
+            m.inp[inp::LK_CV_V1] = v[1];
+            m.inp[inp::LK_CV_V2] = v[2];
+            m.inp[inp::LK_CV_V3] = v[3];
+            m.inp[inp::LK_CV_PEXP] = *pe as u8 as u64;
+            m.inp[inp::LK_CV_QEXP] = *qe as u8 as u64;
+            match stream.get(t).cloned().flatten() {
+                Some(r) => {
+                    m.inp[inp::LK_S_VALID] = 1;
+                    m.inp[inp::LK_S_KIND] = r.kind.code();
+                    m.inp[inp::LK_S_VENUE] = 0;
+                    m.inp[inp::LK_S_NAME_LEN] = r.name.len() as u64;
+                    set_wide(&mut m, inp::LK_S_NAME, &r.name);
+                }
+                None => m.inp[inp::LK_S_VALID] = 0,
+            }
+            // the next message's numbers follow as early as they can, as the record reaches L0
+            // (the next Deribit Ticker's; a Binance message's come a frame later): they must not
+            // overtake
+            if t == *lead {
+                m.inp[inp::LK_CV_VALID] = 1;
+                m.inp[inp::LK_CV_V0] = 999_999;
+                m.inp[inp::LK_CV_V1] = 999_999;
+                m.inp[inp::LK_CV_V2] = 999_999;
+                m.inp[inp::LK_CV_V3] = 999_999;
+            }
+            m.tick();
+            if m.out[out::LK_M_VALID] != 0 {
+                got = Some([
+                    m.out[out::LK_M_V0],
+                    m.out[out::LK_M_V1],
+                    m.out[out::LK_M_V2],
+                    m.out[out::LK_M_V3],
+                    m.out[out::LK_M_KIND],
+                ]);
+            }
+        }
+        m.inp[inp::LK_CV_VALID] = 0;
+        m.inp[inp::LK_S_VALID] = 0;
+        let got = got.expect("record left");
+        let want: Vec<Option<i64>> = [(v[0], *pe), (v[1], *qe), (v[2], *pe), (v[3], *qe)]
+            .iter()
+            .map(|&(x, e)| price9::from_mantissa(x as i64, e))
+            .collect();
+        if want.iter().all(Option::is_some) {
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(*g as i64, w.unwrap(), "{kind:?} lead {lead}: {v:?}");
+            }
+            let k = if *kind == Kind::Qname {
+                Kind::Quote
+            } else {
+                Kind::Qid
+            };
+            assert_eq!(got[4], k.code());
+        } else {
+            assert_eq!(got[4], Kind::None.code(), "rejected {v:?}");
+            conv += 1;
+        }
+    }
+    // the frame's END carries the rejects
+    let seen = run(
+        &mut m,
+        &[Some(Rec {
+            kind: Kind::End,
+            venue: 0,
+            name: Vec::new(),
+            id: 0,
+        })],
+    );
+    assert!(conv > 0);
+    assert_eq!(seen[0].cnt, [conv, 0]);
+}
