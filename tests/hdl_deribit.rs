@@ -13,7 +13,7 @@ use tickcross_sim::model::{Model, DERIBIT};
 use tickcross_swpath::frame_check::{self, VenueFilter, Verdict};
 use tickcross_swpath::{Msg, Stages};
 use tickcross_tests::gen::{deribit_datagram, Rng};
-use tickcross_tests::shared;
+use tickcross_tests::shared_data;
 
 const K_QID: u64 = 2;
 const K_DEF: u64 = 3;
@@ -431,26 +431,28 @@ fn minimum_frames_back_to_back_never_stall() {
 
 #[test]
 fn real_deribit_capture() {
-    let path = shared().join("data/deribit/sample_capture_v1_6.pcapng");
-    if !shared().exists() {
-        eprintln!("note: ../shared is absent; the real Deribit capture is not checked");
+    let Some(path) = shared_data("deribit/sample_capture_v1_6.pcapng") else {
         return;
-    }
+    };
     let (frames, _) = read_capture(&path).expect("capture");
-    let filter = VenueFilter::new(&Filter {
-        ip: [239, 111, 111, 0],
-        prefix: 24,
-        port: 6100,
-        venue: 0,
-    });
+    // incremental (port 6100) and snapshot (6101) channels, as examples/deribit.toml
+    let filters: Vec<VenueFilter> = [6100, 6101]
+        .iter()
+        .map(|&port| {
+            VenueFilter::new(&Filter {
+                ip: [239, 111, 111, 0],
+                prefix: 27,
+                port,
+                venue: 0,
+            })
+        })
+        .collect();
     let ds: Vec<Vec<u8>> = frames
         .iter()
-        .filter_map(
-            |f| match frame_check::check(&f.data, false, std::slice::from_ref(&filter)) {
-                Verdict::Accept { start, len, .. } => Some(f.data[start..start + len].to_vec()),
-                Verdict::Drop(_) => None,
-            },
-        )
+        .filter_map(|f| match frame_check::check(&f.data, false, &filters) {
+            Verdict::Accept { start, len, .. } => Some(f.data[start..start + len].to_vec()),
+            Verdict::Drop(_) => None,
+        })
         .collect();
     assert_eq!(ds.len(), 5066, "every frame is a Deribit datagram");
     let stats = check(&ds, |_| false);
