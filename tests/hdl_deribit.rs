@@ -80,6 +80,92 @@ fn expected(payload: &[u8]) -> Vec<Rec> {
     recs
 }
 
+/// Where each Ticker/Instrument record of a datagram starts and ends: `[c, e)` of every whole
+/// message with templateId 1003 or 1000 and schemaId 1 that is not truncated by its own rules
+/// (docs/PIPELINE.md section 2, walked here independently of the software path).
+fn record_spans(p: &[u8]) -> Vec<(usize, usize)> {
+    let n = p.len();
+    let u16_at = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]) as usize;
+    let mut spans = Vec::new();
+    if n < 8 {
+        return spans;
+    }
+    let mut c = 8;
+    while c < n {
+        if c + 12 > n {
+            break;
+        }
+        let (bl, tid, sid, g, d) = (
+            u16_at(c),
+            u16_at(c + 2),
+            u16_at(c + 4),
+            u16_at(c + 8),
+            u16_at(c + 10),
+        );
+        let mut e = c + 12 + bl;
+        if e > n {
+            break;
+        }
+        let mut ok = true;
+        for _ in 0..g {
+            if e + 8 > n {
+                ok = false;
+                break;
+            }
+            e += 8 + u16_at(e) * u16_at(e + 2);
+            if e > n {
+                ok = false;
+                break;
+            }
+        }
+        for _ in 0..if ok { d } else { 0 } {
+            if e + 1 > n {
+                ok = false;
+                break;
+            }
+            e += 1 + p[e] as usize;
+            if e > n {
+                ok = false;
+                break;
+            }
+        }
+        if !ok {
+            break;
+        }
+        if sid == 1 && ((tid == 1003 && bl >= 133) || (tid == 1000 && bl >= 4 && d > 0)) {
+            spans.push((c, e));
+        }
+        c = e;
+    }
+    spans
+}
+
+/// The cycle stamps a payload beat carries: the bytes in lanes below `split` came with the
+/// earlier input beat (`lo`), the rest with the later one (`hi`); all distinct per frame and beat.
+fn stamps(frame: usize, beat: usize) -> (u64, u64, u64) {
+    let lo = ((frame as u64) << 32) | ((beat as u64) << 1);
+    let split = (frame as u64 * 7 + beat as u64 * 3) % 9;
+    (lo, lo | 1, split)
+}
+
+/// The stamp of payload byte `b` of datagram `frame`.
+fn byte_stamp(frame: usize, b: usize) -> u64 {
+    let (lo, hi, split) = stamps(frame, b / 8);
+    if ((b % 8) as u64) < split {
+        lo
+    } else {
+        hi
+    }
+}
+
+/// The frame-level stamps given with a datagram's beats (and expected in each of its records).
+fn frame_ts(frame: usize) -> u64 {
+    0x7500_0000_0000 + frame as u64
+}
+fn frame_cyc(frame: usize) -> u64 {
+    0x00c0_0000_0000 + 3 * frame as u64
+}
+
 /// The payload beats of a datagram as the payload FIFO presents them: (data, sof, eof).
 fn beats(payload: &[u8]) -> Vec<(u64, bool, bool)> {
     let mut b = Vec::new();
@@ -111,6 +197,8 @@ struct RunStats {
     /// for each Ticker record after the beat with its datagram's last byte was taken: cycles from
     /// taking that beat to the record (the converter feed is a cycle earlier)
     last_ticker_latency: Vec<u64>,
+    /// for each datagram, the (first byte, last byte) stamps of its Ticker/Instrument records
+    record_stamps: Vec<Vec<(u64, u64)>>,
 }
 
 /// Streams the datagrams back to back through the decoder (`gap(cycle)`: present nothing this
@@ -127,7 +215,11 @@ fn run(
         }
     }
     let mut out_recs: Vec<Vec<Rec>> = vec![Vec::new(); datagrams.len()];
-    let mut stats = RunStats::default();
+    let mut stats = RunStats {
+        record_stamps: vec![Vec::new(); datagrams.len()],
+        ..RunStats::default()
+    };
+    let mut beat_no = 0usize; // index of the presented beat in its datagram
     let mut frame_done = 0usize;
     let mut feed: Option<[u64; 4]> = None;
     let mut last_taken: Option<u64> = None; // cycle the current datagram's last data beat went in
@@ -146,11 +238,12 @@ fn run(
             m.inp[inp::IN_OK] = 1;
             m.inp[inp::IN_VENUE] = 2;
             m.inp[inp::IN_LEN] = datagrams[f].len() as u64;
-            m.inp[inp::IN_TS] = f as u64;
-            m.inp[inp::IN_CYC_FRAME] = cycle;
-            m.inp[inp::IN_CYC_LO] = cycle;
-            m.inp[inp::IN_CYC_HI] = cycle;
-            m.inp[inp::IN_SPLIT] = 8;
+            m.inp[inp::IN_TS] = frame_ts(f);
+            m.inp[inp::IN_CYC_FRAME] = frame_cyc(f);
+            let (lo, hi, split) = stamps(f, beat_no);
+            m.inp[inp::IN_CYC_LO] = lo;
+            m.inp[inp::IN_CYC_HI] = hi;
+            m.inp[inp::IN_SPLIT] = split;
         } else {
             m.inp[inp::IN_VALID] = 0;
         }
@@ -218,6 +311,11 @@ fn run(
                 k => panic!("record kind {k}"),
             };
             assert_eq!(o[out::R_VENUE], 2);
+            if !matches!(rec, Rec::End { .. }) {
+                assert_eq!(o[out::R_TS], frame_ts(f), "record ts");
+                assert_eq!(o[out::R_CYC_FRAME], frame_cyc(f), "record frame cycle");
+                stats.record_stamps[f].push((o[out::R_CYC_FIRST], o[out::R_CYC_LAST]));
+            }
             if let (Rec::Quote { .. }, Some(t)) = (&rec, last_taken) {
                 stats.last_ticker_latency.push(cycle - t);
             }
@@ -230,8 +328,10 @@ fn run(
                 stats.data_stalls += 1;
             }
             if !stalled {
+                beat_no += 1;
                 if eof {
                     last_taken = None;
+                    beat_no = 0;
                 } else if queue.get(i + 1).is_some_and(|q| q.1 .2) {
                     last_taken = Some(cycle);
                 }
@@ -257,6 +357,14 @@ fn check(datagrams: &[Vec<u8>], gap: impl FnMut(u64) -> bool) -> RunStats {
     for (f, d) in datagrams.iter().enumerate() {
         let want = expected(d);
         assert_eq!(got[f], want, "datagram {f} ({} bytes): {:02x?}", d.len(), d);
+        let spans: Vec<(u64, u64)> = record_spans(d)
+            .iter()
+            .map(|&(c, e)| (byte_stamp(f, c), byte_stamp(f, e - 1)))
+            .collect();
+        assert_eq!(
+            stats.record_stamps[f], spans,
+            "datagram {f}: cycle stamps of the first and last byte of each record"
+        );
     }
     stats
 }
