@@ -7,7 +7,10 @@
 // by rotating the window by the cursor's low bits (a mux whose select is a register). Bodies, group
 // entries and var-data bytes are skipped by moving the cursor. A group header takes two more cycles
 // (one when gb or gn is 0): gb*gn is multiplied in LUTs (no DSP), registered, then added. The
-// walker's events are counted, and a completed Ticker/Instrument made pending, a cycle later.
+// cursor moves to an element's end without comparing it with the payload length; a cursor past
+// the end is seen in the next cycle (a compare of registers) and stops the walk as truncated, before
+// anything else can be walked. The walker's events are counted, and a completed Ticker/Instrument
+// made pending, in that next cycle too.
 //
 // in_stall depends on registers only (a compare and a gate): a data beat waits while taking it would
 // push the beat at the cursor out of the window, i.e. only while the walker is 2^WIN_LOG2 beats
@@ -222,13 +225,18 @@ wire         fire = pend && pend_st;
 // being made pending
 wire         go_msg = phase == P_MSG && a_msg && !(ev_done && m_rec) && (!pend || fire);
 
-// candidate cursors, in parallel; the compares against the room decide which one is taken
+// candidate cursors, in parallel. Whether the element fits (its end <= n) is not decided here:
+// the cursor moves to its end regardless (at most 2^17 - 1: a group of 2^16 bytes or more
+// saturates), and in the next cycle a cursor past n stops the walk as truncated (`over`), before
+// anything else can be walked (every element needs the cursor <= n - 1)
 wire [16:0]  ext_m  = cur + 17'd12 + {1'b0, e_bl};
-wire         ok_m   = {1'b0, e_bl} <= room12[16:0];
-wire [16:0]  ext_ga = cur + 17'd8 + prod[16:0];
-wire         ok_ga  = !prod_big && prod <= {5'd0, room8[16:0]};
+wire         ga_sat = prod_big || prod[21:16] != 6'd0;
+wire [16:0]  ext_ga = ga_sat ? 17'h1ffff : cur + 17'd8 + {1'b0, prod[15:0]};
 wire [16:0]  ext_v  = cur + 17'd1 + {9'd0, e_len};
-wire         ok_v   = {9'd0, e_len} <= room1[16:0];
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [17:0] room0 = $signed({2'b00, plen}) - cur_s;
+/* verilator lint_on UNUSEDSIGNAL */
+wire         over = room0[17];
 
 // gb * gn: six 2-bit digits of gn select 0, gb, 2gb or 3gb; a balanced tree sums them
 wire [12:0]  pp [0:5];
@@ -245,12 +253,12 @@ wire [21:0]  s23 = {5'd0, pp[2], 4'd0} + {3'd0, pp[3], 6'd0};
 wire [21:0]  s45 = {1'b0, pp[4], 8'd0} + {pp[5][11:0], 10'd0};
 wire [21:0]  prod_nx = (s01 + s23) + s45;
 
-// next state after this cycle's element (or unchanged). The cursor moves whether or not the
-// element fits: after a truncation (P_STOP) it is not used.
+// next state after this cycle's element (or unchanged); `step`: the cursor moves to an element's
+// end, `done_msg`: the message ends there (both taken back in the next cycle if it is past n)
 reg  [2:0]   nx_phase;
 reg  [16:0]  nx_cur;
 reg  [15:0]  nx_g, nx_d;
-reg          msg_hdr, var_hdr, grp_hdr, done_msg, stop_trunc;
+reg          msg_hdr, var_hdr, grp_hdr, done_msg, step;
 always @* begin
     nx_phase = phase;
     nx_cur = cur;
@@ -260,16 +268,16 @@ always @* begin
     var_hdr = 1'b0;
     grp_hdr = 1'b0;
     done_msg = 1'b0;
-    stop_trunc = 1'b0;
+    step = 1'b0;
     case (phase)
         P_MSG: if (go_msg) begin
             msg_hdr = 1'b1;
+            step = 1'b1;
             nx_cur = ext_m;
             nx_g = e_g;
             nx_d = e_d;
-            stop_trunc = !ok_m;
-            done_msg = ok_m && !g_nz && !d_nz;
-            nx_phase = !ok_m ? P_STOP : g_nz ? P_GRP : d_nz ? P_VAR : P_MSG;
+            done_msg = !g_nz && !d_nz;
+            nx_phase = g_nz ? P_GRP : d_nz ? P_VAR : P_MSG;
         end
         // a group header: gb and gn are taken, multiplied (unless one is 0), then added
         P_GRP: if (a_grp) begin
@@ -278,19 +286,19 @@ always @* begin
         end
         P_GMUL: nx_phase = P_GADD;
         P_GADD: begin
+            step = 1'b1;
             nx_cur = ext_ga;
             nx_g = g_rem - 16'd1;
-            stop_trunc = !ok_ga;
-            done_msg = ok_ga && g_rem == 16'd1 && d_rem == 16'd0;
-            nx_phase = !ok_ga ? P_STOP : g_rem != 16'd1 ? P_GRP : d_rem != 16'd0 ? P_VAR : P_MSG;
+            done_msg = g_rem == 16'd1 && d_rem == 16'd0;
+            nx_phase = g_rem != 16'd1 ? P_GRP : d_rem != 16'd0 ? P_VAR : P_MSG;
         end
         P_VAR: if (a_var) begin
             var_hdr = 1'b1;
+            step = 1'b1;
             nx_cur = ext_v;
             nx_d = d_rem - 16'd1;
-            stop_trunc = !ok_v;
-            done_msg = ok_v && d_rem == 16'd1;
-            nx_phase = !ok_v ? P_STOP : d_rem == 16'd1 ? P_MSG : P_VAR;
+            done_msg = d_rem == 16'd1;
+            nx_phase = d_rem == 16'd1 ? P_MSG : P_VAR;
         end
         default: ;
     endcase
@@ -305,8 +313,10 @@ wire         m_skip = !m_unk && !m_tick && !m_inst;
 wire         m_rec = (m_tick || m_inst) && !m_trunc;
 
 // this cycle's events, counted (and a completed record made pending) in the next cycle, from
-// the message's classification registered with its header
-reg          ev_hdr, ev_stop, ev_done;
+// the message's classification registered with its header; a step past n is a truncation
+reg          ev_hdr, ev_step, ev_done;
+wire         ev_trunc = ev_step && over;
+wire         ev_whole = ev_done && !over;
 
 // the input stalls: a data beat while the beat at the cursor would leave the window, the end of
 // the frame while the walker has work or a record is about to fire
@@ -410,18 +420,20 @@ always @(posedge clk) begin
     g_rem <= nx_g;
     d_rem <= nx_d;
     ev_hdr <= msg_hdr;
-    ev_stop <= stop_trunc;
+    ev_step <= step;
     ev_done <= done_msg;
     idle_r <= idle_nx;
     work_r <= work;
     dtake_r <= dtake;
     if (ev_hdr)
         c_msgs <= c_msgs + 16'd1;
-    if (ev_stop || (ev_done && m_trunc))
+    if (ev_trunc)
+        phase <= P_STOP;
+    if (ev_trunc || (ev_whole && m_trunc))
         c_trunc <= c_trunc + 16'd1;
-    if (ev_done && !m_trunc && m_unk)
+    if (ev_whole && !m_trunc && m_unk)
         c_unknown <= c_unknown + 16'd1;
-    if (ev_done && !m_trunc && m_skip)
+    if (ev_whole && !m_trunc && m_skip)
         c_skipped <= c_skipped + 16'd1;
     if (msg_hdr) begin
         m_id <= e_id;
@@ -474,7 +486,7 @@ always @(posedge clk) begin
         r_cyc_last <= pend_cyc_last;
         r_ok <= 1'b0;
     end
-    if (ev_done && m_rec) begin
+    if (ev_whole && m_rec) begin
         // the cursor has just moved past the completed message
         pend <= 1'b1;
         pend_end <= cur;
@@ -544,7 +556,7 @@ always @(posedge clk) begin
     if (rst) begin
         r_valid <= 1'b0;
         ev_hdr <= 1'b0;
-        ev_stop <= 1'b0;
+        ev_step <= 1'b0;
         ev_done <= 1'b0;
         idle_r <= 1'b0;
         work_r <= 1'b0;
