@@ -522,6 +522,39 @@ fn ticker_frames_never_stall_and_fire_one_cycle_after_the_last_beat() {
     );
 }
 
+/// Frames of Instruments (names of 7 bytes or more: every element 8 bytes or longer) and Tickers,
+/// without groups, never hold a data beat (docs/PIPELINE.md section 8).
+#[test]
+fn instrument_and_ticker_frames_never_stall() {
+    let mut rng = Rng::new(17);
+    let mut ds = Vec::new();
+    for _ in 0..60 {
+        let mut d = rng.bytes(8);
+        while d.len() < 1400 {
+            if rng.pct(70) {
+                let bl = *rng.pick(&[4u16, 5, 8, 20]);
+                let body = rng.bytes(bl as usize);
+                let names: Vec<Vec<u8>> = (0..1 + rng.below(2))
+                    .map(|_| {
+                        let l = 7 + rng.below(30) as usize;
+                        rng.bytes(l)
+                    })
+                    .collect();
+                d.extend_from_slice(&message(1000, 1, bl, &body, &[], &names, &mut rng));
+            } else {
+                let body = rng.bytes(133);
+                d.extend_from_slice(&message(1003, 1, 133, &body, &[], &[], &mut rng));
+            }
+        }
+        ds.push(d);
+    }
+    let stats = check(&ds, |_| false);
+    assert_eq!(
+        stats.data_stalls, 0,
+        "a frame without short elements held a data beat"
+    );
+}
+
 /// Minimum frames (a frame header and one message header) back to back never hold a data beat.
 #[test]
 fn minimum_frames_back_to_back_never_stall() {
