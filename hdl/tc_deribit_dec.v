@@ -15,7 +15,9 @@
 // in_stall depends on registers only (a compare and a gate): a data beat waits while taking it would
 // push the beat at the cursor out of the window, i.e. only while the walker is 2^WIN_LOG2 beats
 // behind (several headers ending in the same 8 bytes, group multiplies); the end-of-frame beat waits
-// until, in the previous cycle, the walker had nothing left to do and no record was about to fire.
+// until, in the previous cycle, no beat entered, the walker had nothing left to do and no record was
+// about to fire: it is taken a cycle after the last data beat at the earliest, and the END record is
+// registered as it is taken (a frame ending in a Ticker: its record, then the END in the next cycle).
 //
 // Captures: a message's instrumentId comes with its header element; a Ticker's four doubles (body
 // offset 61) and the current var-data field's first 32 bytes are kept as whole beats, taken from the
@@ -324,11 +326,11 @@ wire         lag_full = !lag_d[15];
 wire         live = phase != P_STOP;
 wire [16:0]  pend_last = pend_end - 17'd1;
 wire         pend_in = pend_last[16:3] < jn;           // its last byte is in the window
-// the frame's end goes when the walker had nothing to do two cycles ago, no beat entered since, and
-// in the previous cycle no event was left to count and no record was about to fire: nothing can
-// change since
-reg          idle_r, work_r, dtake_r;
-wire         idle_nx = !work_r && !dtake_r && !dtake && !ev_done &&
+// the frame's end goes when, in the previous cycle, the walker had nothing to do, no beat entered,
+// no event was left to count and no record was about to fire: nothing can change since (a cycle
+// after the last data beat at the earliest)
+reg          idle_r;
+wire         idle_nx = !work && !dtake && !ev_done &&
                        !(pend && !fire && (pend_st || pend_in));
 assign in_stall = in_valid && (in_eof ? !idle_r : (live && lag_full));
 
@@ -423,8 +425,6 @@ always @(posedge clk) begin
     ev_step <= step;
     ev_done <= done_msg;
     idle_r <= idle_nx;
-    work_r <= work;
-    dtake_r <= dtake;
     if (ev_hdr)
         c_msgs <= c_msgs + 16'd1;
     if (ev_trunc)
@@ -559,8 +559,6 @@ always @(posedge clk) begin
         ev_step <= 1'b0;
         ev_done <= 1'b0;
         idle_r <= 1'b0;
-        work_r <= 1'b0;
-        dtake_r <= 1'b0;
         pend <= 1'b0;
         phase <= P_STOP;
         jn <= 14'd0;
