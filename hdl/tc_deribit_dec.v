@@ -1,16 +1,35 @@
 // deribit_mcast decoder: walks the messages of a datagram (docs/PIPELINE.md section 2).
 //
-// The walker handles one structural element per cycle: a 12-byte message header, an 8-byte group
-// header or a var-data length byte, read from a window of the last three payload beats. Bodies,
-// group entries and var-data bytes are skipped by moving the cursor. While another element ends in
-// the current beat the walker holds it (stall), so the input slows down only for datagrams that pack
-// several headers into 8 bytes.
+// Taken payload beats enter a window of the last 2^WIN_LOG2 beats (circular: payload beat b sits in
+// slot b mod 2^WIN_LOG2). The walker, decoupled from the input, handles one structural element per
+// cycle once its bytes are in the window: a message header together with the 4 bytes after it (the
+// instrumentId; fewer at the end of the datagram), a group header or a var-data length byte, read
+// by rotating the window by the cursor's low bits (a mux whose select is a register). Bodies, group
+// entries and var-data bytes are skipped by moving the cursor. A group header takes two more cycles
+// (one when gb or gn is 0): gb*gn is multiplied in LUTs (no DSP), registered, then added. The
+// cursor moves to an element's end without comparing it with the payload length; a cursor past
+// the end is seen in the next cycle (a compare of registers) and stops the walk as truncated, before
+// anything else can be walked. The walker's events are counted, and a completed Ticker/Instrument
+// made pending, in that next cycle too.
 //
-// Fields of the current message (Ticker: instrumentId and the four best bid/ask doubles; Instrument:
-// instrumentId and the last var-data field) are captured by absolute offset as beats pass. A Ticker
-// or Instrument message is emitted two cycles after the beat carrying its last byte, when every
-// captured byte has settled (a Ticker's doubles go to the converters in that cycle, an Instrument's
-// name is masked past its length); the END record of the frame follows its last message.
+// in_stall depends on registers only (a compare and a gate): a data beat waits while taking it would
+// push the beat at the cursor out of the window, i.e. only while the walker is 2^WIN_LOG2 beats
+// behind (several headers ending in the same 8 bytes, group multiplies); the end-of-frame beat waits
+// until, in the previous cycle, no beat entered, the walker had nothing left to do and no record was
+// about to fire: it is taken a cycle after the last data beat at the earliest, and the END record is
+// registered as it is taken (a frame ending in a Ticker: its record, then the END in the next cycle).
+//
+// Captures: a message's instrumentId comes with its header element; a Ticker's four doubles (body
+// offset 61) and the current var-data field's first 32 bytes are kept as whole beats, taken from the
+// input as beats enter (the field's beats already in the window are copied from it); they are
+// aligned when the record fires. A pending message fires once the beat with its last byte has
+// entered the window and that byte's cycle stamp is taken (from the input as the beat enters, or
+// from the window): a Ticker fires (converter feeds valid) in the cycle after the beat carrying its
+// last byte is taken, and its record is registered at the end of that cycle (one cycle earlier than
+// before: the header is walked long before the body's last byte arrives). An Instrument whose last
+// element is walked after its last byte arrived fires two cycles after that element. The next
+// message header waits for the pending record to fire (it may be walked in the firing cycle), so one
+// set of captures serves. The END record of the frame follows its last message.
 
 `resetall
 `timescale 1ns / 1ps
@@ -18,7 +37,12 @@
 
 `include "hdl/tc_pipeline.vh"
 
-module tc_deribit_dec (
+module tc_deribit_dec #(
+    // the window holds 2^WIN_LOG2 beats: a 16-byte element spans 3, and one more lets the input run
+    // while the walker finishes the element in the newest beat; at most 8, so that a Ticker's
+    // doubles (73 bytes past its header) always enter after the walker has read the header
+    parameter WIN_LOG2 = 2
+) (
     input  wire          clk,
     input  wire          rst,
 
@@ -49,7 +73,7 @@ module tc_deribit_dec (
     output reg           r_ok,
     output reg  [`TC_C_BITS-1:0] r_cnt,
 
-    // a Ticker's four doubles, to the converters, in the cycle its record is emitted
+    // a Ticker's four doubles, to the converters, in the cycle its record fires (r_valid follows)
     output wire          cv_valid,
     output wire [63:0]   cv_v0,        // bestBidPrice (f64 bits)
     output wire [63:0]   cv_v1,        // bestBidAmount
@@ -59,418 +83,453 @@ module tc_deribit_dec (
     output wire          busy
 );
 
-localparam [1:0] P_MSG = 2'd0, P_GRP = 2'd1, P_VAR = 2'd2, P_STOP = 2'd3;
+localparam WB = 1 << WIN_LOG2;        // window beats
+localparam WY = 8 * WB;               // window bytes
+localparam WS = WIN_LOG2 + 3;         // bits of a byte index in the window
+localparam CB = 5;                    // beats kept per capture (32 bytes at any alignment)
 
-// ---------------------------------------------------------------- frame state
-reg  [12:0]  j;               // index of the head beat within the frame's payload
-reg  [63:0]  w1, w2;          // the two previous data beats
-reg  [63:0]  w1_lo, w1_hi, w2_lo, w2_hi;
-reg  [3:0]   w1_split, w2_split;
-reg  [15:0]  plen;
-reg  [1:0]   phase;
-reg  [16:0]  cur;             // cursor: offset of the next element
+`ifndef SYNTHESIS
+initial begin
+    if (WIN_LOG2 < 2 || WIN_LOG2 > 3) begin
+        $display("tc_deribit_dec: WIN_LOG2 = %0d, must be 2 or 3", WIN_LOG2);
+        $finish;
+    end
+end
+`endif
+
+localparam [2:0] P_MSG = 3'd0, P_GRP = 3'd1, P_VAR = 3'd2, P_STOP = 3'd3, P_GMUL = 3'd4,
+                 P_GADD = 3'd5;
+
+// ---------------------------------------------------------------- frame and input state
+reg  [13:0]          jn;              // payload beats taken in this frame (the next one's index)
+reg  signed [15:0]   jn_mw;           // jn - WB
+reg  signed [15:0]   jn_m1;           // jn - 1
+reg  signed [17:0]   top_m16, top_m8; // 8*jn - 16, 8*jn - 8: bytes in, less an element's size
+reg  signed [17:0]   rem_in;          // n - 8*jn: bytes still to come
+reg                  all_in;          // rem_in <= 0
+reg  [15:0]          plen;
+reg  signed [17:0]   n_m12, n_m8, n_m1;
+reg  [64*WB-1:0]     wbuf;
+reg  [64*WB-1:0]     wlo, whi;
+reg  [4*WB-1:0]      wsplit;
+reg  [WY-1:0]        wnz;             // window byte is not zero
+reg  [2:0]           f_venue;
+reg  [63:0]          f_ts, f_cyc_frame;
+
+// ---------------------------------------------------------------- walker state
+reg  [2:0]   phase;
+reg  [16:0]  cur;                     // cursor: offset of the next element
 reg  [15:0]  g_rem, d_rem;
 reg  [15:0]  c_msgs, c_trunc, c_unknown, c_skipped;
+reg  [15:0]  gbr, gnr;                // a group being multiplied
+reg  [12:0]  gb3r;                    // 3 * gb[10:0]
+reg  [21:0]  prod;                    // gb * gn when both fit 11 bits
+reg          prod_big;                // gb or gn >= 2048 (both non-zero): past any frame
 
-// frame facts, latched (a pending message may fire while no beat is at the head)
-reg  [2:0]   f_venue;
-reg  [63:0]  f_ts, f_cyc_frame;
-
-// current message
-reg  [15:0]  m_tid, m_sid, m_bl, m_d;
+// current message (kept until the next message header, which waits for its record to fire)
+reg  [31:0]  m_id;
 reg  [63:0]  m_cyc_first;
-reg  [16:0]  body;            // offset of the current message's body (capture base)
-reg  [16:0]  vstart;          // offset of the current var-data field's bytes
-reg  [7:0]   vlen;
+reg  [15:0]  m_tid, m_sid, m_bl;
+reg          m_dnz;
+reg  [13:0]  f_rb;                    // payload beat of the doubles' first byte
+reg  [2:0]   f_sh;
+reg  [13:0]  n_rb;                    // payload beat of the var-data field's first byte
+reg  [2:0]   n_sh;
+reg  [7:0]   m_vlen;
+reg  [31:0]  n_mask;                  // name bytes below the field's length
+reg  [63:0]  f_buf [0:CB-1];
+reg  [63:0]  n_buf [0:CB-1];
 
-// captures
-// captures keep whole beats: the beats holding instrumentId (2), the four doubles at body offset
-// 61 (5) and the current var-data field's first 32 bytes (5); the bytes are aligned on emission
-reg  [63:0]  id_buf [0:1];
-reg  [63:0]  f_buf [0:4];
-reg  [63:0]  n_buf [0:4];
+// the completed Ticker/Instrument message waiting for its last byte's stamp
+reg          pend, pend_st;
+reg  [16:0]  pend_end;
+reg  [63:0]  pend_cyc_last;
 
-// whole Ticker/Instrument messages waiting for their last byte to settle: two slots, because a
-// message with neither groups nor var-data is whole at its header, which can arrive one beat
-// after the previous message's last byte, before that one fires. A third needs at least 12 more
-// bytes, by when the first has gone.
-reg          pend, q_valid;
-reg  [2:0]   pend_kind, q_kind;
-reg  [16:0]  pend_end, q_end;
-reg  [1:0]   pend_age, q_age;     // cycles since the beat with the last byte was at the head
-reg  [63:0]  pend_cyc_last, q_cyc_last;
-reg  [7:0]   pend_vlen, q_vlen;
-reg  [63:0]  pend_cyc_first, q_cyc_first;
-// byte alignment of the captures, fixed when the message completes (the next message moves
-// body/vstart before this one fires; the captured beats themselves stay put until then)
-reg  [2:0]   pend_id_sh, pend_f_sh, pend_n_sh, q_id_sh, q_f_sh, q_n_sh;
-
-wire         data_beat = in_valid && !in_eof;
-wire [12:0]  jj = in_sof ? 13'd0 : j;
-wire [15:0]  n = in_sof ? in_len : plen;
-wire [16:0]  n17 = {1'b0, n};
-wire [16:0]  beat_end = {1'b0, jj, 3'b000} + 17'd8;      // one past the head beat's last byte
-
-// state as seen this cycle (a new frame starts from scratch; the walker never holds a frame's
-// first beat, which holds only the 8-byte frame header, so in_sof marks exactly one cycle)
-wire [1:0]   phase_s = in_sof ? P_MSG : phase;
-wire [16:0]  cur_s   = in_sof ? 17'd8 : cur;
-wire [15:0]  g_s     = in_sof ? 16'd0 : g_rem;
-wire [15:0]  d_s     = in_sof ? 16'd0 : d_rem;
+wire         take = in_valid && !in_stall;
+wire         dtake = take && !in_eof;
+wire         etake = take && in_eof;
 
 // ---------------------------------------------------------------- element at the cursor
-wire [16:0]  h_s = (phase_s == P_MSG) ? 17'd12 : (phase_s == P_GRP) ? 17'd8 : 17'd1;
-wire         avail = data_beat && phase_s != P_STOP && !(phase_s == P_MSG && cur_s >= n17) &&
-                     cur_s + h_s <= beat_end && cur_s + h_s <= n17;
-wire [191:0] win = {in_data, w1, w2};                        // bytes 8(jj-2) .. 8jj+7
+wire signed [17:0] cur_s = $signed({1'b0, cur});
+wire [WS-1:0] wsel = cur[WS-1:0];
 /* verilator lint_off UNUSEDSIGNAL */
-wire [16:0]  roff = cur_s + 17'd16 - {1'b0, jj, 3'b000};     // the element's offset in win (< 24)
-wire [95:0]  el = win[8*roff[4:0] +: 96];                    // version (el[63:48]) is ignored
+wire [127:0] el;
+wire [11:0]  el_nz;
 /* verilator lint_on UNUSEDSIGNAL */
+genvar gi;
+// two steps, each a mux on register bits: the three beats from the cursor's (4:1 on the beat
+// bits), then the 16 bytes from the cursor's lane (8:1)
+wire [191:0] el3;                // the cursor's beat and the next two
+wire [23:0]  nz3;
+/* verilator lint_off UNUSEDSIGNAL */
+wire [128*WB-1:0] w2 = {wbuf, wbuf};
+wire [16*WB-1:0]  z2 = {wnz, wnz};
+/* verilator lint_on UNUSEDSIGNAL */
+generate
+    for (gi = 0; gi < 3; gi = gi + 1) begin : g_b3
+        // the window rotated by gi beats (wiring), then indexed by the cursor's beat bits
+        wire [64*WB-1:0] wr = w2[64*gi +: 64*WB];
+        wire [8*WB-1:0]  zr = z2[8*gi +: 8*WB];
+        assign el3[64*gi +: 64] = wr[64*wsel[WS-1:3] +: 64];
+        assign nz3[8*gi +: 8] = zr[8*wsel[WS-1:3] +: 8];
+    end
+    for (gi = 0; gi < 16; gi = gi + 1) begin : g_el
+        wire [191:0] sh = el3 >> (8 * gi);
+        assign el[8*gi +: 8] = sh[8*wsel[2:0] +: 8];
+    end
+    for (gi = 0; gi < 12; gi = gi + 1) begin : g_elnz
+        wire [23:0] sh = nz3 >> gi;
+        assign el_nz[gi] = sh[{2'b00, wsel[2:0]}];
+    end
+endgenerate
+// non-zero u16 fields of the element, from per-byte flags kept with the window (shallower than
+// a 16-bit compare after the element mux)
+wire         gb_nz = el_nz[0] || el_nz[1];
+wire         gn_nz = el_nz[2] || el_nz[3];
+wire         g_nz = el_nz[8] || el_nz[9];
+wire         d_nz = el_nz[10] || el_nz[11];
 
-wire [15:0]  e_bl  = el[15:0];
+/* verilator lint_off UNUSEDSIGNAL */
+wire [15:0]  e_bl  = el[15:0];        // version (el[63:48]) is ignored
 wire [15:0]  e_tid = el[31:16];
 wire [15:0]  e_sid = el[47:32];
 wire [15:0]  e_g   = el[79:64];
 wire [15:0]  e_d   = el[95:80];
+wire [31:0]  e_id  = el[127:96];
 wire [15:0]  e_gb  = el[15:0];
 wire [15:0]  e_gn  = el[31:16];
 wire [7:0]   e_len = el[7:0];
+/* verilator lint_on UNUSEDSIGNAL */
 
-// the byte at window offset roff: which beat, and its cycle stamp
-function [63:0] stamp;
-    input [4:0]  o;
-    input [63:0] lo0, hi0, lo1, hi1, lo2, hi2;
-    input [3:0]  sp0, sp1, sp2;
-    begin
-        if (o < 5'd8)        stamp = ({1'b0, o[2:0]} < sp2) ? lo2 : hi2;
-        else if (o < 5'd16)  stamp = ({1'b0, o[2:0]} < sp1) ? lo1 : hi1;
-        else                 stamp = ({1'b0, o[2:0]} < sp0) ? lo0 : hi0;
+// bytes left after the cursor and the element's header (>= 0 when the element is available)
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [17:0] room12 = n_m12 - cur_s;
+wire signed [17:0] room8  = n_m8 - cur_s;
+wire signed [17:0] room1  = n_m1 - cur_s;
+/* verilator lint_on UNUSEDSIGNAL */
+
+// is the element at the cursor whole in the window (and in the datagram)? Each compare is the
+// sign of a subtraction (x <= y: y - x >= 0)
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [17:0] in16 = top_m16 - cur_s;
+wire signed [17:0] in8  = top_m8 - cur_s;
+wire signed [15:0] in1  = jn_m1 - $signed({2'b00, cur[16:3]});
+wire signed [15:0] lag_d = jn_mw - $signed({2'b00, cur[16:3]});
+/* verilator lint_on UNUSEDSIGNAL */
+wire         a_msg = !room12[17] && (!in16[17] || all_in);
+wire         a_grp = !room8[17] && !in8[17];
+wire         a_var = !room1[17] && !in1[15];
+wire         work = (phase == P_MSG && a_msg) || (phase == P_GRP && a_grp) ||
+                    (phase == P_VAR && a_var) || phase == P_GMUL || phase == P_GADD;
+
+wire         fire = pend && pend_st;
+// a message header waits for the pending record (its captures are reused), also while it is
+// being made pending
+wire         go_msg = phase == P_MSG && a_msg && !(ev_done && m_rec) && (!pend || fire);
+
+// candidate cursors, in parallel. Whether the element fits (its end <= n) is not decided here:
+// the cursor moves to its end regardless (at most 2^17 - 1: a group of 2^16 bytes or more
+// saturates), and in the next cycle a cursor past n stops the walk as truncated (`over`), before
+// anything else can be walked (every element needs the cursor <= n - 1)
+wire [16:0]  ext_m  = cur + 17'd12 + {1'b0, e_bl};
+wire         ga_sat = prod_big || prod[21:16] != 6'd0;
+wire [16:0]  ext_ga = ga_sat ? 17'h1ffff : cur + 17'd8 + {1'b0, prod[15:0]};
+wire [16:0]  ext_v  = cur + 17'd1 + {9'd0, e_len};
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [17:0] room0 = $signed({2'b00, plen}) - cur_s;
+/* verilator lint_on UNUSEDSIGNAL */
+wire         over = room0[17];
+
+// gb * gn: six 2-bit digits of gn select 0, gb, 2gb or 3gb; a balanced tree sums them
+wire [12:0]  pp [0:5];
+generate
+    for (gi = 0; gi < 6; gi = gi + 1) begin : g_pp
+        wire [1:0] dg = (gi == 5) ? {1'b0, gnr[10]} : gnr[2*gi +: 2];
+        assign pp[gi] = dg == 2'd0 ? 13'd0 :
+                        dg == 2'd1 ? {2'd0, gbr[10:0]} :
+                        dg == 2'd2 ? {1'b0, gbr[10:0], 1'b0} : gb3r;
     end
-endfunction
+endgenerate
+wire [21:0]  s01 = {9'd0, pp[0]} + {7'd0, pp[1], 2'd0};
+wire [21:0]  s23 = {5'd0, pp[2], 4'd0} + {3'd0, pp[3], 6'd0};
+wire [21:0]  s45 = {1'b0, pp[4], 8'd0} + {pp[5][11:0], 10'd0};
+wire [21:0]  prod_nx = (s01 + s23) + s45;
 
-// next state after processing the element (or unchanged)
-reg  [1:0]   nx_phase;
+// next state after this cycle's element (or unchanged); `step`: the cursor moves to an element's
+// end, `done_msg`: the message ends there (both taken back in the next cycle if it is past n)
+reg  [2:0]   nx_phase;
 reg  [16:0]  nx_cur;
 reg  [15:0]  nx_g, nx_d;
-reg          msg_hdr;         // a message header is processed
-reg          done_msg;        // the current message's structure is complete (at nx_cur)
-reg          stop_trunc;      // the walk stops: truncated
-reg  [32:0]  ext;
-reg  [15:0]  tid_now, sid_now, bl_now, dn_now;
+reg          msg_hdr, var_hdr, grp_hdr, done_msg, step;
 always @* begin
-    nx_phase = phase_s;
-    nx_cur = cur_s;
-    nx_g = g_s;
-    nx_d = d_s;
+    nx_phase = phase;
+    nx_cur = cur;
+    nx_g = g_rem;
+    nx_d = d_rem;
     msg_hdr = 1'b0;
+    var_hdr = 1'b0;
+    grp_hdr = 1'b0;
     done_msg = 1'b0;
-    stop_trunc = 1'b0;
-    ext = 33'd0;
-    tid_now = m_tid;
-    sid_now = m_sid;
-    bl_now = m_bl;
-    dn_now = m_d;
-    if (avail) begin
-        case (phase_s)
-            P_MSG: begin
-                msg_hdr = 1'b1;
-                tid_now = e_tid;
-                sid_now = e_sid;
-                bl_now = e_bl;
-                dn_now = e_d;
-                ext = {16'd0, cur_s} + 33'd12 + {17'd0, e_bl};
-                if (ext > {16'd0, n17}) begin
-                    stop_trunc = 1'b1;
-                    nx_phase = P_STOP;
-                end else begin
-                    nx_cur = ext[16:0];
-                    if (e_g != 16'd0) begin
-                        nx_phase = P_GRP;
-                        nx_g = e_g;
-                        nx_d = e_d;
-                    end else if (e_d != 16'd0) begin
-                        nx_phase = P_VAR;
-                        nx_d = e_d;
-                    end else begin
-                        done_msg = 1'b1;
-                        nx_phase = P_MSG;
-                    end
-                end
-            end
-            P_GRP: begin
-                ext = {16'd0, cur_s} + 33'd8 + {1'b0, e_gb} * {1'b0, e_gn};
-                if (ext > {16'd0, n17}) begin
-                    stop_trunc = 1'b1;
-                    nx_phase = P_STOP;
-                end else begin
-                    nx_cur = ext[16:0];
-                    nx_g = g_s - 16'd1;
-                    if (g_s == 16'd1) begin
-                        if (d_s != 16'd0) begin
-                            nx_phase = P_VAR;
-                        end else begin
-                            done_msg = 1'b1;
-                            nx_phase = P_MSG;
-                        end
-                    end
-                end
-            end
-            P_VAR: begin
-                ext = {16'd0, cur_s} + 33'd1 + {25'd0, e_len};
-                if (ext > {16'd0, n17}) begin
-                    stop_trunc = 1'b1;
-                    nx_phase = P_STOP;
-                end else begin
-                    nx_cur = ext[16:0];
-                    nx_d = d_s - 16'd1;
-                    if (d_s == 16'd1) begin
-                        done_msg = 1'b1;
-                        nx_phase = P_MSG;
-                    end
-                end
-            end
-            default: ;
-        endcase
-    end
+    step = 1'b0;
+    case (phase)
+        P_MSG: if (go_msg) begin
+            msg_hdr = 1'b1;
+            step = 1'b1;
+            nx_cur = ext_m;
+            nx_g = e_g;
+            nx_d = e_d;
+            done_msg = !g_nz && !d_nz;
+            nx_phase = g_nz ? P_GRP : d_nz ? P_VAR : P_MSG;
+        end
+        // a group header: gb and gn are taken, multiplied (unless one is 0), then added
+        P_GRP: if (a_grp) begin
+            grp_hdr = 1'b1;
+            nx_phase = (gb_nz && gn_nz) ? P_GMUL : P_GADD;
+        end
+        P_GMUL: nx_phase = P_GADD;
+        P_GADD: begin
+            step = 1'b1;
+            nx_cur = ext_ga;
+            nx_g = g_rem - 16'd1;
+            done_msg = g_rem == 16'd1 && d_rem == 16'd0;
+            nx_phase = g_rem != 16'd1 ? P_GRP : d_rem != 16'd0 ? P_VAR : P_MSG;
+        end
+        P_VAR: if (a_var) begin
+            var_hdr = 1'b1;
+            step = 1'b1;
+            nx_cur = ext_v;
+            nx_d = d_rem - 16'd1;
+            done_msg = d_rem == 16'd1;
+            nx_phase = d_rem == 16'd1 ? P_MSG : P_VAR;
+        end
+        default: ;
+    endcase
 end
 
-// classification of a message whose structure is complete
-wire         is_tick = sid_now == 16'd1 && tid_now == 16'd1003;
-wire         is_inst = sid_now == 16'd1 && tid_now == 16'd1000;
-wire         cls_unknown = sid_now != 16'd1 || tid_now < 16'd1000 || tid_now > 16'd1010;
-wire         cls_trunc = (is_tick && bl_now < 16'd133) || (is_inst && (bl_now < 16'd4 || dn_now == 16'd0));
-wire         cls_skipped = !cls_unknown && !is_tick && !is_inst;
-wire         cls_record = (is_tick || is_inst) && !cls_trunc;
+// classification of the current message, from its header's fields (registered with it)
+wire         m_tick = m_sid == 16'd1 && m_tid == 16'd1003;
+wire         m_inst = m_sid == 16'd1 && m_tid == 16'd1000;
+wire         m_unk = m_sid != 16'd1 || m_tid < 16'd1000 || m_tid > 16'd1010;
+wire         m_trunc = (m_tick && m_bl < 16'd133) || (m_inst && (m_bl < 16'd4 || !m_dnz));
+wire         m_skip = !m_unk && !m_tick && !m_inst;
+wire         m_rec = (m_tick || m_inst) && !m_trunc;
 
-// does the next element also end inside this beat? then hold the beat
-wire [16:0]  nh = (nx_phase == P_MSG) ? 17'd12 : (nx_phase == P_GRP) ? 17'd8 : 17'd1;
-wire         next_here = data_beat && nx_phase != P_STOP && !(nx_phase == P_MSG && nx_cur >= n17) &&
-                         nx_cur + nh <= beat_end && nx_cur + nh <= n17;
+// this cycle's events, counted (and a completed record made pending) in the next cycle, from
+// the message's classification registered with its header; a step past n is a truncation
+reg          ev_hdr, ev_step, ev_done;
+wire         ev_trunc = ev_step && over;
+wire         ev_whole = ev_done && !over;
 
-// the pending message fires when its last byte has been at the head for two cycles
-wire         fire = pend && pend_age == 2'd2;
-// the end of the frame waits for a pending message whose bytes all arrived
-wire         eof_wait = in_valid && in_eof && ((pend && pend_age != 2'd0) || (q_valid && q_age != 2'd0));
-assign in_stall = in_valid && ((!in_eof && next_here) || eof_wait);
+// the input stalls: a data beat while the beat at the cursor would leave the window, the end of
+// the frame while the walker has work or a record is about to fire
+wire         lag_full = !lag_d[15];
+wire         live = phase != P_STOP;
+wire [16:0]  pend_last = pend_end - 17'd1;
+wire         pend_in = pend_last[16:3] < jn;           // its last byte is in the window
+// the frame's end goes when, in the previous cycle, the walker had nothing to do, no beat entered,
+// no event was left to count and no record was about to fire: nothing can change since (a cycle
+// after the last data beat at the earliest)
+reg          idle_r;
+wire         idle_nx = !work && !dtake && !ev_done &&
+                       !(pend && !fire && (pend_st || pend_in));
+assign in_stall = in_valid && (in_eof ? !idle_r : (live && lag_full));
 
-assign busy = pend || q_valid;
+assign busy = pend || work || ev_done;
 
-// captures: absolute offsets over the window {w1, head}, with the registered bases (done in the
-// clocked block below, byte by byte)
-// index of the head beat (cur) and of the previous beat (prv) in each capture buffer; out of
-// range (>= the buffer size) when the beat holds none of the captured bytes
-/* verilator lint_off UNUSEDSIGNAL */
-wire [16:0]  f_base = body + 17'd61;          // beat index only
-/* verilator lint_on UNUSEDSIGNAL */
-wire [13:0]  id_cur = {1'b0, jj} - body[16:3];
-wire [13:0]  id_prv = id_cur - 14'd1;
-wire [13:0]  f_cur = {1'b0, jj} - f_base[16:3];
-wire [13:0]  f_prv = f_cur - 14'd1;
-wire [13:0]  n_cur = {1'b0, jj} - vstart[16:3];
-wire [13:0]  n_prv = n_cur - 14'd1;
-wire [127:0] id_win = {id_buf[1], id_buf[0]};
-wire [319:0] f_win = {f_buf[4], f_buf[3], f_buf[2], f_buf[1], f_buf[0]};
-wire [319:0] n_win = {n_buf[4], n_buf[3], n_buf[2], n_buf[1], n_buf[0]};
-wire [255:0] f_bytes = f_win[8*pend_f_sh +: 256];
-// the name with bytes at and beyond its length zeroed (the symbol table's key), built in the
-// clocked block when the record fires
-reg  [255:0] n_masked;
-integer      x;
+// cycle stamps: of the cursor's byte (a message's first) and of the pending message's last byte
+wire [WIN_LOG2-1:0] cslot = cur[WS-1:3];
+wire [63:0]  stamp_cur = ({1'b0, cur[2:0]} < wsplit[4*cslot +: 4]) ? wlo[64*cslot +: 64] :
+                                                                     whi[64*cslot +: 64];
+wire [63:0]  stamp_in = ({1'b0, pend_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
+// the last byte of a message completed in the previous cycle (the cursor has just passed it): its
+// beat is still in the window if it has entered (it can leave at the end of this cycle)
+wire [16:0]  cur_last = cur - 17'd1;
+wire [WIN_LOG2-1:0] lslot = cur_last[WS-1:3];
+wire         cur_last_in = cur_last[16:3] < jn;
+wire [63:0]  stamp_last = ({1'b0, cur_last[2:0]} < wsplit[4*lslot +: 4]) ? wlo[64*lslot +: 64] :
+                                                                           whi[64*lslot +: 64];
+wire [63:0]  stamp_last_in = ({1'b0, cur_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
 
-assign cv_valid = fire && pend_kind == `TC_K_QID;
+// captures: the var-data field starts at cur + 1 when its length byte is walked
+wire [16:0]  vstart = cur + 17'd1;
+wire [13:0]  n_in_k = jn - n_rb;                        // the entering beat's slot
+wire [13:0]  f_in_k = jn - f_rb;
+wire [16:0]  f_start = cur + 17'd73;                    // body (cur + 12) + 61
+wire [63:0]  n_wrow [0:CB-1];                    // window beat n_rb + k
+wire [63:0]  f_row [0:CB-1];
+wire [63:0]  n_row [0:CB-1];
+generate
+    for (gi = 0; gi < CB; gi = gi + 1) begin : g_cap
+        assign f_row[gi] = f_buf[gi];
+        assign n_row[gi] = n_buf[gi];
+        localparam integer OFF = gi % WB;
+        wire [WIN_LOG2-1:0] slot = n_rb[WIN_LOG2-1:0] + OFF[WIN_LOG2-1:0];
+        assign n_wrow[gi] = wbuf[64*slot +: 64];
+    end
+endgenerate
+wire [64*CB-1:0] f_win = {f_row[4], f_row[3], f_row[2], f_row[1], f_row[0]};
+wire [64*CB-1:0] n_win = {n_row[4], n_row[3], n_row[2], n_row[1], n_row[0]};
+wire [255:0] f_bytes = f_win[8*f_sh +: 256];
+wire [255:0] n_bytes = n_win[8*n_sh +: 256];
+wire [255:0] n_masked;
+generate
+    for (gi = 0; gi < 32; gi = gi + 1) begin : g_mask
+        assign n_masked[8*gi +: 8] = n_bytes[8*gi +: 8] & {8{n_mask[gi]}};
+    end
+endgenerate
+
+assign cv_valid = fire && m_tick;
 assign cv_v0 = f_bytes[63:0];
 assign cv_v1 = f_bytes[127:64];
 assign cv_v2 = f_bytes[191:128];
 assign cv_v3 = f_bytes[255:192];
-// body and var-data offsets of the message completing this cycle (only their lanes are kept)
-wire [16:0]  body_now = msg_hdr ? cur_s + 17'd12 : body;
-/* verilator lint_off UNUSEDSIGNAL */
-wire [16:0]  f_base_now = body_now + 17'd61;
-wire [16:0]  vstart_now = (avail && phase_s == P_VAR) ? cur_s + 17'd1 : vstart;
-/* verilator lint_on UNUSEDSIGNAL */
 
-// the last byte of a pending message (or of one completing now) is in the head beat
-wire [16:0]  pend_last = pend_end - 17'd1;
-wire [16:0]  new_last = nx_cur - 17'd1;
-wire         new_pend = done_msg && cls_record;
-wire         new_seen = data_beat && new_last[16:3] <= {1'b0, jj};
-wire         old_seen = data_beat && pend_last[16:3] <= {1'b0, jj};
-wire [16:0]  q_last = q_end - 17'd1;
-wire         q_seen = data_beat && q_last[16:3] <= {1'b0, jj};
-wire [63:0]  lo_lane_q = ({1'b0, q_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
-wire [63:0]  lo_lane_new = ({1'b0, new_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
-wire [63:0]  lo_lane_old = ({1'b0, pend_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
-wire [63:0]  first_stamp = stamp(roff[4:0], in_cyc_lo, in_cyc_hi, w1_lo, w1_hi, w2_lo, w2_hi,
-                                 in_split, w1_split, w2_split);
-
+integer k;
 always @(posedge clk) begin
     r_valid <= 1'b0;
 
-    if (in_valid && !in_stall && data_beat) begin
-        // the head beat is consumed: slide the window
-        j <= jj + 13'd1;
-        w2 <= w1;
-        w2_lo <= w1_lo;
-        w2_hi <= w1_hi;
-        w2_split <= w1_split;
-        w1 <= in_data;
-        w1_lo <= in_cyc_lo;
-        w1_hi <= in_cyc_hi;
-        w1_split <= in_split;
+    // ------------------------------------------------------------ input
+    if (dtake) begin
+        wbuf[64*jn[WIN_LOG2-1:0] +: 64] <= in_data;
+        wlo[64*jn[WIN_LOG2-1:0] +: 64] <= in_cyc_lo;
+        whi[64*jn[WIN_LOG2-1:0] +: 64] <= in_cyc_hi;
+        wsplit[4*jn[WIN_LOG2-1:0] +: 4] <= in_split;
+        jn <= jn + 14'd1;
+        jn_mw <= jn_mw + 16'sd1;
+        jn_m1 <= jn_m1 + 16'sd1;
+        top_m16 <= top_m16 + 18'sd8;
+        top_m8 <= top_m8 + 18'sd8;
+        rem_in <= rem_in - 18'sd8;
+        all_in <= rem_in <= 18'sd8;
+        for (k = 0; k < CB; k = k + 1)
+            if (f_in_k == k[13:0])
+                f_buf[k] <= in_data;
+        for (k = 0; k < 8; k = k + 1)
+            wnz[8*jn[WIN_LOG2-1:0] + k] <= in_data[8*k +: 8] != 8'd0;
     end
-    if (data_beat) begin
-        f_venue <= in_venue;
-        f_ts <= in_ts;
-        f_cyc_frame <= in_cyc_frame;
-        if (id_cur < 14'd2)
-            id_buf[id_cur[0]] <= in_data;
-        if (id_prv < 14'd2)
-            id_buf[id_prv[0]] <= w1;
-        if (f_cur < 14'd5)
-            f_buf[f_cur[2:0]] <= in_data;
-        if (f_prv < 14'd5)
-            f_buf[f_prv[2:0]] <= w1;
-        if (n_cur < 14'd5)
-            n_buf[n_cur[2:0]] <= in_data;
-        if (n_prv < 14'd5)
-            n_buf[n_prv[2:0]] <= w1;
-        plen <= n;
-        phase <= nx_phase;
-        cur <= nx_cur;
-        g_rem <= nx_g;
-        d_rem <= nx_d;
-        if (in_sof) begin
-            c_msgs <= 16'd0;
-            c_trunc <= 16'd0;
-            c_unknown <= 16'd0;
-            c_skipped <= 16'd0;
-        end
+    // the var-data field's beats: those in the window (again each cycle: the field may have been
+    // reached in the last one), and the one entering
+    for (k = 0; k < CB; k = k + 1) begin
+        if (dtake && n_in_k == k[13:0])
+            n_buf[k] <= in_data;
+        else if (n_in_k > k[13:0] && n_in_k <= k[13:0] + WB)
+            n_buf[k] <= n_wrow[k];
     end
 
-    // counters of this cycle's element (a new frame's counts start at 0)
-    if (data_beat) begin
-        if (msg_hdr)
-            c_msgs <= (in_sof ? 16'd0 : c_msgs) + 16'd1;
-        if (stop_trunc || (done_msg && cls_trunc))
-            c_trunc <= (in_sof ? 16'd0 : c_trunc) + 16'd1;
-        if (done_msg && !cls_trunc && cls_unknown)
-            c_unknown <= (in_sof ? 16'd0 : c_unknown) + 16'd1;
-        if (done_msg && !cls_trunc && cls_skipped)
-            c_skipped <= (in_sof ? 16'd0 : c_skipped) + 16'd1;
-        if (msg_hdr) begin
-            m_tid <= e_tid;
-            m_sid <= e_sid;
-            m_bl <= e_bl;
-            m_d <= e_d;
-            m_cyc_first <= first_stamp;
-            body <= cur_s + 17'd12;
-        end
-        if (avail && phase_s == P_VAR) begin
-            vstart <= cur_s + 17'd1;
-            vlen <= e_len;
-        end
+    // ------------------------------------------------------------ walker
+    phase <= nx_phase;
+    cur <= nx_cur;
+    g_rem <= nx_g;
+    d_rem <= nx_d;
+    ev_hdr <= msg_hdr;
+    ev_step <= step;
+    ev_done <= done_msg;
+    idle_r <= idle_nx;
+    if (ev_hdr)
+        c_msgs <= c_msgs + 16'd1;
+    if (ev_trunc)
+        phase <= P_STOP;
+    if (ev_trunc || (ev_whole && m_trunc))
+        c_trunc <= c_trunc + 16'd1;
+    if (ev_whole && !m_trunc && m_unk)
+        c_unknown <= c_unknown + 16'd1;
+    if (ev_whole && !m_trunc && m_skip)
+        c_skipped <= c_skipped + 16'd1;
+    if (msg_hdr) begin
+        m_id <= e_id;
+        m_cyc_first <= stamp_cur;
+        m_tid <= e_tid;
+        m_sid <= e_sid;
+        m_bl <= e_bl;
+        m_dnz <= d_nz;
+        f_rb <= f_start[16:3];
+        f_sh <= f_start[2:0];
+        m_vlen <= 8'd0;
+        n_mask <= 32'd0;
+    end
+    if (grp_hdr) begin
+        gbr <= e_gb;
+        gnr <= e_gn;
+        gb3r <= {2'd0, e_gb[10:0]} + {1'b0, e_gb[10:0], 1'b0};
+        prod <= 22'd0;
+        prod_big <= 1'b0;
+    end
+    if (phase == P_GMUL) begin
+        prod <= prod_nx;
+        prod_big <= gbr[15:11] != 5'd0 || gnr[15:11] != 5'd0;
+    end
+    if (var_hdr) begin
+        n_rb <= vstart[16:3];
+        n_sh <= vstart[2:0];
+        m_vlen <= e_len;
+        for (k = 0; k < 32; k = k + 1)
+            n_mask[k] <= k < e_len;
     end
 
-    // pending messages: age the slots, fire the front one, take a completed one in
-    if (pend) begin
-        if (pend_age != 2'd0 && pend_age != 2'd2)
-            pend_age <= pend_age + 2'd1;
-        else if (pend_age == 2'd0 && old_seen) begin
-            pend_age <= 2'd1;
-            pend_cyc_last <= lo_lane_old;
-        end
-    end
-    if (q_valid) begin
-        if (q_age != 2'd0 && q_age != 2'd2)
-            q_age <= q_age + 2'd1;
-        else if (q_age == 2'd0 && q_seen) begin
-            q_age <= 2'd1;
-            q_cyc_last <= lo_lane_q;
-        end
+    // ------------------------------------------------------------ the pending record
+    // a pending record's last byte not yet in: its stamp as its beat enters
+    if (pend && !pend_st && dtake && pend_last[16:3] == jn) begin
+        pend_st <= 1'b1;
+        pend_cyc_last <= stamp_in;
     end
     if (fire) begin
         pend <= 1'b0;
         r_valid <= 1'b1;
-        r_kind <= (pend_kind == `TC_K_QID) ? `TC_K_QID : `TC_K_DEF;
+        r_kind <= m_tick ? `TC_K_QID : `TC_K_DEF;
         r_venue <= f_venue;
-        r_id <= id_win[8*pend_id_sh +: 32];
-        /* verilator lint_off BLKSEQ */
-        n_masked = n_win[8*pend_n_sh +: 256];
-        for (x = 0; x < 32; x = x + 1)
-            if (x[7:0] >= pend_vlen)
-                n_masked[8*x +: 8] = 8'd0;
-        /* verilator lint_on BLKSEQ */
+        r_id <= m_id;
         r_name <= n_masked;
-        r_name_len <= pend_vlen;
+        r_name_len <= m_vlen;
         r_ts <= f_ts;
         r_cyc_frame <= f_cyc_frame;
-        r_cyc_first <= pend_cyc_first;
+        r_cyc_first <= m_cyc_first;
         r_cyc_last <= pend_cyc_last;
         r_ok <= 1'b0;
-        if (q_valid) begin
-            // the second slot moves up, with the ageing it gets this cycle
-            q_valid <= 1'b0;
-            pend <= 1'b1;
-            pend_kind <= q_kind;
-            pend_end <= q_end;
-            pend_vlen <= q_vlen;
-            pend_cyc_first <= q_cyc_first;
-            pend_id_sh <= q_id_sh;
-            pend_f_sh <= q_f_sh;
-            pend_n_sh <= q_n_sh;
-            if (q_age != 2'd0 && q_age != 2'd2) begin
-                pend_age <= q_age + 2'd1;
-                pend_cyc_last <= q_cyc_last;
-            end else if (q_age == 2'd0 && q_seen) begin
-                pend_age <= 2'd1;
-                pend_cyc_last <= lo_lane_q;
-            end else begin
-                pend_age <= q_age;
-                pend_cyc_last <= q_cyc_last;
-            end
-        end
     end
-    if (new_pend && data_beat) begin
-        if (!pend || (fire && !q_valid)) begin
-            pend <= 1'b1;
-            pend_kind <= is_tick ? `TC_K_QID : `TC_K_DEF;
-            pend_end <= nx_cur;
-            pend_vlen <= (phase_s == P_VAR) ? e_len : vlen;
-            pend_cyc_first <= msg_hdr ? first_stamp : m_cyc_first;
-            pend_age <= new_seen ? 2'd1 : 2'd0;
-            pend_cyc_last <= lo_lane_new;
-            pend_id_sh <= body_now[2:0];
-            pend_f_sh <= f_base_now[2:0];
-            pend_n_sh <= vstart_now[2:0];
-        end else begin
-            q_valid <= 1'b1;
-            q_kind <= is_tick ? `TC_K_QID : `TC_K_DEF;
-            q_end <= nx_cur;
-            q_vlen <= (phase_s == P_VAR) ? e_len : vlen;
-            q_cyc_first <= msg_hdr ? first_stamp : m_cyc_first;
-            q_age <= new_seen ? 2'd1 : 2'd0;
-            q_cyc_last <= lo_lane_new;
-            q_id_sh <= body_now[2:0];
-            q_f_sh <= f_base_now[2:0];
-            q_n_sh <= vstart_now[2:0];
-        end
+    if (ev_whole && m_rec) begin
+        // the cursor has just moved past the completed message
+        pend <= 1'b1;
+        pend_end <= cur;
+        pend_st <= cur_last_in || (dtake && cur_last[16:3] == jn);
+        pend_cyc_last <= cur_last_in ? stamp_last : stamp_last_in;
     end
 
-    // end of frame
-    if (in_valid && in_eof && !eof_wait) begin
-        pend <= 1'b0;
-        q_valid <= 1'b0;
+    // ------------------------------------------------------------ start and end of a frame
+    if (dtake && in_sof) begin
+        jn <= 14'd1;
+        jn_mw <= 16'sd1 - WB;
+        jn_m1 <= 16'sd0;
+        top_m16 <= -18'sd8;
+        top_m8 <= 18'sd0;
+        rem_in <= $signed({2'b00, in_len}) - 18'sd8;
+        all_in <= in_len <= 16'd8;
+        plen <= in_len;
+        n_m12 <= $signed({2'b00, in_len}) - 18'sd12;
+        n_m8 <= $signed({2'b00, in_len}) - 18'sd8;
+        n_m1 <= $signed({2'b00, in_len}) - 18'sd1;
+        f_venue <= in_venue;
+        f_ts <= in_ts;
+        f_cyc_frame <= in_cyc_frame;
+        phase <= P_MSG;
+        cur <= 17'd8;
+        g_rem <= 16'd0;
+        d_rem <= 16'd0;
+        c_msgs <= 16'd0;
+        c_trunc <= 16'd0;
+        c_unknown <= 16'd0;
+        c_skipped <= 16'd0;
+    end
+    if (etake) begin
         r_valid <= 1'b1;
         r_kind <= `TC_K_END;
         r_venue <= in_venue;
         r_ok <= in_ok;
         r_cnt <= {`TC_C_BITS{1'b0}};
-        if (in_sof || n < 16'd8) begin
+        if (in_sof || plen < 16'd8) begin
             // no room for the frame header: one truncated message
             r_cnt[`TC_C_MSGS +: 16] <= 16'd1;
             r_cnt[`TC_C_TRUNC +: 16] <= 16'd1;
-        end else if (phase == P_MSG && cur < n17) begin
+        end else if (phase == P_MSG && cur < {1'b0, plen}) begin
             // a message header that does not fit
             r_cnt[`TC_C_MSGS +: 16] <= c_msgs + 16'd1;
             r_cnt[`TC_C_TRUNC +: 16] <= c_trunc + 16'd1;
@@ -483,17 +542,36 @@ always @(posedge clk) begin
             r_cnt[`TC_C_UNKNOWN +: 16] <= c_unknown;
             r_cnt[`TC_C_SKIPPED +: 16] <= c_skipped;
         end
+        // the frame is over: nothing to walk until the next one starts
+        pend <= 1'b0;
+        phase <= P_STOP;
+        jn <= 14'd0;
+        jn_mw <= -WB;
+        jn_m1 <= -16'sd1;
+        top_m16 <= -18'sd16;
+        top_m8 <= -18'sd8;
+        all_in <= 1'b0;
     end
 
     if (rst) begin
         r_valid <= 1'b0;
-        j <= 13'd0;
-        phase <= P_MSG;
-        cur <= 17'd8;
+        ev_hdr <= 1'b0;
+        ev_step <= 1'b0;
+        ev_done <= 1'b0;
+        idle_r <= 1'b0;
         pend <= 1'b0;
-        pend_age <= 2'd0;
-        q_valid <= 1'b0;
-        q_age <= 2'd0;
+        phase <= P_STOP;
+        jn <= 14'd0;
+        jn_mw <= -WB;
+        jn_m1 <= -16'sd1;
+        top_m16 <= -18'sd16;
+        top_m8 <= -18'sd8;
+        all_in <= 1'b0;
+        cur <= 17'd8;
+        n_m12 <= -18'sd12;
+        n_m8 <= -18'sd8;
+        n_m1 <= -18'sd1;
+        plen <= 16'd0;
     end
 end
 

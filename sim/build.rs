@@ -49,6 +49,12 @@ const MODELS: &[ModelSpec] = &[
         extra: &[],
         registered_outputs: false,
     },
+    // the Deribit decoder on its own (tests/hdl_deribit.rs); in_stall is combinational
+    ModelSpec {
+        top: "tc_deribit_dec",
+        extra: &[],
+        registered_outputs: false,
+    },
 ];
 
 #[derive(Debug, Clone)]

@@ -172,3 +172,12 @@ model_fns!(
     tc_tc_lookup_tb_flush,
     tc_tc_lookup_tb_trace_errno
 );
+model_fns!(
+    DERIBIT,
+    tc_deribit_dec,
+    tc_tc_deribit_dec_new,
+    tc_tc_deribit_dec_free,
+    tc_tc_deribit_dec_tick,
+    tc_tc_deribit_dec_flush,
+    tc_tc_deribit_dec_trace_errno
+);

@@ -24,11 +24,10 @@ use tickcross_core::frame::Frame;
 use tickcross_core::program::{Program, Protocol};
 use tickcross_core::quotes::{QuoteTable, N_INSTRUMENTS, N_VENUES};
 
-pub use message::Quote;
+pub use message::{Msg, Quote};
 
 use book::Book;
 use frame_check::{VenueFilter, Verdict};
-use message::Msg;
 use resolve::{BindTable, SymbolMap};
 
 const N_FILTERS: usize = params::N_FILTERS as usize;
@@ -266,6 +265,12 @@ impl Stages {
             Msg::Conversion => Some(counter::MSG_CONVERSION),
             _ => None,
         }
+    }
+
+    /// Decodes a deribit_mcast datagram: its messages in order, as `process` applies them (the RTL
+    /// decoder's testbench compares its records with these).
+    pub fn decode_deribit<'a>(payload: &'a [u8], emit: impl FnMut(Msg<'a>)) {
+        deribit::decode(payload, emit)
     }
 
     /// The instrument a venue's symbol is bound to.

@@ -14,7 +14,7 @@ pub struct Quote {
 
 /// What one message produced (PIPELINE section 2). Names borrow the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Msg<'a> {
+pub enum Msg<'a> {
     Truncated,
     UnknownTemplate,
     Conversion,
