@@ -149,6 +149,9 @@ wire [NSL*SLICE-1:0] t_data = clr_busy ? {NSL*SLICE{1'b0}} : wr_data;
 genvar gs;
 generate
     for (gs = 0; gs < NSL; gs = gs + 1) begin : table_slice
+        // a read in the cycle of a write to its address is never used (the record waits for
+        // its decision; the sweep reads nothing): no collision logic after the block RAM
+        (* no_rw_check *)
         reg [SLICE-1:0] mem [0:(1 << AW) - 1];
         reg [SLICE-1:0] q;
         always @(posedge clk) begin

@@ -149,18 +149,30 @@ wire        write2 = ev_valid && ev2_valid && room2;
 reg  [63:0] p1, p2;                   // producer + 1, producer + 2
 generate
     if (MEM_REG != 0) begin : room_reg
-        // used = producer - consumer, registered: for the producer as it will be (three
-        // subtractions side by side, one chosen) and the consumer as it is now, so the consumer
-        // counts a cycle late
-        reg  [63:0] used_r;
+        // registered: for the producer as it will be (three subtractions side by side, one
+        // chosen) and the consumer as it is now, so the consumer counts a cycle late
+        reg         room1_r, room2_r;
         wire [63:0] u0 = producer - consumer;
         wire [63:0] u1 = p1 - consumer;
         wire [63:0] u2 = p2 - consumer;
-        always @(posedge clk)
-            used_r <= (rst || clear) ? 64'd0 - consumer :
-                      (write1 && write2) ? u2 : (write1 ? u1 : u0);
-        assign room1 = used_r[63:ADDR_BITS] == {(64-ADDR_BITS){1'b0}};
-        assign room2 = room1 && used_r[ADDR_BITS-1:0] != {ADDR_BITS{1'b1}};
+        wire [63:0] u_clr = 64'd0 - consumer;
+        always @(posedge clk) begin
+            if (rst || clear) begin
+                room1_r <= u_clr < DEPTH;
+                room2_r <= u_clr < DEPTH - 1;
+            end else if (write1 && write2) begin
+                room1_r <= u2 < DEPTH;
+                room2_r <= u2 < DEPTH - 1;
+            end else if (write1) begin
+                room1_r <= u1 < DEPTH;
+                room2_r <= u1 < DEPTH - 1;
+            end else begin
+                room1_r <= u0 < DEPTH;
+                room2_r <= u0 < DEPTH - 1;
+            end
+        end
+        assign room1 = room1_r;
+        assign room2 = room2_r;
     end else begin : room_now
         wire [63:0] used = producer - consumer;
         assign room1 = used < DEPTH;

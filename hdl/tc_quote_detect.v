@@ -284,16 +284,24 @@ reg           v_ask_ok, v_bid_ok;
 reg  [NV*EW-1:0] cp;            // the rows, for the selection (entry w at [w*EW +: EW])
 
 // x - y - e > 0 for prices x, y in [0, 2^63) and a signed edge e: x - y - e - 1 = x + ~y + ~e + 1
-// is not negative (66 bits hold every value; three operands, one carry chain)
+// is not negative (66 bits hold every value). The three operands are first reduced to two (a
+// carry-save step: sum bits and majority carries, one LUT level), so one carry chain remains.
 function gt_edge;
     input [63:0] x;
     input [63:0] y;
     input [63:0] e;
+    reg [65:0] a, b, c, sum;
     /* verilator lint_off UNUSEDSIGNAL */
+    reg [65:0] cy;          // its top bit leaves the 66 bits
     reg [65:0] d;           // only the sign is used
     /* verilator lint_on UNUSEDSIGNAL */
     begin
-        d = {2'b00, x} + {2'b11, ~y} + {~e[63], ~e[63], ~e} + 66'd1;
+        a = {2'b00, x};
+        b = {2'b11, ~y};
+        c = {~e[63], ~e[63], ~e};
+        sum = a ^ b ^ c;
+        cy = (a & b) | (a & c) | (b & c);
+        d = sum + {cy[64:0], 1'b1};     // (the + 1 in the carries' free low bit)
         gt_edge = !d[65];
     end
 endfunction
