@@ -149,26 +149,49 @@ wire        write2 = ev_valid && ev2_valid && room2;
 reg  [63:0] p1, p2;                   // producer + 1, producer + 2
 generate
     if (MEM_REG != 0) begin : room_reg
-        // registered: for the producer as it will be (three subtractions side by side, one
-        // chosen) and the consumer as it is now, so the consumer counts a cycle late
+        // Registered, for the producer as it will be (each of the three candidates judged side
+        // by side, one chosen) and the consumer as it is now: the consumer counts a cycle late.
+        // Without a 64-bit subtraction: p - c < DEPTH exactly when the high parts satisfy
+        // p_hi - borrow == c_hi (borrow: p_lo < c_lo), an equality with p_hi or with p_hi - 1,
+        // which is kept in a register beside each candidate (h0, h1, h2).
+        localparam HW = 64 - ADDR_BITS;
         reg         room1_r, room2_r;
-        wire [63:0] u0 = producer - consumer;
-        wire [63:0] u1 = p1 - consumer;
-        wire [63:0] u2 = p2 - consumer;
-        wire [63:0] u_clr = 64'd0 - consumer;
+        reg  [HW-1:0] h0, h1, h2;         // producer, p1, p2: high part - 1
+        wire [ADDR_BITS-1:0] lo_ones = {ADDR_BITS{1'b1}};
+        // {room for one, room for two} after producer p (with its high part - 1)
+        function [1:0] room_of;
+            input [63:0] p;
+            input [HW-1:0] p_hm1;
+            input [63:0] c;
+            reg   [ADDR_BITS:0] lo;         // p_lo - c_lo, the borrow on top
+            reg   hi_ok;
+            begin
+                lo = {1'b0, p[ADDR_BITS-1:0]} - {1'b0, c[ADDR_BITS-1:0]};
+                hi_ok = lo[ADDR_BITS] ? p_hm1 == c[63:ADDR_BITS] : p[63:ADDR_BITS] == c[63:ADDR_BITS];
+                room_of = {hi_ok, hi_ok && lo[ADDR_BITS-1:0] != lo_ones};
+            end
+        endfunction
         always @(posedge clk) begin
+            if (rst || clear)
+                {room1_r, room2_r} <= room_of(64'd0, {HW{1'b1}}, consumer);
+            else if (write1 && write2)
+                {room1_r, room2_r} <= room_of(p2, h2, consumer);
+            else if (write1)
+                {room1_r, room2_r} <= room_of(p1, h1, consumer);
+            else
+                {room1_r, room2_r} <= room_of(producer, h0, consumer);
+            // (p + 1)'s high part - 1 is p's high part when p's low part is all ones, else p's
+            if (write1) begin
+                h0 <= write2 ? h2 : h1;
+                h1 <= write2 ? ((p2[ADDR_BITS-1:0] == lo_ones) ? p2[63:ADDR_BITS] : h2) : h2;
+                // (p2 + 2 carries into the high part when p2's low part is all ones but bit 0)
+                h2 <= (write2 ? p2[ADDR_BITS-1:1] == lo_ones[ADDR_BITS-1:1]
+                              : p2[ADDR_BITS-1:0] == lo_ones) ? p2[63:ADDR_BITS] : h2;
+            end
             if (rst || clear) begin
-                room1_r <= u_clr < DEPTH;
-                room2_r <= u_clr < DEPTH - 1;
-            end else if (write1 && write2) begin
-                room1_r <= u2 < DEPTH;
-                room2_r <= u2 < DEPTH - 1;
-            end else if (write1) begin
-                room1_r <= u1 < DEPTH;
-                room2_r <= u1 < DEPTH - 1;
-            end else begin
-                room1_r <= u0 < DEPTH;
-                room2_r <= u0 < DEPTH - 1;
+                h0 <= {HW{1'b1}};
+                h1 <= {HW{1'b1}};
+                h2 <= {HW{1'b1}};
             end
         end
         assign room1 = room1_r;
