@@ -11,7 +11,8 @@
 // Timing: the comparisons with the beat index are made a beat ahead and the byte counts the
 // length byte is checked against are kept from beat 0, so on the emission cycle the length byte
 // only passes a lane select and one compare with a register (no adder) before the record's
-// registers; the last byte's cycle stamp is chosen after them (r_cyc_last: one mux level).
+// registers; the last byte's cycle stamp is chosen after them (r_cyc_last: one mux level). The
+// header's n < 9 + blockLength check reads the sign of a difference registered on beat 0.
 
 `resetall
 `timescale 1ns / 1ps
@@ -125,8 +126,13 @@ wire         hdr_trunc = n < 16'd8;
 wire         hdr_unknown = !hdr_trunc && (sid != 16'd1 ||
                            (tid != 16'd10001 && tid != 16'd10000 && tid != 16'd10002 && tid != 16'd10003));
 wire         hdr_skipped = !hdr_trunc && !hdr_unknown && tid != 16'd10001;
-wire         hdr_short = !hdr_trunc && !hdr_unknown && !hdr_skipped &&
-                         (bl_now < 16'd50 || {1'b0, n} < pos_name_0);
+wire         hdr_short = !hdr_trunc && !hdr_unknown && !hdr_skipped && bl_now < 16'd50;
+// the other short header, n < pos_name, is the sign of room_r (n - pos_name, registered on
+// beat 0: with n >= 8 it fits 17 bits); it is decided on the cycle after beat 0 (LUT levels),
+// which nothing can tell apart: with blockLength >= 50 the length byte comes at beat 7 or later,
+// and an END record on that cycle counts the undecided message as truncated all the same
+reg          short_chk_r;    // beat 0 passed every other header check: look at room_r's sign
+wire         hdr_short_late = short_chk_r && room_r[16];
 // n < pos_name + length (room_r = n - pos_name: a header that passed has n >= pos_name)
 wire         len_trunc = len_here && !decided && {9'd0, len_byte} > room_r;
 
@@ -232,6 +238,12 @@ always @(posedge clk) begin
         endcase
     end
 
+    short_chk_r <= hdr_here && !hdr_trunc && !hdr_unknown && !hdr_skipped && !hdr_short;
+    if (hdr_short_late) begin
+        decided <= 1'b1;
+        c_trunc <= 1'b1;
+    end
+
     if (in_valid && in_sof) begin
         decided <= 1'b0;
         have_len <= 1'b0;
@@ -307,6 +319,7 @@ always @(posedge clk) begin
         decided <= 1'b0;
         have_len <= 1'b0;
         cv_done <= 1'b0;
+        short_chk_r <= 1'b0;
     end
 end
 

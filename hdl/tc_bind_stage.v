@@ -6,8 +6,9 @@
 // the slot if it held that id. A quote by instrumentId becomes a resolved QUOTE when its slot holds
 // that id, else counts as unknown symbol. Resolved quotes pass through.
 //
-// Each record takes two cycles (read, then decide and write), so a write always lands before the
-// next read; committed records arrive far slower than that.
+// Each record takes two cycles (read, then decide and write), three with MEM_REG = 1 (the block
+// RAM's read registered once more before the decision), so a write always lands before the next
+// read; committed records arrive far slower than that. A QUOTE passes in one cycle either way.
 
 `resetall
 `timescale 1ns / 1ps
@@ -18,7 +19,8 @@
 module tc_bind_stage #(
     parameter SLOT_BITS = 10,      // slots per venue: 2^SLOT_BITS, 1..16
     parameter INSTR_BITS = 8,      // instrument index width, 1..8
-    parameter VB = 3               // venue index width, 1..3
+    parameter VB = 3,              // venue index width, 1..3
+    parameter MEM_REG = 0          // 1: the table's read is registered (one cycle more per record)
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -70,6 +72,10 @@ initial begin
         $error("Error: INSTR_BITS = %0d, must be 1..8 (instance %m)", INSTR_BITS);
         $finish;
     end
+    if (MEM_REG != 0 && MEM_REG != 1) begin
+        $error("Error: MEM_REG = %0d, must be 0 or 1 (instance %m)", MEM_REG);
+        $finish;
+    end
     if (VB < 1 || VB > 3) begin
         $error("Error: VB = %0d, must be 1..3 (instance %m)", VB);
         $finish;
@@ -79,15 +85,27 @@ end
 localparam AW = SLOT_BITS + VB;
 localparam EW = 1 + 32 + INSTR_BITS;
 
-reg [EW-1:0] table_mem [0:(1 << AW) - 1];
-reg [EW-1:0] rd;
+// The table, in slices of SLICE bits. With MEM_REG = 1 a slice is as wide as one ECP5 block RAM
+// is at this depth (16 Kbit / 2^AW bits), so that no multiplexer sits between a block RAM and the
+// register after it (the read would not close otherwise); at 0 it is one memory.
+localparam SLICE = (MEM_REG == 0) ? EW :
+                   (AW >= 14) ? 1 : (AW == 13) ? 2 : (AW == 12) ? 4 :
+                   (AW == 11) ? 9 : (AW == 10) ? 18 : 36;
+localparam NSL = (EW + SLICE - 1) / SLICE;
+/* verilator lint_off UNUSEDSIGNAL */
+wire [NSL*SLICE-1:0] rd_all;    // the last slice's padding is unused
+/* verilator lint_on UNUSEDSIGNAL */
+wire [EW-1:0] rd = rd_all[EW-1:0];
+wire [EW-1:0] slot;            // the slot as the decision sees it: rd, or rd registered again
 
 reg          clr_busy;
 reg [AW-1:0] clr_addr;
 assign clearing = clr_busy;
 
-// one record in flight: latched on accept, decided the cycle after the read
+// one record in flight: latched on accept, decided the cycle after the read (MEM_REG: two)
 reg          hold;
+reg          hold_rd;        // its read is still in the output register (MEM_REG)
+wire         decide = hold && !hold_rd;
 reg [2:0]    h_kind;
 reg [VB-1:0] h_venue;
 reg [31:0]   h_id;
@@ -101,9 +119,9 @@ wire [AW-1:0] h_addr = {h_venue, h_id[SLOT_BITS-1:0]};
 assign s_ready = !hold && !clr_busy && (!m_valid || m_ready);
 wire accept = s_valid && s_ready;
 
-wire         slot_valid = rd[EW-1];
-wire [31:0]  slot_id = rd[EW-2 -: 32];
-wire [INSTR_BITS-1:0] slot_instr = rd[INSTR_BITS-1:0];
+wire         slot_valid = slot[EW-1];
+wire [31:0]  slot_id = slot[EW-2 -: 32];
+wire [INSTR_BITS-1:0] slot_instr = slot[INSTR_BITS-1:0];
 wire         slot_has_id = slot_valid && slot_id == h_id;
 
 reg          wr_en;
@@ -111,7 +129,7 @@ reg [EW-1:0] wr_data;
 always @* begin
     wr_en = 1'b0;
     wr_data = {EW{1'b0}};
-    if (hold && h_kind == `TC_K_DEF) begin
+    if (decide && h_kind == `TC_K_DEF) begin
         if (h_hit) begin
             wr_en = 1'b1;
             wr_data = {1'b1, h_id, h_instrument};
@@ -121,13 +139,41 @@ always @* begin
     end
 end
 
-always @(posedge clk) begin
-    if (clr_busy)
-        table_mem[clr_addr] <= {EW{1'b0}};
-    else if (wr_en)
-        table_mem[h_addr] <= wr_data;
-    rd <= table_mem[s_addr];
-end
+// one write port: the sweep, or the decision
+wire          t_we = clr_busy || wr_en;
+wire [AW-1:0] t_addr = clr_busy ? clr_addr : h_addr;
+/* verilator lint_off WIDTH */
+wire [NSL*SLICE-1:0] t_data = clr_busy ? {NSL*SLICE{1'b0}} : wr_data;
+/* verilator lint_on WIDTH */
+
+genvar gs;
+generate
+    for (gs = 0; gs < NSL; gs = gs + 1) begin : table_slice
+        // a read in the cycle of a write to its address is never used (the record waits for
+        // its decision; the sweep reads nothing): no collision logic after the block RAM
+        (* no_rw_check *)
+        reg [SLICE-1:0] mem [0:(1 << AW) - 1];
+        reg [SLICE-1:0] q;
+        always @(posedge clk) begin
+            if (t_we)
+                mem[t_addr] <= t_data[gs*SLICE +: SLICE];
+            q <= mem[s_addr];
+        end
+        assign rd_all[gs*SLICE +: SLICE] = q;
+    end
+endgenerate
+
+generate
+    if (MEM_REG != 0) begin : rd_reg
+        // the block RAM's output register (OUTREG): nothing but a register after the read
+        reg [EW-1:0] rd_q;
+        always @(posedge clk)
+            rd_q <= rd;
+        assign slot = rd_q;
+    end else begin : rd_direct
+        assign slot = rd;
+    end
+endgenerate
 
 assign busy = hold || m_valid;
 
@@ -156,11 +202,15 @@ always @(posedge clk) begin
         m_cyc_last <= s_cyc_last;
         if (s_kind == `TC_K_QUOTE)
             m_valid <= 1'b1;
-        else
+        else begin
             hold <= 1'b1;
+            hold_rd <= MEM_REG != 0;
+        end
     end
 
-    if (hold) begin
+    if (hold && hold_rd)
+        hold_rd <= 1'b0;
+    if (decide) begin
         hold <= 1'b0;
         if (h_kind == `TC_K_QID) begin
             if (slot_has_id) begin
@@ -191,6 +241,7 @@ always @(posedge clk) begin
 
     if (rst) begin
         hold <= 1'b0;
+        hold_rd <= 1'b0;
         m_valid <= 1'b0;
         clr_busy <= 1'b1;
         clr_addr <= {AW{1'b0}};

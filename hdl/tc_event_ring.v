@@ -7,6 +7,10 @@
 // shares the first's instrument, trigger venue, timestamp and cycle stamps. The records are kept in
 // two banks, even and odd indexes, so two consecutive records are written in one cycle; each bank
 // keeps one memory per word, so a record is written at once and read by word.
+// Timing: the next sequence number and the second record's bank address are kept in registers
+// (no adder before the memories). With MEM_REG = 1 a read's data comes a cycle later (the block
+// RAMs' output registers), and the room left in the ring is decided from registers: the host's
+// consumer index then counts from the cycle after it changes (the host cannot tell).
 
 `resetall
 `timescale 1ns / 1ps
@@ -17,7 +21,8 @@
 module tc_event_ring #(
     parameter ADDR_BITS = 10,            // 2^ADDR_BITS records: 3..10 (the BAR's ring window)
     parameter INSTR_BITS = 8,            // instrument index width, 1..8
-    parameter VB = 3                     // venue index width, 1..3
+    parameter VB = 3,                    // venue index width, 1..3
+    parameter MEM_REG = 0                // 1: reads registered twice; room from registers
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -61,7 +66,7 @@ module tc_event_ring #(
     output reg  [1:0]    inc_event,      // events this cycle (0..2)
     output reg  [1:0]    inc_overflow,   // of them dropped
 
-    // BAR read: record index and word, data one cycle later
+    // BAR read: record index and word, data 1 + MEM_REG cycles later
     input  wire          rd_en,
     input  wire [ADDR_BITS-1:0] rd_index,
     input  wire [3:0]    rd_word,
@@ -78,6 +83,10 @@ initial begin
         $error("Error: INSTR_BITS = %0d, must be 1..8 (instance %m)", INSTR_BITS);
         $finish;
     end
+    if (MEM_REG != 0 && MEM_REG != 1) begin
+        $error("Error: MEM_REG = %0d, must be 0 or 1 (instance %m)", MEM_REG);
+        $finish;
+    end
     if (VB < 1 || VB > 3) begin
         $error("Error: VB = %0d, must be 1..3 (instance %m)", VB);
         $finish;
@@ -89,6 +98,8 @@ localparam NW = `TC_RECORD_WORDS;
 localparam BA = ADDR_BITS - 1;        // address bits within a bank
 
 reg  [63:0] seq;
+reg  [63:0] seq1;                     // seq + 1
+reg  [BA-1:0] next_addr2;             // (producer + 1)'s address in its bank
 
 function [63:0] meta;
     input [VB-1:0] buy_venue;
@@ -111,7 +122,7 @@ function [63:0] rec_word;
     input second;
     begin
         case (k)
-            `TC_REC_SEQ:        rec_word = second ? seq + 64'd1 : seq;
+            `TC_REC_SEQ:        rec_word = second ? seq1 : seq;
             `TC_REC_META:       rec_word = second ? meta(ev2_buy_venue, ev2_sell_venue, ev2_trigger_sell)
                                                   : meta(ev_buy_venue, ev_sell_venue, ev_trigger_sell);
             `TC_REC_BUY_PRICE:  rec_word = second ? ev2_buy_px : ev_buy_px;
@@ -132,13 +143,67 @@ function [63:0] rec_word;
 endfunction
 
 // room for one and for two more records
-wire [63:0] used = producer - consumer;
-wire        room1 = used < DEPTH;
-wire        room2 = used < DEPTH - 1;
+wire        room1, room2;
 wire        write1 = ev_valid && room1;
 wire        write2 = ev_valid && ev2_valid && room2;
+reg  [63:0] p1, p2;                   // producer + 1, producer + 2
+generate
+    if (MEM_REG != 0) begin : room_reg
+        // Registered, for the producer as it will be (each of the three candidates judged side
+        // by side, one chosen) and the consumer as it is now: the consumer counts a cycle late.
+        // Without a 64-bit subtraction: p - c < DEPTH exactly when the high parts satisfy
+        // p_hi - borrow == c_hi (borrow: p_lo < c_lo), an equality with p_hi or with p_hi - 1,
+        // which is kept in a register beside each candidate (h0, h1, h2).
+        localparam HW = 64 - ADDR_BITS;
+        reg         room1_r, room2_r;
+        reg  [HW-1:0] h0, h1, h2;         // producer, p1, p2: high part - 1
+        wire [ADDR_BITS-1:0] lo_ones = {ADDR_BITS{1'b1}};
+        // {room for one, room for two} after producer p (with its high part - 1)
+        function [1:0] room_of;
+            input [63:0] p;
+            input [HW-1:0] p_hm1;
+            input [63:0] c;
+            reg   [ADDR_BITS:0] lo;         // p_lo - c_lo, the borrow on top
+            reg   hi_ok;
+            begin
+                lo = {1'b0, p[ADDR_BITS-1:0]} - {1'b0, c[ADDR_BITS-1:0]};
+                hi_ok = lo[ADDR_BITS] ? p_hm1 == c[63:ADDR_BITS] : p[63:ADDR_BITS] == c[63:ADDR_BITS];
+                room_of = {hi_ok, hi_ok && lo[ADDR_BITS-1:0] != lo_ones};
+            end
+        endfunction
+        always @(posedge clk) begin
+            if (rst || clear)
+                {room1_r, room2_r} <= room_of(64'd0, {HW{1'b1}}, consumer);
+            else if (write1 && write2)
+                {room1_r, room2_r} <= room_of(p2, h2, consumer);
+            else if (write1)
+                {room1_r, room2_r} <= room_of(p1, h1, consumer);
+            else
+                {room1_r, room2_r} <= room_of(producer, h0, consumer);
+            // (p + 1)'s high part - 1 is p's high part when p's low part is all ones, else p's
+            if (write1) begin
+                h0 <= write2 ? h2 : h1;
+                h1 <= write2 ? ((p2[ADDR_BITS-1:0] == lo_ones) ? p2[63:ADDR_BITS] : h2) : h2;
+                // (p2 + 2 carries into the high part when p2's low part is all ones but bit 0)
+                h2 <= (write2 ? p2[ADDR_BITS-1:1] == lo_ones[ADDR_BITS-1:1]
+                              : p2[ADDR_BITS-1:0] == lo_ones) ? p2[63:ADDR_BITS] : h2;
+            end
+            if (rst || clear) begin
+                h0 <= {HW{1'b1}};
+                h1 <= {HW{1'b1}};
+                h2 <= {HW{1'b1}};
+            end
+        end
+        assign room1 = room1_r;
+        assign room2 = room2_r;
+    end else begin : room_now
+        wire [63:0] used = producer - consumer;
+        assign room1 = used < DEPTH;
+        assign room2 = used < DEPTH - 1;
+    end
+endgenerate
 // the second record's address in its bank: the next index, producer + 1
-wire [BA-1:0] addr2 = producer[ADDR_BITS-1:1] + {{(BA-1){1'b0}}, producer[0]};
+wire [BA-1:0] addr2 = next_addr2;
 wire        first_bank = producer[0];
 
 reg  [3:0]  rd_word_d;
@@ -149,19 +214,29 @@ wire [63:0] word_out [0:2*NW-1];
 genvar gb, gw;
 generate
     for (gb = 0; gb < 2; gb = gb + 1) begin : bank
-        wire             take1 = write1 && first_bank == gb;
-        wire             take2 = write2 && first_bank != gb;
-        wire [BA-1:0]    waddr = take1 ? producer[ADDR_BITS-1:1] : addr2;
+        // (address and data follow the producer's bank alone: the room only enables the write)
+        wire             is_first = first_bank == gb;
+        wire             take1 = write1 && is_first;
+        wire             take2 = write2 && !is_first;
+        wire [BA-1:0]    waddr = is_first ? producer[ADDR_BITS-1:1] : addr2;
         for (gw = 0; gw < NW; gw = gw + 1) begin : word_mem
             reg [63:0] mem [0:(DEPTH/2)-1];
             reg [63:0] q;
             always @(posedge clk) begin
                 if (take1 || take2)
-                    mem[waddr] <= rec_word(gw, !take1);
+                    mem[waddr] <= rec_word(gw, !is_first);
                 if (rd_en && rd_word == gw && rd_index[0] == gb)
                     q <= mem[rd_index[ADDR_BITS-1:1]];
             end
-            assign word_out[2*gw+gb] = q;
+            if (MEM_REG != 0) begin : rd_reg
+                // the block RAM's output register (OUTREG)
+                reg [63:0] q2;
+                always @(posedge clk)
+                    q2 <= q;
+                assign word_out[2*gw+gb] = q2;
+            end else begin : rd_direct
+                assign word_out[2*gw+gb] = q;
+            end
         end
     end
 endgenerate
@@ -172,18 +247,39 @@ always @(posedge clk) begin
         rd_bank_d <= rd_index[0];
     end
 end
-assign rd_data = word_out[{rd_word_d, rd_bank_d}];
+generate
+    if (MEM_REG != 0) begin : rd_sel_reg
+        reg [4:0] rd_sel_dd;
+        always @(posedge clk)
+            rd_sel_dd <= {rd_word_d, rd_bank_d};
+        assign rd_data = word_out[rd_sel_dd];
+    end else begin : rd_sel_direct
+        assign rd_data = word_out[{rd_word_d, rd_bank_d}];
+    end
+endgenerate
 
 always @(posedge clk) begin
     inc_event <= {1'b0, ev_valid} + {1'b0, ev_valid && ev2_valid};
     inc_overflow <= {1'b0, ev_valid && !room1} + {1'b0, ev_valid && ev2_valid && !room2};
     if (ev_valid) begin
-        seq <= seq + (ev2_valid ? 64'd2 : 64'd1);
-        producer <= producer + {62'd0, write1 && write2, write1 && !write2};
+        seq <= ev2_valid ? seq + 64'd2 : seq1;
+        seq1 <= ev2_valid ? seq + 64'd3 : seq + 64'd2;
+    end
+    // (the next values chosen from sums kept in registers: no adder after the room)
+    if (write1) begin
+        producer <= write2 ? p2 : p1;
+        p1 <= write2 ? p2 + 64'd1 : p2;
+        p2 <= write2 ? p2 + 64'd2 : p2 + 64'd1;
+        // ((new producer) + 1) / 2 in its bank
+        next_addr2 <= write2 ? p1[ADDR_BITS-1:1] + {{(BA-1){1'b0}}, 1'b1} : p2[ADDR_BITS-1:1];
     end
     if (rst || clear) begin
         seq <= 64'd0;
+        seq1 <= 64'd1;
         producer <= 64'd0;
+        p1 <= 64'd1;
+        p2 <= 64'd2;
+        next_addr2 <= {BA{1'b0}};
     end
     if (rst) begin
         inc_event <= 2'd0;

@@ -6,8 +6,10 @@
 // the lowest venue index; buy-on-v when B - ask(v) > edge(i), then sell-on-v when
 // bid(v) - A > edge(i).
 //
-// Per update, three cycles:
+// Per update, three cycles (four with MEM_REG = 1):
 //   R    the rows of the instrument and its edge are read (block RAM address).
+//   (R+1 with MEM_REG = 1: the rows and the edge pass the block RAMs' output registers; a
+//        speculative update's record arrives here. Every stage below is then one cycle later.)
 //   R+1  every comparison at once: each venue's bid against every other's and ask against every
 //        other's (ties to the lower index), each venue's bid - ask(v) - edge and bid(v) - ask -
 //        edge against zero (three operands, one carry chain), the quantities; registered with a
@@ -23,7 +25,8 @@
 // after, and its frame's END record on x_end_* (the first END behind it). Nothing is written and
 // no event leaves before the frame is known good; a bad frame (or a rejected number) drops it.
 // The BAR's reads of the quote window and of the edges share the memories' single read port with
-// the updates: a bus read takes the port for its cycle and holds the next update back by one.
+// the updates: a bus read takes the port for its cycle and holds the next update back by one. Its
+// data comes 1 + MEM_REG cycles after the address.
 
 `resetall
 `timescale 1ns / 1ps
@@ -35,7 +38,9 @@ module tc_quote_detect #(
     parameter N_VENUES = 8,                  // 2..8 (the contract's venue field is 3 bits)
     parameter INSTR_BITS = 8,                // 2^INSTR_BITS instruments, at most 256
     // venue index width (a parameter only so that ports can use it; never override it)
-    parameter VB = (N_VENUES > 1) ? $clog2(N_VENUES) : 1
+    parameter VB = (N_VENUES > 1) ? $clog2(N_VENUES) : 1,
+    // 1: every block RAM read is registered once more (one cycle more per update and bus read)
+    parameter MEM_REG = 0
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -85,10 +90,10 @@ module tc_quote_detect #(
     input  wire [VB-1:0] q_rd_venue,
     input  wire [INSTR_BITS-1:0] q_rd_instrument,
     input  wire [2:0]    q_rd_word,
-    output reg  [63:0]   q_rd_data,      // one cycle after the address
+    output reg  [63:0]   q_rd_data,      // 1 + MEM_REG cycles after the address
     input  wire          e_rd_en,
     input  wire [INSTR_BITS-1:0] e_rd_addr,
-    output reg  [63:0]   e_rd_data,      // edge read-back, one cycle after the address
+    output reg  [63:0]   e_rd_data,      // edge read-back, 1 + MEM_REG cycles after the address
 
     // events, to the ring in the same cycle: the first, and a second (sell) when both sides cross
     output reg           ev_valid,
@@ -137,13 +142,19 @@ initial begin
         $error("Error: INSTR_BITS = %0d, must be 1..8 (instance %m)", INSTR_BITS);
         $finish;
     end
+    if (MEM_REG != 0 && MEM_REG != 1) begin
+        $error("Error: MEM_REG = %0d, must be 0 or 1 (instance %m)", MEM_REG);
+        $finish;
+    end
     if (VB != ((N_VENUES > 1) ? $clog2(N_VENUES) : 1)) begin
         $error("Error: VB = %0d is derived from N_VENUES, do not set it (instance %m)", VB);
         $finish;
     end
 end
 
-localparam [1:0] S_IDLE = 2'd0, S_ROWS = 2'd1, S_SEL = 2'd2;
+localparam [1:0] S_IDLE = 2'd0, S_ROWS = 2'd1, S_SEL = 2'd2, S_MEM = 2'd3;
+// the state after the start: where the speculative record (L2) is seen
+localparam [1:0] S_L2 = (MEM_REG != 0) ? S_MEM : S_ROWS;
 
 reg  [1:0]   state;
 reg          spec;           // the update in flight is speculative
@@ -164,7 +175,7 @@ wire accept = s_valid && s_ready;
 assign sp_take = sp_valid && sp_allow && s_ready && !s_valid;
 wire start = accept || sp_take;
 wire [INSTR_BITS-1:0] start_instr = s_valid ? s_instrument : sp_instrument;
-assign sp_claim = state == S_ROWS && spec;
+assign sp_claim = state == S_L2 && spec;
 
 // the frame's verdict as of this cycle (committed updates are good by construction)
 wire         known = c_seen || x_end_valid;
@@ -176,6 +187,7 @@ wire [INSTR_BITS-1:0] a_addr = clr_busy ? clr_addr : u_instr;
 wire [EW-1:0] new_entry = {1'b1, u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts};
 
 reg  [EW-1:0] row [0:NV-1];    // entries of the instrument, read on start
+wire [EW-1:0] rowv [0:NV-1];   // ... as R+1 sees them: row, or row registered again (MEM_REG)
 
 genvar gv;
 generate
@@ -188,12 +200,22 @@ generate
             if (start || q_rd_en)
                 row[gv] <= mem[q_rd_en ? q_rd_instrument : start_instr];
         end
+        if (MEM_REG != 0) begin : rd_reg
+            // the block RAM's output register (OUTREG): nothing but a register after the read
+            reg [EW-1:0] row_q;
+            always @(posedge clk)
+                row_q <= row[gv];
+            assign rowv[gv] = row_q;
+        end else begin : rd_direct
+            assign rowv[gv] = row[gv];
+        end
     end
 endgenerate
 
 reg [63:0] edges [0:NI-1];
 reg [63:0] edge_rd;             // the update's edge, or a bus read's
-always @* e_rd_data = edge_rd;
+wire [63:0] edge_v;             // ... as R+1 and the bus see it
+always @* e_rd_data = edge_v;
 always @(posedge clk) begin
     if (edge_wr)
         edges[edge_addr] <= edge_data;
@@ -209,9 +231,31 @@ always @(posedge clk) begin
         q_word_d <= q_rd_word;
     end
 end
-wire [EW-1:0] qsel = row[q_venue_d];
+// the bus read's venue and word, as late as its rows
+wire [VB-1:0] q_venue_s;
+wire [2:0] q_word_s;
+generate
+    if (MEM_REG != 0) begin : edge_reg
+        reg [63:0] edge_q;
+        reg [VB-1:0] q_venue_dd;
+        reg [2:0] q_word_dd;
+        always @(posedge clk) begin
+            edge_q <= edge_rd;
+            q_venue_dd <= q_venue_d;
+            q_word_dd <= q_word_d;
+        end
+        assign edge_v = edge_q;
+        assign q_venue_s = q_venue_dd;
+        assign q_word_s = q_word_dd;
+    end else begin : edge_direct
+        assign edge_v = edge_rd;
+        assign q_venue_s = q_venue_d;
+        assign q_word_s = q_word_d;
+    end
+endgenerate
+wire [EW-1:0] qsel = rowv[q_venue_s];
 always @* begin
-    case (q_word_d)
+    case (q_word_s)
         3'd0: q_rd_data = qsel[319:256];
         3'd1: q_rd_data = qsel[255:192];
         3'd2: q_rd_data = qsel[191:128];
@@ -224,11 +268,13 @@ end
 
 // ---------------------------------------------------------------- R+1: comparisons
 // entry: [319:256] bid px, [255:192] bid qty, [191:128] ask px, [127:64] ask qty, [63:0] ts
-// the update's numbers: a speculative update's arrive now from L2
-wire [63:0]  n_bid_px  = spec ? l2_bid_px  : u_bid_px;
-wire [63:0]  n_bid_qty = spec ? l2_bid_qty : u_bid_qty;
-wire [63:0]  n_ask_px  = spec ? l2_ask_px  : u_ask_px;
-wire [63:0]  n_ask_qty = spec ? l2_ask_qty : u_ask_qty;
+// the update's numbers: a speculative update's arrive now from L2 (with MEM_REG, they were
+// taken a cycle ago, in S_MEM)
+wire         l2_now = MEM_REG == 0 && spec;
+wire [63:0]  n_bid_px  = l2_now ? l2_bid_px  : u_bid_px;
+wire [63:0]  n_bid_qty = l2_now ? l2_bid_qty : u_bid_qty;
+wire [63:0]  n_ask_px  = l2_now ? l2_ask_px  : u_ask_px;
+wire [63:0]  n_ask_qty = l2_now ? l2_ask_qty : u_ask_qty;
 
 reg  [NV-1:0] cb, ca;           // venue w has a candidate bid / ask (w != v, non-empty)
 reg  [NV*NV-1:0] bge, ale;      // [w*NV+x], w < x: bid(w) >= bid(x); ask(w) <= ask(x)
@@ -238,16 +284,24 @@ reg           v_ask_ok, v_bid_ok;
 reg  [NV*EW-1:0] cp;            // the rows, for the selection (entry w at [w*EW +: EW])
 
 // x - y - e > 0 for prices x, y in [0, 2^63) and a signed edge e: x - y - e - 1 = x + ~y + ~e + 1
-// is not negative (66 bits hold every value; three operands, one carry chain)
+// is not negative (66 bits hold every value). The three operands are first reduced to two (a
+// carry-save step: sum bits and majority carries, one LUT level), so one carry chain remains.
 function gt_edge;
     input [63:0] x;
     input [63:0] y;
     input [63:0] e;
+    reg [65:0] a, b, c, sum;
     /* verilator lint_off UNUSEDSIGNAL */
+    reg [65:0] cy;          // its top bit leaves the 66 bits
     reg [65:0] d;           // only the sign is used
     /* verilator lint_on UNUSEDSIGNAL */
     begin
-        d = {2'b00, x} + {2'b11, ~y} + {~e[63], ~e[63], ~e} + 66'd1;
+        a = {2'b00, x};
+        b = {2'b11, ~y};
+        c = {~e[63], ~e[63], ~e};
+        sum = a ^ b ^ c;
+        cy = (a & b) | (a & c) | (b & c);
+        d = sum + {cy[64:0], 1'b1};     // (the + 1 in the carries' free low bit)
         gt_edge = !d[65];
     end
 endfunction
@@ -256,17 +310,17 @@ integer w, x;
 always @(posedge clk) begin
     if (state == S_ROWS) begin
         for (w = 0; w < NV; w = w + 1) begin
-            cp[w*EW +: EW] <= row[w];
-            cb[w] <= w[VB-1:0] != u_venue && row[w][319:256] != 64'd0 && row[w][255:192] != 64'd0;
-            ca[w] <= w[VB-1:0] != u_venue && row[w][191:128] != 64'd0 && row[w][127:64] != 64'd0;
-            bcond[w] <= gt_edge(row[w][319:256], n_ask_px, edge_rd);
-            acond[w] <= gt_edge(n_bid_px, row[w][191:128], edge_rd);
-            bq[w] <= n_ask_qty < row[w][255:192];
-            aq[w] <= n_bid_qty < row[w][127:64];
+            cp[w*EW +: EW] <= rowv[w];
+            cb[w] <= w[VB-1:0] != u_venue && rowv[w][319:256] != 64'd0 && rowv[w][255:192] != 64'd0;
+            ca[w] <= w[VB-1:0] != u_venue && rowv[w][191:128] != 64'd0 && rowv[w][127:64] != 64'd0;
+            bcond[w] <= gt_edge(rowv[w][319:256], n_ask_px, edge_v);
+            acond[w] <= gt_edge(n_bid_px, rowv[w][191:128], edge_v);
+            bq[w] <= n_ask_qty < rowv[w][255:192];
+            aq[w] <= n_bid_qty < rowv[w][127:64];
             for (x = 0; x < NV; x = x + 1) begin
                 if (w < x) begin
-                    bge[w*NV+x] <= row[w][319:256] >= row[x][319:256];
-                    ale[w*NV+x] <= row[w][191:128] <= row[x][191:128];
+                    bge[w*NV+x] <= rowv[w][319:256] >= rowv[x][319:256];
+                    ale[w*NV+x] <= rowv[w][191:128] <= rowv[x][191:128];
                 end else begin
                     bge[w*NV+x] <= 1'b0;
                     ale[w*NV+x] <= 1'b0;
@@ -395,15 +449,15 @@ always @(posedge clk) begin
                 u_cyc_frame <= s_cyc_frame;
                 u_cyc_first <= s_cyc_first;
                 u_cyc_last <= s_cyc_last;
-                state <= S_ROWS;
+                state <= S_L2;
             end
         end
-        S_ROWS: begin
+        S_ROWS, S_MEM: begin
             if (!c_seen && x_end_valid) begin
                 c_seen <= 1'b1;
                 c_ok <= x_end_ok;
             end
-            if (spec) begin
+            if (state == S_L2 && spec) begin
                 u_bid_px <= l2_bid_px;
                 u_bid_qty <= l2_bid_qty;
                 u_ask_px <= l2_ask_px;
@@ -414,7 +468,10 @@ always @(posedge clk) begin
                 u_cyc_last <= l2_cyc_last;
             end
             // a speculative quote whose numbers were rejected is dropped here
-            state <= (spec && l2_kind != `TC_K_QUOTE) ? S_IDLE : S_SEL;
+            if (state == S_L2 && spec && l2_kind != `TC_K_QUOTE)
+                state <= S_IDLE;
+            else
+                state <= (state == S_MEM) ? S_ROWS : S_SEL;
         end
         S_SEL: begin
             if (!known) begin

@@ -1,8 +1,10 @@
 // The BAR: register blocks (bindings/contract.toml), the event ring and quote windows, and the
 // command mailbox.
 //
-// Bus: 64-bit registers, byte addresses (8-byte aligned). A write takes effect at the clock edge; a
-// read returns data two cycles after it is issued (rd_valid). Every block starts with its header:
+// Bus: 64-bit registers, byte addresses (8-byte aligned). A write takes effect at the second clock
+// edge after it (a read issued on the next cycle sees it); a read returns data two cycles after it
+// is issued, three with MEM_REG = 1 (the windows' block RAM reads are registered) (rd_valid). The
+// read pipeline is the same for every address, so reads return in order. Every block starts with its header:
 // {version, type} then the offset of the next block, so software discovers the map by walking it.
 //
 // Commands: a write to control.cmd starts opcode `opcode` with sequence `seq`; control.cmd_done
@@ -22,7 +24,8 @@ module tc_regs #(
     parameter N_VENUES = `TC_N_VENUES,       // 2..`TC_N_VENUES
     parameter INSTR_BITS = 8,                // 2^INSTR_BITS instruments, up to `TC_N_INSTRUMENTS
     parameter RING_BITS = 10,                // 2^RING_BITS ring records, up to `TC_RING_RECORDS
-    parameter VB = 3                         // venue index width, clog2(N_VENUES)
+    parameter VB = 3,                        // venue index width, clog2(N_VENUES)
+    parameter MEM_REG = 0                    // 1: the windows' reads take a cycle more
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -74,7 +77,7 @@ module tc_regs #(
     output wire [5:0]    cnt_rd_index,
     input  wire [63:0]   cnt_rd_data,
 
-    // windows (data one cycle after the address)
+    // windows (data 1 + MEM_REG cycles after the address)
     output wire          ring_rd_en,
     output wire [RING_BITS-1:0] ring_rd_index,
     output wire [3:0]    ring_rd_word,
@@ -117,6 +120,10 @@ initial begin
         $error("Error: RING_BITS = %0d, 8..%0d records (instance %m)", RING_BITS, `TC_RING_RECORDS);
         $finish;
     end
+    if (MEM_REG != 0 && MEM_REG != 1) begin
+        $error("Error: MEM_REG = %0d, must be 0 or 1 (instance %m)", MEM_REG);
+        $finish;
+    end
     if (VB != ((N_VENUES > 1) ? $clog2(N_VENUES) : 1) || QUOTE_BYTES > `TC_WIN_QUOTES_BYTES ||
         `TC_QUOTE_ENTRY_BYTES != (1 << Q_SHIFT)) begin
         $error("Error: VB = %0d does not fit N_VENUES or the quote window (instance %m)", VB);
@@ -136,13 +143,65 @@ assign sym_wr_venue = stage_meta[`TC_REG_SYMBOLS_STAGE_META_VENUE_LSB +: 3];
 assign sym_wr_instrument = stage_meta[`TC_REG_SYMBOLS_STAGE_META_INSTRUMENT_LSB +: 8];
 assign sym_wr_valid = stage_meta[`TC_REG_SYMBOLS_STAGE_META_VALID_LSB];
 
+// Writes take two cycles (LUT levels): the cycle of the write decodes its address into one
+// strobe per register (each a compare with a constant), registered with the data; the next applies
+// it. A read issued on the cycle after a write selects its data a cycle later still, so it sees
+// the new value. The edge memory's write port is driven from the first register (as before).
+reg                       w_ctrl, w_meta, w_consumer, w_cmd;
+reg  [`TC_N_FILTERS-1:0]  w_filter;
+reg  [N_VENUES-1:0]       w_venue;
+reg  [3:0]                w_name;
+reg  [63:0]               w_data;
 wire [AW-1:0] wa = bus_wr_addr;
 /* verilator lint_off UNUSEDSIGNAL */
-wire [AW-1:0] wa_filter = (wa - `TC_REG_VENUES_FILTER) >> 3;
-wire [AW-1:0] wa_venue = (wa - `TC_REG_VENUES_VENUE) >> 3;
-wire [AW-1:0] wa_name = (wa - `TC_REG_SYMBOLS_STAGE_NAME) >> 3;
 wire [AW-1:0] wa_edge = (wa - `TC_REG_EDGES_EDGE) >> 3;
 /* verilator lint_on UNUSEDSIGNAL */
+
+// the strobe of the register at byte address a
+function hit;
+    input [AW-1:0] a;
+    begin
+        hit = bus_wr_en && wa == a;
+    end
+endfunction
+
+genvar gi;
+generate
+    for (gi = 0; gi < `TC_N_FILTERS; gi = gi + 1) begin : wr_filter
+        always @(posedge clk)
+            w_filter[gi] <= !rst && hit(`TC_REG_VENUES_FILTER + 8 * gi);
+    end
+    // venues past the built size are not stored (they read back as zero)
+    for (gi = 0; gi < N_VENUES; gi = gi + 1) begin : wr_venue
+        always @(posedge clk)
+            w_venue[gi] <= !rst && hit(`TC_REG_VENUES_VENUE + 8 * gi);
+    end
+    for (gi = 0; gi < `TC_REG_SYMBOLS_STAGE_NAME_COUNT; gi = gi + 1) begin : wr_name
+        always @(posedge clk)
+            w_name[gi] <= !rst && hit(`TC_REG_SYMBOLS_STAGE_NAME + 8 * gi);
+    end
+endgenerate
+
+always @(posedge clk) begin
+    w_ctrl <= hit(`TC_REG_CONTROL_CTRL);
+    w_meta <= hit(`TC_REG_SYMBOLS_STAGE_META);
+    w_consumer <= hit(`TC_REG_RING_CONSUMER);
+    w_cmd <= hit(`TC_REG_CONTROL_CMD);
+    w_data <= bus_wr_data;
+    // edges past the built size are not stored (they read back as zero)
+    edge_wr <= bus_wr_en && wa >= `TC_REG_EDGES_EDGE && wa < EDGE_END;
+    if (bus_wr_en) begin
+        edge_addr <= wa_edge[INSTR_BITS-1:0];
+        edge_data <= bus_wr_data;
+    end
+    if (rst) begin
+        w_ctrl <= 1'b0;
+        w_meta <= 1'b0;
+        w_consumer <= 1'b0;
+        w_cmd <= 1'b0;
+        edge_wr <= 1'b0;
+    end
+end
 
 // ---------------------------------------------------------------- command engine
 localparam [1:0] C_IDLE = 2'd0, C_WAIT_SYM = 2'd1, C_WAIT_CLEAR = 2'd2;
@@ -150,56 +209,51 @@ reg  [1:0]  cstate;
 reg  [15:0] cmd_seq;
 reg         cmd_wait;      // one cycle for a started clear to raise its busy flag
 
-wire [7:0]  op = bus_wr_data[`TC_REG_CONTROL_CMD_OPCODE_LSB +: 8];
+wire [7:0]  op = w_data[`TC_REG_CONTROL_CMD_OPCODE_LSB +: 8];
 /* verilator lint_off UNUSEDSIGNAL */
-wire [31:0] arg = bus_wr_data[`TC_REG_CONTROL_CMD_ARG_LSB +: 32];   // {way[16], slot}
+wire [31:0] arg = w_data[`TC_REG_CONTROL_CMD_ARG_LSB +: 32];   // {way[16], slot}
 /* verilator lint_on UNUSEDSIGNAL */
-wire        cmd_wr = bus_wr_en && wa == `TC_REG_CONTROL_CMD && cstate == C_IDLE;
+wire        cmd_wr = w_cmd && cstate == C_IDLE;
+integer     k;
 
 always @(posedge clk) begin
     sym_wr_en <= 1'b0;
     sym_clear <= 1'b0;
     counters_clear <= 1'b0;
-    edge_wr <= 1'b0;
     cmd_wait <= 1'b0;
 
-    if (bus_wr_en) begin
-        if (wa == `TC_REG_CONTROL_CTRL)
-            enable <= bus_wr_data[`TC_REG_CONTROL_CTRL_ENABLE_LSB];
-        if (wa >= `TC_REG_VENUES_FILTER && wa < `TC_REG_VENUES_FILTER + 8 * `TC_REG_VENUES_FILTER_COUNT)
-            filter_cfg[64 * wa_filter[3:0] +: 64] <= bus_wr_data;
-        // venues and edges past the built sizes are not stored (they read back as zero)
-        if (wa >= `TC_REG_VENUES_VENUE && wa < VENUE_END)
-            venue_cfg[64 * wa_venue[2:0] +: 64] <= bus_wr_data;
-        if (wa >= `TC_REG_SYMBOLS_STAGE_NAME && wa < `TC_REG_SYMBOLS_STAGE_NAME + 8 * `TC_REG_SYMBOLS_STAGE_NAME_COUNT)
-            stage_name[wa_name[1:0]] <= bus_wr_data;
-        if (wa == `TC_REG_SYMBOLS_STAGE_META)
-            stage_meta <= bus_wr_data;
-        if (wa >= `TC_REG_EDGES_EDGE && wa < EDGE_END) begin
-            edge_wr <= 1'b1;
-            edge_addr <= wa_edge[INSTR_BITS-1:0];
-            edge_data <= bus_wr_data;
-        end
-        if (wa == `TC_REG_RING_CONSUMER)
-            consumer <= bus_wr_data;
-        if (cmd_wr)
-            cmd <= bus_wr_data;
-    end
+    if (w_ctrl)
+        enable <= w_data[`TC_REG_CONTROL_CTRL_ENABLE_LSB];
+    for (k = 0; k < `TC_N_FILTERS; k = k + 1)
+        if (w_filter[k])
+            filter_cfg[64 * k +: 64] <= w_data;
+    for (k = 0; k < N_VENUES; k = k + 1)
+        if (w_venue[k])
+            venue_cfg[64 * k +: 64] <= w_data;
+    for (k = 0; k < `TC_REG_SYMBOLS_STAGE_NAME_COUNT; k = k + 1)
+        if (w_name[k])
+            stage_name[k] <= w_data;
+    if (w_meta)
+        stage_meta <= w_data;
+    if (w_consumer)
+        consumer <= w_data;
+    if (cmd_wr)
+        cmd <= w_data;
 
     case (cstate)
         C_IDLE: begin
             if (cmd_wr) begin
-                cmd_seq <= bus_wr_data[`TC_REG_CONTROL_CMD_SEQ_LSB +: 16];
+                cmd_seq <= w_data[`TC_REG_CONTROL_CMD_SEQ_LSB +: 16];
                 case (op)
                     `TC_OP_RESET_COUNTERS: begin
                         counters_clear <= 1'b1;
-                        cmd_done <= {47'd0, 1'b0, bus_wr_data[15:0]};
+                        cmd_done <= {47'd0, 1'b0, w_data[15:0]};
                     end
                     `TC_OP_WRITE_SYMBOL: begin
                         sym_wr_en <= 1'b1;
                         sym_wr_way <= arg[16];
                         sym_wr_slot <= arg[`TC_SYM_HASH_BITS-1:0];
-                        cmd_done <= {47'd0, 1'b0, bus_wr_data[15:0]};
+                        cmd_done <= {47'd0, 1'b0, w_data[15:0]};
                     end
                     `TC_OP_CLEAR_SYMBOLS: begin
                         sym_clear <= 1'b1;
@@ -210,7 +264,7 @@ always @(posedge clk) begin
                         clear_req <= 1'b1;
                         cstate <= C_WAIT_CLEAR;
                     end
-                    default: cmd_done <= {47'd0, 1'b1, bus_wr_data[15:0]};
+                    default: cmd_done <= {47'd0, 1'b1, w_data[15:0]};
                 endcase
             end
         end
@@ -244,12 +298,11 @@ always @(posedge clk) begin
         sym_wr_en <= 1'b0;
         sym_clear <= 1'b0;
         counters_clear <= 1'b0;
-        edge_wr <= 1'b0;
     end
 end
 
 // ---------------------------------------------------------------- reads
-// cycle 0: window addresses go to their memories; cycle 1: select; cycle 2: data out
+// cycle 0: window addresses go to their memories; cycle 1 (2 with MEM_REG): select; then data out
 wire [AW-1:0] ra = bus_rd_addr;
 wire in_ring = ra >= `TC_WIN_RING_BASE && ra < RING_END;
 wire in_quotes = ra >= `TC_WIN_QUOTES_BASE && ra < QUOTE_END;
@@ -270,10 +323,28 @@ assign edge_rd_addr = ra_edge[INSTR_BITS-1:0];
 
 reg          r1_en;
 reg [AW-1:0] r1_addr;
+// the select stage: r1 (MEM_REG = 0) or a register after it, as the windows' data is later
+wire          rs_en;
+wire [AW-1:0] rs_addr;
+generate
+    if (MEM_REG != 0) begin : rd_delay
+        reg          r2_en;
+        reg [AW-1:0] r2_addr;
+        always @(posedge clk) begin
+            r2_en <= rst ? 1'b0 : r1_en;
+            r2_addr <= r1_addr;
+        end
+        assign rs_en = r2_en;
+        assign rs_addr = r2_addr;
+    end else begin : rd_direct
+        assign rs_en = r1_en;
+        assign rs_addr = r1_addr;
+    end
+endgenerate
 /* verilator lint_off UNUSEDSIGNAL */
-wire [AW-1:0] r1_cnt = (r1_addr - `TC_REG_COUNTERS_COUNTER) >> 3;
+wire [AW-1:0] rs_cnt = (rs_addr - `TC_REG_COUNTERS_COUNTER) >> 3;
 /* verilator lint_on UNUSEDSIGNAL */
-assign cnt_rd_index = r1_cnt[5:0];
+assign cnt_rd_index = rs_cnt[5:0];
 
 function [63:0] hdr0;
     input [31:0] t;
@@ -288,7 +359,7 @@ reg [AW-1:0] idx;
 always @* begin
     rv = 64'd0;
     idx = {AW{1'b0}};
-    case (r1_addr)
+    case (rs_addr)
         `TC_BLK_CONTROL_BASE:          rv = hdr0(`TC_BLK_CONTROL_TYPE, `TC_BLK_CONTROL_VERSION);
         `TC_BLK_CONTROL_BASE + 8:      rv = {{(64-AW){1'b0}}, `TC_BLK_CONTROL_NEXT};
         `TC_REG_CONTROL_N_VENUES:      rv = N_VENUES_REG;
@@ -329,30 +400,30 @@ always @* begin
         `TC_REG_QUOTES_BASE:           rv = {{(64-AW){1'b0}}, `TC_WIN_QUOTES_BASE};
         `TC_REG_QUOTES_ENTRY_BYTES:    rv = `TC_QUOTE_ENTRY_BYTES;
         default: begin
-            if (r1_addr >= `TC_REG_COUNTERS_COUNTER &&
-                r1_addr < `TC_REG_COUNTERS_COUNTER + 8 * N_COUNTERS) begin
+            if (rs_addr >= `TC_REG_COUNTERS_COUNTER &&
+                rs_addr < `TC_REG_COUNTERS_COUNTER + 8 * N_COUNTERS) begin
                 rv = cnt_rd_data;
-            end else if (r1_addr >= `TC_REG_VENUES_FILTER &&
-                         r1_addr < `TC_REG_VENUES_FILTER + 8 * `TC_REG_VENUES_FILTER_COUNT) begin
-                idx = (r1_addr - `TC_REG_VENUES_FILTER) >> 3;
+            end else if (rs_addr >= `TC_REG_VENUES_FILTER &&
+                         rs_addr < `TC_REG_VENUES_FILTER + 8 * `TC_REG_VENUES_FILTER_COUNT) begin
+                idx = (rs_addr - `TC_REG_VENUES_FILTER) >> 3;
                 rv = filter_cfg[64 * idx +: 64];
-            end else if (r1_addr >= `TC_REG_VENUES_VENUE &&
-                         r1_addr < VENUE_END) begin
-                idx = (r1_addr - `TC_REG_VENUES_VENUE) >> 3;
+            end else if (rs_addr >= `TC_REG_VENUES_VENUE &&
+                         rs_addr < VENUE_END) begin
+                idx = (rs_addr - `TC_REG_VENUES_VENUE) >> 3;
                 rv = venue_cfg[64 * idx +: 64];
-            end else if (r1_addr >= `TC_REG_SYMBOLS_STAGE_NAME &&
-                         r1_addr < `TC_REG_SYMBOLS_STAGE_NAME + 8 * `TC_REG_SYMBOLS_STAGE_NAME_COUNT) begin
-                idx = (r1_addr - `TC_REG_SYMBOLS_STAGE_NAME) >> 3;
+            end else if (rs_addr >= `TC_REG_SYMBOLS_STAGE_NAME &&
+                         rs_addr < `TC_REG_SYMBOLS_STAGE_NAME + 8 * `TC_REG_SYMBOLS_STAGE_NAME_COUNT) begin
+                idx = (rs_addr - `TC_REG_SYMBOLS_STAGE_NAME) >> 3;
                 rv = stage_name[idx[1:0]];
-            end else if (r1_addr >= `TC_REG_EDGES_EDGE &&
-                         r1_addr < EDGE_END) begin
+            end else if (rs_addr >= `TC_REG_EDGES_EDGE &&
+                         rs_addr < EDGE_END) begin
                 rv = edge_rd_data;
-            end else if (r1_addr >= `TC_WIN_RING_BASE &&
-                         r1_addr < RING_END) begin
+            end else if (rs_addr >= `TC_WIN_RING_BASE &&
+                         rs_addr < RING_END) begin
                 rv = ring_rd_data;
-            end else if (r1_addr >= `TC_WIN_QUOTES_BASE &&
-                         r1_addr < QUOTE_END) begin
-                rv = (r1_addr[5:3] < 3'd6) ? q_rd_data : 64'd0;
+            end else if (rs_addr >= `TC_WIN_QUOTES_BASE &&
+                         rs_addr < QUOTE_END) begin
+                rv = (rs_addr[5:3] < 3'd6) ? q_rd_data : 64'd0;
             end
         end
     endcase
@@ -361,7 +432,7 @@ end
 always @(posedge clk) begin
     r1_en <= bus_rd_en;
     r1_addr <= {bus_rd_addr[AW-1:3], 3'b000};
-    bus_rd_valid <= r1_en;
+    bus_rd_valid <= rs_en;
     bus_rd_data <= rv;
     if (rst) begin
         r1_en <= 1'b0;

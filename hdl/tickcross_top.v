@@ -28,7 +28,8 @@ module tickcross_top #(
     // Deribit binding slots per venue: docs/PIPELINE.md section 5 (and the software path) use
     // the contract's; another value changes which bindings evict each other
     parameter BIND_BITS = `TC_BIND_BITS,
-    parameter COMMIT_BITS = 9                           // commit buffer records (tc_commit)
+    parameter COMMIT_BITS = 9,                          // commit buffer records (tc_commit)
+    parameter MEM_REG = 0                               // 1: every block RAM read registered (ECP5 at 156.25 MHz)
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -99,7 +100,8 @@ wire          clearing;
 wire          idle;
 
 tc_regs #(
-    .N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .RING_BITS(RING_BITS), .VB(VB)
+    .N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .RING_BITS(RING_BITS), .VB(VB),
+    .MEM_REG(MEM_REG)
 ) regs (
     .clk(clk), .rst(rst),
     .bus_wr_en(reg_wr_en), .bus_wr_addr(reg_wr_addr), .bus_wr_data(reg_wr_data),
@@ -361,7 +363,7 @@ wire [63:0] q_v0, q_v1, q_v2, q_v3, q_ts, q_cyc_frame, q_cyc_first, q_cyc_last;
 wire        inc_unksym, inc_bind, inc_evict;
 wire        bd_busy;
 
-tc_bind_stage #(.SLOT_BITS(BIND_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB)) bindings (
+tc_bind_stage #(.SLOT_BITS(BIND_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_REG(MEM_REG)) bindings (
     .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(b_clearing),
     .s_valid(k_valid), .s_ready(k_ready), .s_kind(k_kind), .s_venue(k_venue), .s_id(k_id),
     .s_hit(k_hit), .s_instrument(k_instrument), .s_v0(k_v0), .s_v1(k_v1), .s_v2(k_v2),
@@ -388,7 +390,7 @@ wire        sp_take;
 // the first END record behind a speculative quote is its frame's (one message per Binance frame);
 // the lookup shows it on e_* as far behind sp_* as it was behind the quote
 
-tc_quote_detect #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS)) quotes (
+tc_quote_detect #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .MEM_REG(MEM_REG)) quotes (
     .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(q_clearing),
     .s_valid(q_valid), .s_ready(q_ready), .s_venue(q_venue), .s_instrument(q_instrument),
     .s_bid_px(q_v0), .s_bid_qty(q_v1), .s_ask_px(q_v2), .s_ask_qty(q_v3), .s_ts(q_ts),
@@ -420,7 +422,7 @@ wire        unused_sp = &{1'b0, sp_take};
 // ---------------------------------------------------------------- event ring
 wire [1:0] inc_event, inc_overflow;
 
-tc_event_ring #(.ADDR_BITS(RING_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB)) ring (
+tc_event_ring #(.ADDR_BITS(RING_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_REG(MEM_REG)) ring (
     .clk(clk), .rst(rst), .clear(cl_pulse), .cycle(cycle), .consumer(consumer),
     .ev_valid(ev_valid), .ev_instrument(ev_instrument), .ev_buy_venue(ev_buy_venue),
     .ev_sell_venue(ev_sell_venue), .ev_trigger_venue(ev_trigger_venue),

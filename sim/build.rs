@@ -15,6 +15,11 @@ use std::process::Command;
 
 struct ModelSpec {
     top: &'static str,
+    /// The model's name (its C++ class V<name>, its Rust module), when the same top is built
+    /// more than once; else the top's.
+    name: Option<&'static str>,
+    /// Parameters of the top (verilator -G<name>=<value>).
+    params: &'static [&'static str],
     /// Extra sources besides hdl/*.v (test wrappers).
     extra: &'static [&'static str],
     /// Every output comes from a register: the cycle's outputs can be sampled before its inputs
@@ -25,27 +30,52 @@ struct ModelSpec {
 const MODELS: &[ModelSpec] = &[
     ModelSpec {
         top: "tickcross_top",
+        name: None,
+        params: &[],
         extra: &[],
         registered_outputs: true,
     },
     ModelSpec {
         top: "tc_units_tb",
+        name: None,
+        params: &[],
         extra: &["sim/tb/tc_units_tb.v"],
         registered_outputs: false,
     },
     ModelSpec {
         top: "tc_lookup_tb",
+        name: None,
+        params: &[],
         extra: &["sim/tb/tc_lookup_tb.v"],
         registered_outputs: false,
     },
     // per-module testbenches (tests/hdl_quote_detect.rs, tests/hdl_event_ring.rs)
     ModelSpec {
         top: "tc_quote_detect",
+        name: None,
+        params: &[],
         extra: &[],
         registered_outputs: false,
     },
     ModelSpec {
         top: "tc_event_ring",
+        name: None,
+        params: &[],
+        extra: &[],
+        registered_outputs: false,
+    },
+    // the same two with every block RAM read registered (the ECP5 build's timing)
+    ModelSpec {
+        top: "tc_quote_detect",
+        name: Some("tc_quote_detect_mem_reg"),
+        params: &["MEM_REG=1"],
+        extra: &[],
+        registered_outputs: false,
+    },
+    ModelSpec {
+        top: "tc_event_ring",
+        name: Some("tc_event_ring_mem_reg"),
+        params: &["MEM_REG=1"],
         extra: &[],
         registered_outputs: false,
     },
@@ -136,9 +166,18 @@ fn main() {
             let inc = inc.clone();
             let vl_include = vl_include.clone();
             let top = spec.top;
+            let name = spec.name.unwrap_or(top);
+            let params = spec.params;
             let registered = spec.registered_outputs;
             std::thread::spawn(move || {
-                build_model(top, registered, &files, &out, &inc, &vl_include)
+                build_model(
+                    (top, name, params),
+                    registered,
+                    &files,
+                    &out,
+                    &inc,
+                    &vl_include,
+                )
             })
         })
         .collect();
@@ -156,9 +195,10 @@ fn run(cmd: &mut Command, what: &str) {
     assert!(status.success(), "{what} failed ({status})");
 }
 
-/// Verilates and compiles one model; returns its Rust bindings.
+/// Verilates and compiles one model ((top module, model name, parameters)); returns its Rust
+/// bindings.
 fn build_model(
-    top: &str,
+    (module, top, params): (&str, &str, &[&str]),
     registered: bool,
     files: &[PathBuf],
     out: &Path,
@@ -181,7 +221,10 @@ fn build_model(
         ])
         // Lint and style are scripts/lint's job (verilator -Wall); every other warning
         // (UNOPTFLAT and the like: a model that has to iterate to settle) fails the build.
-        .args(["-Wno-lint", "-Wno-style", "--top-module", top])
+        .args(["-Wno-lint", "-Wno-style", "--top-module", module])
+        .arg("--prefix")
+        .arg(format!("V{top}"))
+        .args(params.iter().map(|p| format!("-G{p}")))
         .arg("-Mdir")
         .arg(&mdir)
         .arg(format!("-I{}", inc.display()))

@@ -9,12 +9,16 @@
 //! fills and overflows, including the case where only the first of two events fits. Records are
 //! read back by index and word through the read port and must equal the reference's encoding,
 //! stamped with the cycle they were committed in. `clear` restarts sequence and producer.
+//!
+//! Every test runs twice: at MEM_REG = 0 (the default build) and at MEM_REG = 1, where a read's
+//! data comes a cycle later and the ring judges its room by the consumer of the cycle before.
 
 use proptest::prelude::*;
+use std::collections::VecDeque;
 use tickcross_bindings::params;
 use tickcross_bindings::record::{EventRecord, Meta};
 use tickcross_sim::ffi::tc_event_ring::{inp, out};
-use tickcross_sim::model::{Model, EVENT_RING};
+use tickcross_sim::model::{Model, EVENT_RING, EVENT_RING_MEM_REG};
 
 const DEPTH: u64 = params::RING_RECORDS;
 const WORDS: usize = params::RECORD_WORDS as usize;
@@ -127,28 +131,40 @@ struct Bench {
     m: Model,
     r: RefRing,
     consumer: u64,
+    /// The model's MEM_REG (1: reads a cycle later, the consumer counts from the next cycle).
+    mem_reg: u64,
+    /// The consumer the ring judges its room by this cycle (MEM_REG = 1: last cycle's).
+    consumer_seen: u64,
     /// Totals of inc_event / inc_overflow as the ring reported them.
     events: u64,
     overflows: u64,
     /// Totals the reference expects.
     want_events: u64,
     want_overflows: u64,
-    /// A read issued last cycle and its expected word (None: the record was never written).
-    pending: Option<((u64, usize), Option<u64>)>,
+    /// Reads issued, with the model cycle count after which their data shows, and the expected
+    /// word (None: the record was never written).
+    pending: VecDeque<(u64, (u64, usize), Option<u64>)>,
     reads_checked: u64,
 }
 
 impl Bench {
-    fn new() -> Bench {
+    fn new(mem_reg: u64) -> Bench {
+        let fns = if mem_reg == 0 {
+            &EVENT_RING
+        } else {
+            &EVENT_RING_MEM_REG
+        };
         let mut b = Bench {
-            m: Model::new(&EVENT_RING, None).expect("model"),
+            m: Model::new(fns, None).expect("model"),
             r: RefRing::new(),
             consumer: 0,
+            mem_reg,
+            consumer_seen: 0,
             events: 0,
             overflows: 0,
             want_events: 0,
             want_overflows: 0,
-            pending: None,
+            pending: VecDeque::new(),
             reads_checked: 0,
         };
         b.m.inp[inp::RST] = 1;
@@ -211,19 +227,23 @@ impl Bench {
             }
         }
         let cycle = self.cycle_value();
+        if self.mem_reg == 0 {
+            self.consumer_seen = self.consumer;
+        }
         self.m.inp[inp::CONSUMER] = self.consumer;
         self.m.inp[inp::CYCLE] = cycle;
         self.m.inp[inp::EV_VALID] = 0;
         self.m.inp[inp::EV2_VALID] = 0;
         // the read sees the records written before this cycle
         self.m.inp[inp::RD_EN] = 0;
+        let due = self.m.cycles() + 2 + self.mem_reg;
         let read = st.read.map(|(back, word)| {
             let index = (self.r.producer + 2 * DEPTH - 1 - back % DEPTH) % DEPTH;
             self.m.inp[inp::RD_EN] = 1;
             self.m.inp[inp::RD_INDEX] = index;
             self.m.inp[inp::RD_WORD] = word as u64;
             let want = self.r.records[index as usize].map(|w| w[word]);
-            ((index, word), want)
+            (due, (index, word), want)
         });
         if let Some((s, e, e2)) = &st.events {
             self.set_ev(s, e);
@@ -232,26 +252,35 @@ impl Bench {
                 self.set_ev2(e2);
                 evs.push(*e2);
             }
-            let (n, dropped) = self.r.push(s, &evs, self.consumer, cycle);
+            let (n, dropped) = self.r.push(s, &evs, self.consumer_seen, cycle);
             self.want_events += n;
             self.want_overflows += dropped;
         }
         self.m.tick();
         self.collect();
-        self.pending = read;
+        self.pending.extend(read);
+        // what the ring holds for the next cycle (MEM_REG = 1: this cycle's consumer)
+        self.consumer_seen = self.consumer;
     }
 
     /// Checks what the outputs show this cycle: last cycle's read and counts, and the producer.
     fn collect(&mut self) {
         let o = &self.m.out;
-        if let Some(((index, word), Some(want))) = self.pending.take() {
-            assert_eq!(
-                o[out::RD_DATA],
-                want,
-                "record {index} word {word} (producer {})",
-                self.r.producer
-            );
-            self.reads_checked += 1;
+        // a read issued 1 + MEM_REG cycles before the one just run shows its data now
+        if self
+            .pending
+            .front()
+            .is_some_and(|&(due, _, _)| due == self.m.cycles())
+        {
+            if let Some((_, (index, word), Some(want))) = self.pending.pop_front() {
+                assert_eq!(
+                    o[out::RD_DATA],
+                    want,
+                    "record {index} word {word} (producer {})",
+                    self.r.producer
+                );
+                self.reads_checked += 1;
+            }
         }
         self.events += o[out::INC_EVENT];
         self.overflows += o[out::INC_OVERFLOW];
@@ -295,6 +324,7 @@ impl Bench {
         self.m.tick();
         self.m.inp[inp::CLEAR] = 0;
         self.collect();
+        self.consumer_seen = self.consumer;
         // the records stay; sequence and producer restart (the host's consumer too)
         self.r.seq = 0;
         self.r.producer = 0;
@@ -367,17 +397,20 @@ proptest! {
         steps in proptest::collection::vec(step(), 1500..4000),
         clear_at in proptest::option::of(0usize..4000),
     ) {
-        let mut b = Bench::new();
-        for (k, st) in steps.iter().enumerate() {
-            if clear_at == Some(k) {
-                b.check();
-                b.clear();
+        for mem_reg in [0, 1] {
+            let mut b = Bench::new(mem_reg);
+            for (k, st) in steps.iter().enumerate() {
+                if clear_at == Some(k) {
+                    b.check();
+                    b.clear();
+                }
+                b.step(st);
             }
-            b.step(st);
+            b.check();
+            b.read_all();
+            prop_assert!(b.reads_checked > 0);
+            prop_assert!(b.pending.is_empty());
         }
-        b.check();
-        b.read_all();
-        prop_assert!(b.reads_checked > 0);
     }
 }
 
@@ -419,7 +452,16 @@ fn one(k: u64, second: bool) -> Step {
 
 #[test]
 fn a_full_ring_drops_and_counts_and_a_pair_can_split() {
-    let mut b = Bench::new();
+    full_ring(0);
+}
+
+#[test]
+fn a_full_ring_drops_and_counts_and_a_pair_can_split_mem_reg() {
+    full_ring(1);
+}
+
+fn full_ring(mem_reg: u64) {
+    let mut b = Bench::new(mem_reg);
     // fill all but one record (pairs, then a single), with the consumer at 0
     for k in 0..(DEPTH - 1) / 2 {
         b.step(&one(k, true));

@@ -9,15 +9,18 @@
 //! and quantities come from small sets so that ties, empty sides (a zero price or quantity) and
 //! exact-edge differences are common; edges are negative, zero and positive. The speculative port
 //! (a quote started before its frame's verdict) is checked for good, bad and rejected frames with
-//! the verdict arriving before, with, and after the rows are read.
+//! the verdict arriving before, with, and after the rows are read. Every test runs twice: at
+//! MEM_REG = 0 (the default build) and at MEM_REG = 1 (every block RAM read registered: updates
+//! applied and bus reads answered one cycle later).
 
 use proptest::prelude::*;
+use std::collections::VecDeque;
 use tickcross_bindings::quote_word;
 use tickcross_core::event::Event;
 use tickcross_core::program::{Program, Protocol};
 use tickcross_core::quotes::{QuoteEntry, N_INSTRUMENTS, N_VENUES};
 use tickcross_sim::ffi::tc_quote_detect::{inp, out};
-use tickcross_sim::model::{Model, QUOTE_DETECT};
+use tickcross_sim::model::{Model, QUOTE_DETECT, QUOTE_DETECT_MEM_REG};
 use tickcross_swpath::{Quote, Stages};
 
 /// Record kinds on l2_kind (tc_pipeline.vh).
@@ -131,6 +134,8 @@ struct Bench {
     now: u64,
     /// Updates the stage applied (inc_update pulses seen).
     applied: u64,
+    /// The model's MEM_REG: the cycles every block RAM read takes beyond the first.
+    mem_reg: u64,
 }
 
 fn program(edges: &[i64]) -> Program {
@@ -144,13 +149,19 @@ fn program(edges: &[i64]) -> Program {
 }
 
 impl Bench {
-    fn new(edges: &[i64]) -> Bench {
+    fn new(edges: &[i64], mem_reg: u64) -> Bench {
+        let fns = if mem_reg == 0 {
+            &QUOTE_DETECT
+        } else {
+            &QUOTE_DETECT_MEM_REG
+        };
         let mut b = Bench {
-            m: Model::new(&QUOTE_DETECT, None).expect("model"),
+            m: Model::new(fns, None).expect("model"),
             sw: Stages::new(&program(edges)).expect("program"),
             edges: edges.to_vec(),
             now: 0,
             applied: 0,
+            mem_reg,
         };
         b.m.inp[inp::RST] = 1;
         b.tick();
@@ -229,14 +240,14 @@ impl Bench {
     fn stream(&mut self, updates: &[Upd], reads: &[Vec<Read>]) {
         // updates accepted, in order, with the cycle they will be applied in
         let mut in_flight: std::collections::VecDeque<(u64, Upd)> = Default::default();
-        // a read issued last cycle: its expected data
-        let mut pending: Option<(Read, u64)> = None;
+        // reads issued, with the cycle their data shows and the data expected
+        let mut pending: VecDeque<(u64, Read, u64)> = VecDeque::new();
         let mut next = 0usize;
         let mut reads_left: Vec<Read> = Vec::new();
         let mut read_round = 0usize;
         let applied0 = self.applied;
         let mut idle = 0;
-        while next < updates.len() || !in_flight.is_empty() || pending.is_some() {
+        while next < updates.len() || !in_flight.is_empty() || !pending.is_empty() {
             // this cycle's inputs
             if reads_left.is_empty() && next < updates.len() && read_round == next {
                 if !reads.is_empty() {
@@ -272,8 +283,9 @@ impl Bench {
             let hw = self.tick();
             let cyc = self.now - 1;
 
-            // a read issued last cycle shows its data now
-            if let Some((r, want)) = pending.take() {
+            // a read issued 1 + MEM_REG cycles ago shows its data now
+            if pending.front().is_some_and(|&(at, _, _)| at == cyc) {
+                let (_, r, want) = pending.pop_front().unwrap();
                 let got = match r {
                     Read::Quote { .. } => self.m.out[out::Q_RD_DATA],
                     Read::Edge { .. } => self.m.out[out::E_RD_DATA],
@@ -292,10 +304,10 @@ impl Bench {
                         self.edges.get(instrument).copied().unwrap_or(0) as u64
                     }
                 };
-                pending = Some((r, want));
+                pending.push_back((cyc + 1 + self.mem_reg, r, want));
             }
 
-            // the update applied this cycle (accepted two cycles ago) shows its events now
+            // the update applied this cycle (accepted 2 + MEM_REG cycles ago) shows its events now
             let due = in_flight.front().is_some_and(|&(at, _)| at == cyc);
             if due {
                 let (_, u) = in_flight.pop_front().unwrap();
@@ -313,7 +325,7 @@ impl Bench {
                 assert!(!accepted, "cycle {cyc}: an update taken during a bus read");
             }
             if accepted {
-                in_flight.push_back((cyc + 2, updates[next]));
+                in_flight.push_back((cyc + 2 + self.mem_reg, updates[next]));
                 next += 1;
                 idle = 0;
             } else {
@@ -347,20 +359,26 @@ impl Bench {
             reads.push(Read::Edge { instrument: i });
         }
         reads.reverse();
-        let mut pending: Option<(Read, u64)> = None;
-        while let Some(r) = reads.pop() {
-            self.issue(r);
+        // one read a cycle; each shows its data 1 + MEM_REG cycles after it was issued
+        let mut pending: VecDeque<(u64, Read, u64)> = VecDeque::new();
+        while !reads.is_empty() || !pending.is_empty() {
+            let issued = reads.pop();
+            match issued {
+                Some(r) => self.issue(r),
+                None => {
+                    self.m.inp[inp::Q_RD_EN] = 0;
+                    self.m.inp[inp::E_RD_EN] = 0;
+                }
+            }
+            let cyc = self.now;
             self.tick();
-            if let Some((p, want)) = pending.take() {
+            if pending.front().is_some_and(|&(at, _, _)| at == cyc) {
+                let (_, p, want) = pending.pop_front().unwrap();
                 self.compare(p, want);
             }
-            pending = Some((r, self.expected(r)));
-        }
-        self.m.inp[inp::Q_RD_EN] = 0;
-        self.m.inp[inp::E_RD_EN] = 0;
-        self.tick();
-        if let Some((p, want)) = pending {
-            self.compare(p, want);
+            if let Some(r) = issued {
+                pending.push_back((cyc + 1 + self.mem_reg, r, self.expected(r)));
+            }
         }
     }
 
@@ -529,10 +547,12 @@ proptest! {
                     .collect()
             })
             .collect();
-        let mut b = Bench::new(&e);
-        b.stream(&updates, &reads);
         let all: Vec<usize> = (0..HOT).map(hot).collect();
-        b.check_table(&all);
+        for mem_reg in [0, 1] {
+            let mut b = Bench::new(&e, mem_reg);
+            b.stream(&updates, &reads);
+            b.check_table(&all);
+        }
     }
 }
 
@@ -557,10 +577,19 @@ fn u(venue: usize, instrument: usize, quote: Quote, ts: u64) -> Upd {
 
 #[test]
 fn directed_crossings_ties_and_empty_sides() {
+    directed(0);
+}
+
+#[test]
+fn directed_crossings_ties_and_empty_sides_mem_reg() {
+    directed(1);
+}
+
+fn directed(mem_reg: u64) {
     let mut edges = vec![0i64; N_INSTRUMENTS];
     edges[1] = 5;
     edges[2] = -2;
-    let mut b = Bench::new(&edges);
+    let mut b = Bench::new(&edges, mem_reg);
     let ups = vec![
         // instrument 0, edge 0: venues 0 and 7 bid 100 (a tie: the lower index wins)
         u(7, 0, q(100, 2, 101, 2), 10),
@@ -648,7 +677,16 @@ fn speculate(b: &mut Bench, x: &Upd, kind: u64, end_at: u64, ok: bool) -> Vec<Hw
 
 #[test]
 fn speculative_updates_wait_for_their_frame() {
-    let mut b = Bench::new(&[0i64; N_INSTRUMENTS]);
+    speculative(0);
+}
+
+#[test]
+fn speculative_updates_wait_for_their_frame_mem_reg() {
+    speculative(1);
+}
+
+fn speculative(mem_reg: u64) {
+    let mut b = Bench::new(&[0i64; N_INSTRUMENTS], mem_reg);
     b.stream(&[u(0, 9, q(100, 1, 101, 1), 1)], &[]);
     let crossing = u(1, 9, q(98, 2, 99, 2), 7);
     for end_at in [0u64, 1, 2, 5] {

@@ -154,6 +154,25 @@ model_fns!(
     tc_tc_event_ring_flush,
     tc_tc_event_ring_trace_errno
 );
+// the same two built with MEM_REG = 1 (the same ports: use the indexes of the ones above)
+model_fns!(
+    QUOTE_DETECT_MEM_REG,
+    tc_quote_detect_mem_reg,
+    tc_tc_quote_detect_mem_reg_new,
+    tc_tc_quote_detect_mem_reg_free,
+    tc_tc_quote_detect_mem_reg_tick,
+    tc_tc_quote_detect_mem_reg_flush,
+    tc_tc_quote_detect_mem_reg_trace_errno
+);
+model_fns!(
+    EVENT_RING_MEM_REG,
+    tc_event_ring_mem_reg,
+    tc_tc_event_ring_mem_reg_new,
+    tc_tc_event_ring_mem_reg_free,
+    tc_tc_event_ring_mem_reg_tick,
+    tc_tc_event_ring_mem_reg_flush,
+    tc_tc_event_ring_mem_reg_trace_errno
+);
 model_fns!(
     UNITS,
     tc_units_tb,
