@@ -45,6 +45,7 @@ parameter MAX_CYCLES = 1 << 17;
 parameter N_VENUES = `TC_N_VENUES;
 parameter INSTR_BITS = $clog2(`TC_N_INSTRUMENTS);
 parameter RING_BITS = $clog2(`TC_RING_RECORDS);
+parameter MEM_REG = 0;
 
 reg          clk;
 reg          rst;
@@ -63,7 +64,8 @@ reg  [19:0]  reg_rd_addr;
 wire [63:0]  reg_rd_data;
 wire         reg_rd_valid;
 
-tickcross_top #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .RING_BITS(RING_BITS)) dut (
+tickcross_top #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .RING_BITS(RING_BITS),
+                .MEM_REG(MEM_REG)) dut (
     .clk(clk), .rst(rst),
     .s_axis_tdata(s_axis_tdata), .s_axis_tkeep(s_axis_tkeep), .s_axis_tvalid(s_axis_tvalid),
     .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast), .s_axis_tuser(s_axis_tuser),
