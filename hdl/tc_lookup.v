@@ -280,17 +280,23 @@ endgenerate
 // ---------------------------------------------------------------- L0: first-level entries
 // the key: name bytes (masked past the length by the decoders), the length, the venue
 wire [8*KB-1:0]   key = {5'd0, s_venue, s_name_len, s_name};
-// (each entry bit as a 16-bit truth table indexed by the nibble: one LUT4, not a shifter)
+// Each entry bit is a 16-bit truth table over the nibble, written as the OR of the nibble's
+// decoded values where the table has a 1: one LUT4 after mapping, and only constant ANDs/ORs for
+// Yosys to fold (a constant indexed by the nibble becomes a shifter per bit, slow to map).
 wire [31:0]       t1e [0:NQ-1];
 genvar b, c;
 generate
     for (g = 0; g < NQ; g = g + 1) begin : t1
-        for (b = 0; b < 32; b = b + 1) begin : tb
+        wire [15:0] dec;
+        for (c = 0; c < 16; c = c + 1) begin : dc
+            assign dec[c] = key[CB*g +: CB] == c;
+        end
+        for (b = 0; b < 32; b = b + 1) begin : eb
             wire [15:0] tt;
             for (c = 0; c < 16; c = c + 1) begin : ent
                 assign tt[c] = SYM_T1[32 * (16 * g + c) + b];
             end
-            assign t1e[g][b] = tt[key[CB*g +: CB]];
+            assign t1e[g][b] = |(dec & tt);
         end
     end
 endgenerate
@@ -321,12 +327,16 @@ end
 wire [SLOT_BITS-1:0] t2e [0:WAYS*HC-1];
 generate
     for (g = 0; g < WAYS * HC; g = g + 1) begin : t2
-        for (b = 0; b < SLOT_BITS; b = b + 1) begin : tb
+        wire [15:0] dec;
+        for (c = 0; c < 16; c = c + 1) begin : dc
+            assign dec[c] = y[CB*(g % HC) +: CB] == c;
+        end
+        for (b = 0; b < SLOT_BITS; b = b + 1) begin : eb
             wire [15:0] tt;
             for (c = 0; c < 16; c = c + 1) begin : ent
                 assign tt[c] = SYM_T2[SLOT_BITS * (16 * g + c) + b];
             end
-            assign t2e[g][b] = tt[y[CB*(g % HC) +: CB]];
+            assign t2e[g][b] = |(dec & tt);
         end
     end
 endgenerate
