@@ -790,6 +790,8 @@ fn a_four_venue_build_matches_the_software_path() {
     const VENUES: u64 = 4;
     const INSTR_BITS: u64 = 6;
     const RING_BITS: u64 = 8;
+    // the ECP5 build's timing: block RAM reads registered
+    const MEM_REG: u64 = 1;
     let instruments = 1u64 << INSTR_BITS;
     let (program, frames) = traffic();
     assert!(program.venues.len() as u64 <= VENUES);
@@ -854,13 +856,12 @@ fn a_four_venue_build_matches_the_software_path() {
             ("N_VENUES", VENUES),
             ("INSTR_BITS", INSTR_BITS),
             ("RING_BITS", RING_BITS),
-            // the ECP5 build's timing: block RAM reads registered
-            ("MEM_REG", 1),
+            ("MEM_REG", MEM_REG),
         ],
     )
     .after_reset();
     eprintln!(
-        "icarus, 4 venues x 64 instruments, 256-record ring, MEM_REG 1: {} cycles in {:.2?}",
+        "icarus, 4 venues x 64 instruments, 256-record ring, MEM_REG {MEM_REG}: {} cycles in {:.2?}",
         stim.cycles.len(),
         t0.elapsed()
     );
@@ -888,6 +889,20 @@ fn a_four_venue_build_matches_the_software_path() {
         }
         events.push(tickcross_device::device::decode_record(&w));
     }
+    // last byte -> commit of every event at this build's timing (DESIGN.md: at most 8)
+    let lat: Vec<u64> = events
+        .iter()
+        .map(|e| {
+            let c = e.cycles.as_ref().expect("hardware cycle stamps");
+            c.commit - c.last
+        })
+        .collect();
+    eprintln!(
+        "MEM_REG {MEM_REG}: last byte -> commit {}..={} cycles over {} events",
+        lat.iter().min().unwrap(),
+        lat.iter().max().unwrap(),
+        lat.len()
+    );
     let mut quotes = tickcross_core::quotes::QuoteTable::default();
     for v in 0..VENUES as usize {
         for i in 0..instruments as usize {

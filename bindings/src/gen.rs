@@ -495,7 +495,10 @@ pub fn sym_tables_verilog(c: &Contract) -> String {
         "// SYM_T1 entry (q, c) at [32 * (16 * q + c) +: 32], SYM_T2 entry (way * {SYM_HASH_CHARS} + j, c) at"
     );
     let bits = c.params["sym_hash_bits"] as usize;
-    let _ = writeln!(v, "// [{bits} * (16 * (way * {SYM_HASH_CHARS} + j) + c) +: {bits}].");
+    let _ = writeln!(
+        v,
+        "// [{bits} * (16 * (way * {SYM_HASH_CHARS} + j) + c) +: {bits}]."
+    );
     let tables = sym_hash_tables(c);
     let t1: Vec<String> = tables
         .t1
@@ -513,7 +516,11 @@ pub fn sym_tables_verilog(c: &Contract) -> String {
         .iter()
         .rev()
         .map(|row| {
-            let items: Vec<String> = row.iter().rev().map(|e| format!("{bits}'h{e:03x}")).collect();
+            let items: Vec<String> = row
+                .iter()
+                .rev()
+                .map(|e| format!("{bits}'h{e:03x}"))
+                .collect();
             format!("{{{}}}", items.join(", "))
         })
         .collect();
