@@ -1,28 +1,33 @@
 // Symbol lookup and number conversion, side by side (docs/PIPELINE.md sections 3 and 5).
 //
-// Records from the decoders (L0: their output registers) flow through four stages, one per
-// cycle, in order. The symbol hash (tickcross_bindings::sym_hash: double tabulation) and the
-// two-way cuckoo table are block-RAM reads, registered, so a name takes three reads in a row:
-//   L0  a name (quote by name, instrument definition): every key byte (32 name bytes, length,
-//       venue) addresses its first-level table (tc_sym_rom, one per key position).
-//   L1  the derived key (XOR of the first-level entries) addresses each way's second-level
-//       tables (one per derived byte).
-//   L2  each way's slot (XOR of its second-level entries) addresses the way's table. An END
-//       record is shown on e_* (two cycles before it leaves).
-//   L3  the entries are compared with the key (venue, length, name). A quote by name that hits is
-//       shown on sp_* (instrument and venue) so that the quote stage can read the instrument's
-//       rows a cycle before the record is complete.
-//   L4  the record leaves on m_*, combinationally: quotes carry the converted numbers. A quote
-//       with a rejected number becomes NONE and counts as conversion; a quote by name that missed
-//       becomes NONE and counts as unknown symbol; the frame's END record carries both counts.
-// Latency: a record at L0 leaves on m_* four cycles later (two more than with the tables in LUTs).
-// Logic between registers: L1 a 34-input XOR, L2 a 4-input XOR, L3 the 266-bit compare (one LUT
-// level and a carry chain per way).
+// Records from the decoders (L0: their output registers) flow through DEPTH = 3 + MEM_REG stages,
+// one per cycle, in order. The symbol hash (tickcross_bindings::sym_hash: double tabulation over
+// 4-bit characters) is logic: every table bit is a function of one nibble (a LUT4), its constants
+// generated from the contract (hdl/tc_sym_tables.vh). The two-way cuckoo table is block RAM.
+//   L0  a name (quote by name, instrument definition): each key nibble (64 name nibbles, length,
+//       venue) selects its first-level entry; the entries are XORed in HG groups, registered.
+//   L1  the derived key (XOR of the groups) selects each way's second-level entries, whose XOR is
+//       the way's slot: the address of the way's table.
+//   L2  the entries come out of the block RAM; with MEM_REG = 1 they are registered first (the
+//       RAM's output register: a read costs 4.26 ns of 6.4 on the ECP5) and compared at L3.
+//   LC = L2 + MEM_REG: the entries are compared with the key (venue, length, name). A quote by
+//       name that hits is shown on sp_* (instrument and venue) so that the quote stage can read
+//       the instrument's rows a cycle before the record is complete. An END record is shown on
+//       e_* the cycle before (LC - 1: two cycles before it leaves).
+//   L(DEPTH) the record leaves on m_*, combinationally: quotes carry the converted numbers. A
+//       quote with a rejected number becomes NONE and counts as conversion; a quote by name that
+//       missed becomes NONE and counts as unknown symbol; the frame's END record carries both
+//       counts.
+// Latency: a record at L0 leaves on m_* DEPTH cycles later: 3 with MEM_REG = 0, 4 with MEM_REG = 1
+// (the double tabulation in block RAM took 4 with unregistered reads, 7 with registered ones).
+// Logic between registers: L0 the first-level entries and XORs of HG-groups (17 entries), L1 a
+// 4-input XOR, a second-level entry, an 8-input XOR; LC the 266-bit compare (one LUT level and a
+// carry chain per way).
 // The four converters (tc_price9_conv, latency CONV_LATENCY) are fed by the decoders on cv_* as
 // soon as the numbers are complete: a Binance message's numbers never complete after its last
 // byte, a Deribit Ticker's are fed the cycle before its record reaches L0. Their inputs are held
-// back 5 - CONV_LATENCY cycles so that the results come in exactly as the record reaches L4 (so a
-// Deribit Ticker's results are not overwritten by the next Ticker's first).
+// back DEPTH + 1 - CONV_LATENCY cycles so that the results come in exactly as the record reaches
+// L(DEPTH) (so a Deribit Ticker's results are not overwritten by the next Ticker's first).
 // Names longer than the table's name width match nothing. Instrument definitions pick up
 // hit/instrument for the binding stage, which counts their misses after commit.
 
@@ -35,7 +40,8 @@
 
 
 module tc_lookup #(
-    parameter CONV_LATENCY = 3      // tc_price9_conv's latency (input valid -> output), 3..5
+    parameter MEM_REG = 0,          // 1: the block RAM read registered (one more cycle)
+    parameter CONV_LATENCY = 3      // tc_price9_conv's latency (input valid -> output), 3 or 4
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -78,17 +84,17 @@ module tc_lookup #(
     input  wire [7:0]    cv_pexp,
     input  wire [7:0]    cv_qexp,
 
-    // L3: a quote by name that found its instrument (its record is on m_* next cycle)
+    // LC: a quote by name that found its instrument (its record is on m_* next cycle)
     output wire          sp_valid,
     output wire [2:0]    sp_venue,
     output wire [7:0]    sp_instrument,
 
-    // L2: an END record, two cycles before it leaves on m_* (the quote stage's x_end_*: the
+    // LC - 1: an END record, two cycles before it leaves on m_* (the quote stage's x_end_*: the
     // first END behind a speculative quote is its frame's)
     output wire          e_valid,
     output wire          e_ok,
 
-    // L4: the resolved record
+    // L(DEPTH): the resolved record
     output wire          m_valid,
     output reg  [2:0]    m_kind,
     output wire [2:0]    m_venue,
@@ -114,17 +120,32 @@ localparam SLOT_BITS = `TC_SYM_HASH_BITS;
 localparam SLOTS = 1 << SLOT_BITS;
 localparam KB = `TC_SYM_KEY_BYTES;            // key bytes: name, length, venue
 localparam NB = `TC_SYM_NAME_BYTES;
-localparam HC = `TC_SYM_HASH_CHARS;           // derived key bytes
+localparam HC = `TC_SYM_HASH_CHARS;           // derived key nibbles
+localparam CB = `TC_SYM_CHAR_BITS;            // bits of a hash character
+localparam NQ = 8 * KB / CB;                   // key nibbles
+localparam HG = 4;                             // groups of first-level entries XORed at L0
+localparam GQ = (NQ + HG - 1) / HG;            // entries per group
 localparam WAYS = `TC_SYM_WAYS;
 localparam LEN_BITS = $clog2(NB + 1);          // a stored length (at most NB)
 localparam EW = 1 + 3 + LEN_BITS + 8 + 8 * NB; // entry: valid, venue, len, instrument, name
-localparam DEPTH = 4;                          // L0 -> m_*
+localparam DEPTH = 3 + MEM_REG;                // L0 -> m_*
+localparam LC = DEPTH - 1;                     // the compare
 localparam CONV_DELAY = DEPTH + 1 - CONV_LATENCY;
+
+`include "hdl/tc_sym_tables.vh"
 
 `ifndef SYNTHESIS
 initial begin
-    if (CONV_LATENCY < 1 || CONV_LATENCY > DEPTH + 1) begin
+    if (CONV_LATENCY < 3 || CONV_LATENCY > 4 || CONV_LATENCY > DEPTH + 1) begin
         $display("tc_lookup: CONV_LATENCY %0d: the results must be in by L%0d", CONV_LATENCY, DEPTH);
+        $finish;
+    end
+    if (MEM_REG != 0 && MEM_REG != 1) begin
+        $display("tc_lookup: MEM_REG %0d: 0 or 1", MEM_REG);
+        $finish;
+    end
+    if (CB != 4 || HC * CB != 32) begin
+        $display("tc_lookup: the hash tables are indexed by nibbles, with a 32-bit derived key");
         $finish;
     end
     if (WAYS != 2 || NB != 32 || KB != NB + 2) begin
@@ -172,30 +193,34 @@ wire [7:0]    dv_qexp = dv[7:0];
 
 wire [63:0] c0, c1, c2, c3;
 wire        j0, j1, j2, j3;
-tc_price9_conv conv0 (.clk(clk), .in_valid(dv_valid), .in_value(dv_v0), .in_exp(dv_pexp),
-                      .in_fmt(dv_fmt), .out_value(c0), .out_reject(j0));
-tc_price9_conv conv1 (.clk(clk), .in_valid(dv_valid), .in_value(dv_v1), .in_exp(dv_qexp),
-                      .in_fmt(dv_fmt), .out_value(c1), .out_reject(j1));
-tc_price9_conv conv2 (.clk(clk), .in_valid(dv_valid), .in_value(dv_v2), .in_exp(dv_pexp),
-                      .in_fmt(dv_fmt), .out_value(c2), .out_reject(j2));
-tc_price9_conv conv3 (.clk(clk), .in_valid(dv_valid), .in_value(dv_v3), .in_exp(dv_qexp),
-                      .in_fmt(dv_fmt), .out_value(c3), .out_reject(j3));
+tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv0 (
+    .clk(clk), .in_valid(dv_valid), .in_value(dv_v0), .in_exp(dv_pexp),
+    .in_fmt(dv_fmt), .out_value(c0), .out_reject(j0));
+tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv1 (
+    .clk(clk), .in_valid(dv_valid), .in_value(dv_v1), .in_exp(dv_qexp),
+    .in_fmt(dv_fmt), .out_value(c1), .out_reject(j1));
+tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv2 (
+    .clk(clk), .in_valid(dv_valid), .in_value(dv_v2), .in_exp(dv_pexp),
+    .in_fmt(dv_fmt), .out_value(c2), .out_reject(j2));
+tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv3 (
+    .clk(clk), .in_valid(dv_valid), .in_value(dv_v3), .in_exp(dv_qexp),
+    .in_fmt(dv_fmt), .out_value(c3), .out_reject(j3));
 
-// ---------------------------------------------------------------- the record, L0 -> L4
-// (the name and its length go as far as the compare at L3)
-reg  [4:1]        l_valid;
-reg  [3:1]        l_look;       // carries a name to look up
-reg  [2:0]        l_kind      [1:4];
-reg  [2:0]        l_venue     [1:4];
-reg  [31:0]       l_id        [1:4];
-reg  [63:0]       l_ts        [1:4];
-reg  [63:0]       l_cyc_frame [1:4];
-reg  [63:0]       l_cyc_first [1:4];
-reg  [63:0]       l_cyc_last  [1:4];
-reg               l_ok        [1:4];
-reg  [`TC_C_BITS-1:0] l_cnt   [1:4];
-reg  [8*NB-1:0]   l_name      [1:3];
-reg  [7:0]        l_len       [1:3];
+// ---------------------------------------------------------------- the record, L0 -> L(DEPTH)
+// (the name and its length go as far as the compare at LC)
+reg  [DEPTH:1]    l_valid;
+reg  [LC:1]       l_look;       // carries a name to look up
+reg  [2:0]        l_kind      [1:DEPTH];
+reg  [2:0]        l_venue     [1:DEPTH];
+reg  [31:0]       l_id        [1:DEPTH];
+reg  [63:0]       l_ts        [1:DEPTH];
+reg  [63:0]       l_cyc_frame [1:DEPTH];
+reg  [63:0]       l_cyc_first [1:DEPTH];
+reg  [63:0]       l_cyc_last  [1:DEPTH];
+reg               l_ok        [1:DEPTH];
+reg  [`TC_C_BITS-1:0] l_cnt   [1:DEPTH];
+reg  [8*NB-1:0]   l_name      [1:LC];
+reg  [7:0]        l_len       [1:LC];
 wire              look = s_valid && (s_kind == `TC_K_QNAME || s_kind == `TC_K_DEF);
 
 always @(posedge clk) begin
@@ -223,7 +248,7 @@ always @(posedge clk) begin
 end
 
 generate
-    for (g = 2; g <= 4; g = g + 1) begin : stage
+    for (g = 2; g <= DEPTH; g = g + 1) begin : stage
         always @(posedge clk) begin
             l_valid[g] <= l_valid[g-1];
             if (l_valid[g-1]) begin
@@ -240,7 +265,7 @@ generate
             if (rst)
                 l_valid[g] <= 1'b0;
         end
-        if (g <= 3) begin : key
+        if (g <= LC) begin : key
             always @(posedge clk) begin
                 l_look[g] <= l_look[g-1] && !rst;
                 if (l_look[g-1]) begin
@@ -252,44 +277,79 @@ generate
     end
 endgenerate
 
-// ---------------------------------------------------------------- L0: first-level tables
+// ---------------------------------------------------------------- L0: first-level entries
 // the key: name bytes (masked past the length by the decoders), the length, the venue
 wire [8*KB-1:0]   key = {5'd0, s_venue, s_name_len, s_name};
-wire [8*HC-1:0]   t1q [0:KB-1];
+// Each entry bit is a 16-bit truth table over the nibble, written as the OR of the nibble's
+// decoded values where the table has a 1: one LUT4 after mapping, and only constant ANDs/ORs for
+// Yosys to fold (a constant indexed by the nibble becomes a shifter per bit, slow to map).
+wire [31:0]       t1e [0:NQ-1];
+genvar b, c;
 generate
-    for (g = 0; g < KB; g = g + 1) begin : t1
-        tc_sym_rom #(.LEVEL(1), .TABLE(g), .WIDTH(8 * HC)) rom (
-            .clk(clk), .en(look), .addr(key[8*g +: 8]), .q(t1q[g]));
+    for (g = 0; g < NQ; g = g + 1) begin : t1
+        wire [15:0] dec;
+        for (c = 0; c < 16; c = c + 1) begin : dc
+            assign dec[c] = key[CB*g +: CB] == c;
+        end
+        for (b = 0; b < 32; b = b + 1) begin : eb
+            wire [15:0] tt;
+            for (c = 0; c < 16; c = c + 1) begin : ent
+                assign tt[c] = SYM_T1[32 * (16 * g + c) + b];
+            end
+            assign t1e[g][b] = |(dec & tt);
+        end
     end
 endgenerate
+reg  [31:0]       hp_d [0:HG-1];
+reg  [31:0]       hp   [0:HG-1];
+integer           k, k2;
+always @* begin
+    for (k = 0; k < HG; k = k + 1) begin
+        hp_d[k] = 32'd0;
+        for (k2 = k * GQ; k2 < (k + 1) * GQ; k2 = k2 + 1)
+            if (k2 < NQ)
+                hp_d[k] = hp_d[k] ^ t1e[k2];
+    end
+end
+always @(posedge clk) begin
+    if (look)
+        for (k = 0; k < HG; k = k + 1)
+            hp[k] <= hp_d[k];
+end
 
 // ---------------------------------------------------------------- L1: derived key, second level
-reg  [8*HC-1:0]   y;
-integer           k;
+reg  [31:0]       y;
 always @* begin
-    y = {8*HC{1'b0}};
-    for (k = 0; k < KB; k = k + 1)
-        y = y ^ t1q[k];
+    y = 32'd0;
+    for (k = 0; k < HG; k = k + 1)
+        y = y ^ hp[k];
 end
-wire [SLOT_BITS-1:0] t2q [0:WAYS*HC-1];
+wire [SLOT_BITS-1:0] t2e [0:WAYS*HC-1];
 generate
     for (g = 0; g < WAYS * HC; g = g + 1) begin : t2
-        tc_sym_rom #(.LEVEL(2), .TABLE(g), .WIDTH(SLOT_BITS)) rom (
-            .clk(clk), .en(l_look[1]), .addr(y[8*(g % HC) +: 8]), .q(t2q[g]));
+        wire [15:0] dec;
+        for (c = 0; c < 16; c = c + 1) begin : dc
+            assign dec[c] = y[CB*(g % HC) +: CB] == c;
+        end
+        for (b = 0; b < SLOT_BITS; b = b + 1) begin : eb
+            wire [15:0] tt;
+            for (c = 0; c < 16; c = c + 1) begin : ent
+                assign tt[c] = SYM_T2[SLOT_BITS * (16 * g + c) + b];
+            end
+            assign t2e[g][b] = |(dec & tt);
+        end
     end
 endgenerate
-
-// ---------------------------------------------------------------- L2: slots, table read
 reg  [SLOT_BITS-1:0] slot [0:WAYS-1];
 always @* begin
     for (k = 0; k < WAYS; k = k + 1) begin
         slot[k] = {SLOT_BITS{1'b0}};
         for (k2 = 0; k2 < HC; k2 = k2 + 1)
-            slot[k] = slot[k] ^ t2q[k * HC + k2];
+            slot[k] = slot[k] ^ t2e[k * HC + k2];
     end
 end
-integer           k2;
 
+// ---------------------------------------------------------------- L1 -> L2: the ways' tables
 reg          clr_busy;
 reg [SLOT_BITS-1:0] clr_slot;
 assign clearing = clr_busy;
@@ -307,10 +367,18 @@ generate
         always @(posedge clk) begin
             if (we)
                 mem[wa] <= wd;
-            if (l_look[2])
+            if (l_look[1])
                 q <= mem[slot[w]];
         end
-        assign rd[w] = q;
+        if (MEM_REG == 1) begin : oreg
+            // the RAM's output register (loads every cycle: q holds the read until the next)
+            reg [EW-1:0] q2;
+            always @(posedge clk)
+                q2 <= q;
+            assign rd[w] = q2;
+        end else begin : nreg
+            assign rd[w] = q;
+        end
     end
 endgenerate
 
@@ -329,22 +397,22 @@ always @(posedge clk) begin
     end
 end
 
-assign e_valid = l_valid[2] && l_kind[2] == `TC_K_END;
-assign e_ok = l_ok[2];
+assign e_valid = l_valid[LC-1] && l_kind[LC-1] == `TC_K_END;
+assign e_ok = l_ok[LC-1];
 
-// ---------------------------------------------------------------- L3: compare
+// ---------------------------------------------------------------- LC: compare
 // a name that fits the table, and a quote by name among them (known a cycle ahead)
-reg          l3_short, l3_qname;
+reg          lc_short, lc_qname;
 always @(posedge clk) begin
-    l3_short <= l_len[2] <= NB;
-    l3_qname <= l_look[2] && l_len[2] <= NB && l_kind[2] == `TC_K_QNAME;
+    lc_short <= l_len[LC-1] <= NB;
+    lc_qname <= l_look[LC-1] && l_len[LC-1] <= NB && l_kind[LC-1] == `TC_K_QNAME;
 end
 // Each way's entry equals the key (valid, venue, length, name) when every group of three
 // compared bits does; the groups' AND is the carry out of (groups + 1), a carry chain behind one
 // LUT level instead of a four-level AND tree.
 localparam CW = 1 + 3 + LEN_BITS + 8 * NB;
 localparam NG = (CW + 2) / 3;
-wire [CW-1:0] key_cmp = {1'b1, l_venue[3], l_len[3][LEN_BITS-1:0], l_name[3]};
+wire [CW-1:0] key_cmp = {1'b1, l_venue[LC], l_len[LC][LEN_BITS-1:0], l_name[LC]};
 reg  [WAYS-1:0] hitw;
 generate
     for (w = 0; w < WAYS; w = w + 1) begin : cmp
@@ -361,64 +429,64 @@ generate
         always @* hitw[w] = chain[NG];
     end
 endgenerate
-wire          hit = l_look[3] && l3_short && |hitw;
+wire          hit = l_look[LC] && lc_short && |hitw;
 wire [7:0]    instr = hitw[0] ? rd[0][8*NB +: 8] : rd[1][8*NB +: 8];
 
-assign sp_valid = l3_qname && |hitw;
-assign sp_venue = l_venue[3];
+assign sp_valid = lc_qname && |hitw;
+assign sp_venue = l_venue[LC];
 assign sp_instrument = instr;
 
-reg           l4_hit;
-reg  [7:0]    l4_instr;
+reg           ld_hit;
+reg  [7:0]    ld_instr;
 always @(posedge clk) begin
-    if (l_valid[3]) begin
-        l4_hit <= hit;
-        l4_instr <= instr;
+    if (l_valid[LC]) begin
+        ld_hit <= hit;
+        ld_instr <= instr;
     end
 end
 
-// ---------------------------------------------------------------- L4: classify
-wire          is_quote = l_kind[4] == `TC_K_QNAME || l_kind[4] == `TC_K_QID;
+// ---------------------------------------------------------------- L(DEPTH): classify
+wire          is_quote = l_kind[DEPTH] == `TC_K_QNAME || l_kind[DEPTH] == `TC_K_QID;
 wire          reject = is_quote && (j0 || j1 || j2 || j3);
-wire          miss = l_kind[4] == `TC_K_QNAME && !reject && !l4_hit;
+wire          miss = l_kind[DEPTH] == `TC_K_QNAME && !reject && !ld_hit;
 reg  [15:0]   conv_count;     // conversion rejects of the current frame so far
 reg  [15:0]   miss_count;     // quote-by-name misses of the current frame so far
 
-assign m_valid = l_valid[4];
-assign m_venue = l_venue[4];
-assign m_id = l_id[4];
-assign m_hit = l4_hit;
-assign m_instrument = l4_instr;
+assign m_valid = l_valid[DEPTH];
+assign m_venue = l_venue[DEPTH];
+assign m_id = l_id[DEPTH];
+assign m_hit = ld_hit;
+assign m_instrument = ld_instr;
 assign m_v0 = c0;
 assign m_v1 = c1;
 assign m_v2 = c2;
 assign m_v3 = c3;
-assign m_ts = l_ts[4];
-assign m_cyc_frame = l_cyc_frame[4];
-assign m_cyc_first = l_cyc_first[4];
-assign m_cyc_last = l_cyc_last[4];
-assign m_ok = l_ok[4];
+assign m_ts = l_ts[DEPTH];
+assign m_cyc_frame = l_cyc_frame[DEPTH];
+assign m_cyc_first = l_cyc_first[DEPTH];
+assign m_cyc_last = l_cyc_last[DEPTH];
+assign m_ok = l_ok[DEPTH];
 
 always @* begin
-    m_kind = l_kind[4];
+    m_kind = l_kind[DEPTH];
     if (reject || miss)
         m_kind = `TC_K_NONE;
-    else if (l_kind[4] == `TC_K_QNAME)
+    else if (l_kind[DEPTH] == `TC_K_QNAME)
         m_kind = `TC_K_QUOTE;
-    m_cnt = l_cnt[4];
-    if (l_kind[4] == `TC_K_END) begin
+    m_cnt = l_cnt[DEPTH];
+    if (l_kind[DEPTH] == `TC_K_END) begin
         m_cnt[`TC_C_CONV +: 16] = conv_count;
         m_cnt[`TC_C_UNKSYM +: 16] = miss_count;
     end
 end
 
 always @(posedge clk) begin
-    if (l_valid[4]) begin
+    if (l_valid[DEPTH]) begin
         if (reject)
             conv_count <= conv_count + 16'd1;
         if (miss)
             miss_count <= miss_count + 16'd1;
-        if (l_kind[4] == `TC_K_END) begin
+        if (l_kind[DEPTH] == `TC_K_END) begin
             conv_count <= 16'd0;
             miss_count <= 16'd0;
         end

@@ -21,13 +21,16 @@
 //   gives 0. Otherwise, with t = s - 10 in 0..64 and R = P >> (9 + t) (R[0] is the bit just below
 //   the point), the result is (R + 1) >> 1. NaN, infinities and negatives (other than -0.0) reject.
 //
-// Timing: three register stages, one conversion per cycle; registers load only for valid inputs,
-// so a result stays on out_* until the next conversion's arrives. Latency LATENCY = 3 cycles:
+// Timing: LATENCY (3 or 4) register stages, one conversion per cycle; registers load only for
+// valid inputs, so a result stays on out_* until the next conversion's arrives:
 //   1 in_* -> operands: exponent decode; x10 when k is odd; the divisor's shift (m >> j) and
 //     inverse (table); M << (3 - t mod 4). The only logic on the input ports (3 LUT levels),
 //     kept shallow because the decoders' cv_* outputs are combinational.
+//   (LATENCY 4 only) -> the division's ten 16x16 partial products, registered (the multipliers'
+//     output registers: on the ECP5 a multiply and the sum of its pieces do not fit 6.4 ns);
+//     the operands move on unchanged.
 //   2 -> products: x100 and x10^4 of the scale-up with their overflow compares; M * 5^9; the
-//     division's multiply; zero/negative/range checks.
+//     division's pieces (summed from the partial products); zero/negative/range checks.
 //   3 -> out_*: x10^8 or x10^16 and their compares; the division's sum and bound; the double's
 //     shift by 4 * (t div 4) and rounding; the result mux.
 // scripts/synth-report (synth_xilinx -family xcup): at most 5 LUT levels per stage.
@@ -37,9 +40,9 @@
 `default_nettype none
 
 module tc_price9_conv #(
-    // Cycles from in_* to out_*. Not a knob: instantiating logic passes the latency it was
-    // written for (tc_lookup: the record's walk from L0 to L2), and any other value stops
-    // elaboration.
+    // Cycles from in_* to out_*: 3, or 4 with the multipliers' products registered (ECP5 at
+    // 156.25 MHz). Instantiating logic passes the latency it was written for; any other value
+    // stops elaboration.
     parameter integer LATENCY = 3
 ) (
     input  wire         clk,
@@ -51,13 +54,11 @@ module tc_price9_conv #(
     output reg          out_reject
 );
 
-localparam integer STAGES = 3;
-
 `ifndef SYNTHESIS
 initial begin
-    if (LATENCY != STAGES) begin
-        $display("tc_price9_conv: LATENCY %0d, but this converter takes %0d cycles (%m)",
-                 LATENCY, STAGES);
+    if (LATENCY != 3 && LATENCY != 4) begin
+        $display("tc_price9_conv: LATENCY %0d, but this converter takes 3 or 4 cycles (%m)",
+                 LATENCY);
         $finish;
     end
 end
@@ -146,39 +147,109 @@ wire [4:0]  d_k   = in_exp[4:0] + 5'd9;                         // k = e + 9 (mo
 // j = -9 - e = ~e - 8 (mod 32), bit by bit so that it folds into the shifter's first LUTs
 wire [4:0]  d_j   = {~(in_exp[4] ^ in_exp[3]), in_exp[3], ~in_exp[2:0]};
 
-reg         s1_valid, s1_fmt, s1_up, s1_big;
-reg  [63:0] s1_v;
-reg  [4:0]  s1_k, s1_j;
-reg  [61:0] s1_n;             // m >> j (j >= 1 when it is used, so 62 bits)
+reg         r1_valid, r1_fmt, r1_up, r1_big;
+reg  [63:0] r1_v;
+reg  [4:0]  r1_k, r1_j;
+reg  [61:0] r1_n;             // m >> j (j >= 1 when it is used, so 62 bits)
 /* verilator lint_off UNUSEDSIGNAL */
 wire [62:0] d_n   = in_value[62:0] >> d_j;
 /* verilator lint_on UNUSEDSIGNAL */
-reg  [63:0] s1_b;             // inverse(5^j)
+reg  [63:0] r1_b;             // inverse(5^j)
 // the first scale-up step, x10 when k is odd (k0 = ~e0)
 wire        d_k0  = ~in_exp[0];
 wire [62:0] d_u1  = (d_k0 ? in_value[62:0] << 3 : in_value[62:0]) +
                     (d_k0 ? in_value[62:0] << 1 : 63'd0);
-reg  [62:0] s1_u1;
+reg  [62:0] r1_u1;
 // double: M << (3 - t mod 4) = M << ((E + 3) mod 4), so that stage 3 shifts by multiples of 4
 wire [1:0]  d_fsh = in_value[53:52] + 2'd3;
 wire [55:0] d_fm  = {3'd0, 1'b1, in_value[51:0]} << d_fsh;
-reg  [55:0] s1_fm;
+reg  [55:0] r1_fm;
 
 always @(posedge clk) begin
-    s1_valid <= in_valid;
+    r1_valid <= in_valid;
     if (in_valid) begin
-        s1_fmt <= in_fmt;
-        s1_up <= d_up;
-        s1_big <= d_big;
-        s1_v <= in_value;
-        s1_k <= d_k;
-        s1_j <= d_j;
-        s1_n <= d_n[61:0];
-        s1_b <= inv5(d_j);
-        s1_u1 <= d_u1;
-        s1_fm <= d_fm;
+        r1_fmt <= in_fmt;
+        r1_up <= d_up;
+        r1_big <= d_big;
+        r1_v <= in_value;
+        r1_k <= d_k;
+        r1_j <= d_j;
+        r1_n <= d_n[61:0];
+        r1_b <= inv5(d_j);
+        r1_u1 <= d_u1;
+        r1_fm <= d_fm;
     end
 end
+
+// the division's multiply, (m >> j) * inverse(5^j) mod 2^64, in 16x16 pieces: n = r1_n, b = r1_b
+wire [63:0] r1_nx = {2'd0, r1_n};
+wire [15:0] mn [0:3];
+wire [15:0] mb [0:3];
+generate
+    for (gr = 0; gr < 4; gr = gr + 1) begin : g_pieces
+        assign mn[gr] = r1_nx[16*gr +: 16];
+        assign mb[gr] = r1_b[16*gr +: 16];
+    end
+endgenerate
+// ll = n[31:0] * b[31:0]: n0b0, n0b1, n1b0, n1b1; lh = n[31:0] * b[63:32] mod 2^32: n0b2, and
+// the low halves of n0b3, n1b2; hl = n[63:32] * b[31:0] mod 2^32: n2b0, and of n2b1, n3b0
+localparam NP = 10;
+wire [31:0] d_pp [0:NP-1];
+assign d_pp[0] = mn[0] * mb[0];
+assign d_pp[1] = mn[0] * mb[1];
+assign d_pp[2] = mn[1] * mb[0];
+assign d_pp[3] = mn[1] * mb[1];
+assign d_pp[4] = mn[0] * mb[2];
+assign d_pp[5] = mn[0] * mb[3];
+assign d_pp[6] = mn[1] * mb[2];
+assign d_pp[7] = mn[2] * mb[0];
+assign d_pp[8] = mn[2] * mb[1];
+assign d_pp[9] = mn[3] * mb[0];
+
+// what stage 2 reads: stage 1's registers, or (LATENCY 4) one cycle later with the products
+wire        s1_valid, s1_fmt, s1_up, s1_big;
+wire [63:0] s1_v;
+wire [4:0]  s1_k, s1_j;
+wire [62:0] s1_u1;
+wire [55:0] s1_fm;
+wire [31:0] pp [0:NP-1];
+generate
+    if (LATENCY == 4) begin : g_preg
+        reg         p_valid, p_fmt, p_up, p_big;
+        reg  [63:0] p_v;
+        reg  [4:0]  p_k, p_j;
+        reg  [62:0] p_u1;
+        reg  [55:0] p_fm;
+        reg  [31:0] p_pp [0:NP-1];
+        integer     i;
+        always @(posedge clk) begin
+            p_valid <= r1_valid;
+            if (r1_valid) begin
+                p_fmt <= r1_fmt;
+                p_up <= r1_up;
+                p_big <= r1_big;
+                p_v <= r1_v;
+                p_k <= r1_k;
+                p_j <= r1_j;
+                p_u1 <= r1_u1;
+                p_fm <= r1_fm;
+                for (i = 0; i < NP; i = i + 1)
+                    p_pp[i] <= d_pp[i];
+            end
+        end
+        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_v, s1_k, s1_j, s1_u1, s1_fm} =
+               {p_valid, p_fmt, p_up, p_big, p_v, p_k, p_j, p_u1, p_fm};
+        for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
+            assign pp[gr] = p_pp[gr];
+        end
+    end else begin : g_pdirect
+        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_v, s1_k, s1_j, s1_u1, s1_fm} =
+               {r1_valid, r1_fmt, r1_up, r1_big, r1_v, r1_k, r1_j, r1_u1, r1_fm};
+        for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
+            assign pp[gr] = d_pp[gr];
+        end
+    end
+endgenerate
 
 // ---------------------------------------------------------------- stage 2: products
 // Adds are written as trees of two-input adds. Where a tree's inner sums meet, they enter the
@@ -247,10 +318,10 @@ reg  [31:0] s2_lh, s2_hl;
 reg  [64:0] s2_r;
 reg  [3:0]  s2_tc;            // t div 4 (t <= 63 when it is used)
 
-/* verilator lint_off UNUSEDSIGNAL */
-wire [63:0] d_lh = s1_n[31:0] * s1_b[63:32];
-wire [63:0] d_hl = {2'd0, s1_n[61:32]} * {32'd0, s1_b[31:0]};
-/* verilator lint_on UNUSEDSIGNAL */
+// the division's pieces from the partial products
+wire [63:0] d_ll = {pp[3], pp[0]} + {16'd0, pp[1], 16'd0} + {16'd0, pp[2], 16'd0};
+wire [31:0] d_lh = pp[4] + {pp[5][15:0] + pp[6][15:0], 16'd0};
+wire [31:0] d_hl = pp[7] + {pp[8][15:0] + pp[9][15:0], 16'd0};
 
 always @(posedge clk) begin
     s2_valid <= s1_valid;
@@ -270,9 +341,9 @@ always @(posedge clk) begin
         s2_ovf12 <= u_ovf12;
         s2_ovf4 <= u_ovf4;
         s2_u <= u3[63:1];
-        s2_ll <= {32'd0, s1_n[31:0]} * {32'd0, s1_b[31:0]};
-        s2_lh <= d_lh[31:0];
-        s2_hl <= d_hl[31:0];
+        s2_ll <= d_ll;
+        s2_lh <= d_lh;
+        s2_hl <= d_hl;
         s2_lim <= lim5(s1_j);
         s2_r <= f_p[76:12];
         s2_tc <= f_t[5:2];

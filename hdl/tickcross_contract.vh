@@ -211,6 +211,7 @@
 `define TC_REC_CYC_COMMIT 13
 
 `define TC_SYM_KEY_BYTES 34
-`define TC_SYM_HASH_CHARS 4
+`define TC_SYM_HASH_CHARS 8
+`define TC_SYM_CHAR_BITS 4
 
 `endif

@@ -29,7 +29,8 @@ module tickcross_top #(
     // the contract's; another value changes which bindings evict each other
     parameter BIND_BITS = `TC_BIND_BITS,
     parameter COMMIT_BITS = 9,                          // commit buffer records (tc_commit)
-    parameter MEM_REG = 0                               // 1: every block RAM read registered (ECP5 at 156.25 MHz)
+    // 1: every block RAM read registered (one more cycle each), for the ECP5 at 156.25 MHz
+    parameter MEM_REG = 0
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -301,7 +302,7 @@ wire [`TC_C_BITS-1:0] y_cnt;
 wire        y_busy;
 wire        e_end, e_end_ok;
 
-tc_lookup lookup (
+tc_lookup #(.MEM_REG(MEM_REG), .CONV_LATENCY(3 + MEM_REG)) lookup (
     .clk(clk), .rst(rst),
     .wr_en(sym_wr_en), .wr_way(sym_wr_way), .wr_slot(sym_wr_slot), .wr_valid(sym_wr_valid),
     .wr_venue(sym_wr_venue), .wr_len(sym_wr_len), .wr_instrument(sym_wr_instrument),

@@ -1,7 +1,8 @@
 //! tc_lookup on its own, driven from Rust through sim/tb/tc_lookup_tb.v: symbols programmed where
 //! the host's cuckoo placement puts them (tickcross_bindings::sym_hash), names looked up one per
 //! cycle, and every answer compared with the software path's symbol table; the stage timing
-//! (sp_* three cycles after L0, m_* four, e_* two) and the converters' alignment with their
+//! (MEM_REG = 0: sp_* two cycles after L0, m_* three, e_* one; MEM_REG = 1, a second instance
+//! in the same testbench: one cycle later each) and the converters' alignment with their
 //! records are checked cycle by cycle.
 
 use std::collections::HashSet;
@@ -17,10 +18,68 @@ use tickcross_swpath::Stages;
 
 const NAME: usize = params::SYM_NAME_BYTES as usize;
 const SLOTS: usize = params::SYM_SLOTS as usize;
-/// L0 -> sp_* (L3) and L0 -> m_* (L4), in cycles.
-const SP_AT: usize = 3;
-const M_AT: usize = 4;
-const E_AT: usize = 2;
+/// One tc_lookup instance of the testbench: its outputs and its stage timing.
+struct Inst {
+    /// L0 -> sp_*, L0 -> m_*, L0 -> e_*, in cycles
+    sp_at: usize,
+    m_at: usize,
+    e_at: usize,
+    sp_valid: usize,
+    sp_venue: usize,
+    sp_instrument: usize,
+    e_valid: usize,
+    m_valid: usize,
+    m_kind: usize,
+    m_venue: usize,
+    m_id: usize,
+    m_hit: usize,
+    m_instrument: usize,
+    m_v: [usize; 4],
+    m_ts: usize,
+    m_cnt: usize,
+}
+
+/// MEM_REG = 0 (lk_*) and MEM_REG = 1 with CONV_LATENCY 4 (lr_*).
+const INSTS: [Inst; 2] = [
+    Inst {
+        sp_at: 2,
+        m_at: 3,
+        e_at: 1,
+        sp_valid: out::LK_SP_VALID,
+        sp_venue: out::LK_SP_VENUE,
+        sp_instrument: out::LK_SP_INSTRUMENT,
+        e_valid: out::LK_E_VALID,
+        m_valid: out::LK_M_VALID,
+        m_kind: out::LK_M_KIND,
+        m_venue: out::LK_M_VENUE,
+        m_id: out::LK_M_ID,
+        m_hit: out::LK_M_HIT,
+        m_instrument: out::LK_M_INSTRUMENT,
+        m_v: [out::LK_M_V0, out::LK_M_V1, out::LK_M_V2, out::LK_M_V3],
+        m_ts: out::LK_M_TS,
+        m_cnt: out::LK_M_CNT,
+    },
+    Inst {
+        sp_at: 3,
+        m_at: 4,
+        e_at: 2,
+        sp_valid: out::LR_SP_VALID,
+        sp_venue: out::LR_SP_VENUE,
+        sp_instrument: out::LR_SP_INSTRUMENT,
+        e_valid: out::LR_E_VALID,
+        m_valid: out::LR_M_VALID,
+        m_kind: out::LR_M_KIND,
+        m_venue: out::LR_M_VENUE,
+        m_id: out::LR_M_ID,
+        m_hit: out::LR_M_HIT,
+        m_instrument: out::LR_M_INSTRUMENT,
+        m_v: [out::LR_M_V0, out::LR_M_V1, out::LR_M_V2, out::LR_M_V3],
+        m_ts: out::LR_M_TS,
+        m_cnt: out::LR_M_CNT,
+    },
+];
+/// Cycles until the slower instance has let every record go.
+const M_LAST: usize = 4;
 
 fn model() -> Model {
     let mut m = Model::new(&LOOKUP, None).expect("model");
@@ -87,12 +146,13 @@ struct Seen {
 }
 
 /// Streams records into L0 (None: an idle cycle) and collects what each produced, checking
-/// that sp_*, e_* and m_* come exactly at their stages and at no other time.
+/// that sp_*, e_* and m_* come exactly at their stages and at no other time, in both instances,
+/// and that both produce the same.
 fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
-    let mut seen: Vec<Seen> = Vec::new();
+    let mut seen: [Vec<Seen>; 2] = [Vec::new(), Vec::new()];
     // sp_* of every cycle (a record leaves on m_* the cycle after its sp_*)
-    let mut sp_log: Vec<Option<(u8, u8)>> = Vec::new();
-    let n = stream.len() + M_AT + 1;
+    let mut sp_log: [Vec<Option<(u8, u8)>>; 2] = [Vec::new(), Vec::new()];
+    let n = stream.len() + M_LAST + 1;
     for t in 0..n {
         match stream.get(t).cloned().flatten() {
             Some(r) => {
@@ -113,47 +173,49 @@ fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
             t.checked_sub(d)
                 .and_then(|i| stream.get(i).cloned().flatten())
         };
-        // sp_*: only for a quote by name, three cycles after L0
-        if m.out[out::LK_SP_VALID] != 0 {
-            let r = at(SP_AT).expect("sp_valid without a record at L3");
-            assert_eq!(r.kind, Kind::Qname, "sp_valid for a {:?}", r.kind);
-            assert_eq!(m.out[out::LK_SP_VENUE], u64::from(r.venue));
+        for (x, (i, seen)) in INSTS.iter().zip(seen.iter_mut()).enumerate() {
+            // sp_*: only for a quote by name, sp_at cycles after L0
+            if m.out[i.sp_valid] != 0 {
+                let r = at(i.sp_at).expect("sp_valid without a record at sp_at");
+                assert_eq!(r.kind, Kind::Qname, "sp_valid for a {:?}", r.kind);
+                assert_eq!(m.out[i.sp_venue], u64::from(r.venue));
+            }
+            // e_*: an END record, e_at cycles after L0
+            let e_want = at(i.e_at).is_some_and(|r| r.kind == Kind::End);
+            assert_eq!(m.out[i.e_valid] != 0, e_want, "e_valid at cycle {t} ({x})");
+            let m_rec = at(i.m_at);
+            assert_eq!(
+                m.out[i.m_valid] != 0,
+                m_rec.is_some(),
+                "m_valid at cycle {t} ({x})"
+            );
+            if let Some(r) = m_rec {
+                assert_eq!(m.out[i.m_ts], 1000 + (t - i.m_at) as u64, "m_ts");
+                let sp = sp_log[x][t - 1];
+                let cnt = m.out[i.m_cnt + 1]; // bits 64..127: conv, unksym
+                seen.push(Seen {
+                    sp,
+                    kind: m.out[i.m_kind],
+                    venue: m.out[i.m_venue] as u8,
+                    id: m.out[i.m_id] as u32,
+                    hit: m.out[i.m_hit] != 0,
+                    instrument: m.out[i.m_instrument] as u8,
+                    cnt: [
+                        (cnt >> (counts::CONV - 64)) & 0xffff,
+                        (cnt >> (counts::UNKSYM - 64)) & 0xffff,
+                    ],
+                });
+                assert_eq!(seen.last().unwrap().venue, r.venue);
+            }
+            sp_log[x].push(
+                (m.out[i.sp_valid] != 0)
+                    .then(|| (m.out[i.sp_venue] as u8, m.out[i.sp_instrument] as u8)),
+            );
         }
-        // e_*: an END record, two cycles after L0
-        let e_want = at(E_AT).is_some_and(|r| r.kind == Kind::End);
-        assert_eq!(m.out[out::LK_E_VALID] != 0, e_want, "e_valid at cycle {t}");
-        let m_rec = at(M_AT);
-        assert_eq!(
-            m.out[out::LK_M_VALID] != 0,
-            m_rec.is_some(),
-            "m_valid at cycle {t}"
-        );
-        if let Some(r) = m_rec {
-            assert_eq!(m.out[out::LK_M_TS], 1000 + (t - M_AT) as u64, "m_ts");
-            let sp = sp_log[t - 1];
-            let cnt = m.out[out::LK_M_CNT + 1]; // bits 64..127: conv, unksym
-            seen.push(Seen {
-                sp,
-                kind: m.out[out::LK_M_KIND],
-                venue: m.out[out::LK_M_VENUE] as u8,
-                id: m.out[out::LK_M_ID] as u32,
-                hit: m.out[out::LK_M_HIT] != 0,
-                instrument: m.out[out::LK_M_INSTRUMENT] as u8,
-                cnt: [
-                    (cnt >> (counts::CONV - 64)) & 0xffff,
-                    (cnt >> (counts::UNKSYM - 64)) & 0xffff,
-                ],
-            });
-            assert_eq!(seen.last().unwrap().venue, r.venue);
-        }
-        sp_log.push((m.out[out::LK_SP_VALID] != 0).then(|| {
-            (
-                m.out[out::LK_SP_VENUE] as u8,
-                m.out[out::LK_SP_INSTRUMENT] as u8,
-            )
-        }));
     }
-    seen
+    let [lk, lr] = seen;
+    assert_eq!(lk, lr, "MEM_REG = 0 and MEM_REG = 1 disagree");
+    lk
 }
 
 fn program(symbols: &[(u8, Vec<u8>, u16)]) -> Program {
@@ -400,8 +462,8 @@ fn converted_numbers_leave_with_their_records() {
             name: b"BNBUSDT".to_vec(),
             id: 1,
         }));
-        let n = stream.len() + M_AT + 1;
-        let mut got = None;
+        let n = stream.len() + M_LAST + 1;
+        let mut got = [None, None];
         for t in 0..n {
             let cv = t == 0;
             m.inp[inp::LK_CV_VALID] = u64::from(cv);
@@ -433,19 +495,25 @@ fn converted_numbers_leave_with_their_records() {
                 m.inp[inp::LK_CV_V3] = 999_999;
             }
             m.tick();
-            if m.out[out::LK_M_VALID] != 0 {
-                got = Some([
-                    m.out[out::LK_M_V0],
-                    m.out[out::LK_M_V1],
-                    m.out[out::LK_M_V2],
-                    m.out[out::LK_M_V3],
-                    m.out[out::LK_M_KIND],
-                ]);
+            for (i, got) in INSTS.iter().zip(got.iter_mut()) {
+                if m.out[i.m_valid] != 0 {
+                    *got = Some([
+                        m.out[i.m_v[0]],
+                        m.out[i.m_v[1]],
+                        m.out[i.m_v[2]],
+                        m.out[i.m_v[3]],
+                        m.out[i.m_kind],
+                    ]);
+                }
             }
         }
         m.inp[inp::LK_CV_VALID] = 0;
         m.inp[inp::LK_S_VALID] = 0;
-        let got = got.expect("record left");
+        assert_eq!(
+            got[0], got[1],
+            "MEM_REG = 0 and 1 disagree: {kind:?} lead {lead}"
+        );
+        let got = got[0].expect("record left");
         let want: Vec<Option<i64>> = [(v[0], *pe), (v[1], *qe), (v[2], *pe), (v[3], *qe)]
             .iter()
             .map(|&(x, e)| price9::from_mantissa(x as i64, e))

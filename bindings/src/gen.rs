@@ -181,22 +181,28 @@ pub fn sym_key_bytes(c: &Contract) -> usize {
     c.params["sym_name_bytes"] as usize + 2
 }
 
-/// Derived characters of the symbol hash: the first tabulation maps the key to this many bytes.
-pub const SYM_HASH_CHARS: usize = 4;
+/// Bits of one character of the symbol hash: both tabulations index their tables with 4-bit
+/// characters (nibbles), so that every table bit is one 4-input function (a LUT4) and the whole
+/// hash is logic: no block RAM, two register stages in tc_lookup.
+pub const SYM_CHAR_BITS: usize = 4;
 
-/// The symbol hash's tables (double tabulation): `t1[x][b]` is the derived key's contribution
-/// (SYM_HASH_CHARS bytes, little-endian in a u32) of byte value `b` at key position `x`;
-/// `t2[way][j][b]` the slot contribution of derived byte `j` with value `b`. Both from splitmix64
-/// seeded with `sym_hash_seed`, t1 first (two entries per draw), then t2 (four per draw).
+/// Characters of the derived key (the first tabulation's 32-bit result).
+pub const SYM_HASH_CHARS: usize = 8;
+
+/// The symbol hash's tables (double tabulation over 4-bit characters): `t1[q][c]` is the derived
+/// key's contribution (32 bits) of key nibble `q` (byte `q / 2`, low nibble first) with value
+/// `c`; `t2[way][j][c]` the slot contribution of derived nibble `j` with value `c`. Both from
+/// splitmix64 seeded with `sym_hash_seed`, t1 first (two entries per draw), then t2 (four per
+/// draw).
 pub struct SymHashTables {
-    pub t1: Vec<[u32; 256]>,
-    pub t2: Vec<Vec<[u16; 256]>>,
+    pub t1: Vec<[u32; 16]>,
+    pub t2: Vec<Vec<[u16; 16]>>,
 }
 
 pub fn sym_hash_tables(c: &Contract) -> SymHashTables {
     let mut state = c.params["sym_hash_seed"];
     let slot_mask = ((1u64 << c.params["sym_hash_bits"]) - 1) as u16;
-    let mut t1 = vec![[0u32; 256]; sym_key_bytes(c)];
+    let mut t1 = vec![[0u32; 16]; 2 * sym_key_bytes(c)];
     for row in t1.iter_mut() {
         for pair in row.chunks_mut(2) {
             let z = splitmix64(&mut state);
@@ -206,7 +212,7 @@ pub fn sym_hash_tables(c: &Contract) -> SymHashTables {
     }
     let mut t2 = Vec::new();
     for _ in 0..c.params["sym_ways"] {
-        let mut way = vec![[0u16; 256]; SYM_HASH_CHARS];
+        let mut way = vec![[0u16; 16]; SYM_HASH_CHARS];
         for row in way.iter_mut() {
             for quad in row.chunks_mut(4) {
                 let z = splitmix64(&mut state);
@@ -460,15 +466,16 @@ pub fn verilog(c: &Contract) -> String {
     // the symbol hash's shape; its tables are in sym_tables_verilog
     let _ = writeln!(v, "`define TC_SYM_KEY_BYTES {}", sym_key_bytes(c));
     let _ = writeln!(v, "`define TC_SYM_HASH_CHARS {SYM_HASH_CHARS}");
+    let _ = writeln!(v, "`define TC_SYM_CHAR_BITS {SYM_CHAR_BITS}");
     let _ = writeln!(v);
     let _ = writeln!(v, "`endif");
     v
 }
 
-/// The symbol hash tables (hdl/tc_sym_tables.vh) as the initial contents of `tc_sym_rom`'s
-/// memory: a generate-if chain included in that module's body, one branch per table (LEVEL 1:
-/// first tabulation, TABLE = key position; LEVEL 2: second, TABLE = way * SYM_HASH_CHARS + derived
-/// byte). Not macros: a whole table expanded on one line is more than Verilator takes.
+/// The symbol hash tables (hdl/tc_sym_tables.vh) as two constants included in tc_lookup's body:
+/// `SYM_T1` holds t1[q][c] at bits `32 * (16 * q + c)`, `SYM_T2` holds t2[way][j][c] at bits
+/// `sym_hash_bits * (16 * (way * SYM_HASH_CHARS + j) + c)`. One sized literal per table row,
+/// concatenated highest first.
 pub fn sym_tables_verilog(c: &Contract) -> String {
     let mut v = String::new();
     let _ = writeln!(
@@ -481,48 +488,44 @@ pub fn sym_tables_verilog(c: &Contract) -> String {
     );
     let _ = writeln!(
         v,
-        "// The symbol hash tables (tickcross_bindings::sym_hash): the contents of tc_sym_rom's mem,"
+        "// The symbol hash tables (tickcross_bindings::sym_hash), included in tc_lookup's body:"
     );
     let _ = writeln!(
         v,
-        "// included in its module body; LEVEL and TABLE select the table."
+        "// SYM_T1 entry (q, c) at [32 * (16 * q + c) +: 32], SYM_T2 entry (way * {SYM_HASH_CHARS} + j, c) at"
+    );
+    let bits = c.params["sym_hash_bits"] as usize;
+    let _ = writeln!(
+        v,
+        "// [{bits} * (16 * (way * {SYM_HASH_CHARS} + j) + c) +: {bits}]."
     );
     let tables = sym_hash_tables(c);
-    let bits = c.params["sym_hash_bits"] as usize;
-    let mut branches: Vec<(String, String, Vec<String>)> = Vec::new();
-    for (x, row) in tables.t1.iter().enumerate() {
-        let items = row.iter().map(|e| format!("32'h{e:08x}")).collect();
-        branches.push((
-            format!("LEVEL == 1 && TABLE == {x}"),
-            format!("t1_{x}"),
-            items,
-        ));
-    }
-    for (way, t) in tables.t2.iter().enumerate() {
-        for (j, row) in t.iter().enumerate() {
-            let k = way * SYM_HASH_CHARS + j;
-            let items = row.iter().map(|e| format!("{bits}'h{e:03x}")).collect();
-            branches.push((
-                format!("LEVEL == 2 && TABLE == {k}"),
-                format!("t2_{k}"),
-                items,
-            ));
-        }
-    }
-    for (i, (cond, name, items)) in branches.iter().enumerate() {
-        let head = if i == 0 { "if" } else { "end else if" };
-        let _ = writeln!(v, "{head} ({cond}) begin : {name}");
-        let _ = writeln!(v, "    initial begin");
-        for (r, chunk) in items.chunks(8).enumerate() {
-            let mut line = String::from("       ");
-            for (k, e) in chunk.iter().enumerate() {
-                let _ = write!(line, " mem[{}] = {e};", 8 * r + k);
-            }
-            let _ = writeln!(v, "{line}");
-        }
-        let _ = writeln!(v, "    end");
-    }
-    let _ = writeln!(v, "end");
+    let t1: Vec<String> = tables
+        .t1
+        .iter()
+        .rev()
+        .map(|row| {
+            let hex: String = row.iter().rev().map(|e| format!("{e:08x}")).collect();
+            format!("512'h{hex}")
+        })
+        .collect();
+    let _ = writeln!(v, "localparam [{}:0] SYM_T1 = {{", 512 * t1.len() - 1);
+    let _ = writeln!(v, "    {}\n}};", t1.join(",\n    "));
+    let rows: Vec<&[u16; 16]> = tables.t2.iter().flatten().collect();
+    let t2: Vec<String> = rows
+        .iter()
+        .rev()
+        .map(|row| {
+            let items: Vec<String> = row
+                .iter()
+                .rev()
+                .map(|e| format!("{bits}'h{e:03x}"))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        })
+        .collect();
+    let _ = writeln!(v, "localparam [{}:0] SYM_T2 = {{", 16 * bits * t2.len() - 1);
+    let _ = writeln!(v, "    {}\n}};", t2.join(",\n    "));
     v
 }
 
@@ -1247,26 +1250,32 @@ pub fn rust(c: &Contract) -> String {
     let _ = writeln!(r, "pub const SYM_KEY_BYTES: usize = {key};");
     let _ = writeln!(
         r,
-        "/// Derived characters of the symbol hash (bytes of the first tabulation's result)."
+        "/// Bits of one symbol hash character (both tabulations index by nibbles)."
+    );
+    let _ = writeln!(r, "pub const SYM_CHAR_BITS: usize = {SYM_CHAR_BITS};");
+    let _ = writeln!(
+        r,
+        "/// Characters of the symbol hash's derived key (nibbles of the first tabulation's result)."
     );
     let _ = writeln!(r, "pub const SYM_HASH_CHARS: usize = {SYM_HASH_CHARS};");
     let tables = sym_hash_tables(c);
     let _ = writeln!(
         r,
-        "/// First tabulation: derived key contribution of byte value b at key position x."
+        "/// First tabulation: derived key contribution of nibble value c at key nibble q."
     );
     let _ = writeln!(
         r,
-        "pub static SYM_T1: [[u32; 256]; {key}] = {:?};",
+        "pub static SYM_T1: [[u32; 16]; {}] = {:?};",
+        2 * key,
         tables.t1
     );
     let _ = writeln!(
         r,
-        "/// Second tabulation, per way: slot contribution of derived byte j with value b."
+        "/// Second tabulation, per way: slot contribution of derived nibble j with value c."
     );
     let _ = writeln!(
         r,
-        "pub static SYM_T2: [[[u16; 256]; {SYM_HASH_CHARS}]; {}] = {:?};",
+        "pub static SYM_T2: [[[u16; 16]; {SYM_HASH_CHARS}]; {}] = {:?};",
         c.params["sym_ways"], tables.t2
     );
     r

@@ -29,7 +29,7 @@ pub const VERILOG_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/tickcro
 /// The pipeline header (hdl/tc_pipeline.vh) generated from the same contract.
 pub const PIPELINE_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/tc_pipeline.vh"));
 
-/// The symbol hash tables as tc_sym_rom's memory contents (hdl/tc_sym_tables.vh).
+/// The symbol hash tables as constants for tc_lookup (hdl/tc_sym_tables.vh).
 pub const SYM_TABLES_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/tc_sym_tables.vh"));
 
 /// Every generated Verilog header as (path in the repository, text). Builds that compile the RTL
@@ -131,20 +131,25 @@ fn check_values<R: FieldRegister>(values: &[u64]) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// The symbol table's hash for one way: double tabulation. The key's bytes index the first
-/// tables (one per key position), whose XOR is a derived key of `SYM_HASH_CHARS` bytes; those
-/// bytes index the way's second tables, whose XOR is the slot. Every step is a table lookup or an
-/// XOR, so the RTL (tc_lookup.v) computes it in a few LUT levels; unlike a linear (H3) or a
-/// simple tabulation hash, structured name sets (digits in a few positions, Deribit option names)
-/// place as well as with a random hash. Tables: `gen::sym_hash_tables`, from `sym_hash_seed`.
+/// The symbol table's hash for one way: double tabulation over 4-bit characters. The key's
+/// nibbles (byte x gives nibbles 2x, low, and 2x + 1, high) index the first tables (one per key
+/// nibble), whose XOR is a 32-bit derived key; its `SYM_HASH_CHARS` nibbles index the way's
+/// second tables, whose XOR is the slot. Every table bit is a function of one nibble (a LUT4), so
+/// the RTL (tc_lookup.v) computes the hash in logic, in two register stages. Simple tabulation
+/// alone (one level) would do with one stage less, and cuckoo hashing with it succeeds with
+/// probability 1 - O(n^-1/3) for any key set (Patrascu and Thorup, "The power of simple
+/// tabulation hashing", 2012), but that bound is not small at this size: with 640-900 keys in
+/// 2 x 1024 slots, product-like name sets (coins x quotes x venues, option names, two-digit grids)
+/// failed to place for 3 to 12 of 40 seeds each, against 0 or 1 of 40 with double tabulation (over
+/// bytes or nibbles). Tables: `gen::sym_hash_tables`, from `sym_hash_seed`.
 pub fn sym_hash(way: usize, key: &[u8; SYM_KEY_BYTES]) -> u32 {
     let mut y = 0u32;
     for (x, &b) in key.iter().enumerate() {
-        y ^= SYM_T1[x][b as usize];
+        y ^= SYM_T1[2 * x][(b & 0xf) as usize] ^ SYM_T1[2 * x + 1][(b >> 4) as usize];
     }
     let mut h = 0u16;
     for (j, t) in SYM_T2[way].iter().enumerate() {
-        h ^= t[((y >> (8 * j)) & 0xff) as usize];
+        h ^= t[((y >> (SYM_CHAR_BITS * j)) & 0xf) as usize];
     }
     h as u32
 }

@@ -1,5 +1,7 @@
 // Test wrapper for the symbol lookup and the Binance decoder, driven from Rust
-// (tests/hdl_lookup.rs, tests/hdl_binance_dec.rs): every port of each, prefixed (lk_, bd_).
+// (tests/hdl_lookup.rs, tests/hdl_binance_dec.rs): every port of each, prefixed (lk_, bd_). A
+// second lookup built with MEM_REG = 1 (and the converters' CONV_LATENCY 4) takes the same inputs;
+// its outputs are prefixed lr_.
 
 `resetall
 `timescale 1ns / 1ps
@@ -65,6 +67,23 @@ module tc_lookup_tb (
     output wire                        lk_m_ok,
     output wire [`TC_C_BITS-1:0]       lk_m_cnt,
     output wire                        lk_busy,
+    output wire                        lr_sp_valid,
+    output wire [2:0]                  lr_sp_venue,
+    output wire [7:0]                  lr_sp_instrument,
+    output wire                        lr_e_valid,
+    output wire                        lr_e_ok,
+    output wire                        lr_m_valid,
+    output wire [2:0]                  lr_m_kind,
+    output wire [2:0]                  lr_m_venue,
+    output wire [31:0]                 lr_m_id,
+    output wire                        lr_m_hit,
+    output wire [7:0]                  lr_m_instrument,
+    output wire [63:0]                 lr_m_v0,
+    output wire [63:0]                 lr_m_v1,
+    output wire [63:0]                 lr_m_v2,
+    output wire [63:0]                 lr_m_v3,
+    output wire [63:0]                 lr_m_ts,
+    output wire [`TC_C_BITS-1:0]       lr_m_cnt,
 
     // ---- tc_binance_dec
     input  wire                        bd_in_valid,
@@ -158,6 +177,63 @@ tc_lookup lookup (
     .m_ok(lk_m_ok),
     .m_cnt(lk_m_cnt),
     .busy(lk_busy)
+);
+
+tc_lookup #(.MEM_REG(1), .CONV_LATENCY(4)) lookup_r (
+    .clk(clk),
+    .rst(rst),
+    .wr_en(lk_wr_en),
+    .wr_way(lk_wr_way),
+    .wr_slot(lk_wr_slot),
+    .wr_valid(lk_wr_valid),
+    .wr_venue(lk_wr_venue),
+    .wr_len(lk_wr_len),
+    .wr_instrument(lk_wr_instrument),
+    .wr_name(lk_wr_name),
+    .clear(lk_clear),
+    .clearing(),
+    .s_valid(lk_s_valid),
+    .s_kind(lk_s_kind),
+    .s_venue(lk_s_venue),
+    .s_id(lk_s_id),
+    .s_name(lk_s_name),
+    .s_name_len(lk_s_name_len),
+    .s_ts(lk_s_ts),
+    .s_cyc_frame(lk_s_cyc_frame),
+    .s_cyc_first(lk_s_cyc_first),
+    .s_cyc_last(lk_s_cyc_last),
+    .s_ok(lk_s_ok),
+    .s_cnt(lk_s_cnt),
+    .cv_valid(lk_cv_valid),
+    .cv_fmt(lk_cv_fmt),
+    .cv_v0(lk_cv_v0),
+    .cv_v1(lk_cv_v1),
+    .cv_v2(lk_cv_v2),
+    .cv_v3(lk_cv_v3),
+    .cv_pexp(lk_cv_pexp),
+    .cv_qexp(lk_cv_qexp),
+    .sp_valid(lr_sp_valid),
+    .sp_venue(lr_sp_venue),
+    .sp_instrument(lr_sp_instrument),
+    .e_valid(lr_e_valid),
+    .e_ok(lr_e_ok),
+    .m_valid(lr_m_valid),
+    .m_kind(lr_m_kind),
+    .m_venue(lr_m_venue),
+    .m_id(lr_m_id),
+    .m_hit(lr_m_hit),
+    .m_instrument(lr_m_instrument),
+    .m_v0(lr_m_v0),
+    .m_v1(lr_m_v1),
+    .m_v2(lr_m_v2),
+    .m_v3(lr_m_v3),
+    .m_ts(lr_m_ts),
+    .m_cyc_frame(),
+    .m_cyc_first(),
+    .m_cyc_last(),
+    .m_ok(),
+    .m_cnt(lr_m_cnt),
+    .busy()
 );
 
 tc_binance_dec binance_dec (
