@@ -82,6 +82,8 @@ const MODELS: &[ModelSpec] = &[
     // the Deribit decoder on its own (tests/hdl_deribit.rs); in_stall is combinational
     ModelSpec {
         top: "tc_deribit_dec",
+        name: None,
+        params: &[],
         extra: &[],
         registered_outputs: false,
     },
