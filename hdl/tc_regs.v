@@ -2,8 +2,8 @@
 // command mailbox.
 //
 // Bus: 64-bit registers, byte addresses (8-byte aligned). A write takes effect at the second clock
-// edge after it (a read issued on the next cycle sees it); a read returns data two cycles after it
-// is issued, three with MEM_REG = 1 (the windows' block RAM reads are registered) (rd_valid). The
+// edge after it (a read issued on the next cycle sees it); a read returns data three cycles after
+// it is issued, four with MEM_REG = 1 (the windows' block RAM reads are registered) (rd_valid). The
 // read pipeline is the same for every address, so reads return in order. Every block starts with its header:
 // {version, type} then the offset of the next block, so software discovers the map by walking it.
 //
@@ -303,13 +303,23 @@ end
 
 // ---------------------------------------------------------------- reads
 // cycle 0: window addresses go to their memories; cycle 1 (2 with MEM_REG): select; then data out
-wire [AW-1:0] ra = bus_rd_addr;
-wire in_ring = ra >= `TC_WIN_RING_BASE && ra < RING_END;
-wire in_quotes = ra >= `TC_WIN_QUOTES_BASE && ra < QUOTE_END;
-wire in_edges = ra >= `TC_REG_EDGES_EDGE && ra < EDGE_END;
-assign ring_rd_en = bus_rd_en && in_ring;
-assign q_rd_en = bus_rd_en && in_quotes;
-assign edge_rd_en = bus_rd_en && in_edges;
+// (counted from the cycle after the read is issued)
+// cycle -1: the address is decoded into window strobes, registered with it (the decode's compares
+// and the memories' enables and port sharing behind them would otherwise be one path)
+wire [AW-1:0] ba = bus_rd_addr;
+reg          r0_en, r0_ring, r0_quotes, r0_edges;
+reg [AW-1:0] r0_addr;
+always @(posedge clk) begin
+    r0_en <= bus_rd_en && !rst;
+    r0_ring <= bus_rd_en && !rst && ba >= `TC_WIN_RING_BASE && ba < RING_END;
+    r0_quotes <= bus_rd_en && !rst && ba >= `TC_WIN_QUOTES_BASE && ba < QUOTE_END;
+    r0_edges <= bus_rd_en && !rst && ba >= `TC_REG_EDGES_EDGE && ba < EDGE_END;
+    r0_addr <= ba;
+end
+wire [AW-1:0] ra = r0_addr;
+assign ring_rd_en = r0_ring;
+assign q_rd_en = r0_quotes;
+assign edge_rd_en = r0_edges;
 // the windows are aligned to their size: offsets within them are the address's low bits
 assign ring_rd_index = ra[REC_SHIFT +: RING_BITS];
 assign ring_rd_word = ra[6:3];
@@ -430,8 +440,8 @@ always @* begin
 end
 
 always @(posedge clk) begin
-    r1_en <= bus_rd_en;
-    r1_addr <= {bus_rd_addr[AW-1:3], 3'b000};
+    r1_en <= r0_en;
+    r1_addr <= {r0_addr[AW-1:3], 3'b000};
     bus_rd_valid <= rs_en;
     bus_rd_data <= rv;
     if (rst) begin

@@ -36,7 +36,7 @@ const RESET_CYCLES: usize = 4;
 /// Cycles to wait after reset for the table sweeps (the bind table has 8192 entries).
 const RESET_WAIT: usize = 10_000;
 /// Cycles from a bus read to its data.
-const READ_LATENCY: usize = 2;
+const READ_LATENCY: usize = 3;
 /// Crafted pairs of frames that each cross the market at least once.
 const CROSSING_PAIRS: usize = 8;
 /// Words of a ring record read back.
@@ -667,7 +667,7 @@ fn icarus_and_verilator_agree_on_the_top_level() {
     // ---- the agreed results are non-trivial
     let log = &verilator;
     assert_eq!(log.tready.len(), stim.cycles.len() - RESET_CYCLES);
-    // every bus read came back, two cycles after it was issued
+    // every bus read came back, READ_LATENCY cycles after it was issued
     let data: HashMap<usize, u64> = log
         .reads
         .iter()

@@ -40,7 +40,7 @@ const RECORD_USED: u64 = tb::RECORD_USED_WORDS as u64;
 /// Cycles between scans of the host-written registers.
 const SCAN_PERIOD: u32 = 64;
 /// Cycles from a bus read to its data.
-const READ_LATENCY: u32 = 2;
+const READ_LATENCY: u32 = 3;
 /// Words of a quote entry that carry data (bid px/qty, ask px/qty, ts, flags).
 const QUOTE_WORDS: u64 = 6;
 
@@ -474,7 +474,7 @@ impl SimDevice {
             None => self.model.inp[inp::REG_RD_EN] = 0,
         }
         self.model.tick();
-        // outputs sampled before this edge: a read issued two cycles ago is valid now
+        // outputs sampled before this edge: a read issued three cycles ago is valid now
         if self.model.out[out::REG_RD_VALID] != 0 {
             if let Some((_, tag)) = self.inflight.pop_front() {
                 let data = self.model.out[out::REG_RD_DATA];
@@ -613,7 +613,7 @@ impl SimDevice {
             }
         }
         self.cycle_until("quote window copy", |d| d.sweep.is_empty())?;
-        // a read returns two cycles after it is issued
+        // a read returns three cycles after it is issued
         for _ in 0..READ_LATENCY {
             self.cycle();
         }
