@@ -1,7 +1,8 @@
 // tickcross: crossed-market detection from Ethernet frames (DESIGN.md, docs/PIPELINE.md).
 //
 //   s_axis -> tc_frame_rx -> payload FIFO (bypassed by Binance beats when empty)
-//          -> tc_binance_dec / tc_deribit_dec -> tc_lookup (symbols; numbers converted alongside)
+//          -> tc_binance_dec (behind a register) / tc_deribit_dec
+//          -> tc_lookup (symbols; numbers converted alongside)
 //          -> tc_commit -> tc_bind_stage -> tc_quote_detect -> tc_event_ring
 // A quote by name whose symbol resolves while nothing older waits skips the commit buffer: the
 // quote stage reads its rows at once and applies it when the frame's END proves the frame good.
@@ -233,6 +234,36 @@ assign pop = !fifo_empty && !(der_head && der_stall);
 wire        bin_in = bypass || (!fifo_empty && h_proto == `TC_PROTO_BINANCE_SBE);
 wire        bin_la = bypass && fr_la_valid;
 
+// The Binance decoder's inputs, registered: the FIFO's head (distributed RAM) and the bypass
+// choice would otherwise sit in front of the decoder's own paths (LUT levels). Costs a cycle of
+// latency on Binance messages; the beat after a registered one is still shown early (bx_la_*).
+reg         bx_valid, bx_sof, bx_eof, bx_ok, bx_la_valid;
+reg  [63:0] bx_data, bx_ts, bx_cyc_frame, bx_cyc_lo, bx_cyc_hi, bx_la_data, bx_la_cyc;
+reg  [2:0]  bx_venue;
+reg  [15:0] bx_len;
+reg  [3:0]  bx_split;
+always @(posedge clk) begin
+    bx_valid <= bin_in && !rst;
+    bx_la_valid <= bin_la && !rst;
+    if (bin_in) begin
+        bx_data <= bypass ? fr_data : h_data;
+        bx_sof <= bypass ? fr_sof : h_sof;
+        bx_eof <= bypass ? fr_eof : h_eof;
+        bx_ok <= bypass ? fr_ok : h_ok;
+        bx_venue <= bypass ? fr_venue : h_venue;
+        bx_len <= bypass ? fr_len : h_len;
+        bx_ts <= bypass ? fr_ts : h_ts;
+        bx_cyc_frame <= bypass ? fr_cyc_frame : h_cyc_frame;
+        bx_cyc_lo <= bypass ? fr_cyc_lo : h_cyc_lo;
+        bx_cyc_hi <= bypass ? fr_cyc_hi : h_cyc_hi;
+        bx_split <= bypass ? fr_split : h_split;
+    end
+    if (bin_la) begin
+        bx_la_data <= fr_la_data;
+        bx_la_cyc <= fr_la_cyc;
+    end
+end
+
 wire        b_valid, d_valid;
 wire [2:0]  b_kind, d_kind, b_venue, d_venue;
 wire [31:0] d_id;
@@ -248,13 +279,10 @@ wire [7:0]  b_pexp, b_qexp;
 
 tc_binance_dec binance_dec (
     .clk(clk), .rst(rst),
-    .in_valid(bin_in), .in_data(bypass ? fr_data : h_data), .in_sof(bypass ? fr_sof : h_sof),
-    .in_eof(bypass ? fr_eof : h_eof), .in_ok(bypass ? fr_ok : h_ok),
-    .in_venue(bypass ? fr_venue : h_venue), .in_len(bypass ? fr_len : h_len),
-    .in_ts(bypass ? fr_ts : h_ts), .in_cyc_frame(bypass ? fr_cyc_frame : h_cyc_frame),
-    .in_cyc_lo(bypass ? fr_cyc_lo : h_cyc_lo), .in_cyc_hi(bypass ? fr_cyc_hi : h_cyc_hi),
-    .in_split(bypass ? fr_split : h_split),
-    .in_la_valid(bin_la), .in_la_data(fr_la_data), .in_la_cyc(fr_la_cyc),
+    .in_valid(bx_valid), .in_data(bx_data), .in_sof(bx_sof), .in_eof(bx_eof), .in_ok(bx_ok),
+    .in_venue(bx_venue), .in_len(bx_len), .in_ts(bx_ts), .in_cyc_frame(bx_cyc_frame),
+    .in_cyc_lo(bx_cyc_lo), .in_cyc_hi(bx_cyc_hi), .in_split(bx_split),
+    .in_la_valid(bx_la_valid), .in_la_data(bx_la_data), .in_la_cyc(bx_la_cyc),
     .r_valid(b_valid), .r_kind(b_kind), .r_venue(b_venue), .r_name(b_name),
     .r_name_len(b_name_len), .r_ts(b_ts), .r_cyc_frame(b_cyc_frame),
     .r_cyc_first(b_cyc_first), .r_cyc_last(b_cyc_last), .r_ok(b_ok), .r_cnt(b_cnt),
@@ -440,8 +468,8 @@ tc_event_ring #(.ADDR_BITS(RING_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_RE
 );
 
 // records between stages count too: a stage's busy covers only what it holds
-assign idle = !fr_busy && fifo_empty && !b_busy && !d_busy && !x_valid && !y_busy &&
-              !k_busy && !bd_busy && !qd_busy;
+assign idle = !fr_busy && fifo_empty && !bx_valid && !b_busy && !d_busy && !x_valid &&
+              !y_busy && !k_busy && !bd_busy && !qd_busy;
 
 // ---------------------------------------------------------------- counters
 tc_counters #(.N(NC), .VB(VB)) counters (
