@@ -280,41 +280,41 @@ endgenerate
 // ---------------------------------------------------------------- L0: first-level entries
 // the key: name bytes (masked past the length by the decoders), the length, the venue
 wire [8*KB-1:0]   key = {5'd0, s_venue, s_name_len, s_name};
-// Each entry bit is a 16-bit truth table over the nibble, written as the OR of the nibble's
-// decoded values where the table has a 1: one LUT4 after mapping, and only constant ANDs/ORs for
-// Yosys to fold (a constant indexed by the nibble becomes a shifter per bit, slow to map).
-wire [31:0]       t1e [0:NQ-1];
-genvar b, c;
-generate
-    for (g = 0; g < NQ; g = g + 1) begin : t1
-        wire [15:0] dec;
-        for (c = 0; c < 16; c = c + 1) begin : dc
-            assign dec[c] = key[CB*g +: CB] == c;
-        end
-        for (b = 0; b < 32; b = b + 1) begin : eb
-            wire [15:0] tt;
-            for (c = 0; c < 16; c = c + 1) begin : ent
-                assign tt[c] = SYM_T1[32 * (16 * g + c) + b];
-            end
-            assign t1e[g][b] = |(dec & tt);
-        end
+// Each entry is a 16-entry table over its nibble, written as the OR of the constant rows the
+// nibble's decoded value selects: one LUT4 a bit after mapping, and only constant ANDs/ORs for
+// Yosys to fold (a constant indexed by the nibble becomes a shifter per bit, slow to map). The
+// entries are computed inside the registers' enable, so the model does the work only for a name
+// (the hardware is the same).
+function [31:0] t1_entry;
+    input integer pos;          // key nibble position
+    input [CB-1:0] nib;
+    integer v;
+    begin
+        t1_entry = 32'd0;
+        for (v = 0; v < 16; v = v + 1)
+            if ({28'd0, nib} == v)
+                t1_entry = t1_entry | SYM_T1[32 * (16 * pos + v) +: 32];
     end
-endgenerate
-reg  [31:0]       hp_d [0:HG-1];
+endfunction
+// the XOR of group k's entries
+function [31:0] t1_group;
+    input integer k;
+    input [8*KB-1:0] kv;
+    integer q;
+    begin
+        t1_group = 32'd0;
+        for (q = k * GQ; q < (k + 1) * GQ; q = q + 1)
+            if (q < NQ)
+                t1_group = t1_group ^ t1_entry(q, kv[CB*q +: CB]);
+    end
+endfunction
 reg  [31:0]       hp   [0:HG-1];
+genvar b, c;
 integer           k, k2;
-always @* begin
-    for (k = 0; k < HG; k = k + 1) begin
-        hp_d[k] = 32'd0;
-        for (k2 = k * GQ; k2 < (k + 1) * GQ; k2 = k2 + 1)
-            if (k2 < NQ)
-                hp_d[k] = hp_d[k] ^ t1e[k2];
-    end
-end
 always @(posedge clk) begin
     if (look)
         for (k = 0; k < HG; k = k + 1)
-            hp[k] <= hp_d[k];
+            hp[k] <= t1_group(k, key);
 end
 
 // ---------------------------------------------------------------- L1: derived key, second level
