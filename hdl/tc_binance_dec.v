@@ -99,9 +99,10 @@ reg  [13:0]  jp1_r, jp2_r;   // j + 1, j + 2
 reg          len_at_r;       // pos_len's beat is beat j
 reg          last_at_r;      // the last byte's beat is beat j (once the length byte has passed)
 reg          last_at1_r;     // ... is beat j + 1
-reg  [3:0]   room_beat_r;    // symbol bytes that fit in pos_len's beat after it, plus one
-reg  [4:0]   room_beat8_r;   // ... plus 8
 reg  [16:0]  room_r;         // datagram bytes from pos_name on (when the header passed: >= 0)
+// room_r capped at 255 (a length byte cannot exceed it), a cycle after room_r: the length byte
+// comes at beat 7 or later for any message that passed the header (blockLength >= 50)
+reg  [7:0]   room8_r;
 reg  [31:0]  keep_r;         // name bytes kept (below the length), once the length byte has passed
 wire [16:0]  pos_len_0 = {1'b0, in_data[15:0]} + 17'd8;
 wire [16:0]  pos_name_0 = {1'b0, in_data[15:0]} + 17'd9;
@@ -112,8 +113,26 @@ wire [2:0]   len_end = pl_r[2:0] + len_byte[2:0];    // the last byte's offset i
 wire [16:0]  last_new = pl_r + {9'd0, len_byte};
 wire [7:0]   sym_len_now = len_here ? len_byte : sym_len;
 // len_end < 8: the symbol ends in this beat; 8 <= len_end < 16: in the next
-wire         len_fits = {1'b0, len_byte} < {5'd0, room_beat_r};
-wire         len_next = {1'b0, len_byte} >= {5'd0, room_beat_r} && {1'b0, len_byte} < {4'd0, room_beat8_r};
+// The flags that depend on the length byte are computed for each byte lane from that lane's
+// byte (against constants, or room8_r) and then one lane's flags are picked by pl_r[2:0]: the
+// compares run beside the lane choice instead of after it (LUT levels). For lane l the symbol's
+// last byte is at offset l + len, so it ends in this beat when len < 8 - l, in the next when
+// 8 - l <= len < 16 - l, in the one after when 16 - l <= len < 24 - l.
+wire [7:0]   lane_fits, lane_next, lane_next2, lane_trunc;
+genvar       gl;
+generate
+    for (gl = 0; gl < 8; gl = gl + 1) begin : g_lane
+        wire [7:0] b = in_data[8*gl +: 8];
+        assign lane_fits[gl] = b < 8'd8 - gl;
+        assign lane_next[gl] = b >= 8'd8 - gl && b < 8'd16 - gl;
+        assign lane_next2[gl] = b >= 8'd16 - gl && b < 8'd24 - gl;
+        // n < pos_name + length (room_r = n - pos_name: a header that passed has n >= pos_name)
+        assign lane_trunc[gl] = b > room8_r;
+    end
+endgenerate
+wire         len_fits = lane_fits[pl_r[2:0]];
+wire         len_next = lane_next[pl_r[2:0]];
+wire         len_next2 = lane_next2[pl_r[2:0]];
 wire         last_here = !decided && later && (have_len ? last_at_r : (len_here && len_fits));
 wire         last_in_lo = {1'b0, (have_len ? last_r[2:0] : len_end[2:0])} < in_split;
 // ... or in the final beat shown early
@@ -133,8 +152,7 @@ wire         hdr_short = !hdr_trunc && !hdr_unknown && !hdr_skipped && bl_now < 
 // and an END record on that cycle counts the undecided message as truncated all the same
 reg          short_chk_r;    // beat 0 passed every other header check: look at room_r's sign
 wire         hdr_short_late = short_chk_r && room_r[16];
-// n < pos_name + length (room_r = n - pos_name: a header that passed has n >= pos_name)
-wire         len_trunc = len_here && !decided && {9'd0, len_byte} > room_r;
+wire         len_trunc = len_here && !decided && lane_trunc[pl_r[2:0]];
 
 // symbol bytes: the beats from pos_name's beat on are kept whole; the record takes the 32 bytes
 // from pos_name on (the current beat included), shifted into place once, on emission
@@ -194,8 +212,6 @@ always @(posedge clk) begin
         if (in_sof) begin
             pl_r <= pos_len_0;
             pn_r <= pos_name_0[2:0];
-            room_beat_r <= 4'd8 - {1'b0, pos_len_0[2:0]};
-            room_beat8_r <= 5'd16 - {2'd0, pos_len_0[2:0]};
             room_r <= {1'b0, in_len} - pos_name_0;
             len_at_r <= pos_len_0[16:3] == 14'd1;
         end else begin
@@ -205,8 +221,10 @@ always @(posedge clk) begin
             have_len <= 1'b1;
             sym_len <= len_byte;
             last_r <= last_new;
-            last_at_r <= last_new[16:3] == jp1_r;
-            last_at1_r <= last_new[16:3] == jp2_r;
+            // pos_len's beat is beat j, so last_new's beat is j + 1 or j + 2 exactly when
+            // the last byte's offset from this beat's start is 8..15 or 16..23
+            last_at_r <= len_next;
+            last_at1_r <= len_next2;
             for (x = 0; x < 32; x = x + 1)
                 keep_r[x] <= len_byte > x[7:0];
         end else begin
@@ -238,6 +256,7 @@ always @(posedge clk) begin
         endcase
     end
 
+    room8_r <= room_r[16:8] != 9'd0 ? 8'd255 : room_r[7:0];
     short_chk_r <= hdr_here && !hdr_trunc && !hdr_unknown && !hdr_skipped && !hdr_short;
     if (hdr_short_late) begin
         decided <= 1'b1;

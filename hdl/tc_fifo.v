@@ -27,7 +27,12 @@ reg [ADDR_BITS:0] wr_ptr;
 reg [ADDR_BITS:0] rd_ptr;
 
 wire              pop = rd_en && !empty;
-wire [ADDR_BITS:0] count_next = count + {{ADDR_BITS{1'b0}}, wr_en} - {{ADDR_BITS{1'b0}}, pop};
+// The next count and emptiness are chosen by (wr_en, pop) among values computed from the
+// registers alone, so that a late pop (a consumer's decision) is one LUT from them.
+wire [ADDR_BITS:0] count_inc = count + 1'b1;
+wire [ADDR_BITS:0] count_dec = count - 1'b1;
+wire               count_one = count == {{ADDR_BITS{1'b0}}, 1'b1};
+wire [ADDR_BITS:0] count_next = (wr_en && !pop) ? count_inc : (pop && !wr_en) ? count_dec : count;
 
 assign rd_data = mem[rd_ptr[ADDR_BITS-1:0]];
 
@@ -45,7 +50,7 @@ always @(posedge clk) begin
         if (pop)
             rd_ptr <= rd_ptr + 1'b1;
         count <= count_next;
-        empty <= count_next == {ADDR_BITS+1{1'b0}};
+        empty <= !wr_en && (empty || (count_one && pop));
     end
 end
 

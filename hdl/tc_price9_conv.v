@@ -24,12 +24,14 @@
 // Timing: LATENCY (3 or 4) register stages, one conversion per cycle; registers load only for
 // valid inputs, so a result stays on out_* until the next conversion's arrives:
 //   1 in_* -> operands: exponent decode; x10 when k is odd; the divisor's shift (m >> j) and
-//     inverse (table); M << (3 - t mod 4). The only logic on the input ports (3 LUT levels),
-//     kept shallow because the decoders' cv_* outputs are combinational.
+//     inverse (table); M << (3 - t mod 4); the fraction's compare with s = 10's bound. The
+//     only logic on the input ports (3 LUT levels), kept shallow because the decoders' cv_*
+//     outputs are combinational.
 //   (LATENCY 4 only) -> the division's ten 16x16 partial products, registered (the multipliers'
 //     output registers: on the ECP5 a multiply and the sum of its pieces do not fit 6.4 ns);
 //     the operands move on unchanged.
-//   2 -> products: x100 and x10^4 of the scale-up with their overflow compares; M * 5^9; the
+//   2 -> products: x100 and x10^4 of the scale-up with their overflow compares; the x10^16
+//     product's two table entries; M * 5^9; the
 //     division's pieces (summed from the partial products); zero/negative/range checks.
 //   3 -> out_*: x10^8 or x10^16 and their compares; the division's sum and bound; the double's
 //     shift by 4 * (t div 4) and rounding; the result mux.
@@ -139,6 +141,15 @@ generate
         assign mul5p16[gr] = gr * P5_16;
     end
 endgenerate
+// the same for w = 100 * x, x in 0..15: the table entries of w[4:0] and of w[9:5]
+wire [42:0] mul5p16x100lo [0:15];
+wire [42:0] mul5p16x100hi [0:15];
+generate
+    for (gr = 0; gr < 16; gr = gr + 1) begin : g_mul5p16x100
+        assign mul5p16x100lo[gr] = ((gr * 100) % 32) * P5_16;
+        assign mul5p16x100hi[gr] = (((gr * 100) / 32) % 32) * P5_16;
+    end
+endgenerate
 
 // ---------------------------------------------------------------- stage 1: operands
 wire        d_up  = $signed(in_exp) >= -8'sd9;                  // e >= -9: scale up by 10^k
@@ -164,6 +175,14 @@ reg  [62:0] r1_u1;
 wire [1:0]  d_fsh = in_value[53:52] + 2'd3;
 wire [55:0] d_fm  = {3'd0, 1'b1, in_value[51:0]} << d_fsh;
 reg  [55:0] r1_fm;
+// what stage 2's x10^16 table entries are looked up from: k1, and u1's low 10 bits computed
+// apart from d_u1 (in registers of their own, so that synthesis keeps the tables' logic apart
+// from u2's adds)
+reg         r1_tk1;
+reg  [9:0]  r1_t10;
+wire [9:0]  d_t10 = d_k0 ? {in_value[6:0], 3'd0} + {in_value[8:0], 1'd0} : in_value[9:0];
+// double: the fraction at or above s = 10's overflow bound (a constant compare, beside d_u1's add)
+reg         r1_fge;
 
 always @(posedge clk) begin
     r1_valid <= in_valid;
@@ -178,6 +197,9 @@ always @(posedge clk) begin
         r1_b <= inv5(d_j);
         r1_u1 <= d_u1;
         r1_fm <= d_fm;
+        r1_fge <= in_value[51:0] >= OVF_F;
+        r1_tk1 <= d_k[1];
+        r1_t10 <= d_t10;
     end
 end
 
@@ -207,7 +229,8 @@ assign d_pp[8] = mn[2] * mb[1];
 assign d_pp[9] = mn[3] * mb[0];
 
 // what stage 2 reads: stage 1's registers, or (LATENCY 4) one cycle later with the products
-wire        s1_valid, s1_fmt, s1_up, s1_big;
+wire        s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_tk1;
+wire [9:0]  s1_t10;
 wire [63:0] s1_v;
 wire [4:0]  s1_k, s1_j;
 wire [62:0] s1_u1;
@@ -215,7 +238,8 @@ wire [55:0] s1_fm;
 wire [31:0] pp [0:NP-1];
 generate
     if (LATENCY == 4) begin : g_preg
-        reg         p_valid, p_fmt, p_up, p_big;
+        reg         p_valid, p_fmt, p_up, p_big, p_fge, p_tk1;
+        reg  [9:0]  p_t10;
         reg  [63:0] p_v;
         reg  [4:0]  p_k, p_j;
         reg  [62:0] p_u1;
@@ -228,6 +252,9 @@ generate
                 p_fmt <= r1_fmt;
                 p_up <= r1_up;
                 p_big <= r1_big;
+                p_fge <= r1_fge;
+                p_tk1 <= r1_tk1;
+                p_t10 <= r1_t10;
                 p_v <= r1_v;
                 p_k <= r1_k;
                 p_j <= r1_j;
@@ -237,14 +264,15 @@ generate
                     p_pp[i] <= d_pp[i];
             end
         end
-        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_v, s1_k, s1_j, s1_u1, s1_fm} =
-               {p_valid, p_fmt, p_up, p_big, p_v, p_k, p_j, p_u1, p_fm};
+        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_tk1, s1_t10, s1_v, s1_k, s1_j, s1_u1,
+                s1_fm} = {p_valid, p_fmt, p_up, p_big, p_fge, p_tk1, p_t10, p_v, p_k, p_j, p_u1, p_fm};
         for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
             assign pp[gr] = p_pp[gr];
         end
     end else begin : g_pdirect
-        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_v, s1_k, s1_j, s1_u1, s1_fm} =
-               {r1_valid, r1_fmt, r1_up, r1_big, r1_v, r1_k, r1_j, r1_u1, r1_fm};
+        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_tk1, s1_t10, s1_v, s1_k, s1_j, s1_u1,
+                s1_fm} = {r1_valid, r1_fmt, r1_up, r1_big, r1_fge, r1_tk1, r1_t10, r1_v, r1_k, r1_j,
+                r1_u1, r1_fm};
         for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
             assign pp[gr] = d_pp[gr];
         end
@@ -306,17 +334,27 @@ wire [5:0]  f_t    = 6'd32 - f_exp[5:0];
 wire        f_sub  = f_exp == 11'd0;                     // zero or subnormal: 0
 wire        f_zero = f_sub && f_frac == 52'd0;
 wire        f_sign = s1_v[63];
-wire        f_over = f_exp > 11'd1056 || (f_exp == 11'd1056 && f_frac >= OVF_F);  // incl. NaN, inf
+wire        f_over = f_exp > 11'd1056 || (f_exp == 11'd1056 && s1_fge);  // incl. NaN, inf
 wire        f_small = f_exp < 11'd993;                   // t >= 64: the result is 0 or 1
 
 reg         s2_valid, s2_rej, s2_up, s2_div, s2_one, s2_ovf12, s2_ovf4;
 reg         s2_up1, s2_up16, s2_qf;   // the result mux's selects
 reg         s2_k3, s2_k4;
 reg  [62:0] s2_u;
+reg  [42:0] s2_w16lo, s2_w16hi;   // the x10^16 product's two table entries
 reg  [63:0] s2_ll, s2_lim;
 reg  [31:0] s2_lh, s2_hl;
 reg  [64:0] s2_r;
 reg  [3:0]  s2_tc;            // t div 4 (t <= 63 when it is used)
+
+// x10^16 applies only for k = 16..18, where stage 3's w = u2 = (k1 ? 100 * u1 : u1) and must be
+// <= 922 (10 bits), else it overflows and is rejected. With k1 set, w <= 922 means u1 <= 9, so
+// w's 10 bits come from u1[3:0] and the table entries are looked up here, a stage early. Any
+// other w is rejected by stage 3's w > LIM_16, whatever these entries hold.
+// Written as constant tables (not u1 * 100) so that synthesis builds them from u1 alone and does
+// not share them with u2's adds.
+wire [42:0] w16lo_d = s1_tk1 ? mul5p16x100lo[s1_t10[3:0]] : mul5p16[s1_t10[4:0]];
+wire [42:0] w16hi_d = s1_tk1 ? mul5p16x100hi[s1_t10[3:0]] : mul5p16[s1_t10[9:5]];
 
 // the division's pieces from the partial products
 wire [63:0] d_ll = {pp[3], pp[0]} + {16'd0, pp[1], 16'd0} + {16'd0, pp[2], 16'd0};
@@ -341,6 +379,8 @@ always @(posedge clk) begin
         s2_ovf12 <= u_ovf12;
         s2_ovf4 <= u_ovf4;
         s2_u <= u3[63:1];
+        s2_w16lo <= w16lo_d;
+        s2_w16hi <= w16hi_d;
         s2_ll <= d_ll;
         s2_lh <= d_lh;
         s2_hl <= d_hl;
@@ -362,11 +402,9 @@ wire [62:0] w8b = w - (w << 17);
 wire [62:0] w8c = (w << 9) + (w << 5);
 wire [63:0] w8ab = {w8a, 1'b0} + {w8b, 1'b0};
 /* verilator lint_on UNUSEDSIGNAL */
-// x10^16 = (w[4:0] * 5^16 + w[9:5] * 5^16 * 2^5) * 2^16, exact for w <= 922
-wire [42:0] w16lo = mul5p16[w[4:0]];
-wire [42:0] w16hi = mul5p16[w[9:5]];
+// x10^16 = (w[4:0] * 5^16 + w[9:5] * 5^16 * 2^5) * 2^16, exact for w <= 922 (entries from stage 2)
 /* verilator lint_off UNUSEDSIGNAL */
-wire [47:0] w16 = {5'd0, w16lo} + {w16hi, 5'd0};
+wire [47:0] w16 = {5'd0, s2_w16lo} + {s2_w16hi, 5'd0};
 /* verilator lint_on UNUSEDSIGNAL */
 wire [62:0] w_up = (s2_k3 ? {w8ab[55:1], 8'd0} : w) - (s2_k3 ? {w8c[54:0], 8'd0} : 63'd0);
 wire        w_ovf = s2_ovf12 || s2_ovf4 || (s2_k3 && w > LIM_8) || (s2_k4 && w > LIM_16);

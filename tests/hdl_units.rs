@@ -133,6 +133,37 @@ fn conversion_edge_cases() {
     check(&cases);
 }
 
+/// The largest scale-ups, x10^16..x10^18 (e = 7..9), take their product from tables indexed by
+/// the mantissa's low bits: every mantissa that fits (and the first ones that do not), and the
+/// doubles on both sides of the overflow bound, whose fraction compare is made a stage early.
+#[test]
+fn conversion_of_the_largest_scale_ups_and_the_double_bound() {
+    let mut cases = Vec::new();
+    for e in 6i8..=10 {
+        for m in 0u64..=1100 {
+            cases.push((m, e, false));
+        }
+        for m in [
+            1u64 << 10,
+            (1 << 10) + 1,
+            1 << 20,
+            u32::MAX as u64,
+            i64::MAX as u64,
+        ] {
+            cases.push((m, e, false));
+        }
+    }
+    // i64::MAX / 10^9 as a double, and the doubles around it (same exponent, 2^33..2^34)
+    let bound = (i64::MAX as f64 / 1e9).to_bits();
+    for b in bound - 64..bound + 64 {
+        cases.push((b, 0, true));
+    }
+    for frac_bits in [0u64, 1, 0x2000000000000, 0xfffffffffffff] {
+        cases.push((((1023 + 33) << 52) | frac_bits, 0, true));
+    }
+    check(&cases);
+}
+
 /// tc_lookup reads a Binance message's results cycles after they arrive: each result must show up
 /// exactly LAT cycles after its input and stay until the next valid input's result replaces it,
 /// whatever the inputs carry while `cv_valid` is low.
