@@ -384,6 +384,21 @@ assign cv_v1 = f_bytes[127:64];
 assign cv_v2 = f_bytes[191:128];
 assign cv_v3 = f_bytes[255:192];
 
+// the walker at rest, as after a frame's end or a reset: nothing pending, the cursor at beat 0
+// and the compares kept beside it at their values for that cursor
+task walker_stop;
+    begin
+        pend <= 1'b0;
+        phase <= P_STOP;
+        jn <= 14'd0;
+        jn_mw <= -WB;
+        jn_m1 <= -16'sd1;
+        top_m16 <= -18'sd16;
+        top_m8 <= -18'sd8;
+        all_in <= 1'b0;
+    end
+endtask
+
 integer k;
 always @(posedge clk) begin
     r_valid <= 1'b0;
@@ -543,14 +558,7 @@ always @(posedge clk) begin
             r_cnt[`TC_C_SKIPPED +: 16] <= c_skipped;
         end
         // the frame is over: nothing to walk until the next one starts
-        pend <= 1'b0;
-        phase <= P_STOP;
-        jn <= 14'd0;
-        jn_mw <= -WB;
-        jn_m1 <= -16'sd1;
-        top_m16 <= -18'sd16;
-        top_m8 <= -18'sd8;
-        all_in <= 1'b0;
+        walker_stop;
     end
 
     if (rst) begin
@@ -559,14 +567,7 @@ always @(posedge clk) begin
         ev_step <= 1'b0;
         ev_done <= 1'b0;
         idle_r <= 1'b0;
-        pend <= 1'b0;
-        phase <= P_STOP;
-        jn <= 14'd0;
-        jn_mw <= -WB;
-        jn_m1 <= -16'sd1;
-        top_m16 <= -18'sd16;
-        top_m8 <= -18'sd8;
-        all_in <= 1'b0;
+        walker_stop;
         cur <= 17'd8;
         n_m12 <= -18'sd12;
         n_m8 <= -18'sd8;
