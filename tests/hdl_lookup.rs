@@ -18,64 +18,52 @@ use tickcross_swpath::Stages;
 
 const NAME: usize = params::SYM_NAME_BYTES as usize;
 const SLOTS: usize = params::SYM_SLOTS as usize;
-/// One tc_lookup instance of the testbench: its outputs and its stage timing.
+/// One tc_lookup instance of the testbench: where its outputs sit and its stage timing. Each lk_
+/// output of the testbench holds both instances' side by side, instance k's at bits
+/// [k * width, (k + 1) * width).
 struct Inst {
+    k: usize,
     /// L0 -> sp_*, L0 -> m_*, L0 -> e_*, in cycles
     sp_at: usize,
     m_at: usize,
     e_at: usize,
-    sp_valid: usize,
-    sp_venue: usize,
-    sp_instrument: usize,
-    e_valid: usize,
-    m_valid: usize,
-    m_kind: usize,
-    m_venue: usize,
-    m_id: usize,
-    m_hit: usize,
-    m_instrument: usize,
-    m_v: [usize; 4],
-    m_ts: usize,
-    m_cnt: usize,
 }
 
-/// MEM_REG = 0 (lk_*) and MEM_REG = 1 with CONV_LATENCY 4 (lr_*).
+impl Inst {
+    /// `width` bits at `offset` within this instance's field of the output `port` (width <= 64).
+    fn bits(&self, m: &Model, port: usize, field_width: usize, offset: usize, width: usize) -> u64 {
+        let bit = self.k * field_width + offset;
+        let (word, shift) = (port + bit / 64, bit % 64);
+        let mut v = m.out[word] >> shift;
+        if shift + width > 64 {
+            v |= m.out[word + 1] << (64 - shift);
+        }
+        if width == 64 {
+            v
+        } else {
+            v & ((1u64 << width) - 1)
+        }
+    }
+
+    /// This instance's whole field of a `width`-bit output (width <= 64).
+    fn get(&self, m: &Model, port: usize, width: usize) -> u64 {
+        self.bits(m, port, width, 0, width)
+    }
+}
+
+/// MEM_REG = 0, and MEM_REG = 1 with CONV_LATENCY 4.
 const INSTS: [Inst; 2] = [
     Inst {
+        k: 0,
         sp_at: 2,
         m_at: 3,
         e_at: 1,
-        sp_valid: out::LK_SP_VALID,
-        sp_venue: out::LK_SP_VENUE,
-        sp_instrument: out::LK_SP_INSTRUMENT,
-        e_valid: out::LK_E_VALID,
-        m_valid: out::LK_M_VALID,
-        m_kind: out::LK_M_KIND,
-        m_venue: out::LK_M_VENUE,
-        m_id: out::LK_M_ID,
-        m_hit: out::LK_M_HIT,
-        m_instrument: out::LK_M_INSTRUMENT,
-        m_v: [out::LK_M_V0, out::LK_M_V1, out::LK_M_V2, out::LK_M_V3],
-        m_ts: out::LK_M_TS,
-        m_cnt: out::LK_M_CNT,
     },
     Inst {
+        k: 1,
         sp_at: 3,
         m_at: 4,
         e_at: 2,
-        sp_valid: out::LR_SP_VALID,
-        sp_venue: out::LR_SP_VENUE,
-        sp_instrument: out::LR_SP_INSTRUMENT,
-        e_valid: out::LR_E_VALID,
-        m_valid: out::LR_M_VALID,
-        m_kind: out::LR_M_KIND,
-        m_venue: out::LR_M_VENUE,
-        m_id: out::LR_M_ID,
-        m_hit: out::LR_M_HIT,
-        m_instrument: out::LR_M_INSTRUMENT,
-        m_v: [out::LR_M_V0, out::LR_M_V1, out::LR_M_V2, out::LR_M_V3],
-        m_ts: out::LR_M_TS,
-        m_cnt: out::LR_M_CNT,
     },
 ];
 /// Cycles until the slower instance has let every record go.
@@ -175,42 +163,50 @@ fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
         };
         for (x, (i, seen)) in INSTS.iter().zip(seen.iter_mut()).enumerate() {
             // sp_*: only for a quote by name, sp_at cycles after L0
-            if m.out[i.sp_valid] != 0 {
+            if i.get(m, out::LK_SP_VALID, 1) != 0 {
                 let r = at(i.sp_at).expect("sp_valid without a record at sp_at");
                 assert_eq!(r.kind, Kind::Qname, "sp_valid for a {:?}", r.kind);
-                assert_eq!(m.out[i.sp_venue], u64::from(r.venue));
+                assert_eq!(i.get(m, out::LK_SP_VENUE, 3), u64::from(r.venue));
             }
             // e_*: an END record, e_at cycles after L0
             let e_want = at(i.e_at).is_some_and(|r| r.kind == Kind::End);
-            assert_eq!(m.out[i.e_valid] != 0, e_want, "e_valid at cycle {t} ({x})");
+            assert_eq!(
+                i.get(m, out::LK_E_VALID, 1) != 0,
+                e_want,
+                "e_valid at cycle {t} ({x})"
+            );
             let m_rec = at(i.m_at);
             assert_eq!(
-                m.out[i.m_valid] != 0,
+                i.get(m, out::LK_M_VALID, 1) != 0,
                 m_rec.is_some(),
                 "m_valid at cycle {t} ({x})"
             );
             if let Some(r) = m_rec {
-                assert_eq!(m.out[i.m_ts], 1000 + (t - i.m_at) as u64, "m_ts");
+                assert_eq!(
+                    i.get(m, out::LK_M_TS, 64),
+                    1000 + (t - i.m_at) as u64,
+                    "m_ts"
+                );
                 let sp = sp_log[x][t - 1];
-                let cnt = m.out[i.m_cnt + 1]; // bits 64..127: conv, unksym
+                let cnt =
+                    |at: u32| i.bits(m, out::LK_M_CNT, counts::BITS as usize, at as usize, 16);
                 seen.push(Seen {
                     sp,
-                    kind: m.out[i.m_kind],
-                    venue: m.out[i.m_venue] as u8,
-                    id: m.out[i.m_id] as u32,
-                    hit: m.out[i.m_hit] != 0,
-                    instrument: m.out[i.m_instrument] as u8,
-                    cnt: [
-                        (cnt >> (counts::CONV - 64)) & 0xffff,
-                        (cnt >> (counts::UNKSYM - 64)) & 0xffff,
-                    ],
+                    kind: i.get(m, out::LK_M_KIND, 3),
+                    venue: i.get(m, out::LK_M_VENUE, 3) as u8,
+                    id: i.get(m, out::LK_M_ID, 32) as u32,
+                    hit: i.get(m, out::LK_M_HIT, 1) != 0,
+                    instrument: i.get(m, out::LK_M_INSTRUMENT, 8) as u8,
+                    cnt: [cnt(counts::CONV), cnt(counts::UNKSYM)],
                 });
                 assert_eq!(seen.last().unwrap().venue, r.venue);
             }
-            sp_log[x].push(
-                (m.out[i.sp_valid] != 0)
-                    .then(|| (m.out[i.sp_venue] as u8, m.out[i.sp_instrument] as u8)),
-            );
+            sp_log[x].push((i.get(m, out::LK_SP_VALID, 1) != 0).then(|| {
+                (
+                    i.get(m, out::LK_SP_VENUE, 3) as u8,
+                    i.get(m, out::LK_SP_INSTRUMENT, 8) as u8,
+                )
+            }));
         }
     }
     let [lk, lr] = seen;
@@ -496,13 +492,13 @@ fn converted_numbers_leave_with_their_records() {
             }
             m.tick();
             for (i, got) in INSTS.iter().zip(got.iter_mut()) {
-                if m.out[i.m_valid] != 0 {
+                if i.get(&m, out::LK_M_VALID, 1) != 0 {
                     *got = Some([
-                        m.out[i.m_v[0]],
-                        m.out[i.m_v[1]],
-                        m.out[i.m_v[2]],
-                        m.out[i.m_v[3]],
-                        m.out[i.m_kind],
+                        i.get(&m, out::LK_M_V0, 64),
+                        i.get(&m, out::LK_M_V1, 64),
+                        i.get(&m, out::LK_M_V2, 64),
+                        i.get(&m, out::LK_M_V3, 64),
+                        i.get(&m, out::LK_M_KIND, 3),
                     ]);
                 }
             }
