@@ -9,7 +9,8 @@
 // keeps one memory per word, so a record is written at once and read by word.
 // Timing: the next sequence number and the second record's bank address are kept in registers
 // (no adder before the memories). With MEM_REG = 1 a read's data comes a cycle later (the block
-// RAMs' output registers), and the room left in the ring is decided from registers: the host's
+// RAMs' own output registers: the memories are tc_ram_sdp, ECP5 DP16KD cells with REGMODE OUTREG
+// in the ECP5 flow), and the room left in the ring is decided from registers: the host's
 // consumer index then counts from the cycle after it changes (the host cannot tell).
 
 `resetall
@@ -220,23 +221,15 @@ generate
         wire             take2 = write2 && !is_first;
         wire [BA-1:0]    waddr = is_first ? producer[ADDR_BITS-1:1] : addr2;
         for (gw = 0; gw < NW; gw = gw + 1) begin : word_mem
-            reg [63:0] mem [0:(DEPTH/2)-1];
-            reg [63:0] q;
-            always @(posedge clk) begin
-                if (take1 || take2)
-                    mem[waddr] <= rec_word(gw, !is_first);
-                if (rd_en && rd_word == gw && rd_index[0] == gb)
-                    q <= mem[rd_index[ADDR_BITS-1:1]];
-            end
-            if (MEM_REG != 0) begin : rd_reg
-                // the block RAM's output register (OUTREG)
-                reg [63:0] q2;
-                always @(posedge clk)
-                    q2 <= q;
-                assign word_out[2*gw+gb] = q2;
-            end else begin : rd_direct
-                assign word_out[2*gw+gb] = q;
-            end
+            // (OUT_REG: the block RAM's output register, REGMODE OUTREG in the ECP5 flow; a
+            // read of the record being written is of one the host has consumed: never used)
+            tc_ram_sdp #(.WIDTH(64), .ADDR_BITS(BA), .OUT_REG(MEM_REG)) ram (
+                .clk(clk),
+                .we(take1 || take2), .waddr(waddr), .wdata(rec_word(gw, !is_first)),
+                .re(rd_en && rd_word == gw && rd_index[0] == gb),
+                .raddr(rd_index[ADDR_BITS-1:1]),
+                .rdata(word_out[2*gw+gb])
+            );
         end
     end
 endgenerate
