@@ -103,45 +103,81 @@ reg  [63:0] seq1;                     // seq + 1
 reg  [BA-1:0] next_addr2;             // (producer + 1)'s address in its bank
 
 function [63:0] meta;
+    input [INSTR_BITS-1:0] instrument;
     input [VB-1:0] buy_venue;
     input [VB-1:0] sell_venue;
+    input [VB-1:0] trigger_venue;
     input       trigger_sell;
     begin
-        meta = ({{(64-INSTR_BITS){1'b0}}, ev_instrument} << `TC_REC_META_INSTRUMENT_LSB) |
+        meta = ({{(64-INSTR_BITS){1'b0}}, instrument} << `TC_REC_META_INSTRUMENT_LSB) |
                ({{(64-VB){1'b0}}, buy_venue}        << `TC_REC_META_BUY_VENUE_LSB) |
                ({{(64-VB){1'b0}}, sell_venue}       << `TC_REC_META_SELL_VENUE_LSB) |
-               ({{(64-VB){1'b0}}, ev_trigger_venue} << `TC_REC_META_TRIGGER_VENUE_LSB) |
+               ({{(64-VB){1'b0}}, trigger_venue}    << `TC_REC_META_TRIGGER_VENUE_LSB) |
                ({63'd0, trigger_sell}     << `TC_REC_META_TRIGGER_SIDE_LSB) |
                (64'd1                     << `TC_REC_META_VALID_LSB);
     end
 endfunction
 
-// word k of the first (second = 0) or the second (second = 1) record, as the contract lays it
-// out (other words read as zero)
-function [63:0] rec_word;
-    input integer k;
-    input second;
-    begin
-        case (k)
-            `TC_REC_SEQ:        rec_word = second ? seq1 : seq;
-            `TC_REC_META:       rec_word = second ? meta(ev2_buy_venue, ev2_sell_venue, ev2_trigger_sell)
-                                                  : meta(ev_buy_venue, ev_sell_venue, ev_trigger_sell);
-            `TC_REC_BUY_PRICE:  rec_word = second ? ev2_buy_px : ev_buy_px;
-            `TC_REC_BUY_QTY:    rec_word = second ? ev2_buy_qty : ev_buy_qty;
-            `TC_REC_SELL_PRICE: rec_word = second ? ev2_sell_px : ev_sell_px;
-            `TC_REC_SELL_QTY:   rec_word = second ? ev2_sell_qty : ev_sell_qty;
-            `TC_REC_QTY:        rec_word = second ? ev2_qty : ev_qty;
-            `TC_REC_TS:         rec_word = ev_ts;
-            `TC_REC_BUY_TS:     rec_word = second ? ev2_buy_ts : ev_buy_ts;
-            `TC_REC_SELL_TS:    rec_word = second ? ev2_sell_ts : ev_sell_ts;
-            `TC_REC_CYC_FRAME:  rec_word = ev_cyc_frame;
-            `TC_REC_CYC_FIRST:  rec_word = ev_cyc_first;
-            `TC_REC_CYC_LAST:   rec_word = ev_cyc_last;
-            `TC_REC_CYC_COMMIT: rec_word = cycle;
-            default:            rec_word = 64'd0;
-        endcase
+// word k of the first (rec1_w) and of the second record (rec2_w), as the contract lays them out
+// (other words zero). Continuous assignments of the signals themselves: a function that reads
+// module signals, in a port expression, is not re-evaluated by Icarus when they change.
+wire [64*NW-1:0] rec1_w, rec2_w;
+genvar gk;
+generate
+    for (gk = 0; gk < NW; gk = gk + 1) begin : rec
+        wire [63:0] w1, w2;
+        if (gk == `TC_REC_SEQ) begin : k_seq
+            assign w1 = seq;
+            assign w2 = seq1;
+        end else if (gk == `TC_REC_META) begin : k_meta
+            assign w1 = meta(ev_instrument, ev_buy_venue, ev_sell_venue, ev_trigger_venue,
+                             ev_trigger_sell);
+            assign w2 = meta(ev_instrument, ev2_buy_venue, ev2_sell_venue, ev_trigger_venue,
+                             ev2_trigger_sell);
+        end else if (gk == `TC_REC_BUY_PRICE) begin : k_buy_px
+            assign w1 = ev_buy_px;
+            assign w2 = ev2_buy_px;
+        end else if (gk == `TC_REC_BUY_QTY) begin : k_buy_qty
+            assign w1 = ev_buy_qty;
+            assign w2 = ev2_buy_qty;
+        end else if (gk == `TC_REC_SELL_PRICE) begin : k_sell_px
+            assign w1 = ev_sell_px;
+            assign w2 = ev2_sell_px;
+        end else if (gk == `TC_REC_SELL_QTY) begin : k_sell_qty
+            assign w1 = ev_sell_qty;
+            assign w2 = ev2_sell_qty;
+        end else if (gk == `TC_REC_QTY) begin : k_qty
+            assign w1 = ev_qty;
+            assign w2 = ev2_qty;
+        end else if (gk == `TC_REC_TS) begin : k_ts
+            assign w1 = ev_ts;
+            assign w2 = ev_ts;
+        end else if (gk == `TC_REC_BUY_TS) begin : k_buy_ts
+            assign w1 = ev_buy_ts;
+            assign w2 = ev2_buy_ts;
+        end else if (gk == `TC_REC_SELL_TS) begin : k_sell_ts
+            assign w1 = ev_sell_ts;
+            assign w2 = ev2_sell_ts;
+        end else if (gk == `TC_REC_CYC_FRAME) begin : k_cyc_frame
+            assign w1 = ev_cyc_frame;
+            assign w2 = ev_cyc_frame;
+        end else if (gk == `TC_REC_CYC_FIRST) begin : k_cyc_first
+            assign w1 = ev_cyc_first;
+            assign w2 = ev_cyc_first;
+        end else if (gk == `TC_REC_CYC_LAST) begin : k_cyc_last
+            assign w1 = ev_cyc_last;
+            assign w2 = ev_cyc_last;
+        end else if (gk == `TC_REC_CYC_COMMIT) begin : k_cyc_commit
+            assign w1 = cycle;
+            assign w2 = cycle;
+        end else begin : k_zero
+            assign w1 = 64'd0;
+            assign w2 = 64'd0;
+        end
+        assign rec1_w[64*gk +: 64] = w1;
+        assign rec2_w[64*gk +: 64] = w2;
     end
-endfunction
+endgenerate
 
 // room for one and for two more records
 wire        room1, room2;
@@ -223,13 +259,18 @@ generate
         for (gw = 0; gw < NW; gw = gw + 1) begin : word_mem
             // (OUT_REG: the block RAM's output register, REGMODE OUTREG in the ECP5 flow; a
             // read of the record being written is of one the host has consumed: never used)
+            // (the data through a plain wire: Yosys 0.23 fails an assertion when hierarchy
+            // -chparam meets an array element on an instance's port)
+            wire [63:0] q;
             tc_ram_sdp #(.WIDTH(64), .ADDR_BITS(BA), .OUT_REG(MEM_REG)) ram (
                 .clk(clk),
-                .we(take1 || take2), .waddr(waddr), .wdata(rec_word(gw, !is_first)),
+                .we(take1 || take2), .waddr(waddr),
+                .wdata(is_first ? rec1_w[64*gw +: 64] : rec2_w[64*gw +: 64]),
                 .re(rd_en && rd_word == gw && rd_index[0] == gb),
                 .raddr(rd_index[ADDR_BITS-1:1]),
-                .rdata(word_out[2*gw+gb])
+                .rdata(q)
             );
+            assign word_out[2*gw+gb] = q;
         end
     end
 endgenerate
