@@ -195,28 +195,50 @@ generate
         reg         room1_r, room2_r;
         reg  [HW-1:0] h0, h1, h2;         // producer, p1, p2: high part - 1
         wire [ADDR_BITS-1:0] lo_ones = {ADDR_BITS{1'b1}};
-        // {room for one, room for two} after producer p (with its high part - 1)
-        function [1:0] room_of;
-            input [63:0] p;
-            input [HW-1:0] p_hm1;
-            input [63:0] c;
-            reg   [ADDR_BITS:0] lo;         // p_lo - c_lo, the borrow on top
-            reg   hi_ok;
-            begin
-                lo = {1'b0, p[ADDR_BITS-1:0]} - {1'b0, c[ADDR_BITS-1:0]};
-                hi_ok = lo[ADDR_BITS] ? p_hm1 == c[63:ADDR_BITS] : p[63:ADDR_BITS] == c[63:ADDR_BITS];
-                room_of = {hi_ok, hi_ok && lo[ADDR_BITS-1:0] != lo_ones};
-            end
-        endfunction
+        wire [ADDR_BITS-1:0] lo_one = {{(ADDR_BITS-1){1'b0}}, 1'b1};
+        reg  [ADDR_BITS-1:0] p3_lo;       // (p2 + 1)'s low part
+        // {room for one, room for two} after producer p: room for two also needs p - c != DEPTH - 1,
+        // i.e. (p + 1)'s low part != c's, an equality beside the borrow rather than after the
+        // subtraction. The high-part equalities are kept as nets (keep: not merged by ABC into a
+        // tree behind the borrow's carry chain, which then selects between two of them last).
+        // Candidates: 0 producer, 1 p1, 2 p2, 3 the producer after a clear (0).
+        wire [63:0] cand_p [0:3];
+        wire [HW-1:0] cand_hm1 [0:3];
+        wire [ADDR_BITS-1:0] cand_next_lo [0:3];
+        assign cand_p[0] = producer;
+        assign cand_p[1] = p1;
+        assign cand_p[2] = p2;
+        assign cand_p[3] = 64'd0;
+        assign cand_hm1[0] = h0;
+        assign cand_hm1[1] = h1;
+        assign cand_hm1[2] = h2;
+        assign cand_hm1[3] = {HW{1'b1}};
+        assign cand_next_lo[0] = p1[ADDR_BITS-1:0];
+        assign cand_next_lo[1] = p2[ADDR_BITS-1:0];
+        assign cand_next_lo[2] = p3_lo;
+        assign cand_next_lo[3] = lo_one;
+        wire [3:0] room1_c, room2_c;
+        genvar gc;
+        for (gc = 0; gc < 4; gc = gc + 1) begin : cand
+            (* keep *) wire eq = cand_p[gc][63:ADDR_BITS] == consumer[63:ADDR_BITS];
+            (* keep *) wire eq_m1 = cand_hm1[gc] == consumer[63:ADDR_BITS];
+            wire borrow = cand_p[gc][ADDR_BITS-1:0] < consumer[ADDR_BITS-1:0];
+            wire hi_ok = borrow ? eq_m1 : eq;
+            assign room1_c[gc] = hi_ok;
+            assign room2_c[gc] = hi_ok && cand_next_lo[gc] != consumer[ADDR_BITS-1:0];
+        end
         always @(posedge clk) begin
             if (rst || clear)
-                {room1_r, room2_r} <= room_of(64'd0, {HW{1'b1}}, consumer);
+                {room1_r, room2_r} <= {room1_c[3], room2_c[3]};
             else if (write1 && write2)
-                {room1_r, room2_r} <= room_of(p2, h2, consumer);
+                {room1_r, room2_r} <= {room1_c[2], room2_c[2]};
             else if (write1)
-                {room1_r, room2_r} <= room_of(p1, h1, consumer);
+                {room1_r, room2_r} <= {room1_c[1], room2_c[1]};
             else
-                {room1_r, room2_r} <= room_of(producer, h0, consumer);
+                {room1_r, room2_r} <= {room1_c[0], room2_c[0]};
+            // (p2 + 1)'s low part, following p2
+            if (write1)
+                p3_lo <= write2 ? p3_lo + 2'd2 : p3_lo + 2'd1;
             // (p + 1)'s high part - 1 is p's high part when p's low part is all ones, else p's
             if (write1) begin
                 h0 <= write2 ? h2 : h1;
@@ -226,6 +248,7 @@ generate
                               : p2[ADDR_BITS-1:0] == lo_ones) ? p2[63:ADDR_BITS] : h2;
             end
             if (rst || clear) begin
+                p3_lo <= lo_one + 2'd2;
                 h0 <= {HW{1'b1}};
                 h1 <= {HW{1'b1}};
                 h2 <= {HW{1'b1}};
