@@ -18,8 +18,8 @@
 //   inferred DP16KD with REGMODE NOREG, which costs 4.26 ns + the route per read. One cell is
 //   512 x 36, 1K x 18, 2K x 9, 4K x 4, 8K x 2 or 16K x 1 by ADDR_BITS, tiled across the width;
 //   deeper than 16K the cells are stacked in depth and their outputs chosen by the registered
-//   top address bits (a mux after the RAM). Memories of fewer than 2^PRIM_MIN_ABITS words stay
-//   behavioural there, left to Yosys (LUT RAM).
+//   top address bits (a mux after the RAM). Memories of fewer than 128 words (PRIM_MIN_ABITS)
+//   stay behavioural there, left to Yosys (LUT RAM, or a DP16KD without its output register).
 
 `resetall
 `timescale 1ns / 1ps
