@@ -1,14 +1,18 @@
 // Deribit instrument bindings (docs/PIPELINE.md section 5), after commit.
 //
-// A direct-mapped table per venue (2^VB of them), slot = instrumentId mod 2^SLOT_BITS, holding (id, instrument).
+// A direct-mapped table per venue (2^VB of them), slot = instrumentId mod 2^SLOT_BITS, holding (id, instrument)
+// (the id's high part: its low bits are the slot's index).
 // An instrument definition whose name resolved binds its slot (counting a displaced binding of
 // another id as an eviction); one whose name did not resolve counts as unknown symbol and clears
 // the slot if it held that id. A quote by instrumentId becomes a resolved QUOTE when its slot holds
 // that id, else counts as unknown symbol. Resolved quotes pass through.
 //
 // Each record takes two cycles (read, then decide and write), three with MEM_REG = 1 (the block
-// RAM's read registered once more before the decision), so a write always lands before the next
-// read; committed records arrive far slower than that. A QUOTE passes in one cycle either way.
+// RAM's read registered once more before the decision, in the RAM's own output register: the
+// table is tc_ram_sdp, ECP5 DP16KD cells with REGMODE OUTREG in the ECP5 flow), so a write always
+// lands before the next read (at MEM_REG = 1 an unresolved definition's clear lands with it, and
+// that read takes the slot as cleared); committed records arrive far slower than that. A QUOTE
+// passes in one cycle either way.
 
 `resetall
 `timescale 1ns / 1ps
@@ -83,7 +87,9 @@ initial begin
 end
 
 localparam AW = SLOT_BITS + VB;
-localparam EW = 1 + 32 + INSTR_BITS;
+// an entry: valid, the id's high part (its low SLOT_BITS bits are the slot's index), instrument
+localparam IHW = 32 - SLOT_BITS;
+localparam EW = 1 + IHW + INSTR_BITS;
 
 // The table, in slices of SLICE bits. With MEM_REG = 1 a slice is as wide as one ECP5 block RAM
 // is at this depth (16 Kbit / 2^AW bits), so that no multiplexer sits between a block RAM and the
@@ -96,7 +102,7 @@ localparam NSL = (EW + SLICE - 1) / SLICE;
 wire [NSL*SLICE-1:0] rd_all;    // the last slice's padding is unused
 /* verilator lint_on UNUSEDSIGNAL */
 wire [EW-1:0] rd = rd_all[EW-1:0];
-wire [EW-1:0] slot;            // the slot as the decision sees it: rd, or rd registered again
+wire [EW-1:0] slot;            // the slot as the decision sees it
 
 reg          clr_busy;
 reg [AW-1:0] clr_addr;
@@ -119,25 +125,40 @@ wire [AW-1:0] h_addr = {h_venue, h_id[SLOT_BITS-1:0]};
 assign s_ready = !hold && !clr_busy && (!m_valid || m_ready);
 wire accept = s_valid && s_ready;
 
-wire         slot_valid = slot[EW-1];
-wire [31:0]  slot_id = slot[EW-2 -: 32];
+wire         slot_cleared;    // MEM_REG: the slot was cleared as this record read it
+wire         slot_valid = slot[EW-1] && !slot_cleared;
+wire [IHW-1:0] slot_id_hi = slot[EW-2 -: IHW];
 wire [INSTR_BITS-1:0] slot_instr = slot[INSTR_BITS-1:0];
-wire         slot_has_id = slot_valid && slot_id == h_id;
+// A slot only ever holds an id whose low SLOT_BITS bits are its index (or nothing), and a record
+// reads its own slot: the table keeps and compares only the high part (fewer block RAM bits,
+// one LUT level less after the block RAM).
+wire         slot_has_id = slot_valid && slot_id_hi == h_id[31:SLOT_BITS];
 
-reg          wr_en;
-reg [EW-1:0] wr_data;
-always @* begin
-    wr_en = 1'b0;
-    wr_data = {EW{1'b0}};
-    if (decide && h_kind == `TC_K_DEF) begin
-        if (h_hit) begin
-            wr_en = 1'b1;
-            wr_data = {1'b1, h_id, h_instrument};
-        end else if (slot_has_id) begin
-            wr_en = 1'b1;
+// The writes: a definition whose name resolved binds its slot (bind), one whose name did not
+// clears it if it holds the id (unbind).
+wire         dec_bind = decide && h_kind == `TC_K_DEF && h_hit;
+wire         dec_unbind = decide && h_kind == `TC_K_DEF && !h_hit;
+wire         wr_en;
+generate
+    if (MEM_REG != 0) begin : unbind_reg
+        // The unbind's clear is written a cycle after the decision, from a register, so that
+        // nothing but the id compare follows the block RAM's output register (the write enable
+        // of 21 block RAMs is far). The next record may be accepted in that cycle and read the
+        // slot as it is cleared: it then takes the slot as empty (slot_cleared), which it is.
+        reg unb_q, cleared_q;
+        always @(posedge clk) begin
+            unb_q <= !rst && dec_unbind && slot_has_id;
+            if (accept)
+                cleared_q <= unb_q && s_addr == h_addr;
         end
+        assign wr_en = dec_bind || unb_q;
+        assign slot_cleared = cleared_q;
+    end else begin : unbind_now
+        assign wr_en = dec_bind || (dec_unbind && slot_has_id);
+        assign slot_cleared = 1'b0;
     end
-end
+endgenerate
+wire [EW-1:0] wr_data = dec_bind ? {1'b1, h_id[31:SLOT_BITS], h_instrument} : {EW{1'b0}};
 
 // one write port: the sweep, or the decision
 wire          t_we = clr_busy || wr_en;
@@ -150,30 +171,19 @@ genvar gs;
 generate
     for (gs = 0; gs < NSL; gs = gs + 1) begin : table_slice
         // a read in the cycle of a write to its address is never used (the record waits for
-        // its decision; the sweep reads nothing): no collision logic after the block RAM
-        (* no_rw_check *)
-        reg [SLICE-1:0] mem [0:(1 << AW) - 1];
-        reg [SLICE-1:0] q;
-        always @(posedge clk) begin
-            if (t_we)
-                mem[t_addr] <= t_data[gs*SLICE +: SLICE];
-            q <= mem[s_addr];
-        end
-        assign rd_all[gs*SLICE +: SLICE] = q;
+        // its decision; the sweep reads nothing): no collision logic after the block RAM. With
+        // MEM_REG = 1 the read's second register is the block RAM's own output register
+        // (tc_ram_sdp's OUT_REG; an ECP5 DP16KD with REGMODE OUTREG in the ECP5 flow).
+        tc_ram_sdp #(.WIDTH(SLICE), .ADDR_BITS(AW), .OUT_REG(MEM_REG), .NO_RW_CHECK(1)) ram (
+            .clk(clk),
+            .we(t_we), .waddr(t_addr), .wdata(t_data[gs*SLICE +: SLICE]),
+            .re(1'b1), .raddr(s_addr),
+            .rdata(rd_all[gs*SLICE +: SLICE])
+        );
     end
 endgenerate
-
-generate
-    if (MEM_REG != 0) begin : rd_reg
-        // the block RAM's output register (OUTREG): nothing but a register after the read
-        reg [EW-1:0] rd_q;
-        always @(posedge clk)
-            rd_q <= rd;
-        assign slot = rd_q;
-    end else begin : rd_direct
-        assign slot = rd;
-    end
-endgenerate
+// the slot as the decision sees it: the read 1 + MEM_REG cycles after the accept
+assign slot = rd;
 
 assign busy = hold || m_valid;
 
@@ -223,7 +233,7 @@ always @(posedge clk) begin
             // instrument definition
             if (h_hit) begin
                 inc_bind <= 1'b1;
-                inc_eviction <= slot_valid && slot_id != h_id;
+                inc_eviction <= slot_valid && !slot_has_id;
             end else begin
                 inc_unknown_symbol <= 1'b1;
             end

@@ -9,7 +9,8 @@
 // keeps one memory per word, so a record is written at once and read by word.
 // Timing: the next sequence number and the second record's bank address are kept in registers
 // (no adder before the memories). With MEM_REG = 1 a read's data comes a cycle later (the block
-// RAMs' output registers), and the room left in the ring is decided from registers: the host's
+// RAMs' own output registers: the memories are tc_ram_sdp, ECP5 DP16KD cells with REGMODE OUTREG
+// in the ECP5 flow), and the room left in the ring is decided from registers: the host's
 // consumer index then counts from the cycle after it changes (the host cannot tell).
 
 `resetall
@@ -102,45 +103,81 @@ reg  [63:0] seq1;                     // seq + 1
 reg  [BA-1:0] next_addr2;             // (producer + 1)'s address in its bank
 
 function [63:0] meta;
+    input [INSTR_BITS-1:0] instrument;
     input [VB-1:0] buy_venue;
     input [VB-1:0] sell_venue;
+    input [VB-1:0] trigger_venue;
     input       trigger_sell;
     begin
-        meta = ({{(64-INSTR_BITS){1'b0}}, ev_instrument} << `TC_REC_META_INSTRUMENT_LSB) |
+        meta = ({{(64-INSTR_BITS){1'b0}}, instrument} << `TC_REC_META_INSTRUMENT_LSB) |
                ({{(64-VB){1'b0}}, buy_venue}        << `TC_REC_META_BUY_VENUE_LSB) |
                ({{(64-VB){1'b0}}, sell_venue}       << `TC_REC_META_SELL_VENUE_LSB) |
-               ({{(64-VB){1'b0}}, ev_trigger_venue} << `TC_REC_META_TRIGGER_VENUE_LSB) |
+               ({{(64-VB){1'b0}}, trigger_venue}    << `TC_REC_META_TRIGGER_VENUE_LSB) |
                ({63'd0, trigger_sell}     << `TC_REC_META_TRIGGER_SIDE_LSB) |
                (64'd1                     << `TC_REC_META_VALID_LSB);
     end
 endfunction
 
-// word k of the first (second = 0) or the second (second = 1) record, as the contract lays it
-// out (other words read as zero)
-function [63:0] rec_word;
-    input integer k;
-    input second;
-    begin
-        case (k)
-            `TC_REC_SEQ:        rec_word = second ? seq1 : seq;
-            `TC_REC_META:       rec_word = second ? meta(ev2_buy_venue, ev2_sell_venue, ev2_trigger_sell)
-                                                  : meta(ev_buy_venue, ev_sell_venue, ev_trigger_sell);
-            `TC_REC_BUY_PRICE:  rec_word = second ? ev2_buy_px : ev_buy_px;
-            `TC_REC_BUY_QTY:    rec_word = second ? ev2_buy_qty : ev_buy_qty;
-            `TC_REC_SELL_PRICE: rec_word = second ? ev2_sell_px : ev_sell_px;
-            `TC_REC_SELL_QTY:   rec_word = second ? ev2_sell_qty : ev_sell_qty;
-            `TC_REC_QTY:        rec_word = second ? ev2_qty : ev_qty;
-            `TC_REC_TS:         rec_word = ev_ts;
-            `TC_REC_BUY_TS:     rec_word = second ? ev2_buy_ts : ev_buy_ts;
-            `TC_REC_SELL_TS:    rec_word = second ? ev2_sell_ts : ev_sell_ts;
-            `TC_REC_CYC_FRAME:  rec_word = ev_cyc_frame;
-            `TC_REC_CYC_FIRST:  rec_word = ev_cyc_first;
-            `TC_REC_CYC_LAST:   rec_word = ev_cyc_last;
-            `TC_REC_CYC_COMMIT: rec_word = cycle;
-            default:            rec_word = 64'd0;
-        endcase
+// word k of the first (rec1_w) and of the second record (rec2_w), as the contract lays them out
+// (other words zero). Continuous assignments of the signals themselves: a function that reads
+// module signals, in a port expression, is not re-evaluated by Icarus when they change.
+wire [64*NW-1:0] rec1_w, rec2_w;
+genvar gk;
+generate
+    for (gk = 0; gk < NW; gk = gk + 1) begin : rec
+        wire [63:0] w1, w2;
+        if (gk == `TC_REC_SEQ) begin : k_seq
+            assign w1 = seq;
+            assign w2 = seq1;
+        end else if (gk == `TC_REC_META) begin : k_meta
+            assign w1 = meta(ev_instrument, ev_buy_venue, ev_sell_venue, ev_trigger_venue,
+                             ev_trigger_sell);
+            assign w2 = meta(ev_instrument, ev2_buy_venue, ev2_sell_venue, ev_trigger_venue,
+                             ev2_trigger_sell);
+        end else if (gk == `TC_REC_BUY_PRICE) begin : k_buy_px
+            assign w1 = ev_buy_px;
+            assign w2 = ev2_buy_px;
+        end else if (gk == `TC_REC_BUY_QTY) begin : k_buy_qty
+            assign w1 = ev_buy_qty;
+            assign w2 = ev2_buy_qty;
+        end else if (gk == `TC_REC_SELL_PRICE) begin : k_sell_px
+            assign w1 = ev_sell_px;
+            assign w2 = ev2_sell_px;
+        end else if (gk == `TC_REC_SELL_QTY) begin : k_sell_qty
+            assign w1 = ev_sell_qty;
+            assign w2 = ev2_sell_qty;
+        end else if (gk == `TC_REC_QTY) begin : k_qty
+            assign w1 = ev_qty;
+            assign w2 = ev2_qty;
+        end else if (gk == `TC_REC_TS) begin : k_ts
+            assign w1 = ev_ts;
+            assign w2 = ev_ts;
+        end else if (gk == `TC_REC_BUY_TS) begin : k_buy_ts
+            assign w1 = ev_buy_ts;
+            assign w2 = ev2_buy_ts;
+        end else if (gk == `TC_REC_SELL_TS) begin : k_sell_ts
+            assign w1 = ev_sell_ts;
+            assign w2 = ev2_sell_ts;
+        end else if (gk == `TC_REC_CYC_FRAME) begin : k_cyc_frame
+            assign w1 = ev_cyc_frame;
+            assign w2 = ev_cyc_frame;
+        end else if (gk == `TC_REC_CYC_FIRST) begin : k_cyc_first
+            assign w1 = ev_cyc_first;
+            assign w2 = ev_cyc_first;
+        end else if (gk == `TC_REC_CYC_LAST) begin : k_cyc_last
+            assign w1 = ev_cyc_last;
+            assign w2 = ev_cyc_last;
+        end else if (gk == `TC_REC_CYC_COMMIT) begin : k_cyc_commit
+            assign w1 = cycle;
+            assign w2 = cycle;
+        end else begin : k_zero
+            assign w1 = 64'd0;
+            assign w2 = 64'd0;
+        end
+        assign rec1_w[64*gk +: 64] = w1;
+        assign rec2_w[64*gk +: 64] = w2;
     end
-endfunction
+endgenerate
 
 // room for one and for two more records
 wire        room1, room2;
@@ -158,28 +195,50 @@ generate
         reg         room1_r, room2_r;
         reg  [HW-1:0] h0, h1, h2;         // producer, p1, p2: high part - 1
         wire [ADDR_BITS-1:0] lo_ones = {ADDR_BITS{1'b1}};
-        // {room for one, room for two} after producer p (with its high part - 1)
-        function [1:0] room_of;
-            input [63:0] p;
-            input [HW-1:0] p_hm1;
-            input [63:0] c;
-            reg   [ADDR_BITS:0] lo;         // p_lo - c_lo, the borrow on top
-            reg   hi_ok;
-            begin
-                lo = {1'b0, p[ADDR_BITS-1:0]} - {1'b0, c[ADDR_BITS-1:0]};
-                hi_ok = lo[ADDR_BITS] ? p_hm1 == c[63:ADDR_BITS] : p[63:ADDR_BITS] == c[63:ADDR_BITS];
-                room_of = {hi_ok, hi_ok && lo[ADDR_BITS-1:0] != lo_ones};
-            end
-        endfunction
+        wire [ADDR_BITS-1:0] lo_one = {{(ADDR_BITS-1){1'b0}}, 1'b1};
+        reg  [ADDR_BITS-1:0] p3_lo;       // (p2 + 1)'s low part
+        // {room for one, room for two} after producer p: room for two also needs p - c != DEPTH - 1,
+        // i.e. (p + 1)'s low part != c's, an equality beside the borrow rather than after the
+        // subtraction. The high-part equalities are kept as nets (keep: not merged by ABC into a
+        // tree behind the borrow's carry chain, which then selects between two of them last).
+        // Candidates: 0 producer, 1 p1, 2 p2, 3 the producer after a clear (0).
+        wire [63:0] cand_p [0:3];
+        wire [HW-1:0] cand_hm1 [0:3];
+        wire [ADDR_BITS-1:0] cand_next_lo [0:3];
+        assign cand_p[0] = producer;
+        assign cand_p[1] = p1;
+        assign cand_p[2] = p2;
+        assign cand_p[3] = 64'd0;
+        assign cand_hm1[0] = h0;
+        assign cand_hm1[1] = h1;
+        assign cand_hm1[2] = h2;
+        assign cand_hm1[3] = {HW{1'b1}};
+        assign cand_next_lo[0] = p1[ADDR_BITS-1:0];
+        assign cand_next_lo[1] = p2[ADDR_BITS-1:0];
+        assign cand_next_lo[2] = p3_lo;
+        assign cand_next_lo[3] = lo_one;
+        wire [3:0] room1_c, room2_c;
+        genvar gc;
+        for (gc = 0; gc < 4; gc = gc + 1) begin : cand
+            (* keep *) wire eq = cand_p[gc][63:ADDR_BITS] == consumer[63:ADDR_BITS];
+            (* keep *) wire eq_m1 = cand_hm1[gc] == consumer[63:ADDR_BITS];
+            wire borrow = cand_p[gc][ADDR_BITS-1:0] < consumer[ADDR_BITS-1:0];
+            wire hi_ok = borrow ? eq_m1 : eq;
+            assign room1_c[gc] = hi_ok;
+            assign room2_c[gc] = hi_ok && cand_next_lo[gc] != consumer[ADDR_BITS-1:0];
+        end
         always @(posedge clk) begin
             if (rst || clear)
-                {room1_r, room2_r} <= room_of(64'd0, {HW{1'b1}}, consumer);
+                {room1_r, room2_r} <= {room1_c[3], room2_c[3]};
             else if (write1 && write2)
-                {room1_r, room2_r} <= room_of(p2, h2, consumer);
+                {room1_r, room2_r} <= {room1_c[2], room2_c[2]};
             else if (write1)
-                {room1_r, room2_r} <= room_of(p1, h1, consumer);
+                {room1_r, room2_r} <= {room1_c[1], room2_c[1]};
             else
-                {room1_r, room2_r} <= room_of(producer, h0, consumer);
+                {room1_r, room2_r} <= {room1_c[0], room2_c[0]};
+            // (p2 + 1)'s low part, following p2
+            if (write1)
+                p3_lo <= write2 ? p3_lo + 2'd2 : p3_lo + 2'd1;
             // (p + 1)'s high part - 1 is p's high part when p's low part is all ones, else p's
             if (write1) begin
                 h0 <= write2 ? h2 : h1;
@@ -189,6 +248,7 @@ generate
                               : p2[ADDR_BITS-1:0] == lo_ones) ? p2[63:ADDR_BITS] : h2;
             end
             if (rst || clear) begin
+                p3_lo <= lo_one + 2'd2;
                 h0 <= {HW{1'b1}};
                 h1 <= {HW{1'b1}};
                 h2 <= {HW{1'b1}};
@@ -220,23 +280,20 @@ generate
         wire             take2 = write2 && !is_first;
         wire [BA-1:0]    waddr = is_first ? producer[ADDR_BITS-1:1] : addr2;
         for (gw = 0; gw < NW; gw = gw + 1) begin : word_mem
-            reg [63:0] mem [0:(DEPTH/2)-1];
-            reg [63:0] q;
-            always @(posedge clk) begin
-                if (take1 || take2)
-                    mem[waddr] <= rec_word(gw, !is_first);
-                if (rd_en && rd_word == gw && rd_index[0] == gb)
-                    q <= mem[rd_index[ADDR_BITS-1:1]];
-            end
-            if (MEM_REG != 0) begin : rd_reg
-                // the block RAM's output register (OUTREG)
-                reg [63:0] q2;
-                always @(posedge clk)
-                    q2 <= q;
-                assign word_out[2*gw+gb] = q2;
-            end else begin : rd_direct
-                assign word_out[2*gw+gb] = q;
-            end
+            // (OUT_REG: the block RAM's output register, REGMODE OUTREG in the ECP5 flow; a
+            // read of the record being written is of one the host has consumed: never used)
+            // (the data through a plain wire: Yosys 0.23 fails an assertion when hierarchy
+            // -chparam meets an array element on an instance's port)
+            wire [63:0] q;
+            tc_ram_sdp #(.WIDTH(64), .ADDR_BITS(BA), .OUT_REG(MEM_REG)) ram (
+                .clk(clk),
+                .we(take1 || take2), .waddr(waddr),
+                .wdata(is_first ? rec1_w[64*gw +: 64] : rec2_w[64*gw +: 64]),
+                .re(rd_en && rd_word == gw && rd_index[0] == gb),
+                .raddr(rd_index[ADDR_BITS-1:1]),
+                .rdata(q)
+            );
+            assign word_out[2*gw+gb] = q;
         end
     end
 endgenerate
