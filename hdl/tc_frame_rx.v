@@ -48,6 +48,7 @@ module tc_frame_rx #(
     input  wire                      hold_new,    // takes no new frame (tables being cleared)
     input  wire [64*N_FILTERS-1:0]   filter_cfg,  // sampled a cycle late (registered match terms)
     input  wire [64*N_VENUES-1:0]    venue_cfg,
+    input  wire                      cfg_wr,      // either changed on the last edge (or tie high)
 
     // payload stream, one beat per cycle at most, no backpressure (hold covers it)
     output reg                       m_valid,
@@ -386,10 +387,14 @@ generate
         wire [2:0]  fv = fc[58:56];
         reg  [31:0] f_mask_r;
         always @(posedge clk) begin
-            f_mask_r <= prefix_mask(fc[53:48]);
-            f_en_r[gf] <= fc[63] && v_ok[fv];
-            {f_pv_r[4][gf], f_pv_r[3][gf]} <= v_proto[2*fv +: 2];
-            {f_pv_r[2][gf], f_pv_r[1][gf], f_pv_r[0][gf]} <= fv;
+            // the same as loading every cycle: the configuration changes only where cfg_wr
+            // says so (the model skips the work on the other cycles)
+            if (cfg_wr) begin
+                f_mask_r <= prefix_mask(fc[53:48]);
+                f_en_r[gf] <= fc[63] && v_ok[fv];
+                {f_pv_r[4][gf], f_pv_r[3][gf]} <= v_proto[2*fv +: 2];
+                {f_pv_r[2][gf], f_pv_r[1][gf], f_pv_r[0][gf]} <= fv;
+            end
             if (acc_next && bt[4])
                 ipm_r[gf] <= f_en_r[gf] && ((dst_ip ^ fc[31:0]) & f_mask_r) == 32'd0;
             if (accept)
