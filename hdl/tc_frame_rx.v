@@ -48,6 +48,7 @@ module tc_frame_rx #(
     input  wire                      hold_new,    // takes no new frame (tables being cleared)
     input  wire [64*N_FILTERS-1:0]   filter_cfg,  // sampled a cycle late (registered match terms)
     input  wire [64*N_VENUES-1:0]    venue_cfg,
+    input  wire                      cfg_wr,      // either changed on the last edge (or tie high)
 
     // payload stream, one beat per cycle at most, no backpressure (hold covers it)
     output reg                       m_valid,
@@ -386,10 +387,14 @@ generate
         wire [2:0]  fv = fc[58:56];
         reg  [31:0] f_mask_r;
         always @(posedge clk) begin
-            f_mask_r <= prefix_mask(fc[53:48]);
-            f_en_r[gf] <= fc[63] && v_ok[fv];
-            {f_pv_r[4][gf], f_pv_r[3][gf]} <= v_proto[2*fv +: 2];
-            {f_pv_r[2][gf], f_pv_r[1][gf], f_pv_r[0][gf]} <= fv;
+            // the same as loading every cycle: the configuration changes only where cfg_wr
+            // says so (the model skips the work on the other cycles)
+            if (cfg_wr) begin
+                f_mask_r <= prefix_mask(fc[53:48]);
+                f_en_r[gf] <= fc[63] && v_ok[fv];
+                {f_pv_r[4][gf], f_pv_r[3][gf]} <= v_proto[2*fv +: 2];
+                {f_pv_r[2][gf], f_pv_r[1][gf], f_pv_r[0][gf]} <= fv;
+            end
             if (acc_next && bt[4])
                 ipm_r[gf] <= f_en_r[gf] && ((dst_ip ^ fc[31:0]) & f_mask_r) == 32'd0;
             if (accept)
@@ -401,7 +406,8 @@ generate
 endgenerate
 
 // the lowest-numbered matching filter: a tree of first-valid picks, per bit plane of
-// {protocol, venue}; vm = {any, protocol, venue}
+// {protocol, venue}, computed where m_venue and m_proto load (only for a beat going out: the
+// model does the picks only then; the hardware is the same); vm_any: some filter matches
 function pick;
     input [N_FILTERS-1:0] c;
     input [N_FILTERS-1:0] d;
@@ -421,8 +427,7 @@ function pick;
     end
 endfunction
 
-wire [5:0]  vm = {|cand_r, pick(cand_r, f_pv_r[4]), pick(cand_r, f_pv_r[3]),
-                  pick(cand_r, f_pv_r[2]), pick(cand_r, f_pv_r[1]), pick(cand_r, f_pv_r[0])};
+wire        vm_any = |cand_r;
 
 // ---------------------------------------------------------------- the forwarding decision
 // On the beat holding the UDP header's last byte (cap) the port matches, the UDP length check and
@@ -436,7 +441,7 @@ reg  [15:0] plen_r;         // payload length n
 
 // a payload ending inside this very beat goes out next cycle, whole: 0 < n <= 8 - shift
 wire        tiny_now = us_now[4];
-wire        pass = ok_r && kok_r && vm[5];
+wire        pass = ok_r && kok_r && vm_any;
 wire        fwd_live = fwd_r || (dec_r && pass);
 
 reg         uend_hit_next;
@@ -640,7 +645,7 @@ always @* begin
     else if (!pf_ok)                                             e_reason = R_NOT_IPV4_UDP;
     else if (!csum_ok)                                           e_reason = R_CHECKSUM;
     else if (!tot_ok || e1_lt_tot || !ok_r)                      e_reason = R_LENGTH; // 11, 12
-    else if (!vm[5])                                             e_reason = R_NO_VENUE;
+    else if (!vm_any)                                            e_reason = R_NO_VENUE;
     else                                                         e_reason = R_OK;
 end
 
@@ -651,6 +656,7 @@ wire        v_e2 = e2_valid && !pend_valid;
 wire        v_e1 = e1_valid && !e2_valid && !pend_go;
 wire        eof_go = (v_e1 && fwd_live) || (v_e2 && e2_fwd);
 wire        eof_sel = e1_valid || e2_valid;   // unless pend_valid: the beat on m_* is an eof beat
+wire        m_go = pend_go || eof_go || emit;    // a beat goes out on m_* next cycle
 
 assign busy = in_frame || e1_valid || e2_valid || pend_valid || m_valid || done_valid;
 
@@ -713,23 +719,26 @@ always @(posedge clk) begin
     done_bytes <= e2_valid ? e2_len : e1_len;
 
     // the payload stream: a held beat, an end-of-frame beat or a realigned beat (exclusive)
-    m_valid <= pend_go || eof_go || emit;
+    m_valid <= m_go;
     m_sof <= (pend_go && pend_first) || (eof_go && (e2_valid ? e2_sof : e1_sof)) ||
              (emit && sof_pending);
     m_eop <= pend_go || (emit && st_eop);
     m_eof <= eof_go;
     m_ok <= eof_go && (e2_valid ? e2_ok : e_reason == R_OK);
-    m_data <= pend_valid ? pend_data : (eof_sel ? 64'd0 : emit_data);
-    m_keep <= pend_valid ? pend_keep : (eof_sel ? 8'd0 : st_keep);
-    m_venue <= vm[2:0];
-    m_proto <= vm[4:3];
-    m_len <= plen_r;
-    m_ts <= (!pend_valid && eof_sel) ? (e2_valid ? e2_ts : e1_ts) : ts_q;
-    m_cyc_frame <= (!pend_valid && eof_sel) ? (e2_valid ? e2_cyc_frame : e1_cyc_frame)
-                                            : cyc_frame_q;
-    m_cyc_lo <= pend_valid ? pend_cyc : (eof_sel ? cycle : prev_cyc);
-    m_cyc_hi <= pend_valid ? pend_cyc : cycle;
-    m_split <= (pend_valid || eof_sel) ? 4'd8 : (uo6_r ? 4'd2 : 4'd6);
+    // the beat's fields load only with a beat (the model copies them only then)
+    if (m_go) begin
+        m_data <= pend_valid ? pend_data : (eof_sel ? 64'd0 : emit_data);
+        m_keep <= pend_valid ? pend_keep : (eof_sel ? 8'd0 : st_keep);
+        m_venue <= {pick(cand_r, f_pv_r[2]), pick(cand_r, f_pv_r[1]), pick(cand_r, f_pv_r[0])};
+        m_proto <= {pick(cand_r, f_pv_r[4]), pick(cand_r, f_pv_r[3])};
+        m_len <= plen_r;
+        m_ts <= (!pend_valid && eof_sel) ? (e2_valid ? e2_ts : e1_ts) : ts_q;
+        m_cyc_frame <= (!pend_valid && eof_sel) ? (e2_valid ? e2_cyc_frame : e1_cyc_frame)
+                                                : cyc_frame_q;
+        m_cyc_lo <= pend_valid ? pend_cyc : (eof_sel ? cycle : prev_cyc);
+        m_cyc_hi <= pend_valid ? pend_cyc : cycle;
+        m_split <= (pend_valid || eof_sel) ? 4'd8 : (uo6_r ? 4'd2 : 4'd6);
+    end
 
     if (rst) begin
         in_frame <= 1'b0;

@@ -309,8 +309,7 @@ function [31:0] t1_group;
     end
 endfunction
 reg  [31:0]       hp   [0:HG-1];
-genvar b, c;
-integer           k, k2;
+integer           k;
 always @(posedge clk) begin
     if (look)
         for (k = 0; k < HG; k = k + 1)
@@ -318,35 +317,39 @@ always @(posedge clk) begin
 end
 
 // ---------------------------------------------------------------- L1: derived key, second level
-reg  [31:0]       y;
+// The derived key (the XOR of the groups) and each way's slot (the XOR of its HC second-level
+// entries, each a 16-entry table over a key nibble written as the first level's are) are
+// computed inside the read's enable, as the first level is: the model does the work only for a
+// name (the hardware is the same).
+function [SLOT_BITS-1:0] t2_entry;
+    input integer t;            // table: way * HC + derived key nibble
+    input [CB-1:0] nib;
+    integer v;
+    begin
+        t2_entry = {SLOT_BITS{1'b0}};
+        for (v = 0; v < 16; v = v + 1)
+            if ({28'd0, nib} == v)
+                t2_entry = t2_entry | SYM_T2[SLOT_BITS * (16 * t + v) +: SLOT_BITS];
+    end
+endfunction
+function [SLOT_BITS-1:0] t2_slot;
+    input integer wy;           // way
+    input [32*HG-1:0] hv;       // the groups, {hp[HG-1], ..., hp[0]}
+    reg   [31:0] yv;
+    integer q;
+    begin
+        yv = 32'd0;
+        for (q = 0; q < HG; q = q + 1)
+            yv = yv ^ hv[32*q +: 32];
+        t2_slot = {SLOT_BITS{1'b0}};
+        for (q = 0; q < HC; q = q + 1)
+            t2_slot = t2_slot ^ t2_entry(wy * HC + q, yv[CB*q +: CB]);
+    end
+endfunction
+reg  [32*HG-1:0]  hv;
 always @* begin
-    y = 32'd0;
     for (k = 0; k < HG; k = k + 1)
-        y = y ^ hp[k];
-end
-wire [SLOT_BITS-1:0] t2e [0:WAYS*HC-1];
-generate
-    for (g = 0; g < WAYS * HC; g = g + 1) begin : t2
-        wire [15:0] dec;
-        for (c = 0; c < 16; c = c + 1) begin : dc
-            assign dec[c] = y[CB*(g % HC) +: CB] == c;
-        end
-        for (b = 0; b < SLOT_BITS; b = b + 1) begin : eb
-            wire [15:0] tt;
-            for (c = 0; c < 16; c = c + 1) begin : ent
-                assign tt[c] = SYM_T2[SLOT_BITS * (16 * g + c) + b];
-            end
-            assign t2e[g][b] = |(dec & tt);
-        end
-    end
-endgenerate
-reg  [SLOT_BITS-1:0] slot [0:WAYS-1];
-always @* begin
-    for (k = 0; k < WAYS; k = k + 1) begin
-        slot[k] = {SLOT_BITS{1'b0}};
-        for (k2 = 0; k2 < HC; k2 = k2 + 1)
-            slot[k] = slot[k] ^ t2e[k * HC + k2];
-    end
+        hv[32*k +: 32] = hp[k];
 end
 
 // ---------------------------------------------------------------- L1 -> L2: the ways' tables
@@ -368,7 +371,7 @@ generate
             if (we)
                 mem[wa] <= wd;
             if (l_look[1])
-                q <= mem[slot[w]];
+                q <= mem[t2_slot(w, hv)];
         end
         if (MEM_REG == 1) begin : oreg
             // the RAM's output register (loads every cycle: q holds the read until the next)
@@ -409,26 +412,37 @@ always @(posedge clk) begin
 end
 // Each way's entry equals the key (valid, venue, length, name) when every group of three
 // compared bits does; the groups' AND is the carry out of (groups + 1), a carry chain behind one
-// LUT level instead of a four-level AND tree.
+// LUT level instead of a four-level AND tree. Only a name's record uses the result (hit, sp_*,
+// and the instrument, which only a hit carries on), so the compare is written inside l_look[LC]:
+// the model does the work only for a name.
 localparam CW = 1 + 3 + LEN_BITS + 8 * NB;
 localparam NG = (CW + 2) / 3;
 wire [CW-1:0] key_cmp = {1'b1, l_venue[LC], l_len[LC][LEN_BITS-1:0], l_name[LC]};
-reg  [WAYS-1:0] hitw;
-generate
-    for (w = 0; w < WAYS; w = w + 1) begin : cmp
-        wire [3*NG-1:0] diff;
-        assign diff[CW-1:0] = {rd[w][EW-1 -: 4 + LEN_BITS], rd[w][8*NB-1:0]} ^ key_cmp;
-        if (3 * NG > CW) begin : pad
-            assign diff[3*NG-1:CW] = {3*NG-CW{1'b0}};
-        end
-        wire [NG-1:0]   same;
-        for (g = 0; g < NG; g = g + 1) begin : grp
-            assign same[g] = diff[3*g +: 3] == 3'd0;
-        end
-        wire [NG:0]     chain = {1'b0, same} + {{NG{1'b0}}, 1'b1};
-        always @* hitw[w] = chain[NG];
+function way_hit;
+    /* verilator lint_off UNUSEDSIGNAL */
+    input [EW-1:0] e;           // the instrument is not compared
+    /* verilator lint_on UNUSEDSIGNAL */
+    input [CW-1:0] kc;
+    reg   [3*NG-1:0] diff;
+    reg   [NG-1:0]   same;
+    reg   [NG:0]     chain;
+    integer          gi;
+    begin
+        diff = {3*NG{1'b0}};
+        diff[CW-1:0] = {e[EW-1 -: 4 + LEN_BITS], e[8*NB-1:0]} ^ kc;
+        for (gi = 0; gi < NG; gi = gi + 1)
+            same[gi] = diff[3*gi +: 3] == 3'd0;
+        chain = {1'b0, same} + {{NG{1'b0}}, 1'b1};
+        way_hit = chain[NG];
     end
-endgenerate
+endfunction
+reg  [WAYS-1:0] hitw;
+always @* begin
+    hitw = {WAYS{1'b0}};
+    if (l_look[LC])
+        for (k = 0; k < WAYS; k = k + 1)
+            hitw[k] = way_hit(rd[k], key_cmp);
+end
 wire          hit = l_look[LC] && lc_short && |hitw;
 wire [7:0]    instr = hitw[0] ? rd[0][8*NB +: 8] : rd[1][8*NB +: 8];
 

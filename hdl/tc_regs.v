@@ -42,6 +42,7 @@ module tc_regs #(
     output reg           enable,
     output reg  [64*`TC_N_FILTERS-1:0] filter_cfg,
     output reg  [64*N_VENUES-1:0]  venue_cfg,
+    output reg           cfg_wr,         // filter/venue_cfg written or reset on the last edge
     output reg  [63:0]   consumer,
 
     // symbol table writes
@@ -215,6 +216,10 @@ wire [31:0] arg = w_data[`TC_REG_CONTROL_CMD_ARG_LSB +: 32];   // {way[16], slot
 /* verilator lint_on UNUSEDSIGNAL */
 wire        cmd_wr = w_cmd && cstate == C_IDLE;
 integer     k;
+
+// a configuration write (or reset) lands on the next edge; tc_frame_rx samples a cycle later
+always @(posedge clk)
+    cfg_wr <= rst || |w_filter || |w_venue;
 
 always @(posedge clk) begin
     sym_wr_en <= 1'b0;

@@ -75,6 +75,7 @@ always @(posedge clk) cycle <= rst ? 64'd0 : cycle + 64'd1;
 wire          enable;
 wire [64*`TC_N_FILTERS-1:0] filter_cfg;
 wire [64*N_VENUES-1:0]  venue_cfg;
+wire                   cfg_wr;
 wire [63:0]   consumer;
 wire          sym_wr_en, sym_wr_way, sym_wr_valid, sym_clear, sym_clearing;
 wire [`TC_SYM_HASH_BITS-1:0] sym_wr_slot;
@@ -109,7 +110,8 @@ tc_regs #(
     .bus_wr_en(reg_wr_en), .bus_wr_addr(reg_wr_addr), .bus_wr_data(reg_wr_data),
     .bus_rd_en(reg_rd_en), .bus_rd_addr(reg_rd_addr),
     .bus_rd_data(reg_rd_data), .bus_rd_valid(reg_rd_valid),
-    .enable(enable), .filter_cfg(filter_cfg), .venue_cfg(venue_cfg), .consumer(consumer),
+    .enable(enable), .filter_cfg(filter_cfg), .venue_cfg(venue_cfg), .cfg_wr(cfg_wr),
+    .consumer(consumer),
     .sym_wr_en(sym_wr_en), .sym_wr_way(sym_wr_way), .sym_wr_slot(sym_wr_slot),
     .sym_wr_valid(sym_wr_valid), .sym_wr_venue(sym_wr_venue), .sym_wr_len(sym_wr_len),
     .sym_wr_instrument(sym_wr_instrument), .sym_wr_name(sym_wr_name),
@@ -188,7 +190,7 @@ tc_frame_rx #(
     .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast), .s_axis_tuser(s_axis_tuser),
     .s_axis_ts(s_axis_ts),
     .cycle(cycle), .enable(enable), .hold(fifo_hold), .hold_new(new_frame_hold),
-    .filter_cfg(filter_cfg), .venue_cfg(venue_cfg),
+    .filter_cfg(filter_cfg), .venue_cfg(venue_cfg), .cfg_wr(cfg_wr),
     .m_valid(fr_valid), .m_data(fr_data), .m_keep(fr_keep), .m_sof(fr_sof), .m_eop(fr_eop),
     .m_eof(fr_eof), .m_ok(fr_ok), .m_venue(fr_venue), .m_proto(fr_proto), .m_len(fr_len),
     .m_ts(fr_ts), .m_cyc_frame(fr_cyc_frame), .m_cyc_lo(fr_cyc_lo), .m_cyc_hi(fr_cyc_hi),

@@ -221,6 +221,9 @@ fn build_model(
             "--x-initial",
             "fast",
         ])
+        // loops up to 256 iterations are unrolled (Verilator's default stops at 64): a function
+        // over the 90 three-bit groups of tc_lookup's compare otherwise runs as a loop
+        .args(["--unroll-count", "256"])
         // Lint and style are scripts/lint's job (verilator -Wall); every other warning
         // (UNOPTFLAT and the like: a model that has to iterate to settle) fails the build.
         .args(["-Wno-lint", "-Wno-style", "--top-module", module])

@@ -101,6 +101,7 @@ tc_frame_rx #(
     .hold(fr_hold),
     .filter_cfg(filters),
     .venue_cfg(venues),
+    .cfg_wr(1'b1),
     .m_valid(fr_m_valid),
     .m_data(fr_m_data),
     .m_keep(fr_m_keep),
