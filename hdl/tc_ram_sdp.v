@@ -70,6 +70,8 @@ wire [WIDTH-1:0] q;            // after the read latch
 
 generate
     if (!PRIM) begin : behav
+        // the same memory twice, with and without the attribute: an attribute cannot take a
+        // parameter's value in Verilog-2005
         if (NO_RW_CHECK != 0) begin : nrc
             (* no_rw_check *)
             reg [WIDTH-1:0] mem [0:(1 << ADDR_BITS) - 1];
