@@ -152,41 +152,53 @@ generate
 endgenerate
 
 // ---------------------------------------------------------------- stage 1: operands
-wire        d_up  = $signed(in_exp) >= -8'sd9;                  // e >= -9: scale up by 10^k
-wire        d_big = d_up ? ($signed(in_exp) > 8'sd9) : ($signed(in_exp) < -8'sd27);  // k or j > 18
-wire [4:0]  d_k   = in_exp[4:0] + 5'd9;                         // k = e + 9 (mod 32)
-// j = -9 - e = ~e - 8 (mod 32), bit by bit so that it folds into the shifter's first LUTs
-wire [4:0]  d_j   = {~(in_exp[4] ^ in_exp[3]), in_exp[3], ~in_exp[2:0]};
+// Stage 1's logic (d_*) is computed inside its registers' enable (as stages 2 and 3 are: the
+// model built by Verilator evaluates it only for a conversion).
+reg         d_up, d_big, d_k0;
+reg  [4:0]  d_k, d_j;
+/* verilator lint_off UNUSEDSIGNAL */
+reg  [62:0] d_n;
+/* verilator lint_on UNUSEDSIGNAL */
+reg  [62:0] d_u1;
+reg  [1:0]  d_fsh;
+reg  [55:0] d_fm;
+reg  [9:0]  d_t10;
 
 reg         r1_valid, r1_fmt, r1_up, r1_big;
 reg  [63:0] r1_v;
 reg  [4:0]  r1_k, r1_j;
 reg  [61:0] r1_n;             // m >> j (j >= 1 when it is used, so 62 bits)
-/* verilator lint_off UNUSEDSIGNAL */
-wire [62:0] d_n   = in_value[62:0] >> d_j;
-/* verilator lint_on UNUSEDSIGNAL */
 reg  [63:0] r1_b;             // inverse(5^j)
-// the first scale-up step, x10 when k is odd (k0 = ~e0)
-wire        d_k0  = ~in_exp[0];
-wire [62:0] d_u1  = (d_k0 ? in_value[62:0] << 3 : in_value[62:0]) +
-                    (d_k0 ? in_value[62:0] << 1 : 63'd0);
-reg  [62:0] r1_u1;
-// double: M << (3 - t mod 4) = M << ((E + 3) mod 4), so that stage 3 shifts by multiples of 4
-wire [1:0]  d_fsh = in_value[53:52] + 2'd3;
-wire [55:0] d_fm  = {3'd0, 1'b1, in_value[51:0]} << d_fsh;
-reg  [55:0] r1_fm;
+reg  [62:0] r1_u1;            // the first scale-up step
+reg  [55:0] r1_fm;            // the double's M, shifted
 // what stage 2's x10^16 table entries are looked up from: k1, and u1's low 10 bits computed
 // apart from d_u1 (in registers of their own, so that synthesis keeps the tables' logic apart
 // from u2's adds)
 reg         r1_tk1;
 reg  [9:0]  r1_t10;
-wire [9:0]  d_t10 = d_k0 ? {in_value[6:0], 3'd0} + {in_value[8:0], 1'd0} : in_value[9:0];
 // double: the fraction at or above s = 10's overflow bound (a constant compare, beside d_u1's add)
 reg         r1_fge;
 
+/* verilator lint_off BLKSEQ */
 always @(posedge clk) begin
     r1_valid <= in_valid;
     if (in_valid) begin
+        d_up = $signed(in_exp) >= -8'sd9;                       // e >= -9: scale up by 10^k
+        d_big = d_up ? ($signed(in_exp) > 8'sd9) : ($signed(in_exp) < -8'sd27);  // k or j > 18
+        d_k = in_exp[4:0] + 5'd9;                               // k = e + 9 (mod 32)
+        // j = -9 - e = ~e - 8 (mod 32), bit by bit so that it folds into the shifter's first LUTs
+        d_j = {~(in_exp[4] ^ in_exp[3]), in_exp[3], ~in_exp[2:0]};
+        d_n = in_value[62:0] >> d_j;
+        // the first scale-up step, x10 when k is odd (k0 = ~e0)
+        d_k0 = ~in_exp[0];
+        d_u1 = (d_k0 ? in_value[62:0] << 3 : in_value[62:0]) +
+               (d_k0 ? in_value[62:0] << 1 : 63'd0);
+        // double: M << (3 - t mod 4) = M << ((E + 3) mod 4), so that stage 3 shifts by
+        // multiples of 4
+        d_fsh = in_value[53:52] + 2'd3;
+        d_fm = {3'd0, 1'b1, in_value[51:0]} << d_fsh;
+        d_t10 = d_k0 ? {in_value[6:0], 3'd0} + {in_value[8:0], 1'd0} : in_value[9:0];
+
         r1_fmt <= in_fmt;
         r1_up <= d_up;
         r1_big <= d_big;
@@ -202,6 +214,7 @@ always @(posedge clk) begin
         r1_t10 <= d_t10;
     end
 end
+/* verilator lint_on BLKSEQ */
 
 // the division's multiply, (m >> j) * inverse(5^j) mod 2^64, in 16x16 pieces: n = r1_n, b = r1_b
 wire [63:0] r1_nx = {2'd0, r1_n};
@@ -289,21 +302,36 @@ endgenerate
 wire [62:0] u0 = s1_v[62:0];
 wire        k0 = s1_k[0], k1 = s1_k[1], k2 = s1_k[2];
 wire [62:0] u1 = s1_u1;                                   // x10 = 2^3 + 2^1, in stage 1
-// x100 = 2^7 - 2^5 + 2^2: one three-input add (a carry-save row, then a carry chain)
-wire [62:0] u2 = (k1 ? u1 << 7 : u1) - (k1 ? u1 << 5 : 63'd0) + (k1 ? u1 << 2 : 63'd0);
-// x10^4 = 2^13 + 2^11 - 2^8 + 2^4
-wire [62:0] u3a = (k2 ? u2 << 13 : u2) + (k2 ? u2 << 11 : 63'd0);
-wire [62:0] u3b = (k2 ? u2 << 4 : 63'd0) - (k2 ? u2 << 8 : 63'd0);
+reg  [62:0] u2;
+reg  [62:0] u3a;
+reg  [62:0] u3b;
 /* verilator lint_off UNUSEDSIGNAL */
-wire [63:0] u3 = {u3a, 1'b0} + {u3b, 1'b0};
+reg  [63:0] u3;
 /* verilator lint_on UNUSEDSIGNAL */
-wire        u_ovf12 = (k0 && u0 > LIM_1) || (k1 && u1 > LIM_2);
-wire        u_ovf4 = k2 && u2 > LIM_4;
-
-// decimal checks
-wire        m_neg  = s1_v[63];
-wire        m_zero = s1_v == 64'd0;
-// scaling down: the low j bits (j <= 18) must be zero
+reg         u_ovf12;
+reg         u_ovf4;
+reg         m_neg;
+reg         m_zero;
+reg         m_lowbits;
+wire [10:0] f_exp  = s1_v[62:52];
+wire [51:0] f_frac = s1_v[51:0];
+reg  [76:0] f_m;
+reg  [76:0] f_pa;
+reg  [76:0] f_pb;
+reg  [76:0] f_pc;
+reg  [76:0] f_pd;
+/* verilator lint_off UNUSEDSIGNAL */
+reg  [77:0] f_pab;
+reg  [77:0] f_pcd;
+reg  [77:0] f_pabcd;
+reg  [76:0] f_p;
+reg  [5:0]  f_t;
+/* verilator lint_on UNUSEDSIGNAL */
+reg         f_sub;
+reg         f_zero;
+reg         f_sign;
+reg         f_over;
+reg         f_small;
 wire [17:0] m_lowmask;
 genvar gi;
 generate
@@ -311,31 +339,6 @@ generate
         assign m_lowmask[gi] = s1_j > gi;
     end
 endgenerate
-wire        m_lowbits = (s1_v[17:0] & m_lowmask) != 18'd0;
-
-// double: P' = M' * 5^9 with M' = M << (3 - t mod 4) (P' = P * 2^(3 - t mod 4) < 2^77),
-// 5^9 = 2^21 - 2^17 - 2^14 + 2^12 - 2^9 - 2^7 - 2^5 + 2^2 + 2^0
-wire [10:0] f_exp  = s1_v[62:52];
-wire [51:0] f_frac = s1_v[51:0];
-wire [76:0] f_m    = {21'd0, s1_fm};
-wire [76:0] f_pa   = f_m - (f_m << 5);
-wire [76:0] f_pb   = (f_m << 2) - (f_m << 7);
-wire [76:0] f_pc   = (f_m << 12) - (f_m << 9);
-wire [76:0] f_pd   = (f_m << 21) - (f_m << 14);
-/* verilator lint_off UNUSEDSIGNAL */
-wire [77:0] f_pab  = {f_pa, 1'b0} + {f_pb, 1'b0};
-wire [77:0] f_pcd  = {f_pc, 1'b0} + {f_pd, 1'b0};
-wire [77:0] f_pabcd = {f_pab[77:1], 1'b0} + {f_pcd[77:1], 1'b0};
-wire [76:0] f_p    = f_pabcd[77:1] - (f_m << 17);
-// t = 1056 - E (= s - 10), t div 4 from t mod 64 (1056 = 32 mod 64)
-wire [5:0]  f_t    = 6'd32 - f_exp[5:0];
-/* verilator lint_on UNUSEDSIGNAL */
-// R = P >> (9 + t) = P' >> (12 + 4 * (t div 4)): stage 3 shifts s2_r = P'[76:12]
-wire        f_sub  = f_exp == 11'd0;                     // zero or subnormal: 0
-wire        f_zero = f_sub && f_frac == 52'd0;
-wire        f_sign = s1_v[63];
-wire        f_over = f_exp > 11'd1056 || (f_exp == 11'd1056 && s1_fge);  // incl. NaN, inf
-wire        f_small = f_exp < 11'd993;                   // t >= 64: the result is 0 or 1
 
 reg         s2_valid, s2_rej, s2_up, s2_div, s2_one, s2_ovf12, s2_ovf4;
 reg         s2_up1, s2_up16, s2_qf;   // the result mux's selects
@@ -347,23 +350,66 @@ reg  [31:0] s2_lh, s2_hl;
 reg  [64:0] s2_r;
 reg  [3:0]  s2_tc;            // t div 4 (t <= 63 when it is used)
 
-// x10^16 applies only for k = 16..18, where stage 3's w = u2 = (k1 ? 100 * u1 : u1) and must be
-// <= 922 (10 bits), else it overflows and is rejected. With k1 set, w <= 922 means u1 <= 9, so
-// w's 10 bits come from u1[3:0] and the table entries are looked up here, a stage early. Any
-// other w is rejected by stage 3's w > LIM_16, whatever these entries hold.
-// Written as constant tables (not u1 * 100) so that synthesis builds them from u1 alone and does
-// not share them with u2's adds.
-wire [42:0] w16lo_d = s1_tk1 ? mul5p16x100lo[s1_t10[3:0]] : mul5p16[s1_t10[4:0]];
-wire [42:0] w16hi_d = s1_tk1 ? mul5p16x100hi[s1_t10[3:0]] : mul5p16[s1_t10[9:5]];
-
-// the division's pieces from the partial products
-wire [63:0] d_ll = {pp[3], pp[0]} + {16'd0, pp[1], 16'd0} + {16'd0, pp[2], 16'd0};
-wire [31:0] d_lh = pp[4] + {pp[5][15:0] + pp[6][15:0], 16'd0};
-wire [31:0] d_hl = pp[7] + {pp[8][15:0] + pp[9][15:0], 16'd0};
-
+reg  [42:0] w16lo_d;
+reg  [42:0] w16hi_d;
+reg  [63:0] d_ll;
+reg  [31:0] d_lh;
+reg  [31:0] d_hl;
+// Stage 2's logic is computed inside its registers' enable: the same hardware, but the model
+// built by Verilator evaluates it only for a conversion, not on every cycle.
+/* verilator lint_off BLKSEQ */
 always @(posedge clk) begin
     s2_valid <= s1_valid;
     if (s1_valid) begin
+        // x100 = 2^7 - 2^5 + 2^2: one three-input add (a carry-save row, then a carry chain)
+        u2 = (k1 ? u1 << 7 : u1) - (k1 ? u1 << 5 : 63'd0) + (k1 ? u1 << 2 : 63'd0);
+        // x10^4 = 2^13 + 2^11 - 2^8 + 2^4
+        u3a = (k2 ? u2 << 13 : u2) + (k2 ? u2 << 11 : 63'd0);
+        u3b = (k2 ? u2 << 4 : 63'd0) - (k2 ? u2 << 8 : 63'd0);
+        u3 = {u3a, 1'b0} + {u3b, 1'b0};
+        u_ovf12 = (k0 && u0 > LIM_1) || (k1 && u1 > LIM_2);
+        u_ovf4 = k2 && u2 > LIM_4;
+
+        // decimal checks
+        m_neg = s1_v[63];
+        m_zero = s1_v == 64'd0;
+        // scaling down: the low j bits (j <= 18) must be zero
+        m_lowbits = (s1_v[17:0] & m_lowmask) != 18'd0;
+
+        // double: P' = M' * 5^9 with M' = M << (3 - t mod 4) (P' = P * 2^(3 - t mod 4) < 2^77),
+        // 5^9 = 2^21 - 2^17 - 2^14 + 2^12 - 2^9 - 2^7 - 2^5 + 2^2 + 2^0
+        f_m = {21'd0, s1_fm};
+        f_pa = f_m - (f_m << 5);
+        f_pb = (f_m << 2) - (f_m << 7);
+        f_pc = (f_m << 12) - (f_m << 9);
+        f_pd = (f_m << 21) - (f_m << 14);
+        f_pab = {f_pa, 1'b0} + {f_pb, 1'b0};
+        f_pcd = {f_pc, 1'b0} + {f_pd, 1'b0};
+        f_pabcd = {f_pab[77:1], 1'b0} + {f_pcd[77:1], 1'b0};
+        f_p = f_pabcd[77:1] - (f_m << 17);
+        // t = 1056 - E (= s - 10), t div 4 from t mod 64 (1056 = 32 mod 64)
+        f_t = 6'd32 - f_exp[5:0];
+        // R = P >> (9 + t) = P' >> (12 + 4 * (t div 4)): stage 3 shifts s2_r = P'[76:12]
+        f_sub = f_exp == 11'd0;                     // zero or subnormal: 0
+        f_zero = f_sub && f_frac == 52'd0;
+        f_sign = s1_v[63];
+        f_over = f_exp > 11'd1056 || (f_exp == 11'd1056 && s1_fge);  // incl. NaN, inf
+        f_small = f_exp < 11'd993;                   // t >= 64: the result is 0 or 1
+
+        // x10^16 applies only for k = 16..18, where stage 3's w = u2 = (k1 ? 100 * u1 : u1)
+        // and must be <= 922 (10 bits), else it overflows and is rejected. With k1 set,
+        // w <= 922 means u1 <= 9, so w's 10 bits come from u1[3:0] and the table entries are
+        // looked up here, a stage early. Any other w is rejected by stage 3's w > LIM_16,
+        // whatever these entries hold. Written as constant tables (not u1 * 100) so that
+        // synthesis builds them from u1 alone and does not share them with u2's adds.
+        w16lo_d = s1_tk1 ? mul5p16x100lo[s1_t10[3:0]] : mul5p16[s1_t10[4:0]];
+        w16hi_d = s1_tk1 ? mul5p16x100hi[s1_t10[3:0]] : mul5p16[s1_t10[9:5]];
+
+        // the division's pieces from the partial products
+        d_ll = {pp[3], pp[0]} + {16'd0, pp[1], 16'd0} + {16'd0, pp[2], 16'd0};
+        d_lh = pp[4] + {pp[5][15:0] + pp[6][15:0], 16'd0};
+        d_hl = pp[7] + {pp[8][15:0] + pp[9][15:0], 16'd0};
+
         s2_up <= !s1_fmt && s1_up;
         s2_div <= !s1_fmt && !s1_up;
         s2_up1 <= !s1_fmt && s1_up && !s1_k[4];
@@ -389,6 +435,7 @@ always @(posedge clk) begin
         s2_tc <= f_t[5:2];
     end
 end
+/* verilator lint_on BLKSEQ */
 
 // ---------------------------------------------------------------- stage 3: result
 // decimal scale-up, x10^8 or x10^16 (k3 and k4 are never both set for k <= 18)
@@ -396,40 +443,55 @@ end
 // take bits the same distance apart (abc would share one's XOR, inverted, with the other's: a
 // LUT level more)
 wire [62:0] w = s2_u;
-wire [62:0] w8a = (w << 19) - (w << 11);
-wire [62:0] w8b = w - (w << 17);
+reg  [62:0] w8a;
+reg  [62:0] w8b;
 /* verilator lint_off UNUSEDSIGNAL */
-wire [62:0] w8c = (w << 9) + (w << 5);
-wire [63:0] w8ab = {w8a, 1'b0} + {w8b, 1'b0};
+reg  [62:0] w8c;
+reg  [63:0] w8ab;
+reg  [47:0] w16;
 /* verilator lint_on UNUSEDSIGNAL */
-// x10^16 = (w[4:0] * 5^16 + w[9:5] * 5^16 * 2^5) * 2^16, exact for w <= 922 (entries from stage 2)
+reg  [62:0] w_up;
+reg         w_ovf;
+reg  [31:0] q_hi;
+reg  [63:0] q;
+reg  [64:0] f_rr;
 /* verilator lint_off UNUSEDSIGNAL */
-wire [47:0] w16 = {5'd0, s2_w16lo} + {s2_w16hi, 5'd0};
+reg  [64:0] f_rnd;
 /* verilator lint_on UNUSEDSIGNAL */
-wire [62:0] w_up = (s2_k3 ? {w8ab[55:1], 8'd0} : w) - (s2_k3 ? {w8c[54:0], 8'd0} : 63'd0);
-wire        w_ovf = s2_ovf12 || s2_ovf4 || (s2_k3 && w > LIM_8) || (s2_k4 && w > LIM_16);
+reg  [63:0] r_qf;
 
-// division: the pieces' sum mod 2^64, and its bound
-wire [31:0] q_hi = s2_ll[63:32] + s2_lh + s2_hl;
-wire [63:0] q = {q_hi, s2_ll[31:0]};
-
-// double: R = P[73:9] >> t, then (R + 1) >> 1
-wire [64:0] f_rr = s2_r >> {s2_tc, 2'b00};
-/* verilator lint_off UNUSEDSIGNAL */
-wire [64:0] f_rnd = f_rr + 65'd1;
-/* verilator lint_on UNUSEDSIGNAL */
-
-// the result: the scale-up's x10^16 product enters the final mux directly (through w_up's add it
-// would be a LUT level deeper); the division and the double share one input
-wire [63:0] r_qf = s2_div ? q : f_rnd[64:1];
-
+// Stage 3's logic, like stage 2's, is computed inside its registers' enable.
+/* verilator lint_off BLKSEQ */
 always @(posedge clk) begin
     if (s2_valid) begin
+        w8a = (w << 19) - (w << 11);
+        w8b = w - (w << 17);
+        w8c = (w << 9) + (w << 5);
+        w8ab = {w8a, 1'b0} + {w8b, 1'b0};
+        // x10^16 = (w[4:0] * 5^16 + w[9:5] * 5^16 * 2^5) * 2^16, exact for w <= 922 (the
+        // entries come from stage 2)
+        w16 = {5'd0, s2_w16lo} + {s2_w16hi, 5'd0};
+        w_up = (s2_k3 ? {w8ab[55:1], 8'd0} : w) - (s2_k3 ? {w8c[54:0], 8'd0} : 63'd0);
+        w_ovf = s2_ovf12 || s2_ovf4 || (s2_k3 && w > LIM_8) || (s2_k4 && w > LIM_16);
+
+        // division: the pieces' sum mod 2^64, and its bound
+        q_hi = s2_ll[63:32] + s2_lh + s2_hl;
+        q = {q_hi, s2_ll[31:0]};
+
+        // double: R = P[73:9] >> t, then (R + 1) >> 1
+        f_rr = s2_r >> {s2_tc, 2'b00};
+        f_rnd = f_rr + 65'd1;
+
+        // the result: the scale-up's x10^16 product enters the final mux directly (through
+        // w_up's add it would be a LUT level deeper); the division and the double share one input
+        r_qf = s2_div ? q : f_rnd[64:1];
+
         out_value <= ({64{s2_up1}} & {1'b0, w_up}) | ({64{s2_up16}} & {1'b0, w16[46:0], 16'd0}) |
                      ({64{s2_qf}} & r_qf) | {63'd0, s2_one};
         out_reject <= s2_rej || (s2_up && w_ovf) || (s2_div && q > s2_lim);
     end
 end
+/* verilator lint_on BLKSEQ */
 
 endmodule
 
