@@ -120,8 +120,12 @@ endfunction
 
 // word k of the first (rec1_w) and of the second record (rec2_w), as the contract lays them out
 // (other words zero). Continuous assignments of the signals themselves: a function that reads
-// module signals, in a port expression, is not re-evaluated by Icarus when they change.
+// module signals, in a port expression, is not re-evaluated by Icarus when they change. The
+// whole buses are left out of VCD traces: they hold the commit cycle, so they change every cycle
+// and would write the whole record to the trace each time (each word is traced, as rec[k].w1/w2).
+/* verilator tracing_off */
 wire [64*NW-1:0] rec1_w, rec2_w;
+/* verilator tracing_on */
 genvar gk;
 generate
     for (gk = 0; gk < NW; gk = gk + 1) begin : rec
