@@ -11,7 +11,7 @@
 // (no adder before the memories). With MEM_REG = 1 a read's data comes a cycle later (the block
 // RAMs' own output registers: the memories are tc_ram_sdp, ECP5 DP16KD cells with REGMODE OUTREG
 // in the ECP5 flow), and the room left in the ring is decided from registers: the host's
-// consumer index then counts from the cycle after it changes (the host cannot tell).
+// consumer index then counts from the second cycle after it changes (the host cannot tell).
 
 `resetall
 `timescale 1ns / 1ps
@@ -191,45 +191,87 @@ reg  [63:0] p1, p2;                   // producer + 1, producer + 2
 generate
     if (MEM_REG != 0) begin : room_reg
         // Registered, for the producer as it will be (each of the three candidates judged side
-        // by side, one chosen) and the consumer as it is now: the consumer counts a cycle late.
-        // Without a 64-bit subtraction: p - c < DEPTH exactly when the high parts satisfy
-        // p_hi - borrow == c_hi (borrow: p_lo < c_lo), an equality with p_hi or with p_hi - 1,
-        // which is kept in a register beside each candidate (h0, h1, h2).
+        // by side, one chosen) and the consumer of the cycle before: the consumer counts two
+        // cycles late. Without a 64-bit subtraction: p - c < DEPTH exactly when the high parts
+        // satisfy hi(p) - borrow == hi(c) (mod 2^HW; borrow: lo(p) < lo(c)). A candidate
+        // p + j (j <= 2 < DEPTH) has the high part hi(p) + k_j, k_j in {0, 1} (a carry out of the
+        // low part), so it needs hi(c) == hi(p) + d for d = k_j - borrow in {-1, 0, 1}: three
+        // wide equalities shared by all candidates. They are taken a cycle ahead (stage 1, from
+        // the consumer as it is and the high parts the producer will have, kept in registers
+        // beside it), registered (q_*), and stage 2 adds only the low-part borrows and selects.
         localparam HW = 64 - ADDR_BITS;
         reg         room1_r, room2_r;
-        reg  [HW-1:0] h0, h1, h2;         // producer, p1, p2: high part - 1
         wire [ADDR_BITS-1:0] lo_ones = {ADDR_BITS{1'b1}};
         wire [ADDR_BITS-1:0] lo_one = {{(ADDR_BITS-1){1'b0}}, 1'b1};
         reg  [ADDR_BITS-1:0] p3_lo;       // (p2 + 1)'s low part
-        // {room for one, room for two} after producer p: room for two also needs p - c != DEPTH - 1,
-        // i.e. (p + 1)'s low part != c's, an equality beside the borrow rather than after the
-        // subtraction. The high-part equalities are kept as nets (keep: not merged by ABC into a
-        // tree behind the borrow's carry chain, which then selects between two of them last).
+        // the low parts of producer, p1, p2 again, near this logic (producer[0] also chooses
+        // the banks of every memory: its fanout is far away)
+        (* keep *) reg [ADDR_BITS-1:0] lo0, lo1, lo2;
+        wire [HW-1:0] c_hi = consumer[63:ADDR_BITS];
+        // stage 1: hi(producer) - 1 .. + 3 (hc[0..4]; hc[4] follows hc[3] a cycle late: the
+        // high part moves at most once per DEPTH / 2 >= 4 cycles)
+        reg  [HW-1:0] hc [0:4];
+        // the producer's high part moves this cycle: the new producer p + 1 or p + 2 carries
+        wire        k1 = lo0 == lo_ones;
+        wire        k2 = lo0[ADDR_BITS-1:1] == lo_ones[ADDR_BITS-1:1];
+        wire        step_hi = write1 && (write2 ? k2 : k1);
+        // hi(c) == hi(p) + d - 1 for d = 0..3; (keep: each a tree of its own)
+        wire [3:0]  e;
+        genvar gd;
+        for (gd = 0; gd < 4; gd = gd + 1) begin : eqs
+            (* keep *) wire eq = c_hi == hc[gd];
+            assign e[gd] = eq;
+        end
+        // (after a clear the producer is 0: hi(c) == -1, 0, 1)
+        wire        z_m1_c = c_hi == {HW{1'b1}};
+        wire        z_0_c = c_hi == {HW{1'b0}};
+        wire        z_p1_c = c_hi == {{(HW-1){1'b0}}, 1'b1};
+        // stage 2 inputs: hi(c) == hi(producer) - 1, + 0, + 1 and == -1, 0 (for the clear
+        // candidate), all of the consumer of the cycle before (c_lo its low part)
+        reg         q_m1, q_0, q_p1, z_m1, z_0;
+        reg  [ADDR_BITS-1:0] c_lo;
+        integer i;
+        always @(posedge clk) begin
+            c_lo <= consumer[ADDR_BITS-1:0];
+            z_m1 <= z_m1_c;
+            z_0 <= z_0_c;
+            {q_p1, q_0, q_m1} <= step_hi ? e[3:1] : e[2:0];
+            if (step_hi)
+                for (i = 0; i < 4; i = i + 1)
+                    hc[i] <= hc[i + 1];
+            hc[4] <= hc[3] + 1'b1;
+            if (rst || clear) begin
+                {q_m1, q_0, q_p1} <= {z_m1_c, z_0_c, z_p1_c};
+                for (i = 0; i < 5; i = i + 1)
+                    hc[i] <= i - 1;
+            end
+        end
+        // stage 2: {room for one, room for two} after candidate p: room for two also needs
+        // p - c != DEPTH - 1, i.e. (p + 1)'s low part != c's.
         // Candidates: 0 producer, 1 p1, 2 p2, 3 the producer after a clear (0).
-        wire [63:0] cand_p [0:3];
-        wire [HW-1:0] cand_hm1 [0:3];
+        wire [ADDR_BITS-1:0] cand_lo [0:3];
         wire [ADDR_BITS-1:0] cand_next_lo [0:3];
-        assign cand_p[0] = producer;
-        assign cand_p[1] = p1;
-        assign cand_p[2] = p2;
-        assign cand_p[3] = 64'd0;
-        assign cand_hm1[0] = h0;
-        assign cand_hm1[1] = h1;
-        assign cand_hm1[2] = h2;
-        assign cand_hm1[3] = {HW{1'b1}};
-        assign cand_next_lo[0] = p1[ADDR_BITS-1:0];
-        assign cand_next_lo[1] = p2[ADDR_BITS-1:0];
+        wire [3:0] cand_k = {1'b0, k2, k1, 1'b0};
+        assign cand_lo[0] = lo0;
+        assign cand_lo[1] = lo1;
+        assign cand_lo[2] = lo2;
+        assign cand_lo[3] = {ADDR_BITS{1'b0}};
+        assign cand_next_lo[0] = lo1;
+        assign cand_next_lo[1] = lo2;
         assign cand_next_lo[2] = p3_lo;
         assign cand_next_lo[3] = lo_one;
         wire [3:0] room1_c, room2_c;
         genvar gc;
         for (gc = 0; gc < 4; gc = gc + 1) begin : cand
-            (* keep *) wire eq = cand_p[gc][63:ADDR_BITS] == consumer[63:ADDR_BITS];
-            (* keep *) wire eq_m1 = cand_hm1[gc] == consumer[63:ADDR_BITS];
-            wire borrow = cand_p[gc][ADDR_BITS-1:0] < consumer[ADDR_BITS-1:0];
-            wire hi_ok = borrow ? eq_m1 : eq;
+            wire borrow = cand_lo[gc] < c_lo;
+            wire hi_ok;
+            if (gc == 3) begin : clr
+                assign hi_ok = borrow ? z_m1 : z_0;
+            end else begin : run
+                assign hi_ok = cand_k[gc] ? (borrow ? q_0 : q_p1) : (borrow ? q_m1 : q_0);
+            end
             assign room1_c[gc] = hi_ok;
-            assign room2_c[gc] = hi_ok && cand_next_lo[gc] != consumer[ADDR_BITS-1:0];
+            assign room2_c[gc] = hi_ok && cand_next_lo[gc] != c_lo;
         end
         always @(posedge clk) begin
             if (rst || clear)
@@ -240,22 +282,18 @@ generate
                 {room1_r, room2_r} <= {room1_c[1], room2_c[1]};
             else
                 {room1_r, room2_r} <= {room1_c[0], room2_c[0]};
-            // (p2 + 1)'s low part, following p2
-            if (write1)
-                p3_lo <= write2 ? p3_lo + 2'd2 : p3_lo + 2'd1;
-            // (p + 1)'s high part - 1 is p's high part when p's low part is all ones, else p's
+            // (p2 + 1)'s low part, following p2; the others shifted along
             if (write1) begin
-                h0 <= write2 ? h2 : h1;
-                h1 <= write2 ? ((p2[ADDR_BITS-1:0] == lo_ones) ? p2[63:ADDR_BITS] : h2) : h2;
-                // (p2 + 2 carries into the high part when p2's low part is all ones but bit 0)
-                h2 <= (write2 ? p2[ADDR_BITS-1:1] == lo_ones[ADDR_BITS-1:1]
-                              : p2[ADDR_BITS-1:0] == lo_ones) ? p2[63:ADDR_BITS] : h2;
+                lo0 <= write2 ? lo2 : lo1;
+                lo1 <= write2 ? p3_lo : lo2;
+                lo2 <= write2 ? p3_lo + 1'b1 : p3_lo;
+                p3_lo <= write2 ? p3_lo + 2'd2 : p3_lo + 2'd1;
             end
             if (rst || clear) begin
+                lo0 <= {ADDR_BITS{1'b0}};
+                lo1 <= lo_one;
+                lo2 <= lo_one + 1'b1;
                 p3_lo <= lo_one + 2'd2;
-                h0 <= {HW{1'b1}};
-                h1 <= {HW{1'b1}};
-                h2 <= {HW{1'b1}};
             end
         end
         assign room1 = room1_r;

@@ -11,7 +11,7 @@
 //! stamped with the cycle they were committed in. `clear` restarts sequence and producer.
 //!
 //! Every test runs twice: at MEM_REG = 0 (the default build) and at MEM_REG = 1, where a read's
-//! data comes a cycle later and the ring judges its room by the consumer of the cycle before.
+//! data comes a cycle later and the ring judges its room by the consumer of two cycles before.
 
 use proptest::prelude::*;
 use std::collections::VecDeque;
@@ -131,10 +131,11 @@ struct Bench {
     m: Model,
     r: RefRing,
     consumer: u64,
-    /// The model's MEM_REG (1: reads a cycle later, the consumer counts from the next cycle).
+    /// The model's MEM_REG (1: reads a cycle later, the consumer counts two cycles later).
     mem_reg: u64,
-    /// The consumer the ring judges its room by this cycle (MEM_REG = 1: last cycle's).
-    consumer_seen: u64,
+    /// The consumer input of the last two cycles run, the last first (MEM_REG = 1 judges the
+    /// room by the older).
+    consumer_in: [u64; 2],
     /// Totals of inc_event / inc_overflow as the ring reported them.
     events: u64,
     overflows: u64,
@@ -159,7 +160,7 @@ impl Bench {
             r: RefRing::new(),
             consumer: 0,
             mem_reg,
-            consumer_seen: 0,
+            consumer_in: [0; 2],
             events: 0,
             overflows: 0,
             want_events: 0,
@@ -168,8 +169,8 @@ impl Bench {
             reads_checked: 0,
         };
         b.m.inp[inp::RST] = 1;
-        b.m.tick();
-        b.m.tick();
+        b.tick();
+        b.tick();
         b.m.inp[inp::RST] = 0;
         b
     }
@@ -216,6 +217,12 @@ impl Bench {
         i[inp::EV2_SELL_TS] = e.sell_ts;
     }
 
+    /// Runs one cycle, keeping the consumer it saw.
+    fn tick(&mut self) {
+        self.consumer_in = [self.m.inp[inp::CONSUMER], self.consumer_in[0]];
+        self.m.tick();
+    }
+
     /// One cycle.
     fn step(&mut self, st: &Step) {
         // the consumer register as the host leaves it before this cycle
@@ -227,9 +234,6 @@ impl Bench {
             }
         }
         let cycle = self.cycle_value();
-        if self.mem_reg == 0 {
-            self.consumer_seen = self.consumer;
-        }
         self.m.inp[inp::CONSUMER] = self.consumer;
         self.m.inp[inp::CYCLE] = cycle;
         self.m.inp[inp::EV_VALID] = 0;
@@ -252,15 +256,18 @@ impl Bench {
                 self.set_ev2(e2);
                 evs.push(*e2);
             }
-            let (n, dropped) = self.r.push(s, &evs, self.consumer_seen, cycle);
+            let seen = if self.mem_reg == 0 {
+                self.consumer
+            } else {
+                self.consumer_in[1]
+            };
+            let (n, dropped) = self.r.push(s, &evs, seen, cycle);
             self.want_events += n;
             self.want_overflows += dropped;
         }
-        self.m.tick();
+        self.tick();
         self.collect();
         self.pending.extend(read);
-        // what the ring holds for the next cycle (MEM_REG = 1: this cycle's consumer)
-        self.consumer_seen = self.consumer;
     }
 
     /// Checks what the outputs show this cycle: last cycle's read and counts, and the producer.
@@ -293,7 +300,7 @@ impl Bench {
             consumer: Consumer::Keep,
             read: None,
         });
-        self.m.tick();
+        self.tick();
         self.collect();
         assert_eq!(self.m.out[out::PRODUCER], self.r.producer, "producer");
         assert_eq!(
@@ -321,10 +328,9 @@ impl Bench {
         self.m.inp[inp::CLEAR] = 1;
         self.m.inp[inp::EV_VALID] = 0;
         self.m.inp[inp::RD_EN] = 0;
-        self.m.tick();
+        self.tick();
         self.m.inp[inp::CLEAR] = 0;
         self.collect();
-        self.consumer_seen = self.consumer;
         // the records stay; sequence and producer restart (the host's consumer too)
         self.r.seq = 0;
         self.r.producer = 0;
@@ -488,9 +494,14 @@ fn full_ring(mem_reg: u64) {
         consumer: Consumer::Advance(1),
         read: None,
     });
+    // (MEM_REG = 1: the ring sees the consumer two cycles late: in the next cycle still full)
+    if mem_reg == 1 {
+        b.step(&one(6500, false));
+        assert_eq!((b.r.producer, b.want_overflows), (DEPTH, 17));
+    }
     b.step(&one(7000, true));
     b.check();
-    assert_eq!((b.r.producer, b.overflows), (DEPTH + 1, 17));
+    assert_eq!((b.r.producer, b.overflows), (DEPTH + 1, 17 + mem_reg));
     b.read_all();
     // the record written last went to index 0, over the oldest
     assert_eq!(b.r.records[0].unwrap()[0], b.r.seq - 2);
