@@ -171,10 +171,9 @@ reg  [61:0] r1_n;             // m >> j (j >= 1 when it is used, so 62 bits)
 reg  [63:0] r1_b;             // inverse(5^j)
 reg  [62:0] r1_u1;            // the first scale-up step
 reg  [55:0] r1_fm;            // the double's M, shifted
-// what stage 2's x10^16 table entries are looked up from: k1, and u1's low 10 bits computed
-// apart from d_u1 (in registers of their own, so that synthesis keeps the tables' logic apart
-// from u2's adds)
-reg         r1_tk1;
+// what stage 2's x10^16 table entries are looked up from (with k1): u1's low 10 bits, computed
+// apart from d_u1 into a register of their own, so that synthesis keeps the tables' logic apart
+// from u2's adds
 reg  [9:0]  r1_t10;
 // double: the fraction at or above s = 10's overflow bound (a constant compare, beside d_u1's add)
 reg         r1_fge;
@@ -210,7 +209,6 @@ always @(posedge clk) begin
         r1_u1 <= d_u1;
         r1_fm <= d_fm;
         r1_fge <= in_value[51:0] >= OVF_F;
-        r1_tk1 <= d_k[1];
         r1_t10 <= d_t10;
     end
 end
@@ -242,7 +240,7 @@ assign d_pp[8] = mn[2] * mb[1];
 assign d_pp[9] = mn[3] * mb[0];
 
 // what stage 2 reads: stage 1's registers, or (LATENCY 4) one cycle later with the products
-wire        s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_tk1;
+wire        s1_valid, s1_fmt, s1_up, s1_big, s1_fge;
 wire [9:0]  s1_t10;
 wire [63:0] s1_v;
 wire [4:0]  s1_k, s1_j;
@@ -251,7 +249,7 @@ wire [55:0] s1_fm;
 wire [31:0] pp [0:NP-1];
 generate
     if (LATENCY == 4) begin : g_preg
-        reg         p_valid, p_fmt, p_up, p_big, p_fge, p_tk1;
+        reg         p_valid, p_fmt, p_up, p_big, p_fge;
         reg  [9:0]  p_t10;
         reg  [63:0] p_v;
         reg  [4:0]  p_k, p_j;
@@ -266,7 +264,6 @@ generate
                 p_up <= r1_up;
                 p_big <= r1_big;
                 p_fge <= r1_fge;
-                p_tk1 <= r1_tk1;
                 p_t10 <= r1_t10;
                 p_v <= r1_v;
                 p_k <= r1_k;
@@ -277,15 +274,14 @@ generate
                     p_pp[i] <= d_pp[i];
             end
         end
-        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_tk1, s1_t10, s1_v, s1_k, s1_j, s1_u1,
-                s1_fm} = {p_valid, p_fmt, p_up, p_big, p_fge, p_tk1, p_t10, p_v, p_k, p_j, p_u1, p_fm};
+        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_t10, s1_v, s1_k, s1_j, s1_u1, s1_fm} =
+               {p_valid, p_fmt, p_up, p_big, p_fge, p_t10, p_v, p_k, p_j, p_u1, p_fm};
         for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
             assign pp[gr] = p_pp[gr];
         end
     end else begin : g_pdirect
-        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_tk1, s1_t10, s1_v, s1_k, s1_j, s1_u1,
-                s1_fm} = {r1_valid, r1_fmt, r1_up, r1_big, r1_fge, r1_tk1, r1_t10, r1_v, r1_k, r1_j,
-                r1_u1, r1_fm};
+        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_t10, s1_v, s1_k, s1_j, s1_u1, s1_fm} =
+               {r1_valid, r1_fmt, r1_up, r1_big, r1_fge, r1_t10, r1_v, r1_k, r1_j, r1_u1, r1_fm};
         for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
             assign pp[gr] = d_pp[gr];
         end
@@ -402,8 +398,8 @@ always @(posedge clk) begin
         // looked up here, a stage early. Any other w is rejected by stage 3's w > LIM_16,
         // whatever these entries hold. Written as constant tables (not u1 * 100) so that
         // synthesis builds them from u1 alone and does not share them with u2's adds.
-        w16lo_d = s1_tk1 ? mul5p16x100lo[s1_t10[3:0]] : mul5p16[s1_t10[4:0]];
-        w16hi_d = s1_tk1 ? mul5p16x100hi[s1_t10[3:0]] : mul5p16[s1_t10[9:5]];
+        w16lo_d = k1 ? mul5p16x100lo[s1_t10[3:0]] : mul5p16[s1_t10[4:0]];
+        w16hi_d = k1 ? mul5p16x100hi[s1_t10[3:0]] : mul5p16[s1_t10[9:5]];
 
         // the division's pieces from the partial products
         d_ll = {pp[3], pp[0]} + {16'd0, pp[1], 16'd0} + {16'd0, pp[2], 16'd0};
