@@ -8,9 +8,11 @@
 //!
 //! Also here: [`netgen`], which builds the Ethernet/IPv4/UDP frames of generated and bridged
 //! feeds, and [`bridge`], which turns venues' recordings (Binance JSON) into a pcap capture of
-//! the binary feed the card parses.
+//! the binary feed the card parses; and, on Linux, [`live`]: frames taken off a network interface.
 
 pub mod bridge;
+#[cfg(target_os = "linux")]
+pub mod live;
 pub mod netgen;
 
 mod merge;
