@@ -155,9 +155,14 @@ struct SimArgs {
     #[arg(long)]
     trace: Option<PathBuf>,
     /// After the wire is done and the pipeline idle, keep serving this many seconds, then exit
-    /// (default: until Ctrl-C / SIGTERM).
+    /// (default: until Ctrl-C / SIGTERM). With --interface the wire is never done: the card
+    /// serves until stopped.
     #[arg(long)]
     linger: Option<f64>,
+    /// Take frames off this network interface, as a card on a wire does (Linux, CAP_NET_RAW),
+    /// once a host has programmed the device; instead of captures.
+    #[arg(long, value_name = "IFACE", conflicts_with = "wire")]
+    interface: Option<String>,
     /// Captures to put on the wire once a host has programmed the device.
     wire: Vec<PathBuf>,
 }
@@ -1353,7 +1358,7 @@ fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<
     use std::time::{Duration, Instant};
     use tickcross_sim::device::SimError;
     progress!("sim: serving the BAR at {}", a.region.display());
-    if !a.wire.is_empty() {
+    let wait_for_host = |dev: &mut tickcross_sim::device::SimDevice| -> Result<()> {
         progress!("sim: waiting for a host to program the device");
         while !dev.host_ready() {
             if stopping() {
@@ -1362,6 +1367,14 @@ fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<
             dev.idle(1024)?;
             std::thread::sleep(Duration::from_micros(50));
         }
+        Ok(())
+    };
+    if let Some(iface) = &a.interface {
+        wait_for_host(dev)?;
+        sim_interface(dev, iface)?;
+    }
+    if !a.wire.is_empty() {
+        wait_for_host(dev)?;
         let frames = open_merged(&a.wire).context("opening captures")?;
         let mut n = 0u64;
         for f in frames {
@@ -1400,6 +1413,95 @@ fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<
     }
     dev.flush_trace()?;
     Ok(())
+}
+
+/// Frames the simulated card holds between its interface and its pipeline (its MAC's FIFO; a
+/// full one drops, counted): at the Verilated model's speed a capture played at top speed
+/// arrives faster than the model takes it.
+#[cfg(all(feature = "sim", target_os = "linux"))]
+const LIVE_BACKLOG: usize = 1 << 18;
+
+/// Serves the card on a live interface until stopped: a thread takes frames off the interface
+/// into the backlog, this one drives them into the model as they come and otherwise keeps its
+/// clock running and its registers served.
+#[cfg(all(feature = "sim", target_os = "linux"))]
+fn sim_interface(dev: &mut tickcross_sim::device::SimDevice, iface: &str) -> Result<()> {
+    use std::sync::mpsc::{sync_channel, TryRecvError, TrySendError};
+    use std::time::{Duration, Instant};
+    use tickcross_capture::live::LiveCapture;
+    let mut cap =
+        LiveCapture::open(iface, Duration::from_millis(20)).context("the simulated card's wire")?;
+    let (tx, rx) = sync_channel(LIVE_BACKLOG);
+    let reader = std::thread::spawn(
+        move || -> Result<(tickcross_capture::live::LiveStats, u64)> {
+            let mut backlog_drops = 0u64;
+            while !stopping() {
+                let Some(f) = cap.next_frame()? else { continue };
+                match tx.try_send(f) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(_)) => {
+                        backlog_drops += 1;
+                        if backlog_drops.is_power_of_two() {
+                            tracing::warn!(
+                            backlog_drops,
+                            "the card's backlog of {LIVE_BACKLOG} frames is full: frame dropped"
+                        );
+                        }
+                    }
+                    Err(TrySendError::Disconnected(_)) => break,
+                }
+            }
+            Ok((cap.stats(), backlog_drops))
+        },
+    );
+    progress!("sim: taking frames from interface {iface}");
+    let mut n = 0u64;
+    let mut report = Instant::now();
+    let driven: Result<()> = loop {
+        if stopping() {
+            break Ok(());
+        }
+        match rx.try_recv() {
+            Ok(f) => {
+                if let Err(e) = dev.push_frame(&f.data, f.ts_ns, f.bad) {
+                    break Err(stopped(e).context(format!("after {n} frames from {iface}")));
+                }
+                n += 1;
+            }
+            Err(TryRecvError::Empty) => {
+                if let Err(e) = dev.idle(1024) {
+                    break Err(e.into());
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            // the reader stopped: its error (or the stop) is what the join below returns
+            Err(TryRecvError::Disconnected) => break Ok(()),
+        }
+        if report.elapsed() >= Duration::from_secs(10) {
+            progress!(
+                "sim: {n} frames from {iface}, {} cycles",
+                dev.stats().cycles
+            );
+            report = Instant::now();
+        }
+    };
+    drop(rx);
+    let (stats, backlog_drops) = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the interface reader thread panicked"))??;
+    driven?;
+    progress!(
+        "sim: interface {iface}: {n} frames into the pipeline, {} bytes taken, {} dropped by the kernel, {backlog_drops} by the full backlog, {} too long",
+        stats.bytes,
+        stats.kernel_drops,
+        stats.truncated
+    );
+    Ok(())
+}
+
+#[cfg(all(feature = "sim", not(target_os = "linux")))]
+fn sim_interface(_: &mut tickcross_sim::device::SimDevice, _: &str) -> Result<()> {
+    bail!("--interface needs Linux (AF_PACKET)")
 }
 
 #[cfg(not(feature = "sim"))]
