@@ -41,7 +41,7 @@
 
 module tc_lookup #(
     parameter MEM_REG = 0,          // 1: the block RAM read registered (one more cycle)
-    parameter CONV_LATENCY = 3      // tc_price9_conv's latency (input valid -> output), 3 or 4
+    parameter CONV_LATENCY = 3      // tc_price9_conv's latency (input valid -> output), 3..5
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -136,7 +136,7 @@ localparam CONV_DELAY = DEPTH + 1 - CONV_LATENCY;
 
 `ifndef SYNTHESIS
 initial begin
-    if (CONV_LATENCY < 3 || CONV_LATENCY > 4 || CONV_LATENCY > DEPTH + 1) begin
+    if (CONV_LATENCY < 3 || CONV_LATENCY > 5 || CONV_LATENCY > DEPTH + 1) begin
         $display("tc_lookup: CONV_LATENCY %0d: the results must be in by L%0d", CONV_LATENCY, DEPTH);
         $finish;
     end

@@ -21,20 +21,30 @@
 //   gives 0. Otherwise, with t = s - 10 in 0..64 and R = P >> (9 + t) (R[0] is the bit just below
 //   the point), the result is (R + 1) >> 1. NaN, infinities and negatives (other than -0.0) reject.
 //
-// Timing: LATENCY (3 or 4) register stages, one conversion per cycle; registers load only for
+// Timing: LATENCY (3, 4 or 5) register stages, one conversion per cycle; registers load only for
 // valid inputs, so a result stays on out_* until the next conversion's arrives:
 //   1 in_* -> operands: exponent decode; x10 when k is odd; the divisor's shift (m >> j) and
 //     inverse (table); M << (3 - t mod 4); the fraction's compare with s = 10's bound. The
 //     only logic on the input ports (3 LUT levels), kept shallow because the decoders' cv_*
 //     outputs are combinational.
-//   (LATENCY 4 only) -> the division's ten 16x16 partial products, registered (the multipliers'
-//     output registers: on the ECP5 a multiply and the sum of its pieces do not fit 6.4 ns);
-//     the operands move on unchanged.
-//   2 -> products: x100 and x10^4 of the scale-up with their overflow compares; the x10^16
-//     product's two table entries; M * 5^9; the
+//   (LATENCY 4 and 5) -> the division's ten 16x16 partial products, registered (the
+//     multipliers' output registers: on the ECP5 a multiply and the sum of its pieces do not fit
+//     6.4 ns); x100 of the scale-up and its overflow compares; M * 5^9 reduced to two addends by
+//     carry-save rows. Every sum from here on is carry-save rows and one carry chain: the ECP5
+//     flow builds a sum of three or more as chained carry chains (xcup's does not).
+//   2 -> products: x100 (LATENCY 3) and x10^4 of the scale-up with their overflow compares; the
+//     x10^16 product's two table entries; M * 5^9 (LATENCY 4 and 5: the last add); the
 //     division's pieces (summed from the partial products); zero/negative/range checks.
-//   3 -> out_*: x10^8 or x10^16 and their compares; the division's sum and bound; the double's
-//     shift by 4 * (t div 4) and rounding; the result mux.
+//     LATENCY 5 also shifts the double's R by 32 * (t div 32) here, and zeroes the values that
+//     do not give the result.
+//   3 -> out_* (LATENCY 3 and 4): x10^8 or x10^16 and their compares; the division's sum and
+//     bound; the double's shift by 4 * (t div 4) and rounding; the result mux.
+//     (LATENCY 5) the same sums, registered: x10^8 (always computed), x10^16, the division's
+//     sum, the double's rounding.
+//   (LATENCY 5) 4 -> out_*: the result mux and the division's bound.
+// ECP5 alone (scripts/synth-report --top tc_price9_conv --ecp5-param LATENCY=5): see
+// docs/TIMING.md. tc_lookup, whose converters' inputs it holds back DEPTH + 1 - LATENCY cycles,
+// takes LATENCY 5 at MEM_REG = 1 at no cost in cycles.
 // scripts/synth-report (synth_xilinx -family xcup): at most 5 LUT levels per stage.
 
 `resetall
@@ -52,14 +62,14 @@ module tc_price9_conv #(
     input  wire [63:0]  in_value,
     input  wire [7:0]   in_exp,      // decimal exponent (ignored for doubles)
     input  wire         in_fmt,      // 0 decimal, 1 double
-    output reg  [63:0]  out_value,
-    output reg          out_reject
+    output wire [63:0]  out_value,
+    output wire         out_reject
 );
 
 `ifndef SYNTHESIS
 initial begin
-    if (LATENCY != 3 && LATENCY != 4) begin
-        $display("tc_price9_conv: LATENCY %0d, but this converter takes 3 or 4 cycles (%m)",
+    if (LATENCY < 3 || LATENCY > 5) begin
+        $display("tc_price9_conv: LATENCY %0d, but this converter takes 3, 4 or 5 cycles (%m)",
                  LATENCY);
         $finish;
     end
@@ -77,6 +87,9 @@ localparam [42:0] P5_16  = 43'd152587890625;                 // 5^16; 10^16 = 5^
 // s = 10 overflows when M * 5^9 >= 2^73 - 2^9, i.e. when M >= OVF_M (M = 2^52 + fraction)
 localparam [73:0] OVF_M  = ((74'd1 << 73) - 74'd512 + 74'd1953125 - 74'd1) / 74'd1953125;
 localparam [51:0] OVF_F  = OVF_M[51:0];                      // OVF_M - 2^52
+// t = 64 rounds to 1 when M * 5^9 >= 2^73, i.e. when M >= ONE_M
+localparam [73:0] ONE_M  = ((74'd1 << 73) + 74'd1953125 - 74'd1) / 74'd1953125;
+localparam [51:0] ONE_F  = ONE_M[51:0];                      // ONE_M - 2^52
 
 // inverse of 5^j modulo 2^64, and floor((2^64 - 1) / 5^j)
 function [63:0] inv5;
@@ -133,6 +146,19 @@ function [63:0] lim5;
     end
 endfunction
 
+// A carry-save row: three addends to their bitwise sum (a ^ b ^ c) and carry vector, the carries
+// moved up a bit and `cin` in bit 0 (where a negated addend's + 1 goes). Up to 77 bits wide;
+// narrower sums pass zero-extended operands and keep the low bits (carries only move up).
+function [76:0] csa_carry;
+    /* verilator lint_off UNUSEDSIGNAL */
+    input [76:0] a, b, c;                    // bit 76 carries out of the result
+    /* verilator lint_on UNUSEDSIGNAL */
+    input        cin;
+    begin
+        csa_carry = {(a[75:0] & b[75:0]) | (a[75:0] & c[75:0]) | (b[75:0] & c[75:0]), cin};
+    end
+endfunction
+
 // x * 5^16 for a 5-bit x, as a table: each product bit is one 5-input function
 wire [42:0] mul5p16 [0:31];
 genvar gr;
@@ -177,6 +203,11 @@ reg  [55:0] r1_fm;            // the double's M, shifted
 reg  [9:0]  r1_t10;
 // double: the fraction at or above s = 10's overflow bound (a constant compare, beside d_u1's add)
 reg         r1_fge;
+reg         r1_f1ge;          // (LATENCY 5) the fraction at or above t = 64's rounding bound
+/* verilator lint_off UNUSEDSIGNAL */
+reg  [3:0]  r1_tq;            // (LATENCY 5) t div 4, t = 1056 - E mod 64
+reg  [5:0]  d_t;
+/* verilator lint_on UNUSEDSIGNAL */
 
 /* verilator lint_off BLKSEQ */
 always @(posedge clk) begin
@@ -209,6 +240,9 @@ always @(posedge clk) begin
         r1_u1 <= d_u1;
         r1_fm <= d_fm;
         r1_fge <= in_value[51:0] >= OVF_F;
+        r1_f1ge <= in_value[51:0] >= ONE_F;
+        d_t = 6'd32 - in_value[57:52];
+        r1_tq <= d_t[5:2];
         r1_t10 <= d_t10;
     end
 end
@@ -240,16 +274,29 @@ assign d_pp[8] = mn[2] * mb[1];
 assign d_pp[9] = mn[3] * mb[0];
 
 // what stage 2 reads: stage 1's registers, or (LATENCY 4) one cycle later with the products
-wire        s1_valid, s1_fmt, s1_up, s1_big, s1_fge;
+wire        s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_f1ge;
 wire [9:0]  s1_t10;
 wire [63:0] s1_v;
 wire [4:0]  s1_k, s1_j;
 wire [62:0] s1_u1;
 wire [55:0] s1_fm;
 wire [31:0] pp [0:NP-1];
+// LATENCY 4 only: x100 (u2) and its overflow flag, and M' * 5^9 in carry-save form (two vectors)
+wire [62:0] s1_u2;
+wire        s1_fq;
+wire        s1_ovf12;
+wire [76:0] s1_fs, s1_fc;
 generate
-    if (LATENCY == 4) begin : g_preg
-        reg         p_valid, p_fmt, p_up, p_big, p_fge;
+    if (LATENCY >= 4) begin : g_preg
+        reg         p_valid, p_fmt, p_up, p_big, p_fge, p_f1ge, p_fq;
+        reg  [62:0] p_u2;
+        reg         p_ovf12;
+        reg  [76:0] p_fs, p_fc;
+        // carry-save temporaries, at the full 77 bits for csa_carry (u* use 63)
+        /* verilator lint_off UNUSEDSIGNAL */
+        reg  [76:0] ua, ub, uc, us, uy;
+        /* verilator lint_on UNUSEDSIGNAL */
+        reg  [76:0] fm, s1a, c1a, s1b, c1b, s1c, c1c, s2a, c2a, s2b, c2b, s3, c3, s4, c4, rnd;
         reg  [9:0]  p_t10;
         reg  [63:0] p_v;
         reg  [4:0]  p_k, p_j;
@@ -257,13 +304,56 @@ generate
         reg  [55:0] p_fm;
         reg  [31:0] p_pp [0:NP-1];
         integer     i;
+        /* verilator lint_off BLKSEQ */
         always @(posedge clk) begin
             p_valid <= r1_valid;
             if (r1_valid) begin
+                // x100 = 2^7 - 2^5 + 2^2 when k1, here a stage early: one carry-save row and one
+                // carry chain (synth_ecp5 builds a three-operand add as two chained chains)
+                ua = {14'd0, r1_k[1] ? r1_u1 << 7 : r1_u1};
+                ub = {14'd0, r1_k[1] ? ~(r1_u1 << 5) : 63'd0};
+                uc = {14'd0, r1_k[1] ? r1_u1 << 2 : 63'd0};
+                us = ua ^ ub ^ uc;
+                uy = csa_carry(ua, ub, uc, r1_k[1]);
+                p_u2 <= us[62:0] + uy[62:0];
+                p_ovf12 <= (r1_k[0] && r1_v[62:0] > LIM_1) || (r1_k[1] && r1_u1 > LIM_2);
+                // M' * 5^9 = M' * (1 + 2^2 + 2^12 + 2^21 - 2^5 - 2^7 - 2^9 - 2^14 - 2^17): nine
+                // addends (the five negated as ~x + 1) reduced to two by four carry-save rows;
+                // stage 2 adds those with one carry chain
+                fm = {21'd0, r1_fm};
+                s1a = fm ^ ~(fm << 5) ^ (fm << 2);
+                c1a = csa_carry(fm, ~(fm << 5), fm << 2, 1'b1);
+                s1b = (fm << 12) ^ ~(fm << 7) ^ ~(fm << 9);
+                c1b = csa_carry(fm << 12, ~(fm << 7), ~(fm << 9), 1'b1);
+                s1c = (fm << 21) ^ ~(fm << 14) ^ ~(fm << 17);
+                c1c = csa_carry(fm << 21, ~(fm << 14), ~(fm << 17), 1'b1);
+                s2a = s1a ^ c1a ^ s1b;
+                c2a = csa_carry(s1a, c1a, s1b, 1'b1);
+                s2b = c1b ^ s1c ^ c1c;
+                c2b = csa_carry(c1b, s1c, c1c, 1'b1);
+                s3 = s2a ^ c2a ^ s2b;
+                c3 = csa_carry(s2a, c2a, s2b, 1'b0);
+                if (LATENCY == 5) begin
+                    // and the rounding's + 1 on R: 2^(12 + 4 * (t div 4)) (t = 32 - E mod 64),
+                    // a fifth row, so that stage 3 shifts and needs no add
+                    rnd = 77'd1 << (7'd12 + {1'b0, r1_tq, 2'b00});
+                    s4 = s3 ^ c3 ^ c2b;
+                    c4 = csa_carry(s3, c3, c2b, 1'b0);
+                    p_fs <= s4 ^ c4 ^ rnd;
+                    p_fc <= csa_carry(s4, c4, rnd, 1'b0);
+                end else begin
+                    p_fs <= s3 ^ c3 ^ c2b;
+                    p_fc <= csa_carry(s3, c3, c2b, 1'b0);
+                end
+
                 p_fmt <= r1_fmt;
                 p_up <= r1_up;
                 p_big <= r1_big;
                 p_fge <= r1_fge;
+                p_f1ge <= r1_f1ge;
+                // a double whose result is R's (not 0, not the t = 64 case): stage 2 zeroes R
+                // otherwise, by this register (from 11-bit compares, too slow after f_p's add)
+                p_fq <= r1_fmt && r1_v[62:52] != 11'd0 && r1_v[62:52] >= 11'd993;
                 p_t10 <= r1_t10;
                 p_v <= r1_v;
                 p_k <= r1_k;
@@ -274,14 +364,28 @@ generate
                     p_pp[i] <= d_pp[i];
             end
         end
-        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_t10, s1_v, s1_k, s1_j, s1_u1, s1_fm} =
-               {p_valid, p_fmt, p_up, p_big, p_fge, p_t10, p_v, p_k, p_j, p_u1, p_fm};
+        /* verilator lint_on BLKSEQ */
+        assign s1_fq = p_fq;
+        assign s1_u2 = p_u2;
+        assign s1_ovf12 = p_ovf12;
+        assign s1_fs = p_fs;
+        assign s1_fc = p_fc;
+        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_f1ge, s1_t10, s1_v, s1_k, s1_j, s1_u1,
+                s1_fm} =
+               {p_valid, p_fmt, p_up, p_big, p_fge, p_f1ge, p_t10, p_v, p_k, p_j, p_u1, p_fm};
         for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
             assign pp[gr] = p_pp[gr];
         end
     end else begin : g_pdirect
-        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_t10, s1_v, s1_k, s1_j, s1_u1, s1_fm} =
-               {r1_valid, r1_fmt, r1_up, r1_big, r1_fge, r1_t10, r1_v, r1_k, r1_j, r1_u1, r1_fm};
+        assign s1_fq = 1'b0;
+        assign s1_u2 = 63'd0;
+        assign s1_ovf12 = 1'b0;
+        assign s1_fs = 77'd0;
+        assign s1_fc = 77'd0;
+        assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_f1ge, s1_t10, s1_v, s1_k, s1_j, s1_u1,
+                s1_fm} =
+               {r1_valid, r1_fmt, r1_up, r1_big, r1_fge, r1_f1ge, r1_t10, r1_v, r1_k, r1_j, r1_u1,
+                r1_fm};
         for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
             assign pp[gr] = d_pp[gr];
         end
@@ -337,8 +441,10 @@ generate
 endgenerate
 
 reg         s2_valid, s2_rej, s2_up, s2_div, s2_one, s2_ovf12, s2_ovf4;
+reg         s2_ovf16;          // (LATENCY 5) x10^16 overflows
 reg         s2_up1, s2_up16, s2_qf;   // the result mux's selects
 reg         s2_k3, s2_k4;
+reg         s2_k3m;            // (LATENCY 5) x10^8 applies to the result
 reg  [62:0] s2_u;
 reg  [42:0] s2_w16lo, s2_w16hi;   // the x10^16 product's two table entries
 reg  [63:0] s2_ll, s2_lim;
@@ -346,6 +452,10 @@ reg  [31:0] s2_lh, s2_hl;
 reg  [64:0] s2_r;
 reg  [3:0]  s2_tc;            // t div 4 (t <= 63 when it is used)
 
+// carry-save temporaries (LATENCY 4), at the full 77 bits for csa_carry
+/* verilator lint_off UNUSEDSIGNAL */
+reg  [76:0] ca, cb, cc, cd, ce, cf, cg, ch, cs, cy;
+/* verilator lint_on UNUSEDSIGNAL */
 reg  [42:0] w16lo_d;
 reg  [42:0] w16hi_d;
 reg  [63:0] d_ll;
@@ -357,13 +467,29 @@ reg  [31:0] d_hl;
 always @(posedge clk) begin
     s2_valid <= s1_valid;
     if (s1_valid) begin
-        // x100 = 2^7 - 2^5 + 2^2: one three-input add (a carry-save row, then a carry chain)
-        u2 = (k1 ? u1 << 7 : u1) - (k1 ? u1 << 5 : 63'd0) + (k1 ? u1 << 2 : 63'd0);
-        // x10^4 = 2^13 + 2^11 - 2^8 + 2^4
-        u3a = (k2 ? u2 << 13 : u2) + (k2 ? u2 << 11 : 63'd0);
-        u3b = (k2 ? u2 << 4 : 63'd0) - (k2 ? u2 << 8 : 63'd0);
-        u3 = {u3a, 1'b0} + {u3b, 1'b0};
-        u_ovf12 = (k0 && u0 > LIM_1) || (k1 && u1 > LIM_2);
+        if (LATENCY >= 4) begin
+            // x100 came from the stage before; x10^4 = 2^13 + 2^11 - 2^8 + 2^4 as two
+            // carry-save rows and one carry chain
+            u2 = s1_u2;
+            ca = {14'd0, k2 ? u2 << 13 : u2};
+            cb = {14'd0, k2 ? u2 << 11 : 63'd0};
+            cc = {14'd0, k2 ? ~(u2 << 8) : 63'd0};
+            cd = {14'd0, k2 ? u2 << 4 : 63'd0};
+            cs = ca ^ cb ^ cc;
+            cy = csa_carry(ca, cb, cc, k2);
+            cf = cs ^ cy ^ cd;
+            cg = csa_carry(cs, cy, cd, 1'b0);
+            u3 = {cf[62:0], 1'b0} + {cg[62:0], 1'b0};
+            u_ovf12 = s1_ovf12;
+        end else begin
+            // x100 = 2^7 - 2^5 + 2^2: one three-input add (a carry-save row, then a carry chain)
+            u2 = (k1 ? u1 << 7 : u1) - (k1 ? u1 << 5 : 63'd0) + (k1 ? u1 << 2 : 63'd0);
+            // x10^4 = 2^13 + 2^11 - 2^8 + 2^4
+            u3a = (k2 ? u2 << 13 : u2) + (k2 ? u2 << 11 : 63'd0);
+            u3b = (k2 ? u2 << 4 : 63'd0) - (k2 ? u2 << 8 : 63'd0);
+            u3 = {u3a, 1'b0} + {u3b, 1'b0};
+            u_ovf12 = (k0 && u0 > LIM_1) || (k1 && u1 > LIM_2);
+        end
         u_ovf4 = k2 && u2 > LIM_4;
 
         // decimal checks
@@ -374,15 +500,19 @@ always @(posedge clk) begin
 
         // double: P' = M' * 5^9 with M' = M << (3 - t mod 4) (P' = P * 2^(3 - t mod 4) < 2^77),
         // 5^9 = 2^21 - 2^17 - 2^14 + 2^12 - 2^9 - 2^7 - 2^5 + 2^2 + 2^0
-        f_m = {21'd0, s1_fm};
-        f_pa = f_m - (f_m << 5);
-        f_pb = (f_m << 2) - (f_m << 7);
-        f_pc = (f_m << 12) - (f_m << 9);
-        f_pd = (f_m << 21) - (f_m << 14);
-        f_pab = {f_pa, 1'b0} + {f_pb, 1'b0};
-        f_pcd = {f_pc, 1'b0} + {f_pd, 1'b0};
-        f_pabcd = {f_pab[77:1], 1'b0} + {f_pcd[77:1], 1'b0};
-        f_p = f_pabcd[77:1] - (f_m << 17);
+        if (LATENCY >= 4) begin
+            f_p = s1_fs + s1_fc;                    // the stage before reduced it to two addends
+        end else begin
+            f_m = {21'd0, s1_fm};
+            f_pa = f_m - (f_m << 5);
+            f_pb = (f_m << 2) - (f_m << 7);
+            f_pc = (f_m << 12) - (f_m << 9);
+            f_pd = (f_m << 21) - (f_m << 14);
+            f_pab = {f_pa, 1'b0} + {f_pb, 1'b0};
+            f_pcd = {f_pc, 1'b0} + {f_pd, 1'b0};
+            f_pabcd = {f_pab[77:1], 1'b0} + {f_pcd[77:1], 1'b0};
+            f_p = f_pabcd[77:1] - (f_m << 17);
+        end
         // t = 1056 - E (= s - 10), t div 4 from t mod 64 (1056 = 32 mod 64)
         f_t = 6'd32 - f_exp[5:0];
         // R = P >> (9 + t) = P' >> (12 + 4 * (t div 4)): stage 3 shifts s2_r = P'[76:12]
@@ -402,16 +532,44 @@ always @(posedge clk) begin
         w16hi_d = k1 ? mul5p16x100hi[s1_t10[3:0]] : mul5p16[s1_t10[9:5]];
 
         // the division's pieces from the partial products
-        d_ll = {pp[3], pp[0]} + {16'd0, pp[1], 16'd0} + {16'd0, pp[2], 16'd0};
-        d_lh = pp[4] + {pp[5][15:0] + pp[6][15:0], 16'd0};
-        d_hl = pp[7] + {pp[8][15:0] + pp[9][15:0], 16'd0};
+        if (LATENCY >= 4) begin
+            // each sum as carry-save rows and one carry chain; lh + hl together (stage 3 adds
+            // two high halves instead of three)
+            ca = {13'd0, pp[3], pp[0]};
+            cb = {29'd0, pp[1], 16'd0};
+            cc = {29'd0, pp[2], 16'd0};
+            cy = csa_carry(ca, cb, cc, 1'b0);
+            d_ll = (ca[63:0] ^ cb[63:0] ^ cc[63:0]) + cy[63:0];
+            ca = {45'd0, pp[4]};
+            cb = {45'd0, pp[7]};
+            cc = {45'd0, pp[5][15:0], 16'd0};
+            cs = ca ^ cb ^ cc;
+            cy = csa_carry(ca, cb, cc, 1'b0);
+            ca = {45'd0, pp[6][15:0], 16'd0};
+            cb = {45'd0, pp[8][15:0], 16'd0};
+            cc = {45'd0, pp[9][15:0], 16'd0};
+            cd = ca ^ cb ^ cc;
+            ce = csa_carry(ca, cb, cc, 1'b0);
+            cf = cs ^ cy ^ cd;
+            cg = csa_carry(cs, cy, cd, 1'b0);
+            ch = csa_carry(cf, cg, ce, 1'b0);
+            d_lh = (cf[31:0] ^ cg[31:0] ^ ce[31:0]) + ch[31:0];
+            d_hl = 32'd0;
+        end else begin
+            d_ll = {pp[3], pp[0]} + {16'd0, pp[1], 16'd0} + {16'd0, pp[2], 16'd0};
+            d_lh = pp[4] + {pp[5][15:0] + pp[6][15:0], 16'd0};
+            d_hl = pp[7] + {pp[8][15:0] + pp[9][15:0], 16'd0};
+        end
 
         s2_up <= !s1_fmt && s1_up;
         s2_div <= !s1_fmt && !s1_up;
         s2_up1 <= !s1_fmt && s1_up && !s1_k[4];
         s2_up16 <= !s1_fmt && s1_up && s1_k[4];
         s2_qf <= !s1_fmt ? !s1_up : (!f_sub && !f_small);
-        s2_one <= s1_fmt && f_exp == 11'd992 && f_p[76];      // t = 64: round(P / 2^74)
+        if (LATENCY == 5)   // f_p carries the rounding's + 1: the fraction's compare instead
+            s2_one <= s1_fmt && f_exp == 11'd992 && s1_f1ge;
+        else
+            s2_one <= s1_fmt && f_exp == 11'd992 && f_p[76];  // t = 64: round(P / 2^74)
         if (!s1_fmt)
             s2_rej <= m_neg || (!m_zero && s1_big) || (!s1_up && !s1_big && m_lowbits);
         else
@@ -420,14 +578,29 @@ always @(posedge clk) begin
         s2_k4 <= s1_k[4];
         s2_ovf12 <= u_ovf12;
         s2_ovf4 <= u_ovf4;
+        // x10^16 applies to w = u1 * (k1 ? 100 : 1) (k2 = k3 = 0), which must be <= 922: decided
+        // from u1 here (stage 3 then compares w with one bound only)
+        s2_ovf16 <= s1_k[4] && (k1 ? u1 > 63'd9 : u1 > LIM_16);
         s2_u <= u3[63:1];
-        s2_w16lo <= w16lo_d;
-        s2_w16hi <= w16hi_d;
+        s2_k3m <= !s1_fmt && s1_up && !s1_k[4] && s1_k[3];
+        if (LATENCY == 5) begin
+            // zero unless x10^16 gives the result: stage 4 needs no select for it
+            s2_w16lo <= (!s1_fmt && s1_up && s1_k[4]) ? w16lo_d : 43'd0;
+            s2_w16hi <= (!s1_fmt && s1_up && s1_k[4]) ? w16hi_d : 43'd0;
+        end else begin
+            s2_w16lo <= w16lo_d;
+            s2_w16hi <= w16hi_d;
+        end
         s2_ll <= d_ll;
         s2_lh <= d_lh;
         s2_hl <= d_hl;
         s2_lim <= lim5(s1_j);
-        s2_r <= f_p[76:12];
+        if (LATENCY == 5)
+            // the shift's top bit here (by 32), and zero unless a double's result comes from it
+            // (then (0 + 1) >> 1 is 0): stage 4 needs no select for it
+            s2_r <= s1_fq ? f_p[76:12] >> {f_t[5], 5'b00000} : 65'd0;
+        else
+            s2_r <= f_p[76:12];
         s2_tc <= f_t[5:2];
     end
 end
@@ -455,39 +628,118 @@ reg  [64:0] f_rr;
 reg  [64:0] f_rnd;
 /* verilator lint_on UNUSEDSIGNAL */
 reg  [63:0] r_qf;
+// the result (LATENCY 3 and 4), or (LATENCY 5) the sums stage 4 takes it from
+/* verilator lint_off UNUSEDSIGNAL */
+reg  [63:0] r3_value;
+reg         r3_reject;
+reg         s3_rej, s3_div, s3_k3m;
+reg  [54:0] s3_ws, s3_wc;
+reg  [63:0] s3_x, s3_q, s3_lim;
+/* verilator lint_on UNUSEDSIGNAL */
 
 // Stage 3's logic, like stage 2's, is computed inside its registers' enable.
 /* verilator lint_off BLKSEQ */
 always @(posedge clk) begin
     if (s2_valid) begin
-        w8a = (w << 19) - (w << 11);
-        w8b = w - (w << 17);
-        w8c = (w << 9) + (w << 5);
-        w8ab = {w8a, 1'b0} + {w8b, 1'b0};
+        if (LATENCY == 5) begin
+            // w * 10^8, always (stage 4 adds and picks it): w * 5^8 * 2^8 with 5^8 = 2^19 -
+            // 2^17 - 2^11 - 2^9 - 2^5 + 1 (the four negated as ~x + 1), six addends of 55 bits
+            // without a select, three carry-save rows here, the carry chain in stage 4
+            ca = {22'd0, w[35:0], 19'd0};
+            cb = {22'd0, w[54:0]};
+            cc = {22'd0, ~{w[37:0], 17'd0}};
+            cd = {22'd0, ~{w[43:0], 11'd0}};
+            ce = {22'd0, ~{w[45:0], 9'd0}};
+            cf = {22'd0, ~{w[49:0], 5'd0}};
+            cs = ca ^ cb ^ cc;
+            cy = csa_carry(ca, cb, cc, 1'b1);
+            cg = cd ^ ce ^ cf;
+            ch = csa_carry(cd, ce, cf, 1'b1);
+            ca = cs ^ cy ^ cg;
+            cb = csa_carry(cs, cy, cg, 1'b1);
+            cc = ca ^ cb ^ ch;
+            cd = csa_carry(ca, cb, ch, 1'b1);
+            w_up = w;
+        end else begin
+            w8a = (w << 19) - (w << 11);
+            w8b = w - (w << 17);
+            w8c = (w << 9) + (w << 5);
+            w8ab = {w8a, 1'b0} + {w8b, 1'b0};
+            w_up = (s2_k3 ? {w8ab[55:1], 8'd0} : w) - (s2_k3 ? {w8c[54:0], 8'd0} : 63'd0);
+        end
         // x10^16 = (w[4:0] * 5^16 + w[9:5] * 5^16 * 2^5) * 2^16, exact for w <= 922 (the
         // entries come from stage 2)
         w16 = {5'd0, s2_w16lo} + {s2_w16hi, 5'd0};
-        w_up = (s2_k3 ? {w8ab[55:1], 8'd0} : w) - (s2_k3 ? {w8c[54:0], 8'd0} : 63'd0);
-        w_ovf = s2_ovf12 || s2_ovf4 || (s2_k3 && w > LIM_8) || (s2_k4 && w > LIM_16);
+        if (LATENCY == 5)
+            w_ovf = s2_ovf12 || s2_ovf4 || s2_ovf16 || (s2_k3 && w > LIM_8);
+        else
+            w_ovf = s2_ovf12 || s2_ovf4 || (s2_k3 && w > LIM_8) || (s2_k4 && w > LIM_16);
 
         // division: the pieces' sum mod 2^64, and its bound
-        q_hi = s2_ll[63:32] + s2_lh + s2_hl;
+        if (LATENCY >= 4)
+            q_hi = s2_ll[63:32] + s2_lh;            // s2_lh holds lh + hl
+        else
+            q_hi = s2_ll[63:32] + s2_lh + s2_hl;
         q = {q_hi, s2_ll[31:0]};
 
         // double: R = P[73:9] >> t, then (R + 1) >> 1
-        f_rr = s2_r >> {s2_tc, 2'b00};
+        if (LATENCY == 5)
+            f_rr = s2_r >> {s2_tc[2:0], 2'b00};   // the rest of the shift was in stage 2
+        else
+            f_rr = s2_r >> {s2_tc, 2'b00};
         f_rnd = f_rr + 65'd1;
 
         // the result: the scale-up's x10^16 product enters the final mux directly (through
         // w_up's add it would be a LUT level deeper); the division and the double share one input
         r_qf = s2_div ? q : f_rnd[64:1];
 
-        out_value <= ({64{s2_up1}} & {1'b0, w_up}) | ({64{s2_up16}} & {1'b0, w16[46:0], 16'd0}) |
-                     ({64{s2_qf}} & r_qf) | {63'd0, s2_one};
-        out_reject <= s2_rej || (s2_up && w_ovf) || (s2_div && q > s2_lim);
+        if (LATENCY == 5) begin
+            // x10^8's two addends; every other candidate result, zero but the one that
+            // applies, in one word (R + 1 came with M * 5^9, so the double's is f_rr's top)
+            s3_ws <= cc[54:0];
+            s3_wc <= cd[54:0];
+            s3_k3m <= s2_k3m;
+            s3_x <= ((s2_up1 && !s2_k3m) ? {1'b0, w} : 64'd0) | {1'b0, w16[46:0], 16'd0} |
+                    (s2_div ? q : f_rr[64:1]) | {63'd0, s2_one};
+            s3_rej <= s2_rej || (s2_up && w_ovf);
+            s3_div <= s2_div;
+            s3_q <= q;
+            s3_lim <= s2_lim;
+        end else begin
+            r3_value <= ({64{s2_up1}} & {1'b0, w_up}) |
+                        ({64{s2_up16}} & {1'b0, w16[46:0], 16'd0}) |
+                        ({64{s2_qf}} & r_qf) | {63'd0, s2_one};
+            r3_reject <= s2_rej || (s2_up && w_ovf) || (s2_div && q > s2_lim);
+        end
     end
 end
 /* verilator lint_on BLKSEQ */
+
+// ---------------------------------------------------------------- stage 4 (LATENCY 5): result
+// the result mux and the division's bound, a stage after the sums they take
+generate
+    if (LATENCY == 5) begin : g_s4
+        reg         s3_valid;
+        reg  [63:0] r4_value;
+        reg         r4_reject;
+        reg  [54:0] w8;                     // w * 5^8 mod 2^55
+        /* verilator lint_off BLKSEQ */
+        always @(posedge clk) begin
+            s3_valid <= s2_valid;
+            if (s3_valid) begin
+                w8 = s3_ws + s3_wc;
+                r4_value <= (s3_k3m ? {1'b0, w8, 8'd0} : 64'd0) | s3_x;
+                r4_reject <= s3_rej || (s3_div && s3_q > s3_lim);
+            end
+        end
+        /* verilator lint_on BLKSEQ */
+        assign out_value = r4_value;
+        assign out_reject = r4_reject;
+    end else begin : g_s3out
+        assign out_value = r3_value;
+        assign out_reject = r3_reject;
+    end
+endgenerate
 
 endmodule
 

@@ -332,7 +332,7 @@ wire [`TC_C_BITS-1:0] y_cnt;
 wire        y_busy;
 wire        e_end, e_end_ok;
 
-tc_lookup #(.MEM_REG(MEM_REG), .CONV_LATENCY(3 + MEM_REG)) lookup (
+tc_lookup #(.MEM_REG(MEM_REG), .CONV_LATENCY(3 + 2 * MEM_REG)) lookup (
     .clk(clk), .rst(rst),
     .wr_en(sym_wr_en), .wr_way(sym_wr_way), .wr_slot(sym_wr_slot), .wr_valid(sym_wr_valid),
     .wr_venue(sym_wr_venue), .wr_len(sym_wr_len), .wr_instrument(sym_wr_instrument),

@@ -5,12 +5,19 @@ use tickcross_core::price9;
 use tickcross_sim::ffi::tc_units_tb::{inp, out};
 use tickcross_sim::model::Model;
 
+/// The converters of the units wrapper: (latency, value output, reject output).
+const CONVERTERS: [(usize, usize, usize); 3] = [
+    (3, out::CV_OUT, out::CV_REJECT),
+    (4, out::CV4_OUT, out::CV4_REJECT),
+    (5, out::CV5_OUT, out::CV5_REJECT),
+];
+
 /// Streams (value, exp, fmt) through tc_price9_conv one per cycle and returns the hardware's
-/// (value, rejected) for each, in order.
-fn convert(m: &mut Model, inputs: &[(u64, i8, bool)]) -> Vec<(u64, bool)> {
-    const LAT: usize = 3;
+/// (value, rejected) for each, in order, from the converter of latency `lat` (3, 4 or 5).
+fn convert(m: &mut Model, inputs: &[(u64, i8, bool)], lat: usize) -> Vec<(u64, bool)> {
+    let (lat, o_value, o_reject) = CONVERTERS.into_iter().find(|c| c.0 == lat).unwrap();
     let mut outs = Vec::with_capacity(inputs.len());
-    for i in 0..inputs.len() + LAT {
+    for i in 0..inputs.len() + lat {
         if let Some(&(v, e, f)) = inputs.get(i) {
             m.inp[inp::CV_VALID] = 1;
             m.inp[inp::CV_VALUE] = v;
@@ -20,9 +27,9 @@ fn convert(m: &mut Model, inputs: &[(u64, i8, bool)]) -> Vec<(u64, bool)> {
             m.inp[inp::CV_VALID] = 0;
         }
         m.tick();
-        // outputs sampled before this cycle's edge hold the result of the input LAT cycles ago
-        if i >= LAT {
-            outs.push((m.out[out::CV_OUT], m.out[out::CV_REJECT] != 0));
+        // outputs sampled before this cycle's edge hold the result of the input lat cycles ago
+        if i >= lat {
+            outs.push((m.out[o_value], m.out[o_reject] != 0));
         }
     }
     outs
@@ -37,20 +44,26 @@ fn reference(v: u64, e: i8, f: bool) -> Option<i64> {
 }
 
 fn check(inputs: &[(u64, i8, bool)]) {
-    let mut m = units_model();
-    let got = convert(&mut m, inputs);
+    for (lat, _, _) in CONVERTERS {
+        let mut m = units_model();
+        check_at(&mut m, inputs, lat);
+    }
+}
+
+fn check_at(m: &mut Model, inputs: &[(u64, i8, bool)], lat: usize) {
+    let got = convert(m, inputs, lat);
     assert_eq!(got.len(), inputs.len());
     for (&(v, e, f), (hv, hrej)) in inputs.iter().zip(got) {
         match reference(v, e, f) {
             Some(want) => assert!(
                 !hrej && hv as i64 == want,
-                "{} {v:#x} e={e}: hw {} {hv}, sw {want}",
+                "{} {v:#x} e={e}: hw (latency {lat}) {} {hv}, sw {want}",
                 if f { "f64" } else { "dec" },
                 if hrej { "rejects" } else { "gives" }
             ),
             None => assert!(
                 hrej,
-                "{} {v:#x} e={e}: hw gives {hv}, sw rejects",
+                "{} {v:#x} e={e}: hw (latency {lat}) gives {hv}, sw rejects",
                 if f { "f64" } else { "dec" }
             ),
         }
@@ -124,11 +137,16 @@ fn conversion_edge_cases() {
     for d in doubles {
         cases.push((d.to_bits(), 0, true));
     }
-    // exponents that put the binary point at every shift the hardware distinguishes
-    for exp in 1000u64..1100 {
+    // exponents that put the binary point at every shift the hardware distinguishes, and past
+    // the last one (992: x * 10^9 rounds to 0 or 1; below it, to 0)
+    for exp in 990u64..1100 {
         for frac in [0u64, 1, 0x8000000000000, 0xfffffffffffff] {
             cases.push(((exp << 52) | frac, 0, true));
         }
+    }
+    // the doubles on both sides of x * 10^9 = 0.5 (ceil(2^73 / 5^9) = 2^52 + 0x12e0be826d695)
+    for frac in 0x12e0be826d695u64 - 3..0x12e0be826d695 + 3 {
+        cases.push(((992 << 52) | frac, 0, true));
     }
     check(&cases);
 }
@@ -165,11 +183,16 @@ fn conversion_of_the_largest_scale_ups_and_the_double_bound() {
 }
 
 /// tc_lookup reads a Binance message's results cycles after they arrive: each result must show up
-/// exactly LAT cycles after its input and stay until the next valid input's result replaces it,
+/// exactly lat cycles (3, 4 or 5) after its input and stay until the next valid input's result replaces it,
 /// whatever the inputs carry while `cv_valid` is low.
 #[test]
 fn conversion_results_appear_after_lat_cycles_and_hold() {
-    const LAT: usize = 3;
+    for (lat, o_value, o_reject) in CONVERTERS {
+        results_appear_after_lat_cycles_and_hold(lat, o_value, o_reject);
+    }
+}
+
+fn results_appear_after_lat_cycles_and_hold(lat: usize, o_value: usize, o_reject: usize) {
     let first = (1645u64, -10i8, false); // rejected: not a multiple of 10
     let a = (6183763000000u64, -8i8, false);
     let b = (25474.74f64.to_bits(), 0i8, true);
@@ -197,15 +220,15 @@ fn conversion_results_appear_after_lat_cycles_and_hold() {
             }
         }
         m.tick();
-        let rej = m.out[out::CV_REJECT] != 0;
-        seen.push((if rej { 0 } else { m.out[out::CV_OUT] }, rej));
+        let rej = m.out[o_reject] != 0;
+        seen.push((if rej { 0 } else { m.out[o_value] }, rej));
     }
     assert_ne!(want(&first), want(&a));
     assert_ne!(want(&a), want(&b));
-    for (i, got) in seen.iter().enumerate().skip(LAT) {
-        // the latest input at least LAT cycles old
-        let (_, input) = feed.iter().rev().find(|&&(c, _)| c + LAT <= i).unwrap();
-        assert_eq!(*got, want(input), "cycle {i}");
+    for (i, got) in seen.iter().enumerate().skip(lat) {
+        // the latest input at least lat cycles old
+        let (_, input) = feed.iter().rev().find(|&&(c, _)| c + lat <= i).unwrap();
+        assert_eq!(*got, want(input), "latency {lat}, cycle {i}");
     }
 }
 

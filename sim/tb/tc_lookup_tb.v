@@ -1,7 +1,7 @@
 // Test wrapper for the symbol lookup and the Binance decoder, driven from Rust
 // (tests/hdl_lookup.rs, tests/hdl_binance_dec.rs): every port of each, prefixed (lk_, bd_). The
 // lookup is built twice on the same inputs: instance 0 as the default build, instance 1 with
-// MEM_REG = 1 (and the converters' CONV_LATENCY 4). Each lk_ output is the two instances' outputs
+// MEM_REG = 1 (and the converters' CONV_LATENCY 5). Each lk_ output is the two instances' outputs
 // side by side, instance k's at bits [k * width +: width].
 
 `resetall
@@ -109,7 +109,7 @@ module tc_lookup_tb (
 genvar gk;
 generate
     for (gk = 0; gk < 2; gk = gk + 1) begin : g_lookup
-        tc_lookup #(.MEM_REG(gk), .CONV_LATENCY(3 + gk)) lookup (
+        tc_lookup #(.MEM_REG(gk), .CONV_LATENCY(3 + 2 * gk)) lookup (
             .clk(clk),
             .rst(rst),
             .wr_en(lk_wr_en),

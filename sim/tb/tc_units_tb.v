@@ -43,13 +43,17 @@ module tc_units_tb (
     output wire        fr_busy,
     output wire [63:0] cycle,
 
-    // ---- tc_price9_conv (latency 3)
+    // ---- tc_price9_conv: latency 3 (cv_out), 4 (cv4_out) and 5 (cv5_out) on the same inputs
     input  wire        cv_valid,
     input  wire [63:0] cv_value,
     input  wire [7:0]  cv_exp,
     input  wire        cv_fmt,
     output wire [63:0] cv_out,
-    output wire        cv_reject
+    output wire        cv_reject,
+    output wire [63:0] cv4_out,
+    output wire        cv4_reject,
+    output wire [63:0] cv5_out,
+    output wire        cv5_reject
 );
 
 tc_price9_conv conv (
@@ -60,6 +64,26 @@ tc_price9_conv conv (
     .in_fmt(cv_fmt),
     .out_value(cv_out),
     .out_reject(cv_reject)
+);
+
+tc_price9_conv #(.LATENCY(4)) conv4 (
+    .clk(clk),
+    .in_valid(cv_valid),
+    .in_value(cv_value),
+    .in_exp(cv_exp),
+    .in_fmt(cv_fmt),
+    .out_value(cv4_out),
+    .out_reject(cv4_reject)
+);
+
+tc_price9_conv #(.LATENCY(5)) conv5 (
+    .clk(clk),
+    .in_valid(cv_valid),
+    .in_value(cv_value),
+    .in_exp(cv_exp),
+    .in_fmt(cv_fmt),
+    .out_value(cv5_out),
+    .out_reject(cv5_reject)
 );
 
 reg [63:0] cycle_q;
