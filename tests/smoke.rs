@@ -114,3 +114,41 @@ fn no_bar_read_on_the_event_path() {
     let c = hw.counters().unwrap();
     assert_eq!(c.get(counter::RING_OVERFLOWS), 0);
 }
+
+/// The modelled DMA: an isolated record reaches host memory one posted-write latency (500 ns by
+/// default, configurable) plus the engine's 16 beats and its reads after its commit.
+#[test]
+fn an_isolated_record_arrives_one_write_latency_after_commit() {
+    for (ns, cycles) in [(None, 161), (Some(2000), 645)] {
+        let opts = SimOptions {
+            dma_latency_ns: ns,
+            ..SimOptions::default()
+        };
+        let mut hw = HwDetector::simulated(&binance_program(2), &opts).expect("sim");
+        for (ts, v, bid, ask) in [(1000, 0u8, 10000, 10100), (2000, 1, 10200, 10300)] {
+            let msg = binance_bbo("BTCUSDT", -2, -3, bid, 700, ask, 900);
+            let f = udp_frame([239, 1, 1, v + 1], 5000 + u16::from(v), &msg);
+            hw.push_frame(&Frame::new(ts, f)).unwrap();
+        }
+        hw.flush().unwrap();
+        let mut ev = Vec::new();
+        hw.drain_events(&mut ev).unwrap();
+        assert_eq!(ev.len(), 1);
+        let s = hw.sim_stats();
+        eprintln!(
+            "posted write {} cycles: record delivered {} cycles after commit",
+            s.dma_write_latency, s.dma_latency_max
+        );
+        assert_eq!(
+            (s.dma_write_latency, s.dma_records, s.dma_faults),
+            (cycles, 1, 0)
+        );
+        assert_eq!(s.dma_latency_min, s.dma_latency_max);
+        // 16 beats of 64 bits, the reads and the FIFO ahead of them
+        assert!(
+            (cycles + 16..cycles + 32).contains(&s.dma_latency_max),
+            "{}",
+            s.dma_latency_max
+        );
+    }
+}

@@ -468,8 +468,11 @@ impl SimDevice {
     fn complete_read(&mut self, tag: Tag, data: u64) {
         match tag {
             Tag::Ro(off) => {
-                if off == blocks::control::OFFSET + blocks::control::CMD_DONE {
-                    // a read completion does not pass posted writes
+                if off == blocks::control::OFFSET + blocks::control::CMD_DONE
+                    && data != self.region_read(off)
+                {
+                    // a command has completed: the host that sees it must see every write sent
+                    // before (a read completion does not pass posted writes)
                     self.dma_land_all();
                 }
                 self.region_write(off, data)
