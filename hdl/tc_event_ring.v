@@ -1,8 +1,10 @@
 // Event ring (DESIGN section 5, docs/PIPELINE.md section 7).
 //
 // Each event takes the next sequence number and is written as one record of `TC_RECORD_WORDS 64-bit
-// words at index producer mod depth (2^ADDR_BITS records), stamped with the cycle it is committed. When the host's
-// consumer index is a full ring behind, the event is dropped and counted; the input never waits.
+// words at index producer mod depth (2^ADDR_BITS records), stamped with the cycle it is committed. When the
+// consumer index is a full ring behind, the event is dropped and counted; the input never waits. In
+// tickcross_top the consumer is the host's credits as tc_dma_wr passes them (less the slots a smaller
+// host ring lacks), and the read port is tc_dma_wr's, shared with the BAR's debug window.
 // Up to two events arrive in a cycle (one update can buy and sell): ev_* first, ev2_* second, which
 // shares the first's instrument, trigger venue, timestamp and cycle stamps. The records are kept in
 // two banks, even and odd indexes, so two consecutive records are written in one cycle; each bank
@@ -67,7 +69,7 @@ module tc_event_ring #(
     output reg  [1:0]    inc_event,      // events this cycle (0..2)
     output reg  [1:0]    inc_overflow,   // of them dropped
 
-    // BAR read: record index and word, data 1 + MEM_REG cycles later
+    // read: record index and word, data 1 + MEM_REG cycles later (tc_dma_wr, the BAR window)
     input  wire          rd_en,
     input  wire [ADDR_BITS-1:0] rd_index,
     input  wire [3:0]    rd_word,
