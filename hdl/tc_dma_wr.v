@@ -1,8 +1,9 @@
 // DMA write engine: event records from the card's ring (tc_event_ring) into a ring in host
 // memory (DESIGN section 9, docs/DEVICE.md).
 //
-// Each record the ring holds goes, in order, as two posted writes of 64 bytes (8 beats of 64
-// bits each, m_axis_dma_*): words 0..7 to slot + 0, words 8..15 to slot + 64, where slot is the
+// Each record the ring holds goes, in order, as two posted writes of 64 bytes (one 512-bit beat
+// each, m_axis_dma_*, as a PCIe core's 512-bit requester interface takes them): words 0..7 to
+// slot + 0, words 8..15 to slot + 64, where slot is the
 // host ring's base + 128 * (index mod records). Word `TC_RECORD_STAMP_WORD (the record's last 8
 // bytes, in its second write) carries the completion stamp seq + 1, never 0 and above every
 // stamp an earlier record left in that slot: the host knows a slot is complete by reading host
@@ -18,8 +19,9 @@
 // consumer), and a host slot is never written before the host has given it back.
 //
 // Reads share the ring's single read port with the BAR's debug window: the BAR's read (a
-// registered strobe, tc_regs) has priority, the engine reads in the other cycles. Read data
-// comes 1 + MEM_REG cycles after the read; the beats wait in a FIFO of 2^FIFO_BITS entries, and
+// registered strobe, tc_regs) has priority, the engine reads in the other cycles: a record is two
+// reads, one per half (the ring's rd_half, 8 words). Read data comes 1 + MEM_REG cycles after the
+// read; the beats wait in a FIFO of 2^FIFO_BITS entries, and
 // a read is issued only while the FIFO has an entry for it (reads in flight count), so the
 // PCIe side's backpressure (m_axis_dma_tready low) stops the reads, never the pipeline.
 //
@@ -39,7 +41,7 @@
 module tc_dma_wr #(
     parameter ADDR_BITS = 10,            // card ring: 2^ADDR_BITS records (as tc_event_ring)
     parameter MEM_REG = 0,               // 1: the ring's read data comes a cycle later
-    parameter FIFO_BITS = 3              // beat FIFO: 2^FIFO_BITS beats, 3..5
+    parameter FIFO_BITS = 2              // beat FIFO: 2^FIFO_BITS beats, 2..4
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -59,15 +61,16 @@ module tc_dma_wr #(
     input  wire          bar_rd_en,
     input  wire [ADDR_BITS-1:0] bar_rd_index,
     input  wire [3:0]    bar_rd_word,
-    // the ring's read port
+    // the ring's read port (the engine reads by half: rd_word 0 or 8)
     output wire          ring_rd_en,
     output wire [ADDR_BITS-1:0] ring_rd_index,
     output wire [3:0]    ring_rd_word,
-    input  wire [63:0]   ring_rd_data,
+    input  wire [511:0]  ring_rd_half,
 
-    // posted write requests: address held for the 8 beats of a write, tlast on its 8th
+    // posted write requests: one beat of 64 bytes per write (tlast always high), the bus address
+    // with it
     output wire [63:0]   m_axis_dma_addr,
-    output wire [63:0]   m_axis_dma_tdata,
+    output wire [511:0]  m_axis_dma_tdata,
     output wire          m_axis_dma_tvalid,
     input  wire          m_axis_dma_tready,
     output wire          m_axis_dma_tlast
@@ -82,8 +85,8 @@ initial begin
         $error("Error: MEM_REG = %0d, must be 0 or 1 (instance %m)", MEM_REG);
         $finish;
     end
-    if (FIFO_BITS < 3 || FIFO_BITS > 5) begin
-        $error("Error: FIFO_BITS = %0d, must be 3..5 (instance %m)", FIFO_BITS);
+    if (FIFO_BITS < 2 || FIFO_BITS > 4) begin
+        $error("Error: FIFO_BITS = %0d, must be 2..4 (instance %m)", FIFO_BITS);
         $finish;
     end
     if (`TC_RECORD_WORDS != 16 || `TC_RECORD_STAMP_WORD != 15) begin
@@ -117,25 +120,25 @@ end
 // (producer - ptr <= DEPTH: the low ADDR_BITS + 1 bits tell them apart)
 reg  [ADDR_BITS:0] ptr;                  // the record being read (its index, low bits)
 reg  [ADDR_BITS:0] ptr1;                 // ptr + 1
-reg  [3:0]       rw;                     // its next word
+reg              rw;                     // its next half
 reg              pend;                   // a record is waiting at ptr
 reg  [FIFO_BITS:0] reserved;             // FIFO entries taken by reads in flight and beats
 wire             space = reserved != FD;
 wire             issue = en && pend && !bar_rd_en && !clear && space;
-wire             advance = issue && rw == 4'd15;
+wire             advance = issue && rw;
 wire             pop;
 
 assign ring_rd_en = bar_rd_en || issue;
 assign ring_rd_index = bar_rd_en ? bar_rd_index : ptr[ADDR_BITS-1:0];
-assign ring_rd_word = bar_rd_en ? bar_rd_word : rw;
+assign ring_rd_word = bar_rd_en ? bar_rd_word : {rw, 3'd0};
 
 wire pend_now = producer[ADDR_BITS:0] != ptr[ADDR_BITS:0];
 wire pend_next = producer[ADDR_BITS:0] != ptr1[ADDR_BITS:0];
 
 always @(posedge clk) begin
     if (issue) begin
-        rw <= rw + 4'd1;
-        if (rw == 4'd15) begin
+        rw <= !rw;
+        if (rw) begin
             ptr <= ptr1;
             ptr1 <= ptr1 + 1'b1;
         end
@@ -145,7 +148,7 @@ always @(posedge clk) begin
     if (rst || clear) begin
         ptr <= {(ADDR_BITS+1){1'b0}};
         ptr1 <= {{ADDR_BITS{1'b0}}, 1'b1};
-        rw <= 4'd0;
+        rw <= 1'b0;
         pend <= 1'b0;
     end
     // (never at clear: clear_state waits for busy to fall, and a write is never cut short)
@@ -153,16 +156,16 @@ always @(posedge clk) begin
         reserved <= {(FIFO_BITS+1){1'b0}};
 end
 
-// the word of each read, and whether the data is the engine's, 1 + MEM_REG cycles on
+// the half of each read, and whether the data is the engine's, 1 + MEM_REG cycles on
 reg  [LAT-1:0] d_v;
-reg  [4*LAT-1:0] d_w;
-wire [3:0] dw = d_w[4*(LAT-1) +: 4];
+reg  [LAT-1:0] d_w;
+wire       dw = d_w[LAT-1];
 wire       dv = d_v[LAT-1];
 generate
     if (LAT > 1) begin : lat2
         always @(posedge clk) begin
             d_v <= {d_v[LAT-2:0], issue};
-            d_w <= {d_w[4*(LAT-1)-1:0], rw};
+            d_w <= {d_w[LAT-2:0], rw};
             if (rst)
                 d_v <= {LAT{1'b0}};
         end
@@ -176,17 +179,18 @@ generate
     end
 endgenerate
 
-// the stamp: word 0 (seq) + 1, replacing word 15
+// the stamp: word 0 (seq) + 1, replacing word 15 (the second half's last; the second half is read
+// at least a cycle after the first)
 reg  [63:0] stamp;
 always @(posedge clk)
-    if (dv && dw == 4'd0)
-        stamp <= ring_rd_data + 64'd1;
+    if (dv && !dw)
+        stamp <= ring_rd_half[63:0] + 64'd1;
 
 // ---------------------------------------------------------------- beat FIFO
-reg  [64:0]        fifo [0:FD-1];        // {last, data}
+reg  [511:0]       fifo [0:FD-1];
 reg  [FIFO_BITS-1:0] wp, rp;
 reg  [FIFO_BITS:0] count;
-wire [64:0]        push_beat = {dw[2:0] == 3'd7, dw == 4'd15 ? stamp : ring_rd_data};
+wire [511:0]       push_beat = dw ? {stamp, ring_rd_half[447:0]} : ring_rd_half;
 assign pop = m_axis_dma_tvalid && m_axis_dma_tready;
 
 always @(posedge clk) begin
@@ -208,18 +212,17 @@ end
 reg  [63:0] slot;                        // host address of the record at the FIFO's head
 reg         half;                        // its second write
 reg  [63:0] left;                        // slots after this one before the ring wraps
-reg         wrap;                        // left == 0 (a register: left moves every 16 beats)
-wire [64:0] head = fifo[rp];
-wire        rec_done = pop && half && head[64];
+reg         wrap;                        // left == 0 (a register: left moves every 2 beats at most)
+wire        rec_done = pop && half;
 
 assign m_axis_dma_tvalid = count != {(FIFO_BITS+1){1'b0}};
-assign m_axis_dma_tdata = head[63:0];
-assign m_axis_dma_tlast = head[64];
+assign m_axis_dma_tdata = fifo[rp];
+assign m_axis_dma_tlast = 1'b1;
 assign m_axis_dma_addr = {slot[63:7], half, 6'd0};
 
 always @(posedge clk) begin
     wrap <= left == 64'd0;
-    if (pop && head[64])
+    if (pop)
         half <= !half;
     if (rec_done) begin
         slot <= wrap ? base : slot + 64'd128;
@@ -235,7 +238,7 @@ always @(posedge clk) begin
     end
 end
 
-assign busy = (en && pend) || reserved != {(FIFO_BITS+1){1'b0}} || rw != 4'd0;
+assign busy = (en && pend) || reserved != {(FIFO_BITS+1){1'b0}} || rw;
 
 endmodule
 

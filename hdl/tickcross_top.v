@@ -55,7 +55,7 @@ module tickcross_top #(
 
     // event records as posted writes into host memory (tc_dma_wr)
     output wire [63:0]   m_axis_dma_addr,
-    output wire [63:0]   m_axis_dma_tdata,
+    output wire [511:0]  m_axis_dma_tdata,
     output wire          m_axis_dma_tvalid,
     input  wire          m_axis_dma_tready,
     output wire          m_axis_dma_tlast
@@ -465,6 +465,7 @@ wire        unused_sp = &{1'b0, sp_take};
 wire [1:0] inc_event, inc_overflow;
 
 wire          rr_en;
+wire [511:0]  ring_rd_half;
 wire [RING_BITS-1:0] rr_index;
 wire [3:0]    rr_word;
 
@@ -481,7 +482,8 @@ tc_event_ring #(.ADDR_BITS(RING_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_RE
     .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),
     .ev2_buy_ts(ev2_buy_ts), .ev2_sell_ts(ev2_sell_ts),
     .producer(producer), .inc_event(inc_event), .inc_overflow(inc_overflow),
-    .rd_en(rr_en), .rd_index(rr_index), .rd_word(rr_word), .rd_data(ring_rd_data)
+    .rd_en(rr_en), .rd_index(rr_index), .rd_word(rr_word), .rd_data(ring_rd_data),
+    .rd_half(ring_rd_half)
 );
 
 // ---------------------------------------------------------------- DMA into host memory
@@ -492,7 +494,7 @@ tc_dma_wr #(.ADDR_BITS(RING_BITS), .MEM_REG(MEM_REG)) dma (
     .room_consumer(room_consumer), .producer(producer), .written(dma_written), .busy(dma_busy),
     .bar_rd_en(ring_rd_en), .bar_rd_index(ring_rd_index), .bar_rd_word(ring_rd_word),
     .ring_rd_en(rr_en), .ring_rd_index(rr_index), .ring_rd_word(rr_word),
-    .ring_rd_data(ring_rd_data),
+    .ring_rd_half(ring_rd_half),
     .m_axis_dma_addr(m_axis_dma_addr), .m_axis_dma_tdata(m_axis_dma_tdata),
     .m_axis_dma_tvalid(m_axis_dma_tvalid), .m_axis_dma_tready(m_axis_dma_tready),
     .m_axis_dma_tlast(m_axis_dma_tlast)

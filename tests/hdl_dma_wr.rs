@@ -4,7 +4,7 @@
 //! Every cycle may offer no event, one or two; the PCIe side holds tready low for stretches
 //! (short and long); the BAR reads the ring window at random (it has priority on the ring's read
 //! port). The host model checks, for every posted write: the address (base + 128 * (index mod
-//! size), + 64 for the second write), 8 beats with tlast on the 8th, and that the slot is free
+//! size), + 64 for the second write), one 512-bit beat with tlast, and that the slot is free
 //! (the host has credited the record that was there); for every record: its words equal the
 //! contract encoding of the event committed, its stamp (word 15) is seq + 1, records arrive in
 //! commit order, and none is missing. Events the ring drops (inc_overflow) use their sequence
@@ -82,9 +82,8 @@ struct Bench {
     credited: u64,
     /// Credits of the last cycles, newest last.
     credit_hist: Vec<u64>,
-    /// The write being received: its address, beats so far.
-    cur: Option<(u64, Vec<u64>)>,
-    half: [u64; 8],
+    /// The first write of the record being received.
+    half: Option<[u64; 8]>,
     /// Host memory: slot -> what is there.
     mem: Vec<[u64; WORDS]>,
     tready_low: u64,
@@ -114,8 +113,7 @@ impl Bench {
             taken: 0,
             credited: 0,
             credit_hist: vec![0; 8],
-            cur: None,
-            half: [0; 8],
+            half: None,
             mem: Vec::new(),
             tready_low: 0,
             host_pause: 0,
@@ -216,9 +214,11 @@ impl Bench {
         }
         // the beat presented this cycle, accepted if tready was high
         if ready && self.m.out[out::M_AXIS_DMA_TVALID] != 0 {
+            let mut data = [0u64; 8];
+            data.copy_from_slice(&self.m.out[out::M_AXIS_DMA_TDATA..][..8]);
             self.beat(
                 self.m.out[out::M_AXIS_DMA_ADDR],
-                self.m.out[out::M_AXIS_DMA_TDATA],
+                data,
                 self.m.out[out::M_AXIS_DMA_TLAST] != 0,
             );
         }
@@ -246,22 +246,11 @@ impl Bench {
         }
     }
 
-    fn beat(&mut self, addr: u64, data: u64, last: bool) {
-        let cur = self.cur.get_or_insert_with(|| (addr, Vec::new()));
-        assert_eq!(cur.0, addr, "the address is held for the whole write");
-        cur.1.push(data);
-        assert_eq!(
-            last,
-            cur.1.len() == 8,
-            "tlast on the 8th beat of a 64-byte write"
-        );
-        if !last {
-            return;
-        }
-        let (addr, beats) = self.cur.take().unwrap();
+    fn beat(&mut self, addr: u64, beats: [u64; 8], last: bool) {
+        assert!(last, "a 64-byte write is one beat, with tlast");
         let r = self.landed;
         let slot = r % self.size;
-        let second = beats.len() == 8 && addr & 64 != 0;
+        let second = self.half.is_some();
         let want = self.base + 128 * slot + if second { 64 } else { 0 };
         assert_eq!(
             addr, want,
@@ -272,12 +261,12 @@ impl Bench {
             "record {r} written into slot {slot} before the host credited it (credits {})",
             self.credited
         );
-        if !second {
-            self.half.copy_from_slice(&beats);
+        let Some(first) = self.half.take() else {
+            self.half = Some(beats);
             return;
-        }
+        };
         let mut rec = [0u64; WORDS];
-        rec[..8].copy_from_slice(&self.half);
+        rec[..8].copy_from_slice(&first);
         rec[8..].copy_from_slice(&beats);
         let want = self
             .committed

@@ -116,7 +116,7 @@ fn no_bar_read_on_the_event_path() {
 }
 
 /// The modelled DMA: an isolated record reaches host memory one posted-write latency (500 ns by
-/// default, configurable) plus the engine's 16 beats and its reads after its commit.
+/// default, configurable) plus the engine's two reads and two beats after its commit.
 #[test]
 fn an_isolated_record_arrives_one_write_latency_after_commit() {
     for (ns, cycles) in [(None, 161), (Some(2000), 645)] {
@@ -144,9 +144,9 @@ fn an_isolated_record_arrives_one_write_latency_after_commit() {
             (cycles, 1, 0)
         );
         assert_eq!(s.dma_latency_min, s.dma_latency_max);
-        // 16 beats of 64 bits, the reads and the FIFO ahead of them
+        // two reads, a register, the FIFO, two 512-bit beats
         assert!(
-            (cycles + 16..cycles + 32).contains(&s.dma_latency_max),
+            (cycles + 2..cycles + 12).contains(&s.dma_latency_max),
             "{}",
             s.dma_latency_max
         );

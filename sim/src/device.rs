@@ -184,8 +184,6 @@ pub struct SimDevice {
     dma_mem: Option<memmap2::MmapRaw>,
     /// Modelled posted-write latency, in cycles.
     dma_latency: u64,
-    /// The write being received from the engine: its bus address and beats.
-    dma_cur: Option<(u64, Vec<u64>)>,
     /// Writes sent by the engine, landing at cycle `.0`.
     dma_queue: VecDeque<(u64, u64, [u64; WRITE_WORDS])>,
     status: u64,
@@ -277,7 +275,6 @@ impl SimDevice {
             model_producer: 0,
             dma_mem: None,
             dma_latency: ns_to_cycles(DMA_LATENCY_NS),
-            dma_cur: None,
             dma_queue: VecDeque::new(),
             status: 0,
             status_fresh: false,
@@ -489,29 +486,20 @@ impl SimDevice {
         }
     }
 
-    /// Takes the beat the engine presents this cycle (tready is always high: the modelled link
+    /// Takes the write the engine presents this cycle (tready is always high: the modelled link
     /// has no backpressure, only latency) and lands the writes that are due.
     fn dma_cycle(&mut self) {
         let now = self.model.cycles();
         if self.model.out[out::M_AXIS_DMA_TVALID] != 0 {
             let addr = self.model.out[out::M_AXIS_DMA_ADDR];
-            let data = self.model.out[out::M_AXIS_DMA_TDATA];
-            let cur = self
-                .dma_cur
-                .get_or_insert_with(|| (addr, Vec::with_capacity(WRITE_WORDS)));
-            cur.1.push(data);
-            if self.model.out[out::M_AXIS_DMA_TLAST] != 0 {
-                let (addr, beats) = self.dma_cur.take().expect("a write in progress");
-                let mut words = [0u64; WRITE_WORDS];
-                let n = beats.len().min(WRITE_WORDS);
-                words[..n].copy_from_slice(&beats[..n]);
-                if beats.len() != WRITE_WORDS {
-                    // the engine always writes 64 bytes: anything else is a fault
-                    self.stats.dma_faults += 1;
-                } else {
-                    self.dma_queue
-                        .push_back((now + self.dma_latency, addr, words));
-                }
+            let mut words = [0u64; WRITE_WORDS];
+            words.copy_from_slice(&self.model.out[out::M_AXIS_DMA_TDATA..][..WRITE_WORDS]);
+            if self.model.out[out::M_AXIS_DMA_TLAST] == 0 {
+                // the engine writes 64 bytes in one beat: anything else is a fault
+                self.stats.dma_faults += 1;
+            } else {
+                self.dma_queue
+                    .push_back((now + self.dma_latency, addr, words));
             }
         }
         while self.dma_queue.front().is_some_and(|w| w.0 <= now) {
@@ -763,9 +751,7 @@ impl SimDevice {
         }
         // every record the engine sent has landed in host memory (wait_idle waited for the
         // engine itself: its busy is part of the pipeline's idle)
-        self.cycle_until("DMA writes", |d| {
-            d.dma_queue.is_empty() && d.dma_cur.is_none()
-        })?;
+        self.cycle_until("DMA writes", |d| d.dma_queue.is_empty())?;
         // the quote window, one pipelined read per cycle
         let entries = tb::params::N_VENUES * tb::params::N_INSTRUMENTS;
         for e in 0..entries {

@@ -30,7 +30,7 @@ module tc_dma_wr_tb #(
     output wire [63:0]   written,
     output wire          busy,
     output wire [63:0]   m_axis_dma_addr,
-    output wire [63:0]   m_axis_dma_tdata,
+    output wire [511:0]  m_axis_dma_tdata,
     output wire          m_axis_dma_tvalid,
     input  wire          m_axis_dma_tready,
     output wire          m_axis_dma_tlast
@@ -41,6 +41,7 @@ wire        rr_en;
 wire [ADDR_BITS-1:0] rr_index;
 wire [3:0]  rr_word;
 wire [1:0]  inc_event;
+wire [511:0] ring_rd_half;
 wire        unused = &{1'b0, inc_event};
 
 tc_event_ring #(.ADDR_BITS(ADDR_BITS), .INSTR_BITS(8), .VB(3), .MEM_REG(MEM_REG)) ring (
@@ -58,7 +59,8 @@ tc_event_ring #(.ADDR_BITS(ADDR_BITS), .INSTR_BITS(8), .VB(3), .MEM_REG(MEM_REG)
     .ev2_qty(ev2_px + 64'd7), .ev2_buy_ts(ev2_px ^ 64'h1111_1111_1111_1111),
     .ev2_sell_ts(ev2_px ^ 64'h2222_2222_2222_2222),
     .producer(producer), .inc_event(inc_event), .inc_overflow(inc_overflow),
-    .rd_en(rr_en), .rd_index(rr_index), .rd_word(rr_word), .rd_data(ring_rd_data)
+    .rd_en(rr_en), .rd_index(rr_index), .rd_word(rr_word), .rd_data(ring_rd_data),
+    .rd_half(ring_rd_half)
 );
 
 tc_dma_wr #(.ADDR_BITS(ADDR_BITS), .MEM_REG(MEM_REG)) dma (
@@ -67,7 +69,7 @@ tc_dma_wr #(.ADDR_BITS(ADDR_BITS), .MEM_REG(MEM_REG)) dma (
     .room_consumer(room_consumer), .producer(producer), .written(written), .busy(busy),
     .bar_rd_en(bar_rd_en), .bar_rd_index(bar_rd_index), .bar_rd_word(bar_rd_word),
     .ring_rd_en(rr_en), .ring_rd_index(rr_index), .ring_rd_word(rr_word),
-    .ring_rd_data(ring_rd_data),
+    .ring_rd_half(ring_rd_half),
     .m_axis_dma_addr(m_axis_dma_addr), .m_axis_dma_tdata(m_axis_dma_tdata),
     .m_axis_dma_tvalid(m_axis_dma_tvalid), .m_axis_dma_tready(m_axis_dma_tready),
     .m_axis_dma_tlast(m_axis_dma_tlast)
