@@ -3,7 +3,7 @@
 //!
 //! Every cycle may offer no event, one or two; the PCIe side holds tready low for stretches
 //! (short and long); the BAR reads the ring window at random (it has priority on the ring's read
-//! port). The host model checks, for every posted write: the address (base + 128 * (index mod
+//! port; the words it reads must be the ring's, 1 + MEM_REG cycles later). The host model checks, for every posted write: the address (base + 128 * (index mod
 //! size), + 64 for the second write), one 512-bit beat with tlast, and that the slot is free
 //! (the host has credited the record that was there); for every record: its words equal the
 //! contract encoding of the event committed, its stamp (word 15) is seq + 1, records arrive in
@@ -89,6 +89,10 @@ struct Bench {
     tready_low: u64,
     host_pause: u64,
     bar_reads: u64,
+    /// BAR reads whose data is checked: (model cycle the data shows, record, word).
+    bar_pending: std::collections::VecDeque<(u64, u64, usize)>,
+    bar_checked: u64,
+    mem_reg: u64,
     /// Events offered on the last cycle: (count, px, px2, cycle).
     offered: Option<(u64, u64, u64, u64)>,
 }
@@ -118,6 +122,9 @@ impl Bench {
             tready_low: 0,
             host_pause: 0,
             bar_reads: 0,
+            bar_pending: Default::default(),
+            bar_checked: 0,
+            mem_reg,
             offered: None,
         };
         b.m.inp[inp::RST] = 1;
@@ -131,6 +138,8 @@ impl Bench {
     /// clear_state with a host ring of `size` records at `addr` (low bits ignored by the engine).
     fn clear(&mut self, addr: u64, size: u64) {
         assert_eq!(self.m.out[out::BUSY], 0, "clear_state waits for the engine");
+        self.m.inp[inp::BAR_RD_EN] = 0;
+        self.bar_pending.clear();
         self.m.inp[inp::CFG_ADDR] = addr;
         self.m.inp[inp::CFG_RECORDS] = size;
         self.m.inp[inp::CONSUMER] = 0;
@@ -184,10 +193,21 @@ impl Bench {
         self.m.inp[inp::M_AXIS_DMA_TREADY] = u64::from(ready);
         // the BAR's debug reads
         let bar = self.rng.below(5) == 0;
+        let (index, word) = (self.rng.below(DEPTH), self.rng.below(16) as usize);
         self.m.inp[inp::BAR_RD_EN] = u64::from(bar);
-        self.m.inp[inp::BAR_RD_INDEX] = self.rng.below(DEPTH);
-        self.m.inp[inp::BAR_RD_WORD] = self.rng.below(16);
+        self.m.inp[inp::BAR_RD_INDEX] = index;
+        self.m.inp[inp::BAR_RD_WORD] = word as u64;
         self.bar_reads += u64::from(bar);
+        // the record at that index, if one is there and nothing can overwrite it before the
+        // data comes (records of the last cycles are not in `committed` yet)
+        let have = self.committed.len() as u64;
+        if bar && index < have {
+            let r = index + DEPTH * ((have - 1 - index) / DEPTH);
+            if r + DEPTH > have + 4 {
+                self.bar_pending
+                    .push_back((self.cycle + 1 + self.mem_reg, r, word));
+            }
+        }
         // the host: takes landed records unless paused, credits now and then
         if stalls && self.host_pause == 0 && self.rng.below(4000) == 0 {
             self.host_pause = 200 + self.rng.below(2000);
@@ -204,6 +224,21 @@ impl Bench {
         self.credit_hist.push(self.credited);
         let cycle = self.cycle;
         self.tick();
+        while self.bar_pending.front().is_some_and(|p| p.0 == cycle) {
+            let (_, r, w) = self.bar_pending.pop_front().expect("checked");
+            // the ring holds no stamp (the engine adds it)
+            let want = if w == STAMP {
+                0
+            } else {
+                self.committed[r as usize][w]
+            };
+            assert_eq!(
+                self.m.out[out::RING_RD_DATA],
+                want,
+                "BAR read of record {r} word {w}"
+            );
+            self.bar_checked += 1;
+        }
         // inc_overflow is registered: this tick shows what the ring did with the last cycle's
         // events (applied before any beat: a record is read a few cycles after its commit)
         if let Some((n, px, px2, at)) = self.offered.take() {
@@ -317,7 +352,7 @@ fn run(mem_reg: u64, seed: u64, size: u64, cycles: u64, p_event: u64) -> (u64, u
         b.step(p_event, true);
     }
     b.drain();
-    assert!(b.bar_reads > 0);
+    assert!(b.bar_checked > 1000, "{} BAR reads checked", b.bar_checked);
     first
 }
 
