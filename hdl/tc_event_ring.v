@@ -1,12 +1,15 @@
 // Event ring (DESIGN section 5, docs/PIPELINE.md section 7).
 //
 // Each event takes the next sequence number and is written as one record of `TC_RECORD_WORDS 64-bit
-// words at index producer mod depth (2^ADDR_BITS records), stamped with the cycle it is committed. When the host's
-// consumer index is a full ring behind, the event is dropped and counted; the input never waits.
+// words at index producer mod depth (2^ADDR_BITS records), stamped with the cycle it is committed. When the
+// consumer index is a full ring behind, the event is dropped and counted; the input never waits. In
+// tickcross_top the consumer is the host's credits as tc_dma_wr passes them (less the slots a smaller
+// host ring lacks), and the read port is tc_dma_wr's, shared with the BAR's debug window.
 // Up to two events arrive in a cycle (one update can buy and sell): ev_* first, ev2_* second, which
 // shares the first's instrument, trigger venue, timestamp and cycle stamps. The records are kept in
 // two banks, even and odd indexes, so two consecutive records are written in one cycle; each bank
-// keeps one memory per word, so a record is written at once and read by word.
+// keeps one memory per word, so a record is written at once and read by word, or by half
+// (rd_half: 8 words, what tc_dma_wr sends as one 64-byte write).
 // Timing: the next sequence number and the second record's bank address are kept in registers
 // (no adder before the memories). With MEM_REG = 1 a read's data comes a cycle later (the block
 // RAMs' own output registers: the memories are tc_ram_sdp, ECP5 DP16KD cells with REGMODE OUTREG
@@ -67,11 +70,13 @@ module tc_event_ring #(
     output reg  [1:0]    inc_event,      // events this cycle (0..2)
     output reg  [1:0]    inc_overflow,   // of them dropped
 
-    // BAR read: record index and word, data 1 + MEM_REG cycles later
+    // read: record index and word, data 1 + MEM_REG cycles later (tc_dma_wr, the BAR window);
+    // rd_half: the 8 words of the record's half that holds rd_word (words 0-7 or 8-15), with it
     input  wire          rd_en,
     input  wire [ADDR_BITS-1:0] rd_index,
     input  wire [3:0]    rd_word,
-    output wire [63:0]   rd_data
+    output wire [63:0]   rd_data,
+    output wire [511:0]  rd_half
 );
 
 initial begin
@@ -331,7 +336,7 @@ generate
                 .clk(clk),
                 .we(take1 || take2), .waddr(waddr),
                 .wdata(is_first ? rec1_w[64*gw +: 64] : rec2_w[64*gw +: 64]),
-                .re(rd_en && rd_word == gw && rd_index[0] == gb),
+                .re(rd_en && rd_word[3] == (gw >= 8) && rd_index[0] == gb),
                 .raddr(rd_index[ADDR_BITS-1:1]),
                 .rdata(q)
             );
@@ -352,8 +357,16 @@ generate
         always @(posedge clk)
             rd_sel_dd <= {rd_word_d, rd_bank_d};
         assign rd_data = word_out[rd_sel_dd];
+        for (gw = 0; gw < 8; gw = gw + 1) begin : half_reg
+            localparam [2:0] K = gw;
+            assign rd_half[64*gw +: 64] = word_out[{rd_sel_dd[4], K, rd_sel_dd[0]}];
+        end
     end else begin : rd_sel_direct
         assign rd_data = word_out[{rd_word_d, rd_bank_d}];
+        for (gw = 0; gw < 8; gw = gw + 1) begin : half_direct
+            localparam [2:0] K = gw;
+            assign rd_half[64*gw +: 64] = word_out[{rd_word_d[3], K, rd_bank_d}];
+        end
     end
 endgenerate
 

@@ -1,5 +1,6 @@
 // The BAR: register blocks (bindings/contract.toml), the event ring and quote windows, and the
-// command mailbox.
+// command mailbox. The ring window is for debugging: the host takes events from host memory
+// (tc_dma_wr, block dma).
 //
 // Bus: 64-bit registers, byte addresses (8-byte aligned). A write takes effect at the second clock
 // edge after it (a read issued on the next cycle sees it); a read returns data three cycles after
@@ -44,6 +45,8 @@ module tc_regs #(
     output reg  [64*N_VENUES-1:0]  venue_cfg,
     output reg           cfg_wr,         // filter/venue_cfg written or reset on the last edge
     output reg  [63:0]   consumer,
+    output reg  [63:0]   dma_addr,       // dma.addr, dma.records (taken by tc_dma_wr at clear)
+    output reg  [63:0]   dma_records,
 
     // symbol table writes
     output reg           sym_wr_en,
@@ -75,6 +78,7 @@ module tc_regs #(
     input  wire          idle,
     input  wire [63:0]   cycle,
     input  wire [63:0]   producer,
+    input  wire [63:0]   dma_written,
     output wire [5:0]    cnt_rd_index,
     input  wire [63:0]   cnt_rd_data,
 
@@ -148,7 +152,7 @@ assign sym_wr_valid = stage_meta[`TC_REG_SYMBOLS_STAGE_META_VALID_LSB];
 // strobe per register (each a compare with a constant), registered with the data; the next applies
 // it. A read issued on the cycle after a write selects its data a cycle later still, so it sees
 // the new value. The edge memory's write port is driven from the first register (as before).
-reg                       w_ctrl, w_meta, w_consumer, w_cmd;
+reg                       w_ctrl, w_meta, w_consumer, w_cmd, w_dma_addr, w_dma_records;
 reg  [`TC_N_FILTERS-1:0]  w_filter;
 reg  [N_VENUES-1:0]       w_venue;
 reg  [3:0]                w_name;
@@ -187,6 +191,8 @@ always @(posedge clk) begin
     w_ctrl <= hit(`TC_REG_CONTROL_CTRL);
     w_meta <= hit(`TC_REG_SYMBOLS_STAGE_META);
     w_consumer <= hit(`TC_REG_RING_CONSUMER);
+    w_dma_addr <= hit(`TC_REG_DMA_ADDR);
+    w_dma_records <= hit(`TC_REG_DMA_RECORDS);
     w_cmd <= hit(`TC_REG_CONTROL_CMD);
     w_data <= bus_wr_data;
     // edges past the built size are not stored (they read back as zero)
@@ -199,6 +205,8 @@ always @(posedge clk) begin
         w_ctrl <= 1'b0;
         w_meta <= 1'b0;
         w_consumer <= 1'b0;
+        w_dma_addr <= 1'b0;
+        w_dma_records <= 1'b0;
         w_cmd <= 1'b0;
         edge_wr <= 1'b0;
     end
@@ -242,6 +250,10 @@ always @(posedge clk) begin
         stage_meta <= w_data;
     if (w_consumer)
         consumer <= w_data;
+    if (w_dma_addr)
+        dma_addr <= w_data;
+    if (w_dma_records)
+        dma_records <= w_data;
     if (cmd_wr)
         cmd <= w_data;
 
@@ -295,6 +307,8 @@ always @(posedge clk) begin
         filter_cfg <= {64*`TC_N_FILTERS{1'b0}};
         venue_cfg <= {64*N_VENUES{1'b0}};
         consumer <= 64'd0;
+        dma_addr <= 64'd0;
+        dma_records <= 64'd0;
         stage_meta <= 64'd0;
         cmd <= 64'd0;
         cmd_done <= 64'd0;
@@ -414,6 +428,11 @@ always @* begin
         `TC_BLK_QUOTES_BASE + 8:       rv = {{(64-AW){1'b0}}, `TC_BLK_QUOTES_NEXT};
         `TC_REG_QUOTES_BASE:           rv = {{(64-AW){1'b0}}, `TC_WIN_QUOTES_BASE};
         `TC_REG_QUOTES_ENTRY_BYTES:    rv = `TC_QUOTE_ENTRY_BYTES;
+        `TC_BLK_DMA_BASE:              rv = hdr0(`TC_BLK_DMA_TYPE, `TC_BLK_DMA_VERSION);
+        `TC_BLK_DMA_BASE + 8:          rv = {{(64-AW){1'b0}}, `TC_BLK_DMA_NEXT};
+        `TC_REG_DMA_ADDR:              rv = dma_addr;
+        `TC_REG_DMA_RECORDS:           rv = dma_records;
+        `TC_REG_DMA_WRITTEN:           rv = dma_written;
         default: begin
             if (rs_addr >= `TC_REG_COUNTERS_COUNTER &&
                 rs_addr < `TC_REG_COUNTERS_COUNTER + 8 * N_COUNTERS) begin

@@ -13,8 +13,10 @@
 `define TC_N_INSTRUMENTS 256
 `define TC_N_VENUES 8
 `define TC_QUOTE_ENTRY_BYTES 64
+`define TC_RECORD_STAMP_WORD 15
 `define TC_RECORD_WORDS 16
 `define TC_RING_RECORDS 1024
+`define TC_SIM_DMA_BUS_BASE 138538465099776
 `define TC_SYM_HASH_BITS 10
 `define TC_SYM_HASH_SEED 2081185517
 `define TC_SYM_NAME_BYTES 32
@@ -128,7 +130,7 @@
 `define TC_REG_EDGES_EDGE 20'h01010
 `define TC_REG_EDGES_EDGE_COUNT 256
 
-// block ring: Event ring: records at BAR offset `base`, `producer` counts records written (never stalls: a full ring drops and counts), the host writes `consumer`.
+// block ring: Event ring on the card (the buffer between commit and DMA): records at BAR offset `base` (a debug window; the host takes events from host memory, block dma), `producer` counts records written (never stalls: a full ring drops and counts), the host writes `consumer` (its credits: records it has taken from host memory).
 `define TC_BLK_RING_BASE 20'h01900
 `define TC_BLK_RING_TYPE 32'h54430007
 `define TC_BLK_RING_VERSION 32'd1
@@ -143,9 +145,18 @@
 `define TC_BLK_QUOTES_BASE 20'h01a00
 `define TC_BLK_QUOTES_TYPE 32'h54430008
 `define TC_BLK_QUOTES_VERSION 32'd1
-`define TC_BLK_QUOTES_NEXT 20'h00000
+`define TC_BLK_QUOTES_NEXT 20'h01b00
 `define TC_REG_QUOTES_BASE 20'h01a10
 `define TC_REG_QUOTES_ENTRY_BYTES 20'h01a18
+
+// block dma: DMA of event records into a ring in host memory: `addr` its bus address (128-byte aligned), `records` its size (a power of two; 0: no DMA), both taken at clear_state; each record goes as two posted 64-byte writes, its stamp (seq + 1, word record_stamp_word) in the second; the host returns credits in ring.consumer. `written` counts records sent (for diagnostics; the host never polls it).
+`define TC_BLK_DMA_BASE 20'h01b00
+`define TC_BLK_DMA_TYPE 32'h54430009
+`define TC_BLK_DMA_VERSION 32'd1
+`define TC_BLK_DMA_NEXT 20'h00000
+`define TC_REG_DMA_ADDR 20'h01b10
+`define TC_REG_DMA_RECORDS 20'h01b18
+`define TC_REG_DMA_WRITTEN 20'h01b20
 
 `define TC_WIN_RING_BASE 20'h20000
 `define TC_WIN_RING_BYTES 131072

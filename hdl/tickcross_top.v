@@ -7,7 +7,8 @@
 // A quote by name whose symbol resolves while nothing older waits skips the commit buffer: the
 // quote stage reads its rows at once and applies it when the frame's END proves the frame good.
 //
-// The host sees the device only through the register bus (the BAR): tc_regs. Frames are decoded
+// The host programs the device through the register bus (the BAR): tc_regs. Event records go
+// to host memory by DMA (tc_dma_wr: posted writes on m_axis_dma_*). Frames are decoded
 // cut-through and committed when their last beat proves them good. s_axis_tready falls only while
 // the payload FIFO is nearly full (the Deribit walker holding beats that pack several headers) or
 // while tables are being cleared.
@@ -50,7 +51,14 @@ module tickcross_top #(
     input  wire          reg_rd_en,
     input  wire [`TC_BAR_ADDR_BITS-1:0] reg_rd_addr,
     output wire [63:0]   reg_rd_data,
-    output wire          reg_rd_valid
+    output wire          reg_rd_valid,
+
+    // event records as posted writes into host memory (tc_dma_wr)
+    output wire [63:0]   m_axis_dma_addr,
+    output wire [511:0]  m_axis_dma_tdata,
+    output wire          m_axis_dma_tvalid,
+    input  wire          m_axis_dma_tready,
+    output wire          m_axis_dma_tlast
 );
 
 localparam NC = `TC_N_COUNTERS;
@@ -88,6 +96,8 @@ wire          edge_rd_en, q_rd_en, ring_rd_en;
 wire [63:0]   edge_data, edge_rd_data;
 wire          clear_req, counters_clear;
 wire [63:0]   producer;
+wire [63:0]   dma_addr, dma_records, dma_written, room_consumer;
+wire          dma_busy;
 wire [5:0]    cnt_rd_index;
 wire [63:0]   cnt_rd_data;
 wire [RING_BITS-1:0] ring_rd_index;
@@ -111,7 +121,7 @@ tc_regs #(
     .bus_rd_en(reg_rd_en), .bus_rd_addr(reg_rd_addr),
     .bus_rd_data(reg_rd_data), .bus_rd_valid(reg_rd_valid),
     .enable(enable), .filter_cfg(filter_cfg), .venue_cfg(venue_cfg), .cfg_wr(cfg_wr),
-    .consumer(consumer),
+    .consumer(consumer), .dma_addr(dma_addr), .dma_records(dma_records),
     .sym_wr_en(sym_wr_en), .sym_wr_way(sym_wr_way), .sym_wr_slot(sym_wr_slot),
     .sym_wr_valid(sym_wr_valid), .sym_wr_venue(sym_wr_venue), .sym_wr_len(sym_wr_len),
     .sym_wr_instrument(sym_wr_instrument), .sym_wr_name(sym_wr_name),
@@ -120,6 +130,7 @@ tc_regs #(
     .edge_rd_en(edge_rd_en), .edge_rd_addr(edge_rd_addr), .edge_rd_data(edge_rd_data),
     .clear_req(clear_req), .clear_done(clear_done), .counters_clear(counters_clear),
     .clearing(clearing), .idle(idle), .cycle(cycle), .producer(producer),
+    .dma_written(dma_written),
     .cnt_rd_index(cnt_rd_index), .cnt_rd_data(cnt_rd_data),
     .ring_rd_en(ring_rd_en), .ring_rd_index(ring_rd_index), .ring_rd_word(ring_rd_word),
     .ring_rd_data(ring_rd_data),
@@ -453,8 +464,13 @@ wire        unused_sp = &{1'b0, sp_take};
 // ---------------------------------------------------------------- event ring
 wire [1:0] inc_event, inc_overflow;
 
+wire          rr_en;
+wire [511:0]  ring_rd_half;
+wire [RING_BITS-1:0] rr_index;
+wire [3:0]    rr_word;
+
 tc_event_ring #(.ADDR_BITS(RING_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_REG(MEM_REG)) ring (
-    .clk(clk), .rst(rst), .clear(cl_pulse), .cycle(cycle), .consumer(consumer),
+    .clk(clk), .rst(rst), .clear(cl_pulse), .cycle(cycle), .consumer(room_consumer),
     .ev_valid(ev_valid), .ev_instrument(ev_instrument), .ev_buy_venue(ev_buy_venue),
     .ev_sell_venue(ev_sell_venue), .ev_trigger_venue(ev_trigger_venue),
     .ev_trigger_sell(ev_trigger_sell), .ev_buy_px(ev_buy_px), .ev_buy_qty(ev_buy_qty),
@@ -466,12 +482,27 @@ tc_event_ring #(.ADDR_BITS(RING_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_RE
     .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),
     .ev2_buy_ts(ev2_buy_ts), .ev2_sell_ts(ev2_sell_ts),
     .producer(producer), .inc_event(inc_event), .inc_overflow(inc_overflow),
-    .rd_en(ring_rd_en), .rd_index(ring_rd_index), .rd_word(ring_rd_word), .rd_data(ring_rd_data)
+    .rd_en(rr_en), .rd_index(rr_index), .rd_word(rr_word), .rd_data(ring_rd_data),
+    .rd_half(ring_rd_half)
+);
+
+// ---------------------------------------------------------------- DMA into host memory
+// (the ring's read port is the engine's, except in cycles the BAR reads the ring window)
+tc_dma_wr #(.ADDR_BITS(RING_BITS), .MEM_REG(MEM_REG)) dma (
+    .clk(clk), .rst(rst), .clear(cl_pulse),
+    .cfg_addr(dma_addr), .cfg_records(dma_records), .consumer(consumer),
+    .room_consumer(room_consumer), .producer(producer), .written(dma_written), .busy(dma_busy),
+    .bar_rd_en(ring_rd_en), .bar_rd_index(ring_rd_index), .bar_rd_word(ring_rd_word),
+    .ring_rd_en(rr_en), .ring_rd_index(rr_index), .ring_rd_word(rr_word),
+    .ring_rd_half(ring_rd_half),
+    .m_axis_dma_addr(m_axis_dma_addr), .m_axis_dma_tdata(m_axis_dma_tdata),
+    .m_axis_dma_tvalid(m_axis_dma_tvalid), .m_axis_dma_tready(m_axis_dma_tready),
+    .m_axis_dma_tlast(m_axis_dma_tlast)
 );
 
 // records between stages count too: a stage's busy covers only what it holds
 assign idle = !fr_busy && fifo_empty && !bx_valid && !b_busy && !d_busy && !x_valid &&
-              !y_busy && !k_busy && !bd_busy && !qd_busy;
+              !y_busy && !k_busy && !bd_busy && !qd_busy && !dma_busy;
 
 // ---------------------------------------------------------------- counters
 tc_counters #(.N(NC), .VB(VB)) counters (

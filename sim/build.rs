@@ -79,6 +79,21 @@ const MODELS: &[ModelSpec] = &[
         extra: &[],
         registered_outputs: false,
     },
+    // the event ring feeding the DMA write engine (tests/hdl_dma_wr.rs), at both timings
+    ModelSpec {
+        top: "tc_dma_wr_tb",
+        name: None,
+        params: &[],
+        extra: &["sim/tb/tc_dma_wr_tb.v"],
+        registered_outputs: false,
+    },
+    ModelSpec {
+        top: "tc_dma_wr_tb",
+        name: Some("tc_dma_wr_tb_mem_reg"),
+        params: &["MEM_REG=1"],
+        extra: &["sim/tb/tc_dma_wr_tb.v"],
+        registered_outputs: false,
+    },
     // the Deribit decoder on its own (tests/hdl_deribit.rs); in_stall is combinational
     ModelSpec {
         top: "tc_deribit_dec",

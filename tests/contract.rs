@@ -25,7 +25,8 @@ fn checked_in_verilog_headers_are_the_generated_ones() {
 }
 
 /// The record the RTL writes is the one the typed decoder reads: every field where the contract
-/// puts it, data in the used words only.
+/// puts it, data in the used words only, the stamp (seq + 1) in the record's last word. Read
+/// from where the card puts it: host memory (the DMA ring).
 #[test]
 fn the_device_writes_records_the_typed_decoder_reads() {
     let mut hw = HwDetector::simulated(&binance_program(2), &SimOptions::default()).unwrap();
@@ -51,10 +52,18 @@ fn the_device_writes_records_the_typed_decoder_reads() {
     let read = |off| dev.read(off).unwrap();
     let b = dev.blocks();
     assert_eq!(read(b.ring + blocks::ring::PRODUCER), 1);
-    let base = read(b.ring + blocks::ring::BASE);
-    let words: Vec<u64> = (0..params::RECORD_WORDS)
-        .map(|w| read(base + 8 * w))
+    assert_eq!(read(b.dma + blocks::dma::WRITTEN), 1);
+    // slot 0 of the host ring: the file the simulated card's DMA writes
+    let host = std::fs::read(tickcross_device::device::host_ring_path(dev.path())).unwrap();
+    let mut words: Vec<u64> = host[..8 * params::RECORD_WORDS as usize]
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
         .collect();
+    let stamp = words[params::RECORD_STAMP_WORD as usize];
+    // the next slot was never written
+    assert!(host[8 * params::RECORD_WORDS as usize..][..128]
+        .iter()
+        .all(|&b| b == 0));
     let rec = EventRecord::decode(&words).unwrap();
     assert_eq!(
         rec.meta,
@@ -83,7 +92,9 @@ fn the_device_writes_records_the_typed_decoder_reads() {
         cycles.windows(2).all(|p| 0 < p[0] && p[0] <= p[1]),
         "cycle stamps out of order: {cycles:?}"
     );
-    // the last used word carries data, the words after it read as zero
+    assert_eq!(stamp, rec.seq + 1);
+    words[params::RECORD_STAMP_WORD as usize] = 0;
+    // the last used word carries data, the words after it (but the stamp) are zero
     assert_eq!(words[RECORD_USED_WORDS - 1], rec.cyc_commit);
     assert!(
         words[RECORD_USED_WORDS..].iter().all(|&w| w == 0),

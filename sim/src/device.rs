@@ -10,12 +10,23 @@
 //!   staging the next one);
 //! - device registers (`RO_SPANS`) are read over the bus, one read per cycle, and copied into the
 //!   region round-robin;
-//! - new event records are read word by word as soon as the model's producer index moves, and the
-//!   region's producer index is advanced only after the record's words are in place (release).
+//! - event records never go through the region: the model's DMA engine (tc_dma_wr) emits them as
+//!   posted 64-byte writes on `m_axis_dma_*`, and the simulator lands each write, `dma_latency`
+//!   cycles after the engine sent it (default 500 ns at the contract's clock), in a second
+//!   shared region that stands for the host's hugepage memory: the file `<region>.dma`, which the
+//!   host creates, zeroes and maps. Its byte 0 is at bus address `params::SIM_DMA_BUS_BASE`
+//!   (what an IOMMU mapping would give the host); a write outside the file is a fault (counted,
+//!   nothing written), as an IOMMU would refuse it. Writes land in order; a record's stamp
+//!   word, its last, is stored with release ordering after the rest of the record. The model's
+//!   `cmd_done` is mirrored only after every write the engine sent before it has landed (a PCIe
+//!   read completion does not pass posted writes), so a host that sees a command complete sees
+//!   the writes before it.
 //!
 //! The wire side takes whole frames and drives them beat by beat. Between frames it waits while
-//! the ring is more than half full, so a replay never overflows the ring however slowly the host
-//! drains it (a card has no such luxury; the ring then counts overflows).
+//! more than half the ring's room is used (records committed but not credited by the host; the
+//! room is the smaller of the card's ring and the host's), so a replay never overflows the ring
+//! however slowly the host drains it (a card has no such luxury; the ring then counts
+//! overflows).
 //!
 //! Every loop that waits (for the host to drain the ring, for tready, for the pipeline to go idle,
 //! for the region to catch up) checks a cancellation flag and is bounded in cycles, so the thread
@@ -25,7 +36,7 @@ use crate::model::{Model, TOP};
 use std::collections::VecDeque;
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tickcross_bindings as tb;
 use tickcross_bindings::blocks;
@@ -35,8 +46,12 @@ use crate::ffi::tickcross_top::{inp, out};
 const BAR_BYTES: u64 = tb::params::BAR_BYTES;
 const RING_RECORDS: u64 = tb::params::RING_RECORDS;
 const RECORD_WORDS: u64 = tb::params::RECORD_WORDS;
-/// Record words that carry data (the rest read as zero).
-const RECORD_USED: u64 = tb::RECORD_USED_WORDS as u64;
+/// Ticks of reset in `create`: the model's cycle counter reads 0 in the first tick after them.
+const RESET_TICKS: u64 = 4;
+/// Words of one posted write (64 bytes).
+const WRITE_WORDS: usize = 8;
+/// The default modelled latency of a posted write, engine to host memory.
+pub const DMA_LATENCY_NS: u64 = 500;
 /// Cycles between scans of the host-written registers.
 const SCAN_PERIOD: u32 = 64;
 /// Cycles from a bus read to its data.
@@ -82,8 +97,6 @@ enum Tag {
     Ro(u64),
     /// The model's ring producer index (tracked, and mirrored after the records).
     Producer,
-    /// Word `w` of ring record `r` (absolute record number), read in ring epoch `e`.
-    Ring(u64, u64, u32),
     /// control.status, to learn when the pipeline is idle.
     Status,
 }
@@ -100,6 +113,16 @@ pub struct SimStats {
     pub pacing_cycles: u64,
     /// Wall time spent clocking the model while driving frames (pacing excluded).
     pub busy_ns: u64,
+    /// Records the DMA engine landed in host memory, and their delivery latency (from the
+    /// record's commit cycle to the cycle its stamp is visible in host memory), in cycles.
+    pub dma_records: u64,
+    pub dma_latency_sum: u64,
+    pub dma_latency_min: u64,
+    pub dma_latency_max: u64,
+    /// Posted writes outside the host's DMA file (or with no file): refused, as an IOMMU would.
+    pub dma_faults: u64,
+    /// The modelled latency of one posted write, in cycles.
+    pub dma_write_latency: u64,
     /// CPU time of the simulator thread over the same spans (immune to sharing the cores). The
     /// thread's CPU clock is read where a run of frames starts and ends (a read costs about as
     /// much as a frame of cycles), so the time between frames of a run counts too.
@@ -107,6 +130,15 @@ pub struct SimStats {
 }
 
 impl SimStats {
+    /// The mean delivery latency of a record, commit to host memory, in cycles (0: none).
+    pub fn dma_latency_mean(&self) -> f64 {
+        if self.dma_records == 0 {
+            0.0
+        } else {
+            self.dma_latency_sum as f64 / self.dma_records as f64
+        }
+    }
+
     /// Model throughput while frames were on the wire, in cycles per CPU second of the
     /// simulator thread.
     pub fn cycles_per_second(&self) -> f64 {
@@ -148,8 +180,12 @@ pub struct SimDevice {
     writes: VecDeque<(u64, u64)>,
     scan_countdown: u32,
     model_producer: u64,
-    published: u64,
-    ring_next: (u64, u64),
+    /// The host's DMA file (`<region>.dma`), mapped once the host has programmed the dma block.
+    dma_mem: Option<memmap2::MmapRaw>,
+    /// Modelled posted-write latency, in cycles.
+    dma_latency: u64,
+    /// Writes sent by the engine, landing at cycle `.0`.
+    dma_queue: VecDeque<(u64, u64, [u64; WRITE_WORDS])>,
     status: u64,
     status_fresh: bool,
     alternate: bool,
@@ -160,9 +196,18 @@ pub struct SimDevice {
     /// Set by whoever owns the simulation to make every wait give up (`SimError::Cancelled`).
     cancel: Arc<AtomicBool>,
     vcd: Option<PathBuf>,
-    /// Bumped when the model's producer goes back (CLEAR_STATE restarts the ring at 0): record
-    /// reads issued before that belong to the old ring and are dropped.
-    epoch: u32,
+}
+
+/// The host's DMA file that stands beside the BAR region at `region` (docs/DEVICE.md).
+pub fn dma_path(region: &Path) -> PathBuf {
+    let mut p = region.as_os_str().to_owned();
+    p.push(".dma");
+    PathBuf::from(p)
+}
+
+/// `ns` of modelled time in cycles of the contract's clock (rounded).
+pub fn ns_to_cycles(ns: u64) -> u64 {
+    ((u128::from(ns) * u128::from(tb::params::CLOCK_HZ) + 500_000_000) / 1_000_000_000) as u64
 }
 
 impl SimDevice {
@@ -228,8 +273,9 @@ impl SimDevice {
             writes: VecDeque::new(),
             scan_countdown: SCAN_PERIOD,
             model_producer: 0,
-            published: 0,
-            ring_next: (0, 0),
+            dma_mem: None,
+            dma_latency: ns_to_cycles(DMA_LATENCY_NS),
+            dma_queue: VecDeque::new(),
             status: 0,
             status_fresh: false,
             alternate: false,
@@ -238,10 +284,9 @@ impl SimDevice {
             run_cpu: None,
             cancel,
             vcd: vcd.map(Path::to_path_buf),
-            epoch: 0,
         };
         dev.model.inp[inp::RST] = 1;
-        for _ in 0..4 {
+        for _ in 0..RESET_TICKS {
             dev.model.tick();
         }
         dev.model.inp[inp::RST] = 0;
@@ -250,6 +295,16 @@ impl SimDevice {
         dev.wait_idle()?;
         dev.sync_all()?;
         Ok(dev)
+    }
+
+    /// Sets the modelled latency of a posted write (engine to host memory), in ns.
+    pub fn set_dma_latency_ns(&mut self, ns: u64) {
+        self.dma_latency = ns_to_cycles(ns);
+    }
+
+    /// The modelled latency of a posted write, in cycles.
+    pub fn dma_latency_cycles(&self) -> u64 {
+        self.dma_latency
     }
 
     /// The flag that stops every wait of this device.
@@ -304,6 +359,7 @@ impl SimDevice {
             .map_or(0, |t| thread_cpu_ns().saturating_sub(t));
         SimStats {
             cycles: self.model.cycles(),
+            dma_write_latency: self.dma_latency,
             busy_cpu_ns: self.stats.busy_cpu_ns + open,
             ..self.stats
         }
@@ -353,6 +409,12 @@ impl SimDevice {
             let now = self.region_read(off);
             if now != last {
                 self.rw_words[i].1 = now;
+                if off == blocks::dma::OFFSET + blocks::dma::ADDR
+                    || off == blocks::dma::OFFSET + blocks::dma::RECORDS
+                {
+                    // the host has set up (or moved) its ring: map its file afresh
+                    self.dma_mem = None;
+                }
                 if off == cmd {
                     cmd_change = Some(now);
                 } else {
@@ -370,28 +432,13 @@ impl SimDevice {
         if let Some(off) = self.sweep.pop_front() {
             return Some((off, Tag::Ro(off)));
         }
-        // The producer is re-read at least every 16th cycle even while records are being copied:
-        // pacing the wire depends on it, and a mirror that falls behind a burst of events must not
-        // let the model run into a full ring (16 cycles is at most a couple of frames' events,
-        // far inside the half-ring margin of the pacing).
+        // The producer is re-read at least every 16th cycle: pacing the wire depends on it, and a
+        // mirror that falls behind a burst of events must not let the model run into a full ring
+        // (16 cycles is at most a couple of frames' events, far inside the half-ring margin of
+        // the pacing).
         self.phase = (self.phase + 1) & 15;
         if self.phase == 0 {
             return Some((blocks::ring::OFFSET + blocks::ring::PRODUCER, Tag::Producer));
-        }
-        // and the device registers keep moving under a long burst of events: a host watching
-        // the cycle counter must not take a busy simulator for a dead one
-        if self.phase == 8 {
-            return Some(self.next_register());
-        }
-        if self.ring_next.0 < self.model_producer {
-            let (r, w) = self.ring_next;
-            let addr = tb::windows::RING_OFFSET + (r % RING_RECORDS) * RECORD_WORDS * 8 + w * 8;
-            self.ring_next = if w + 1 == RECORD_USED {
-                (r + 1, 0)
-            } else {
-                (r, w + 1)
-            };
-            return Some((addr, Tag::Ring(r, w, self.epoch)));
         }
         self.alternate = !self.alternate;
         if self.alternate {
@@ -417,36 +464,118 @@ impl SimDevice {
 
     fn complete_read(&mut self, tag: Tag, data: u64) {
         match tag {
-            Tag::Ro(off) => self.region_write(off, data),
+            Tag::Ro(off) => {
+                if off == blocks::control::OFFSET + blocks::control::CMD_DONE
+                    && data != self.region_read(off)
+                {
+                    // a command has completed: the host that sees it must see every write sent
+                    // before (a read completion does not pass posted writes)
+                    self.dma_land_all();
+                }
+                self.region_write(off, data)
+            }
             Tag::Status => {
                 self.status = data;
                 self.status_fresh = true;
                 self.region_write(blocks::control::OFFSET + blocks::control::STATUS, data);
             }
             Tag::Producer => {
-                if data < self.model_producer {
-                    // the ring was cleared (CLEAR_STATE): it restarts at record 0, and so does
-                    // the copy; the region's producer follows at once so that no host reads
-                    // the old ring as new records
-                    self.epoch = self.epoch.wrapping_add(1);
-                    self.ring_next = (0, 0);
-                    self.published = 0;
-                    self.region_write(blocks::ring::OFFSET + blocks::ring::PRODUCER, 0);
-                }
                 self.model_producer = data;
+                self.region_write(blocks::ring::OFFSET + blocks::ring::PRODUCER, data);
             }
-            Tag::Ring(_, _, e) if e != self.epoch => {}
-            Tag::Ring(r, w, _) => {
-                let off = tb::windows::RING_OFFSET + (r % RING_RECORDS) * RECORD_WORDS * 8 + w * 8;
-                self.region_write(off, data);
-                if w + 1 == RECORD_USED {
-                    // the record is whole: publish it
-                    self.published = r + 1;
-                    fence(Ordering::Release);
-                    let p = self.published;
-                    self.region_write(blocks::ring::OFFSET + blocks::ring::PRODUCER, p);
+        }
+    }
+
+    /// Takes the write the engine presents this cycle (tready is always high: the modelled link
+    /// has no backpressure, only latency) and lands the writes that are due.
+    fn dma_cycle(&mut self) {
+        let now = self.model.cycles();
+        if self.model.out[out::M_AXIS_DMA_TVALID] != 0 {
+            let addr = self.model.out[out::M_AXIS_DMA_ADDR];
+            let mut words = [0u64; WRITE_WORDS];
+            words.copy_from_slice(&self.model.out[out::M_AXIS_DMA_TDATA..][..WRITE_WORDS]);
+            if self.model.out[out::M_AXIS_DMA_TLAST] == 0 {
+                // the engine writes 64 bytes in one beat: anything else is a fault
+                self.stats.dma_faults += 1;
+            } else {
+                self.dma_queue
+                    .push_back((now + self.dma_latency, addr, words));
+            }
+        }
+        while self.dma_queue.front().is_some_and(|w| w.0 <= now) {
+            let (_, addr, words) = self.dma_queue.pop_front().expect("checked");
+            self.dma_land(addr, &words);
+        }
+    }
+
+    /// Lands every write sent so far, now.
+    fn dma_land_all(&mut self) {
+        while let Some((_, addr, words)) = self.dma_queue.pop_front() {
+            self.dma_land(addr, &words);
+        }
+    }
+
+    /// Maps `<region>.dma` as the host left it (created, sized and zeroed by the host).
+    fn dma_map(&mut self) -> Option<&memmap2::MmapRaw> {
+        if self.dma_mem.is_none() {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(dma_path(&self.path))
+                .ok()?;
+            self.dma_mem = memmap2::MmapRaw::map_raw(&file).ok();
+        }
+        self.dma_mem.as_ref()
+    }
+
+    /// One posted write of 64 bytes at bus address `addr` into host memory. The second write of
+    /// a record (offset 64 in its 128-byte slot) ends with the stamp: stored last, with release
+    /// ordering, so a host that sees it (acquire) sees the whole record.
+    fn dma_land(&mut self, addr: u64, words: &[u64; WRITE_WORDS]) {
+        let now = self.model.cycles() - 1 - RESET_TICKS;
+        let Some(map) = self.dma_map() else {
+            self.stats.dma_faults += 1;
+            return;
+        };
+        let len = map.len() as u64;
+        let off = addr.wrapping_sub(tb::params::SIM_DMA_BUS_BASE);
+        let inside = addr >= tb::params::SIM_DMA_BUS_BASE
+            && off.is_multiple_of(64)
+            && off.checked_add(64).is_some_and(|end| end <= len);
+        if !inside {
+            self.stats.dma_faults += 1;
+            return;
+        }
+        let base = map.as_mut_ptr();
+        let stamp_write = off % (RECORD_WORDS * 8) == 64;
+        for (i, &w) in words.iter().enumerate() {
+            let at = off as usize + 8 * i;
+            // SAFETY: off..off + 64 lies inside the mapping (checked above), which `self` owns;
+            // the mapping is page-aligned and `at` a multiple of 8, so the pointer is aligned.
+            // The host reads this memory concurrently: volatile stores through a raw pointer,
+            // and the stamp word as an atomic (the host loads it as one).
+            unsafe {
+                let p = base.add(at).cast::<u64>();
+                if stamp_write && i == WRITE_WORDS - 1 {
+                    (*p.cast::<AtomicU64>()).store(w, Ordering::Release);
+                } else {
+                    std::ptr::write_volatile(p, w);
                 }
             }
+        }
+        if stamp_write {
+            // word 13 of the record (cyc_commit) is word 5 of its second write
+            let commit = words[tb::record::CYC_COMMIT - WRITE_WORDS];
+            let lat = now.saturating_sub(commit);
+            let st = &mut self.stats;
+            st.dma_latency_min = if st.dma_records == 0 {
+                lat
+            } else {
+                st.dma_latency_min.min(lat)
+            };
+            st.dma_records += 1;
+            st.dma_latency_sum += lat;
+            st.dma_latency_max = st.dma_latency_max.max(lat);
         }
     }
 
@@ -473,7 +602,9 @@ impl SimDevice {
             }
             None => self.model.inp[inp::REG_RD_EN] = 0,
         }
+        self.model.inp[inp::M_AXIS_DMA_TREADY] = 1;
         self.model.tick();
+        self.dma_cycle();
         // outputs sampled before this edge: a read issued three cycles ago is valid now
         if self.model.out[out::REG_RD_VALID] != 0 {
             if let Some((_, tag)) = self.inflight.pop_front() {
@@ -486,19 +617,35 @@ impl SimDevice {
         }
     }
 
-    /// The host's consumer index as it stands in the region.
+    /// The host's consumer index (its credits) as it stands in the region.
     fn host_consumer(&self) -> u64 {
         self.region_read(blocks::ring::OFFSET + blocks::ring::CONSUMER)
     }
 
-    /// Drives one frame onto the wire, beat by beat, waiting first while the ring is more than half
-    /// full.
+    /// Records committed and not yet credited by the host beyond which the wire waits: half the
+    /// ring's room (the card's ring, or the host's if DMA is set up with a smaller one).
+    fn pacing_limit(&self) -> u64 {
+        let host = self.region_read(blocks::dma::OFFSET + blocks::dma::RECORDS);
+        let room = if host == 0 {
+            RING_RECORDS
+        } else {
+            host.min(RING_RECORDS)
+        };
+        room / 2
+    }
+
+    fn must_wait(&self) -> bool {
+        self.model_producer.saturating_sub(self.host_consumer()) > self.pacing_limit()
+    }
+
+    /// Drives one frame onto the wire, beat by beat, waiting first while more than half the
+    /// ring's room is used (records not yet credited by the host).
     pub fn push_frame(&mut self, data: &[u8], ts_ns: u64, bad: bool) -> Result<(), SimError> {
         self.model.inp[inp::S_AXIS_TVALID] = 0;
-        if self.model_producer.saturating_sub(self.host_consumer()) > RING_RECORDS / 2 {
+        if self.must_wait() {
             self.end_run();
         }
-        while self.model_producer.saturating_sub(self.host_consumer()) > RING_RECORDS / 2 {
+        while self.must_wait() {
             // a host that stopped draining (it failed, or was killed) must not hold us forever
             if self.cancelled() {
                 return Err(SimError::Cancelled);
@@ -589,8 +736,8 @@ impl SimDevice {
         }
     }
 
-    /// Brings the whole region up to date: every device register, every event record and the
-    /// quote window. Call when the pipeline is idle.
+    /// Brings the whole region up to date: every device register and the quote window, and
+    /// every event record into host memory. Call when the pipeline is idle.
     pub fn sync_all(&mut self) -> Result<(), SimError> {
         self.end_run();
         self.scan_host_writes();
@@ -602,7 +749,9 @@ impl SimDevice {
         for _ in 0..READ_LATENCY {
             self.cycle();
         }
-        self.cycle_until("ring copy", |d| d.published >= d.model_producer)?;
+        // every record the engine sent has landed in host memory (wait_idle waited for the
+        // engine itself: its busy is part of the pipeline's idle)
+        self.cycle_until("DMA writes", |d| d.dma_queue.is_empty())?;
         // the quote window, one pipelined read per cycle
         let entries = tb::params::N_VENUES * tb::params::N_INSTRUMENTS;
         for e in 0..entries {

@@ -4,7 +4,8 @@
 //! `tickcross_top` and for the per-module test wrapper `sim/tb/tc_units_tb.v`, and generates
 //! the Rust side of each model's ports ([`ffi`]). [`model`] drives a model one clock cycle per
 //! call; [`device`] is the simulated card: the Verilated `tickcross_top` serving its BAR as a
-//! shared region that the host maps exactly as it maps a card's BAR. The host reaches it through
+//! shared region that the host maps exactly as it maps a card's BAR, and writing event records by
+//! modelled DMA into the host's memory (a second shared file). The host reaches it through
 //! `tickcross-device` (feature `sim`); `tickcross sim` runs it in its own process.
 
 // Every unsafe block says why it is sound (FFI into the models, the shared BAR region).

@@ -200,3 +200,22 @@ model_fns!(
     tc_tc_deribit_dec_flush,
     tc_tc_deribit_dec_trace_errno
 );
+// the event ring feeding the DMA write engine, at MEM_REG = 0 and 1 (the same ports)
+model_fns!(
+    DMA_WR,
+    tc_dma_wr_tb,
+    tc_tc_dma_wr_tb_new,
+    tc_tc_dma_wr_tb_free,
+    tc_tc_dma_wr_tb_tick,
+    tc_tc_dma_wr_tb_flush,
+    tc_tc_dma_wr_tb_trace_errno
+);
+model_fns!(
+    DMA_WR_MEM_REG,
+    tc_dma_wr_tb_mem_reg,
+    tc_tc_dma_wr_tb_mem_reg_new,
+    tc_tc_dma_wr_tb_mem_reg_free,
+    tc_tc_dma_wr_tb_mem_reg_tick,
+    tc_tc_dma_wr_tb_mem_reg_flush,
+    tc_tc_dma_wr_tb_mem_reg_trace_errno
+);

@@ -73,7 +73,10 @@ tickcross_top #(
     .s_axis_ts(s_axis_ts),
     .reg_wr_en(reg_wr_en), .reg_wr_addr(reg_wr_addr), .reg_wr_data(reg_wr_data),
     .reg_rd_en(reg_rd_en), .reg_rd_addr(reg_rd_addr),
-    .reg_rd_data(reg_rd_data), .reg_rd_valid(reg_rd_valid)
+    .reg_rd_data(reg_rd_data), .reg_rd_valid(reg_rd_valid),
+    // (DMA stays off here: dma.records is never written; the ring is read through the BAR)
+    .m_axis_dma_addr(), .m_axis_dma_tdata(), .m_axis_dma_tvalid(), .m_axis_dma_tready(1'b1),
+    .m_axis_dma_tlast()
 );
 
 reg  [255:0] stim [0:MAX_CYCLES-1];

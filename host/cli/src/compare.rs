@@ -241,6 +241,31 @@ fn over_time(points: &[(u64, f64)], start: u64, end: u64, bins: usize) -> Vec<(f
         .collect()
 }
 
+/// The modelled card-to-host delivery of event records (the simulator's DMA model): from a
+/// record's commit cycle to the cycle its stamp is visible in host memory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Delivery {
+    pub records: u64,
+    pub min_cycles: u64,
+    pub mean_cycles: f64,
+    pub max_cycles: u64,
+    /// The modelled latency of one posted write (part of the above).
+    pub write_latency_cycles: u64,
+}
+
+impl Delivery {
+    fn to_json(self) -> Value {
+        let ns = |c: f64| (cycles_to_ns(1) * c * 100.0).round() / 100.0;
+        json!({
+            "records": self.records,
+            "cycles": {"min": self.min_cycles, "mean": (self.mean_cycles * 100.0).round() / 100.0, "max": self.max_cycles},
+            "ns": {"min": ns(self.min_cycles as f64), "mean": ns(self.mean_cycles), "max": ns(self.max_cycles as f64)},
+            "posted_write_latency_cycles": self.write_latency_cycles,
+            "posted_write_latency_ns": ns(self.write_latency_cycles as f64),
+        })
+    }
+}
+
 /// Everything `compare.json` holds.
 pub struct Comparison {
     pub frames: u64,
@@ -250,6 +275,8 @@ pub struct Comparison {
     pub host_reaction: Option<Vec<u64>>,
     /// Model throughput while driving frames.
     pub verilator_cycles_per_second: f64,
+    /// Commit -> host memory, as the simulator models the card's DMA.
+    pub delivery: Delivery,
 }
 
 impl Comparison {
@@ -365,6 +392,7 @@ impl Comparison {
                 "frame_first_beat_to_commit_cycles": stats_json(&frame),
                 "frame_first_beat_to_commit_ns": stats_ns_json(&frame),
                 "verilator_cycles_per_second": self.verilator_cycles_per_second.round() as u64,
+                "commit_to_host_memory": self.delivery.to_json(),
             },
             "software": {
                 "events": self.sw.events.len(),

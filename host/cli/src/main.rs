@@ -163,6 +163,9 @@ struct SimArgs {
     /// once a host has programmed the device; instead of captures.
     #[arg(long, value_name = "IFACE", conflicts_with = "wire")]
     interface: Option<String>,
+    /// Modelled latency of the card's posted writes into host memory (DMA), in ns.
+    #[arg(long, default_value_t = 500)]
+    dma_latency_ns: u64,
     /// Captures to put on the wire once a host has programmed the device.
     wire: Vec<PathBuf>,
 }
@@ -409,6 +412,7 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
                 region: a.region.clone(),
                 vcd: a.trace.clone(),
                 interrupt: Some(stop_flag()),
+                ..SimOptions::default()
             };
             Some(HwDetector::simulated(&program, &opts).context("starting the simulated device")?)
         }
@@ -694,6 +698,13 @@ fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
         sw,
         host_reaction,
         verilator_cycles_per_second: stats.cycles_per_second(),
+        delivery: compare::Delivery {
+            records: stats.dma_records,
+            min_cycles: stats.dma_latency_min,
+            mean_cycles: stats.dma_latency_mean(),
+            max_cycles: stats.dma_latency_max,
+            write_latency_cycles: stats.dma_write_latency,
+        },
     };
     let data = c.to_json();
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -774,6 +785,22 @@ fn compare_text(d: &serde_json::Value) -> String {
             "host reaction: event -> both legs handed (ns)",
             &d["host_reaction_ns"],
             "",
+        );
+    }
+    let dl = &hw["commit_to_host_memory"];
+    if !dl.is_null() {
+        let _ = writeln!(
+            o,
+            "hw commit -> record in host memory (modelled DMA, posted write {} cycles = {} ns): {} records, min {} / mean {} / max {} cycles = {} / {} / {} ns",
+            dl["posted_write_latency_cycles"],
+            dl["posted_write_latency_ns"],
+            dl["records"],
+            dl["cycles"]["min"],
+            dl["cycles"]["mean"],
+            dl["cycles"]["max"],
+            dl["ns"]["min"],
+            dl["ns"]["mean"],
+            dl["ns"]["max"]
         );
     }
     let r = &d["ratio_sw_over_hw"];
@@ -1240,6 +1267,10 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     let mut drained = Drained::default();
     let mut batch = Vec::new();
     let mut watchdog = Watchdog::new(&dev, dead_after);
+    // events come from host memory (no BAR read); the device's registers (liveness, counters,
+    // status) are read at most every CHECK_EVERY
+    const CHECK_EVERY: Duration = Duration::from_millis(10);
+    let mut last_check: Option<Instant> = None;
     let failure: Option<anyhow::Error> = loop {
         batch.clear();
         let drain = dev.drain(&mut batch);
@@ -1247,6 +1278,13 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         if let Err(e) = drain {
             break Some(e.into());
         }
+        if last_check.is_some_and(|t| t.elapsed() < CHECK_EVERY) {
+            if batch.is_empty() {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            continue;
+        }
+        last_check = Some(Instant::now());
         // a device that stopped (simulator killed, card hung or gone) ends the run, whatever
         // --duration or --until-idle say
         if let Err(e) = watchdog.check(&dev) {
@@ -1342,6 +1380,7 @@ fn sim_cmd(a: SimArgs) -> Result<()> {
     let mut dev = SimDevice::create_with(&a.region, a.trace.as_deref(), stop_flag())
         .map_err(stopped)
         .context("starting the simulated card")?;
+    dev.set_dma_latency_ns(a.dma_latency_ns);
     let served = sim_serve(&mut dev, &a);
     if served
         .as_ref()

@@ -17,6 +17,7 @@
 //! [`Device::read`]/[`Device::write`] take any offset and return the refusal as an error.
 
 use crate::bar::{Bar, BarError};
+use crate::dma::{HostRing, RingFault};
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{fence, Ordering};
@@ -173,6 +174,10 @@ pub enum DeviceError {
     },
     #[error("{path}: the device is not responding: {why}")]
     Dead { path: PathBuf, why: String },
+    #[error("{path}: {source}")]
+    HostRing { path: PathBuf, source: RingFault },
+    #[error("{path}: host ring: {why}")]
+    Dma { path: PathBuf, why: String },
 }
 
 /// BAR offsets of the blocks, as discovered.
@@ -186,6 +191,22 @@ pub struct BlockMap {
     pub edges: u64,
     pub ring: u64,
     pub quotes: u64,
+    pub dma: u64,
+}
+
+/// Records of the event ring in host memory (512 KiB; a 2 MiB hugepage holds 16384).
+pub const HOST_RING_RECORDS: u64 = 4096;
+/// Credits go back to the card after at most this many records taken (and at most a quarter of
+/// the ring's room): one MMIO write per batch, never one per event.
+pub const CREDIT_BATCH: u64 = 64;
+
+/// The host memory a card's DMA ring lives in, for a BAR at `bar`: the simulator's convention
+/// (docs/DEVICE.md) is the file `<bar>.dma` beside the BAR region, whose byte 0 is at bus address
+/// `params::SIM_DMA_BUS_BASE`.
+pub fn host_ring_path(bar: &Path) -> PathBuf {
+    let mut p = bar.as_os_str().to_owned();
+    p.push(".dma");
+    PathBuf::from(p)
 }
 
 pub struct Device {
@@ -200,7 +221,14 @@ pub struct Device {
     entry_bytes: u64,
     n_counters: usize,
     seq: u16,
-    consumer: u64,
+    /// The ring in host memory (set up by `program`).
+    host_ring: Option<HostRing>,
+    /// Records credited to the card (ring.consumer as last written).
+    credited: u64,
+    /// Credit after this many records taken.
+    credit_every: u64,
+    /// Sequence numbers of the records taken since `program`.
+    seqs: SeqCheck,
     /// How long to wait for a command before giving up.
     pub command_timeout: Duration,
 }
@@ -238,7 +266,10 @@ impl Device {
             entry_bytes: 0,
             n_counters: 0,
             seq: 0,
-            consumer: 0,
+            host_ring: None,
+            credited: 0,
+            credit_every: 1,
+            seqs: SeqCheck::default(),
             command_timeout: Duration::from_secs(10),
         };
         dev.discover()?;
@@ -251,6 +282,18 @@ impl Device {
 
     pub fn blocks(&self) -> BlockMap {
         self.blocks
+    }
+
+    /// BAR reads made so far (every register read of this device; a test proves none is on the
+    /// event path).
+    pub fn bar_reads(&self) -> u64 {
+        self.bar.reads()
+    }
+
+    /// The sequence numbers of the events drained since `program`: `lost` counts the numbers
+    /// skipped (events the card dropped, ring_overflows).
+    pub fn seq_check(&self) -> SeqCheck {
+        self.seqs
     }
 
     /// The sizes the device was built with (read at `open`).
@@ -308,7 +351,7 @@ impl Device {
     fn discover(&mut self) -> Result<(), DeviceError> {
         let mut off = 0u64;
         let mut seen = 0;
-        let mut found = [None::<u64>; 8];
+        let mut found = [None::<u64>; 9];
         loop {
             if !off.is_multiple_of(8) || off + 16 > params::BAR_BYTES {
                 return Err(self.map_err(format!("block chain points outside the BAR ({off:#x})")));
@@ -361,6 +404,7 @@ impl Device {
             edges: get(5)?,
             ring: get(6)?,
             quotes: get(7)?,
+            dma: get(8)?,
         };
         let b = self.blocks;
         self.ring_base = self.reg(b.ring + blocks::ring::BASE);
@@ -412,7 +456,7 @@ impl Device {
             }
         }
         self.seq = self.reg(b.control + blocks::control::CMD_DONE) as u16;
-        self.consumer = self.reg(b.ring + blocks::ring::CONSUMER);
+        self.credited = self.reg(b.ring + blocks::ring::CONSUMER);
         Ok(())
     }
 
@@ -514,6 +558,17 @@ impl Device {
             *word = filter_word(f)?;
         }
 
+        // the ring in host memory: created and zeroed here, its bus address and size taken by
+        // the card at CLEAR_STATE below. DMA is off first (records 0) for a command's time, so a
+        // simulator maps the file afresh even if the values below are the ones it had.
+        let ring_path = host_ring_path(&self.path);
+        let host_ring =
+            HostRing::map_file(&ring_path, HOST_RING_RECORDS).map_err(|e| DeviceError::Dma {
+                path: ring_path.clone(),
+                why: e.to_string(),
+            })?;
+        let d = self.blocks.dma;
+        self.set_reg(d + blocks::dma::RECORDS, 0);
         self.set_enabled(false);
         self.command(opcode::CLEAR_SYMBOLS, 0)?;
         let v = self.blocks.venues;
@@ -542,6 +597,8 @@ impl Device {
             self.set_reg(s + blocks::symbols::STAGE_META, meta);
             self.command(opcode::WRITE_SYMBOL, ((way as u32) << 16) | slot)?;
         }
+        self.set_reg(d + blocks::dma::ADDR, params::SIM_DMA_BUS_BASE);
+        self.set_reg(d + blocks::dma::RECORDS, host_ring.records());
         self.command(opcode::CLEAR_STATE, 0)?;
         // CLEAR_STATE restarts the ring (sequence and producer at 0) while the pipeline is
         // disabled, so the consumer starts at 0 too. A producer that does not read 0 would make
@@ -564,7 +621,15 @@ impl Device {
             }
             std::thread::yield_now();
         }
-        self.consumer = 0;
+        // every write the card sent before the clear has landed (a command's completion does
+        // not pass posted writes): zero the ring again, nothing more comes until enabled
+        let mut host_ring = host_ring;
+        host_ring.zero();
+        let room = host_ring.records().min(self.ring_records);
+        self.credit_every = (room / 4).clamp(1, CREDIT_BATCH);
+        self.host_ring = Some(host_ring);
+        self.seqs = SeqCheck::default();
+        self.credited = 0;
         self.set_reg(self.blocks.ring + blocks::ring::CONSUMER, 0);
         self.set_enabled(true);
         // Register writes reach the device in order, so the echo of this last command proves the
@@ -574,46 +639,50 @@ impl Device {
         Ok(())
     }
 
-    /// Events committed since the last drain, in sequence order; acknowledges them to the device.
-    /// A producer behind the consumer (the device was reset or reprogrammed by another host) or
-    /// more than a ring ahead of it (a device gone from the bus reads all-ones) is an error:
-    /// nothing is read.
+    /// Events the card has written into host memory since the last drain, in sequence order.
+    /// Reads host memory only: no BAR read (liveness is the watchdog's job). Credits go back to
+    /// the card with one register write once `credit_every` records (at most CREDIT_BATCH, at
+    /// most a quarter of the ring's room) have been taken since the last. A record whose stamp
+    /// does not match it, or a sequence number not above the previous one, is an error.
     pub fn drain(&mut self, out: &mut Vec<Event>) -> Result<usize, DeviceError> {
-        self.check_alive()?;
-        let producer = self.reg(self.blocks.ring + blocks::ring::PRODUCER);
-        fence(Ordering::Acquire);
-        let ring_err = |why| DeviceError::Ring {
-            path: self.path.clone(),
-            producer,
-            consumer: self.consumer,
-            why,
+        let Some(ring) = self.host_ring.as_mut() else {
+            return Err(DeviceError::Dma {
+                path: host_ring_path(&self.path),
+                why: "not set up (program the device first)".into(),
+            });
         };
-        if producer < self.consumer {
-            return Err(ring_err(
-                "the producer went back (the device was reset or reprogrammed)",
-            ));
-        }
-        let n = producer - self.consumer;
-        if n > self.ring_records {
-            return Err(ring_err(
-                "the producer is more than a ring ahead (the device overwrote unread records, or is not responding)",
-            ));
-        }
-        for r in self.consumer..producer {
-            let base = self.ring_base + (r % self.ring_records) * self.record_bytes;
-            // only the used words: the rest of a record reads as zero
-            let mut w = [0u64; RECORD_USED_WORDS];
-            for (i, word) in w.iter_mut().enumerate() {
-                *word = self.reg(base + 8 * i as u64);
+        let mut n = 0;
+        loop {
+            let w = match ring.poll() {
+                Ok(Some(w)) => w,
+                Ok(None) => break,
+                Err(source) => {
+                    return Err(DeviceError::HostRing {
+                        path: host_ring_path(&self.path),
+                        source,
+                    })
+                }
+            };
+            let r = EventRecord::from_words(&w);
+            if let SeqStep::Back { prev } = self.seqs.see(r.seq) {
+                return Err(DeviceError::Ring {
+                    path: host_ring_path(&self.path),
+                    producer: r.seq,
+                    consumer: prev,
+                    why: "a record's sequence number is not above the previous one",
+                });
             }
-            out.push(event_of(&EventRecord::from_words(&w)));
+            out.push(event_of(&r));
+            n += 1;
         }
-        if n > 0 {
-            self.consumer = producer;
+        let taken = ring.taken();
+        if taken - self.credited >= self.credit_every {
+            self.credited = taken;
+            // the records' reads are done before the card may write their slots again
             fence(Ordering::Release);
-            self.set_reg(self.blocks.ring + blocks::ring::CONSUMER, producer);
+            self.set_reg(self.blocks.ring + blocks::ring::CONSUMER, taken);
         }
-        Ok(n as usize)
+        Ok(n)
     }
 
     /// All counters.
@@ -693,13 +762,18 @@ impl SeqCheck {
 
 /// Notices a dead device by its free-running cycle counter: a counter that reads all-ones (a card
 /// gone from the bus) or stops advancing for longer than `after` (a simulator process killed or
-/// stopped, a card that hung).
+/// stopped, a card that hung). It reads the BAR (one register) at most once per
+/// `WATCHDOG_PERIOD`, however often it is asked: on PCIe a read is a round trip.
 #[derive(Debug)]
 pub struct Watchdog {
     after: Duration,
     last: u64,
     since: Instant,
+    checked: Instant,
 }
+
+/// The watchdog's lowest period between BAR reads.
+pub const WATCHDOG_PERIOD: Duration = Duration::from_millis(10);
 
 impl Watchdog {
     pub fn new(dev: &Device, after: Duration) -> Watchdog {
@@ -707,13 +781,25 @@ impl Watchdog {
             after,
             last: dev.cycles(),
             since: Instant::now(),
+            checked: Instant::now(),
         }
     }
 
-    /// Reads the cycle counter; an error once the device counts as dead.
+    /// Reads the cycle counter (at most once per `WATCHDOG_PERIOD`); an error once the device
+    /// counts as dead.
     pub fn check(&mut self, dev: &Device) -> Result<(), DeviceError> {
-        dev.check_alive()?;
+        if self.checked.elapsed() < WATCHDOG_PERIOD {
+            return Ok(());
+        }
+        self.checked = Instant::now();
         let now = dev.cycles();
+        if now == u64::MAX {
+            return Err(DeviceError::Dead {
+                path: dev.path.clone(),
+                why: "its cycle counter reads all-ones (a card gone from the bus, or a simulator that failed)"
+                    .into(),
+            });
+        }
         if now != self.last {
             self.last = now;
             self.since = Instant::now();

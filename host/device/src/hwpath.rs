@@ -3,7 +3,8 @@
 //!
 //! With the simulator, a thread owns the Verilated model and serves the BAR as a shared region
 //! (a file in /dev/shm by default); this side opens the region by path exactly as it would open a
-//! card's `resource0`, programs it, and drains events from the ring. Frames reach the model through
+//! card's `resource0`, programs it, and drains events from the ring in host memory (the file
+//! `<region>.dma`, which the model's DMA engine writes). Frames reach the model through
 //! the simulator's wire (a channel), never through the BAR.
 //!
 //! Nothing here waits without a way out: the simulator thread stops at a cancellation flag that
@@ -52,6 +53,8 @@ pub struct SimOptions {
     pub vcd: Option<PathBuf>,
     /// Once set (by a signal handler), waits for the simulator give up with an error.
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Modelled latency of the card's posted writes into host memory, in ns (default 500).
+    pub dma_latency_ns: Option<u64>,
 }
 
 #[cfg(feature = "sim")]
@@ -135,6 +138,7 @@ impl Drop for SimThread {
         }
         if self.remove_region {
             let _ = std::fs::remove_file(&self.region);
+            let _ = std::fs::remove_file(crate::device::host_ring_path(&self.region));
         }
     }
 }
@@ -146,6 +150,7 @@ pub struct HwDetector {
     pending: Vec<Event>,
     #[cfg(feature = "sim")]
     last_stats: SimStats,
+    watchdog: Option<Watchdog>,
 }
 
 #[cfg(feature = "sim")]
@@ -168,6 +173,7 @@ impl HwDetector {
             pending: Vec::new(),
             #[cfg(feature = "sim")]
             last_stats: SimStats::default(),
+            watchdog: None,
         })
     }
 
@@ -195,11 +201,12 @@ impl HwDetector {
         let (sim_tx, rx) = mpsc::channel::<FromSim>();
         let region_t = region.clone();
         let vcd = opts.vcd.clone();
+        let latency = opts.dma_latency_ns;
         let cancel = Arc::new(AtomicBool::new(false));
         let cancel_t = cancel.clone();
         let handle = std::thread::Builder::new()
             .name("tickcross-sim".into())
-            .spawn(move || sim_thread(&region_t, vcd.as_deref(), cancel_t, sim_rx, sim_tx))
+            .spawn(move || sim_thread(&region_t, vcd.as_deref(), latency, cancel_t, sim_rx, sim_tx))
             .map_err(sim_err)?;
         // from here on, any early return drops `thread`: the simulator stops and the region goes
         let thread = SimThread {
@@ -231,6 +238,7 @@ impl HwDetector {
             sim: Some(thread),
             pending: Vec::new(),
             last_stats: SimStats::default(),
+            watchdog: None,
         })
     }
 
@@ -265,7 +273,6 @@ impl HwDetector {
     /// advancing ends the wait.
     #[cfg(feature = "sim")]
     fn send_to_sim(&mut self, mut msg: ToSim) -> Result<(), DetectError> {
-        let mut watchdog: Option<Watchdog> = None;
         loop {
             let Some(sim) = &self.sim else {
                 return Err(sim_err("no simulator"));
@@ -277,7 +284,7 @@ impl HwDetector {
                     msg = m;
                     self.drain_into_pending()
                         .map_err(|e| self.sim.as_ref().and_then(SimThread::failure).unwrap_or(e))?;
-                    self.check_progress(&mut watchdog)?;
+                    self.check_progress()?;
                     // The queue holds thousands of frames (milliseconds of simulation) and the
                     // ring's pacing margin hundreds of events: sleeping a moment costs the
                     // simulator nothing, while a yield loop kept this thread spinning on the
@@ -291,8 +298,9 @@ impl HwDetector {
 
     /// While waiting on the device: an error once its cycle counter has stood still for
     /// `STALL_TIMEOUT`.
-    fn check_progress(&self, watchdog: &mut Option<Watchdog>) -> Result<(), DetectError> {
-        watchdog
+    /// (One watchdog for the detector's life: it reads the BAR at most every WATCHDOG_PERIOD.)
+    fn check_progress(&mut self) -> Result<(), DetectError> {
+        self.watchdog
             .get_or_insert_with(|| Watchdog::new(&self.device, STALL_TIMEOUT))
             .check(&self.device)
             .map_err(|e| DetectError::Device(e.to_string()))
@@ -303,6 +311,7 @@ impl HwDetector {
 fn sim_thread(
     region: &Path,
     vcd: Option<&Path>,
+    dma_latency_ns: Option<u64>,
     cancel: Arc<AtomicBool>,
     rx: Receiver<ToSim>,
     tx: mpsc::Sender<FromSim>,
@@ -315,6 +324,9 @@ fn sim_thread(
             return SimStats::default();
         }
     };
+    if let Some(ns) = dma_latency_ns {
+        dev.set_dma_latency_ns(ns);
+    }
     let _ = tx.send(FromSim::Ready);
     let flush = |dev: &mut SimDevice| -> Result<SimStats, SimError> {
         dev.wait_idle()?;
@@ -377,7 +389,6 @@ impl Detector for HwDetector {
         if self.sim.is_some() {
             // the queue may be full while the simulator waits for the ring to drain
             self.send_to_sim(ToSim::Flush)?;
-            let mut watchdog = None;
             loop {
                 match self
                     .sim
@@ -397,7 +408,7 @@ impl Detector for HwDetector {
                             s.interrupted()?;
                         }
                         self.drain_into_pending()?;
-                        self.check_progress(&mut watchdog)?;
+                        self.check_progress()?;
                     }
                     Some(Err(RecvTimeoutError::Disconnected)) | None => {
                         return Err(self.sim_stopped())
@@ -408,13 +419,12 @@ impl Detector for HwDetector {
         }
         // a card: wait until the pipeline reports idle
         let start = std::time::Instant::now();
-        let mut watchdog = None;
         while start.elapsed() < STALL_TIMEOUT {
             let (clearing, idle) = self.device.status();
             if idle && !clearing {
                 return self.drain_into_pending();
             }
-            self.check_progress(&mut watchdog)?;
+            self.check_progress()?;
             std::thread::yield_now();
         }
         Err(DetectError::Device(format!(
