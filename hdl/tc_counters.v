@@ -33,6 +33,7 @@ module tc_counters #(
     input  wire [1:0]    inc_event,      // up to two a cycle
     input  wire [1:0]    inc_overflow,
     input  wire          inc_stall,
+    input  wire          inc_out_of_order,
 
     input  wire [5:0]    rd_index,
     output wire [63:0]   rd_data
@@ -83,6 +84,7 @@ function [31:0] amount;
         if (k == `TC_CNT_EVENTS)             amount = {30'd0, inc_event};
         if (k == `TC_CNT_RING_OVERFLOWS)     amount = {30'd0, inc_overflow};
         if (k == `TC_CNT_INPUT_STALL_CYCLES) amount = {31'd0, inc_stall};
+        if (k == `TC_CNT_MSG_OUT_OF_ORDER)   amount = {31'd0, inc_out_of_order};
     end
 endfunction
 

@@ -91,7 +91,22 @@ pub fn write_frame_rx_filters(m: &mut tickcross_sim::model::Model, filters: &[Fi
     }
 }
 
-/// A Binance SBE 10001 message (DESIGN section 2 layout).
+thread_local! {
+    // The bookUpdateId of the next `binance_bbo`: increasing, so quotes built in the order they
+    // are sent are never out of order (PIPELINE section 6).
+    static NEXT_UPDATE_ID: std::cell::Cell<i64> = const { std::cell::Cell::new(1) };
+}
+
+/// The bookUpdateId the next `binance_bbo` on this thread takes (and moves past it).
+pub fn next_update_id() -> i64 {
+    NEXT_UPDATE_ID.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
+    })
+}
+
+/// A Binance SBE 10001 message (DESIGN section 2 layout), with the next bookUpdateId.
 pub fn binance_bbo(
     symbol: &str,
     pexp: i8,
@@ -106,7 +121,7 @@ pub fn binance_bbo(
         m.extend_from_slice(&v.to_le_bytes());
     }
     m.extend_from_slice(&0i64.to_le_bytes());
-    m.extend_from_slice(&0i64.to_le_bytes());
+    m.extend_from_slice(&next_update_id().to_le_bytes());
     m.push(pexp as u8);
     m.push(qexp as u8);
     for v in [bid, bid_qty, ask, ask_qty] {

@@ -176,18 +176,39 @@ impl SwDetector {
             Msg::UnknownTemplate => c.add(counter::MSG_UNKNOWN_TEMPLATE, 1),
             Msg::Conversion => c.add(counter::MSG_CONVERSION, 1),
             Msg::Skipped => c.add(counter::MSG_SKIPPED, 1),
-            Msg::QuoteByName { name, quote } => match self.symbols.get(venue, name) {
+            Msg::QuoteByName {
+                name,
+                quote,
+                update_id,
+            } => match self.symbols.get(venue, name) {
                 Some(i) => {
-                    self.book
-                        .update(venue, usize::from(i), &quote, ts_ns, c, &mut self.events)
+                    let i = usize::from(i);
+                    if self.book.update_id_ok(venue, i, update_id) {
+                        self.book.update(
+                            venue,
+                            i,
+                            &quote,
+                            Some(update_id),
+                            ts_ns,
+                            c,
+                            &mut self.events,
+                        )
+                    } else {
+                        c.add(counter::MSG_OUT_OF_ORDER, 1);
+                    }
                 }
                 None => c.add(counter::MSG_UNKNOWN_SYMBOL, 1),
             },
             Msg::QuoteById { id, quote } => match self.binds.lookup(venue, id) {
-                Some(i) => {
-                    self.book
-                        .update(venue, usize::from(i), &quote, ts_ns, c, &mut self.events)
-                }
+                Some(i) => self.book.update(
+                    venue,
+                    usize::from(i),
+                    &quote,
+                    None,
+                    ts_ns,
+                    c,
+                    &mut self.events,
+                ),
                 None => c.add(counter::MSG_UNKNOWN_SYMBOL, 1),
             },
             Msg::Definition { id, name } => {
@@ -250,7 +271,15 @@ impl Stages {
     /// Decodes a binance_sbe datagram: its symbol and quote, when it carries one.
     pub fn decode_binance(payload: &[u8]) -> Option<(&[u8], Quote)> {
         match binance::decode(payload) {
-            Msg::QuoteByName { name, quote } => Some((name, quote)),
+            Msg::QuoteByName { name, quote, .. } => Some((name, quote)),
+            _ => None,
+        }
+    }
+
+    /// The bookUpdateId of a binance_sbe datagram's quote by name, when it carries one.
+    pub fn binance_update_id(payload: &[u8]) -> Option<i64> {
+        match binance::decode(payload) {
+            Msg::QuoteByName { update_id, .. } => Some(update_id),
             _ => None,
         }
     }
@@ -278,11 +307,36 @@ impl Stages {
         self.det.symbols.get(venue, name).map(usize::from)
     }
 
-    /// The quote update alone.
+    /// The quote update alone (a quote without a bookUpdateId).
     pub fn store(&mut self, venue: usize, instrument: usize, q: &Quote, ts_ns: u64) {
         self.det
             .book
-            .store(venue, instrument, q, ts_ns, &mut self.det.counters);
+            .store(venue, instrument, q, None, ts_ns, &mut self.det.counters);
+    }
+
+    /// The quote update with binance_sbe's bookUpdateId check (PIPELINE section 6): false for
+    /// a quote dropped as out of order (nothing written); `update_id` None stores as `store`.
+    pub fn store_checked(
+        &mut self,
+        venue: usize,
+        instrument: usize,
+        q: &Quote,
+        update_id: Option<i64>,
+        ts_ns: u64,
+    ) -> bool {
+        let book = &mut self.det.book;
+        if update_id.is_some_and(|id| !book.update_id_ok(venue, instrument, id)) {
+            return false;
+        }
+        book.store(
+            venue,
+            instrument,
+            q,
+            update_id,
+            ts_ns,
+            &mut self.det.counters,
+        );
+        true
     }
 
     /// The cross check of the entry just stored; returns the number of events (dropped).

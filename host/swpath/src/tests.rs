@@ -94,18 +94,36 @@ fn put16(f: &mut [u8], at: usize, v: u16) {
     f[at..at + 2].copy_from_slice(&v.to_be_bytes());
 }
 
-/// Binance BestBidAskStreamEvent with integer mantissas.
+thread_local! {
+    /// The bookUpdateId of the next `bba`: increasing, so quotes built in the order they are
+    /// pushed are never out of order.
+    static NEXT_UPDATE_ID: std::cell::Cell<i64> = const { std::cell::Cell::new(1) };
+}
+
+fn next_update_id() -> i64 {
+    NEXT_UPDATE_ID.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
+    })
+}
+
+/// Binance BestBidAskStreamEvent with integer mantissas (and the next bookUpdateId).
 fn bba(sym: &[u8], pe: i8, qe: i8, m: [i64; 4]) -> Vec<u8> {
     bba_block(50, sym, pe, qe, m)
 }
 
 fn bba_block(bl: u16, sym: &[u8], pe: i8, qe: i8, m: [i64; 4]) -> Vec<u8> {
+    bba_id(bl, sym, pe, qe, m, next_update_id())
+}
+
+fn bba_id(bl: u16, sym: &[u8], pe: i8, qe: i8, m: [i64; 4], id: i64) -> Vec<u8> {
     let mut v = Vec::new();
     for x in [bl, 10001, 1, 0] {
         v.extend_from_slice(&x.to_le_bytes());
     }
     v.extend_from_slice(&1_723_100_000_000_000i64.to_le_bytes());
-    v.extend_from_slice(&42i64.to_le_bytes());
+    v.extend_from_slice(&id.to_le_bytes());
     v.push(pe as u8);
     v.push(qe as u8);
     for x in m {
@@ -701,6 +719,38 @@ fn binance_quote() {
     let mut msg = bba(b"ETHUSDT", 0, 0, [7, 1, 8, 1]);
     msg[6] = 9;
     assert_eq!(bin_moves(&mut d, &msg), vec![("quote_updates", 1)]);
+}
+
+#[test]
+fn binance_book_update_id_order() {
+    let mut d = det();
+    let q = |id: i64, bid: i64| bba_id(50, b"BTCUSDT", 0, 0, [bid, 1, bid + 1, 1], id);
+    let ooo = vec![("msg_out_of_order", 1)];
+    let applied = vec![("quote_updates", 1)];
+    // The first quote of an entry is applied whatever its id (negative too).
+    assert_eq!(bin_moves(&mut d, &q(-5, 10)), applied);
+    assert_eq!(bin_moves(&mut d, &q(-4, 11)), applied);
+    // Not greater than the last applied one: dropped, the entry unchanged.
+    assert_eq!(bin_moves(&mut d, &q(-4, 12)), ooo);
+    assert_eq!(bin_moves(&mut d, &q(-9, 13)), ooo);
+    assert_eq!(d.quote_table().get(0, BTC as usize).bid_price, 11 * P);
+    assert_eq!(bin_moves(&mut d, &q(1 << 40, 14)), applied);
+    assert_eq!(bin_moves(&mut d, &q(i64::MAX, 15)), applied);
+    assert_eq!(bin_moves(&mut d, &q(i64::MAX, 16)), ooo);
+    assert_eq!(d.quote_table().get(0, BTC as usize).bid_price, 15 * P);
+    // Per (venue, instrument): another instrument, another venue keep their own.
+    let eth = bba_id(50, b"ETHUSDT", 0, 0, [3, 1, 4, 1], 0);
+    assert_eq!(bin_moves(&mut d, &eth), applied);
+    send(&mut d, 1, 2, &q(0, 20));
+    assert_eq!(d.quote_table().get(1, BTC as usize).bid_price, 20 * P);
+    // Unknown symbols and rejected numbers count as such, and leave the id alone.
+    let unknown = bba_id(50, b"XRPUSDT", 0, 0, [3, 1, 4, 1], 0);
+    assert_eq!(bin_moves(&mut d, &unknown), vec![("msg_unknown_symbol", 1)]);
+    let neg = bba_id(50, b"ETHUSDT", 0, 0, [-3, 1, 4, 1], 0);
+    assert_eq!(bin_moves(&mut d, &neg), vec![("msg_conversion", 1)]);
+    // clear_state forgets the ids.
+    d.clear_state();
+    assert_eq!(bin_moves(&mut d, &q(-9, 30)), applied);
 }
 
 #[test]
@@ -1530,7 +1580,7 @@ symbols = { BTCUSDT = "BTC" }
 // ---------------------------------------------------------------------------------------------
 // Properties: no input panics, and the counters always add up.
 
-const OUTCOMES: [usize; 7] = [
+const OUTCOMES: [usize; 8] = [
     k::MSG_TRUNCATED,
     k::MSG_UNKNOWN_TEMPLATE,
     k::MSG_CONVERSION,
@@ -1538,6 +1588,7 @@ const OUTCOMES: [usize; 7] = [
     k::MSG_UNKNOWN_SYMBOL,
     k::BINDS,
     k::QUOTE_UPDATES,
+    k::MSG_OUT_OF_ORDER,
 ];
 const VERDICTS: [usize; 7] = [
     k::FRAMES_ACCEPTED,
@@ -1669,13 +1720,12 @@ fn binance_msg() -> impl Strategy<Value = Vec<u8>> {
         -12i8..3,
         prop::array::uniform4(mantissa),
         0u16..80,
+        // a bookUpdateId from a small range now and then: repeats and reorderings
+        prop_oneof![4 => Just(None), 1 => (-2i64..3).prop_map(Some)],
     )
-        .prop_map(|(s, pe, qe, m, bl)| {
-            if bl < 45 {
-                bba(&s, pe, qe, m)
-            } else {
-                bba_block(bl, &s, pe, qe, m)
-            }
+        .prop_map(|(s, pe, qe, m, bl, id)| {
+            let bl = if bl < 45 { 50 } else { bl };
+            bba_id(bl, &s, pe, qe, m, id.unwrap_or_else(next_update_id))
         })
 }
 
