@@ -30,6 +30,15 @@
 // element is walked after its last byte arrived fires two cycles after that element. The next
 // message header waits for the pending record to fire (it may be walked in the firing cycle), so one
 // set of captures serves. The END record of the frame follows its last message.
+//
+// Sequences (docs/PIPELINE.md section 4a): the frame header (channelId, sequence) is the first
+// payload beat; it is registered as it is taken, its channel's slot (venue, channelId mod
+// 2^CHAN_BITS: tag, last sequence + 1) is read and compared in the next cycle and the outcome
+// registered, which is before the end-of-frame beat can be taken (two cycles after the first
+// beat at the earliest: the end waits a cycle after the last data beat). A duplicate's END record
+// says bad (the commit drops the frame whole); the slot is written in the cycle after the END is
+// registered (from registers: the write enables are far from the input), and the next frame's
+// header is read a cycle after that at the earliest (its first beat comes after the END's beat).
 
 `resetall
 `timescale 1ns / 1ps
@@ -41,10 +50,13 @@ module tc_deribit_dec #(
     // the window holds 2^WIN_LOG2 beats: a 16-byte element spans 3, and one more lets the input run
     // while the walker finishes the element in the newest beat; at most 8, so that a Ticker's
     // doubles (73 bytes past its header) always enter after the walker has read the header
-    parameter WIN_LOG2 = 2
+    parameter WIN_LOG2 = 2,
+    // channel slots per venue: 2^CHAN_BITS (tickcross_swpath::CHAN_BITS), 1..8
+    parameter CHAN_BITS = 6
 ) (
     input  wire          clk,
     input  wire          rst,
+    input  wire          clear,        // clear_state: every channel starts again
 
     input  wire          in_valid,     // the head beat belongs to a deribit_mcast frame
     output wire          in_stall,     // hold the head beat this cycle
@@ -73,6 +85,12 @@ module tc_deribit_dec #(
     output reg           r_ok,
     output reg  [`TC_C_BITS-1:0] r_cnt,
 
+    // a good frame's sequence outcome, with its END record
+    output reg           sq_dup,       // dropped whole (its END says bad)
+    output reg           sq_gap,
+    output reg           sq_untracked,
+    output reg  [2:0]    sq_venue,
+
     // a Ticker's four doubles, to the converters, in the cycle its record fires (r_valid follows)
     output wire          cv_valid,
     output wire [63:0]   cv_v0,        // bestBidPrice (f64 bits)
@@ -94,8 +112,26 @@ initial begin
         $display("tc_deribit_dec: WIN_LOG2 = %0d, must be 2 or 3", WIN_LOG2);
         $finish;
     end
+    if (CHAN_BITS < 1 || CHAN_BITS > 8) begin
+        $display("tc_deribit_dec: CHAN_BITS = %0d, must be 1..8", CHAN_BITS);
+        $finish;
+    end
 end
 `endif
+
+// ---------------------------------------------------------------- channel sequences
+localparam NCH = 8 << CHAN_BITS;      // (venue, slot)
+reg  [NCH-1:0]       ch_valid;
+reg  [15:0]          ch_tag  [0:NCH-1];
+reg  [32:0]          ch_next [0:NCH-1];   // last sequence + 1 (33 bits: no wrap)
+reg                  sq_has;          // this frame has a header (n >= 8) ...
+reg                  sq_pend;         // ... read in this cycle
+reg  [CHAN_BITS+2:0] sq_addr;
+reg  [15:0]          sq_ch;
+reg  [31:0]          sq_seq;
+reg                  sq_is_dup, sq_is_gap, sq_is_untr;
+reg  [32:0]          sq_next_new;
+reg                  sq_wr;           // write the slot (the frame at sq_addr was applied)
 
 localparam [2:0] P_MSG = 3'd0, P_GRP = 3'd1, P_VAR = 3'd2, P_STOP = 3'd3, P_GMUL = 3'd4,
                  P_GADD = 3'd5;
@@ -334,7 +370,7 @@ wire         idle_nx = !work && !dtake && !ev_done &&
                        !(pend && !fire && (pend_st || pend_in));
 assign in_stall = in_valid && (in_eof ? !idle_r : (live && lag_full));
 
-assign busy = pend || work || ev_done;
+assign busy = pend || work || ev_done || sq_wr;
 
 // cycle stamps: of the cursor's byte (a message's first) and of the pending message's last byte
 wire [WIN_LOG2-1:0] cslot = cur[WS-1:3];
@@ -534,11 +570,49 @@ always @(posedge clk) begin
         c_unknown <= 16'd0;
         c_skipped <= 16'd0;
     end
+    // sequences: the header as its beat is taken, the slot's verdict a cycle later
+    sq_dup <= 1'b0;
+    sq_gap <= 1'b0;
+    sq_untracked <= 1'b0;
+    sq_pend <= 1'b0;
+    sq_wr <= 1'b0;
+    if (sq_wr) begin
+        ch_valid[sq_addr] <= 1'b1;
+        ch_tag[sq_addr] <= sq_ch;
+        ch_next[sq_addr] <= sq_next_new;
+    end
+    if (dtake && in_sof) begin
+        sq_has <= in_len >= 16'd8;
+        sq_pend <= 1'b1;
+        sq_addr <= {in_venue, in_data[16 +: CHAN_BITS]};
+        sq_ch <= in_data[31:16];
+        sq_seq <= in_data[63:32];
+    end
+    if (sq_pend) begin
+        sq_is_untr <= ch_valid[sq_addr] && ch_tag[sq_addr] != sq_ch;
+        sq_is_dup <= ch_valid[sq_addr] && ch_tag[sq_addr] == sq_ch && {1'b0, sq_seq} < ch_next[sq_addr];
+        sq_is_gap <= ch_valid[sq_addr] && ch_tag[sq_addr] == sq_ch && {1'b0, sq_seq} > ch_next[sq_addr];
+        sq_next_new <= {1'b0, sq_seq} + 33'd1;
+    end
+    if (etake) begin
+        sq_has <= 1'b0;
+        if (in_ok && sq_has && !in_sof) begin
+            sq_dup <= sq_is_dup;
+            sq_gap <= sq_is_gap;
+            sq_untracked <= sq_is_untr;
+            sq_venue <= in_venue;
+            sq_wr <= !sq_is_dup && !sq_is_untr;
+        end
+    end
+    if (clear)
+        ch_valid <= {NCH{1'b0}};
+
     if (etake) begin
         r_valid <= 1'b1;
         r_kind <= `TC_K_END;
         r_venue <= in_venue;
-        r_ok <= in_ok;
+        // a duplicate is dropped whole, as a bad frame is
+        r_ok <= in_ok && !(sq_has && !in_sof && sq_is_dup);
         r_cnt <= {`TC_C_BITS{1'b0}};
         if (in_sof || plen < 16'd8) begin
             // no room for the frame header: one truncated message
@@ -567,6 +641,13 @@ always @(posedge clk) begin
         ev_step <= 1'b0;
         ev_done <= 1'b0;
         idle_r <= 1'b0;
+        sq_has <= 1'b0;
+        sq_pend <= 1'b0;
+        sq_wr <= 1'b0;
+        sq_dup <= 1'b0;
+        sq_gap <= 1'b0;
+        sq_untracked <= 1'b0;
+        ch_valid <= {NCH{1'b0}};
         walker_stop;
         cur <= 17'd8;
         n_m12 <= -18'sd12;

@@ -31,7 +31,10 @@ module tickcross_top #(
     parameter BIND_BITS = `TC_BIND_BITS,
     parameter COMMIT_BITS = 9,                          // commit buffer records (tc_commit)
     // 1: every block RAM read registered (one more cycle each), for the ECP5 at 156.25 MHz
-    parameter MEM_REG = 0
+    parameter MEM_REG = 0,
+    // deribit_mcast channel slots per venue: 2^CHAN_BITS (docs/PIPELINE.md section 4a; the
+    // software path uses tickcross_swpath::CHAN_BITS)
+    parameter CHAN_BITS = 6
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -276,6 +279,8 @@ wire [63:0] b_ts, d_ts, b_cyc_frame, d_cyc_frame, b_cyc_first, d_cyc_first, b_cy
 wire        b_ok, d_ok;
 wire [`TC_C_BITS-1:0] b_cnt, d_cnt;
 wire        b_busy, d_busy;
+wire        sq_dup, sq_gap, sq_untracked;
+wire [2:0]  sq_venue;
 wire        b_cv, d_cv;
 wire [63:0] b_cv0, b_cv1, b_cv2, b_cv3, d_cv0, d_cv1, d_cv2, d_cv3;
 wire [7:0]  b_pexp, b_qexp;
@@ -294,14 +299,15 @@ tc_binance_dec binance_dec (
     .busy(b_busy)
 );
 
-tc_deribit_dec deribit_dec (
-    .clk(clk), .rst(rst),
+tc_deribit_dec #(.CHAN_BITS(CHAN_BITS)) deribit_dec (
+    .clk(clk), .rst(rst), .clear(cl_pulse),
     .in_valid(der_head), .in_stall(der_stall), .in_data(h_data), .in_sof(h_sof),
     .in_eof(h_eof), .in_ok(h_ok), .in_venue(h_venue), .in_len(h_len), .in_ts(h_ts),
     .in_cyc_frame(h_cyc_frame), .in_cyc_lo(h_cyc_lo), .in_cyc_hi(h_cyc_hi), .in_split(h_split),
     .r_valid(d_valid), .r_kind(d_kind), .r_venue(d_venue), .r_id(d_id), .r_name(d_name),
     .r_name_len(d_name_len), .r_ts(d_ts), .r_cyc_frame(d_cyc_frame), .r_cyc_first(d_cyc_first),
     .r_cyc_last(d_cyc_last), .r_ok(d_ok), .r_cnt(d_cnt),
+    .sq_dup(sq_dup), .sq_gap(sq_gap), .sq_untracked(sq_untracked), .sq_venue(sq_venue),
     .cv_valid(d_cv), .cv_v0(d_cv0), .cv_v1(d_cv1), .cv_v2(d_cv2), .cv_v3(d_cv3),
     .busy(d_busy)
 );
@@ -494,6 +500,7 @@ tc_counters #(.N(NC), .VB(VB)) counters (
     .inc_unknown_symbol(inc_unksym), .inc_bind(inc_bind), .inc_eviction(inc_evict),
     .inc_update(inc_update), .inc_event(inc_event), .inc_overflow(inc_overflow),
     .inc_stall(s_axis_tvalid && !s_axis_tready), .inc_out_of_order(inc_ooo),
+    .inc_duplicate(sq_dup), .inc_untracked(sq_untracked), .inc_gap(sq_gap), .gap_venue(sq_venue),
     .rd_index(cnt_rd_index), .rd_data(cnt_rd_data)
 );
 

@@ -12,6 +12,7 @@ mod deribit;
 pub mod frame_check;
 mod message;
 mod resolve;
+mod sequence;
 #[cfg(test)]
 mod tests;
 
@@ -29,6 +30,8 @@ pub use message::{Msg, Quote};
 use book::Book;
 use frame_check::{VenueFilter, Verdict};
 use resolve::{BindTable, SymbolMap};
+pub use sequence::CHAN_BITS;
+use sequence::{Channels, Seq};
 
 const N_FILTERS: usize = params::N_FILTERS as usize;
 const SYM_NAME_BYTES: usize = params::SYM_NAME_BYTES as usize;
@@ -43,6 +46,7 @@ pub struct SwDetector {
     protocols: [Option<Protocol>; N_VENUES],
     symbols: SymbolMap,
     binds: BindTable,
+    channels: Channels,
     book: Book,
     counters: Counters,
     events: Vec<Event>,
@@ -135,6 +139,7 @@ impl SwDetector {
             protocols,
             symbols,
             binds: BindTable::default(),
+            channels: Channels::default(),
             book: Book::new(&program.edges, program.venues.len()),
             counters: Counters::default(),
             events: Vec::new(),
@@ -160,6 +165,12 @@ impl SwDetector {
                 self.apply(venue, msg, ts_ns);
             }
             Some(Protocol::DeribitMcast) => {
+                // a duplicate is dropped whole, before any of its messages counts
+                if payload.len() >= 8
+                    && self.channels.check(venue, payload, &mut self.counters) == Seq::Duplicate
+                {
+                    return;
+                }
                 deribit::decode(payload, |msg| self.apply(venue, msg, ts_ns));
             }
             // Filters of venues without a protocol were left out in `new`.
@@ -223,6 +234,7 @@ impl SwDetector {
     pub fn clear_state(&mut self) {
         self.book.clear();
         self.binds.clear();
+        self.channels.clear();
         self.events.clear();
     }
 

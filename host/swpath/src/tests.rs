@@ -95,8 +95,8 @@ fn put16(f: &mut [u8], at: usize, v: u16) {
 }
 
 thread_local! {
-    /// The bookUpdateId of the next `bba`: increasing, so quotes built in the order they are
-    /// pushed are never out of order.
+    // The bookUpdateId of the next `bba`: increasing, so quotes built in the order they are
+    // pushed are never out of order.
     static NEXT_UPDATE_ID: std::cell::Cell<i64> = const { std::cell::Cell::new(1) };
 }
 
@@ -196,13 +196,29 @@ fn instrument(id: u32, name: &str) -> Vec<u8> {
     )
 }
 
-/// A Deribit datagram: frame header then messages.
+thread_local! {
+    // The sequence of the next `packet` (channel 7): packets built in the order they are sent
+    // are in sequence.
+    static NEXT_SEQUENCE: std::cell::Cell<u32> = const { std::cell::Cell::new(99) };
+}
+
+/// A Deribit datagram: frame header (channel 7, the next sequence) then messages.
 fn packet(msgs: &[Vec<u8>]) -> Vec<u8> {
+    let seq = NEXT_SEQUENCE.with(|n| {
+        let s = n.get();
+        n.set(s + 1);
+        s
+    });
+    packet_seq(msgs, 7, seq)
+}
+
+/// A deribit_mcast datagram of channel `channel` with sequence `seq`.
+fn packet_seq(msgs: &[Vec<u8>], channel: u16, seq: u32) -> Vec<u8> {
     let body: Vec<u8> = msgs.concat();
     let mut v = Vec::new();
     v.extend_from_slice(&(body.len() as u16).to_le_bytes());
-    v.extend_from_slice(&7u16.to_le_bytes());
-    v.extend_from_slice(&99u32.to_le_bytes());
+    v.extend_from_slice(&channel.to_le_bytes());
+    v.extend_from_slice(&seq.to_le_bytes());
     v.extend_from_slice(&body);
     v
 }
@@ -915,6 +931,69 @@ fn deribit_short_datagrams() {
     }
     // Exactly the frame header: no message at all.
     assert_eq!(der_moves(&mut d, &p), vec![]);
+}
+
+#[test]
+fn deribit_sequences() {
+    let mut d = det();
+    let def = instrument(77, "BTC-PERPETUAL");
+    let t = |bid: f64| ticker(77, bid, 1.0, bid + 1.0, 1.0);
+    let applied = vec![("messages[2]", 1), ("quote_updates", 1)];
+    assert_eq!(
+        der_moves(&mut d, &packet_seq(&[def], 5, 1000)),
+        vec![("binds", 1), ("messages[2]", 1)]
+    );
+    // in sequence
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(1.0)], 5, 1001)), applied);
+    // not above the last: the whole frame is dropped, its messages uncounted
+    for seq in [1001, 1000, 0] {
+        assert_eq!(
+            der_moves(&mut d, &packet_seq(&[t(2.0)], 5, seq)),
+            vec![("frame_duplicates", 1)],
+            "sequence {seq}"
+        );
+    }
+    assert_eq!(d.quote_table().get(2, BTC as usize).bid_price, P);
+    // a gap: counted on the venue, the frame applied, the sequence goes on from it
+    let mut gap = applied.clone();
+    gap.push(("seq_gaps[2]", 1));
+    gap.sort();
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(3.0)], 5, 1005)), gap);
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(4.0)], 5, 1006)), applied);
+    assert_eq!(
+        der_moves(&mut d, &packet_seq(&[t(5.0)], 5, 1004)),
+        vec![("frame_duplicates", 1)]
+    );
+    // another channel has its own sequence; one in a slot taken by another channel
+    // (5 + 2^CHAN_BITS) is applied unchecked and counted
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(6.0)], 6, 3)), applied);
+    let taken = 5 + (1u16 << CHAN_BITS);
+    let mut untracked = applied.clone();
+    untracked.push(("seq_untracked", 1));
+    untracked.sort();
+    for seq in [0, 0, 7] {
+        assert_eq!(
+            der_moves(&mut d, &packet_seq(&[t(7.0)], taken, seq)),
+            untracked
+        );
+    }
+    // the last possible sequence: every later frame of the channel is a duplicate
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(8.0)], 6, u32::MAX)), gap);
+    assert_eq!(
+        der_moves(&mut d, &packet_seq(&[t(9.0)], 6, 0)),
+        vec![("frame_duplicates", 1)]
+    );
+    // a datagram shorter than its frame header has no sequence
+    assert_eq!(
+        der_moves(&mut d, &[1, 2, 3]),
+        vec![("messages[2]", 1), ("msg_truncated", 1)]
+    );
+    // clear_state: every channel starts again
+    d.clear_state();
+    assert_eq!(
+        der_moves(&mut d, &packet_seq(&[], 5, 0)),
+        Vec::<(&str, u64)>::new()
+    );
 }
 
 #[test]
@@ -1734,6 +1813,9 @@ fn structured_frame() -> impl Strategy<Value = (Vec<u8>, bool)> {
     let payload = prop_oneof![
         binance_msg(),
         prop::collection::vec(deribit_msg(), 0..6).prop_map(|m| packet(&m)),
+        // repeated, reordered and skipped sequences on a few channels
+        (prop::collection::vec(deribit_msg(), 0..6), 0u16..3, 0u32..5)
+            .prop_map(|(m, ch, seq)| packet_seq(&m, ch, seq)),
         prop::collection::vec(any::<u8>(), 0..100),
     ];
     (
