@@ -39,6 +39,10 @@
 // says bad (the commit drops the frame whole); the slot is written in the cycle after the END is
 // registered (from registers: the write enables are far from the input), and the next frame's
 // header is read a cycle after that at the earliest (its first beat comes after the END's beat).
+// With MEM_REG = 1 the slot's read (block RAM) is registered twice (the RAM's latch and its output
+// register) before the compare, so the outcome comes two cycles later and the end-of-frame beat
+// waits for it (sq_wait): only a frame of at most three payload beats can be held, by a cycle or
+// two.
 
 `resetall
 `timescale 1ns / 1ps
@@ -52,7 +56,9 @@ module tc_deribit_dec #(
     // doubles (73 bytes past its header) always enter after the walker has read the header
     parameter WIN_LOG2 = 2,
     // channel slots per venue: 2^CHAN_BITS (tickcross_swpath::CHAN_BITS), 1..8
-    parameter CHAN_BITS = 6
+    parameter CHAN_BITS = 6,
+    // 1: the channel table's block RAM read registered twice (the outcome two cycles later)
+    parameter MEM_REG = 0
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -116,6 +122,10 @@ initial begin
         $display("tc_deribit_dec: CHAN_BITS = %0d, must be 1..8", CHAN_BITS);
         $finish;
     end
+    if (MEM_REG != 0 && MEM_REG != 1) begin
+        $display("tc_deribit_dec: MEM_REG = %0d, must be 0 or 1", MEM_REG);
+        $finish;
+    end
 end
 `endif
 
@@ -132,6 +142,40 @@ reg  [31:0]          sq_seq;
 reg                  sq_is_dup, sq_is_gap, sq_is_untr;
 reg  [32:0]          sq_next_new;
 reg                  sq_wr;           // write the slot (the frame at sq_addr was applied)
+reg                  sq_wait;         // the outcome is not registered yet (MEM_REG = 1)
+// the slot as the outcome is decided from it, and the cycle that happens in (sq_dec)
+wire                 sq_dec;
+wire                 sl_valid;
+wire [15:0]          sl_tag;
+wire [32:0]          sl_next;
+generate
+    if (MEM_REG != 0) begin : sq_rd_reg
+        // sq_addr holds still until the outcome is decided: the next header waits for this
+        // frame's end, which waits for the outcome
+        reg        p2, p3, v1, v2;
+        reg [15:0] t1, t2;
+        reg [32:0] n1, n2;
+        always @(posedge clk) begin
+            p2 <= sq_pend && !rst;
+            p3 <= p2 && !rst;
+            v1 <= ch_valid[sq_addr];
+            t1 <= ch_tag[sq_addr];
+            n1 <= ch_next[sq_addr];
+            v2 <= v1;
+            t2 <= t1;
+            n2 <= n1;
+        end
+        assign sq_dec = p3;
+        assign sl_valid = v2;
+        assign sl_tag = t2;
+        assign sl_next = n2;
+    end else begin : sq_rd_direct
+        assign sq_dec = sq_pend;
+        assign sl_valid = ch_valid[sq_addr];
+        assign sl_tag = ch_tag[sq_addr];
+        assign sl_next = ch_next[sq_addr];
+    end
+endgenerate
 
 localparam [2:0] P_MSG = 3'd0, P_GRP = 3'd1, P_VAR = 3'd2, P_STOP = 3'd3, P_GMUL = 3'd4,
                  P_GADD = 3'd5;
@@ -368,7 +412,7 @@ wire         pend_in = pend_last[16:3] < jn;           // its last byte is in th
 reg          idle_r;
 wire         idle_nx = !work && !dtake && !ev_done &&
                        !(pend && !fire && (pend_st || pend_in));
-assign in_stall = in_valid && (in_eof ? !idle_r : (live && lag_full));
+assign in_stall = in_valid && (in_eof ? (!idle_r || sq_wait) : (live && lag_full));
 
 assign busy = pend || work || ev_done || sq_wr;
 
@@ -584,14 +628,16 @@ always @(posedge clk) begin
     if (dtake && in_sof) begin
         sq_has <= in_len >= 16'd8;
         sq_pend <= 1'b1;
+        sq_wait <= MEM_REG != 0;
         sq_addr <= {in_venue, in_data[16 +: CHAN_BITS]};
         sq_ch <= in_data[31:16];
         sq_seq <= in_data[63:32];
     end
-    if (sq_pend) begin
-        sq_is_untr <= ch_valid[sq_addr] && ch_tag[sq_addr] != sq_ch;
-        sq_is_dup <= ch_valid[sq_addr] && ch_tag[sq_addr] == sq_ch && {1'b0, sq_seq} < ch_next[sq_addr];
-        sq_is_gap <= ch_valid[sq_addr] && ch_tag[sq_addr] == sq_ch && {1'b0, sq_seq} > ch_next[sq_addr];
+    if (sq_dec) begin
+        sq_wait <= 1'b0;
+        sq_is_untr <= sl_valid && sl_tag != sq_ch;
+        sq_is_dup <= sl_valid && sl_tag == sq_ch && {1'b0, sq_seq} < sl_next;
+        sq_is_gap <= sl_valid && sl_tag == sq_ch && {1'b0, sq_seq} > sl_next;
         sq_next_new <= {1'b0, sq_seq} + 33'd1;
     end
     if (etake) begin
@@ -643,6 +689,7 @@ always @(posedge clk) begin
         idle_r <= 1'b0;
         sq_has <= 1'b0;
         sq_pend <= 1'b0;
+        sq_wait <= 1'b0;
         sq_wr <= 1'b0;
         sq_dup <= 1'b0;
         sq_gap <= 1'b0;

@@ -299,7 +299,7 @@ tc_binance_dec binance_dec (
     .busy(b_busy)
 );
 
-tc_deribit_dec #(.CHAN_BITS(CHAN_BITS)) deribit_dec (
+tc_deribit_dec #(.CHAN_BITS(CHAN_BITS), .MEM_REG(MEM_REG)) deribit_dec (
     .clk(clk), .rst(rst), .clear(cl_pulse),
     .in_valid(der_head), .in_stall(der_stall), .in_data(h_data), .in_sof(h_sof),
     .in_eof(h_eof), .in_ok(h_ok), .in_venue(h_venue), .in_len(h_len), .in_ts(h_ts),

@@ -23,6 +23,16 @@ fn check(seed: u64, n: usize, bad_pct: u64, edges: [i64; 3]) {
     }
     // the stream must actually exercise the pipeline
     assert_eq!(hw.counters.get(counter::RX_FRAMES), n as u64);
+    if bad_pct == 0 {
+        // undamaged, the world's feeds are in order: no duplicate, gap or out-of-order quote
+        for k in [
+            counter::FRAME_DUPLICATES,
+            counter::SEQ_GAPS + 2,
+            counter::MSG_OUT_OF_ORDER,
+        ] {
+            assert_eq!(hw.counters.get(k), 0, "seed {seed}: counter {k}");
+        }
+    }
     assert!(
         hw.counters.get(counter::FRAMES_ACCEPTED) > 0,
         "seed {seed}: nothing accepted"

@@ -116,12 +116,19 @@ pub fn binance_bbo(
     ask: i64,
     ask_qty: i64,
 ) -> Vec<u8> {
+    let q = [bid, bid_qty, ask, ask_qty];
+    binance_bbo_id(symbol, pexp, qexp, q, next_update_id())
+}
+
+/// `binance_bbo` with bookUpdateId `id`; `q` is bid, bid qty, ask, ask qty.
+pub fn binance_bbo_id(symbol: &str, pexp: i8, qexp: i8, q: [i64; 4], id: i64) -> Vec<u8> {
+    let [bid, bid_qty, ask, ask_qty] = q;
     let mut m = Vec::new();
     for v in [50u16, 10001, 1, 0] {
         m.extend_from_slice(&v.to_le_bytes());
     }
     m.extend_from_slice(&0i64.to_le_bytes());
-    m.extend_from_slice(&next_update_id().to_le_bytes());
+    m.extend_from_slice(&id.to_le_bytes());
     m.push(pexp as u8);
     m.push(qexp as u8);
     for v in [bid, bid_qty, ask, ask_qty] {
