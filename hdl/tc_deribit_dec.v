@@ -176,6 +176,19 @@ generate
         assign sl_next = ch_next[sq_addr];
     end
 endgenerate
+// the slots' valid flags, each set by its own address decode (a write at a variable bit index
+// would become a shifter), cleared all at once
+genvar gc;
+generate
+    for (gc = 0; gc < NCH; gc = gc + 1) begin : ch_flag
+        always @(posedge clk) begin
+            if (sq_wr && sq_addr == gc)
+                ch_valid[gc] <= 1'b1;
+            if (rst || clear)
+                ch_valid[gc] <= 1'b0;
+        end
+    end
+endgenerate
 
 localparam [2:0] P_MSG = 3'd0, P_GRP = 3'd1, P_VAR = 3'd2, P_STOP = 3'd3, P_GMUL = 3'd4,
                  P_GADD = 3'd5;
@@ -412,7 +425,9 @@ wire         pend_in = pend_last[16:3] < jn;           // its last byte is in th
 reg          idle_r;
 wire         idle_nx = !work && !dtake && !ev_done &&
                        !(pend && !fire && (pend_st || pend_in));
-assign in_stall = in_valid && (in_eof ? (!idle_r || sq_wait) : (live && lag_full));
+// (sq_wait matters only with MEM_REG = 1: at 0 the outcome is always there in time)
+wire         sq_hold = MEM_REG != 0 && sq_wait;
+assign in_stall = in_valid && (in_eof ? (!idle_r || sq_hold) : (live && lag_full));
 
 assign busy = pend || work || ev_done || sq_wr;
 
@@ -621,7 +636,6 @@ always @(posedge clk) begin
     sq_pend <= 1'b0;
     sq_wr <= 1'b0;
     if (sq_wr) begin
-        ch_valid[sq_addr] <= 1'b1;
         ch_tag[sq_addr] <= sq_ch;
         ch_next[sq_addr] <= sq_next_new;
     end
@@ -650,8 +664,6 @@ always @(posedge clk) begin
             sq_wr <= !sq_is_dup && !sq_is_untr;
         end
     end
-    if (clear)
-        ch_valid <= {NCH{1'b0}};
 
     if (etake) begin
         r_valid <= 1'b1;
@@ -694,7 +706,6 @@ always @(posedge clk) begin
         sq_dup <= 1'b0;
         sq_gap <= 1'b0;
         sq_untracked <= 1'b0;
-        ch_valid <= {NCH{1'b0}};
         walker_stop;
         cur <= 17'd8;
         n_m12 <= -18'sd12;
