@@ -6,7 +6,8 @@
 // completes them, which is never after the message's last byte; the message is emitted as a
 // quote-by-name record (name masked: bytes past its length zero) on the cycle after the beat
 // carrying its last byte, or with that beat's predecessor when the receive stage shows the final
-// beat a cycle early (in_la_*). Every frame ends with an END record carrying its message counts.
+// beat a cycle early (in_la_*), with its bookUpdateId (beat 2, kept from then on) on r_uid. Every
+// frame ends with an END record carrying its message counts.
 // Never stalls.
 // Timing: the comparisons with the beat index are made a beat ahead and the byte counts the
 // length byte is checked against are kept from beat 0, so on the emission cycle the length byte
@@ -45,6 +46,7 @@ module tc_binance_dec (
     output reg  [2:0]    r_venue,
     output reg  [255:0]  r_name,
     output reg  [7:0]    r_name_len,
+    output reg  [63:0]   r_uid,        // bookUpdateId (i64 at datagram offset 16), with a quote
     output reg  [63:0]   r_ts,
     output reg  [63:0]   r_cyc_frame,
     output reg  [63:0]   r_cyc_first,
@@ -72,6 +74,7 @@ reg  [63:0]  nbuf [0:4];      // the beats holding the symbol (32 bytes span at 
 reg  [63:0]  v0, v1, v2;
 reg  [47:0]  v3;            // its top bytes come with beat 7
 reg  [7:0]   pexp, qexp;
+reg  [63:0]  uid;            // bookUpdateId, the whole of beat 2
 reg  [63:0]  cyc_first;
 reg          c_trunc, c_unknown, c_skipped;
 reg          cv_done;        // the numbers went to the converters
@@ -235,6 +238,9 @@ always @(posedge clk) begin
             13'd0: begin
                 cyc_first <= in_cyc_lo;
             end
+            13'd2: begin
+                uid <= in_data;
+            end
             13'd3: begin
                 pexp <= in_data[7:0];
                 qexp <= in_data[15:8];
@@ -307,6 +313,7 @@ always @(posedge clk) begin
         /* verilator lint_on BLKSEQ */
         r_name <= symbol_now;
         r_name_len <= sym_len_now;
+        r_uid <= uid;
         r_ts <= in_ts;
         r_cyc_frame <= in_cyc_frame;
         r_cyc_first <= cyc_first;

@@ -5,7 +5,8 @@
 // An instrument definition whose name resolved binds its slot (counting a displaced binding of
 // another id as an eviction); one whose name did not resolve counts as unknown symbol and clears
 // the slot if it held that id. A quote by instrumentId becomes a resolved QUOTE when its slot holds
-// that id, else counts as unknown symbol. Resolved quotes pass through.
+// that id, else counts as unknown symbol. Resolved quotes pass through, with their id (a binance_sbe
+// quote's bookUpdateId: m_uid, m_has_uid).
 //
 // Each record takes two cycles (read, then decide and write), three with MEM_REG = 1 (the block
 // RAM's read registered once more before the decision, in the RAM's own output register: the
@@ -35,7 +36,7 @@ module tc_bind_stage #(
     output wire          s_ready,
     input  wire [2:0]    s_kind,
     input  wire [VB-1:0] s_venue,
-    input  wire [31:0]   s_id,
+    input  wire [63:0]   s_id,         // instrumentId (31:0); a QUOTE's bookUpdateId
     input  wire          s_hit,
     input  wire [INSTR_BITS-1:0] s_instrument,
     input  wire [63:0]   s_v0,
@@ -51,6 +52,8 @@ module tc_bind_stage #(
     input  wire          m_ready,
     output reg  [VB-1:0] m_venue,
     output reg  [INSTR_BITS-1:0] m_instrument,
+    output reg  [63:0]   m_uid,        // bookUpdateId of a quote that came resolved (QUOTE)
+    output reg           m_has_uid,
     output reg  [63:0]   m_v0,
     output reg  [63:0]   m_v1,
     output reg  [63:0]   m_v2,
@@ -197,11 +200,13 @@ always @(posedge clk) begin
     if (accept) begin
         h_kind <= s_kind;
         h_venue <= s_venue;
-        h_id <= s_id;
+        h_id <= s_id[31:0];
         h_hit <= s_hit;
         h_instrument <= s_instrument;
         m_venue <= s_venue;
         m_instrument <= s_instrument;
+        m_uid <= s_id;
+        m_has_uid <= s_kind == `TC_K_QUOTE;
         m_v0 <= s_v0;
         m_v1 <= s_v1;
         m_v2 <= s_v2;

@@ -28,7 +28,7 @@ module tc_commit #(
     input  wire          s_valid,
     input  wire [2:0]    s_kind,
     input  wire [VB-1:0] s_venue,
-    input  wire [31:0]   s_id,
+    input  wire [63:0]   s_id,           // instrumentId (31:0), or a QUOTE's bookUpdateId
     input  wire          s_hit,
     input  wire [INSTR_BITS-1:0] s_instrument,
     input  wire [63:0]   s_v0,
@@ -52,7 +52,7 @@ module tc_commit #(
     input  wire          m_ready,
     output wire [2:0]    m_kind,
     output wire [VB-1:0] m_venue,
-    output wire [31:0]   m_id,
+    output wire [63:0]   m_id,
     output wire          m_hit,
     output wire [INSTR_BITS-1:0] m_instrument,
     output wire [63:0]   m_v0,
@@ -84,7 +84,7 @@ initial begin
 end
 
 localparam DEPTH = 1 << ADDR_BITS;
-localparam W = 3 + VB + 32 + 1 + INSTR_BITS + 8*64;
+localparam W = 3 + VB + 64 + 1 + INSTR_BITS + 8*64;
 
 reg [W-1:0] mem [0:DEPTH-1];
 reg [W-1:0] rd;

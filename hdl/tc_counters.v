@@ -33,6 +33,12 @@ module tc_counters #(
     input  wire [1:0]    inc_event,      // up to two a cycle
     input  wire [1:0]    inc_overflow,
     input  wire          inc_stall,
+    input  wire          inc_out_of_order,
+    // deribit_mcast frame sequences (tc_deribit_dec)
+    input  wire          inc_duplicate,
+    input  wire          inc_untracked,
+    input  wire          inc_gap,
+    input  wire [2:0]    gap_venue,
 
     input  wire [5:0]    rd_index,
     output wire [63:0]   rd_data
@@ -83,6 +89,12 @@ function [31:0] amount;
         if (k == `TC_CNT_EVENTS)             amount = {30'd0, inc_event};
         if (k == `TC_CNT_RING_OVERFLOWS)     amount = {30'd0, inc_overflow};
         if (k == `TC_CNT_INPUT_STALL_CYCLES) amount = {31'd0, inc_stall};
+        if (k == `TC_CNT_MSG_OUT_OF_ORDER)   amount = {31'd0, inc_out_of_order};
+        if (k == `TC_CNT_FRAME_DUPLICATES)   amount = {31'd0, inc_duplicate};
+        if (k == `TC_CNT_SEQ_UNTRACKED)      amount = {31'd0, inc_untracked};
+        if (k >= `TC_CNT_SEQ_GAPS && k < `TC_CNT_SEQ_GAPS + `TC_CNT_SEQ_GAPS_COUNT &&
+            k - `TC_CNT_SEQ_GAPS == {29'd0, gap_venue})
+            amount = {31'd0, inc_gap};
     end
 endfunction
 

@@ -30,6 +30,19 @@
 // element is walked after its last byte arrived fires two cycles after that element. The next
 // message header waits for the pending record to fire (it may be walked in the firing cycle), so one
 // set of captures serves. The END record of the frame follows its last message.
+//
+// Sequences (docs/PIPELINE.md section 4a): the frame header (channelId, sequence) is the first
+// payload beat; it is registered as it is taken, its channel's slot (venue, channelId mod
+// 2^CHAN_BITS: tag, last sequence + 1) is read and compared in the next cycle and the outcome
+// registered, which is before the end-of-frame beat can be taken (two cycles after the first
+// beat at the earliest: the end waits a cycle after the last data beat). A duplicate's END record
+// says bad (the commit drops the frame whole); the slot is written in the cycle after the END is
+// registered (from registers: the write enables are far from the input), and the next frame's
+// header is read a cycle after that at the earliest (its first beat comes after the END's beat).
+// With MEM_REG = 1 the slot's read (block RAM) is registered twice (the RAM's latch and its output
+// register) before the compare, so the outcome comes two cycles later and the end-of-frame beat
+// waits for it (sq_wait): only a frame of at most three payload beats can be held, by a cycle or
+// two.
 
 `resetall
 `timescale 1ns / 1ps
@@ -41,10 +54,15 @@ module tc_deribit_dec #(
     // the window holds 2^WIN_LOG2 beats: a 16-byte element spans 3, and one more lets the input run
     // while the walker finishes the element in the newest beat; at most 8, so that a Ticker's
     // doubles (73 bytes past its header) always enter after the walker has read the header
-    parameter WIN_LOG2 = 2
+    parameter WIN_LOG2 = 2,
+    // channel slots per venue: 2^CHAN_BITS (tickcross_swpath::CHAN_BITS), 1..8
+    parameter CHAN_BITS = 6,
+    // 1: the channel table's block RAM read registered twice (the outcome two cycles later)
+    parameter MEM_REG = 0
 ) (
     input  wire          clk,
     input  wire          rst,
+    input  wire          clear,        // clear_state: every channel starts again
 
     input  wire          in_valid,     // the head beat belongs to a deribit_mcast frame
     output wire          in_stall,     // hold the head beat this cycle
@@ -73,6 +91,12 @@ module tc_deribit_dec #(
     output reg           r_ok,
     output reg  [`TC_C_BITS-1:0] r_cnt,
 
+    // a good frame's sequence outcome, with its END record
+    output reg           sq_dup,       // dropped whole (its END says bad)
+    output reg           sq_gap,
+    output reg           sq_untracked,
+    output reg  [2:0]    sq_venue,
+
     // a Ticker's four doubles, to the converters, in the cycle its record fires (r_valid follows)
     output wire          cv_valid,
     output wire [63:0]   cv_v0,        // bestBidPrice (f64 bits)
@@ -94,8 +118,77 @@ initial begin
         $display("tc_deribit_dec: WIN_LOG2 = %0d, must be 2 or 3", WIN_LOG2);
         $finish;
     end
+    if (CHAN_BITS < 1 || CHAN_BITS > 8) begin
+        $display("tc_deribit_dec: CHAN_BITS = %0d, must be 1..8", CHAN_BITS);
+        $finish;
+    end
+    if (MEM_REG != 0 && MEM_REG != 1) begin
+        $display("tc_deribit_dec: MEM_REG = %0d, must be 0 or 1", MEM_REG);
+        $finish;
+    end
 end
 `endif
+
+// ---------------------------------------------------------------- channel sequences
+localparam NCH = 8 << CHAN_BITS;      // (venue, slot)
+reg  [NCH-1:0]       ch_valid;
+reg  [15:0]          ch_tag  [0:NCH-1];
+reg  [32:0]          ch_next [0:NCH-1];   // last sequence + 1 (33 bits: no wrap)
+reg                  sq_has;          // this frame has a header (n >= 8) ...
+reg                  sq_pend;         // ... read in this cycle
+reg  [CHAN_BITS+2:0] sq_addr;
+reg  [15:0]          sq_ch;
+reg  [31:0]          sq_seq;
+reg                  sq_is_dup, sq_is_gap, sq_is_untr;
+reg  [32:0]          sq_next_new;
+reg                  sq_wr;           // write the slot (the frame at sq_addr was applied)
+reg                  sq_wait;         // the outcome is not registered yet (MEM_REG = 1)
+// the slot as the outcome is decided from it, and the cycle that happens in (sq_dec)
+wire                 sq_dec;
+wire                 sl_valid;
+wire [15:0]          sl_tag;
+wire [32:0]          sl_next;
+generate
+    if (MEM_REG != 0) begin : sq_rd_reg
+        // sq_addr holds still until the outcome is decided: the next header waits for this
+        // frame's end, which waits for the outcome
+        reg        p2, p3, v1, v2;
+        reg [15:0] t1, t2;
+        reg [32:0] n1, n2;
+        always @(posedge clk) begin
+            p2 <= sq_pend && !rst;
+            p3 <= p2 && !rst;
+            v1 <= ch_valid[sq_addr];
+            t1 <= ch_tag[sq_addr];
+            n1 <= ch_next[sq_addr];
+            v2 <= v1;
+            t2 <= t1;
+            n2 <= n1;
+        end
+        assign sq_dec = p3;
+        assign sl_valid = v2;
+        assign sl_tag = t2;
+        assign sl_next = n2;
+    end else begin : sq_rd_direct
+        assign sq_dec = sq_pend;
+        assign sl_valid = ch_valid[sq_addr];
+        assign sl_tag = ch_tag[sq_addr];
+        assign sl_next = ch_next[sq_addr];
+    end
+endgenerate
+// the slots' valid flags, each set by its own address decode (a write at a variable bit index
+// would become a shifter), cleared all at once
+genvar gc;
+generate
+    for (gc = 0; gc < NCH; gc = gc + 1) begin : ch_flag
+        always @(posedge clk) begin
+            if (sq_wr && sq_addr == gc)
+                ch_valid[gc] <= 1'b1;
+            if (rst || clear)
+                ch_valid[gc] <= 1'b0;
+        end
+    end
+endgenerate
 
 localparam [2:0] P_MSG = 3'd0, P_GRP = 3'd1, P_VAR = 3'd2, P_STOP = 3'd3, P_GMUL = 3'd4,
                  P_GADD = 3'd5;
@@ -332,9 +425,11 @@ wire         pend_in = pend_last[16:3] < jn;           // its last byte is in th
 reg          idle_r;
 wire         idle_nx = !work && !dtake && !ev_done &&
                        !(pend && !fire && (pend_st || pend_in));
-assign in_stall = in_valid && (in_eof ? !idle_r : (live && lag_full));
+// (sq_wait matters only with MEM_REG = 1: at 0 the outcome is always there in time)
+wire         sq_hold = MEM_REG != 0 && sq_wait;
+assign in_stall = in_valid && (in_eof ? (!idle_r || sq_hold) : (live && lag_full));
 
-assign busy = pend || work || ev_done;
+assign busy = pend || work || ev_done || sq_wr;
 
 // cycle stamps: of the cursor's byte (a message's first) and of the pending message's last byte
 wire [WIN_LOG2-1:0] cslot = cur[WS-1:3];
@@ -534,11 +629,48 @@ always @(posedge clk) begin
         c_unknown <= 16'd0;
         c_skipped <= 16'd0;
     end
+    // sequences: the header as its beat is taken, the slot's verdict a cycle later
+    sq_dup <= 1'b0;
+    sq_gap <= 1'b0;
+    sq_untracked <= 1'b0;
+    sq_pend <= 1'b0;
+    sq_wr <= 1'b0;
+    if (sq_wr) begin
+        ch_tag[sq_addr] <= sq_ch;
+        ch_next[sq_addr] <= sq_next_new;
+    end
+    if (dtake && in_sof) begin
+        sq_has <= in_len >= 16'd8;
+        sq_pend <= 1'b1;
+        sq_wait <= MEM_REG != 0;
+        sq_addr <= {in_venue, in_data[16 +: CHAN_BITS]};
+        sq_ch <= in_data[31:16];
+        sq_seq <= in_data[63:32];
+    end
+    if (sq_dec) begin
+        sq_wait <= 1'b0;
+        sq_is_untr <= sl_valid && sl_tag != sq_ch;
+        sq_is_dup <= sl_valid && sl_tag == sq_ch && {1'b0, sq_seq} < sl_next;
+        sq_is_gap <= sl_valid && sl_tag == sq_ch && {1'b0, sq_seq} > sl_next;
+        sq_next_new <= {1'b0, sq_seq} + 33'd1;
+    end
+    if (etake) begin
+        sq_has <= 1'b0;
+        if (in_ok && sq_has && !in_sof) begin
+            sq_dup <= sq_is_dup;
+            sq_gap <= sq_is_gap;
+            sq_untracked <= sq_is_untr;
+            sq_venue <= in_venue;
+            sq_wr <= !sq_is_dup && !sq_is_untr;
+        end
+    end
+
     if (etake) begin
         r_valid <= 1'b1;
         r_kind <= `TC_K_END;
         r_venue <= in_venue;
-        r_ok <= in_ok;
+        // a duplicate is dropped whole, as a bad frame is
+        r_ok <= in_ok && !(sq_has && !in_sof && sq_is_dup);
         r_cnt <= {`TC_C_BITS{1'b0}};
         if (in_sof || plen < 16'd8) begin
             // no room for the frame header: one truncated message
@@ -567,6 +699,13 @@ always @(posedge clk) begin
         ev_step <= 1'b0;
         ev_done <= 1'b0;
         idle_r <= 1'b0;
+        sq_has <= 1'b0;
+        sq_pend <= 1'b0;
+        sq_wait <= 1'b0;
+        sq_wr <= 1'b0;
+        sq_dup <= 1'b0;
+        sq_gap <= 1'b0;
+        sq_untracked <= 1'b0;
         walker_stop;
         cur <= 17'd8;
         n_m12 <= -18'sd12;

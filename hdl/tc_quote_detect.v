@@ -1,7 +1,9 @@
 // Quote table and crossed-market detector (DESIGN section 4, docs/PIPELINE.md section 6).
 //
-// The table holds, per venue, one memory of 2^INSTR_BITS entries {written, bid price, bid qty,
-// ask price, ask qty, ts}; an update reads the instrument's entries of all venues at once. For
+// The table holds, per venue, one memory of 2^INSTR_BITS entries {has id, bookUpdateId, written,
+// bid price, bid qty, ask price, ask qty, ts}; an update reads the instrument's entries of all
+// venues at once. An update with a bookUpdateId (binance_sbe) whose entry holds one not below it
+// is dropped (out of order: counted, nothing written, no event). For
 // update (v, i): B = highest non-empty bid of the other venues, A = lowest non-empty ask, ties to
 // the lowest venue index; buy-on-v when B - ask(v) > edge(i), then sell-on-v when
 // bid(v) - A > edge(i).
@@ -12,8 +14,9 @@
 //        speculative update's record arrives here. Every stage below is then one cycle later.)
 //   R+1  every comparison at once: each venue's bid against every other's and ask against every
 //        other's (ties to the lower index), each venue's bid - ask(v) - edge and bid(v) - ask -
-//        edge against zero (three operands, one carry chain), the quantities; registered with a
-//        copy of the rows.
+//        edge against zero (three operands, one carry chain), the quantities, each venue's
+//        bookUpdateId against the update's (the update's venue's result kept: uid_ok);
+//        registered with a copy of the rows.
 //   R+2  the winners (one-hot) select B and A; the events (one, or two when both sides cross) go
 //        to the ring in this cycle and the update's own entry is written.
 // B - ask(v) > edge holds for B exactly when it holds for some other venue's bid, so the decision
@@ -60,6 +63,8 @@ module tc_quote_detect #(
     input  wire [63:0]   s_cyc_frame,
     input  wire [63:0]   s_cyc_first,
     input  wire [63:0]   s_cyc_last,
+    input  wire [63:0]   s_uid,          // bookUpdateId (i64), when s_has_uid
+    input  wire          s_has_uid,
 
     // speculative updates: start (lookup L1), record (L2, next cycle), commit (END at L0)
     input  wire          sp_valid,
@@ -77,6 +82,7 @@ module tc_quote_detect #(
     input  wire [63:0]   l2_cyc_frame,
     input  wire [63:0]   l2_cyc_first,
     input  wire [63:0]   l2_cyc_last,
+    input  wire [63:0]   l2_uid,         // (a speculative update is a binance_sbe quote: it has one)
     input  wire          x_end_valid,
     input  wire          x_end_ok,
 
@@ -126,12 +132,14 @@ module tc_quote_detect #(
     output reg  [63:0]   ev2_sell_ts,
 
     output reg           inc_update,
+    output reg           inc_out_of_order,
     output wire          busy
 );
 
 localparam NI = 1 << INSTR_BITS;
 localparam NV = N_VENUES;
-localparam EW = 1 + 5*64;   // written, bid px, bid qty, ask px, ask qty, ts
+localparam CW = 1 + 5*64;   // written, bid px, bid qty, ask px, ask qty, ts
+localparam EW = 1 + 64 + CW; // has id, bookUpdateId, and the above
 
 initial begin
     if (N_VENUES < 2 || N_VENUES > 8) begin
@@ -165,6 +173,9 @@ reg  [VB-1:0] u_venue;
 reg  [INSTR_BITS-1:0] u_instr;
 reg  [63:0]  u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts;
 reg  [63:0]  u_cyc_frame, u_cyc_first, u_cyc_last;
+reg  [63:0]  u_uid;
+reg          u_has_uid;
+reg          uid_ok;         // R+1: the update's id is above its entry's (or either has none)
 
 reg          clr_busy;
 reg [INSTR_BITS-1:0] clr_addr;
@@ -180,11 +191,11 @@ assign sp_claim = state == S_L2 && spec;
 // the frame's verdict as of this cycle (committed updates are good by construction)
 wire         known = c_seen || x_end_valid;
 wire         good = c_seen ? c_ok : x_end_ok;
-wire         apply = state == S_SEL && known && good;
+wire         apply = state == S_SEL && known && good && uid_ok;
 
 // ---------------------------------------------------------------- memories
 wire [INSTR_BITS-1:0] a_addr = clr_busy ? clr_addr : u_instr;
-wire [EW-1:0] new_entry = {1'b1, u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts};
+wire [EW-1:0] new_entry = {u_has_uid, u_uid, 1'b1, u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts};
 
 reg  [EW-1:0] row [0:NV-1];    // entries of the instrument, read on start
 wire [EW-1:0] rowv [0:NV-1];   // ... as R+1 sees them: row, or row registered again (MEM_REG)
@@ -253,7 +264,7 @@ generate
         assign q_word_s = q_word_d;
     end
 endgenerate
-wire [EW-1:0] qsel = rowv[q_venue_s];
+wire [CW-1:0] qsel = rowv[q_venue_s][CW-1:0];
 always @* begin
     case (q_word_s)
         3'd0: q_rd_data = qsel[319:256];
@@ -275,13 +286,14 @@ wire [63:0]  n_bid_px  = l2_now ? l2_bid_px  : u_bid_px;
 wire [63:0]  n_bid_qty = l2_now ? l2_bid_qty : u_bid_qty;
 wire [63:0]  n_ask_px  = l2_now ? l2_ask_px  : u_ask_px;
 wire [63:0]  n_ask_qty = l2_now ? l2_ask_qty : u_ask_qty;
+wire [63:0]  n_uid     = l2_now ? l2_uid     : u_uid;
 
 reg  [NV-1:0] cb, ca;           // venue w has a candidate bid / ask (w != v, non-empty)
 reg  [NV*NV-1:0] bge, ale;      // [w*NV+x], w < x: bid(w) >= bid(x); ask(w) <= ask(x)
 reg  [NV-1:0] bcond, acond;     // bid(w) - ask(v) > edge; bid(v) - ask(w) > edge
 reg  [NV-1:0] bq, aq;           // ask qty(v) < bid qty(w); bid qty(v) < ask qty(w)
 reg           v_ask_ok, v_bid_ok;
-reg  [NV*EW-1:0] cp;            // the rows, for the selection (entry w at [w*EW +: EW])
+reg  [NV*CW-1:0] cp;            // the rows' quotes, for the selection (entry w at [w*CW +: CW])
 
 // x - y - e > 0 for prices x, y in [0, 2^63) and a signed edge e: x - y - e - 1 = x + ~y + ~e + 1
 // is not negative (66 bits hold every value). The three operands are first reduced to two (a
@@ -306,11 +318,19 @@ function gt_edge;
     end
 endfunction
 
+// entry w's bookUpdateId lets the update through: none kept, or the update's is greater (i64);
+// only the update's own venue's counts (the compares run beside the venue choice)
+reg  [NV-1:0] uid_gt;
 integer w, x;
+always @* begin
+    for (w = 0; w < NV; w = w + 1)
+        uid_gt[w] = !rowv[w][EW-1] || $signed(n_uid) > $signed(rowv[w][EW-2 -: 64]);
+end
 always @(posedge clk) begin
     if (state == S_ROWS) begin
+        uid_ok <= !u_has_uid || uid_gt[u_venue];
         for (w = 0; w < NV; w = w + 1) begin
-            cp[w*EW +: EW] <= rowv[w];
+            cp[w*CW +: CW] <= rowv[w][CW-1:0];
             cb[w] <= w[VB-1:0] != u_venue && rowv[w][319:256] != 64'd0 && rowv[w][255:192] != 64'd0;
             ca[w] <= w[VB-1:0] != u_venue && rowv[w][191:128] != 64'd0 && rowv[w][127:64] != 64'd0;
             bcond[w] <= gt_edge(rowv[w][319:256], n_ask_px, edge_v);
@@ -364,16 +384,16 @@ always @* begin
         for (i = 0; i < NV; i = i + 1) begin
             if (wb[i]) begin
                 b_venue = b_venue | i[VB-1:0];
-                b_px = b_px | cp[i*EW+256 +: 64];
-                b_qty = b_qty | cp[i*EW+192 +: 64];
-                b_ts = b_ts | cp[i*EW+0 +: 64];
+                b_px = b_px | cp[i*CW+256 +: 64];
+                b_qty = b_qty | cp[i*CW+192 +: 64];
+                b_ts = b_ts | cp[i*CW+0 +: 64];
                 b_less = b_less | bq[i];
             end
             if (wa[i]) begin
                 a_venue = a_venue | i[VB-1:0];
-                a_px = a_px | cp[i*EW+128 +: 64];
-                a_qty = a_qty | cp[i*EW+64 +: 64];
-                a_ts = a_ts | cp[i*EW+0 +: 64];
+                a_px = a_px | cp[i*CW+128 +: 64];
+                a_qty = a_qty | cp[i*CW+64 +: 64];
+                a_ts = a_ts | cp[i*CW+0 +: 64];
                 a_less = a_less | aq[i];
             end
         end
@@ -432,6 +452,7 @@ assign busy = state != S_IDLE;
 
 always @(posedge clk) begin
     inc_update <= 1'b0;
+    inc_out_of_order <= 1'b0;
 
     case (state)
         S_IDLE: begin
@@ -449,6 +470,8 @@ always @(posedge clk) begin
                 u_cyc_frame <= s_cyc_frame;
                 u_cyc_first <= s_cyc_first;
                 u_cyc_last <= s_cyc_last;
+                u_uid <= s_uid;
+                u_has_uid <= accept ? s_has_uid : 1'b1;
                 state <= S_L2;
             end
         end
@@ -466,6 +489,7 @@ always @(posedge clk) begin
                 u_cyc_frame <= l2_cyc_frame;
                 u_cyc_first <= l2_cyc_first;
                 u_cyc_last <= l2_cyc_last;
+                u_uid <= l2_uid;
             end
             // a speculative quote whose numbers were rejected is dropped here
             if (state == S_L2 && spec && l2_kind != `TC_K_QUOTE)
@@ -479,8 +503,10 @@ always @(posedge clk) begin
             end else if (!good) begin
                 state <= S_IDLE;
             end else begin
-                // the update's own entry is written now (apply), its events leave
-                inc_update <= 1'b1;
+                // the update's own entry is written now (apply), its events leave; or it is
+                // out of order and dropped
+                inc_update <= uid_ok;
+                inc_out_of_order <= !uid_ok;
                 state <= S_IDLE;
             end
         end
@@ -499,6 +525,7 @@ always @(posedge clk) begin
     if (rst) begin
         state <= S_IDLE;
         inc_update <= 1'b0;
+        inc_out_of_order <= 1'b0;
         clr_busy <= 1'b1;
         clr_addr <= {INSTR_BITS{1'b0}};
     end

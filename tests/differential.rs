@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use tickcross_bindings::counter;
-use tickcross_tests::gen::{world_program, world_stream};
+use tickcross_tests::gen::{faulty, world_program, world_stream};
 use tickcross_tests::{difference, run_both};
 
 fn cases() -> u32 {
@@ -23,6 +23,16 @@ fn check(seed: u64, n: usize, bad_pct: u64, edges: [i64; 3]) {
     }
     // the stream must actually exercise the pipeline
     assert_eq!(hw.counters.get(counter::RX_FRAMES), n as u64);
+    if bad_pct == 0 {
+        // undamaged, the world's feeds are in order: no duplicate, gap or out-of-order quote
+        for k in [
+            counter::FRAME_DUPLICATES,
+            counter::SEQ_GAPS + 2,
+            counter::MSG_OUT_OF_ORDER,
+        ] {
+            assert_eq!(hw.counters.get(k), 0, "seed {seed}: counter {k}");
+        }
+    }
     assert!(
         hw.counters.get(counter::FRAMES_ACCEPTED) > 0,
         "seed {seed}: nothing accepted"
@@ -41,6 +51,34 @@ proptest! {
     fn clean_streams_agree(seed in any::<u64>(), edge in -50_000_000_000i64..50_000_000_000) {
         check(seed, 300, 0, [edge, 0, -edge]);
     }
+}
+
+/// Lost, duplicated and reordered frames on every feed: both paths drop the same Binance quotes as
+/// out of order (their bookUpdateIds are not above the entry's) and agree on everything else.
+fn check_faulty(seed: u64, n: usize) -> u64 {
+    let program = world_program([0, 0, 0]);
+    let frames = faulty(&world_stream(seed, n, 0), seed ^ 0xfa17, 5, 10, 10);
+    let (hw, sw) = run_both(&program, &frames).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    if let Some(d) = difference(&hw, &sw) {
+        panic!("seed {seed} ({} frames, faulty): {d}", frames.len());
+    }
+    hw.counters.get(counter::MSG_OUT_OF_ORDER)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn lost_duplicated_and_reordered_frames_agree(seed in any::<u64>()) {
+        check_faulty(seed, 300);
+    }
+}
+
+#[test]
+fn out_of_order_quotes_are_dropped_alike() {
+    // a longer stream certainly repeats and reorders Binance quotes of one entry
+    let dropped = check_faulty(0x0dd5, 2000);
+    assert!(dropped > 10, "only {dropped} quotes out of order");
 }
 
 #[test]

@@ -56,6 +56,8 @@ struct Out {
     end: Vec<(usize, [u64; 4], bool)>,
     /// (tick, [v0..v3], pexp, qexp)
     cv: Vec<(usize, [u64; 4], i8, i8)>,
+    /// bookUpdateId of each quote record
+    uid: Vec<i64>,
     /// tick of each payload beat, and whether it was shown early
     beat_tick: Vec<usize>,
     early: bool,
@@ -106,6 +108,7 @@ fn feed(m: &mut Model, p: &[u8], mode: Mode) -> Out {
                     m.out[out::BD_R_CYC_FIRST],
                     m.out[out::BD_R_CYC_LAST],
                 ));
+                o.uid.push(m.out[out::BD_R_UID] as i64);
             } else {
                 assert_eq!(kind, Kind::End.code(), "record kind");
                 let c = m.out[out::BD_R_CNT];
@@ -198,6 +201,9 @@ fn check(m: &mut Model, p: &[u8], mode: Mode) {
     }
     assert_eq!(o.quote.len(), 1, "{what}: quote records");
     let (qt, name, len, first, last) = o.quote[0].clone();
+    if let Some(id) = Stages::binance_update_id(p) {
+        assert_eq!(o.uid, [id], "{what}: bookUpdateId");
+    }
     assert!(qt < end_t, "{what}: the quote after its END");
     // the numbers went to the converters once, no later than the message's last byte
     assert_eq!(o.cv.len(), 1, "{what}: converter feeds");
@@ -279,6 +285,9 @@ fn generated() -> Vec<Vec<u8>> {
                 k,
             ];
             let mut p = message(bl, &name, m, -2, -(len as i8 % 9));
+            // a bookUpdateId using every byte, negative for some
+            let uid = (k * 0x0123_4567_89ab_cdef_i64.wrapping_div(97)) ^ -((len % 2) as i64);
+            p[16..24].copy_from_slice(&uid.to_le_bytes());
             // trailing bytes after the message (the datagram is longer)
             p.extend(std::iter::repeat_n(0xee, len % 3 * 4));
             out.push(p);

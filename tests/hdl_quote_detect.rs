@@ -35,6 +35,8 @@ struct Upd {
     q: Quote,
     ts: u64,
     cyc: [u64; 3],
+    /// bookUpdateId (s_has_uid, s_uid); a speculative update always has one (0 for None)
+    uid: Option<i64>,
 }
 
 /// An event as the stage emits it (no sequence number: the ring assigns those; no commit cycle).
@@ -134,6 +136,10 @@ struct Bench {
     now: u64,
     /// Updates the stage applied (inc_update pulses seen).
     applied: u64,
+    /// Updates the stage dropped as out of order (inc_out_of_order pulses seen), and those the
+    /// software dropped.
+    out_of_order: u64,
+    sw_out_of_order: u64,
     /// The model's MEM_REG: the cycles every block RAM read takes beyond the first.
     mem_reg: u64,
 }
@@ -161,6 +167,8 @@ impl Bench {
             edges: edges.to_vec(),
             now: 0,
             applied: 0,
+            out_of_order: 0,
+            sw_out_of_order: 0,
             mem_reg,
         };
         b.m.inp[inp::RST] = 1;
@@ -183,6 +191,7 @@ impl Bench {
         self.m.tick();
         self.now += 1;
         self.applied += self.m.out[out::INC_UPDATE];
+        self.out_of_order += self.m.out[out::INC_OUT_OF_ORDER];
         events_now(&self.m)
     }
 
@@ -210,11 +219,19 @@ impl Bench {
         i[inp::S_CYC_FRAME] = u.cyc[0];
         i[inp::S_CYC_FIRST] = u.cyc[1];
         i[inp::S_CYC_LAST] = u.cyc[2];
+        i[inp::S_HAS_UID] = u64::from(u.uid.is_some());
+        i[inp::S_UID] = u.uid.unwrap_or(0) as u64;
     }
 
     /// The software's side of applying `u`: its events with the update's stamps.
     fn sw_apply(&mut self, u: &Upd) -> Vec<HwEvent> {
-        self.sw.store(u.venue, u.instrument, &u.q, u.ts);
+        if !self
+            .sw
+            .store_checked(u.venue, u.instrument, &u.q, u.uid, u.ts)
+        {
+            self.sw_out_of_order += 1;
+            return Vec::new();
+        }
         self.sw.detect(u.venue, u.instrument, u.ts);
         self.sw
             .events()
@@ -246,6 +263,7 @@ impl Bench {
         let mut reads_left: Vec<Read> = Vec::new();
         let mut read_round = 0usize;
         let applied0 = self.applied;
+        let dropped0 = self.sw_out_of_order;
         let mut idle = 0;
         while next < updates.len() || !in_flight.is_empty() || !pending.is_empty() {
             // this cycle's inputs
@@ -335,11 +353,13 @@ impl Bench {
         }
         self.m.inp[inp::S_VALID] = 0;
         self.tick();
+        let dropped = self.sw_out_of_order - dropped0;
         assert_eq!(
             self.applied - applied0,
-            updates.len() as u64,
+            updates.len() as u64 - dropped,
             "quote_updates"
         );
+        assert_eq!(self.out_of_order, self.sw_out_of_order, "msg_out_of_order");
     }
 
     /// Reads every word of every entry of `instruments` through the bus port and compares the
@@ -481,8 +501,10 @@ fn upd(instruments: usize) -> impl Strategy<Value = Upd> {
         (price(), qty(), price(), qty()),
         any::<u64>(),
         any::<[u64; 3]>(),
+        // bookUpdateIds from a small range: repeats and reorderings per entry
+        prop_oneof![Just(None), (-3i64..6).prop_map(Some), Just(Some(i64::MIN))],
     )
-        .prop_map(|(venue, instrument, (bp, bq, ap, aq), ts, cyc)| Upd {
+        .prop_map(|(venue, instrument, (bp, bq, ap, aq), ts, cyc, uid)| Upd {
             venue,
             instrument,
             q: Quote {
@@ -493,6 +515,7 @@ fn upd(instruments: usize) -> impl Strategy<Value = Upd> {
             },
             ts,
             cyc,
+            uid,
         })
 }
 
@@ -572,6 +595,7 @@ fn u(venue: usize, instrument: usize, quote: Quote, ts: u64) -> Upd {
         q: quote,
         ts,
         cyc: [ts + 1, ts + 2, ts + 3],
+        uid: None,
     }
 }
 
@@ -651,6 +675,7 @@ fn speculate(b: &mut Bench, x: &Upd, kind: u64, end_at: u64, ok: bool) -> Vec<Hw
         i[inp::L2_CYC_FRAME] = x.cyc[0];
         i[inp::L2_CYC_FIRST] = x.cyc[1];
         i[inp::L2_CYC_LAST] = x.cyc[2];
+        i[inp::L2_UID] = x.uid.unwrap_or(0) as u64;
         i[inp::X_END_VALID] = u64::from(t == end_at);
         i[inp::X_END_OK] = u64::from(ok);
         seen.extend(b.tick());
@@ -705,6 +730,7 @@ fn speculative(mem_reg: u64) {
     for end_at in [0u64, 1, 2, 5] {
         let x = Upd {
             ts: 100 + end_at,
+            uid: Some(end_at as i64),
             ..crossing
         };
         let hw = speculate(&mut b, &x, K_QUOTE, end_at, true);
@@ -713,4 +739,35 @@ fn speculative(mem_reg: u64) {
         assert_eq!(hw, want, "END at {end_at}");
         b.check_table(&[9]);
     }
+    // a bookUpdateId not above the entry's (5): dropped, counted, whatever the verdict's timing
+    for (end_at, id) in [(0u64, 5i64), (2, 4), (5, i64::MIN)] {
+        let x = Upd {
+            ts: 200 + end_at,
+            uid: Some(id),
+            ..crossing
+        };
+        let (applied, ooo) = (b.applied, b.out_of_order);
+        assert!(speculate(&mut b, &x, K_QUOTE, end_at, true).is_empty());
+        assert!(b.sw_apply(&x).is_empty());
+        b.tick();
+        assert_eq!((b.applied, b.out_of_order), (applied, ooo + 1), "id {id}");
+        b.check_table(&[9]);
+    }
+    // a committed update of the same entry with a lower id is dropped too; a higher one applies
+    b.stream(
+        &[
+            Upd {
+                uid: Some(3),
+                ..crossing
+            },
+            Upd {
+                ts: 300,
+                uid: Some(6),
+                ..crossing
+            },
+        ],
+        &[],
+    );
+    b.check_table(&[9]);
+    assert_eq!(b.out_of_order, b.sw_out_of_order);
 }

@@ -28,8 +28,8 @@ use tickcross_core::program::Program;
 use tickcross_device::device::{filter_word, place_symbols, symbol_stage, venue_word};
 use tickcross_sim::ffi::tickcross_top::{inp, out};
 use tickcross_sim::model::{Model, TOP};
-use tickcross_tests::gen::{world_program, world_stream, BINANCE_A, BINANCE_B, BINANCE_C};
-use tickcross_tests::{binance_bbo, udp_frame};
+use tickcross_tests::gen::{faulty, world_program, world_stream, BINANCE_A, BINANCE_B, BINANCE_C};
+use tickcross_tests::{binance_bbo_id, udp_frame};
 
 /// Cycles with rst high at the start.
 const RESET_CYCLES: usize = 4;
@@ -402,7 +402,8 @@ fn parse_icarus(text: &str, n_cycles: usize) -> Log {
 /// pairs.
 fn traffic() -> (Program, Vec<Frame>) {
     let program = world_program([0, 0, 0]);
-    let world = world_stream(0x1ca705, 40, 30);
+    // lost, repeated and swapped frames: duplicates, gaps and out-of-order quotes
+    let world = faulty(&world_stream(0x1ca705, 40, 30), 0x1ca705, 5, 15, 10);
     let mut frames: Vec<Frame> = Vec::new();
     for (i, f) in world.into_iter().enumerate() {
         if i % 5 == 2 && i / 5 < CROSSING_PAIRS {
@@ -423,7 +424,8 @@ fn traffic() -> (Program, Vec<Frame>) {
                     udp_frame(
                         dst.0,
                         dst.1,
-                        &binance_bbo(sym, -2, -3, bid, qty, ask, qty + 5),
+                        // between the world's quotes (ids 2 * (i + 1)): never out of order
+                        &binance_bbo_id(sym, -2, -3, [bid, qty, ask, qty + 5], 2 * i as i64 + 1),
                     ),
                 ));
             }
@@ -761,6 +763,10 @@ fn icarus_and_verilator_agree_on_the_top_level() {
     assert!(counters[counter::QUOTE_UPDATES] > 0);
     assert!(counters[counter::BINDS] > 0, "no Deribit instrument bound");
     assert!(counters[counter::MESSAGES + 2] > 0, "no Deribit message");
+    assert!(
+        counters[counter::FRAME_DUPLICATES] > 0,
+        "no Deribit frame came twice"
+    );
     assert!(counters[counter::EVENTS] >= CROSSING_PAIRS as u64);
     assert_eq!(counters[counter::RING_OVERFLOWS], 0);
     assert_eq!(counters[counter::INPUT_STALL_CYCLES], 0);

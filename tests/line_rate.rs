@@ -20,7 +20,10 @@ fn back_to_back_minimum_frames_never_stall() {
         } else {
             ([239, 111, 111, 3], 6100)
         };
-        let payload = [(i % 251) as u8; 18];
+        let mut payload = [(i % 251) as u8; 18];
+        // the Deribit frames in sequence on one channel (a repeated header is a duplicate)
+        payload[2..4].copy_from_slice(&1u16.to_le_bytes());
+        payload[4..8].copy_from_slice(&(i as u32 / 2).to_le_bytes());
         let f = udp_frame(dst, port, &payload);
         assert_eq!(f.len(), 60);
         hw.push_frame(&Frame::new(i as u64, f)).unwrap();
@@ -44,6 +47,7 @@ fn back_to_back_minimum_frames_never_stall() {
         c.get(counter::MSG_TRUNCATED) + c.get(counter::MSG_UNKNOWN_TEMPLATE),
         n as u64
     );
+    assert_eq!(c.get(counter::FRAME_DUPLICATES), 0);
     assert_eq!(c.get(counter::INPUT_STALL_CYCLES), 0, "tready never fell");
     assert_eq!(s.stall_cycles, 0);
     assert_eq!(s.beats, 8 * n as u64);

@@ -54,7 +54,7 @@ module tc_bind_stage_tb;
             tc_bind_stage #(.SLOT_BITS(SLOT_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_REG(g)) dut (
                 .clk(clk), .rst(rst), .clear(1'b0), .clearing(clearing),
                 .s_valid(s_valid), .s_ready(s_ready), .s_kind(r_kind[k]), .s_venue(r_venue[k]),
-                .s_id(r_id[k]), .s_hit(r_hit[k]), .s_instrument(r_instr[k]),
+                .s_id({32'd0, r_id[k]}), .s_hit(r_hit[k]), .s_instrument(r_instr[k]),
                 .s_v0({32'd0, k}), .s_v1(64'd1), .s_v2(64'd2), .s_v3(64'd3), .s_ts(64'd4),
                 .s_cyc_frame(64'd5), .s_cyc_first(64'd6), .s_cyc_last(64'd7),
                 .m_valid(m_valid), .m_ready(m_ready), .m_venue(m_venue),

@@ -119,8 +119,9 @@ fn decimal(rng: &mut Rng, base: i64) -> (i64, i8) {
     }
 }
 
-/// A Binance SBE 10001 message with a common exponent per pair, as the bridge writes them.
-pub fn binance_message(rng: &mut Rng, symbol: &[u8], base: i64) -> Vec<u8> {
+/// A Binance SBE 10001 message with a common exponent per pair, as the bridge writes them, with
+/// bookUpdateId `id`.
+pub fn binance_message(rng: &mut Rng, symbol: &[u8], base: i64, id: i64) -> Vec<u8> {
     let (bid, pe) = decimal(rng, base);
     let spread = rng.below(2000) as i64 - 300;
     let ask = bid.wrapping_add(spread);
@@ -145,7 +146,8 @@ pub fn binance_message(rng: &mut Rng, symbol: &[u8], base: i64) -> Vec<u8> {
         m.extend_from_slice(&v.to_le_bytes());
     }
     let mut body = vec![0u8; bl as usize];
-    let fields: [(usize, &[u8]); 6] = [
+    let fields: [(usize, &[u8]); 7] = [
+        (8, &id.to_le_bytes()),
         (16, &[pe as u8]),
         (17, &[qe as u8]),
         (18, &bid.to_le_bytes()),
@@ -400,16 +402,20 @@ pub fn world_stream(seed: u64, n: usize, bad_pct: u64) -> Vec<Frame> {
         .collect();
     let mut ts = 1_700_000_000_000_000_000u64;
     let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
+    let mut seqs = [0u32; 30];
+    for k in 0..n {
         ts += rng.below(5000);
+        // increasing bookUpdateIds, even (a test may put quotes between: odd ids), the loss,
+        // duplication and reordering tests make repeats
+        let id = 2 * (k as i64 + 1);
         let (dst, payload) = match rng.below(10) {
             0..=2 => {
                 let sym = rng.pick(BINANCE_SYMBOLS).as_bytes();
-                (BINANCE_A, binance_message(&mut rng, sym, 60000))
+                (BINANCE_A, binance_message(&mut rng, sym, 60000, id))
             }
             3..=4 => {
                 let sym = rng.pick(BINANCE_SYMBOLS).as_bytes();
-                (BINANCE_B, binance_message(&mut rng, sym, 60010))
+                (BINANCE_B, binance_message(&mut rng, sym, 60010, id))
             }
             5 => {
                 let sym: Vec<u8> = if rng.pct(80) {
@@ -418,11 +424,17 @@ pub fn world_stream(seed: u64, n: usize, bad_pct: u64) -> Vec<Frame> {
                     let l = rng.below(40) as usize;
                     rng.bytes(l)
                 };
-                (BINANCE_C, binance_message(&mut rng, &sym, 59990))
+                (BINANCE_C, binance_message(&mut rng, &sym, 59990, id))
             }
             _ => {
                 let dst = if rng.pct(50) { DERIBIT_A } else { DERIBIT_B };
-                (dst, deribit_datagram(&mut rng, &ids))
+                let mut d = deribit_datagram(&mut rng, &ids);
+                // each channel in sequence (both destinations are venue 2's; the loss,
+                // duplication and reordering tests make gaps and duplicates)
+                let ch = usize::from(u16::from_le_bytes([d[2], d[3]]));
+                seqs[ch] += 1;
+                d[4..8].copy_from_slice(&seqs[ch].to_le_bytes());
+                (dst, d)
             }
         };
         let mut f = frame_to(&mut rng, dst, &payload);
@@ -435,6 +447,51 @@ pub fn world_stream(seed: u64, n: usize, bad_pct: u64) -> Vec<Frame> {
             data: f,
             bad,
         });
+    }
+    out
+}
+
+/// A feed as a lossy network delivers it: each frame is lost with `loss_pct` %, delivered twice
+/// with `dup_pct` % (the copy 1..4 frames later), and swapped with the next with `swap_pct` %;
+/// the frames are then restamped in delivery order (1 µs apart from the first's timestamp).
+pub fn faulty(
+    frames: &[Frame],
+    seed: u64,
+    loss_pct: u64,
+    dup_pct: u64,
+    swap_pct: u64,
+) -> Vec<Frame> {
+    let mut rng = Rng::new(seed);
+    let mut out: Vec<Frame> = Vec::with_capacity(frames.len() * 2);
+    // copies waiting to be delivered: (frames still to pass before it, frame)
+    let mut late: Vec<(u64, Frame)> = Vec::new();
+    for f in frames {
+        for (wait, _) in late.iter_mut() {
+            *wait = wait.saturating_sub(1);
+        }
+        while let Some(k) = late.iter().position(|(w, _)| *w == 0) {
+            out.push(late.remove(k).1);
+        }
+        if rng.pct(loss_pct) {
+            continue;
+        }
+        if rng.pct(dup_pct) {
+            late.push((1 + rng.below(4), f.clone()));
+        }
+        out.push(f.clone());
+    }
+    out.extend(late.into_iter().map(|(_, f)| f));
+    let mut k = 0;
+    while k + 1 < out.len() {
+        if rng.pct(swap_pct) {
+            out.swap(k, k + 1);
+            k += 1;
+        }
+        k += 1;
+    }
+    let t0 = frames.first().map_or(0, |f| f.ts_ns);
+    for (k, f) in out.iter_mut().enumerate() {
+        f.ts_ns = t0 + 1000 * k as u64;
     }
     out
 }

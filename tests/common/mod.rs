@@ -91,7 +91,22 @@ pub fn write_frame_rx_filters(m: &mut tickcross_sim::model::Model, filters: &[Fi
     }
 }
 
-/// A Binance SBE 10001 message (DESIGN section 2 layout).
+thread_local! {
+    // The bookUpdateId of the next `binance_bbo`: increasing, so quotes built in the order they
+    // are sent are never out of order (PIPELINE section 6).
+    static NEXT_UPDATE_ID: std::cell::Cell<i64> = const { std::cell::Cell::new(1) };
+}
+
+/// The bookUpdateId the next `binance_bbo` on this thread takes (and moves past it).
+pub fn next_update_id() -> i64 {
+    NEXT_UPDATE_ID.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
+    })
+}
+
+/// A Binance SBE 10001 message (DESIGN section 2 layout), with the next bookUpdateId.
 pub fn binance_bbo(
     symbol: &str,
     pexp: i8,
@@ -101,12 +116,19 @@ pub fn binance_bbo(
     ask: i64,
     ask_qty: i64,
 ) -> Vec<u8> {
+    let q = [bid, bid_qty, ask, ask_qty];
+    binance_bbo_id(symbol, pexp, qexp, q, next_update_id())
+}
+
+/// `binance_bbo` with bookUpdateId `id`; `q` is bid, bid qty, ask, ask qty.
+pub fn binance_bbo_id(symbol: &str, pexp: i8, qexp: i8, q: [i64; 4], id: i64) -> Vec<u8> {
+    let [bid, bid_qty, ask, ask_qty] = q;
     let mut m = Vec::new();
     for v in [50u16, 10001, 1, 0] {
         m.extend_from_slice(&v.to_le_bytes());
     }
     m.extend_from_slice(&0i64.to_le_bytes());
-    m.extend_from_slice(&0i64.to_le_bytes());
+    m.extend_from_slice(&id.to_le_bytes());
     m.push(pexp as u8);
     m.push(qexp as u8);
     for v in [bid, bid_qty, ask, ask_qty] {

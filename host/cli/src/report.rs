@@ -22,6 +22,7 @@ const MESSAGE_OUTCOMES: &[(&str, usize)] = &[
     ("conversion reject", counter::MSG_CONVERSION),
     ("unknown symbol", counter::MSG_UNKNOWN_SYMBOL),
     ("skipped (unused template)", counter::MSG_SKIPPED),
+    ("out of order (bookUpdateId)", counter::MSG_OUT_OF_ORDER),
 ];
 
 /// Events per (buy venue, sell venue).
@@ -91,6 +92,28 @@ pub fn summary_of(
         } else {
             outcomes.join(", ")
         }
+    );
+    // feed integrity (docs/PIPELINE.md section 4a)
+    let gaps: Vec<String> = (0..cfg.n_venues())
+        .filter(|&v| c.get(counter::SEQ_GAPS + v) != 0)
+        .map(|v| {
+            format!(
+                "{} {}",
+                cfg.venue_name(v).unwrap_or("?"),
+                c.get(counter::SEQ_GAPS + v)
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "[{name}] duplicate frames {}, sequence gaps: {}, untracked channel frames {}",
+        c.get(counter::FRAME_DUPLICATES),
+        if gaps.is_empty() {
+            "none".into()
+        } else {
+            gaps.join(", ")
+        },
+        c.get(counter::SEQ_UNTRACKED)
     );
     let _ = writeln!(
         s,

@@ -180,7 +180,10 @@ pub const VENUE_KEYS: &[Key] = &[
         .doc("Market-data protocol: \"binance_sbe\" or \"deribit_mcast\""),
     Key::req("destination", Shape::Any)
         .ty("string or array of strings")
-        .doc("UDP destination(s) of the venue's feed, \"A.B.C.D[/prefix]:port\""),
+        .doc(
+            "UDP destination(s) of the venue's feed, \"A.B.C.D[/prefix]:port\"; list feed B's \
+             too for A/B arbitration (docs/PIPELINE.md section 4a)",
+        ),
     Key::opt("symbols", Shape::Map(&Shape::Str))
         .each("symbol")
         .doc("Venue symbol to instrument name: the symbols detection follows")

@@ -9,6 +9,8 @@ const BEST_BID_ASK: u16 = 10001;
 const SKIPPED: [u16; 3] = [10000, 10002, 10003];
 /// Body length of BestBidAskStreamEvent up to (not including) the symbol.
 const MIN_BLOCK: usize = 50;
+/// bookUpdateId (i64): body offset 8, after the 8-byte header.
+const BOOK_UPDATE_ID: usize = 16;
 
 /// Decodes the datagram's message.
 pub(crate) fn decode(p: &[u8]) -> Msg<'_> {
@@ -49,6 +51,7 @@ pub(crate) fn decode(p: &[u8]) -> Msg<'_> {
         Some(quote) => Msg::QuoteByName {
             name: &p[9 + bl..9 + bl + sym_len],
             quote,
+            update_id: le_i64(p, BOOK_UPDATE_ID),
         },
         None => Msg::Conversion,
     }

@@ -6,7 +6,7 @@ use crate::message::Quote;
 use tickcross_core::counters::Counters;
 use tickcross_core::event::Event;
 use tickcross_core::price9::Price9;
-use tickcross_core::quotes::{QuoteEntry, QuoteTable, N_INSTRUMENTS};
+use tickcross_core::quotes::{QuoteEntry, QuoteTable, N_INSTRUMENTS, N_VENUES};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Book {
@@ -15,6 +15,9 @@ pub(crate) struct Book {
     /// Venues that can hold quotes; the others' entries stay empty, so they need no scan.
     n_venues: usize,
     next_seq: u64,
+    /// binance_sbe: the bookUpdateId of the quote that last wrote each entry (venue-major),
+    /// None for an entry no Binance quote has written since `clear_state`.
+    update_ids: Vec<Option<i64>>,
 }
 
 impl Book {
@@ -28,6 +31,7 @@ impl Book {
             edges: e,
             n_venues,
             next_seq: 0,
+            update_ids: vec![None; N_VENUES * N_INSTRUMENTS],
         }
     }
 
@@ -35,31 +39,46 @@ impl Book {
     pub(crate) fn clear(&mut self) {
         self.quotes = QuoteTable::default();
         self.next_seq = 0;
+        self.update_ids.fill(None);
+    }
+
+    /// binance_sbe's bookUpdateId check (PIPELINE section 6): false for a quote of `(v, i)`
+    /// that must be dropped as out of order (the entry holds an id not below `id`).
+    pub(crate) fn update_id_ok(&self, v: usize, i: usize, id: i64) -> bool {
+        match self.update_ids[v * N_INSTRUMENTS + i] {
+            Some(last) => id > last,
+            None => true,
+        }
     }
 
     /// Writes `(v, i)` and checks it against the other venues.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn update(
         &mut self,
         v: usize,
         i: usize,
         q: &Quote,
+        update_id: Option<i64>,
         ts_ns: u64,
         counters: &mut Counters,
         events: &mut Vec<Event>,
     ) {
-        self.store(v, i, q, ts_ns, counters);
+        self.store(v, i, q, update_id, ts_ns, counters);
         self.detect(v, i, ts_ns, counters, events);
     }
 
-    /// The quote update alone: writes `(v, i)`.
+    /// The quote update alone: writes `(v, i)`; the entry keeps `update_id` as its last
+    /// applied bookUpdateId (a quote without one, Deribit's, leaves it without).
     pub(crate) fn store(
         &mut self,
         v: usize,
         i: usize,
         q: &Quote,
+        update_id: Option<i64>,
         ts_ns: u64,
         counters: &mut Counters,
     ) {
+        self.update_ids[v * N_INSTRUMENTS + i] = update_id;
         let me = QuoteEntry {
             bid_price: q.bid_price,
             bid_qty: q.bid_qty,

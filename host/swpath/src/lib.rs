@@ -12,6 +12,7 @@ mod deribit;
 pub mod frame_check;
 mod message;
 mod resolve;
+mod sequence;
 #[cfg(test)]
 mod tests;
 
@@ -29,6 +30,8 @@ pub use message::{Msg, Quote};
 use book::Book;
 use frame_check::{VenueFilter, Verdict};
 use resolve::{BindTable, SymbolMap};
+pub use sequence::CHAN_BITS;
+use sequence::{Channels, Seq};
 
 const N_FILTERS: usize = params::N_FILTERS as usize;
 const SYM_NAME_BYTES: usize = params::SYM_NAME_BYTES as usize;
@@ -43,6 +46,7 @@ pub struct SwDetector {
     protocols: [Option<Protocol>; N_VENUES],
     symbols: SymbolMap,
     binds: BindTable,
+    channels: Channels,
     book: Book,
     counters: Counters,
     events: Vec<Event>,
@@ -135,6 +139,7 @@ impl SwDetector {
             protocols,
             symbols,
             binds: BindTable::default(),
+            channels: Channels::default(),
             book: Book::new(&program.edges, program.venues.len()),
             counters: Counters::default(),
             events: Vec::new(),
@@ -160,6 +165,12 @@ impl SwDetector {
                 self.apply(venue, msg, ts_ns);
             }
             Some(Protocol::DeribitMcast) => {
+                // a duplicate is dropped whole, before any of its messages counts
+                if payload.len() >= 8
+                    && self.channels.check(venue, payload, &mut self.counters) == Seq::Duplicate
+                {
+                    return;
+                }
                 deribit::decode(payload, |msg| self.apply(venue, msg, ts_ns));
             }
             // Filters of venues without a protocol were left out in `new`.
@@ -176,18 +187,39 @@ impl SwDetector {
             Msg::UnknownTemplate => c.add(counter::MSG_UNKNOWN_TEMPLATE, 1),
             Msg::Conversion => c.add(counter::MSG_CONVERSION, 1),
             Msg::Skipped => c.add(counter::MSG_SKIPPED, 1),
-            Msg::QuoteByName { name, quote } => match self.symbols.get(venue, name) {
+            Msg::QuoteByName {
+                name,
+                quote,
+                update_id,
+            } => match self.symbols.get(venue, name) {
                 Some(i) => {
-                    self.book
-                        .update(venue, usize::from(i), &quote, ts_ns, c, &mut self.events)
+                    let i = usize::from(i);
+                    if self.book.update_id_ok(venue, i, update_id) {
+                        self.book.update(
+                            venue,
+                            i,
+                            &quote,
+                            Some(update_id),
+                            ts_ns,
+                            c,
+                            &mut self.events,
+                        )
+                    } else {
+                        c.add(counter::MSG_OUT_OF_ORDER, 1);
+                    }
                 }
                 None => c.add(counter::MSG_UNKNOWN_SYMBOL, 1),
             },
             Msg::QuoteById { id, quote } => match self.binds.lookup(venue, id) {
-                Some(i) => {
-                    self.book
-                        .update(venue, usize::from(i), &quote, ts_ns, c, &mut self.events)
-                }
+                Some(i) => self.book.update(
+                    venue,
+                    usize::from(i),
+                    &quote,
+                    None,
+                    ts_ns,
+                    c,
+                    &mut self.events,
+                ),
                 None => c.add(counter::MSG_UNKNOWN_SYMBOL, 1),
             },
             Msg::Definition { id, name } => {
@@ -202,6 +234,7 @@ impl SwDetector {
     pub fn clear_state(&mut self) {
         self.book.clear();
         self.binds.clear();
+        self.channels.clear();
         self.events.clear();
     }
 
@@ -250,7 +283,15 @@ impl Stages {
     /// Decodes a binance_sbe datagram: its symbol and quote, when it carries one.
     pub fn decode_binance(payload: &[u8]) -> Option<(&[u8], Quote)> {
         match binance::decode(payload) {
-            Msg::QuoteByName { name, quote } => Some((name, quote)),
+            Msg::QuoteByName { name, quote, .. } => Some((name, quote)),
+            _ => None,
+        }
+    }
+
+    /// The bookUpdateId of a binance_sbe datagram's quote by name, when it carries one.
+    pub fn binance_update_id(payload: &[u8]) -> Option<i64> {
+        match binance::decode(payload) {
+            Msg::QuoteByName { update_id, .. } => Some(update_id),
             _ => None,
         }
     }
@@ -278,11 +319,36 @@ impl Stages {
         self.det.symbols.get(venue, name).map(usize::from)
     }
 
-    /// The quote update alone.
+    /// The quote update alone (a quote without a bookUpdateId).
     pub fn store(&mut self, venue: usize, instrument: usize, q: &Quote, ts_ns: u64) {
         self.det
             .book
-            .store(venue, instrument, q, ts_ns, &mut self.det.counters);
+            .store(venue, instrument, q, None, ts_ns, &mut self.det.counters);
+    }
+
+    /// The quote update with binance_sbe's bookUpdateId check (PIPELINE section 6): false for
+    /// a quote dropped as out of order (nothing written); `update_id` None stores as `store`.
+    pub fn store_checked(
+        &mut self,
+        venue: usize,
+        instrument: usize,
+        q: &Quote,
+        update_id: Option<i64>,
+        ts_ns: u64,
+    ) -> bool {
+        let book = &mut self.det.book;
+        if update_id.is_some_and(|id| !book.update_id_ok(venue, instrument, id)) {
+            return false;
+        }
+        book.store(
+            venue,
+            instrument,
+            q,
+            update_id,
+            ts_ns,
+            &mut self.det.counters,
+        );
+        true
     }
 
     /// The cross check of the entry just stored; returns the number of events (dropped).

@@ -19,9 +19,21 @@ pub enum Msg<'a> {
     UnknownTemplate,
     Conversion,
     Skipped,
-    QuoteByName { name: &'a [u8], quote: Quote },
-    QuoteById { id: u32, quote: Quote },
-    Definition { id: u32, name: &'a [u8] },
+    /// `update_id`: binance_sbe's bookUpdateId (PIPELINE section 6: an id not above the
+    /// entry's last applied one drops the quote).
+    QuoteByName {
+        name: &'a [u8],
+        quote: Quote,
+        update_id: i64,
+    },
+    QuoteById {
+        id: u32,
+        quote: Quote,
+    },
+    Definition {
+        id: u32,
+        name: &'a [u8],
+    },
 }
 
 // Little-endian readers; callers have checked the bounds.

@@ -94,18 +94,36 @@ fn put16(f: &mut [u8], at: usize, v: u16) {
     f[at..at + 2].copy_from_slice(&v.to_be_bytes());
 }
 
-/// Binance BestBidAskStreamEvent with integer mantissas.
+thread_local! {
+    // The bookUpdateId of the next `bba`: increasing, so quotes built in the order they are
+    // pushed are never out of order.
+    static NEXT_UPDATE_ID: std::cell::Cell<i64> = const { std::cell::Cell::new(1) };
+}
+
+fn next_update_id() -> i64 {
+    NEXT_UPDATE_ID.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
+    })
+}
+
+/// Binance BestBidAskStreamEvent with integer mantissas (and the next bookUpdateId).
 fn bba(sym: &[u8], pe: i8, qe: i8, m: [i64; 4]) -> Vec<u8> {
     bba_block(50, sym, pe, qe, m)
 }
 
 fn bba_block(bl: u16, sym: &[u8], pe: i8, qe: i8, m: [i64; 4]) -> Vec<u8> {
+    bba_id(bl, sym, pe, qe, m, next_update_id())
+}
+
+fn bba_id(bl: u16, sym: &[u8], pe: i8, qe: i8, m: [i64; 4], id: i64) -> Vec<u8> {
     let mut v = Vec::new();
     for x in [bl, 10001, 1, 0] {
         v.extend_from_slice(&x.to_le_bytes());
     }
     v.extend_from_slice(&1_723_100_000_000_000i64.to_le_bytes());
-    v.extend_from_slice(&42i64.to_le_bytes());
+    v.extend_from_slice(&id.to_le_bytes());
     v.push(pe as u8);
     v.push(qe as u8);
     for x in m {
@@ -178,13 +196,29 @@ fn instrument(id: u32, name: &str) -> Vec<u8> {
     )
 }
 
-/// A Deribit datagram: frame header then messages.
+thread_local! {
+    // The sequence of the next `packet` (channel 7): packets built in the order they are sent
+    // are in sequence.
+    static NEXT_SEQUENCE: std::cell::Cell<u32> = const { std::cell::Cell::new(99) };
+}
+
+/// A Deribit datagram: frame header (channel 7, the next sequence) then messages.
 fn packet(msgs: &[Vec<u8>]) -> Vec<u8> {
+    let seq = NEXT_SEQUENCE.with(|n| {
+        let s = n.get();
+        n.set(s + 1);
+        s
+    });
+    packet_seq(msgs, 7, seq)
+}
+
+/// A deribit_mcast datagram of channel `channel` with sequence `seq`.
+fn packet_seq(msgs: &[Vec<u8>], channel: u16, seq: u32) -> Vec<u8> {
     let body: Vec<u8> = msgs.concat();
     let mut v = Vec::new();
     v.extend_from_slice(&(body.len() as u16).to_le_bytes());
-    v.extend_from_slice(&7u16.to_le_bytes());
-    v.extend_from_slice(&99u32.to_le_bytes());
+    v.extend_from_slice(&channel.to_le_bytes());
+    v.extend_from_slice(&seq.to_le_bytes());
     v.extend_from_slice(&body);
     v
 }
@@ -704,6 +738,38 @@ fn binance_quote() {
 }
 
 #[test]
+fn binance_book_update_id_order() {
+    let mut d = det();
+    let q = |id: i64, bid: i64| bba_id(50, b"BTCUSDT", 0, 0, [bid, 1, bid + 1, 1], id);
+    let ooo = vec![("msg_out_of_order", 1)];
+    let applied = vec![("quote_updates", 1)];
+    // The first quote of an entry is applied whatever its id (negative too).
+    assert_eq!(bin_moves(&mut d, &q(-5, 10)), applied);
+    assert_eq!(bin_moves(&mut d, &q(-4, 11)), applied);
+    // Not greater than the last applied one: dropped, the entry unchanged.
+    assert_eq!(bin_moves(&mut d, &q(-4, 12)), ooo);
+    assert_eq!(bin_moves(&mut d, &q(-9, 13)), ooo);
+    assert_eq!(d.quote_table().get(0, BTC as usize).bid_price, 11 * P);
+    assert_eq!(bin_moves(&mut d, &q(1 << 40, 14)), applied);
+    assert_eq!(bin_moves(&mut d, &q(i64::MAX, 15)), applied);
+    assert_eq!(bin_moves(&mut d, &q(i64::MAX, 16)), ooo);
+    assert_eq!(d.quote_table().get(0, BTC as usize).bid_price, 15 * P);
+    // Per (venue, instrument): another instrument, another venue keep their own.
+    let eth = bba_id(50, b"ETHUSDT", 0, 0, [3, 1, 4, 1], 0);
+    assert_eq!(bin_moves(&mut d, &eth), applied);
+    send(&mut d, 1, 2, &q(0, 20));
+    assert_eq!(d.quote_table().get(1, BTC as usize).bid_price, 20 * P);
+    // Unknown symbols and rejected numbers count as such, and leave the id alone.
+    let unknown = bba_id(50, b"XRPUSDT", 0, 0, [3, 1, 4, 1], 0);
+    assert_eq!(bin_moves(&mut d, &unknown), vec![("msg_unknown_symbol", 1)]);
+    let neg = bba_id(50, b"ETHUSDT", 0, 0, [-3, 1, 4, 1], 0);
+    assert_eq!(bin_moves(&mut d, &neg), vec![("msg_conversion", 1)]);
+    // clear_state forgets the ids.
+    d.clear_state();
+    assert_eq!(bin_moves(&mut d, &q(-9, 30)), applied);
+}
+
+#[test]
 fn binance_truncated() {
     let mut d = det();
     let msg = bq("BTCUSDT", 1, 1, 2, 1);
@@ -865,6 +931,69 @@ fn deribit_short_datagrams() {
     }
     // Exactly the frame header: no message at all.
     assert_eq!(der_moves(&mut d, &p), vec![]);
+}
+
+#[test]
+fn deribit_sequences() {
+    let mut d = det();
+    let def = instrument(77, "BTC-PERPETUAL");
+    let t = |bid: f64| ticker(77, bid, 1.0, bid + 1.0, 1.0);
+    let applied = vec![("messages[2]", 1), ("quote_updates", 1)];
+    assert_eq!(
+        der_moves(&mut d, &packet_seq(&[def], 5, 1000)),
+        vec![("binds", 1), ("messages[2]", 1)]
+    );
+    // in sequence
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(1.0)], 5, 1001)), applied);
+    // not above the last: the whole frame is dropped, its messages uncounted
+    for seq in [1001, 1000, 0] {
+        assert_eq!(
+            der_moves(&mut d, &packet_seq(&[t(2.0)], 5, seq)),
+            vec![("frame_duplicates", 1)],
+            "sequence {seq}"
+        );
+    }
+    assert_eq!(d.quote_table().get(2, BTC as usize).bid_price, P);
+    // a gap: counted on the venue, the frame applied, the sequence goes on from it
+    let mut gap = applied.clone();
+    gap.push(("seq_gaps[2]", 1));
+    gap.sort();
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(3.0)], 5, 1005)), gap);
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(4.0)], 5, 1006)), applied);
+    assert_eq!(
+        der_moves(&mut d, &packet_seq(&[t(5.0)], 5, 1004)),
+        vec![("frame_duplicates", 1)]
+    );
+    // another channel has its own sequence; one in a slot taken by another channel
+    // (5 + 2^CHAN_BITS) is applied unchecked and counted
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(6.0)], 6, 3)), applied);
+    let taken = 5 + (1u16 << CHAN_BITS);
+    let mut untracked = applied.clone();
+    untracked.push(("seq_untracked", 1));
+    untracked.sort();
+    for seq in [0, 0, 7] {
+        assert_eq!(
+            der_moves(&mut d, &packet_seq(&[t(7.0)], taken, seq)),
+            untracked
+        );
+    }
+    // the last possible sequence: every later frame of the channel is a duplicate
+    assert_eq!(der_moves(&mut d, &packet_seq(&[t(8.0)], 6, u32::MAX)), gap);
+    assert_eq!(
+        der_moves(&mut d, &packet_seq(&[t(9.0)], 6, 0)),
+        vec![("frame_duplicates", 1)]
+    );
+    // a datagram shorter than its frame header has no sequence
+    assert_eq!(
+        der_moves(&mut d, &[1, 2, 3]),
+        vec![("messages[2]", 1), ("msg_truncated", 1)]
+    );
+    // clear_state: every channel starts again
+    d.clear_state();
+    assert_eq!(
+        der_moves(&mut d, &packet_seq(&[], 5, 0)),
+        Vec::<(&str, u64)>::new()
+    );
 }
 
 #[test]
@@ -1530,7 +1659,7 @@ symbols = { BTCUSDT = "BTC" }
 // ---------------------------------------------------------------------------------------------
 // Properties: no input panics, and the counters always add up.
 
-const OUTCOMES: [usize; 7] = [
+const OUTCOMES: [usize; 8] = [
     k::MSG_TRUNCATED,
     k::MSG_UNKNOWN_TEMPLATE,
     k::MSG_CONVERSION,
@@ -1538,6 +1667,7 @@ const OUTCOMES: [usize; 7] = [
     k::MSG_UNKNOWN_SYMBOL,
     k::BINDS,
     k::QUOTE_UPDATES,
+    k::MSG_OUT_OF_ORDER,
 ];
 const VERDICTS: [usize; 7] = [
     k::FRAMES_ACCEPTED,
@@ -1669,13 +1799,12 @@ fn binance_msg() -> impl Strategy<Value = Vec<u8>> {
         -12i8..3,
         prop::array::uniform4(mantissa),
         0u16..80,
+        // a bookUpdateId from a small range now and then: repeats and reorderings
+        prop_oneof![4 => Just(None), 1 => (-2i64..3).prop_map(Some)],
     )
-        .prop_map(|(s, pe, qe, m, bl)| {
-            if bl < 45 {
-                bba(&s, pe, qe, m)
-            } else {
-                bba_block(bl, &s, pe, qe, m)
-            }
+        .prop_map(|(s, pe, qe, m, bl, id)| {
+            let bl = if bl < 45 { 50 } else { bl };
+            bba_id(bl, &s, pe, qe, m, id.unwrap_or_else(next_update_id))
         })
 }
 
@@ -1684,6 +1813,9 @@ fn structured_frame() -> impl Strategy<Value = (Vec<u8>, bool)> {
     let payload = prop_oneof![
         binance_msg(),
         prop::collection::vec(deribit_msg(), 0..6).prop_map(|m| packet(&m)),
+        // repeated, reordered and skipped sequences on a few channels
+        (prop::collection::vec(deribit_msg(), 0..6), 0u16..3, 0u32..5)
+            .prop_map(|(m, ch, seq)| packet_seq(&m, ch, seq)),
         prop::collection::vec(any::<u8>(), 0..100),
     ];
     (
