@@ -186,6 +186,16 @@ fn every_7th_packet_twice_gives_the_whole_capture() {
     }
     twice.extend(late.into_iter().map(|(_, f)| f));
     let got = both(&program, &twice);
+    eprintln!(
+        "every 7th packet twice: {} frames ({copies} copies), frame_duplicates {}, seq_gaps {}, quote updates {} (whole capture {}), events {} (whole {})",
+        twice.len(),
+        got.counters.get(counter::FRAME_DUPLICATES),
+        got.counters.get(counter::SEQ_GAPS),
+        got.counters.get(counter::QUOTE_UPDATES),
+        whole.counters.get(counter::QUOTE_UPDATES),
+        got.events.len(),
+        whole.events.len()
+    );
     assert_eq!(got.counters.get(counter::FRAME_DUPLICATES), copies);
     assert_eq!(
         got.counters.get(counter::FRAMES_ACCEPTED),
@@ -229,6 +239,17 @@ fn a_and_b_feeds_with_different_losses_give_the_whole_capture() {
     assert_same(&got, &whole, "A and B");
     // feed A alone has gaps and misses quotes (the test is not vacuous)
     let a = both(&program, &a_only);
+    eprintln!(
+        "A and B: {} frames ({both_copies} on both feeds), frame_duplicates {}, seq_gaps {}, quote updates {} (whole {}); feed A alone: {} frames, seq_gaps {}, quote updates {}",
+        ab.len(),
+        got.counters.get(counter::FRAME_DUPLICATES),
+        got.counters.get(counter::SEQ_GAPS),
+        got.counters.get(counter::QUOTE_UPDATES),
+        whole.counters.get(counter::QUOTE_UPDATES),
+        a_only.len(),
+        a.counters.get(counter::SEQ_GAPS),
+        a.counters.get(counter::QUOTE_UPDATES)
+    );
     assert!(
         a.counters.get(counter::SEQ_GAPS) > 100,
         "{} gaps on feed A alone",

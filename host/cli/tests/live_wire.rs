@@ -4,24 +4,17 @@
 //! so, where the machine forbids network namespaces.
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
 mod common;
-use common::{bin, binance_capture};
+use common::{bin, binance_capture, tempdir};
 use tickcross_testkit::wire::{Wire, WireError};
 
 /// A way out of every wait for the other processes (never reached when things work).
 const WAIT: Duration = Duration::from_secs(300);
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tickcross-live-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Events as JSON objects without what differs between a live wire and a replay: the hardware's
 /// cycle stamps and the ingress timestamps (the kernel's receive time live, the capture's in

@@ -117,7 +117,8 @@ pub fn pcap_to_pcapng(pcap: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A fresh directory for one test (a trading test's journal, report and recordings).
+/// A fresh directory for one test (a trading test's journal, report and recordings; a live test's
+/// region and events).
 pub fn tempdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("tickcross-trade-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
