@@ -239,7 +239,10 @@ mod tests {
         for pair in BLOCKS.windows(2) {
             assert!(pair[0].1 < pair[1].1);
         }
-        assert_eq!(blocks::quotes::NEXT, 0);
+        // the last block ends the chain (dma, since the DMA ring's block was added)
+        assert_eq!(BLOCKS.last().unwrap().0, "dma");
+        assert_eq!(blocks::dma::NEXT, 0);
+        assert_eq!(blocks::quotes::NEXT, blocks::dma::OFFSET);
         assert_eq!(blocks::control::NEXT, blocks::clock::OFFSET);
     }
 
