@@ -58,7 +58,9 @@ fn play(wire: &Wire, pcap: &Path, expect: usize) -> (Vec<Frame>, LiveStats, Stri
         let player = s.spawn(|| wire.tcpreplay(pcap, true));
         let mut got = Vec::new();
         let mut quiet_since = None;
-        while got.len() < expect {
+        let started = std::time::Instant::now();
+        // the overall limit is a way out should tcpreplay hang (it is killed after 600 s)
+        while got.len() < expect && started.elapsed() < Duration::from_secs(660) {
             match cap.next_frame().unwrap() {
                 Some(f) => {
                     got.push(f);

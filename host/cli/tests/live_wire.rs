@@ -88,7 +88,8 @@ fn a_simulated_card_on_a_veth_wire_finds_the_events_replay_finds() {
     wait_for(&said, "waiting for a host");
     let live = dir.join("live.jsonl");
     let host = bin()
-        .args(["run", "--until-idle", "3", "--config"])
+        // --duration: a way out should no frame ever reach the card (--until-idle waits for one)
+        .args(["run", "--until-idle", "3", "--duration", "600", "--config"])
         .arg(&cfg)
         .arg("--device")
         .arg(&region)

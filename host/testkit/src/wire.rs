@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
+/// Longest a tcpreplay may run (coreutils `timeout` syntax).
+const TCPREPLAY_LIMIT: &str = "600s";
+
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
     /// The machine does not let this process make a network namespace.
@@ -113,10 +116,11 @@ impl Wire {
     }
 
     /// Plays a pcap into end `a` with tcpreplay: as fast as it can (`topspeed`), or at the
-    /// capture's recorded pace. Returns tcpreplay's summary.
+    /// capture's recorded pace. Returns tcpreplay's summary. A tcpreplay still running after
+    /// `TCPREPLAY_LIMIT` is killed (an error), so a caller never waits on it for ever.
     pub fn tcpreplay(&self, pcap: &Path, topspeed: bool) -> Result<String, WireError> {
-        let mut c = self.exec("tcpreplay");
-        c.args(["-i", &self.a]);
+        let mut c = self.exec("timeout");
+        c.args([TCPREPLAY_LIMIT, "tcpreplay", "-i", &self.a]);
         if topspeed {
             c.arg("--topspeed");
         }
