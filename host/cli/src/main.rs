@@ -56,7 +56,8 @@ enum Command {
         #[arg(long)]
         device: PathBuf,
     },
-    /// The live host: program a device by its BAR and drain its events until stopped
+    /// The live host: program a device by its BAR and drain its events (or detect in software
+    /// on an interface's frames), optionally trading on them on wall-clock time, until stopped
     /// (Ctrl-C / SIGTERM), for a duration, or until the wire has been quiet for a while.
     Run(RunArgs),
     /// A simulated card in this process: serve its BAR at REGION for a host (`run`, `status`) in
@@ -78,7 +79,8 @@ enum Command {
     },
     /// Turn a trading process's kill switch on: no new trade after this (unwinds go on).
     Kill {
-        /// Send SIGUSR1 to this running `tickcross replay --trade` (any other process is refused).
+        /// Send SIGUSR1 to this running `tickcross replay --trade` or `run --trade` (any other
+        /// process is refused).
         // 1.. keeps kill(2)'s group and broadcast forms (0, -1, -PGID) out of reach.
         #[arg(long, conflicts_with = "file", required_unless_present = "file",
               value_parser = clap::value_parser!(i32).range(1..), allow_hyphen_values = true)]
@@ -128,9 +130,36 @@ struct RunArgs {
     /// Configuration (TOML).
     #[arg(long)]
     config: PathBuf,
-    /// /sys/bus/pci/devices/<bdf>/resource0, or a simulator region.
+    /// Detection path: the card (hw, with --device) or the software path on the frames of
+    /// --interface (sw, no card).
+    #[arg(long, value_enum, default_value = "hw")]
+    path: RunPath,
+    /// /sys/bus/pci/devices/<bdf>/resource0, or a simulator region (--path hw).
     #[arg(long)]
-    device: PathBuf,
+    device: Option<PathBuf>,
+    /// The card's wire (Linux, CAP_NET_RAW): the frames the software path detects on (--path
+    /// sw), and with --trade the frames that set the simulated venues' books.
+    #[arg(long, value_name = "IFACE")]
+    interface: Option<String>,
+    /// Trade on the events on wall-clock time (the config's [trading] sections), as `replay
+    /// --trade` does on a capture.
+    #[arg(long)]
+    trade: bool,
+    /// With --trade: on exit, write the report (summary.json, summary.txt, trades.jsonl,
+    /// candidates.jsonl) here.
+    #[arg(long, requires = "trade")]
+    report: Option<PathBuf>,
+    /// With --trade: the journal (default: DIR/journal with --report). One that already holds
+    /// records is refused unless --resume is given.
+    #[arg(long, requires = "trade")]
+    journal: Option<PathBuf>,
+    /// With --trade: continue the run in the journal (it must exist), after checking that it
+    /// belongs to this config and this interface.
+    #[arg(long, requires = "trade")]
+    resume: bool,
+    /// With --trade: the kill switch is on while this file exists (see `tickcross kill`).
+    #[arg(long, requires = "trade")]
+    kill_file: Option<PathBuf>,
     /// Write events as JSONL.
     #[arg(long)]
     events: Option<PathBuf>,
@@ -168,6 +197,13 @@ struct SimArgs {
     dma_latency_ns: u64,
     /// Captures to put on the wire once a host has programmed the device.
     wire: Vec<PathBuf>,
+}
+
+/// `run`'s detection paths.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RunPath {
+    Hw,
+    Sw,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -267,11 +303,13 @@ static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new
 /// A progress line on stderr, unless -q.
 macro_rules! progress {
     ($($arg:tt)*) => {
-        if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        if !crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
             eprintln!($($arg)*);
         }
     };
 }
+
+mod live;
 
 /// Log events to stderr: RUST_LOG if set, else the level -q/-v choose; colour only on a
 /// terminal and without NO_COLOR (<https://no-color.org>), so that a log written to a file or
@@ -309,7 +347,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     init_logging(cli.quiet, cli.verbose);
-    if matches!(&cli.command, Command::Replay(a) if a.trade) {
+    if matches!(
+        &cli.command,
+        Command::Replay(ReplayArgs { trade: true, .. }) | Command::Run(RunArgs { trade: true, .. })
+    ) {
         // before any work, so that an early `tickcross kill --pid` is not SIGUSR1's default
         // (terminate)
         tickcross_trading::engine::install_kill_signal();
@@ -519,9 +560,14 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
 
 /// The journal of `replay --trade`: `--journal`, else DIR/journal with `--report`.
 fn journal_path(a: &ReplayArgs) -> Option<PathBuf> {
-    a.journal
+    journal_of(&a.journal, &a.report)
+}
+
+/// A trading run's journal: `--journal`, else DIR/journal with `--report`.
+fn journal_of(journal: &Option<PathBuf>, report: &Option<PathBuf>) -> Option<PathBuf> {
+    journal
         .clone()
-        .or_else(|| a.report.as_ref().map(|d| d.join("journal")))
+        .or_else(|| report.as_ref().map(|d| d.join("journal")))
 }
 
 fn trade_options(a: &ReplayArgs) -> tickcross_trading::run::TradeOptions {
@@ -535,9 +581,27 @@ fn trade_options(a: &ReplayArgs) -> tickcross_trading::run::TradeOptions {
 /// Before any replay work: a journal left at the journal path is resumed only with --resume,
 /// and only one that passes every check a resume makes; the error says how to go on.
 fn check_journal(a: &ReplayArgs, cfg: &Config, config_text: &str) -> Result<()> {
+    check_journal_of(
+        a.journal.is_some(),
+        a.resume,
+        &trade_options(a),
+        cfg,
+        config_text,
+    )
+}
+
+/// `check_journal` for any trading run: `journal_given` says whether --journal named the
+/// journal (else --report's DIR/journal).
+fn check_journal_of(
+    journal_given: bool,
+    resume: bool,
+    opts: &tickcross_trading::run::TradeOptions,
+    cfg: &Config,
+    config_text: &str,
+) -> Result<()> {
     use tickcross_trading::run::{self as trun, TradeRunError};
-    let Some(path) = journal_path(a) else {
-        if a.resume {
+    let Some(path) = opts.journal.clone() else {
+        if resume {
             return Err(UsageError(
                 "--resume needs a journal to resume: give --report DIR or --journal FILE".into(),
             )
@@ -545,17 +609,12 @@ fn check_journal(a: &ReplayArgs, cfg: &Config, config_text: &str) -> Result<()> 
         }
         return Ok(());
     };
-    let another = if a.journal.is_some() {
+    let another = if journal_given {
         "choose another --journal"
     } else {
         "choose another --report dir"
     };
-    match trun::check_journal(
-        cfg.trading_inputs(),
-        config_text,
-        &trade_options(a),
-        a.resume,
-    ) {
+    match trun::check_journal(cfg.trading_inputs(), config_text, opts, resume) {
         Ok(_) => Ok(()),
         Err(e @ TradeRunError::ResumeNotAsked { .. }) => bail!(
             "{e}: pass --resume to continue it, or remove {} / {another} to start afresh",
@@ -580,7 +639,7 @@ fn trade_cmd(
     path_name: &str,
 ) -> Result<String> {
     use std::fmt::Write as _;
-    use tickcross_trading::{report as treport, run as trun};
+    use tickcross_trading::run as trun;
     if let Some(d) = &a.report {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
@@ -612,6 +671,18 @@ fn trade_cmd(
         );
     })
     .context("trading")?;
+    o.push_str(&trade_report(&out, a.report.as_deref())?);
+    Ok(o)
+}
+
+/// A trading run's end: what its journal held, the summary, and the report written to `dir`.
+fn trade_report(
+    out: &tickcross_trading::run::TradeOutcome,
+    dir: Option<&std::path::Path>,
+) -> Result<String> {
+    use std::fmt::Write as _;
+    use tickcross_trading::report as treport;
+    let mut o = String::new();
     if let Some(t) = &out.torn_start {
         let _ = writeln!(
             o,
@@ -634,7 +705,8 @@ fn trade_cmd(
     let setup = out.engine.setup();
     let summary = treport::summary_json(setup, st, &out.market.borrow(), out.first_ts, out.last_ts);
     o.push_str(&treport::summary_text(setup, &summary));
-    if let Some(d) = &a.report {
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
         treport::write(d, setup, st, &summary)
             .with_context(|| format!("writing the report to {}", d.display()))?;
         let _ = writeln!(o, "report written to {}", d.display());
@@ -884,7 +956,7 @@ fn kill_cmd(pid: Option<i32>, file: Option<PathBuf>) -> Result<()> {
 }
 
 /// Sends SIGUSR1 to `pid` only if it is a live tickcross process that catches SIGUSR1, which only
-/// `replay --trade` does: to any other process SIGUSR1 is fatal. The checks and the signal go
+/// `replay --trade` and `run --trade` do: to any other process SIGUSR1 is fatal. The checks and the signal go
 /// through a pidfd, so a PID that is reused in between is not the one signalled.
 fn signal_trading_process(pid: i32) -> Result<()> {
     use std::os::fd::{FromRawFd, OwnedFd};
@@ -941,7 +1013,7 @@ fn signal_trading_process(pid: i32) -> Result<()> {
     if caught & (1u64 << (libc::SIGUSR1 - 1)) == 0 {
         bail!(
             "tickcross process {pid} has no kill switch to turn on (only a running `replay \
-             --trade` catches SIGUSR1; to any other process it is fatal)"
+             --trade` or `run --trade` catches SIGUSR1; to any other process it is fatal)"
         );
     }
     let sent = match &pidfd {
@@ -1190,52 +1262,8 @@ fn until_stopped<E: std::fmt::Display>(
     })
 }
 
-/// What the live host has taken from the ring so far.
-#[derive(Default)]
-struct Drained {
-    events: u64,
-    per_pair: std::collections::BTreeMap<(u8, u8), u64>,
-    seq: tickcross_device::device::SeqCheck,
-}
-
-impl Drained {
-    fn take(
-        &mut self,
-        batch: &[tickcross_core::event::Event],
-        out: &mut Option<BufWriter<File>>,
-        cfg: &Config,
-    ) -> Result<()> {
-        use tickcross_device::device::SeqStep;
-        for e in batch {
-            match self.seq.see(e.seq) {
-                SeqStep::Next => {}
-                SeqStep::Gap { missing } => {
-                    tracing::warn!(missing, "events lost before seq {}", e.seq)
-                }
-                SeqStep::Back { prev } => {
-                    tracing::warn!(
-                        "event sequence went back or repeated: {} after {prev}",
-                        e.seq
-                    )
-                }
-            }
-            *self
-                .per_pair
-                .entry((e.buy_venue, e.sell_venue))
-                .or_insert(0) += 1;
-            if let Some(w) = out.as_mut() {
-                writeln!(w, "{}", replay::event_json(e, cfg))?;
-            }
-        }
-        self.events += batch.len() as u64;
-        Ok(())
-    }
-}
-
 fn run_cmd(a: RunArgs) -> Result<()> {
-    use std::time::{Duration, Instant};
-    use tickcross_bindings::counter;
-    use tickcross_device::device::Watchdog;
+    use std::time::Duration;
     if !(a.dead_after.is_finite() && a.dead_after > 0.0) {
         return Err(UsageError(format!(
             "--dead-after {}: give a number of seconds above 0",
@@ -1243,108 +1271,71 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         ))
         .into());
     }
+    live::check_options(
+        a.path == RunPath::Sw,
+        a.device.is_some(),
+        a.interface.is_some(),
+        a.trade,
+    )?;
+    if a.resume && journal_of(&a.journal, &a.report).is_none() {
+        return Err(UsageError(
+            "--resume needs a journal to resume: give --report DIR or --journal FILE".into(),
+        )
+        .into());
+    }
     let dead_after = Duration::from_secs_f64(a.dead_after);
-    let cfg =
-        Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
-    let mut dev = Device::open(&a.device)?;
-    dev.program(&cfg.program())
-        .context("programming the device")?;
-    catch_stop_signals();
-    progress!(
-        "run: {} programmed; draining events (Ctrl-C to stop)",
-        a.device.display()
-    );
-    let mut out = match &a.events {
-        Some(p) => Some(BufWriter::new(
-            File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => None,
-    };
-    let started = Instant::now();
-    let mut last_report = started;
-    let mut last_frames = 0u64;
-    let mut quiet_since = Instant::now();
-    let mut drained = Drained::default();
-    let mut batch = Vec::new();
-    let mut watchdog = Watchdog::new(&dev, dead_after);
-    // events come from host memory (no BAR read); the device's registers (liveness, counters,
-    // status) are read at most every CHECK_EVERY
-    const CHECK_EVERY: Duration = Duration::from_millis(10);
-    let mut last_check: Option<Instant> = None;
-    let failure: Option<anyhow::Error> = loop {
-        batch.clear();
-        let drain = dev.drain(&mut batch);
-        drained.take(&batch, &mut out, &cfg)?;
-        if let Err(e) = drain {
-            break Some(e.into());
-        }
-        if last_check.is_some_and(|t| t.elapsed() < CHECK_EVERY) {
-            if batch.is_empty() {
-                std::thread::sleep(Duration::from_micros(200));
-            }
-            continue;
-        }
-        last_check = Some(Instant::now());
-        // a device that stopped (simulator killed, card hung or gone) ends the run, whatever
-        // --duration or --until-idle say
-        if let Err(e) = watchdog.check(&dev) {
-            break Some(e.into());
-        }
-        let frames = dev.counters().get(counter::RX_FRAMES);
-        if frames != last_frames {
-            last_frames = frames;
-            quiet_since = Instant::now();
-        }
-        if last_report.elapsed() >= Duration::from_secs(1) {
-            last_report = Instant::now();
-            progress!(
-                "run: {frames} frames, {} events, {:.0} s",
-                drained.events,
-                started.elapsed().as_secs_f64()
+    // read once: the text is also the journal's digest
+    let config_text = std::fs::read_to_string(&a.config)
+        .map_err(|e| anyhow::anyhow!("{0}:\n{0}: {e}", a.config.display()))?;
+    let cfg = Config::from_toml_str(&config_text)
+        .map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
+    let trading = if a.trade {
+        if cfg.trading().is_none() {
+            bail!(
+                "{}: --trade needs a [trading] section (and [risk], venue fees, balances, markets); see README",
+                a.config.display()
             );
         }
-        if stopping() {
-            break None;
+        let opts = tickcross_trading::run::TradeOptions {
+            journal: journal_of(&a.journal, &a.report),
+            kill_file: a.kill_file.clone(),
+            // the live inputs are the wire: a journal resumes on the same interface
+            inputs_id: format!("interface:{}", a.interface.as_deref().unwrap_or("")),
+        };
+        check_journal_of(a.journal.is_some(), a.resume, &opts, &cfg, &config_text)?;
+        if let Some(d) = &a.report {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
         }
-        let mut done = a
-            .duration
-            .is_some_and(|d| started.elapsed().as_secs_f64() >= d);
-        if let Some(quiet) = a.until_idle {
-            let (clearing, idle) = dev.status();
-            done |= frames > 0 && idle && !clearing && quiet_since.elapsed().as_secs_f64() >= quiet;
-        }
-        if done {
-            // a quiet wire is also what a dead device looks like: stop only once its cycle
-            // counter is seen moving (bounded by the watchdog)
-            let at = dev.cycles();
-            let alive = loop {
-                if dev.cycles() != at {
-                    break Ok(());
-                }
-                if let Err(e) = watchdog.check(&dev) {
-                    break Err(e);
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            };
-            break alive.err().map(Into::into);
-        }
-        if batch.is_empty() {
-            std::thread::sleep(Duration::from_micros(200));
-        }
+        Some(live::LiveTrading {
+            config_text: &config_text,
+            opts,
+        })
+    } else {
+        None
     };
-    if failure.is_none() {
-        batch.clear();
-        dev.drain(&mut batch)?;
-        drained.take(&batch, &mut out, &cfg)?;
-    }
-    if let Some(mut w) = out {
-        w.flush()?;
-    }
+    let detection = match (&a.device, a.path) {
+        (Some(d), RunPath::Hw) => live::Detection::Card {
+            dev: Box::new(Device::open(d)?),
+            dead_after,
+        },
+        _ => live::Detection::Software(Box::new(SwDetector::new(&cfg.program())?)),
+    };
+    catch_stop_signals();
+    let out = live::run(live::LivePlan {
+        cfg: &cfg,
+        detection,
+        interface: a.interface.clone(),
+        events: a.events.clone(),
+        duration: a.duration,
+        until_idle: a.until_idle,
+        trading,
+    })?;
+    let drained = &out.drained;
     print!(
         "{}",
         report::summary_of(
-            "device",
-            &dev.counters(),
+            out.name,
+            &out.counters,
             drained.events,
             &drained.per_pair,
             &cfg
@@ -1354,7 +1345,13 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         "event sequence: {} events lost (gaps), {} out of order or repeated",
         drained.seq.lost, drained.seq.out_of_order
     );
-    if let Some(e) = failure {
+    for n in &out.notes {
+        println!("{n}");
+    }
+    if let Some(t) = &out.trade {
+        print!("{}", trade_report(t, a.report.as_deref())?);
+    }
+    if let Some(e) = out.failure {
         return Err(e.context(format!(
             "run stopped after {} events: the device failed",
             drained.events

@@ -1,20 +1,23 @@
 //! Trading on a replay: the detections of a capture (from either path) and the capture's own
-//! frames, which set the simulated venues' books, on one simulated clock.
+//! frames, which set the simulated venues' books, on one simulated clock; and the same engine
+//! stepped live, on the wall clock ([`Trader`], [`TimeMode::Wall`]).
 //!
-//! Order of things at one instant t: first every frame stamped t or earlier (the venues' books at
-//! t), then what the venues and the engine's timers have due at t (reports, timeouts, unwind
-//! retries, transfer arrivals), then the detections stamped t. An event is handled at its
-//! timestamp; its orders reach their venues one latency later.
+//! Order of things at one instant t ([`next_step`], shared by replay and live runs): first every
+//! frame stamped t or earlier (the venues' books at t), then what the venues and the engine's
+//! timers have due at t (reports, timeouts, unwind retries, transfer arrivals), then the
+//! detections stamped t. An event is handled at its timestamp in a replay, at the wall clock
+//! when it is handed over in a live run; its orders reach their venues one latency later.
 //!
 //! A venue whose orders leave the process (`order_entry`, started by the binary's
 //! [`VenueAdapters`]; FIX 4.4 today) runs on wall time (`VenueClock::Wall`): its session is
-//! logged on before the replay starts (or the run fails, saying why), and whenever orders to it
-//! are open the replay stops its simulated clock and polls that venue every 150 us until they
-//! are final, for at most `order_timeout_ms` of wall time after the last order was sent; then it
-//! goes on, and the engine's timers (at simulated time) cancel what is still open. Resuming a
-//! journal with a FIX venue is refused: the orders in flight at the crash would need an
-//! order-status reconcile with the venue (OrderStatusRequest, or the venue's drop copy), which
-//! is not implemented.
+//! logged on before the run starts (or the run fails, saying why). In a replay, whenever orders
+//! to it are open the replay stops its simulated clock and polls that venue every 150 us until
+//! they are final, for at most `order_timeout_ms` of wall time after the last order was sent;
+//! then it goes on, and the engine's timers (at simulated time) cancel what is still open. A
+//! live run never waits for a venue: its loop polls the wall-clock venues each time round
+//! ([`Trader::poll_wall`]). Resuming a journal with a FIX venue is refused: the orders in flight
+//! at the crash would need an order-status reconcile with the venue (OrderStatusRequest, or the
+//! venue's drop copy), which is not implemented.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -101,6 +104,8 @@ pub struct TradeOutcome {
     /// The journal held only a torn start (the process died while creating it): it was
     /// started afresh. The torn bytes, if any.
     pub torn_start: Option<journal::TornTail>,
+    /// The live figures at the end.
+    pub progress: TradeProgress,
 }
 
 /// A digest of the config text and the inputs (FNV-1a, hex): a journal resumes only with both.
@@ -275,10 +280,10 @@ pub fn boxed(sims: Vec<SimVenue>) -> Vec<Box<dyn Venue>> {
         .collect()
 }
 
-fn progress_of(engine: &Engine, events: usize, started: Instant) -> TradeProgress {
+fn progress_of(engine: &Engine, events: u64, started: Instant) -> TradeProgress {
     let st = engine.state();
     TradeProgress {
-        events: events as u64,
+        events,
         trades: st.pnl.closed.len() as u64,
         open_orders: st.open_orders(),
         realized: st.pnl.realized,
@@ -325,6 +330,320 @@ fn sent_orders(records: &[Record]) -> Vec<(OrderRequest, u64, usize, Option<u64>
         .collect()
 }
 
+/// Whose clock a trading run keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeMode {
+    /// A replay: time is the inputs' timestamps. While orders to wall-clock venues (FIX) are
+    /// open, simulated time stands still and the run waits for them (module comment).
+    Simulated,
+    /// A live run: time is the wall clock (CLOCK_REALTIME ns, the clock of the kernel's
+    /// ingress timestamps). Nothing waits for a venue: the caller polls the wall-clock venues
+    /// ([`Trader::poll_wall`]) whenever it comes round, and the simulated venues run on wall
+    /// time (what is due by now is done when the caller steps).
+    Wall,
+}
+
+/// The next thing a trading run does, chosen among the inputs that are ready: at one instant,
+/// first the frames stamped then or earlier (the venues' books), then what the venues and the
+/// engine's timers have due, then the detections. Replay and live runs both step by this rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Apply the next frame to the venues' books.
+    Frame,
+    /// Run what is due at this time.
+    Due(u64),
+    /// Hand the next detection to the engine.
+    Event,
+}
+
+/// The step for the next frame's time `tf`, the next detection's `te` and the next due time
+/// `td` (each None when there is none); None when there is nothing to do.
+pub fn next_step(tf: Option<u64>, te: Option<u64>, td: Option<u64>) -> Option<Step> {
+    let rest = match (te, td) {
+        (Some(e), Some(d)) => Some(e.min(d)),
+        (e, None) => e,
+        (None, d) => d,
+    };
+    if tf.is_some_and(|t| rest.is_none_or(|r| t <= r)) {
+        return Some(Step::Frame);
+    }
+    if let Some(d) = td.filter(|&d| te.is_none_or(|e| d <= e)) {
+        return Some(Step::Due(d));
+    }
+    te.map(|_| Step::Event)
+}
+
+/// A trading run in progress: the engine, its venues and the venues' market view, stepped by
+/// its caller (the replay loop in [`run`], the live host's loop in the binary) with
+/// [`next_step`]'s order.
+pub struct Trader {
+    engine: Engine,
+    market: SharedMarket,
+    mode: TimeMode,
+    wall: Vec<bool>,
+    wall_timeout: Duration,
+    resume_ts: u64,
+    first_ts: u64,
+    now: u64,
+    market_ts: u64,
+    events: u64,
+    started: Instant,
+    resumed: Option<ResumeInfo>,
+    torn_start: Option<journal::TornTail>,
+}
+
+impl std::fmt::Debug for Trader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trader")
+            .field("mode", &self.mode)
+            .field("now", &self.now)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Trader {
+    /// Sets a run up: the engine (new, or resumed from the journal after the checks of `journal
+    /// verify`, its orders replayed into the simulated venues), the simulated venues over a
+    /// market view kept by decoding the frames the caller applies, and the venues whose orders
+    /// leave the process, started by `adapters`. `origin_ns` is the run's first instant (the
+    /// replay's first frame; the wall clock at the start of a live run): the simulated venues'
+    /// fault windows count from it.
+    pub fn start(
+        cfg: TradingInputs<'_>,
+        adapters: &dyn VenueAdapters,
+        config_text: &str,
+        opts: &TradeOptions,
+        origin_ns: u64,
+        mode: TimeMode,
+    ) -> Result<Trader, TradeRunError> {
+        let setup = setup_of(
+            cfg,
+            digest(config_text, &opts.inputs_id),
+            opts.kill_file.clone(),
+        )?;
+        let feed = SwDetector::new(&cfg.detection.program())
+            .map_err(|e| TradeRunError::Setup(e.to_string()))?;
+        let market: SharedMarket = Rc::new(RefCell::new(MarketView::from_frames(feed)));
+        let mut sims = SimVenue::for_config(&setup.trade, &market, origin_ns);
+
+        // a journal with records is resumed, after the same checks as `journal verify`: its
+        // orders are replayed into the simulated venues. One with only a torn start (the
+        // process died while creating it) holds nothing and is started afresh.
+        let mut torn_start = None;
+        let existing = match &opts.journal {
+            Some(p) if p.exists() => {
+                let c = journal::read(p)?;
+                if c.is_empty() {
+                    if let Some(t) = c.torn {
+                        tracing::warn!(
+                            journal = %p.display(),
+                            bytes = t.bytes,
+                            "journal holds only a torn start (the process died while creating it): started afresh"
+                        );
+                        torn_start = Some(t);
+                    }
+                    None
+                } else {
+                    let v = super::verify::check(p, &c)?;
+                    if !v.mismatches.is_empty() {
+                        return Err(TradeRunError::Inconsistent {
+                            path: p.clone(),
+                            mismatches: v.mismatches,
+                        });
+                    }
+                    Some(c)
+                }
+            }
+            _ => None,
+        };
+        if let Some(c) = &existing {
+            for (req, at, seen, cancel) in sent_orders(&c.records) {
+                let v = req.venue;
+                if let Some(s) = sims.get_mut(v) {
+                    s.restore_order(&req, at, seen);
+                    if let Some(c) = cancel {
+                        s.restore_cancel(req.id, c);
+                    }
+                }
+            }
+        }
+        if let (Some(_), Some(path)) = (&existing, &opts.journal) {
+            if let Some(k) = setup
+                .trade
+                .venues
+                .iter()
+                .position(|v| matches!(v.order_entry, OrderEntry::External { .. }))
+            {
+                return Err(TradeRunError::Setup(format!(
+                    "journal {} holds records and venue {:?} sends its orders out (order_entry): \
+                     resuming would need an \
+                     order-status reconcile with the venue for the orders in flight at the crash, \
+                     which is not implemented; start with a new journal",
+                    path.display(),
+                    setup.venue_names[k]
+                )));
+            }
+        }
+        let mut venues: Vec<Box<dyn Venue>> = Vec::with_capacity(sims.len());
+        for (k, s) in sims.into_iter().enumerate() {
+            match &setup.trade.venues[k].order_entry {
+                OrderEntry::Simulated => venues.push(Box::new(s)),
+                OrderEntry::External { .. } => venues.push(
+                    adapters
+                        .start(k, &setup.venue_names[k])
+                        .map_err(TradeRunError::Setup)?,
+                ),
+            }
+        }
+        let (engine, resumed) = match (existing, &opts.journal) {
+            (Some(contents), Some(path)) => {
+                if let Some(t) = contents.torn {
+                    tracing::warn!(
+                        journal = %path.display(),
+                        offset = t.offset,
+                        bytes = t.bytes,
+                        "journal's last record was torn (the process died while writing it): cut"
+                    );
+                }
+                let (e, info) = Engine::resume(setup, venues, path, contents)?;
+                tracing::info!(
+                    journal = %path.display(),
+                    records = info.records,
+                    last_event = ?info.last_event_seq,
+                    "resuming from the journal"
+                );
+                (e, Some(info))
+            }
+            (_, path) => (Engine::new(setup, venues, path.as_deref())?, None),
+        };
+        let resume_ts = engine.state().last_ts;
+        let wall: Vec<bool> = engine
+            .venues()
+            .iter()
+            .map(|v| v.clock() == VenueClock::Wall)
+            .collect();
+        let wall_timeout = Duration::from_nanos(engine.setup().trade.params.order_timeout_ns);
+        Ok(Trader {
+            engine,
+            market,
+            mode,
+            wall,
+            wall_timeout,
+            resume_ts,
+            first_ts: origin_ns,
+            now: origin_ns,
+            market_ts: origin_ns,
+            events: 0,
+            started: Instant::now(),
+            resumed,
+            torn_start,
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The journal this run resumed, if it did.
+    pub fn resumed(&self) -> Option<&ResumeInfo> {
+        self.resumed.as_ref()
+    }
+
+    /// The run's clock: the latest instant it has acted at.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// A frame of the feed, applied to the venues' books.
+    pub fn apply_frame(&mut self, f: &Frame) {
+        self.market.borrow_mut().apply_frame(f);
+        self.market_ts = self.market_ts.max(f.ts_ns);
+    }
+
+    /// The earliest time the engine or a simulated venue has something to do. With no input
+    /// left (`input_left` false), only orders still out are waited for: a transfer still on
+    /// its way stays in transit in the report.
+    pub fn next_due(&self, input_left: bool) -> Option<u64> {
+        self.engine
+            .next_due()
+            .filter(|_| input_left || self.engine.has_orders_out())
+    }
+
+    /// Runs what is due at `d` (at the run's clock, if that is later): the step a restart cut
+    /// short, the venues' reports and connection changes, the engine's timers.
+    pub fn on_due(&mut self, d: u64) -> Result<(), TradeRunError> {
+        self.now = self.now.max(d);
+        let now = self.now;
+        complete_interrupted(&mut self.engine, now)?;
+        poll_all(&mut self.engine, now, self.resume_ts)?;
+        self.engine.on_timers(now)?;
+        self.wait_for_wall_venues(now)?;
+        Ok(())
+    }
+
+    /// Hands a detection to the engine at `at` (its timestamp in a replay; the wall clock when
+    /// it is handled in a live run), or at the run's clock if that is later. The engine skips an
+    /// event whose `seq` is not above the last one its journal holds (handled before a
+    /// restart): a live run numbers its events on from a resumed journal's last.
+    pub fn on_event(&mut self, ev: &Event, at: u64) -> Result<(), TradeRunError> {
+        self.now = self.now.max(at);
+        let now = self.now;
+        complete_interrupted(&mut self.engine, now)?;
+        poll_wall(&mut self.engine, now, &self.wall)?;
+        self.engine.on_event(ev, now)?;
+        self.wait_for_wall_venues(now)?;
+        self.events += 1;
+        Ok(())
+    }
+
+    /// Polls the wall-clock venues (FIX) at `now`, booking what they sent: a live run's loop
+    /// calls this whenever it comes round.
+    pub fn poll_wall(&mut self, now: u64) -> Result<(), TradeRunError> {
+        self.now = self.now.max(now);
+        poll_wall(&mut self.engine, self.now, &self.wall)?;
+        Ok(())
+    }
+
+    fn wait_for_wall_venues(&mut self, now: u64) -> Result<(), EngineError> {
+        match self.mode {
+            TimeMode::Simulated => {
+                wait_for_wall_venues(&mut self.engine, now, &self.wall, self.wall_timeout)
+            }
+            TimeMode::Wall => Ok(()),
+        }
+    }
+
+    /// Orders not final, or trades not closed (an unwind may follow).
+    pub fn has_orders_out(&self) -> bool {
+        self.engine.has_orders_out()
+    }
+
+    /// The live figures: events handled, trades closed, open orders, realized P&L, fees.
+    pub fn progress(&self) -> TradeProgress {
+        progress_of(&self.engine, self.events, self.started)
+    }
+
+    /// Ends the run at `end_ns` (or at its clock, if later): finishes a step a restart cut
+    /// short, books the pending progress and a final snapshot, syncs the journal and closes the
+    /// venues' sessions.
+    pub fn finish(mut self, end_ns: u64) -> Result<TradeOutcome, TradeRunError> {
+        self.engine.complete_interrupted()?;
+        let last_ts = self.now.max(self.market_ts).max(end_ns);
+        self.engine.finish(last_ts)?;
+        let progress = progress_of(&self.engine, self.events, self.started);
+        Ok(TradeOutcome {
+            progress,
+            engine: self.engine,
+            market: self.market,
+            first_ts: self.first_ts,
+            last_ts,
+            resumed: self.resumed,
+            torn_start: self.torn_start,
+        })
+    }
+}
+
 /// Runs the engine over a replay. `events` are the detections of the same frames, in order.
 pub fn run<I, E>(
     cfg: TradingInputs<'_>,
@@ -339,125 +658,21 @@ where
     I: IntoIterator<Item = Result<Frame, E>>,
     E: std::fmt::Display,
 {
-    let setup = setup_of(
-        cfg,
-        digest(config_text, &opts.inputs_id),
-        opts.kill_file.clone(),
-    )?;
-    let feed = SwDetector::new(&cfg.detection.program())
-        .map_err(|e| TradeRunError::Setup(e.to_string()))?;
-    let market: SharedMarket = Rc::new(RefCell::new(MarketView::from_frames(feed)));
     let mut frames = frames.into_iter().peekable();
     let first_ts = match frames.peek() {
         Some(Ok(f)) => f.ts_ns,
         Some(Err(_)) | None => events.first().map_or(0, |e| e.ts_ns),
     };
-
-    let mut sims = SimVenue::for_config(&setup.trade, &market, first_ts);
-
-    // a journal with records is resumed, after the same checks as `journal verify`: its
-    // orders are replayed into the simulated venues. One with only a torn start (the process
-    // died while creating it) holds nothing and is started afresh.
-    let mut torn_start = None;
-    let existing = match &opts.journal {
-        Some(p) if p.exists() => {
-            let c = journal::read(p)?;
-            if c.is_empty() {
-                if let Some(t) = c.torn {
-                    tracing::warn!(
-                        journal = %p.display(),
-                        bytes = t.bytes,
-                        "journal holds only a torn start (the process died while creating it): started afresh"
-                    );
-                    torn_start = Some(t);
-                }
-                None
-            } else {
-                let v = super::verify::check(p, &c)?;
-                if !v.mismatches.is_empty() {
-                    return Err(TradeRunError::Inconsistent {
-                        path: p.clone(),
-                        mismatches: v.mismatches,
-                    });
-                }
-                Some(c)
-            }
-        }
-        _ => None,
-    };
-    if let Some(c) = &existing {
-        for (req, at, seen, cancel) in sent_orders(&c.records) {
-            let v = req.venue;
-            if let Some(s) = sims.get_mut(v) {
-                s.restore_order(&req, at, seen);
-                if let Some(c) = cancel {
-                    s.restore_cancel(req.id, c);
-                }
-            }
-        }
-    }
-    if let (Some(_), Some(path)) = (&existing, &opts.journal) {
-        if let Some(k) = setup
-            .trade
-            .venues
-            .iter()
-            .position(|v| matches!(v.order_entry, OrderEntry::External { .. }))
-        {
-            return Err(TradeRunError::Setup(format!(
-                "journal {} holds records and venue {:?} sends its orders out (order_entry): \
-                 resuming would need an \
-                 order-status reconcile with the venue for the orders in flight at the crash, \
-                 which is not implemented; start with a new journal",
-                path.display(),
-                setup.venue_names[k]
-            )));
-        }
-    }
-    let mut venues: Vec<Box<dyn Venue>> = Vec::with_capacity(sims.len());
-    for (k, s) in sims.into_iter().enumerate() {
-        match &setup.trade.venues[k].order_entry {
-            OrderEntry::Simulated => venues.push(Box::new(s)),
-            OrderEntry::External { .. } => venues.push(
-                adapters
-                    .start(k, &setup.venue_names[k])
-                    .map_err(TradeRunError::Setup)?,
-            ),
-        }
-    }
-    let (mut engine, resumed) = match (existing, &opts.journal) {
-        (Some(contents), Some(path)) => {
-            if let Some(t) = contents.torn {
-                tracing::warn!(
-                    journal = %path.display(),
-                    offset = t.offset,
-                    bytes = t.bytes,
-                    "journal's last record was torn (the process died while writing it): cut"
-                );
-            }
-            let (e, info) = Engine::resume(setup, venues, path, contents)?;
-            tracing::info!(
-                journal = %path.display(),
-                records = info.records,
-                last_event = ?info.last_event_seq,
-                "resuming from the journal"
-            );
-            (e, Some(info))
-        }
-        (_, path) => (Engine::new(setup, venues, path.as_deref())?, None),
-    };
-    let resume_ts = engine.state().last_ts;
-    let wall: Vec<bool> = engine
-        .venues()
-        .iter()
-        .map(|v| v.clock() == VenueClock::Wall)
-        .collect();
-    let wall_timeout = Duration::from_nanos(engine.setup().trade.params.order_timeout_ns);
-
-    let started = Instant::now();
-    let mut last_progress = started;
-    let mut now = first_ts;
+    let mut t = Trader::start(
+        cfg,
+        adapters,
+        config_text,
+        opts,
+        first_ts,
+        TimeMode::Simulated,
+    )?;
+    let mut last_progress = Instant::now();
     let mut ei = 0usize;
-    let mut market_ts = first_ts;
     loop {
         let tf = match frames.peek() {
             Some(Ok(f)) => Some(f.ts_ns),
@@ -470,60 +685,31 @@ where
             None => None,
         };
         let te = events.get(ei).map(|e| e.ts_ns);
-        // once the input is done, only orders still out are waited for (a transfer still on
-        // its way stays in transit in the report)
-        let td = engine
-            .next_due()
-            .filter(|_| tf.is_some() || te.is_some() || engine.has_orders_out());
-        let later = |a: Option<u64>, b: Option<u64>| match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, None) => a,
-            (None, b) => b,
-        };
-        let rest = later(te, td);
-        if let Some(t) = tf.filter(|&t| rest.is_none_or(|r| t <= r)) {
-            let Some(Ok(f)) = frames.next() else {
-                unreachable!()
-            };
-            market.borrow_mut().apply_frame(&f);
-            market_ts = market_ts.max(t);
-            continue;
-        }
-        if let Some(d) = td.filter(|&d| te.is_none_or(|e| d <= e)) {
-            now = now.max(d);
-            complete_interrupted(&mut engine, now)?;
-            poll_all(&mut engine, now, resume_ts)?;
-            engine.on_timers(now)?;
-            wait_for_wall_venues(&mut engine, now, &wall, wall_timeout)?;
-            continue;
-        }
-        if let Some(ev) = events.get(ei) {
-            now = now.max(ev.ts_ns);
-            complete_interrupted(&mut engine, now)?;
-            poll_wall(&mut engine, now, &wall)?;
-            engine.on_event(ev, now)?;
-            wait_for_wall_venues(&mut engine, now, &wall, wall_timeout)?;
-            ei += 1;
-            if last_progress.elapsed() >= Duration::from_secs(1) {
-                last_progress = Instant::now();
-                progress(&progress_of(&engine, ei, started));
+        let td = t.next_due(tf.is_some() || te.is_some());
+        match next_step(tf, te, td) {
+            Some(Step::Frame) => {
+                let Some(Ok(f)) = frames.next() else {
+                    unreachable!()
+                };
+                t.apply_frame(&f);
             }
-            continue;
+            Some(Step::Due(d)) => t.on_due(d)?,
+            Some(Step::Event) => {
+                let ev = &events[ei];
+                t.on_event(ev, ev.ts_ns)?;
+                ei += 1;
+                if last_progress.elapsed() >= Duration::from_secs(1) {
+                    last_progress = Instant::now();
+                    progress(&t.progress());
+                }
+            }
+            None => break,
         }
-        break;
     }
-    engine.complete_interrupted()?;
-    let last_ts = now.max(market_ts);
-    engine.finish(last_ts)?;
-    progress(&progress_of(&engine, ei, started));
-    Ok(TradeOutcome {
-        engine,
-        market,
-        first_ts,
-        last_ts,
-        resumed,
-        torn_start,
-    })
+    let last = t.now();
+    let out = t.finish(last)?;
+    progress(&out.progress);
+    Ok(out)
 }
 
 /// After a restart: once the replay is back at the time of the step the journal was cut in,
@@ -663,4 +849,22 @@ pub fn reaction_times(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{next_step, Step};
+
+    #[test]
+    fn at_one_instant_frames_come_first_then_what_is_due_then_events() {
+        assert_eq!(next_step(Some(5), Some(5), Some(5)), Some(Step::Frame));
+        assert_eq!(next_step(Some(6), Some(5), Some(5)), Some(Step::Due(5)));
+        assert_eq!(next_step(Some(6), Some(5), Some(6)), Some(Step::Event));
+        assert_eq!(next_step(Some(9), Some(3), None), Some(Step::Event));
+        assert_eq!(next_step(None, Some(3), Some(2)), Some(Step::Due(2)));
+        assert_eq!(next_step(None, None, Some(9)), Some(Step::Due(9)));
+        assert_eq!(next_step(Some(7), None, None), Some(Step::Frame));
+        assert_eq!(next_step(Some(7), None, Some(6)), Some(Step::Due(6)));
+        assert_eq!(next_step(None, None, None), None);
+    }
 }

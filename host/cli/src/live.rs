@@ -1,0 +1,703 @@
+//! `tickcross run`: the deployed host (DESIGN section 10). It detects with a card (`--path hw`:
+//! programs it, drains its events from the DMA ring in host memory, watches it) or with the
+//! software path on the frames it captures itself (`--path sw --interface`), writes the events,
+//! and with `--trade` runs the trading engine of replay on wall-clock time.
+//!
+//! Threads: the interface capture runs on its own thread and hands frames over a bounded channel
+//! (a full channel drops the frame, counted and logged: the capture never blocks); this thread
+//! drains the ring, runs the software path, steps the engine and watches the device. Every wait
+//! is bounded (200 us for a frame when there is nothing to do, `FRAME_WAIT` for a late frame,
+//! `WIND_DOWN` for open orders at the end); SIGINT / SIGTERM end the run cleanly (the last
+//! events drained, open orders waited for, report and journal written); a dead card ends it
+//! with an error once the report and the journal are written.
+//!
+//! Trading live: the engine's clock is the wall clock (CLOCK_REALTIME ns, the clock of the
+//! kernel's ingress timestamps, so an event's quotes are aged against it). The simulated venues'
+//! books come from the frames this host captures off the card's wire (as replay takes them from
+//! the capture), stepped in replay's order ([`tickcross_trading::run::next_step`]): before an
+//! event is handed over, every captured frame stamped at or before it is applied. The card and
+//! this host take the same frame off the same interface (one skb, one kernel timestamp: the
+//! summary counts the events whose triggering frame the host holds under the same timestamp, and
+//! the live tests require all of them); a frame the card has seen may not have reached this host
+//! yet, so an event whose timestamp is later than every frame captured so far waits for one at
+//! most `FRAME_WAIT`, then goes on (counted).
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use tickcross::config::Config;
+use tickcross::replay;
+use tickcross_bindings::counter;
+use tickcross_core::counters::Counters;
+use tickcross_core::detect::Detector;
+use tickcross_core::event::Event;
+use tickcross_core::frame::Frame;
+use tickcross_device::device::{Device, SeqCheck, SeqStep, Watchdog};
+use tickcross_swpath::SwDetector;
+use tickcross_trading::run::{self as trun, next_step, Step, TimeMode, TradeOutcome, Trader};
+
+use crate::{stopping, UsageError};
+
+/// How long an event waits for the host's capture to deliver the frames stamped at or before
+/// it. The card and the host take the same skb off the same interface; the host's copy is one
+/// socket read and one channel hand-over behind (tens of microseconds), so 2 ms covers a
+/// capture thread descheduled on a loaded machine while staying below the venues' order
+/// latencies (1.5-4 ms in examples/binance-trading.toml) and far below any quote-age limit.
+/// An event that waited this long is handed over with the books as they are (counted).
+pub const FRAME_WAIT: Duration = Duration::from_millis(2);
+
+/// Frames the capture thread may hold for this one before it drops (counted): about 6 ms of
+/// minimum-size frames at 10 Gb/s.
+const CHANNEL_FRAMES: usize = 1 << 16;
+
+/// After the run is told to stop, open orders are waited for (their timeouts, cancels and
+/// unwinds run on the wall clock) at most this long; what is still open then is reported open.
+const WIND_DOWN: Duration = Duration::from_secs(10);
+
+/// Device registers (liveness, counters, status) are read at most this often.
+const CHECK_EVERY: Duration = Duration::from_millis(10);
+
+/// Recent captured frames' timestamps kept for the same-timestamp check.
+const RECENT_TS: usize = 1 << 16;
+
+/// The wall clock, ns since the Unix epoch (CLOCK_REALTIME, as the kernel's frame timestamps).
+pub fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// What the live host has taken from its detection path so far.
+#[derive(Default)]
+pub struct Drained {
+    pub events: u64,
+    pub per_pair: BTreeMap<(u8, u8), u64>,
+    pub seq: SeqCheck,
+}
+
+impl Drained {
+    fn take(
+        &mut self,
+        batch: &[Event],
+        out: &mut Option<BufWriter<File>>,
+        cfg: &Config,
+    ) -> Result<()> {
+        for e in batch {
+            match self.seq.see(e.seq) {
+                SeqStep::Next => {}
+                SeqStep::Gap { missing } => {
+                    tracing::warn!(missing, "events lost before seq {}", e.seq)
+                }
+                SeqStep::Back { prev } => {
+                    tracing::warn!(
+                        "event sequence went back or repeated: {} after {prev}",
+                        e.seq
+                    )
+                }
+            }
+            *self
+                .per_pair
+                .entry((e.buy_venue, e.sell_venue))
+                .or_insert(0) += 1;
+            if let Some(w) = out.as_mut() {
+                writeln!(w, "{}", replay::event_json(e, cfg))?;
+            }
+        }
+        self.events += batch.len() as u64;
+        Ok(())
+    }
+}
+
+/// Where the events come from.
+pub enum Detection {
+    /// A card (or the simulated card process) by its BAR, events from its DMA ring.
+    Card {
+        dev: Box<Device>,
+        dead_after: Duration,
+    },
+    /// The software path on the captured frames.
+    Software(Box<SwDetector>),
+}
+
+/// Trading on the live events.
+pub struct LiveTrading<'a> {
+    pub config_text: &'a str,
+    pub opts: trun::TradeOptions,
+}
+
+/// What `run` is asked to do.
+pub struct LivePlan<'a> {
+    pub cfg: &'a Config,
+    pub detection: Detection,
+    pub interface: Option<String>,
+    pub events: Option<PathBuf>,
+    pub duration: Option<f64>,
+    pub until_idle: Option<f64>,
+    pub trading: Option<LiveTrading<'a>>,
+}
+
+/// How a live run ended.
+pub struct LiveOutcome {
+    /// "device" or "sw": the summary's name for the detection path.
+    pub name: &'static str,
+    pub counters: Counters,
+    pub drained: Drained,
+    /// Lines about the host's capture and the hand-over to the engine.
+    pub notes: Vec<String>,
+    pub trade: Option<TradeOutcome>,
+    /// The device failed (after the last events were traded and the trading run finished).
+    pub failure: Option<anyhow::Error>,
+}
+
+/// The capture thread and its channel.
+struct Capture {
+    iface: String,
+    rx: Receiver<Frame>,
+    stop: Arc<AtomicBool>,
+    drops: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<Result<tickcross_capture::live::LiveStats>>>,
+}
+
+impl Capture {
+    #[cfg(target_os = "linux")]
+    fn start(iface: &str) -> Result<Capture> {
+        use std::sync::mpsc::{sync_channel, TrySendError};
+        use tickcross_capture::live::LiveCapture;
+        let mut cap = LiveCapture::open(iface, Duration::from_millis(20))
+            .with_context(|| format!("capturing the card's wire {iface}"))?;
+        let (tx, rx) = sync_channel(CHANNEL_FRAMES);
+        let stop = Arc::new(AtomicBool::new(false));
+        let drops = Arc::new(AtomicU64::new(0));
+        let (s, d) = (stop.clone(), drops.clone());
+        let thread = std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || -> Result<tickcross_capture::live::LiveStats> {
+                while !s.load(Ordering::Relaxed) {
+                    let Some(f) = cap.next_frame()? else { continue };
+                    match tx.try_send(f) {
+                        Ok(()) => {}
+                        Err(TrySendError::Full(_)) => {
+                            let n = d.fetch_add(1, Ordering::Relaxed) + 1;
+                            if n.is_power_of_two() {
+                                tracing::warn!(
+                                    drops = n,
+                                    "the host is {CHANNEL_FRAMES} captured frames behind: frame dropped"
+                                );
+                            }
+                        }
+                        Err(TrySendError::Disconnected(_)) => break,
+                    }
+                }
+                Ok(cap.stats())
+            })
+            .context("starting the capture thread")?;
+        Ok(Capture {
+            iface: iface.to_string(),
+            rx,
+            stop,
+            drops,
+            thread: Some(thread),
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn start(_: &str) -> Result<Capture> {
+        anyhow::bail!("--interface needs Linux (AF_PACKET)")
+    }
+
+    /// Stops the thread and says what it took and lost.
+    fn finish(mut self) -> Result<String> {
+        self.stop.store(true, Ordering::Relaxed);
+        let st = self
+            .thread
+            .take()
+            .map(|t| t.join())
+            .transpose()
+            .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?
+            .transpose()
+            .context("the capture thread")?
+            .unwrap_or_default();
+        Ok(format!(
+            "host capture on {}: {} frames ({} bytes), {} dropped by the kernel, {} dropped by the full hand-over channel, {} too long",
+            self.iface,
+            st.frames,
+            st.bytes,
+            st.kernel_drops,
+            self.drops.load(Ordering::Relaxed),
+            st.truncated
+        ))
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The engine's side of a live run: frames and events waiting for their turn.
+struct Live {
+    trader: Trader,
+    frames: VecDeque<Frame>,
+    events: VecDeque<Event>,
+    /// The latest timestamp among the frames the capture delivered.
+    captured_ts: Option<u64>,
+    /// Since when the event at the head has waited for its frames.
+    waiting_since: Option<Instant>,
+    /// Event numbers go on from a resumed journal's last (the card counts from 0 again).
+    seq_base: u64,
+    recent: HashSet<u64>,
+    recent_order: VecDeque<u64>,
+    handed: u64,
+    matched: u64,
+    wait_timeouts: u64,
+    /// The software path makes its events from the frames the host holds: always ready.
+    own_frames: bool,
+    last_progress: Instant,
+}
+
+impl Live {
+    fn push_frame(&mut self, f: Frame) {
+        self.captured_ts = Some(self.captured_ts.map_or(f.ts_ns, |t| t.max(f.ts_ns)));
+        self.frames.push_back(f);
+    }
+
+    /// Steps the engine through what is ready, in replay's order; returns whether it did
+    /// anything.
+    fn step(&mut self) -> Result<bool> {
+        let mut did = false;
+        let w = wall_ns();
+        self.trader.poll_wall(w)?;
+        loop {
+            let tf = self.frames.front().map(|f| f.ts_ns);
+            let te = self.events.front().map(|e| e.ts_ns);
+            let td = self.trader.next_due(true).filter(|&d| d <= w);
+            match next_step(tf, te, td) {
+                Some(Step::Frame) => {
+                    let f = self.frames.pop_front().expect("a frame is there");
+                    self.trader.apply_frame(&f);
+                    if self.recent_order.len() == RECENT_TS {
+                        if let Some(old) = self.recent_order.pop_front() {
+                            self.recent.remove(&old);
+                        }
+                    }
+                    self.recent.insert(f.ts_ns);
+                    self.recent_order.push_back(f.ts_ns);
+                }
+                Some(Step::Due(d)) => self.trader.on_due(d)?,
+                Some(Step::Event) => {
+                    let te = te.expect("an event is there");
+                    let ready = self.own_frames || self.captured_ts.is_some_and(|t| t >= te);
+                    if !ready {
+                        let since = *self.waiting_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() < FRAME_WAIT {
+                            return Ok(did);
+                        }
+                        self.wait_timeouts += 1;
+                        if self.wait_timeouts.is_power_of_two() {
+                            tracing::warn!(
+                                waits = self.wait_timeouts,
+                                "an event's frame had not reached the host's capture after {FRAME_WAIT:?}: handed over with the books as they are"
+                            );
+                        }
+                    }
+                    self.waiting_since = None;
+                    let mut ev = self.events.pop_front().expect("an event is there");
+                    if self.recent.contains(&ev.ts_ns) {
+                        self.matched += 1;
+                    }
+                    ev.seq += self.seq_base;
+                    self.trader.on_event(&ev, wall_ns())?;
+                    self.handed += 1;
+                }
+                None => return Ok(did),
+            }
+            did = true;
+        }
+    }
+}
+
+/// Runs the live host until stopped, for `duration`, until the wire is idle, or until the card
+/// dies.
+pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
+    let LivePlan {
+        cfg,
+        mut detection,
+        interface,
+        events,
+        duration,
+        until_idle,
+        trading,
+    } = plan;
+    // the capture starts before the card is programmed: every frame the card sees, it sees
+    let mut capture = match &interface {
+        Some(i) => Some(Capture::start(i)?),
+        None => None,
+    };
+    let name = match &mut detection {
+        Detection::Card { dev, .. } => {
+            dev.program(&cfg.program())
+                .context("programming the device")?;
+            progress!(
+                "run: {} programmed; draining events (Ctrl-C to stop)",
+                dev.path().display()
+            );
+            "device"
+        }
+        Detection::Software(_) => {
+            progress!(
+                "run: software path on {}; detecting (Ctrl-C to stop)",
+                interface.as_deref().unwrap_or("?")
+            );
+            "sw"
+        }
+    };
+    if let Some(i) = &interface {
+        progress!("run: capturing frames on {i}");
+    }
+    let mut live = match &trading {
+        Some(t) => {
+            let adapters = tickcross::venues::OrderEntryAdapters { config: cfg };
+            let trader = Trader::start(
+                cfg.trading_inputs(),
+                &adapters,
+                t.config_text,
+                &t.opts,
+                wall_ns(),
+                TimeMode::Wall,
+            )
+            .context("trading")?;
+            let seq_base = trader
+                .resumed()
+                .and_then(|r| r.last_event_seq)
+                .map_or(0, |s| s + 1);
+            progress!("run: trading on wall-clock time");
+            Some(Live {
+                trader,
+                frames: VecDeque::new(),
+                events: VecDeque::new(),
+                captured_ts: None,
+                waiting_since: None,
+                seq_base,
+                recent: HashSet::new(),
+                recent_order: VecDeque::new(),
+                handed: 0,
+                matched: 0,
+                wait_timeouts: 0,
+                own_frames: matches!(detection, Detection::Software(_)),
+                last_progress: Instant::now(),
+            })
+        }
+        None => None,
+    };
+    let mut out = match &events {
+        Some(p) => Some(BufWriter::new(
+            File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => None,
+    };
+
+    let started = Instant::now();
+    let mut last_report = started;
+    let mut last_frames = 0u64;
+    let mut quiet_since = Instant::now();
+    let mut drained = Drained::default();
+    let mut batch = Vec::new();
+    let mut watchdog = match &detection {
+        Detection::Card { dev, dead_after } => Some(Watchdog::new(dev, *dead_after)),
+        Detection::Software(_) => None,
+    };
+    let mut last_check: Option<Instant> = None;
+    let mut frames_in = 0u64;
+    let failure: Option<anyhow::Error> = loop {
+        let mut busy = false;
+        // events from the card's ring in host memory (no BAR read)
+        if let Detection::Card { dev, .. } = &mut detection {
+            batch.clear();
+            let drain = dev.drain(&mut batch);
+            drained.take(&batch, &mut out, cfg)?;
+            busy |= !batch.is_empty();
+            if let Some(l) = live.as_mut() {
+                l.events.extend(batch.drain(..));
+            }
+            if let Err(e) = drain {
+                break Some(e.into());
+            }
+        }
+        // frames from the capture
+        if let Some(c) = &capture {
+            let mut gone = false;
+            loop {
+                match c.rx.try_recv() {
+                    Ok(f) => {
+                        frames_in += 1;
+                        busy = true;
+                        take_frame(f, &mut detection, &mut live, &mut drained, &mut out, cfg)?;
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        gone = true;
+                        break;
+                    }
+                }
+            }
+            if gone {
+                break Some(capture_ended(capture.take()));
+            }
+        }
+        if let Some(l) = live.as_mut() {
+            busy |= l.step()?;
+            if l.last_progress.elapsed() >= Duration::from_secs(1) {
+                l.last_progress = Instant::now();
+                let p = l.trader.progress();
+                progress!(
+                    "trade: {} events, {} trades closed, {} open orders, realized net {} (fees {}), {:.1} s",
+                    p.events,
+                    p.trades,
+                    p.open_orders,
+                    p.realized,
+                    p.fees,
+                    p.elapsed.as_secs_f64()
+                );
+            }
+        }
+        if last_check.is_none_or(|t| t.elapsed() >= CHECK_EVERY) {
+            last_check = Some(Instant::now());
+            // a device that stopped (simulator killed, card hung or gone) ends the run, whatever
+            // --duration or --until-idle say
+            let (frames, idle) = match &detection {
+                Detection::Card { dev, .. } => {
+                    if let Some(Err(e)) = watchdog.as_mut().map(|w| w.check(dev)) {
+                        break Some(e.into());
+                    }
+                    let (clearing, idle) = dev.status();
+                    (dev.counters().get(counter::RX_FRAMES), idle && !clearing)
+                }
+                Detection::Software(_) => (frames_in, true),
+            };
+            if frames != last_frames {
+                last_frames = frames;
+                quiet_since = Instant::now();
+            }
+            if last_report.elapsed() >= Duration::from_secs(1) {
+                last_report = Instant::now();
+                progress!(
+                    "run: {frames} frames, {} events, {:.0} s",
+                    drained.events,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            if stopping() {
+                break None;
+            }
+            let mut done = duration.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+            if let Some(quiet) = until_idle {
+                done |= frames > 0 && idle && quiet_since.elapsed().as_secs_f64() >= quiet;
+            }
+            if done {
+                if let Detection::Card { dev, .. } = &detection {
+                    // a quiet wire is also what a dead device looks like: stop only once its
+                    // cycle counter is seen moving (bounded by the watchdog)
+                    let at = dev.cycles();
+                    let alive = loop {
+                        if dev.cycles() != at {
+                            break Ok(());
+                        }
+                        if let Some(Err(e)) = watchdog.as_mut().map(|w| w.check(dev)) {
+                            break Err(e);
+                        }
+                        std::thread::sleep(Duration::from_millis(1));
+                    };
+                    break alive.err().map(Into::into);
+                }
+                break None;
+            }
+        }
+        if !busy {
+            idle_wait(
+                &capture,
+                &mut detection,
+                &mut live,
+                &mut drained,
+                &mut out,
+                cfg,
+                &mut frames_in,
+            )?;
+        }
+    };
+    if failure.is_none() {
+        if let Detection::Card { dev, .. } = &mut detection {
+            batch.clear();
+            dev.drain(&mut batch)?;
+            drained.take(&batch, &mut out, cfg)?;
+            if let Some(l) = live.as_mut() {
+                l.events.extend(batch.drain(..));
+            }
+        }
+    }
+    if let Some(mut w) = out {
+        w.flush()?;
+    }
+    let mut notes = Vec::new();
+    let trade = match live {
+        Some(l) => Some(wind_down(l, &capture, &mut notes)?),
+        None => None,
+    };
+    if let Some(c) = capture {
+        notes.insert(0, c.finish()?);
+    }
+    let counters = match &mut detection {
+        Detection::Card { dev, .. } => dev.counters(),
+        Detection::Software(sw) => sw.counters()?,
+    };
+    Ok(LiveOutcome {
+        name,
+        counters,
+        drained,
+        notes,
+        trade,
+        failure,
+    })
+}
+
+/// One captured frame: to the software path (its events written and queued for the engine),
+/// and to the engine's queue for the venues' books.
+fn take_frame(
+    f: Frame,
+    detection: &mut Detection,
+    live: &mut Option<Live>,
+    drained: &mut Drained,
+    out: &mut Option<BufWriter<File>>,
+    cfg: &Config,
+) -> Result<()> {
+    if let Detection::Software(sw) = detection {
+        sw.process(f.ts_ns, &f.data, f.bad);
+        let mut evs = Vec::new();
+        sw.drain_events(&mut evs)?;
+        drained.take(&evs, out, cfg)?;
+        if let Some(l) = live.as_mut() {
+            l.push_frame(f);
+            l.events.extend(evs);
+        }
+    } else if let Some(l) = live.as_mut() {
+        l.push_frame(f);
+    }
+    Ok(())
+}
+
+/// Nothing to do: wait for a frame at most 200 us (or sleep that long without a capture).
+fn idle_wait(
+    capture: &Option<Capture>,
+    detection: &mut Detection,
+    live: &mut Option<Live>,
+    drained: &mut Drained,
+    out: &mut Option<BufWriter<File>>,
+    cfg: &Config,
+    frames_in: &mut u64,
+) -> Result<()> {
+    const IDLE: Duration = Duration::from_micros(200);
+    match capture {
+        Some(c) => match c.rx.recv_timeout(IDLE) {
+            Ok(f) => {
+                *frames_in += 1;
+                take_frame(f, detection, live, drained, out, cfg)
+            }
+            // a capture that ended is noticed (and its error reported) on the next round
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => Ok(()),
+        },
+        None => {
+            std::thread::sleep(IDLE);
+            Ok(())
+        }
+    }
+}
+
+/// The capture thread ended on its own: its error.
+fn capture_ended(c: Option<Capture>) -> anyhow::Error {
+    match c.map(Capture::finish) {
+        Some(Err(e)) => e.context("the host's capture stopped"),
+        Some(Ok(s)) => anyhow::anyhow!("the host's capture stopped ({s})"),
+        None => anyhow::anyhow!("the host's capture stopped"),
+    }
+}
+
+/// The end of a live trading run: the events still queued are handed over, open orders are
+/// waited for (at most `WIND_DOWN`, frames still applied to the books), then the run finishes
+/// at the wall clock (final snapshot, journal synced).
+fn wind_down(
+    mut l: Live,
+    capture: &Option<Capture>,
+    notes: &mut Vec<String>,
+) -> Result<TradeOutcome> {
+    let deadline = Instant::now() + WIND_DOWN;
+    while (!l.events.is_empty() || l.trader.has_orders_out()) && Instant::now() < deadline {
+        if let Some(c) = capture {
+            while let Ok(f) = c.rx.try_recv() {
+                l.push_frame(f);
+            }
+        }
+        if !l.step()? {
+            match capture {
+                Some(c) => {
+                    if let Ok(f) = c.rx.recv_timeout(Duration::from_micros(200)) {
+                        l.push_frame(f);
+                    }
+                }
+                None => std::thread::sleep(Duration::from_micros(200)),
+            }
+        }
+    }
+    let open = l.trader.engine().state().open_orders();
+    if open > 0 || !l.events.is_empty() {
+        tracing::warn!(
+            open_orders = open,
+            events_left = l.events.len(),
+            "still open after waiting {WIND_DOWN:?}: reported open"
+        );
+    }
+    notes.push(format!(
+        "trading: {} events handed to the engine, {} of them with their triggering frame held by the host's capture under the same kernel timestamp, {} waited {FRAME_WAIT:?} for their frames in vain",
+        l.handed, l.matched, l.wait_timeouts
+    ));
+    l.trader.finish(wall_ns()).context("trading")
+}
+
+/// The checks of `run`'s options that clap cannot make.
+pub fn check_options(
+    path_sw: bool,
+    device: bool,
+    interface: bool,
+    trade: bool,
+) -> std::result::Result<(), UsageError> {
+    let e = |s: &str| Err(UsageError(s.to_string()));
+    match (path_sw, device) {
+        (true, true) => {
+            return e(
+                "--path sw detects in software on the frames of --interface: it takes no --device",
+            )
+        }
+        (false, false) => {
+            return e(
+                "--path hw (the default) needs --device: the card's BAR or a simulator region",
+            )
+        }
+        _ => {}
+    }
+    if path_sw && !interface {
+        return e("--path sw needs --interface: the wire the software path takes its frames from");
+    }
+    if trade && !interface {
+        return e("--trade needs --interface: the card's wire, whose frames set the simulated venues' books");
+    }
+    if !path_sw && !trade && interface {
+        return e("--interface with --path hw is for --trade (the card takes its frames itself)");
+    }
+    Ok(())
+}
