@@ -428,7 +428,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                 l.events.extend(batch.drain(..));
             }
             if let Err(e) = drain {
-                break Some(e.into());
+                break Some(anyhow::Error::from(e).context("the device failed"));
             }
         }
         // frames from the capture
@@ -475,7 +475,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             let (frames, idle) = match &detection {
                 Detection::Card { dev, .. } => {
                     if let Some(Err(e)) = watchdog.as_mut().map(|w| w.check(dev)) {
-                        break Some(e.into());
+                        break Some(anyhow::Error::from(e).context("the device failed"));
                     }
                     let (clearing, idle) = dev.status();
                     (dev.counters().get(counter::RX_FRAMES), idle && !clearing)
@@ -515,7 +515,9 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                         }
                         std::thread::sleep(Duration::from_millis(1));
                     };
-                    break alive.err().map(Into::into);
+                    break alive
+                        .err()
+                        .map(|e| anyhow::Error::from(e).context("the device failed"));
                 }
                 break None;
             }
@@ -532,13 +534,17 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             )?;
         }
     };
+    let mut failure = failure;
     if failure.is_none() {
         if let Detection::Card { dev, .. } = &mut detection {
             batch.clear();
-            dev.drain(&mut batch)?;
+            let drain = dev.drain(&mut batch);
             drained.take(&batch, &mut out, cfg)?;
             if let Some(l) = live.as_mut() {
                 l.events.extend(batch.drain(..));
+            }
+            if let Err(e) = drain {
+                failure = Some(anyhow::Error::from(e).context("the device failed"));
             }
         }
     }
@@ -551,7 +557,13 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
         None => None,
     };
     if let Some(c) = capture {
-        notes.insert(0, c.finish()?);
+        // the capture thread's own error, if it had one, is the run's failure (reported after
+        // the trading run was finished and its report written)
+        match c.finish() {
+            Ok(note) => notes.insert(0, note),
+            Err(e) if failure.is_none() => failure = Some(e),
+            Err(e) => tracing::error!("the host's capture: {e:#}"),
+        }
     }
     let counters = match &mut detection {
         Detection::Card { dev, .. } => dev.counters(),

@@ -1352,10 +1352,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         print!("{}", trade_report(t, a.report.as_deref())?);
     }
     if let Some(e) = out.failure {
-        return Err(e.context(format!(
-            "run stopped after {} events: the device failed",
-            drained.events
-        )));
+        return Err(e.context(format!("run stopped after {} events", drained.events)));
     }
     Ok(())
 }

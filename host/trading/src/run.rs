@@ -598,8 +598,13 @@ impl Trader {
     }
 
     /// Polls the wall-clock venues (FIX) at `now`, booking what they sent: a live run's loop
-    /// calls this whenever it comes round.
+    /// calls this whenever it comes round. The run's clock moves to `now` only when there is a
+    /// wall-clock venue.
     pub fn poll_wall(&mut self, now: u64) -> Result<(), TradeRunError> {
+        if !self.wall.contains(&true) {
+            // nothing to poll: the clock stays where the last step left it
+            return Ok(());
+        }
         self.now = self.now.max(now);
         poll_wall(&mut self.engine, self.now, &self.wall)?;
         Ok(())
