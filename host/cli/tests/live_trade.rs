@@ -315,3 +315,73 @@ fn the_software_path_detects_and_trades_live_and_a_journal_resumes() {
     verify(&report);
     std::fs::remove_dir_all(&w.dir).ok();
 }
+
+#[test]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs the fault-injection feature: cargo test -p tickcross --features fault-injection --test live_trade"
+)]
+fn a_live_run_killed_in_the_middle_of_a_journal_write_resumes_from_its_journal() {
+    use std::os::unix::process::ExitStatusExt;
+    let Some(wire) = wire_or_skip() else { return };
+    let w = world("live-crash");
+    let n = replayed_events(&w);
+    let report = w.dir.join("report");
+    // the first run dies (SIGKILL, fault injection) having written half of its 1501st record
+    let mut c = wire.exec(env!("CARGO_BIN_EXE_tickcross"));
+    c.args(["run", "--duration", "600", "--config"])
+        .arg(&w.config)
+        .args([
+            "--interface",
+            &wire.b,
+            "--path",
+            "sw",
+            "--trade",
+            "--report",
+        ])
+        .arg(&report)
+        .env("TICKCROSS_FAULT_KILL_AFTER_RECORDS", "1500")
+        .env("TICKCROSS_FAULT_TORN_WRITE", "1");
+    let h = Logged::spawn(c, "crashing host");
+    h.wait_for("capturing frames on");
+    wire.tcpreplay(&w.pcap, true).unwrap();
+    let o = h.finish();
+    assert_eq!(
+        o.status.signal(),
+        Some(libc::SIGKILL),
+        "expected a SIGKILL after 1500 records: {:?}",
+        o.status
+    );
+    // resumed: the torn record is cut, the journal's orders go back into the simulated venues,
+    // and the run goes on on the wire's next frames
+    let h = host(
+        &wire,
+        &w,
+        &[
+            "--path".as_ref(),
+            "sw".as_ref(),
+            "--trade".as_ref(),
+            "--resume".as_ref(),
+            "--until-idle".as_ref(),
+            "3".as_ref(),
+            "--report".as_ref(),
+            report.as_os_str(),
+        ],
+        "resumed host",
+    );
+    wire.tcpreplay(&w.pcap, true).unwrap();
+    let o = h.finish();
+    succeeded(&o, "resumed run");
+    let out = String::from_utf8_lossy(&o.stdout);
+    eprintln!("the resumed host's stdout:\n{out}");
+    assert!(out.contains("resumed from the journal"), "{out}");
+    assert!(out.contains("torn last record cut"), "{out}");
+    verify(&report);
+    let s = summary(&report);
+    let events = s["events"].as_u64().unwrap();
+    assert!(
+        events > n as u64,
+        "the events before the crash and the {n} after it: {s}"
+    );
+    std::fs::remove_dir_all(&w.dir).ok();
+}
