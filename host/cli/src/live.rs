@@ -260,10 +260,35 @@ struct Live {
     wait_timeouts: u64,
     /// The software path makes its events from the frames the host holds: always ready.
     own_frames: bool,
+    /// How long an event waits for its frames (`FRAME_WAIT`).
+    frame_wait: Duration,
     last_progress: Instant,
 }
 
 impl Live {
+    fn new(trader: Trader, own_frames: bool) -> Live {
+        let seq_base = trader
+            .resumed()
+            .and_then(|r| r.last_event_seq)
+            .map_or(0, |s| s + 1);
+        Live {
+            trader,
+            frames: VecDeque::new(),
+            events: VecDeque::new(),
+            captured_ts: None,
+            waiting_since: None,
+            seq_base,
+            recent: HashSet::new(),
+            recent_order: VecDeque::new(),
+            handed: 0,
+            matched: 0,
+            wait_timeouts: 0,
+            own_frames,
+            frame_wait: FRAME_WAIT,
+            last_progress: Instant::now(),
+        }
+    }
+
     fn push_frame(&mut self, f: Frame) {
         self.captured_ts = Some(self.captured_ts.map_or(f.ts_ns, |t| t.max(f.ts_ns)));
         self.frames.push_back(f);
@@ -297,7 +322,7 @@ impl Live {
                     let ready = self.own_frames || self.captured_ts.is_some_and(|t| t >= te);
                     if !ready {
                         let since = *self.waiting_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() < FRAME_WAIT {
+                        if since.elapsed() < self.frame_wait {
                             return Ok(did);
                         }
                         self.wait_timeouts += 1;
@@ -374,26 +399,11 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                 TimeMode::Wall,
             )
             .context("trading")?;
-            let seq_base = trader
-                .resumed()
-                .and_then(|r| r.last_event_seq)
-                .map_or(0, |s| s + 1);
             progress!("run: trading on wall-clock time");
-            Some(Live {
+            Some(Live::new(
                 trader,
-                frames: VecDeque::new(),
-                events: VecDeque::new(),
-                captured_ts: None,
-                waiting_since: None,
-                seq_base,
-                recent: HashSet::new(),
-                recent_order: VecDeque::new(),
-                handed: 0,
-                matched: 0,
-                wait_timeouts: 0,
-                own_frames: matches!(detection, Detection::Software(_)),
-                last_progress: Instant::now(),
-            })
+                matches!(detection, Detection::Software(_)),
+            ))
         }
         None => None,
     };
@@ -712,4 +722,162 @@ pub fn check_options(
         return e("--interface with --path hw is for --trade (the card takes its frames itself)");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickcross_trading::run::NoAdapters;
+
+    const CONFIG: &str = r#"
+[trading]
+min_profit = "0.01"
+order_timeout_ms = 500
+seed = 1
+
+[risk]
+max_notional = "20000"
+max_position = "1"
+max_open_legs = 8
+daily_loss_limit = "500"
+max_quote_age_ms = 2000
+venue_max_failures = 5
+venue_failure_window_ms = 60000
+venue_cool_off_ms = 10000
+
+[[instrument]]
+name = "BTC"
+base = "BTC"
+quote = "USDT"
+
+[[venue]]
+name = "a"
+protocol = "binance_sbe"
+destination = "239.255.10.1:30001"
+symbols = { "BTCUSDT" = "BTC" }
+fees = { maker_bps = "1", taker_bps = "1", asset = "quote" }
+balances = { BTC = "1", USDT = "60000" }
+markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
+
+[[venue]]
+name = "b"
+protocol = "binance_sbe"
+destination = "239.255.10.2:30002"
+symbols = { "BTCUSDT" = "BTC" }
+fees = { maker_bps = "1", taker_bps = "1", asset = "quote" }
+balances = { BTC = "1", USDT = "60000" }
+markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
+"#;
+
+    fn live(own_frames: bool) -> Live {
+        let cfg = Config::from_toml_str(CONFIG).unwrap();
+        let opts = trun::TradeOptions::default();
+        let t = Trader::start(
+            cfg.trading_inputs(),
+            &NoAdapters,
+            CONFIG,
+            &opts,
+            wall_ns(),
+            TimeMode::Wall,
+        )
+        .unwrap();
+        Live::new(t, own_frames)
+    }
+
+    fn frame(ts_ns: u64) -> Frame {
+        Frame::new(ts_ns, vec![0; 60])
+    }
+
+    /// A cross far below the minimum profit: the engine refuses it, which is all these tests
+    /// need of it (it was handed over).
+    fn event(seq: u64, ts_ns: u64) -> Event {
+        Event {
+            seq,
+            instrument: 0,
+            buy_venue: 0,
+            sell_venue: 1,
+            trigger_venue: 0,
+            trigger_sell: false,
+            buy_price: 60_000_000_000_000,
+            buy_qty: 1_000_000,
+            sell_price: 60_000_000_000_001,
+            sell_qty: 1_000_000,
+            qty: 1_000_000,
+            ts_ns,
+            buy_ts_ns: ts_ns,
+            sell_ts_ns: ts_ns,
+            cycles: None,
+        }
+    }
+
+    #[test]
+    fn an_event_goes_to_the_engine_after_the_frames_stamped_at_or_before_it() {
+        let now = wall_ns();
+        let mut l = live(false);
+        for t in [now - 30, now - 20, now - 10] {
+            l.push_frame(frame(t));
+        }
+        l.events.push_back(event(0, now - 20));
+        assert!(l.step().unwrap());
+        assert_eq!(l.handed, 1);
+        assert_eq!(l.matched, 1, "its triggering frame was captured");
+        assert_eq!(l.wait_timeouts, 0);
+        // the frame after it was applied next (next_step's order is tested in trading::run)
+        assert!(l.frames.is_empty());
+    }
+
+    #[test]
+    fn an_event_later_than_every_captured_frame_waits_for_it_then_goes_on_counted() {
+        let now = wall_ns();
+        let mut l = live(false);
+        l.push_frame(frame(now - 30));
+        l.events.push_back(event(0, now - 20));
+        l.step().unwrap();
+        assert_eq!(l.handed, 0, "waits for its frame");
+        assert_eq!(l.events.len(), 1);
+        assert!(l.frames.is_empty(), "the earlier frame was applied");
+        // its frame comes: handed over
+        l.push_frame(frame(now - 20));
+        l.step().unwrap();
+        assert_eq!((l.handed, l.matched, l.wait_timeouts), (1, 1, 0));
+        // another whose frame never comes: with no time to wait, handed over and counted
+        l.frame_wait = Duration::ZERO;
+        l.events.push_back(event(1, now - 5));
+        l.step().unwrap();
+        assert_eq!((l.handed, l.matched, l.wait_timeouts), (2, 1, 1));
+    }
+
+    #[test]
+    fn the_software_paths_events_never_wait() {
+        let now = wall_ns();
+        let mut l = live(true);
+        l.events.push_back(event(0, now));
+        l.step().unwrap();
+        assert_eq!((l.handed, l.wait_timeouts), (1, 0));
+    }
+
+    #[test]
+    fn options_that_do_not_fit_together_are_refused() {
+        // (path sw, device, interface, trade)
+        assert!(check_options(false, true, false, false).is_ok());
+        assert!(check_options(false, true, true, true).is_ok());
+        assert!(check_options(true, false, true, false).is_ok());
+        assert!(check_options(true, false, true, true).is_ok());
+        for (sw, dev, iface, trade, says) in [
+            (true, true, true, false, "takes no --device"),
+            (false, false, false, false, "needs --device"),
+            (true, false, false, false, "--path sw needs --interface"),
+            (false, true, false, true, "--trade needs --interface"),
+            (
+                false,
+                true,
+                true,
+                false,
+                "--interface with --path hw is for --trade",
+            ),
+        ] {
+            let e = check_options(sw, dev, iface, trade).unwrap_err();
+            assert!(e.0.contains(says), "{}", e.0);
+        }
+    }
 }
