@@ -3,7 +3,8 @@
 //! `tickcross run --trade --interface` trades with simulated venues on wall-clock time, on the
 //! events of the simulated card on that wire (`sim --interface`) or of the software path on the
 //! frames it captures itself (`--path sw`). The events are replay's on the same capture, trades
-//! happen, `journal verify` agrees with the report, and a journal resumes. Skips, saying so,
+//! happen, `journal verify` agrees with the report, a journal resumes (also after a crash, with
+//! the fault-injection feature), and `tickcross kill --pid` stops new trades. Skips, saying so,
 //! where the machine forbids network namespaces.
 
 use std::path::{Path, PathBuf};
@@ -260,6 +261,14 @@ fn the_software_path_detects_and_trades_live_and_a_journal_resumes() {
         ];
         args.extend(extra.iter().map(std::ffi::OsStr::new));
         let h = host(&wire, &w, &args, tag);
+        if !extra.is_empty() {
+            // the resumed run's kill switch, turned on as a person would
+            let k = bin()
+                .args(["kill", "--pid", &h.child.id().to_string()])
+                .output()
+                .unwrap();
+            ok(&k, "tickcross kill --pid");
+        }
         let played = wire.tcpreplay(&w.pcap, true).unwrap();
         eprintln!("tcpreplay: {}", played.trim());
         if extra.is_empty() {
@@ -272,6 +281,10 @@ fn the_software_path_detects_and_trades_live_and_a_journal_resumes() {
     };
     let o = run(&[], "sw host");
     let trades = check_trading_run(&w, &o, &live, &report);
+    let opened = |s: &serde_json::Value| {
+        s["trades_closed"].as_u64().unwrap() + s["trades_open"].as_u64().unwrap()
+    };
+    let first = summary(&report);
     // the software path's counters are replay's
     let (_, replayed) = replay(&w);
     let counters = counter_lines(&o.stdout, "sw");
@@ -302,7 +315,8 @@ fn the_software_path_detects_and_trades_live_and_a_journal_resumes() {
         String::from_utf8_lossy(&refused.stderr)
     );
     // resumed, the run goes on: the new events count (the journal's event numbers go on from
-    // its last, although the detection numbers from 0 again), the books balance
+    // its last, although the detection numbers from 0 again), the books balance; its kill
+    // switch (`tickcross kill --pid`) is on, so no trade opens
     let o = run(&["--resume", "--until-idle", "3"], "resumed sw host");
     assert!(String::from_utf8_lossy(&o.stdout).contains("resumed from the journal"));
     let s = summary(&report);
@@ -311,7 +325,12 @@ fn the_software_path_detects_and_trades_live_and_a_journal_resumes() {
         2 * n as u64,
         "both runs' events were traded on: {s}"
     );
-    assert!(s["trades_closed"].as_u64().unwrap() >= trades, "{s}");
+    assert_eq!(s["killed"], true, "{s}");
+    assert_eq!(
+        opened(&s),
+        opened(&first),
+        "no trade opened after the kill: {s}"
+    );
     verify(&report);
     std::fs::remove_dir_all(&w.dir).ok();
 }
