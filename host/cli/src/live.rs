@@ -329,7 +329,8 @@ impl Live {
                         if self.wait_timeouts.is_power_of_two() {
                             tracing::warn!(
                                 waits = self.wait_timeouts,
-                                "an event's frame had not reached the host's capture after {FRAME_WAIT:?}: handed over with the books as they are"
+                                "an event's frame had not reached the host's capture after {:?}: handed over with the books as they are",
+                                self.frame_wait
                             );
                         }
                     }
@@ -361,9 +362,32 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
         until_idle,
         trading,
     } = plan;
-    // the capture starts before the card is programmed: every frame the card sees, it sees
+    // the capture first (an interface that cannot be opened fails the run before a journal is
+    // created), then the venues (a FIX venue is logged on, or the run fails saying why; the
+    // frames of that while wait in the channel), then the card: every frame the card sees, the
+    // capture sees
     let mut capture = match &interface {
         Some(i) => Some(Capture::start(i)?),
+        None => None,
+    };
+    let mut live = match &trading {
+        Some(t) => {
+            let adapters = tickcross::venues::OrderEntryAdapters { config: cfg };
+            let trader = Trader::start(
+                cfg.trading_inputs(),
+                &adapters,
+                t.config_text,
+                &t.opts,
+                wall_ns(),
+                TimeMode::Wall,
+            )
+            .context("trading")?;
+            progress!("run: trading on wall-clock time");
+            Some(Live::new(
+                trader,
+                matches!(detection, Detection::Software(_)),
+            ))
+        }
         None => None,
     };
     let name = match &mut detection {
@@ -387,26 +411,6 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
     if let Some(i) = &interface {
         progress!("run: capturing frames on {i}");
     }
-    let mut live = match &trading {
-        Some(t) => {
-            let adapters = tickcross::venues::OrderEntryAdapters { config: cfg };
-            let trader = Trader::start(
-                cfg.trading_inputs(),
-                &adapters,
-                t.config_text,
-                &t.opts,
-                wall_ns(),
-                TimeMode::Wall,
-            )
-            .context("trading")?;
-            progress!("run: trading on wall-clock time");
-            Some(Live::new(
-                trader,
-                matches!(detection, Detection::Software(_)),
-            ))
-        }
-        None => None,
-    };
     let mut out = match &events {
         Some(p) => Some(BufWriter::new(
             File::create(p).with_context(|| format!("creating {}", p.display()))?,
