@@ -256,6 +256,8 @@ struct Live {
     recent: HashSet<u64>,
     recent_order: VecDeque<u64>,
     handed: u64,
+    /// Per event handed over: the wall clock then minus the triggering frame's timestamp (ns).
+    ages: hdrhistogram::Histogram<u64>,
     matched: u64,
     wait_timeouts: u64,
     /// The software path makes its events from the frames the host holds: always ready.
@@ -281,6 +283,8 @@ impl Live {
             recent: HashSet::new(),
             recent_order: VecDeque::new(),
             handed: 0,
+            ages: hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
+                .expect("constant, valid bounds"),
             matched: 0,
             wait_timeouts: 0,
             own_frames,
@@ -340,7 +344,10 @@ impl Live {
                         self.matched += 1;
                     }
                     ev.seq += self.seq_base;
-                    self.trader.on_event(&ev, wall_ns())?;
+                    let now = wall_ns();
+                    self.ages
+                        .saturating_record(now.saturating_sub(ev.ts_ns).max(1));
+                    self.trader.on_event(&ev, now)?;
                     self.handed += 1;
                 }
                 None => return Ok(did),
@@ -692,6 +699,15 @@ fn wind_down(
         "trading: {} events handed to the engine, {} of them with their triggering frame held by the host's capture under the same kernel timestamp, {} waited {FRAME_WAIT:?} for their frames in vain",
         l.handed, l.matched, l.wait_timeouts
     ));
+    if l.handed > 0 {
+        let us = |ns: u64| format!("{:.1}", ns as f64 / 1e3);
+        notes.push(format!(
+            "event age when handed to the engine (the wall clock minus the triggering frame's kernel timestamp): median {} us, p99 {} us, max {} us",
+            us(l.ages.value_at_quantile(0.5)),
+            us(l.ages.value_at_quantile(0.99)),
+            us(l.ages.max())
+        ));
+    }
     l.trader.finish(wall_ns()).context("trading")
 }
 
