@@ -286,6 +286,12 @@ pub fn parse_line(line: &str) -> Result<Line, String> {
         return Err(format!("bad timestamp {ts:?}"));
     }
     let ts_ns: u64 = ts.parse().map_err(|_| format!("bad timestamp {ts:?}"))?;
+    parse_combined(ts_ns, json)
+}
+
+/// Parses one combined-stream message `{"stream": .., "data": ..}` received at `ts_ns` (a
+/// recorded line's JSON, or a live WebSocket text frame). `Err` gives the reason it is malformed.
+pub fn parse_combined(ts_ns: u64, json: &str) -> Result<Line, String> {
     let head: StreamOnly = serde_json::from_str(json).map_err(|e| format!("bad JSON: {e}"))?;
     let Some(stream) = head.stream else {
         return Ok(Line::Skipped(NO_STREAM.to_string()));
@@ -296,7 +302,21 @@ pub fn parse_line(line: &str) -> Result<Line, String> {
     }
     let env: BookTickerEnvelope =
         serde_json::from_str(json).map_err(|e| format!("bad bookTicker: {e}"))?;
-    let d = env.data;
+    Ok(Line::BookTicker {
+        ts_ns,
+        quote: book_ticker(ts_ns, env.data)?,
+    })
+}
+
+/// Parses a raw (single-stream) bookTicker object, `{"u": .., "s": .., "b": .., ...}`, received
+/// at `ts_ns`.
+pub fn parse_book_ticker(ts_ns: u64, json: &str) -> Result<BestBidAsk, String> {
+    let d: BookTickerData =
+        serde_json::from_str(json).map_err(|e| format!("bad bookTicker: {e}"))?;
+    book_ticker(ts_ns, d)
+}
+
+fn book_ticker(ts_ns: u64, d: BookTickerData) -> Result<BestBidAsk, String> {
     if d.s.len() > 255 {
         return Err(format!("symbol of {} bytes exceeds 255", d.s.len()));
     }
@@ -309,19 +329,16 @@ pub fn parse_line(line: &str) -> Result<Line, String> {
         // Cannot fail: u64::MAX / 1000 < i64::MAX.
         None => i64::try_from(ts_ns / 1000).map_err(|_| "timestamp out of range".to_string())?,
     };
-    Ok(Line::BookTicker {
-        ts_ns,
-        quote: BestBidAsk {
-            event_time_us,
-            book_update_id: d.u,
-            price_exponent,
-            qty_exponent,
-            bid_price,
-            bid_qty,
-            ask_price,
-            ask_qty,
-            symbol: d.s,
-        },
+    Ok(BestBidAsk {
+        event_time_us,
+        book_update_id: d.u,
+        price_exponent,
+        qty_exponent,
+        bid_price,
+        bid_qty,
+        ask_price,
+        ask_qty,
+        symbol: d.s,
     })
 }
 

@@ -274,6 +274,10 @@ enum BridgeCommand {
         #[arg(required = true)]
         inputs: Vec<String>,
     },
+    /// Binance's live feed (SBE over WebSocket/TLS, or JSON with --json) to the card: each
+    /// message as one UDP datagram to the venue's destination; reconnects, renews before the
+    /// endpoint's 24-hour limit, counts everything.
+    BinanceWs(bridge_ws::BinanceWsArgs),
 }
 
 /// Exit statuses (README, "Exit status"). Success is `ExitCode::SUCCESS` (0).
@@ -303,12 +307,14 @@ static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new
 /// A progress line on stderr, unless -q.
 macro_rules! progress {
     ($($arg:tt)*) => {
-        if !crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        if !$crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
             eprintln!($($arg)*);
         }
     };
 }
 
+// after `progress!`, which they use
+mod bridge_ws;
 mod live;
 
 /// Log events to stderr: RUST_LOG if set, else the level -q/-v choose; colour only on a
@@ -363,6 +369,9 @@ fn main() -> ExitCode {
             instrument,
             inputs,
         }) => bridge_cmd(out, config_out, instrument, inputs).map(|_| ExitCode::SUCCESS),
+        Command::Bridge(BridgeCommand::BinanceWs(a)) => {
+            bridge_ws::binance_ws_cmd(a).map(|_| ExitCode::SUCCESS)
+        }
         Command::Status { device } => status_cmd(device).map(|_| ExitCode::SUCCESS),
         Command::Run(a) => run_cmd(a).map(|_| ExitCode::SUCCESS),
         Command::Sim(a) => sim_cmd(a).map(|_| ExitCode::SUCCESS),
