@@ -32,6 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
+use tickcross::compare::CLOCK_HZ;
 use tickcross::config::Config;
 use tickcross::replay;
 use tickcross_bindings::counter;
@@ -40,9 +41,11 @@ use tickcross_core::detect::Detector;
 use tickcross_core::event::Event;
 use tickcross_core::frame::Frame;
 use tickcross_device::device::{Device, SeqCheck, SeqStep, Watchdog};
+use tickcross_metrics::Metrics;
 use tickcross_swpath::SwDetector;
 use tickcross_trading::run::{self as trun, next_step, Step, TimeMode, TradeOutcome, Trader};
 
+use crate::live_metrics::Publisher;
 use crate::{stopping, UsageError};
 
 /// How long an event waits for the host's capture to deliver the frames stamped at or before
@@ -80,6 +83,8 @@ pub struct Drained {
     pub events: u64,
     pub per_pair: BTreeMap<(u8, u8), u64>,
     pub seq: SeqCheck,
+    /// `--metrics`: each event's detection latency is observed here.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Drained {
@@ -90,6 +95,11 @@ impl Drained {
         cfg: &Config,
     ) -> Result<()> {
         for e in batch {
+            if let (Some(m), Some(c)) = (&self.metrics, &e.cycles) {
+                // the card's own count: last byte of the message to commit, at its clock
+                let ns = c.commit.saturating_sub(c.last) as f64 * 1e9 / CLOCK_HZ;
+                m.observe_detection("hw", ns.round() as u64);
+            }
             match self.seq.see(e.seq) {
                 SeqStep::Next => {}
                 SeqStep::Gap { missing } => {
@@ -141,6 +151,8 @@ pub struct LivePlan<'a> {
     pub duration: Option<f64>,
     pub until_idle: Option<f64>,
     pub trading: Option<LiveTrading<'a>>,
+    /// `--metrics`: published to while the run goes on.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// How a live run ended.
@@ -368,6 +380,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
         duration,
         until_idle,
         trading,
+        metrics,
     } = plan;
     // the capture first (an interface that cannot be opened fails the run before a journal is
     // created), then the venues (a FIX venue is logged on, or the run fails saying why; the
@@ -429,7 +442,19 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
     let mut last_report = started;
     let mut last_frames = 0u64;
     let mut quiet_since = Instant::now();
-    let mut drained = Drained::default();
+    let mut drained = Drained {
+        metrics: metrics.clone(),
+        ..Drained::default()
+    };
+    let mut publisher = metrics.map(|m| {
+        Publisher::new(
+            m,
+            match detection {
+                Detection::Card { .. } => "hw",
+                Detection::Software(_) => "sw",
+            },
+        )
+    });
     let mut batch = Vec::new();
     let mut watchdog = match &detection {
         Detection::Card { dev, dead_after } => Some(Watchdog::new(dev, *dead_after)),
@@ -506,6 +531,13 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             if frames != last_frames {
                 last_frames = frames;
                 quiet_since = Instant::now();
+            }
+            if let Some(p) = publisher.as_mut().filter(|p| p.due()) {
+                let counters = match &mut detection {
+                    Detection::Card { dev, .. } => dev.counters(),
+                    Detection::Software(sw) => sw.counters()?,
+                };
+                p.publish(&counters, drained.events, live.as_ref().map(|l| &l.trader));
             }
             if last_report.elapsed() >= Duration::from_secs(1) {
                 last_report = Instant::now();
@@ -611,9 +643,14 @@ fn take_frame(
     cfg: &Config,
 ) -> Result<()> {
     if let Detection::Software(sw) = detection {
+        let t0 = Instant::now();
         sw.process(f.ts_ns, &f.data, f.bad);
         let mut evs = Vec::new();
         sw.drain_events(&mut evs)?;
+        if let (Some(m), false) = (&drained.metrics, evs.is_empty()) {
+            // DESIGN section 6: the packet's bytes handed over to its events out
+            m.observe_detection("sw", t0.elapsed().as_nanos() as u64);
+        }
         drained.take(&evs, out, cfg)?;
         if let Some(l) = live.as_mut() {
             l.push_frame(f);

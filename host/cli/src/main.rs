@@ -173,6 +173,9 @@ struct RunArgs {
     /// for this many seconds, or reads all-ones.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     dead_after: f64,
+    /// Serve Prometheus metrics at http://ADDR/metrics while running (e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Args)]
@@ -316,6 +319,7 @@ macro_rules! progress {
 // after `progress!`, which they use
 mod bridge_ws;
 mod live;
+mod live_metrics;
 
 /// Log events to stderr: RUST_LOG if set, else the level -q/-v choose; colour only on a
 /// terminal and without NO_COLOR (<https://no-color.org>), so that a log written to a file or
@@ -1329,6 +1333,16 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         },
         _ => live::Detection::Software(Box::new(SwDetector::new(&cfg.program())?)),
     };
+    // the endpoint before any work: an address that cannot be bound fails the run at once
+    let metrics = match a.metrics {
+        Some(addr) => {
+            let m = std::sync::Arc::new(tickcross_metrics::Metrics::new());
+            let exporter = tickcross_metrics::Exporter::start(addr, m.clone())?;
+            progress!("run: metrics at http://{}/metrics", exporter.addr());
+            Some((m, exporter))
+        }
+        None => None,
+    };
     catch_stop_signals();
     let out = live::run(live::LivePlan {
         cfg: &cfg,
@@ -1338,7 +1352,9 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         duration: a.duration,
         until_idle: a.until_idle,
         trading,
+        metrics: metrics.as_ref().map(|(m, _)| m.clone()),
     })?;
+    drop(metrics);
     let drained = &out.drained;
     print!(
         "{}",

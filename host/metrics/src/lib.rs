@@ -252,12 +252,15 @@ impl Metrics {
             .observe(ns as f64 * 1e-9);
     }
 
-    pub fn count_order(&self, venue: &str) {
-        self.orders.with_label_values(&[venue]).inc();
-    }
-
-    pub fn count_fill(&self, venue: &str) {
-        self.fills.with_label_values(&[venue]).inc();
+    /// Publishes a venue's totals: orders sent, and orders that filled wholly or in part.
+    pub fn set_order_totals(&self, venue: &str, sent: u64, filled: u64) {
+        for (family, total) in [(&self.orders, sent), (&self.fills, filled)] {
+            let c = family.with_label_values(&[venue]);
+            let seen = c.get();
+            if total > seen {
+                c.inc_by(total - seen);
+            }
+        }
     }
 
     pub fn set_position(&self, venue: &str, asset: &str, qty: f64) {
@@ -439,3 +442,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -4,12 +4,13 @@
 //! endpoint exports.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tickcross_metrics::testing::{value, Prometheus};
 use tickcross_metrics::{Exporter, Metrics};
 
 /// A way out of every wait (never reached when things work).
@@ -34,9 +35,7 @@ fn published() -> Arc<Metrics> {
     m.set_detecting(&["hw", "sw"], "hw", 2);
     m.observe_round_trip("spot", "new", 1_200_000);
     m.observe_round_trip("spot", "cancel", 900_000);
-    m.count_order("spot");
-    m.count_order("spot");
-    m.count_fill("spot");
+    m.set_order_totals("spot", 2, 1);
     m.set_position("spot", "BTC", -0.25);
     m.set_balance("spot", "USDT", 100_000.5);
     m.set_pnl(12.5, 11.75, 3.25);
@@ -59,111 +58,6 @@ fn http_get(addr: SocketAddr, target: &str) -> (String, String) {
     (head.to_string(), body.to_string())
 }
 
-/// A port free now (Prometheus must be told its listen address).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Prometheus {
-    child: Child,
-    api: SocketAddr,
-    dir: PathBuf,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Prometheus {
-    fn start(target: SocketAddr) -> Option<Prometheus> {
-        let dir = std::env::temp_dir().join(format!("tickcross-prom-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let cfg = dir.join("prometheus.yml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: tickcross\n    static_configs:\n      - targets: ['{target}']\n"
-            ),
-        )
-        .unwrap();
-        let api: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-        let child = match Command::new("prometheus")
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address={api}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                eprintln!("SKIPPED: no `prometheus` on PATH (Debian package prometheus; scripts/setup installs it)");
-                return None;
-            }
-            Err(e) => panic!("starting prometheus: {e}"),
-        };
-        Some(Prometheus { child, api, dir })
-    }
-
-    /// The instant vector of `query`, once Prometheus has it (it scrapes every second).
-    fn query(&mut self, query: &str, want_series: usize) -> Vec<serde_json::Value> {
-        let enc: String = query
-            .bytes()
-            .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("prometheus exited: {status}");
-            }
-            if let Ok(mut s) = TcpStream::connect_timeout(&self.api, Duration::from_secs(1)) {
-                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                let _ = write!(
-                    s,
-                    "GET /api/v1/query?query={enc} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-                    self.api
-                );
-                let mut out = String::new();
-                let _ = s.read_to_string(&mut out);
-                if let Some((_, body)) = out.split_once("\r\n\r\n") {
-                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(body) {
-                        let r = v["data"]["result"].as_array().cloned().unwrap_or_default();
-                        if r.len() >= want_series {
-                            return r;
-                        }
-                    }
-                }
-            }
-            assert!(
-                started.elapsed() < WAIT,
-                "prometheus has no {want_series} series for {query} within {WAIT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-fn value(series: &serde_json::Value) -> f64 {
-    series["value"][1].as_str().unwrap().parse().unwrap()
-}
-
 #[test]
 fn a_real_prometheus_scrapes_the_series_and_values() {
     let m = published();
@@ -174,7 +68,8 @@ fn a_real_prometheus_scrapes_the_series_and_values() {
     let (head, _) = http_get(exporter.addr(), "/other");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 
-    let Some(mut prom) = Prometheus::start(exporter.addr()) else {
+    let Some(mut prom) = Prometheus::start(Command::new("prometheus"), exporter.addr(), None)
+    else {
         return;
     };
     let r = prom.query(r#"tickcross_counter_total{counter="drop_checksum"}"#, 2);

@@ -80,7 +80,9 @@ impl Wire {
             "-n", n, "link", "add", &self.a, "mtu", "9000", "type", "veth", "peer", "name",
             &self.b, "mtu", "9000",
         ]))?;
-        for end in [&self.a, &self.b] {
+        // loopback too: services a test runs inside the namespace (a metrics endpoint and the
+        // Prometheus scraping it) talk over it
+        for end in [self.a.as_str(), self.b.as_str(), "lo"] {
             run(Command::new("ip").args(["-n", n, "link", "set", end, "up"]))?;
         }
         Ok(())

@@ -25,6 +25,7 @@
 pub mod config;
 pub mod engine;
 pub mod journal;
+pub mod latency;
 pub mod ledger;
 pub mod money;
 pub mod pnl;

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::config::FeeAsset;
 use super::engine::{EngineSetup, State};
+use super::latency::Operation;
 use super::pnl::{sharpe, ClosedTrade};
 use super::rebalance::{plan, Proposal};
 use super::risk::Refusal;
@@ -148,9 +149,27 @@ pub fn summary_json(
                     )
                 })
                 .collect();
+            let round_trips: serde_json::Map<String, Value> = Operation::ALL
+                .iter()
+                .map(|&op| {
+                    let d = st.round_trips.get(v, op).filter(|d| d.count > 0);
+                    (
+                        op.as_str().to_string(),
+                        d.map_or(Value::Null, |d| {
+                            json!({
+                                "count": d.count,
+                                "median_ns": d.quantile(0.5),
+                                "p99_ns": d.quantile(0.99),
+                                "max_ns": d.max,
+                            })
+                        }),
+                    )
+                })
+                .collect();
             json!({
                 "name": name,
                 "balances": balances,
+                "round_trips": round_trips,
                 "volume": s(st.volume[v]),
                 "down_at_end": st.risk[v].down,
                 "disabled_until_ns": st.risk[v].disabled_until,
@@ -441,6 +460,41 @@ pub fn summary_text(setup: &EngineSetup, v: &Value) -> String {
     }
     let _ = writeln!(o);
     table(&mut o, &rows, 2);
+
+    // order round trips per venue: sent to the venue's first report ("new"), cancel sent to the
+    // next report ("cancel"); quantiles within 12.5% below (crate::latency)
+    let mut rows = vec![vec![
+        "round trips".to_string(),
+        "operation".into(),
+        "orders".into(),
+        "median".into(),
+        "p99".into(),
+        "max".into(),
+    ]];
+    let us = |x: &Value| {
+        x.as_u64()
+            .map_or("-".to_string(), |ns| format!("{:.1} us", ns as f64 / 1e3))
+    };
+    for (k, name) in setup.venue_names.iter().enumerate() {
+        for op in Operation::ALL {
+            let d = g(&format!("/venues/{k}/round_trips/{}", op.as_str()));
+            if d.is_null() {
+                continue;
+            }
+            rows.push(vec![
+                name.clone(),
+                op.as_str().to_string(),
+                text(&d["count"]),
+                us(&d["median_ns"]),
+                us(&d["p99_ns"]),
+                us(&d["max_ns"]),
+            ]);
+        }
+    }
+    if rows.len() > 1 {
+        let _ = writeln!(o);
+        table(&mut o, &rows, 2);
+    }
     o
 }
 

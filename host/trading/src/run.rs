@@ -545,6 +545,14 @@ impl Trader {
         &self.engine
     }
 
+    /// The P&L of the balances at the venues' current marks against the initial balances (as
+    /// the report's `mark_to_market`).
+    pub fn mark_to_market(&self) -> Decimal {
+        let market = self.market.borrow();
+        let marks = super::report::marks(self.engine.setup(), &market);
+        super::report::mark_to_market(self.engine.state(), &marks).0
+    }
+
     /// The journal this run resumed, if it did.
     pub fn resumed(&self) -> Option<&ResumeInfo> {
         self.resumed.as_ref()

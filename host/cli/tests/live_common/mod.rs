@@ -156,3 +156,65 @@ pub fn counter_lines(stdout: &[u8], name: &str) -> Vec<String> {
         .filter(|l| !l.starts_with("simulated "))
         .collect()
 }
+
+/// The bridged capture's venues (the bridge's destinations) with trading sections: the fees
+/// are low enough that the recordings' crosses pay, so that trades happen.
+pub const TRADE_CONFIG: &str = r#"
+[trading]
+min_profit = "0.01"
+max_trade_qty = "0.1"
+order_timeout_ms = 500
+unwind_slippage_bps = "15"
+unwind_retries = 3
+unwind_retry_ms = 20
+sharpe_interval_s = 1
+seed = 7
+
+[risk]
+max_notional = "20000"
+max_position = "0.15"
+max_open_legs = 8
+daily_loss_limit = "500"
+max_quote_age_ms = 2000
+venue_max_failures = 5
+venue_failure_window_ms = 60000
+venue_cool_off_ms = 10000
+
+[journal]
+sync = "trade"
+
+[[instrument]]
+name = "BTC"
+base = "BTC"
+quote = "USDT"
+
+[[venue]]
+name = "spot"
+protocol = "binance_sbe"
+destination = "239.255.10.1:30001"
+symbols = { "BTCUSDT" = "BTC" }
+fees = { maker_bps = "1", taker_bps = "0.1", asset = "quote" }
+balances = { BTC = "0.5", USDT = "30000" }
+markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
+sim = { latency_us = [500, 1500] }
+
+[[venue]]
+name = "usdm"
+protocol = "binance_sbe"
+destination = "239.255.10.2:30002"
+symbols = { "BTCUSDT" = "BTC" }
+fees = { maker_bps = "1", taker_bps = "0.1", asset = "quote" }
+balances = { BTC = "0.5", USDT = "30000" }
+markets = { BTCUSDT = { tick_size = "0.1", lot_size = "0.001" } }
+sim = { latency_us = [500, 1500] }
+
+[[venue]]
+name = "cm"
+protocol = "binance_sbe"
+destination = "239.255.10.3:30003"
+symbols = { "BTCUSD_PERP" = "BTC" }
+fees = { maker_bps = "1", taker_bps = "0.1", asset = "base" }
+balances = { BTC = "0.5", USDT = "30000" }
+markets = { BTCUSD_PERP = { tick_size = "0.1", lot_size = "1", contract = { inverse = "100" } } }
+sim = { latency_us = [500, 1500] }
+"#;

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::setup::EngineSetup;
 use crate::journal::{OrderRecord, Purpose, Record, Snapshot, TradeOpen};
+use crate::latency::{Operation, RoundTrips};
 use crate::ledger::{Ledger, Transfer};
 use crate::money::{base_of, fill_deltas, quote_of, round_amount, FeeCharge};
 use crate::pnl::{ClosedTrade, Flows, PnlBook};
@@ -30,6 +31,8 @@ pub struct OrderState {
     /// Timeout of the order (or of its cancel, once sent).
     pub deadline: u64,
     pub cancel_sent: Option<u64>,
+    /// A report came after the cancel was sent (its round trip is timed).
+    pub cancel_answered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +110,8 @@ pub struct State {
     pub stats: Stats,
     pub first_ts: Option<u64>,
     pub last_ts: u64,
+    /// Order round trips per venue.
+    pub round_trips: RoundTrips,
     /// Orders not final (kept as a count: the risk check reads it on every candidate).
     open_count: usize,
 }
@@ -144,6 +149,7 @@ impl State {
             stats: Stats::default(),
             first_ts: None,
             last_ts: 0,
+            round_trips: RoundTrips::new(setup.trade.venues.len()),
             open_count: 0,
         }
     }
@@ -170,6 +176,7 @@ impl State {
                 end: None,
                 deadline: o.sent_ns + timeout,
                 cancel_sent: None,
+                cancel_answered: false,
             },
         );
     }
@@ -439,6 +446,15 @@ impl State {
         let Some(o) = self.orders.get_mut(&r.order_id) else {
             return;
         };
+        if o.reports == 0 {
+            let rt = ts.saturating_sub(o.rec.sent_ns);
+            self.round_trips.record(venue, Operation::New, rt);
+        }
+        if let Some(c) = o.cancel_sent.filter(|_| !o.cancel_answered) {
+            o.cancel_answered = true;
+            self.round_trips
+                .record(venue, Operation::Cancel, ts.saturating_sub(c));
+        }
         o.reports += 1;
         let rec = o.rec.clone();
         let Some(market) = setup.market(rec.venue, rec.instrument) else {
