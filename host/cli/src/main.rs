@@ -141,25 +141,8 @@ struct RunArgs {
     /// sw), and with --trade the frames that set the simulated venues' books.
     #[arg(long, value_name = "IFACE")]
     interface: Option<String>,
-    /// Trade on the events on wall-clock time (the config's [trading] sections), as `replay
-    /// --trade` does on a capture.
-    #[arg(long)]
-    trade: bool,
-    /// With --trade: on exit, write the report (summary.json, summary.txt, trades.jsonl,
-    /// candidates.jsonl) here.
-    #[arg(long, requires = "trade")]
-    report: Option<PathBuf>,
-    /// With --trade: the journal (default: DIR/journal with --report). One that already holds
-    /// records is refused unless --resume is given.
-    #[arg(long, requires = "trade")]
-    journal: Option<PathBuf>,
-    /// With --trade: continue the run in the journal (it must exist), after checking that it
-    /// belongs to this config and this interface.
-    #[arg(long, requires = "trade")]
-    resume: bool,
-    /// With --trade: the kill switch is on while this file exists (see `tickcross kill`).
-    #[arg(long, requires = "trade")]
-    kill_file: Option<PathBuf>,
+    #[command(flatten)]
+    t: TradeArgs,
     /// Write events as JSONL.
     #[arg(long)]
     events: Option<PathBuf>,
@@ -176,6 +159,30 @@ struct RunArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics while running (e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR:PORT")]
     metrics: Option<std::net::SocketAddr>,
+}
+
+/// Trading on the detections (`replay` on a capture's simulated time, `run` on the wall clock).
+#[derive(Args)]
+struct TradeArgs {
+    /// Trade on the events (the config's [trading] sections): fees, risk, inventory, legs,
+    /// journal, P&L, with simulated venues or FIX venues (order_entry).
+    #[arg(long)]
+    trade: bool,
+    /// With --trade: on exit, write the report (summary.json, summary.txt, trades.jsonl,
+    /// candidates.jsonl) here.
+    #[arg(long, requires = "trade")]
+    report: Option<PathBuf>,
+    /// With --trade: the journal (default: DIR/journal with --report). One that already holds
+    /// records is refused unless --resume is given.
+    #[arg(long, requires = "trade")]
+    journal: Option<PathBuf>,
+    /// With --trade: continue the run in the journal (it must exist), after checking, before any
+    /// other work, that it belongs to this config and these inputs (captures, or the interface).
+    #[arg(long, requires = "trade")]
+    resume: bool,
+    /// With --trade: the kill switch is on while this file exists (see `tickcross kill`).
+    #[arg(long, requires = "trade")]
+    kill_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -236,24 +243,8 @@ struct ReplayArgs {
     /// Where the simulator creates its BAR region (default: a file in /dev/shm, removed after).
     #[arg(long)]
     region: Option<PathBuf>,
-    /// Trade on the detections with simulated venues (the config's [trading] sections).
-    #[arg(long)]
-    trade: bool,
-    /// With --trade: write the report (summary.json, summary.txt, trades.jsonl,
-    /// candidates.jsonl) here.
-    #[arg(long, requires = "trade")]
-    report: Option<PathBuf>,
-    /// With --trade: the journal (default: DIR/journal with --report). One that already holds
-    /// records is refused unless --resume is given.
-    #[arg(long, requires = "trade")]
-    journal: Option<PathBuf>,
-    /// With --trade: continue the run in the journal (it must exist), after checking that it
-    /// belongs to this config and these captures, before any replay work.
-    #[arg(long, requires = "trade")]
-    resume: bool,
-    /// With --trade: the kill switch is on while this file exists (see `tickcross kill`).
-    #[arg(long, requires = "trade")]
-    kill_file: Option<PathBuf>,
+    #[command(flatten)]
+    t: TradeArgs,
     /// pcap or pcapng captures (optionally gzipped), merged by timestamp.
     #[arg(required = true)]
     captures: Vec<PathBuf>,
@@ -359,7 +350,13 @@ fn main() -> ExitCode {
     init_logging(cli.quiet, cli.verbose);
     if matches!(
         &cli.command,
-        Command::Replay(ReplayArgs { trade: true, .. }) | Command::Run(RunArgs { trade: true, .. })
+        Command::Replay(ReplayArgs {
+            t: TradeArgs { trade: true, .. },
+            ..
+        }) | Command::Run(RunArgs {
+            t: TradeArgs { trade: true, .. },
+            ..
+        })
     ) {
         // before any work, so that an early `tickcross kill --pid` is not SIGUSR1's default
         // (terminate)
@@ -427,7 +424,7 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("{0}:\n{0}: {e}", a.config.display()))?;
     let cfg = Config::from_toml_str(&config_text)
         .map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
-    if a.trade && cfg.trading().is_none() {
+    if a.t.trade && cfg.trading().is_none() {
         bail!(
             "{}: --trade needs a [trading] section (and [risk], venue fees, balances, markets); see README",
             a.config.display()
@@ -447,7 +444,7 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
             }
         }
     }
-    let config_text = a.trade.then_some(config_text);
+    let config_text = a.t.trade.then_some(config_text);
     if let Some(text) = &config_text {
         check_journal(&a, &cfg, text)?;
     }
@@ -573,7 +570,7 @@ fn replay_cmd(a: ReplayArgs) -> Result<ExitCode> {
 
 /// The journal of `replay --trade`: `--journal`, else DIR/journal with `--report`.
 fn journal_path(a: &ReplayArgs) -> Option<PathBuf> {
-    journal_of(&a.journal, &a.report)
+    journal_of(&a.t.journal, &a.t.report)
 }
 
 /// A trading run's journal: `--journal`, else DIR/journal with `--report`.
@@ -586,7 +583,7 @@ fn journal_of(journal: &Option<PathBuf>, report: &Option<PathBuf>) -> Option<Pat
 fn trade_options(a: &ReplayArgs) -> tickcross_trading::run::TradeOptions {
     tickcross_trading::run::TradeOptions {
         journal: journal_path(a),
-        kill_file: a.kill_file.clone(),
+        kill_file: a.t.kill_file.clone(),
         inputs_id: tickcross_trading::run::inputs_id(&a.captures),
     }
 }
@@ -595,8 +592,8 @@ fn trade_options(a: &ReplayArgs) -> tickcross_trading::run::TradeOptions {
 /// and only one that passes every check a resume makes; the error says how to go on.
 fn check_journal(a: &ReplayArgs, cfg: &Config, config_text: &str) -> Result<()> {
     check_journal_of(
-        a.journal.is_some(),
-        a.resume,
+        a.t.journal.is_some(),
+        a.t.resume,
         &trade_options(a),
         cfg,
         config_text,
@@ -653,7 +650,7 @@ fn trade_cmd(
 ) -> Result<String> {
     use std::fmt::Write as _;
     use tickcross_trading::run as trun;
-    if let Some(d) = &a.report {
+    if let Some(d) = &a.t.report {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
     let opts = trade_options(a);
@@ -684,7 +681,7 @@ fn trade_cmd(
         );
     })
     .context("trading")?;
-    o.push_str(&trade_report(&out, a.report.as_deref())?);
+    o.push_str(&trade_report(&out, a.t.report.as_deref())?);
     Ok(o)
 }
 
@@ -1288,9 +1285,9 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         a.path == RunPath::Sw,
         a.device.is_some(),
         a.interface.is_some(),
-        a.trade,
+        a.t.trade,
     )?;
-    if a.resume && journal_of(&a.journal, &a.report).is_none() {
+    if a.t.resume && journal_of(&a.t.journal, &a.t.report).is_none() {
         return Err(UsageError(
             "--resume needs a journal to resume: give --report DIR or --journal FILE".into(),
         )
@@ -1302,7 +1299,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{0}:\n{0}: {e}", a.config.display()))?;
     let cfg = Config::from_toml_str(&config_text)
         .map_err(|e| anyhow::anyhow!("{}:\n{e}", a.config.display()))?;
-    let trading = if a.trade {
+    let trading = if a.t.trade {
         if cfg.trading().is_none() {
             bail!(
                 "{}: --trade needs a [trading] section (and [risk], venue fees, balances, markets); see README",
@@ -1310,13 +1307,13 @@ fn run_cmd(a: RunArgs) -> Result<()> {
             );
         }
         let opts = tickcross_trading::run::TradeOptions {
-            journal: journal_of(&a.journal, &a.report),
-            kill_file: a.kill_file.clone(),
+            journal: journal_of(&a.t.journal, &a.t.report),
+            kill_file: a.t.kill_file.clone(),
             // the live inputs are the wire: a journal resumes on the same interface
             inputs_id: format!("interface:{}", a.interface.as_deref().unwrap_or("")),
         };
-        check_journal_of(a.journal.is_some(), a.resume, &opts, &cfg, &config_text)?;
-        if let Some(d) = &a.report {
+        check_journal_of(a.t.journal.is_some(), a.t.resume, &opts, &cfg, &config_text)?;
+        if let Some(d) = &a.t.report {
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
         }
         Some(live::LiveTrading {
@@ -1374,7 +1371,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         println!("{n}");
     }
     if let Some(t) = &out.trade {
-        print!("{}", trade_report(t, a.report.as_deref())?);
+        print!("{}", trade_report(t, a.t.report.as_deref())?);
     }
     if let Some(e) = out.failure {
         return Err(e.context(format!("run stopped after {} events", drained.events)));
