@@ -70,6 +70,19 @@ const CHECK_EVERY: Duration = Duration::from_millis(10);
 /// Recent captured frames' timestamps kept for the same-timestamp check.
 const RECENT_TS: usize = 1 << 16;
 
+/// The trading run's figures once a second (replay's and the live host's).
+pub fn progress_line(p: &trun::TradeProgress) -> String {
+    format!(
+        "trade: {} events, {} trades closed, {} open orders, realized net {} (fees {}), {:.1} s",
+        p.events,
+        p.trades,
+        p.open_orders,
+        p.realized,
+        p.fees,
+        p.elapsed.as_secs_f64()
+    )
+}
+
 /// The wall clock, ns since the Unix epoch (CLOCK_REALTIME, as the kernel's frame timestamps).
 pub fn wall_ns() -> u64 {
     SystemTime::now()
@@ -502,16 +515,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             busy |= l.step()?;
             if l.last_progress.elapsed() >= Duration::from_secs(1) {
                 l.last_progress = Instant::now();
-                let p = l.trader.progress();
-                progress!(
-                    "trade: {} events, {} trades closed, {} open orders, realized net {} (fees {}), {:.1} s",
-                    p.events,
-                    p.trades,
-                    p.open_orders,
-                    p.realized,
-                    p.fees,
-                    p.elapsed.as_secs_f64()
-                );
+                progress!("{}", progress_line(&l.trader.progress()));
             }
         }
         if last_check.is_none_or(|t| t.elapsed() >= CHECK_EVERY) {

@@ -669,17 +669,8 @@ fn trade_cmd(
         events,
         frames,
         &opts,
-        |p| {
-        progress!(
-            "trade: {} events, {} trades closed, {} open orders, realized net {} (fees {}), {:.1} s",
-            p.events,
-            p.trades,
-            p.open_orders,
-            p.realized,
-            p.fees,
-            p.elapsed.as_secs_f64()
-        );
-    })
+        |p| progress!("{}", live::progress_line(p)),
+    )
     .context("trading")?;
     o.push_str(&trade_report(&out, a.t.report.as_deref())?);
     Ok(o)

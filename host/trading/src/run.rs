@@ -254,23 +254,30 @@ pub fn check_journal(
         Some(Record::Header(_)) => {}
         _ => return mismatch("it does not start with a header record"),
     }
-    if let Some(k) = setup
+    refuse_external_resume(&setup, path)?;
+    Ok(JournalStart::Resume {
+        records: c.records.len(),
+    })
+}
+
+/// A journal with records is not resumed when a venue sends its orders out: the orders in flight
+/// at the crash would need an order-status reconcile with the venue, which is not implemented.
+fn refuse_external_resume(setup: &EngineSetup, path: &Path) -> Result<(), TradeRunError> {
+    match setup
         .trade
         .venues
         .iter()
         .position(|v| matches!(v.order_entry, OrderEntry::External { .. }))
     {
-        return Err(TradeRunError::Setup(format!(
+        Some(k) => Err(TradeRunError::Setup(format!(
             "journal {} holds records and venue {:?} sends its orders out (order_entry): \
              resuming would need an order-status reconcile with the venue for the orders in \
              flight at the crash, which is not implemented; start with a new journal",
             path.display(),
             setup.venue_names[k]
-        )));
+        ))),
+        None => Ok(()),
     }
-    Ok(JournalStart::Resume {
-        records: c.records.len(),
-    })
 }
 
 /// Simulated venues as the engine takes them.
@@ -469,21 +476,7 @@ impl Trader {
             }
         }
         if let (Some(_), Some(path)) = (&existing, &opts.journal) {
-            if let Some(k) = setup
-                .trade
-                .venues
-                .iter()
-                .position(|v| matches!(v.order_entry, OrderEntry::External { .. }))
-            {
-                return Err(TradeRunError::Setup(format!(
-                    "journal {} holds records and venue {:?} sends its orders out (order_entry): \
-                     resuming would need an \
-                     order-status reconcile with the venue for the orders in flight at the crash, \
-                     which is not implemented; start with a new journal",
-                    path.display(),
-                    setup.venue_names[k]
-                )));
-            }
+            refuse_external_resume(&setup, path)?;
         }
         let mut venues: Vec<Box<dyn Venue>> = Vec::with_capacity(sims.len());
         for (k, s) in sims.into_iter().enumerate() {
