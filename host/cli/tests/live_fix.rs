@@ -200,7 +200,7 @@ fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_accep
         .arg(&report);
     let h = Logged::spawn(c, "host");
     // the FIX session is logged on before the run starts capturing and programs the card
-    h.wait_for("capturing frames on");
+    let mut said = h.wait_for("capturing frames on");
     assert!(
         acc.fills().unwrap().is_empty(),
         "no order before the frames"
@@ -210,8 +210,10 @@ fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_accep
     eprintln!("tcpreplay: {}", played.trim());
     // once the engine has had every event, the host is stopped as a person would: it waits for
     // its open orders (the FIX venue's reports come on wall time), then writes the report
-    h.wait_for(&format!("trade: {n} events"));
+    said.extend(h.wait_for(&format!("trade: {n} events")));
     h.terminate();
+    // its last words: the FIX session closed once the report's figures are final
+    said.extend(h.wait_for("FIX session stopped"));
     let o = h.finish();
     succeeded(&o, "run --trade with a FIX venue");
     let taken = stop_card(card);
@@ -239,6 +241,16 @@ fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_accep
             .unwrap();
     assert_eq!(s["events"], n as u64, "{s:#}");
     assert_eq!(s["trades_open"], 0, "every trade closed: {s:#}");
+    // each trade was said as it closed, once
+    let closed: Vec<&String> = said
+        .iter()
+        .filter(|l| l.contains(" closed: buy "))
+        .collect();
+    assert_eq!(
+        Some(closed.len() as u64),
+        s["trades_closed"].as_u64(),
+        "{closed:#?}"
+    );
     let trades: Vec<serde_json::Value> = std::fs::read_to_string(report.join("trades.jsonl"))
         .unwrap()
         .lines()
