@@ -43,6 +43,7 @@ use tickcross_core::frame::Frame;
 use tickcross_device::device::{Device, SeqCheck, SeqStep, Watchdog};
 use tickcross_metrics::Metrics;
 use tickcross_swpath::SwDetector;
+use tickcross_trading::engine::EngineSetup;
 use tickcross_trading::run::{self as trun, next_step, Step, TimeMode, TradeOutcome, Trader};
 
 use crate::live_metrics::Publisher;
@@ -290,6 +291,8 @@ struct Live {
     /// How long an event waits for its frames (`FRAME_WAIT`).
     frame_wait: Duration,
     last_progress: Instant,
+    /// Closed trades already shown (`show_closed`).
+    shown_closed: usize,
 }
 
 impl Live {
@@ -299,7 +302,6 @@ impl Live {
             .and_then(|r| r.last_event_seq)
             .map_or(0, |s| s + 1);
         Live {
-            trader,
             frames: VecDeque::new(),
             events: VecDeque::new(),
             captured_ts: None,
@@ -315,7 +317,19 @@ impl Live {
             own_frames,
             frame_wait: FRAME_WAIT,
             last_progress: Instant::now(),
+            shown_closed: trader.engine().state().pnl.closed.len(),
+            trader,
         }
+    }
+
+    /// Says each trade closed since the last call, as it happens (one line each).
+    fn show_closed(&mut self) {
+        let e = self.trader.engine();
+        let closed = &e.state().pnl.closed;
+        for t in closed.iter().skip(self.shown_closed) {
+            progress!("{}", closed_line(t, e.setup()));
+        }
+        self.shown_closed = closed.len();
     }
 
     fn push_frame(&mut self, f: Frame) {
@@ -513,6 +527,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
         }
         if let Some(l) = live.as_mut() {
             busy |= l.step()?;
+            l.show_closed();
             if l.last_progress.elapsed() >= Duration::from_secs(1) {
                 l.last_progress = Instant::now();
                 progress!("{}", progress_line(&l.trader.progress()));
@@ -717,7 +732,9 @@ fn wind_down(
                 l.push_frame(f);
             }
         }
-        if !l.step()? {
+        let did = l.step()?;
+        l.show_closed();
+        if !did {
             match capture {
                 Some(c) => {
                     if let Ok(f) = c.rx.recv_timeout(Duration::from_micros(200)) {
@@ -750,6 +767,36 @@ fn wind_down(
         ));
     }
     l.trader.finish(wall_ns()).context("trading")
+}
+
+/// A closed trade in one line: its pair, size, realized net and fees, how long it was open, and
+/// what its unwind left when it gave up.
+fn closed_line(t: &tickcross_trading::pnl::ClosedTrade, s: &EngineSetup) -> String {
+    let name = |v: usize| s.venue_names.get(v).map_or("?", String::as_str);
+    let inst = s
+        .instrument_names
+        .get(t.instrument)
+        .map_or("?", String::as_str);
+    let mut l = format!(
+        "trade {} closed: buy {} / sell {} {} {}, entry legs filled in full {}/{}, realized net {} (fees {}), {:.1} ms",
+        t.trade_id,
+        name(t.buy_venue),
+        name(t.sell_venue),
+        t.planned_base.normalize(),
+        inst,
+        t.legs_filled,
+        t.legs_sent,
+        t.realized.net,
+        t.realized.fees,
+        t.closed_ns.saturating_sub(t.opened_ns) as f64 / 1e6
+    );
+    if t.gave_up {
+        l.push_str(&format!(
+            ", unwind gave up: {} {inst} left",
+            t.realized.residual
+        ));
+    }
+    l
 }
 
 /// The checks of `run`'s options that clap cannot make.
@@ -915,6 +962,47 @@ markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
         l.events.push_back(event(0, now));
         l.step().unwrap();
         assert_eq!((l.handed, l.wait_timeouts), (1, 0));
+    }
+
+    #[test]
+    fn a_closed_trade_is_said_in_one_line_with_its_pair_size_and_result() {
+        use tickcross_trading::pnl::{ClosedTrade, Flows, Realized};
+        let l = live(false);
+        let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+        let mut t = ClosedTrade {
+            trade_id: 4,
+            event_seq: 17,
+            instrument: 0,
+            buy_venue: 1,
+            sell_venue: 0,
+            opened_ns: 1_000_000,
+            closed_ns: 3_500_000,
+            planned_base: d("0.100"),
+            expected_net: d("1"),
+            flows: Flows::default(),
+            realized: Realized {
+                gross: d("0.3"),
+                fees: d("0.01"),
+                net: d("0.29"),
+                residual: d("0"),
+                unwind_cost: d("0"),
+            },
+            gave_up: false,
+            legs_sent: 2,
+            legs_filled: 2,
+        };
+        let setup = l.trader.engine().setup();
+        assert_eq!(
+            closed_line(&t, setup),
+            "trade 4 closed: buy b / sell a 0.1 BTC, entry legs filled in full 2/2, realized net 0.29 (fees 0.01), 2.5 ms"
+        );
+        t.gave_up = true;
+        t.realized.residual = d("-0.0009");
+        assert!(
+            closed_line(&t, setup).ends_with(", unwind gave up: -0.0009 BTC left"),
+            "{}",
+            closed_line(&t, setup)
+        );
     }
 
     #[test]

@@ -1,0 +1,326 @@
+//! The deployed host trades live with one venue over FIX (issue 13, test 2): tcpreplay plays the
+//! bridged Binance capture onto a veth wire in a network namespace the test makes and removes;
+//! the simulated card on that wire (`sim --interface`) detects; `tickcross run --trade
+//! --interface` trades on its events on wall-clock time, the USD-M venue's orders going over FIX
+//! 4.4 to the QuickFIX test acceptor (`tests/fix/acceptor.cpp`, built on first use; needs
+//! libquickfix-dev) and the two other venues simulated on wall time. The events are replay's,
+//! trades happen with legs on the FIX venue, that venue's balances in the report are its initial
+//! balances moved by exactly the acceptor's fill log (as `fix_replay.rs` checks for a replay),
+//! and `journal verify --report` passes. Skips, saying so, where the machine forbids network
+//! namespaces.
+//!
+//! The host captures the card's wire, so it runs inside the namespace; the acceptor runs there
+//! too, on the namespace's own loopback (brought up by the test), so nothing leaves the
+//! namespace.
+
+use std::path::Path;
+use std::process::Command;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use tickcross_testkit::fix_acceptor::{Acceptor, AcceptorOptions};
+
+mod common;
+mod live_common;
+use common::{bin, binance_capture, ok, tempdir};
+use live_common::{card, events, stop_card, succeeded, wire_or_skip, Logged};
+
+/// Lines of each Binance recording: 5,595 frames, 6,577 events.
+const LINES: usize = 3000;
+
+/// The FIX venue's taker fee (bps), in the quote asset.
+const FIX_TAKER_BPS: u32 = 1;
+
+/// live_trade.rs's venues, with USD-M (a leg of most of the recordings' crosses) sending its
+/// orders over FIX. The order timeout only guards against a venue that never answers: the
+/// acceptor and the simulated venues end their orders in milliseconds, and a timeout that fired
+/// on a loaded machine would cancel an order the acceptor may still fill.
+const CONFIG: &str = r#"
+[trading]
+min_profit = "0.01"
+max_trade_qty = "0.1"
+order_timeout_ms = 8000
+unwind_slippage_bps = "15"
+unwind_retries = 3
+unwind_retry_ms = 20
+sharpe_interval_s = 1
+seed = 7
+
+[risk]
+max_notional = "20000"
+max_position = "0.15"
+max_open_legs = 8
+daily_loss_limit = "500"
+max_quote_age_ms = 2000
+venue_max_failures = 5
+venue_failure_window_ms = 60000
+venue_cool_off_ms = 10000
+
+[journal]
+sync = "trade"
+
+[[instrument]]
+name = "BTC"
+base = "BTC"
+quote = "USDT"
+
+[[venue]]
+name = "spot"
+protocol = "binance_sbe"
+destination = "239.255.10.1:30001"
+symbols = { "BTCUSDT" = "BTC" }
+fees = { maker_bps = "1", taker_bps = "0.1", asset = "quote" }
+balances = { BTC = "0.5", USDT = "30000" }
+markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
+sim = { latency_us = [500, 1500] }
+
+[[venue]]
+name = "usdm"
+protocol = "binance_sbe"
+destination = "239.255.10.2:30002"
+symbols = { "BTCUSDT" = "BTC" }
+fees = { maker_bps = "1", taker_bps = "@FIX_TAKER_BPS@", asset = "quote" }
+balances = { BTC = "0.5", USDT = "30000" }
+markets = { BTCUSDT = { tick_size = "0.1", lot_size = "0.001" } }
+
+[venue.order_entry]
+protocol = "fix44"
+host = "127.0.0.1"
+port = @PORT@
+sender_comp_id = "TICKCROSS"
+target_comp_id = "ACCEPTOR"
+auth = { kind = "plain", username = "alice", password_file = "@DIR@/password" }
+heartbeat_s = 30
+logon_timeout_s = 60
+seq_store = "@DIR@/fix-store"
+
+[[venue]]
+name = "cm"
+protocol = "binance_sbe"
+destination = "239.255.10.3:30003"
+symbols = { "BTCUSD_PERP" = "BTC" }
+fees = { maker_bps = "1", taker_bps = "0.1", asset = "base" }
+balances = { BTC = "0.5", USDT = "30000" }
+markets = { BTCUSD_PERP = { tick_size = "0.1", lot_size = "1", contract = { inverse = "100" } } }
+sim = { latency_us = [500, 1500] }
+"#;
+
+/// The FIX venue's index among the configured venues and its initial balances (BTC, USDT).
+const FIX_VENUE: usize = 1;
+const FIX_START: (&str, &str) = ("0.5", "30000");
+
+fn dec(v: &serde_json::Value) -> Decimal {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a decimal string: {v}"))
+        .parse()
+        .unwrap()
+}
+
+/// The line of a run's stdout that starts with `start`.
+fn line<'a>(stdout: &'a str, start: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no line {start:?} in:\n{stdout}"))
+}
+
+/// The numbers in a line, in order.
+fn numbers(l: &str) -> Vec<u64> {
+    l.split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect()
+}
+
+/// `replay --path sw` of the capture: its events.
+fn replayed_events(dir: &Path, config: &Path, pcap: &Path) -> Vec<serde_json::Value> {
+    let out = dir.join("replay.jsonl");
+    let o = bin()
+        .args(["replay", "--path", "sw", "--config"])
+        .arg(config)
+        .arg("--events")
+        .arg(&out)
+        .arg(pcap)
+        .output()
+        .unwrap();
+    ok(&o, "replay");
+    events(&out)
+}
+
+#[test]
+fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_acceptors_fills() {
+    let Some(wire) = wire_or_skip() else { return };
+    let dir = tempdir("live-fix");
+    let (pcap, _) = binance_capture(&dir, Some(LINES));
+    // the namespace's loopback, for the host's FIX session to the acceptor
+    let lo = Command::new("ip")
+        .args(["-n", &wire.netns, "link", "set", "lo", "up"])
+        .output()
+        .unwrap();
+    assert!(lo.status.success(), "{lo:?}");
+    // started from a thread inside the namespace: the acceptor listens on its loopback
+    let opts = AcceptorOptions {
+        credentials: Some(("alice".into(), "s3cret".into())),
+        // IOC orders above 0.05 BTC fill partly, in two reports: the rest expires, and the
+        // engine unwinds the other leg's excess while frames keep coming
+        liquidity: Some("0.05".parse().unwrap()),
+        partials: 2,
+        ..AcceptorOptions::default()
+    };
+    let acc = wire
+        .within(|| Acceptor::start(&dir.join("acceptor"), &opts))
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("password"), "s3cret\n").unwrap();
+    let config = dir.join("trade.toml");
+    std::fs::write(
+        &config,
+        CONFIG
+            .replace("@PORT@", &acc.port.to_string())
+            .replace("@DIR@", &dir.display().to_string())
+            .replace("@FIX_TAKER_BPS@", &FIX_TAKER_BPS.to_string()),
+    )
+    .unwrap();
+    let reference = replayed_events(&dir, &config, &pcap);
+    let n = reference.len();
+    assert!(n > 0);
+
+    let region = dir.join("card.bar");
+    let card = card(&wire, &region);
+    let live = dir.join("live.jsonl");
+    let report = dir.join("report");
+    let mut c = wire.exec(env!("CARGO_BIN_EXE_tickcross"));
+    // --duration: a way out should the test's SIGTERM never come
+    c.args(["run", "--duration", "600", "--trade", "--config"])
+        .arg(&config)
+        .args(["--interface", &wire.b, "--device"])
+        .arg(&region)
+        .arg("--events")
+        .arg(&live)
+        .arg("--report")
+        .arg(&report);
+    let h = Logged::spawn(c, "host");
+    // the FIX session is logged on before the run starts capturing and programs the card
+    let mut said = h.wait_for("capturing frames on");
+    assert!(
+        acc.fills().unwrap().is_empty(),
+        "no order before the frames"
+    );
+    card.wait_for("taking frames from interface");
+    let played = wire.tcpreplay(&pcap, true).unwrap();
+    eprintln!("tcpreplay: {}", played.trim());
+    // once the engine has had every event, the host is stopped as a person would: it waits for
+    // its open orders (the FIX venue's reports come on wall time), then writes the report
+    said.extend(h.wait_for(&format!("trade: {n} events")));
+    h.terminate();
+    // its last words: the FIX session closed once the report's figures are final
+    said.extend(h.wait_for("FIX session stopped"));
+    let o = h.finish();
+    succeeded(&o, "run --trade with a FIX venue");
+    let taken = stop_card(card);
+    eprintln!("{taken}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    eprintln!("the host's stdout:\n{out}");
+
+    // the host captured every frame, and the live events are replay's
+    let (frames, _) = tickcross_capture::read_capture(&pcap).unwrap();
+    let cap = line(&out, "host capture on");
+    assert!(
+        cap.contains(&format!(": {} frames", frames.len()))
+            && cap.contains(" 0 dropped by the kernel, 0 dropped by the full hand-over channel"),
+        "{cap}"
+    );
+    assert_eq!(events(&live), reference, "the live events are replay's");
+    let handed = numbers(line(&out, "trading: "));
+    assert_eq!(
+        handed[0], n as u64,
+        "every event reached the engine: {handed:?}"
+    );
+
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(s["events"], n as u64, "{s:#}");
+    assert_eq!(s["trades_open"], 0, "every trade closed: {s:#}");
+    // each trade was said as it closed, once
+    let closed: Vec<&String> = said
+        .iter()
+        .filter(|l| l.contains(" closed: buy "))
+        .collect();
+    assert_eq!(
+        Some(closed.len() as u64),
+        s["trades_closed"].as_u64(),
+        "{closed:#?}"
+    );
+    let trades: Vec<serde_json::Value> = std::fs::read_to_string(report.join("trades.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let fix_name = ["spot", "usdm", "cm"][FIX_VENUE];
+    let on_fix = trades
+        .iter()
+        .filter(|t| t["buy_venue"] == fix_name || t["sell_venue"] == fix_name)
+        .count();
+    assert!(
+        on_fix > 0,
+        "no trade with a leg on the FIX venue: {trades:#?}\n{s:#}"
+    );
+
+    // the acceptor's fills, booked by hand: quote amounts and the taker fee rounded to 8
+    // places, half to even, fees in the quote asset
+    let fills = acc.fills().unwrap();
+    assert!(!fills.is_empty(), "the FIX venue filled nothing: {s:#}");
+    let r8 = |d: Decimal| d.round_dp_with_strategy(8, RoundingStrategy::MidpointNearestEven);
+    let mut btc: Decimal = FIX_START.0.parse().unwrap();
+    let mut usdt: Decimal = FIX_START.1.parse().unwrap();
+    let mut volume = Decimal::ZERO;
+    for f in &fills {
+        assert_eq!(f.symbol, "BTCUSDT", "{f:?}");
+        let quote = r8(f.qty * f.price);
+        volume += quote;
+        let fee = r8(quote * Decimal::from(FIX_TAKER_BPS) / Decimal::from(10_000));
+        match f.side.as_str() {
+            "buy" => {
+                btc += f.qty;
+                usdt -= quote;
+            }
+            "sell" => {
+                btc -= f.qty;
+                usdt += quote;
+            }
+            other => panic!("side {other:?}: {f:?}"),
+        }
+        usdt -= fee;
+    }
+    let v = &s["venues"][FIX_VENUE];
+    assert_eq!(v["name"], fix_name);
+    assert_eq!(dec(&v["balances"]["BTC"]["end"]), btc, "{v:#}\n{fills:#?}");
+    assert_eq!(
+        dec(&v["balances"]["USDT"]["end"]),
+        usdt,
+        "{v:#}\n{fills:#?}"
+    );
+    assert_eq!(
+        dec(&v["balances"]["USDT"]["reserved"]),
+        Decimal::ZERO,
+        "{v:#}"
+    );
+    assert_eq!(dec(&v["volume"]), volume, "{v:#}");
+
+    let o = bin()
+        .args(["journal", "verify"])
+        .arg(report.join("journal"))
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    ok(&o, "journal verify");
+    eprintln!(
+        "live with FIX: {n} events, {} trades closed ({on_fix} with a leg on the FIX venue), {} FIX fills, realized net {}",
+        s["trades_closed"],
+        fills.len(),
+        s["pnl"]["realized_net"]
+    );
+    drop(acc);
+    std::fs::remove_dir_all(&dir).ok();
+}
