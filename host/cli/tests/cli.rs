@@ -290,7 +290,7 @@ fn the_trading_summary_is_plain_aligned_text() {
             .unwrap();
     let o = &s["orders"];
     let orders = format!(
-        "  orders            sent {} ({} unwind), fills {} ({} partial), rejected {}, expired {}, canceled {}, timed out {}, lost {}",
+        "  orders            sent {} ({} unwind), filled in full {}, partial-fill reports {}, rejected {}, expired {}, canceled {}, timed out {}, lost {}",
         o["sent"], o["unwind"], o["fills"], o["partial_fills"], o["rejects"], o["expired"],
         o["canceled"], o["timeouts"], o["lost"]
     );

@@ -360,7 +360,7 @@ pub fn summary_text(setup: &EngineSetup, v: &Value) -> String {
         &mut o,
         "orders",
         format!(
-            "sent {} ({} unwind), fills {} ({} partial), rejected {}, expired {}, canceled {}, \
+            "sent {} ({} unwind), filled in full {}, partial-fill reports {}, rejected {}, expired {}, canceled {}, \
              timed out {}, lost {}",
             text(&g("/orders/sent")),
             text(&g("/orders/unwind")),
