@@ -705,6 +705,7 @@ fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
             max_cycles: stats.dma_latency_max,
             write_latency_cycles: stats.dma_write_latency,
         },
+        hw_stale_quotes: results[0].quotes.stale_count(),
     };
     let data = c.to_json();
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -1103,6 +1104,12 @@ fn status_text(path: &std::path::Path, dev: &Device) -> String {
     for (name, v) in counters {
         let _ = writeln!(o, "  {name:<name_w$}  {v:>value_w$}");
     }
+    // not a device counter: the host counts the quote window's stale flags (PIPELINE section 6)
+    let _ = writeln!(
+        o,
+        "stale quotes (entries flagged in the quote window, counted by the host)  {}",
+        dev.quotes().stale_count()
+    );
     o
 }
 

@@ -708,7 +708,9 @@ impl Device {
                 e.ask_price = self.reg(base + 8 * tb::quote_word::ASK_PRICE as u64) as i64;
                 e.ask_qty = self.reg(base + 8 * tb::quote_word::ASK_QTY as u64) as i64;
                 e.ts_ns = self.reg(base + 8 * tb::quote_word::TS as u64);
-                e.valid = self.reg(base + 8 * tb::quote_word::FLAGS as u64) & 1 != 0;
+                let flags = self.reg(base + 8 * tb::quote_word::FLAGS as u64);
+                e.valid = flags & 1 != 0;
+                t.set_stale(v, i, flags & 2 != 0);
             }
         }
         t

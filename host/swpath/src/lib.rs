@@ -31,7 +31,7 @@ use book::Book;
 use frame_check::{VenueFilter, Verdict};
 use resolve::{BindTable, SymbolMap};
 pub use sequence::CHAN_BITS;
-use sequence::{Channels, Seq};
+use sequence::{Channels, Seq, Source};
 
 const N_FILTERS: usize = params::N_FILTERS as usize;
 const SYM_NAME_BYTES: usize = params::SYM_NAME_BYTES as usize;
@@ -162,24 +162,32 @@ impl SwDetector {
         match self.protocols[venue] {
             Some(Protocol::BinanceSbe) => {
                 let msg = binance::decode(payload);
-                self.apply(venue, msg, ts_ns);
+                self.apply(venue, msg, None, ts_ns);
             }
             Some(Protocol::DeribitMcast) => {
-                // a duplicate is dropped whole, before any of its messages counts
-                if payload.len() >= 8
-                    && self.channels.check(venue, payload, &mut self.counters) == Seq::Duplicate
-                {
-                    return;
+                // a duplicate is dropped whole, before any of its messages counts; a frame
+                // without a sequence (n < 8) carries no quote
+                let mut source = None;
+                if payload.len() >= 8 {
+                    match self.channels.check(venue, payload, &mut self.counters) {
+                        Seq::Duplicate => return,
+                        Seq::Apply { source: s, gap } => {
+                            if let (true, Some(s)) = (gap, s) {
+                                self.book.gap(venue, s.slot, s.seq);
+                            }
+                            source = s;
+                        }
+                    }
                 }
-                deribit::decode(payload, |msg| self.apply(venue, msg, ts_ns));
+                deribit::decode(payload, |msg| self.apply(venue, msg, source, ts_ns));
             }
             // Filters of venues without a protocol were left out in `new`.
             None => {}
         }
     }
 
-    /// Counts one message and applies what it produced.
-    fn apply(&mut self, venue: usize, msg: Msg<'_>, ts_ns: u64) {
+    /// Counts one message and applies what it produced; a quote records `source` in its entry.
+    fn apply(&mut self, venue: usize, msg: Msg<'_>, source: Option<Source>, ts_ns: u64) {
         let c = &mut self.counters;
         c.add(counter::MESSAGES + venue, 1);
         match msg {
@@ -200,6 +208,7 @@ impl SwDetector {
                             i,
                             &quote,
                             Some(update_id),
+                            None,
                             ts_ns,
                             c,
                             &mut self.events,
@@ -216,6 +225,7 @@ impl SwDetector {
                     usize::from(i),
                     &quote,
                     None,
+                    source,
                     ts_ns,
                     c,
                     &mut self.events,
@@ -321,9 +331,35 @@ impl Stages {
 
     /// The quote update alone (a quote without a bookUpdateId).
     pub fn store(&mut self, venue: usize, instrument: usize, q: &Quote, ts_ns: u64) {
-        self.det
-            .book
-            .store(venue, instrument, q, None, ts_ns, &mut self.det.counters);
+        self.store_from(venue, instrument, q, None, ts_ns);
+    }
+
+    /// The quote update of a deribit_mcast quote whose frame was checked by channel slot
+    /// `source.0` with sequence `source.1` (None: untracked, or no sequence).
+    pub fn store_from(
+        &mut self,
+        venue: usize,
+        instrument: usize,
+        q: &Quote,
+        source: Option<(usize, u32)>,
+        ts_ns: u64,
+    ) {
+        let source = source.map(|(slot, seq)| Source { slot, seq });
+        self.det.book.store(
+            venue,
+            instrument,
+            q,
+            None,
+            source,
+            ts_ns,
+            &mut self.det.counters,
+        );
+    }
+
+    /// A gap frame of sequence `seq` on channel slot `slot` of `venue`: the entries that
+    /// slot's earlier frames wrote become stale.
+    pub fn gap(&mut self, venue: usize, slot: usize, seq: u32) {
+        self.det.book.gap(venue, slot, seq);
     }
 
     /// The quote update with binance_sbe's bookUpdateId check (PIPELINE section 6): false for
@@ -345,6 +381,7 @@ impl Stages {
             instrument,
             q,
             update_id,
+            None,
             ts_ns,
             &mut self.det.counters,
         );
