@@ -29,7 +29,8 @@
 //   R+2  the winners (one-hot) select B and A; the events (one, or two when both sides cross) go
 //        to the ring in this cycle and the update's own entry is written.
 // B - ask(v) > edge holds for B exactly when it holds for some other venue's bid, so the decision
-// does not wait for the selection.
+// does not wait for the selection. The events carry the update's feed key (ev_feed_key: the
+// bookUpdateId, or {channelId, sequence, message index}) as it came in.
 //
 // Updates arrive committed (s_*, after the frame commit and the bindings), or speculatively: a
 // quote by name whose symbol resolved (sp_*, lookup stage L1) while the commit buffer is empty
@@ -133,6 +134,7 @@ module tc_quote_detect #(
     output reg  [63:0]   ev_cyc_frame,
     output reg  [63:0]   ev_cyc_first,
     output reg  [63:0]   ev_cyc_last,
+    output reg  [63:0]   ev_feed_key,    // the update's feed key (both events': the record's)
     output reg           ev2_valid,
     output reg  [VB-1:0] ev2_buy_venue,
     output reg  [VB-1:0] ev2_sell_venue,
@@ -474,6 +476,7 @@ always @* begin
     ev_cyc_frame = u_cyc_frame;
     ev_cyc_first = u_cyc_first;
     ev_cyc_last = u_cyc_last;
+    ev_feed_key = u_key;
     // sell on the trigger venue v, buy on A's venue: the second event, or the only one
     ev2_valid = apply && ev_buy && ev_sell;
     ev2_trigger_sell = 1'b1;

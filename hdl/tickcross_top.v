@@ -449,7 +449,7 @@ wire        ev_valid, ev_trigger_sell;
 wire [INSTR_BITS-1:0] ev_instrument;
 wire [VB-1:0] ev_buy_venue, ev_sell_venue, ev_trigger_venue;
 wire [63:0] ev_buy_px, ev_buy_qty, ev_sell_px, ev_sell_qty, ev_qty, ev_ts, ev_buy_ts, ev_sell_ts;
-wire [63:0] ev_cyc_frame, ev_cyc_first, ev_cyc_last;
+wire [63:0] ev_cyc_frame, ev_cyc_first, ev_cyc_last, ev_feed_key;
 wire        ev2_valid, ev2_trigger_sell;
 wire [VB-1:0] ev2_buy_venue, ev2_sell_venue;
 wire [63:0] ev2_buy_px, ev2_buy_qty, ev2_sell_px, ev2_sell_qty, ev2_qty, ev2_buy_ts, ev2_sell_ts;
@@ -479,7 +479,7 @@ tc_quote_detect #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .CHAN_BITS(CHAN_
     .ev_trigger_sell(ev_trigger_sell), .ev_buy_px(ev_buy_px), .ev_buy_qty(ev_buy_qty),
     .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
     .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
-    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last), .ev_feed_key(ev_feed_key),
     .ev2_valid(ev2_valid), .ev2_buy_venue(ev2_buy_venue), .ev2_sell_venue(ev2_sell_venue),
     .ev2_trigger_sell(ev2_trigger_sell), .ev2_buy_px(ev2_buy_px), .ev2_buy_qty(ev2_buy_qty),
     .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),
@@ -504,7 +504,7 @@ tc_event_ring #(.ADDR_BITS(RING_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_RE
     .ev_trigger_sell(ev_trigger_sell), .ev_buy_px(ev_buy_px), .ev_buy_qty(ev_buy_qty),
     .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
     .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
-    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last), .ev_feed_key(ev_feed_key),
     .ev2_valid(ev2_valid), .ev2_buy_venue(ev2_buy_venue), .ev2_sell_venue(ev2_sell_venue),
     .ev2_trigger_sell(ev2_trigger_sell), .ev2_buy_px(ev2_buy_px), .ev2_buy_qty(ev2_buy_qty),
     .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),

@@ -6,7 +6,8 @@
 //!
 //! Stale quotes on generated Deribit traffic (no capture needed): several channels and
 //! instruments per channel, tickers that cross a Binance venue and each other, sequences with
-//! gaps; both paths' events must equal those of a model written here from PIPELINE.md alone.
+//! gaps; both paths' events, feed keys included, must equal those of a model written here from
+//! PIPELINE.md alone.
 //!
 //! A Binance venue quoting BTC-PERPETUAL (a quote after every 250th packet, in every stream) and a
 //! very negative edge make every BTC-PERPETUAL update cross: events flow. Feed B is every packet
@@ -489,7 +490,7 @@ impl Model {
         Some(Some((channel, seq)))
     }
 
-    fn events_of(&self, v: usize, i: usize, ts: u64, fresh_only: bool) -> Vec<Event> {
+    fn events_of(&self, v: usize, i: usize, ts: u64, key: u64, fresh_only: bool) -> Vec<Event> {
         let me = self.book[&(v, i)];
         let [bid, bid_q, ask, ask_q] = me.q;
         let mut best_bid: Option<(usize, MEntry)> = None;
@@ -525,6 +526,7 @@ impl Model {
             buy_ts_ns: b.ts,
             sell_ts_ns: s.ts,
             cycles: None,
+            feed_key: key,
         };
         if let Some((w, b)) = best_bid {
             if ask != 0 && ask_q != 0 && b.q[0] > ask {
@@ -539,10 +541,20 @@ impl Model {
         out
     }
 
-    fn quote(&mut self, v: usize, i: usize, q: [i64; 4], ts: u64, src: Option<(u16, u32)>) {
+    /// A quote of `(v, i)` with its feed key (PIPELINE section 6): a Binance quote's
+    /// bookUpdateId, a Deribit Ticker's channel << 48 | sequence << 16 | message index.
+    fn quote(
+        &mut self,
+        v: usize,
+        i: usize,
+        q: [i64; 4],
+        ts: u64,
+        src: Option<(u16, u32)>,
+        key: u64,
+    ) {
         self.book.insert((v, i), MEntry { q, ts, src });
-        let fresh = self.events_of(v, i, ts, true);
-        if fresh != self.events_of(v, i, ts, false) {
+        let fresh = self.events_of(v, i, ts, key, true);
+        if fresh != self.events_of(v, i, ts, key, false) {
             self.stale_mattered += 1;
         }
         for mut e in fresh {
@@ -588,7 +600,7 @@ fn gen_stream(seed: u64, n: usize) -> (Vec<Frame>, Model) {
                 ts,
                 udp_frame(GEN_BINANCE.0, GEN_BINANCE.1, &msg),
             ));
-            m.quote(1, i, q.map(|x| x * 1_000_000_000), ts, None);
+            m.quote(1, i, q.map(|x| x * 1_000_000_000), ts, None, ts);
             continue;
         }
         let (v, ip, port) = *rng.pick(&GEN_DERIBIT);
@@ -621,8 +633,10 @@ fn gen_stream(seed: u64, n: usize) -> (Vec<Frame>, Model) {
         let src = m
             .frame(v, channel, seq)
             .expect("generated sequences only grow");
-        for (i, q) in quotes {
-            m.quote(v, i, q.map(|x| x * 1_000_000_000), ts, src);
+        let frame_key = u64::from(channel) << 48 | u64::from(seq) << 16;
+        for (k, (i, q)) in quotes.into_iter().enumerate() {
+            let key = frame_key | k as u64;
+            m.quote(v, i, q.map(|x| x * 1_000_000_000), ts, src, key);
         }
     }
     (frames, m)

@@ -49,6 +49,17 @@ struct Upd {
 }
 
 impl Upd {
+    /// The feed key on s_key: the bookUpdateId, or {channel, sequence, index} (the index bits
+    /// are whatever the decoder counted: the stage passes them to the events, and keeps the
+    /// rest of the key as the entry's source), or a key made of the timestamp.
+    fn key(&self) -> u64 {
+        match (self.uid, self.src) {
+            (Some(id), _) => id as u64,
+            (None, Some((ch, seq, _))) => (u64::from(ch) << 48) | (u64::from(seq) << 16) | 0x1234,
+            (None, None) => self.ts.rotate_left(13),
+        }
+    }
+
     /// The software's channel slot and sequence of a tracked source.
     fn sw_source(&self) -> Option<(usize, u32)> {
         self.src
@@ -74,6 +85,7 @@ struct HwEvent {
     buy_ts: u64,
     sell_ts: u64,
     cyc: [u64; 3],
+    feed_key: u64,
 }
 
 impl HwEvent {
@@ -94,6 +106,7 @@ impl HwEvent {
             buy_ts: e.buy_ts_ns,
             sell_ts: e.sell_ts_ns,
             cyc,
+            feed_key: e.feed_key,
         }
     }
 }
@@ -122,6 +135,7 @@ fn events_now(m: &Model) -> Vec<HwEvent> {
                 o[out::EV_CYC_FIRST],
                 o[out::EV_CYC_LAST],
             ],
+            feed_key: o[out::EV_FEED_KEY],
         });
         if o[out::EV2_VALID] != 0 {
             // the second shares the first's instrument, trigger venue, ts and stamps
@@ -238,12 +252,7 @@ impl Bench {
         i[inp::S_CYC_FIRST] = u.cyc[1];
         i[inp::S_CYC_LAST] = u.cyc[2];
         i[inp::S_HAS_UID] = u64::from(u.uid.is_some());
-        i[inp::S_KEY] = match (u.uid, u.src) {
-            (Some(id), _) => id as u64,
-            // the index bits (15:0) are whatever the decoder counted: the stage ignores them
-            (None, Some((ch, seq, _))) => (u64::from(ch) << 48) | (u64::from(seq) << 16) | 0x1234,
-            (None, None) => 0,
-        };
+        i[inp::S_KEY] = u.key();
         i[inp::S_TRACKED] = u64::from(u.src.is_some_and(|s| s.2));
         i[inp::S_GAP] = u64::from(u.gap);
     }
@@ -265,7 +274,7 @@ impl Bench {
             self.sw_out_of_order += 1;
             return Vec::new();
         }
-        self.sw.detect(u.venue, u.instrument, u.ts);
+        self.sw.detect_keyed(u.venue, u.instrument, u.ts, u.key());
         self.sw
             .events()
             .iter()
@@ -725,7 +734,7 @@ fn speculate(b: &mut Bench, x: &Upd, kind: u64, end_at: u64, ok: bool) -> Vec<Hw
         i[inp::L2_CYC_FRAME] = x.cyc[0];
         i[inp::L2_CYC_FIRST] = x.cyc[1];
         i[inp::L2_CYC_LAST] = x.cyc[2];
-        i[inp::L2_KEY] = x.uid.unwrap_or(0) as u64;
+        i[inp::L2_KEY] = x.key();
         i[inp::X_END_VALID] = u64::from(t == end_at);
         i[inp::X_END_OK] = u64::from(ok);
         seen.extend(b.tick());

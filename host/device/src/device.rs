@@ -906,6 +906,7 @@ pub fn event_of(r: &EventRecord) -> Event {
             last: r.cyc_last,
             commit: r.cyc_commit,
         }),
+        feed_key: r.feed_key,
     }
 }
 
@@ -1079,6 +1080,7 @@ mod tests {
             cyc_first: 14,
             cyc_last: 15,
             cyc_commit: 16,
+            feed_key: 17,
         };
         let e = decode_record(&r.encode().unwrap());
         assert_eq!(e, event_of(&r));

@@ -91,12 +91,13 @@ impl Book {
         q: &Quote,
         update_id: Option<i64>,
         source: Option<Source>,
+        feed_key: u64,
         ts_ns: u64,
         counters: &mut Counters,
         events: &mut Vec<Event>,
     ) {
         self.store(v, i, q, update_id, source, ts_ns, counters);
-        self.detect(v, i, ts_ns, counters, events);
+        self.detect(v, i, ts_ns, feed_key, counters, events);
     }
 
     /// The quote update alone: writes `(v, i)`; the entry keeps `update_id` as its last
@@ -130,12 +131,14 @@ impl Book {
         counters.add(counter::QUOTE_UPDATES, 1);
     }
 
-    /// The cross check of `(v, i)` against the other venues (PIPELINE section 6).
+    /// The cross check of `(v, i)` against the other venues (PIPELINE section 6); its events
+    /// carry the update's `feed_key`.
     pub(crate) fn detect(
         &mut self,
         v: usize,
         i: usize,
         ts_ns: u64,
+        feed_key: u64,
         counters: &mut Counters,
         events: &mut Vec<Event>,
     ) {
@@ -187,6 +190,7 @@ impl Book {
                 buy_ts_ns: b.ts_ns,
                 sell_ts_ns: s.ts_ns,
                 cycles: None,
+                feed_key,
             });
             self.next_seq += 1;
             counters.add(counter::EVENTS, 1);

@@ -162,7 +162,7 @@ impl SwDetector {
         match self.protocols[venue] {
             Some(Protocol::BinanceSbe) => {
                 let msg = binance::decode(payload);
-                self.apply(venue, msg, None, ts_ns);
+                self.apply(venue, msg, None, 0, ts_ns);
             }
             Some(Protocol::DeribitMcast) => {
                 // a duplicate is dropped whole, before any of its messages counts; a frame
@@ -179,15 +179,28 @@ impl SwDetector {
                         }
                     }
                 }
-                deribit::decode(payload, |msg| self.apply(venue, msg, source, ts_ns));
+                // each message's feed key: channelId << 48 | sequence << 16 | its index (every
+                // message counts, as `messages` does); a frame without a sequence has no quote
+                let frame_key = if payload.len() >= 8 {
+                    (u64::from(message::le_u16(payload, 2)) << 48)
+                        | (u64::from(message::le_u32(payload, 4)) << 16)
+                } else {
+                    0
+                };
+                let mut index = 0u64;
+                deribit::decode(payload, |msg| {
+                    self.apply(venue, msg, source, frame_key | index, ts_ns);
+                    index += 1;
+                });
             }
             // Filters of venues without a protocol were left out in `new`.
             None => {}
         }
     }
 
-    /// Counts one message and applies what it produced; a quote records `source` in its entry.
-    fn apply(&mut self, venue: usize, msg: Msg<'_>, source: Option<Source>, ts_ns: u64) {
+    /// Counts one message and applies what it produced; a quote records `source` in its entry,
+    /// and a quote by instrumentId's events carry `key` (a quote by name's: its bookUpdateId).
+    fn apply(&mut self, venue: usize, msg: Msg<'_>, source: Option<Source>, key: u64, ts_ns: u64) {
         let c = &mut self.counters;
         c.add(counter::MESSAGES + venue, 1);
         match msg {
@@ -209,6 +222,7 @@ impl SwDetector {
                             &quote,
                             Some(update_id),
                             None,
+                            update_id as u64,
                             ts_ns,
                             c,
                             &mut self.events,
@@ -226,6 +240,7 @@ impl SwDetector {
                     &quote,
                     None,
                     source,
+                    key,
                     ts_ns,
                     c,
                     &mut self.events,
@@ -390,11 +405,23 @@ impl Stages {
 
     /// The cross check of the entry just stored; returns the number of events (dropped).
     pub fn detect(&mut self, venue: usize, instrument: usize, ts_ns: u64) -> usize {
+        self.detect_keyed(venue, instrument, ts_ns, 0)
+    }
+
+    /// `detect` with the update's feed key, which its events carry.
+    pub fn detect_keyed(
+        &mut self,
+        venue: usize,
+        instrument: usize,
+        ts_ns: u64,
+        feed_key: u64,
+    ) -> usize {
         self.det.events.clear();
         self.det.book.detect(
             venue,
             instrument,
             ts_ns,
+            feed_key,
             &mut self.det.counters,
             &mut self.det.events,
         );

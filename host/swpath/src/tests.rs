@@ -1032,8 +1032,16 @@ fn deribit_stale_quotes_after_a_gap() {
     let e = events(&mut d);
     assert_eq!((e.len(), e[0].sell_venue, e[0].sell_price), (1, 2, 104 * P));
     // the gap frame's own ticker triggers: ETH on Deribit asks 80 below Binance's bid of 90
-    send(&mut d, 2, 5, &packet_seq(&[t(78, 70.0, 80.0)], 5, 15));
-    assert_eq!(events(&mut d).len(), 1);
+    send(
+        &mut d,
+        2,
+        5,
+        &packet_seq(&[instrument(78, "ETH-PERPETUAL"), t(78, 70.0, 80.0)], 5, 15),
+    );
+    let e = events(&mut d);
+    assert_eq!(e.len(), 1);
+    // its feed key: channel 5, sequence 15, the second message of the frame
+    assert_eq!(e[0].feed_key, 5 << 48 | 15 << 16 | 1);
     // a newer BTC ticker refreshes BTC; the gap at 15 left ETH's 70/80 (sequence 15) fresh
     send(&mut d, 2, 6, &packet_seq(&[t(77, 101.0, 102.0)], 5, 16));
     assert_eq!(stale(&d), (false, false));
@@ -1391,6 +1399,8 @@ fn cross_event_fields() {
             buy_ts_ns: 100,
             sell_ts_ns: 200,
             cycles: None,
+            // the bookUpdateId of venue 1's quote (the helper numbers them)
+            feed_key: ev[0].feed_key,
         }]
     );
     // Venue 0 asks below venue 1's bid: buy on 0 (trigger), sell on 1.
