@@ -1080,6 +1080,13 @@ fn status_text(path: &std::path::Path, dev: &Device) -> String {
     let _ = writeln!(o, "{:<10}{}", "cycles", dev.cycles());
     let _ = writeln!(o, "{:<10}{}", "idle", yes_no(idle));
     let _ = writeln!(o, "{:<10}{}", "clearing", yes_no(clearing));
+    // not a device counter: the host counts the quote window's stale flags (PIPELINE section 6)
+    let _ = writeln!(
+        o,
+        "{:<10}{} (quote-window entries flagged stale, counted by the host)",
+        "stale",
+        dev.quotes().stale_count()
+    );
     let _ = writeln!(o, "blocks (BAR offsets)");
     for (name, off) in [
         ("control", b.control),
@@ -1104,12 +1111,6 @@ fn status_text(path: &std::path::Path, dev: &Device) -> String {
     for (name, v) in counters {
         let _ = writeln!(o, "  {name:<name_w$}  {v:>value_w$}");
     }
-    // not a device counter: the host counts the quote window's stale flags (PIPELINE section 6)
-    let _ = writeln!(
-        o,
-        "stale quotes (entries flagged in the quote window, counted by the host)  {}",
-        dev.quotes().stale_count()
-    );
     o
 }
 
