@@ -5,8 +5,10 @@
 // An instrument definition whose name resolved binds its slot (counting a displaced binding of
 // another id as an eviction); one whose name did not resolve counts as unknown symbol and clears
 // the slot if it held that id. A quote by instrumentId becomes a resolved QUOTE when its slot holds
-// that id, else counts as unknown symbol. Resolved quotes pass through, with their id (a binance_sbe
-// quote's bookUpdateId: m_uid, m_has_uid).
+// that id, else counts as unknown symbol. Resolved quotes pass through, with their feed key (a
+// binance_sbe quote's bookUpdateId: m_has_uid; a deribit_mcast Ticker's {channelId, sequence,
+// index}: m_tracked when its frame was its channel slot's own). A committed END (a deribit_mcast
+// gap frame's, docs/PIPELINE.md section 4a) passes through as m_gap, like a QUOTE, in one cycle.
 //
 // Each record takes two cycles (read, then decide and write), three with MEM_REG = 1 (the block
 // RAM's read registered once more before the decision, in the RAM's own output register: the
@@ -36,7 +38,9 @@ module tc_bind_stage #(
     output wire          s_ready,
     input  wire [2:0]    s_kind,
     input  wire [VB-1:0] s_venue,
-    input  wire [63:0]   s_id,         // instrumentId (31:0); a QUOTE's bookUpdateId
+    input  wire [31:0]   s_id,         // instrumentId
+    input  wire [63:0]   s_key,        // feed key (see above)
+    input  wire          s_kflag,
     input  wire          s_hit,
     input  wire [INSTR_BITS-1:0] s_instrument,
     input  wire [63:0]   s_v0,
@@ -52,8 +56,10 @@ module tc_bind_stage #(
     input  wire          m_ready,
     output reg  [VB-1:0] m_venue,
     output reg  [INSTR_BITS-1:0] m_instrument,
-    output reg  [63:0]   m_uid,        // bookUpdateId of a quote that came resolved (QUOTE)
-    output reg           m_has_uid,
+    output reg  [63:0]   m_key,        // the feed key
+    output reg           m_has_uid,    // ... is a bookUpdateId (a quote that came resolved)
+    output reg           m_tracked,    // ... is a tracked channel's (a resolved QID)
+    output reg           m_gap,        // not a quote: a gap frame's END (its key's channel)
     output reg  [63:0]   m_v0,
     output reg  [63:0]   m_v1,
     output reg  [63:0]   m_v2,
@@ -205,8 +211,10 @@ always @(posedge clk) begin
         h_instrument <= s_instrument;
         m_venue <= s_venue;
         m_instrument <= s_instrument;
-        m_uid <= s_id;
+        m_key <= s_key;
         m_has_uid <= s_kind == `TC_K_QUOTE;
+        m_tracked <= s_kind == `TC_K_QID && s_kflag;
+        m_gap <= s_kind == `TC_K_END;
         m_v0 <= s_v0;
         m_v1 <= s_v1;
         m_v2 <= s_v2;
@@ -215,7 +223,7 @@ always @(posedge clk) begin
         m_cyc_frame <= s_cyc_frame;
         m_cyc_first <= s_cyc_first;
         m_cyc_last <= s_cyc_last;
-        if (s_kind == `TC_K_QUOTE)
+        if (s_kind == `TC_K_QUOTE || s_kind == `TC_K_END)
             m_valid <= 1'b1;
         else begin
             hold <= 1'b1;

@@ -4,10 +4,13 @@
 // (except a quote the quote stage took speculatively, which waits there for the verdict itself).
 // The frame's END record commits them (verdict good) or rewinds the write pointer (verdict bad), so
 // a frame dropped at its last beat leaves no trace. END records of good frames hand their message
-// counts to the counters. Committed records leave through a valid/ready port.
+// counts to the counters; a good END whose key flag is set (a deribit_mcast gap frame) is stored
+// too, behind the frame's records, so that the quote stage sets the channel's gap marker in
+// stream order. Committed records leave through a valid/ready port.
 //
 // The buffer holds 2^ADDR_BITS records. Frames are at most max_frame_bytes long, so a frame carries
-// at most (2048 - 42) / 17 < 128 stored records (Instrument messages, the shortest kind), and
+// at most (2048 - 42) / 17 < 128 stored records (Instrument messages, the shortest kind) and its
+// END, and
 // records leave faster than they arrive; 512 entries cover a committed frame still draining plus
 // the frame being decoded, with room to spare.
 
@@ -28,7 +31,9 @@ module tc_commit #(
     input  wire          s_valid,
     input  wire [2:0]    s_kind,
     input  wire [VB-1:0] s_venue,
-    input  wire [63:0]   s_id,           // instrumentId (31:0), or a QUOTE's bookUpdateId
+    input  wire [31:0]   s_id,           // instrumentId
+    input  wire [63:0]   s_key,          // feed key: a QUOTE's bookUpdateId, a QID's or END's
+    input  wire          s_kflag,        //   {channelId, sequence, index}, and its flag
     input  wire          s_hit,
     input  wire [INSTR_BITS-1:0] s_instrument,
     input  wire [63:0]   s_v0,
@@ -52,7 +57,9 @@ module tc_commit #(
     input  wire          m_ready,
     output wire [2:0]    m_kind,
     output wire [VB-1:0] m_venue,
-    output wire [63:0]   m_id,
+    output wire [31:0]   m_id,
+    output wire [63:0]   m_key,
+    output wire          m_kflag,
     output wire          m_hit,
     output wire [INSTR_BITS-1:0] m_instrument,
     output wire [63:0]   m_v0,
@@ -84,27 +91,30 @@ initial begin
 end
 
 localparam DEPTH = 1 << ADDR_BITS;
-localparam W = 3 + VB + 64 + 1 + INSTR_BITS + 8*64;
+localparam W = 3 + VB + 32 + 64 + 1 + 1 + INSTR_BITS + 8*64;
 
 reg [W-1:0] mem [0:DEPTH-1];
 reg [W-1:0] rd;
 reg [ADDR_BITS:0] wr_ptr, commit_ptr, rd_ptr;
 
-wire store = s_valid && !s_skip && (s_kind == `TC_K_QUOTE || s_kind == `TC_K_QID || s_kind == `TC_K_DEF);
 wire end_rec = s_valid && s_kind == `TC_K_END;
+// a gap frame's END: stored and committed with the frame
+wire end_gap = end_rec && s_ok && s_kflag;
+wire store = s_valid && !s_skip && (s_kind == `TC_K_QUOTE || s_kind == `TC_K_QID || s_kind == `TC_K_DEF) ||
+             end_gap;
 
 wire have = rd_ptr != commit_ptr;
 wire take = have && (!m_valid || m_ready);
 
 always @(posedge clk) begin
     if (store)
-        mem[wr_ptr[ADDR_BITS-1:0]] <= {s_kind, s_venue, s_id, s_hit, s_instrument,
+        mem[wr_ptr[ADDR_BITS-1:0]] <= {s_kind, s_venue, s_id, s_key, s_kflag, s_hit, s_instrument,
                                        s_v0, s_v1, s_v2, s_v3, s_ts, s_cyc_frame, s_cyc_first, s_cyc_last};
     if (take)
         rd <= mem[rd_ptr[ADDR_BITS-1:0]];
 end
 
-assign {m_kind, m_venue, m_id, m_hit, m_instrument, m_v0, m_v1, m_v2, m_v3,
+assign {m_kind, m_venue, m_id, m_key, m_kflag, m_hit, m_instrument, m_v0, m_v1, m_v2, m_v3,
         m_ts, m_cyc_frame, m_cyc_first, m_cyc_last} = rd;
 
 assign busy = wr_ptr != rd_ptr || m_valid;
@@ -116,7 +126,7 @@ always @(posedge clk) begin
         wr_ptr <= wr_ptr + 1'b1;
     if (end_rec) begin
         if (s_ok) begin
-            commit_ptr <= wr_ptr;
+            commit_ptr <= end_gap ? wr_ptr + 1'b1 : wr_ptr;
             cnt_valid <= 1'b1;
             cnt_venue <= s_venue;
             cnt <= s_cnt;

@@ -35,7 +35,10 @@
 // payload beat; it is registered as it is taken, its channel's slot (venue, channelId mod
 // 2^CHAN_BITS: tag, last sequence + 1) is read and compared in the next cycle and the outcome
 // registered, which is before the end-of-frame beat can be taken (two cycles after the first
-// beat at the earliest: the end waits a cycle after the last data beat). A duplicate's END record
+// beat at the earliest: the end waits a cycle after the last data beat). Records carry the frame's
+// (channelId, sequence) and their message index as r_key; a Ticker's r_kflag says its frame was
+// its slot's own channel's, a good END's that the frame was a gap (the quote stage marks the
+// channel's older quotes stale when it reaches it). A duplicate's END record
 // says bad (the commit drops the frame whole); the slot is written in the cycle after the END is
 // registered (from registers: the write enables are far from the input), and the next frame's
 // header is read a cycle after that at the earliest (its first beat comes after the END's beat).
@@ -90,6 +93,11 @@ module tc_deribit_dec #(
     output reg  [63:0]   r_cyc_last,
     output reg           r_ok,
     output reg  [`TC_C_BITS-1:0] r_cnt,
+    // the record's feed key: {channelId, sequence, message index} of its frame and message (a
+    // Ticker's; an END's index is 0), and a flag: a Ticker's frame was checked by its channel's
+    // own slot (not untracked), an END's frame was a gap (the quote stage's gap marker)
+    output reg  [63:0]   r_key,
+    output reg           r_kflag,
 
     // a good frame's sequence outcome, with its END record
     output reg           sq_dup,       // dropped whole (its END says bad)
@@ -221,6 +229,7 @@ reg          prod_big;                // gb or gn >= 2048 (both non-zero): past 
 
 // current message (kept until the next message header, which waits for its record to fire)
 reg  [31:0]  m_id;
+reg  [15:0]  m_idx;           // the message's index in its frame (headers walked before it)
 reg  [63:0]  m_cyc_first;
 reg  [15:0]  m_tid, m_sid, m_bl;
 reg          m_dnz;
@@ -547,6 +556,8 @@ always @(posedge clk) begin
         c_skipped <= c_skipped + 16'd1;
     if (msg_hdr) begin
         m_id <= e_id;
+        // (the previous header, walked last cycle at the latest, is counted this cycle)
+        m_idx <= c_msgs + {15'd0, ev_hdr};
         m_cyc_first <= stamp_cur;
         m_tid <= e_tid;
         m_sid <= e_sid;
@@ -588,6 +599,9 @@ always @(posedge clk) begin
         r_kind <= m_tick ? `TC_K_QID : `TC_K_DEF;
         r_venue <= f_venue;
         r_id <= m_id;
+        // the sequence outcome is long known: a Ticker ends 153 bytes or more into the payload
+        r_key <= {sq_ch, sq_seq, m_idx};
+        r_kflag <= !sq_is_untr;
         r_name <= n_masked;
         r_name_len <= m_vlen;
         r_ts <= f_ts;
@@ -669,6 +683,8 @@ always @(posedge clk) begin
         r_valid <= 1'b1;
         r_kind <= `TC_K_END;
         r_venue <= in_venue;
+        r_key <= {sq_ch, sq_seq, 16'd0};
+        r_kflag <= in_ok && sq_has && !in_sof && sq_is_gap;
         // a duplicate is dropped whole, as a bad frame is
         r_ok <= in_ok && !(sq_has && !in_sof && sq_is_dup);
         r_cnt <= {`TC_C_BITS{1'b0}};

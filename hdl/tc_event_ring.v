@@ -52,6 +52,7 @@ module tc_event_ring #(
     input  wire [63:0]   ev_cyc_frame,
     input  wire [63:0]   ev_cyc_first,
     input  wire [63:0]   ev_cyc_last,
+    input  wire [63:0]   ev_feed_key,  // both records'
 
     // a second event in the same cycle (only with ev_valid)
     input  wire          ev2_valid,
@@ -176,6 +177,9 @@ generate
         end else if (gk == `TC_REC_CYC_LAST) begin : k_cyc_last
             assign w1 = ev_cyc_last;
             assign w2 = ev_cyc_last;
+        end else if (gk == `TC_REC_FEED_KEY) begin : k_feed_key
+            assign w1 = ev_feed_key;
+            assign w2 = ev_feed_key;
         end else if (gk == `TC_REC_CYC_COMMIT) begin : k_cyc_commit
             assign w1 = cycle;
             assign w2 = cycle;

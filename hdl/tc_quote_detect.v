@@ -1,8 +1,16 @@
 // Quote table and crossed-market detector (DESIGN section 4, docs/PIPELINE.md section 6).
 //
-// The table holds, per venue, one memory of 2^INSTR_BITS entries {has id, bookUpdateId, written,
+// The table holds, per venue, one memory of 2^INSTR_BITS entries {has id, tag, written,
 // bid price, bid qty, ask price, ask qty, ts}; an update reads the instrument's entries of all
-// venues at once. An update with a bookUpdateId (binance_sbe) whose entry holds one not below it
+// venues at once. The tag is a binance_sbe quote's bookUpdateId (has id), or a deribit_mcast
+// quote's source {channelId, sequence, 15 zero bits, tracked} (docs/PIPELINE.md section 6: an
+// entry is stale when tracked and its sequence is below its venue's gap marker of the slot
+// channelId mod 2^CHAN_BITS). The gap markers (per venue a 2^CHAN_BITS x 32 memory, read
+// without a clock) are set by the gap records (s_gap) that come in stream order behind their
+// frame's quotes; each row's stale bit is computed from the row and its venue's markers in R+1
+// and enters the candidate flags there, beside the bid/ask emptiness (a stale entry counts as
+// empty). The quote window's flags word shows it as bit 1, decided in the bus read's address
+// cycle from a copy of the entries' sources kept without a clock (LUT RAM) and registered. An update with a bookUpdateId (binance_sbe) whose entry holds one not below it
 // is dropped (out of order: counted, nothing written, no event). For
 // update (v, i): B = highest non-empty bid of the other venues, A = lowest non-empty ask, ties to
 // the lowest venue index; buy-on-v when B - ask(v) > edge(i), then sell-on-v when
@@ -15,12 +23,14 @@
 //   R+1  every comparison at once: each venue's bid against every other's and ask against every
 //        other's (ties to the lower index), each venue's bid - ask(v) - edge and bid(v) - ask -
 //        edge against zero (three operands, one carry chain), the quantities, each venue's
-//        bookUpdateId against the update's (the update's venue's result kept: uid_ok);
+//        bookUpdateId against the update's (the update's venue's result kept: uid_ok), each
+//        row's stale bit into its candidate flags (cb, ca);
 //        registered with a copy of the rows.
 //   R+2  the winners (one-hot) select B and A; the events (one, or two when both sides cross) go
 //        to the ring in this cycle and the update's own entry is written.
 // B - ask(v) > edge holds for B exactly when it holds for some other venue's bid, so the decision
-// does not wait for the selection.
+// does not wait for the selection. The events carry the update's feed key (ev_feed_key: the
+// bookUpdateId, or {channelId, sequence, message index}) as it came in.
 //
 // Updates arrive committed (s_*, after the frame commit and the bindings), or speculatively: a
 // quote by name whose symbol resolved (sp_*, lookup stage L1) while the commit buffer is empty
@@ -40,6 +50,7 @@
 module tc_quote_detect #(
     parameter N_VENUES = 8,                  // 2..8 (the contract's venue field is 3 bits)
     parameter INSTR_BITS = 8,                // 2^INSTR_BITS instruments, at most 256
+    parameter CHAN_BITS = 6,                 // deribit_mcast channel slots per venue: 2^CHAN_BITS
     // venue index width (a parameter only so that ports can use it; never override it)
     parameter VB = (N_VENUES > 1) ? $clog2(N_VENUES) : 1,
     // 1: every block RAM read is registered once more (one cycle more per update and bus read)
@@ -47,7 +58,8 @@ module tc_quote_detect #(
 ) (
     input  wire          clk,
     input  wire          rst,
-    input  wire          clear,          // zero the table (2^INSTR_BITS cycles)
+    input  wire          clear,          // zero the table and the gap markers
+                                         //   (2^max(INSTR_BITS, CHAN_BITS) cycles)
     output wire          clearing,
 
     // committed updates
@@ -63,8 +75,11 @@ module tc_quote_detect #(
     input  wire [63:0]   s_cyc_frame,
     input  wire [63:0]   s_cyc_first,
     input  wire [63:0]   s_cyc_last,
-    input  wire [63:0]   s_uid,          // bookUpdateId (i64), when s_has_uid
-    input  wire          s_has_uid,
+    input  wire [63:0]   s_key,          // feed key: bookUpdateId (i64) when s_has_uid, else
+    input  wire          s_has_uid,      //   {channelId, sequence, index} (deribit_mcast)
+    input  wire          s_tracked,      // a deribit_mcast quote of its channel slot's own channel
+    input  wire          s_gap,          // not a quote: set venue s_venue's gap marker of s_key's
+                                         //   channel slot to s_key's sequence
 
     // speculative updates: start (lookup L1), record (L2, next cycle), commit (END at L0)
     input  wire          sp_valid,
@@ -82,7 +97,7 @@ module tc_quote_detect #(
     input  wire [63:0]   l2_cyc_frame,
     input  wire [63:0]   l2_cyc_first,
     input  wire [63:0]   l2_cyc_last,
-    input  wire [63:0]   l2_uid,         // (a speculative update is a binance_sbe quote: it has one)
+    input  wire [63:0]   l2_key,         // (a speculative update is a binance_sbe quote: its id)
     input  wire          x_end_valid,
     input  wire          x_end_ok,
 
@@ -119,6 +134,7 @@ module tc_quote_detect #(
     output reg  [63:0]   ev_cyc_frame,
     output reg  [63:0]   ev_cyc_first,
     output reg  [63:0]   ev_cyc_last,
+    output reg  [63:0]   ev_feed_key,    // the update's feed key (both events': the record's)
     output reg           ev2_valid,
     output reg  [VB-1:0] ev2_buy_venue,
     output reg  [VB-1:0] ev2_sell_venue,
@@ -137,6 +153,9 @@ module tc_quote_detect #(
 );
 
 localparam NI = 1 << INSTR_BITS;
+localparam NS = 1 << CHAN_BITS;
+// the clear sweep covers the table and the gap markers
+localparam CLR_BITS = (INSTR_BITS > CHAN_BITS) ? INSTR_BITS : CHAN_BITS;
 localparam NV = N_VENUES;
 localparam CW = 1 + 5*64;   // written, bid px, bid qty, ask px, ask qty, ts
 localparam EW = 1 + 64 + CW; // has id, bookUpdateId, and the above
@@ -152,6 +171,10 @@ initial begin
     end
     if (MEM_REG != 0 && MEM_REG != 1) begin
         $error("Error: MEM_REG = %0d, must be 0 or 1 (instance %m)", MEM_REG);
+        $finish;
+    end
+    if (CHAN_BITS < 1 || CHAN_BITS > 8) begin
+        $error("Error: CHAN_BITS = %0d, must be 1..8 (instance %m)", CHAN_BITS);
         $finish;
     end
     if (VB != ((N_VENUES > 1) ? $clog2(N_VENUES) : 1)) begin
@@ -173,16 +196,19 @@ reg  [VB-1:0] u_venue;
 reg  [INSTR_BITS-1:0] u_instr;
 reg  [63:0]  u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts;
 reg  [63:0]  u_cyc_frame, u_cyc_first, u_cyc_last;
-reg  [63:0]  u_uid;
+reg  [63:0]  u_key;
 reg          u_has_uid;
+reg          u_tracked;
 reg          uid_ok;         // R+1: the update's id is above its entry's (or either has none)
 
 reg          clr_busy;
-reg [INSTR_BITS-1:0] clr_addr;
+reg [CLR_BITS-1:0] clr_addr;
 assign clearing = clr_busy;
 
 assign s_ready = state == S_IDLE && !clr_busy && !q_rd_en && !e_rd_en;
-wire accept = s_valid && s_ready;
+// a gap record only writes its marker (in this cycle); an update starts
+wire accept_gap = s_valid && s_ready && s_gap;
+wire accept = s_valid && s_ready && !s_gap;
 assign sp_take = sp_valid && sp_allow && s_ready && !s_valid;
 wire start = accept || sp_take;
 wire [INSTR_BITS-1:0] start_instr = s_valid ? s_instrument : sp_instrument;
@@ -194,22 +220,60 @@ wire         good = c_seen ? c_ok : x_end_ok;
 wire         apply = state == S_SEL && known && good && uid_ok;
 
 // ---------------------------------------------------------------- memories
-wire [INSTR_BITS-1:0] a_addr = clr_busy ? clr_addr : u_instr;
-wire [EW-1:0] new_entry = {u_has_uid, u_uid, 1'b1, u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts};
+wire [INSTR_BITS-1:0] a_addr = clr_busy ? clr_addr[INSTR_BITS-1:0] : u_instr;
+// a deribit_mcast quote keeps its source: channelId, sequence, tracked
+wire [63:0] u_tag = u_has_uid ? u_key : {u_key[63:16], 15'd0, u_tracked};
+wire [EW-1:0] new_entry = {u_has_uid, u_tag, 1'b1, u_bid_px, u_bid_qty, u_ask_px, u_ask_qty, u_ts};
+localparam SRC_W = 1 + CHAN_BITS + 32;
+wire [SRC_W-1:0] u_src = {!u_has_uid && u_tracked, u_key[48 +: CHAN_BITS], u_key[47:16]};
 
 reg  [EW-1:0] row [0:NV-1];    // entries of the instrument, read on start
 wire [EW-1:0] rowv [0:NV-1];   // ... as R+1 sees them: row, or row registered again (MEM_REG)
+wire [NV-1:0] stale;           // ... each stale (from the row and its venue's gap markers)
+wire [NV-1:0] q_stale;         // a bus read's entry of each venue is stale, as its data shows
+wire [CHAN_BITS-1:0] g_addr = clr_busy ? clr_addr[CHAN_BITS-1:0] : s_key[48 +: CHAN_BITS];
+wire [31:0]   g_data = clr_busy ? 32'd0 : s_key[47:16];
 
 genvar gv;
 generate
     for (gv = 0; gv < NV; gv = gv + 1) begin : venue_mem
         reg [EW-1:0] mem [0:NI-1];
+        // a copy of each entry's source {tracked, slot, sequence} without a clock, for the quote
+        // window: its stale bit is decided in the read's address cycle and registered, so that
+        // nothing but a venue and word select follows the block RAM there
+        reg [SRC_W-1:0] smem [0:NI-1];
         wire we = clr_busy || (apply && u_venue == gv);
         always @(posedge clk) begin
-            if (we)
+            if (we) begin
                 mem[a_addr] <= clr_busy ? {EW{1'b0}} : new_entry;
+                smem[a_addr] <= clr_busy ? {SRC_W{1'b0}} : u_src;
+            end
             if (start || q_rd_en)
                 row[gv] <= mem[q_rd_en ? q_rd_instrument : start_instr];
+        end
+        // the gap markers: the sequence of each channel slot's last gap frame (0: none)
+        reg [31:0] gmem [0:NS-1];
+        wire       g_we = clr_busy || (accept_gap && s_venue == gv);
+        always @(posedge clk)
+            if (g_we)
+                gmem[g_addr] <= g_data;
+        // the row's tag (EW-2 .. CW): {channelId, sequence, 15 zero bits, tracked}
+        wire [CHAN_BITS-1:0] r_slot = rowv[gv][CW+48 +: CHAN_BITS];
+        wire [31:0] r_seq = rowv[gv][CW+16 +: 32];
+        wire        r_trk = rowv[gv][CW];
+        assign stale[gv] = !rowv[gv][EW-1] && r_trk && r_seq < gmem[r_slot];
+        wire [SRC_W-1:0] q_src = smem[q_rd_instrument];
+        reg  q_st;
+        always @(posedge clk)
+            if (q_rd_en)
+                q_st <= q_src[SRC_W-1] && q_src[31:0] < gmem[q_src[32 +: CHAN_BITS]];
+        if (MEM_REG != 0) begin : st_reg
+            reg q_st_q;
+            always @(posedge clk)
+                q_st_q <= q_st;
+            assign q_stale[gv] = q_st_q;
+        end else begin : st_direct
+            assign q_stale[gv] = q_st;
         end
         if (MEM_REG != 0) begin : rd_reg
             // the block RAM's output register (OUTREG): nothing but a register after the read
@@ -272,7 +336,7 @@ always @* begin
         3'd2: q_rd_data = qsel[191:128];
         3'd3: q_rd_data = qsel[127:64];
         3'd4: q_rd_data = qsel[63:0];
-        3'd5: q_rd_data = {63'd0, qsel[320]};
+        3'd5: q_rd_data = {62'd0, q_stale[q_venue_s], qsel[320]};
         default: q_rd_data = 64'd0;
     endcase
 end
@@ -286,7 +350,7 @@ wire [63:0]  n_bid_px  = l2_now ? l2_bid_px  : u_bid_px;
 wire [63:0]  n_bid_qty = l2_now ? l2_bid_qty : u_bid_qty;
 wire [63:0]  n_ask_px  = l2_now ? l2_ask_px  : u_ask_px;
 wire [63:0]  n_ask_qty = l2_now ? l2_ask_qty : u_ask_qty;
-wire [63:0]  n_uid     = l2_now ? l2_uid     : u_uid;
+wire [63:0]  n_uid     = l2_now ? l2_key     : u_key;
 
 reg  [NV-1:0] cb, ca;           // venue w has a candidate bid / ask (w != v, non-empty)
 reg  [NV*NV-1:0] bge, ale;      // [w*NV+x], w < x: bid(w) >= bid(x); ask(w) <= ask(x)
@@ -331,8 +395,10 @@ always @(posedge clk) begin
         uid_ok <= !u_has_uid || uid_gt[u_venue];
         for (w = 0; w < NV; w = w + 1) begin
             cp[w*CW +: CW] <= rowv[w][CW-1:0];
-            cb[w] <= w[VB-1:0] != u_venue && rowv[w][319:256] != 64'd0 && rowv[w][255:192] != 64'd0;
-            ca[w] <= w[VB-1:0] != u_venue && rowv[w][191:128] != 64'd0 && rowv[w][127:64] != 64'd0;
+            cb[w] <= w[VB-1:0] != u_venue && !stale[w] &&
+                     rowv[w][319:256] != 64'd0 && rowv[w][255:192] != 64'd0;
+            ca[w] <= w[VB-1:0] != u_venue && !stale[w] &&
+                     rowv[w][191:128] != 64'd0 && rowv[w][127:64] != 64'd0;
             bcond[w] <= gt_edge(rowv[w][319:256], n_ask_px, edge_v);
             acond[w] <= gt_edge(n_bid_px, rowv[w][191:128], edge_v);
             bq[w] <= n_ask_qty < rowv[w][255:192];
@@ -410,6 +476,7 @@ always @* begin
     ev_cyc_frame = u_cyc_frame;
     ev_cyc_first = u_cyc_first;
     ev_cyc_last = u_cyc_last;
+    ev_feed_key = u_key;
     // sell on the trigger venue v, buy on A's venue: the second event, or the only one
     ev2_valid = apply && ev_buy && ev_sell;
     ev2_trigger_sell = 1'b1;
@@ -470,8 +537,9 @@ always @(posedge clk) begin
                 u_cyc_frame <= s_cyc_frame;
                 u_cyc_first <= s_cyc_first;
                 u_cyc_last <= s_cyc_last;
-                u_uid <= s_uid;
+                u_key <= s_key;
                 u_has_uid <= accept ? s_has_uid : 1'b1;
+                u_tracked <= accept && s_tracked;
                 state <= S_L2;
             end
         end
@@ -489,7 +557,7 @@ always @(posedge clk) begin
                 u_cyc_frame <= l2_cyc_frame;
                 u_cyc_first <= l2_cyc_first;
                 u_cyc_last <= l2_cyc_last;
-                u_uid <= l2_uid;
+                u_key <= l2_key;
             end
             // a speculative quote whose numbers were rejected is dropped here
             if (state == S_L2 && spec && l2_kind != `TC_K_QUOTE)
@@ -515,10 +583,10 @@ always @(posedge clk) begin
 
     if (clear && !clr_busy) begin
         clr_busy <= 1'b1;
-        clr_addr <= {INSTR_BITS{1'b0}};
+        clr_addr <= {CLR_BITS{1'b0}};
     end else if (clr_busy) begin
         clr_addr <= clr_addr + 1'b1;
-        if (clr_addr == {INSTR_BITS{1'b1}})
+        if (clr_addr == {CLR_BITS{1'b1}})
             clr_busy <= 1'b0;
     end
 
@@ -527,7 +595,7 @@ always @(posedge clk) begin
         inc_update <= 1'b0;
         inc_out_of_order <= 1'b0;
         clr_busy <= 1'b1;
-        clr_addr <= {INSTR_BITS{1'b0}};
+        clr_addr <= {CLR_BITS{1'b0}};
     end
 end
 

@@ -225,6 +225,7 @@
 `define TC_REC_CYC_FIRST 11
 `define TC_REC_CYC_LAST 12
 `define TC_REC_CYC_COMMIT 13
+`define TC_REC_FEED_KEY 14
 
 `define TC_SYM_KEY_BYTES 34
 `define TC_SYM_HASH_CHARS 8

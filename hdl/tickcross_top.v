@@ -291,6 +291,8 @@ wire        b_ok, d_ok;
 wire [`TC_C_BITS-1:0] b_cnt, d_cnt;
 wire        b_busy, d_busy;
 wire        sq_dup, sq_gap, sq_untracked;
+wire [63:0] d_key;
+wire        d_kflag;
 wire [2:0]  sq_venue;
 wire        b_cv, d_cv;
 wire [63:0] b_cv0, b_cv1, b_cv2, b_cv3, d_cv0, d_cv1, d_cv2, d_cv3;
@@ -317,7 +319,7 @@ tc_deribit_dec #(.CHAN_BITS(CHAN_BITS), .MEM_REG(MEM_REG)) deribit_dec (
     .in_cyc_frame(h_cyc_frame), .in_cyc_lo(h_cyc_lo), .in_cyc_hi(h_cyc_hi), .in_split(h_split),
     .r_valid(d_valid), .r_kind(d_kind), .r_venue(d_venue), .r_id(d_id), .r_name(d_name),
     .r_name_len(d_name_len), .r_ts(d_ts), .r_cyc_frame(d_cyc_frame), .r_cyc_first(d_cyc_first),
-    .r_cyc_last(d_cyc_last), .r_ok(d_ok), .r_cnt(d_cnt),
+    .r_cyc_last(d_cyc_last), .r_ok(d_ok), .r_cnt(d_cnt), .r_key(d_key), .r_kflag(d_kflag),
     .sq_dup(sq_dup), .sq_gap(sq_gap), .sq_untracked(sq_untracked), .sq_venue(sq_venue),
     .cv_valid(d_cv), .cv_v0(d_cv0), .cv_v1(d_cv1), .cv_v2(d_cv2), .cv_v3(d_cv3),
     .busy(d_busy)
@@ -327,10 +329,11 @@ tc_deribit_dec #(.CHAN_BITS(CHAN_BITS), .MEM_REG(MEM_REG)) deribit_dec (
 wire        x_valid = b_valid || d_valid;
 wire [2:0]  x_kind = b_valid ? b_kind : d_kind;
 wire [2:0]  x_venue = b_valid ? b_venue : d_venue;
-// a Binance quote's bookUpdateId: the low half as the record's id, the high half beside the
-// lookup (which carries 32 bits) in a delay line of its latency
+// the record's feed key (a Binance quote's bookUpdateId; a Deribit record's channel, sequence and
+// index, with its flag) goes beside the lookup (which carries a 32-bit id) in a delay line of
+// its latency
 wire [31:0] x_id = b_valid ? b_uid[31:0] : d_id;
-wire [31:0] x_id_hi = b_valid ? b_uid[63:32] : 32'd0;
+wire [64:0] x_key = b_valid ? {1'b0, b_uid} : {d_kflag, d_key};
 wire [255:0] x_name = b_valid ? b_name : d_name;
 wire [7:0]  x_name_len = b_valid ? b_name_len : d_name_len;
 wire [63:0] x_ts = b_valid ? b_ts : d_ts;
@@ -352,10 +355,10 @@ wire [63:0] y_v0, y_v1, y_v2, y_v3, y_ts, y_cyc_frame, y_cyc_first, y_cyc_last;
 wire [`TC_C_BITS-1:0] y_cnt;
 wire        y_busy;
 wire        e_end, e_end_ok;
-wire [31:0] y_id_hi;
+wire [64:0] y_key;
 
-tc_delay #(.WIDTH(32), .DEPTH(3 + MEM_REG)) lookup_id_hi (   // tc_lookup's DEPTH
-    .clk(clk), .in(x_id_hi), .out(y_id_hi)
+tc_delay #(.WIDTH(65), .DEPTH(3 + MEM_REG)) lookup_key (   // tc_lookup's DEPTH
+    .clk(clk), .in(x_key), .out(y_key)
 );
 
 tc_lookup #(.MEM_REG(MEM_REG), .CONV_LATENCY(3 + 2 * MEM_REG)) lookup (
@@ -393,7 +396,9 @@ wire [`TC_C_BITS-1:0] cnt;
 wire        k_valid, k_ready, k_hit;
 wire [2:0]  k_kind;
 wire [VB-1:0] k_venue;
-wire [63:0] k_id;
+wire [31:0] k_id;
+wire [63:0] k_key;
+wire        k_kflag;
 wire [INSTR_BITS-1:0] k_instrument;
 wire [63:0] k_v0, k_v1, k_v2, k_v3, k_ts, k_cyc_frame, k_cyc_first, k_cyc_last;
 wire        k_busy, k_empty;
@@ -401,12 +406,14 @@ wire        sp_claim;
 
 tc_commit #(.ADDR_BITS(COMMIT_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB)) commit (
     .clk(clk), .rst(rst),
-    .s_valid(y_valid), .s_kind(y_kind), .s_venue(y_venue_b), .s_id({y_id_hi, y_id}), .s_hit(y_hit),
+    .s_valid(y_valid), .s_kind(y_kind), .s_venue(y_venue_b), .s_id(y_id), .s_key(y_key[63:0]),
+    .s_kflag(y_key[64]), .s_hit(y_hit),
     .s_instrument(y_instrument_b), .s_v0(y_v0), .s_v1(y_v1), .s_v2(y_v2), .s_v3(y_v3),
     .s_ts(y_ts), .s_cyc_frame(y_cyc_frame), .s_cyc_first(y_cyc_first), .s_cyc_last(y_cyc_last),
     .s_ok(y_ok), .s_cnt(y_cnt), .s_skip(sp_claim),
     .cnt_valid(cnt_valid), .cnt_venue(cnt_venue), .cnt(cnt),
     .m_valid(k_valid), .m_ready(k_ready), .m_kind(k_kind), .m_venue(k_venue), .m_id(k_id),
+    .m_key(k_key), .m_kflag(k_kflag),
     .m_hit(k_hit), .m_instrument(k_instrument), .m_v0(k_v0), .m_v1(k_v1), .m_v2(k_v2),
     .m_v3(k_v3), .m_ts(k_ts), .m_cyc_frame(k_cyc_frame), .m_cyc_first(k_cyc_first),
     .m_cyc_last(k_cyc_last), .empty(k_empty), .busy(k_busy)
@@ -417,19 +424,20 @@ wire        q_valid, q_ready;
 wire [VB-1:0] q_venue;
 wire [INSTR_BITS-1:0] q_instrument;
 wire [63:0] q_v0, q_v1, q_v2, q_v3, q_ts, q_cyc_frame, q_cyc_first, q_cyc_last;
-wire [63:0] q_uid;
-wire        q_has_uid;
+wire [63:0] q_key;
+wire        q_has_uid, q_tracked, q_gap;
 wire        inc_unksym, inc_bind, inc_evict;
 wire        bd_busy;
 
 tc_bind_stage #(.SLOT_BITS(BIND_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_REG(MEM_REG)) bindings (
     .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(b_clearing),
     .s_valid(k_valid), .s_ready(k_ready), .s_kind(k_kind), .s_venue(k_venue), .s_id(k_id),
+    .s_key(k_key), .s_kflag(k_kflag),
     .s_hit(k_hit), .s_instrument(k_instrument), .s_v0(k_v0), .s_v1(k_v1), .s_v2(k_v2),
     .s_v3(k_v3), .s_ts(k_ts), .s_cyc_frame(k_cyc_frame), .s_cyc_first(k_cyc_first),
     .s_cyc_last(k_cyc_last),
     .m_valid(q_valid), .m_ready(q_ready), .m_venue(q_venue), .m_instrument(q_instrument),
-    .m_uid(q_uid), .m_has_uid(q_has_uid),
+    .m_key(q_key), .m_has_uid(q_has_uid), .m_tracked(q_tracked), .m_gap(q_gap),
     .m_v0(q_v0), .m_v1(q_v1), .m_v2(q_v2), .m_v3(q_v3), .m_ts(q_ts),
     .m_cyc_frame(q_cyc_frame), .m_cyc_first(q_cyc_first), .m_cyc_last(q_cyc_last),
     .inc_unknown_symbol(inc_unksym), .inc_bind(inc_bind), .inc_eviction(inc_evict),
@@ -441,7 +449,7 @@ wire        ev_valid, ev_trigger_sell;
 wire [INSTR_BITS-1:0] ev_instrument;
 wire [VB-1:0] ev_buy_venue, ev_sell_venue, ev_trigger_venue;
 wire [63:0] ev_buy_px, ev_buy_qty, ev_sell_px, ev_sell_qty, ev_qty, ev_ts, ev_buy_ts, ev_sell_ts;
-wire [63:0] ev_cyc_frame, ev_cyc_first, ev_cyc_last;
+wire [63:0] ev_cyc_frame, ev_cyc_first, ev_cyc_last, ev_feed_key;
 wire        ev2_valid, ev2_trigger_sell;
 wire [VB-1:0] ev2_buy_venue, ev2_sell_venue;
 wire [63:0] ev2_buy_px, ev2_buy_qty, ev2_sell_px, ev2_sell_qty, ev2_qty, ev2_buy_ts, ev2_sell_ts;
@@ -450,17 +458,18 @@ wire        sp_take;
 // the first END record behind a speculative quote is its frame's (one message per Binance frame);
 // the lookup shows it on e_* as far behind sp_* as it was behind the quote
 
-tc_quote_detect #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .MEM_REG(MEM_REG)) quotes (
+tc_quote_detect #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .CHAN_BITS(CHAN_BITS),
+                  .MEM_REG(MEM_REG)) quotes (
     .clk(clk), .rst(rst), .clear(cl_pulse), .clearing(q_clearing),
     .s_valid(q_valid), .s_ready(q_ready), .s_venue(q_venue), .s_instrument(q_instrument),
     .s_bid_px(q_v0), .s_bid_qty(q_v1), .s_ask_px(q_v2), .s_ask_qty(q_v3), .s_ts(q_ts),
     .s_cyc_frame(q_cyc_frame), .s_cyc_first(q_cyc_first), .s_cyc_last(q_cyc_last),
-    .s_uid(q_uid), .s_has_uid(q_has_uid),
+    .s_key(q_key), .s_has_uid(q_has_uid), .s_tracked(q_tracked), .s_gap(q_gap),
     .sp_valid(sp_valid), .sp_allow(k_empty && !bd_busy), .sp_take(sp_take), .sp_claim(sp_claim),
     .sp_venue(sp_venue_b), .sp_instrument(sp_instrument_b),
     .l2_kind(y_kind), .l2_bid_px(y_v0), .l2_bid_qty(y_v1), .l2_ask_px(y_v2), .l2_ask_qty(y_v3),
     .l2_ts(y_ts), .l2_cyc_frame(y_cyc_frame), .l2_cyc_first(y_cyc_first),
-    .l2_cyc_last(y_cyc_last), .l2_uid({y_id_hi, y_id}), .x_end_valid(e_end), .x_end_ok(e_end_ok),
+    .l2_cyc_last(y_cyc_last), .l2_key(y_key[63:0]), .x_end_valid(e_end), .x_end_ok(e_end_ok),
     .edge_wr(edge_wr), .edge_addr(edge_addr), .edge_data(edge_data),
     .q_rd_en(q_rd_en), .q_rd_venue(q_rd_venue), .q_rd_instrument(q_rd_instrument),
     .q_rd_word(q_rd_word), .q_rd_data(q_rd_data),
@@ -470,7 +479,7 @@ tc_quote_detect #(.N_VENUES(N_VENUES), .INSTR_BITS(INSTR_BITS), .MEM_REG(MEM_REG
     .ev_trigger_sell(ev_trigger_sell), .ev_buy_px(ev_buy_px), .ev_buy_qty(ev_buy_qty),
     .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
     .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
-    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last), .ev_feed_key(ev_feed_key),
     .ev2_valid(ev2_valid), .ev2_buy_venue(ev2_buy_venue), .ev2_sell_venue(ev2_sell_venue),
     .ev2_trigger_sell(ev2_trigger_sell), .ev2_buy_px(ev2_buy_px), .ev2_buy_qty(ev2_buy_qty),
     .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),
@@ -495,7 +504,7 @@ tc_event_ring #(.ADDR_BITS(RING_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_RE
     .ev_trigger_sell(ev_trigger_sell), .ev_buy_px(ev_buy_px), .ev_buy_qty(ev_buy_qty),
     .ev_sell_px(ev_sell_px), .ev_sell_qty(ev_sell_qty), .ev_qty(ev_qty), .ev_ts(ev_ts),
     .ev_buy_ts(ev_buy_ts), .ev_sell_ts(ev_sell_ts), .ev_cyc_frame(ev_cyc_frame),
-    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last),
+    .ev_cyc_first(ev_cyc_first), .ev_cyc_last(ev_cyc_last), .ev_feed_key(ev_feed_key),
     .ev2_valid(ev2_valid), .ev2_buy_venue(ev2_buy_venue), .ev2_sell_venue(ev2_sell_venue),
     .ev2_trigger_sell(ev2_trigger_sell), .ev2_buy_px(ev2_buy_px), .ev2_buy_qty(ev2_buy_qty),
     .ev2_sell_px(ev2_sell_px), .ev2_sell_qty(ev2_sell_qty), .ev2_qty(ev2_qty),

@@ -95,7 +95,8 @@ fn the_device_writes_records_the_typed_decoder_reads() {
     assert_eq!(stamp, rec.seq + 1);
     words[params::RECORD_STAMP_WORD as usize] = 0;
     // the last used word carries data, the words after it (but the stamp) are zero
-    assert_eq!(words[RECORD_USED_WORDS - 1], rec.cyc_commit);
+    assert_eq!(words[RECORD_USED_WORDS - 1], rec.feed_key);
+    assert_ne!(rec.feed_key, 0, "the Binance quote's bookUpdateId");
     assert!(
         words[RECORD_USED_WORDS..].iter().all(|&w| w == 0),
         "{words:x?}"

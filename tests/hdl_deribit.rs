@@ -80,6 +80,23 @@ fn expected(payload: &[u8]) -> Vec<Rec> {
     recs
 }
 
+/// The message index (headers walked before it, as `messages` counts) of each record the
+/// software path's decode gives (Tickers, conversion rejects included, and Instruments).
+fn record_indices(payload: &[u8]) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut k = 0u64;
+    Stages::decode_deribit(payload, |m| {
+        if matches!(
+            m,
+            Msg::Conversion | Msg::QuoteById { .. } | Msg::Definition { .. }
+        ) {
+            out.push(k);
+        }
+        k += 1;
+    });
+    out
+}
+
 /// Where each Ticker/Instrument record of a datagram starts and ends: `[c, e)` of every whole
 /// message with templateId 1003 or 1000 and schemaId 1 that is not truncated by its own rules
 /// (docs/PIPELINE.md section 2, walked here independently of the software path).
@@ -202,6 +219,8 @@ struct RunStats {
     last_ticker_latency: Vec<u64>,
     /// for each datagram, the (first byte, last byte) stamps of its Ticker/Instrument records
     record_stamps: Vec<Vec<(u64, u64)>>,
+    /// for each datagram, every record's feed key and its flag (r_key, r_kflag), END last
+    keys: Vec<Vec<(u64, bool)>>,
 }
 
 /// Streams the datagrams back to back through the decoder (`gap(cycle)`: present nothing this
@@ -220,6 +239,7 @@ fn run(
     let mut out_recs: Vec<Vec<Rec>> = vec![Vec::new(); datagrams.len()];
     let mut stats = RunStats {
         record_stamps: vec![Vec::new(); datagrams.len()],
+        keys: vec![Vec::new(); datagrams.len()],
         ..RunStats::default()
     };
     let mut beat_no = 0usize; // index of the presented beat in its datagram
@@ -319,6 +339,7 @@ fn run(
                 k => panic!("record kind {k}"),
             };
             assert_eq!(o[out::R_VENUE], 2);
+            stats.keys[f].push((o[out::R_KEY], o[out::R_KFLAG] != 0));
             if !matches!(rec, Rec::End { .. }) {
                 assert_eq!(o[out::R_TS], frame_ts(f), "record ts");
                 assert_eq!(o[out::R_CYC_FRAME], frame_cyc(f), "record frame cycle");
@@ -577,6 +598,28 @@ fn frame_sequences_follow_the_model() {
             &ds[f][..ds[f].len().min(8)]
         );
     }
+    // feed keys: {channelId, sequence, message index}; a record's flag says its channel owns
+    // its slot (not untracked), the END's that the frame is a gap
+    let mut keyed = 0;
+    for (f, (d, keys)) in ds.iter().zip(&stats.keys).enumerate() {
+        let (end_key, end_flag) = *keys.last().unwrap();
+        assert_eq!(end_flag, want[f][0] && want[f][2], "frame {f}: END flag");
+        if d.len() < 8 {
+            assert_eq!(keys.len(), 1, "frame {f}: records without a header");
+            continue;
+        }
+        let frame_key = (u64::from(u16::from_le_bytes([d[2], d[3]])) << 48)
+            | (u64::from(u32::from_le_bytes([d[4], d[5], d[6], d[7]])) << 16);
+        assert_eq!(end_key, frame_key, "frame {f}: END key");
+        let idx = record_indices(d);
+        assert_eq!(idx.len(), keys.len() - 1, "frame {f}: records");
+        for (&(key, flag), k) in keys.iter().zip(idx) {
+            assert_eq!(key, frame_key | k, "frame {f}: record key");
+            assert_eq!(flag, !want[f][3], "frame {f}: record flag (tracked)");
+            keyed += 1;
+        }
+    }
+    assert!(keyed > 200, "{keyed} keyed records");
     assert_eq!(stats.ends.len(), ds.len());
     // clear_state: every channel starts again
     m.inp[inp::CLEAR] = 1;

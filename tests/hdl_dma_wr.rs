@@ -59,6 +59,7 @@ fn record(seq: u64, shared: u64, px: u64, cycle: u64) -> [u64; WORDS] {
         cyc_first: shared ^ 0x4444_4444_4444_4444,
         cyc_last: shared ^ 0x6666_6666_6666_6666,
         cyc_commit: cycle,
+        feed_key: shared ^ 0x7777_7777_7777_7777,
     };
     let mut w = r.encode().expect("fields fit");
     w[STAMP] = seq + 1;

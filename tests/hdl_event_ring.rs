@@ -46,6 +46,7 @@ struct Shared {
     trigger_venue: u8,
     ts: u64,
     cyc: [u64; 3],
+    feed_key: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -105,6 +106,7 @@ impl RefRing {
             cyc_first: s.cyc[1],
             cyc_last: s.cyc[2],
             cyc_commit: cycle,
+            feed_key: s.feed_key,
         }
         .encode()
         .expect("the event's fields fit the record")
@@ -190,6 +192,7 @@ impl Bench {
         i[inp::EV_CYC_FRAME] = s.cyc[0];
         i[inp::EV_CYC_FIRST] = s.cyc[1];
         i[inp::EV_CYC_LAST] = s.cyc[2];
+        i[inp::EV_FEED_KEY] = s.feed_key;
         i[inp::EV_BUY_VENUE] = u64::from(e.buy_venue);
         i[inp::EV_SELL_VENUE] = u64::from(e.sell_venue);
         i[inp::EV_TRIGGER_SELL] = u64::from(e.trigger_sell);
@@ -362,14 +365,20 @@ fn ev() -> impl Strategy<Value = Ev> {
 }
 
 fn shared() -> impl Strategy<Value = Shared> {
-    (0u16..256, 0u8..8, any::<u64>(), any::<[u64; 3]>()).prop_map(
-        |(instrument, trigger_venue, ts, cyc)| Shared {
+    (
+        0u16..256,
+        0u8..8,
+        any::<u64>(),
+        any::<[u64; 3]>(),
+        any::<u64>(),
+    )
+        .prop_map(|(instrument, trigger_venue, ts, cyc, feed_key)| Shared {
             instrument,
             trigger_venue,
             ts,
             cyc,
-        },
-    )
+            feed_key,
+        })
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -426,6 +435,7 @@ fn plain(k: u64) -> (Shared, Ev) {
         trigger_venue: (k % 8) as u8,
         ts: 1000 + k,
         cyc: [k, k + 1, k + 2],
+        feed_key: k << 16 | 3,
     };
     let e = Ev {
         buy_venue: ((k + 1) % 8) as u8,

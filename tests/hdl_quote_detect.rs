@@ -12,6 +12,11 @@
 //! the verdict arriving before, with, and after the rows are read. Every test runs twice: at
 //! MEM_REG = 0 (the default build) and at MEM_REG = 1 (every block RAM read registered: updates
 //! applied and bus reads answered one cycle later).
+//!
+//! Stale quotes (PIPELINE section 6): deribit_mcast updates carry their source (channel,
+//! sequence, tracked) and gap records (s_gap) set a channel slot's gap marker; the software's
+//! `Stages::store_from` / `Stages::gap` are the reference, events and the quote window's flags
+//! word (bit 1 = stale) included.
 
 use proptest::prelude::*;
 use std::collections::VecDeque;
@@ -35,8 +40,32 @@ struct Upd {
     q: Quote,
     ts: u64,
     cyc: [u64; 3],
-    /// bookUpdateId (s_has_uid, s_uid); a speculative update always has one (0 for None)
+    /// bookUpdateId (s_has_uid, s_key); a speculative update always has one (0 for None)
     uid: Option<i64>,
+    /// deribit_mcast source: (channelId, sequence, tracked), s_key = channel << 48 | seq << 16
+    src: Option<(u16, u32, bool)>,
+    /// not a quote: a gap record for `src`'s channel and sequence (s_gap)
+    gap: bool,
+}
+
+impl Upd {
+    /// The feed key on s_key: the bookUpdateId, or {channel, sequence, index} (the index bits
+    /// are whatever the decoder counted: the stage passes them to the events, and keeps the
+    /// rest of the key as the entry's source), or a key made of the timestamp.
+    fn key(&self) -> u64 {
+        match (self.uid, self.src) {
+            (Some(id), _) => id as u64,
+            (None, Some((ch, seq, _))) => (u64::from(ch) << 48) | (u64::from(seq) << 16) | 0x1234,
+            (None, None) => self.ts.rotate_left(13),
+        }
+    }
+
+    /// The software's channel slot and sequence of a tracked source.
+    fn sw_source(&self) -> Option<(usize, u32)> {
+        self.src
+            .filter(|s| s.2)
+            .map(|(ch, seq, _)| (usize::from(ch) % (1 << tickcross_swpath::CHAN_BITS), seq))
+    }
 }
 
 /// An event as the stage emits it (no sequence number: the ring assigns those; no commit cycle).
@@ -56,6 +85,7 @@ struct HwEvent {
     buy_ts: u64,
     sell_ts: u64,
     cyc: [u64; 3],
+    feed_key: u64,
 }
 
 impl HwEvent {
@@ -76,6 +106,7 @@ impl HwEvent {
             buy_ts: e.buy_ts_ns,
             sell_ts: e.sell_ts_ns,
             cyc,
+            feed_key: e.feed_key,
         }
     }
 }
@@ -104,6 +135,7 @@ fn events_now(m: &Model) -> Vec<HwEvent> {
                 o[out::EV_CYC_FIRST],
                 o[out::EV_CYC_LAST],
             ],
+            feed_key: o[out::EV_FEED_KEY],
         });
         if o[out::EV2_VALID] != 0 {
             // the second shares the first's instrument, trigger venue, ts and stamps
@@ -220,19 +252,29 @@ impl Bench {
         i[inp::S_CYC_FIRST] = u.cyc[1];
         i[inp::S_CYC_LAST] = u.cyc[2];
         i[inp::S_HAS_UID] = u64::from(u.uid.is_some());
-        i[inp::S_UID] = u.uid.unwrap_or(0) as u64;
+        i[inp::S_KEY] = u.key();
+        i[inp::S_TRACKED] = u64::from(u.src.is_some_and(|s| s.2));
+        i[inp::S_GAP] = u64::from(u.gap);
     }
 
     /// The software's side of applying `u`: its events with the update's stamps.
     fn sw_apply(&mut self, u: &Upd) -> Vec<HwEvent> {
-        if !self
+        if u.gap {
+            let (slot, seq) = u.sw_source().expect("a gap record has a tracked source");
+            self.sw.gap(u.venue, slot, seq);
+            return Vec::new();
+        }
+        if u.src.is_some() {
+            self.sw
+                .store_from(u.venue, u.instrument, &u.q, u.sw_source(), u.ts);
+        } else if !self
             .sw
             .store_checked(u.venue, u.instrument, &u.q, u.uid, u.ts)
         {
             self.sw_out_of_order += 1;
             return Vec::new();
         }
-        self.sw.detect(u.venue, u.instrument, u.ts);
+        self.sw.detect_keyed(u.venue, u.instrument, u.ts, u.key());
         self.sw
             .events()
             .iter()
@@ -240,15 +282,17 @@ impl Bench {
             .collect()
     }
 
-    /// The six words of an entry as the quote window shows them.
-    fn sw_words(e: &QuoteEntry) -> [u64; 6] {
+    /// The six words of entry `(v, i)` as the quote window shows them.
+    fn sw_words(&self, v: usize, i: usize) -> [u64; 6] {
+        let t = self.sw.quote_table();
+        let e: &QuoteEntry = t.get(v, i);
         let mut w = [0u64; 6];
         w[quote_word::BID_PRICE] = e.bid_price as u64;
         w[quote_word::BID_QTY] = e.bid_qty as u64;
         w[quote_word::ASK_PRICE] = e.ask_price as u64;
         w[quote_word::ASK_QTY] = e.ask_qty as u64;
         w[quote_word::TS] = e.ts_ns;
-        w[quote_word::FLAGS] = u64::from(e.valid);
+        w[quote_word::FLAGS] = u64::from(e.valid) | (u64::from(t.stale(v, i)) << 1);
         w
     }
 
@@ -265,6 +309,7 @@ impl Bench {
         let applied0 = self.applied;
         let dropped0 = self.sw_out_of_order;
         let mut idle = 0;
+        let mut gaps = 0u64;
         while next < updates.len() || !in_flight.is_empty() || !pending.is_empty() {
             // this cycle's inputs
             if reads_left.is_empty() && next < updates.len() && read_round == next {
@@ -317,7 +362,7 @@ impl Bench {
                         venue,
                         instrument,
                         word,
-                    } => Self::sw_words(self.sw.quote_table().get(venue, instrument))[word],
+                    } => self.sw_words(venue, instrument)[word],
                     Read::Edge { instrument } => {
                         self.edges.get(instrument).copied().unwrap_or(0) as u64
                     }
@@ -342,7 +387,17 @@ impl Bench {
             if offer && read.is_some() {
                 assert!(!accepted, "cycle {cyc}: an update taken during a bus read");
             }
-            if accepted {
+            if accepted && updates[next].gap {
+                // a gap record writes its marker as it is taken: no events, no update
+                assert!(
+                    in_flight.is_empty(),
+                    "cycle {cyc}: a gap record beside an update"
+                );
+                self.sw_apply(&updates[next]);
+                gaps += 1;
+                next += 1;
+                idle = 0;
+            } else if accepted {
                 in_flight.push_back((cyc + 2 + self.mem_reg, updates[next]));
                 next += 1;
                 idle = 0;
@@ -356,7 +411,7 @@ impl Bench {
         let dropped = self.sw_out_of_order - dropped0;
         assert_eq!(
             self.applied - applied0,
-            updates.len() as u64 - dropped,
+            updates.len() as u64 - dropped - gaps,
             "quote_updates"
         );
         assert_eq!(self.out_of_order, self.sw_out_of_order, "msg_out_of_order");
@@ -429,7 +484,7 @@ impl Bench {
                 venue,
                 instrument,
                 word,
-            } => Self::sw_words(self.sw.quote_table().get(venue, instrument))[word],
+            } => self.sw_words(venue, instrument)[word],
             Read::Edge { instrument } => self.edges.get(instrument).copied().unwrap_or(0) as u64,
         }
     }
@@ -516,6 +571,8 @@ fn upd(instruments: usize) -> impl Strategy<Value = Upd> {
             ts,
             cyc,
             uid,
+            src: None,
+            gap: false,
         })
 }
 
@@ -596,6 +653,8 @@ fn u(venue: usize, instrument: usize, quote: Quote, ts: u64) -> Upd {
         ts,
         cyc: [ts + 1, ts + 2, ts + 3],
         uid: None,
+        src: None,
+        gap: false,
     }
 }
 
@@ -675,7 +734,7 @@ fn speculate(b: &mut Bench, x: &Upd, kind: u64, end_at: u64, ok: bool) -> Vec<Hw
         i[inp::L2_CYC_FRAME] = x.cyc[0];
         i[inp::L2_CYC_FIRST] = x.cyc[1];
         i[inp::L2_CYC_LAST] = x.cyc[2];
-        i[inp::L2_UID] = x.uid.unwrap_or(0) as u64;
+        i[inp::L2_KEY] = x.key();
         i[inp::X_END_VALID] = u64::from(t == end_at);
         i[inp::X_END_OK] = u64::from(ok);
         seen.extend(b.tick());
@@ -770,4 +829,176 @@ fn speculative(mem_reg: u64) {
     );
     b.check_table(&[9]);
     assert_eq!(b.out_of_order, b.sw_out_of_order);
+}
+
+// ---------------------------------------------------------------- stale quotes
+
+/// Channels of the generated deribit_mcast updates: 0, 1 and 66 own the slots 0, 1 and 2; 65
+/// shares slot 1 with channel 1, which owns it, so its quotes come untracked.
+const CHANNELS: [(u16, bool); 4] = [(0, true), (1, true), (66, true), (65, false)];
+
+/// One generated deribit_mcast item: a quote, or a gap on its channel (the next sequence
+/// skips `skip` numbers and the gap record follows).
+fn deribit_item(instruments: usize) -> impl Strategy<Value = (Upd, usize, bool, u32)> {
+    (
+        upd(instruments),
+        0..CHANNELS.len(),
+        prop::bool::weighted(0.2),
+        1u32..4,
+    )
+}
+
+/// Sequences per (venue, channel), as a channel's frames would carry them: quotes of a channel
+/// share its current sequence until a gap moves it on by 1 + `skip` and emits a gap record (a
+/// gap frame's own quotes come after its record here, so they compare against the new marker
+/// as the hardware's do when the record follows them: either way they are fresh).
+fn with_sequences(items: Vec<(Upd, usize, bool, u32)>) -> Vec<Upd> {
+    let mut seq = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for (x, c, gap, skip) in items {
+        let (ch, tracked) = CHANNELS[c];
+        let s: &mut u32 = seq.entry((x.venue, ch)).or_insert(1);
+        if gap && tracked {
+            *s += 1 + skip;
+            out.push(Upd {
+                uid: None,
+                src: Some((ch, *s, true)),
+                gap: true,
+                ..x
+            });
+        }
+        out.push(Upd {
+            uid: None,
+            src: Some((ch, *s, tracked)),
+            ..x
+        });
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn stale_quotes_match_the_software_path(
+        edges in proptest::collection::vec(edge(), HOT),
+        items in proptest::collection::vec(deribit_item(HOT), 1..160),
+        reads in proptest::collection::vec(proptest::collection::vec(read(HOT), 0..3), 1..8),
+    ) {
+        let mut e = vec![0i64; N_INSTRUMENTS];
+        for (i, x) in edges.iter().enumerate() {
+            e[hot(i)] = *x;
+        }
+        let items = items
+            .into_iter()
+            .map(|(u, c, g, k)| (Upd { instrument: hot(u.instrument), ..u }, c, g, k))
+            .collect();
+        let updates = with_sequences(items);
+        let reads: Vec<Vec<Read>> = reads
+            .into_iter()
+            .map(|rs| {
+                rs.into_iter()
+                    .map(|r| match r {
+                        Read::Quote { venue, instrument, word } => {
+                            Read::Quote { venue, instrument: hot(instrument), word }
+                        }
+                        Read::Edge { instrument } => Read::Edge { instrument: hot(instrument) },
+                    })
+                    .collect()
+            })
+            .collect();
+        let all: Vec<usize> = (0..HOT).map(hot).collect();
+        for mem_reg in [0, 1] {
+            let mut b = Bench::new(&e, mem_reg);
+            b.stream(&updates, &reads);
+            b.check_table(&all);
+        }
+    }
+}
+
+fn d(venue: usize, instrument: usize, quote: Quote, ts: u64, src: (u16, u32, bool)) -> Upd {
+    Upd {
+        src: Some(src),
+        ..u(venue, instrument, quote, ts)
+    }
+}
+
+fn gap(venue: usize, channel: u16, seq: u32) -> Upd {
+    Upd {
+        src: Some((channel, seq, true)),
+        gap: true,
+        ..u(venue, 0, q(0, 0, 0, 0), 0)
+    }
+}
+
+#[test]
+fn directed_stale_quotes() {
+    directed_stale(0);
+}
+
+#[test]
+fn directed_stale_quotes_mem_reg() {
+    directed_stale(1);
+}
+
+fn directed_stale(mem_reg: u64) {
+    let mut b = Bench::new(&[0i64; N_INSTRUMENTS], mem_reg);
+    // venue 1 (Deribit) bids 105 on instrument 3 from channel 7 (slot 7) at sequence 10, and on
+    // instrument 4 from channel 64 + 7, untracked (slot 7 is channel 7's)
+    b.stream(
+        &[
+            d(1, 3, q(105, 1, 106, 1), 1, (7, 10, true)),
+            d(1, 4, q(105, 1, 106, 1), 2, (71, 500, false)),
+        ],
+        &[],
+    );
+    // a gap on venue 1's channel 7 at sequence 12: instrument 3's entry is stale, 4's is not
+    b.stream(&[gap(1, 7, 12)], &[]);
+    assert!(b.sw.quote_table().stale(1, 3));
+    assert!(!b.sw.quote_table().stale(1, 4));
+    b.check_table(&[3, 4]);
+    // venue 0 asks 100 on both: only instrument 4 crosses (3's bid of 105 is stale)
+    let n_before = b.applied;
+    b.stream(
+        &[u(0, 3, q(90, 1, 100, 1), 3), u(0, 4, q(90, 1, 100, 1), 4)],
+        &[],
+    );
+    assert_eq!(b.applied, n_before + 2);
+    let mut sw = Stages::new(&program(&[0; N_INSTRUMENTS])).unwrap();
+    sw.store_from(1, 3, &q(105, 1, 106, 1), Some((7, 10)), 1);
+    sw.store_from(1, 4, &q(105, 1, 106, 1), None, 2);
+    sw.gap(1, 7, 12);
+    sw.store(0, 3, &q(90, 1, 100, 1), 3);
+    assert_eq!(sw.detect(0, 3, 3), 0, "a stale bid priced an event");
+    sw.store(0, 4, &q(90, 1, 100, 1), 4);
+    assert_eq!(sw.detect(0, 4, 4), 1, "the untracked bid did not cross");
+    // the gap frame's own quote (sequence 12) is fresh and triggers: sell on 1 at 101 > 100
+    b.stream(&[d(1, 3, q(101, 1, 106, 1), 5, (7, 12, true))], &[]);
+    assert!(!b.sw.quote_table().stale(1, 3));
+    // a later gap makes it stale again; a quote of sequence 20 after the gap at 15 refreshes
+    b.stream(&[gap(1, 7, 15), u(0, 3, q(90, 1, 99, 1), 6)], &[]);
+    assert!(b.sw.quote_table().stale(1, 3));
+    b.check_table(&[3]);
+    b.stream(
+        &[
+            d(1, 3, q(104, 1, 106, 1), 7, (7, 20, true)),
+            u(0, 3, q(90, 1, 98, 1), 8),
+        ],
+        &[],
+    );
+    assert!(!b.sw.quote_table().stale(1, 3));
+    b.check_table(&[3, 4]);
+    // clear: every marker and entry is empty again
+    b.stream(&[gap(1, 7, 40)], &[]);
+    b.check_table(&[3]);
+    b.clear();
+    b.check_table(&[3, 4]);
+    b.stream(
+        &[
+            d(1, 3, q(105, 1, 106, 1), 9, (7, 1, true)),
+            u(0, 3, q(90, 1, 100, 1), 10),
+        ],
+        &[],
+    );
+    b.check_table(&[3]);
 }

@@ -931,6 +931,7 @@ fn four_venue_build(mem_reg: u64) {
             e.ask_qty = w[quote_word::ASK_QTY] as i64;
             e.ts_ns = w[quote_word::TS];
             e.valid = w[quote_word::FLAGS] & 1 != 0;
+            quotes.set_stale(v, i, w[quote_word::FLAGS] & 2 != 0);
         }
     }
     // the counters the default build's read-back took, in counter order

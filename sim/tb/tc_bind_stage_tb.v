@@ -49,18 +49,22 @@ module tc_bind_stage_tb;
             wire [INSTR_BITS-1:0] m_instrument;
             wire [63:0] m_v0, m_v1, m_v2, m_v3, m_ts, m_cyc_frame, m_cyc_first, m_cyc_last;
             wire    inc_unknown_symbol, inc_bind, inc_eviction;
+            wire [63:0] m_key;
+            wire    m_has_uid, m_tracked, m_gap;
             wire    s_valid = ptr < N && valid_gap;
             wire [31:0] k = (ptr < N) ? ptr : 0;
             tc_bind_stage #(.SLOT_BITS(SLOT_BITS), .INSTR_BITS(INSTR_BITS), .VB(VB), .MEM_REG(g)) dut (
                 .clk(clk), .rst(rst), .clear(1'b0), .clearing(clearing),
                 .s_valid(s_valid), .s_ready(s_ready), .s_kind(r_kind[k]), .s_venue(r_venue[k]),
-                .s_id({32'd0, r_id[k]}), .s_hit(r_hit[k]), .s_instrument(r_instr[k]),
+                .s_id(r_id[k]), .s_key(64'd0), .s_kflag(1'b0), .s_hit(r_hit[k]),
+                .s_instrument(r_instr[k]),
                 .s_v0({32'd0, k}), .s_v1(64'd1), .s_v2(64'd2), .s_v3(64'd3), .s_ts(64'd4),
                 .s_cyc_frame(64'd5), .s_cyc_first(64'd6), .s_cyc_last(64'd7),
                 .m_valid(m_valid), .m_ready(m_ready), .m_venue(m_venue),
                 .m_instrument(m_instrument), .m_v0(m_v0), .m_v1(m_v1), .m_v2(m_v2), .m_v3(m_v3),
                 .m_ts(m_ts), .m_cyc_frame(m_cyc_frame), .m_cyc_first(m_cyc_first),
-                .m_cyc_last(m_cyc_last),
+                .m_cyc_last(m_cyc_last), .m_key(m_key), .m_has_uid(m_has_uid),
+                .m_tracked(m_tracked), .m_gap(m_gap),
                 .inc_unknown_symbol(inc_unknown_symbol), .inc_bind(inc_bind),
                 .inc_eviction(inc_eviction), .busy(busy)
             );

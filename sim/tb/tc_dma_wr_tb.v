@@ -53,6 +53,7 @@ tc_event_ring #(.ADDR_BITS(ADDR_BITS), .INSTR_BITS(8), .VB(3), .MEM_REG(MEM_REG)
     .ev_ts(ev_px ^ 64'h0f0f_0f0f_0f0f_0f0f), .ev_buy_ts(ev_px ^ 64'h1111_1111_1111_1111),
     .ev_sell_ts(ev_px ^ 64'h2222_2222_2222_2222), .ev_cyc_frame(ev_px ^ 64'h3333_3333_3333_3333),
     .ev_cyc_first(ev_px ^ 64'h4444_4444_4444_4444), .ev_cyc_last(ev_px ^ 64'h6666_6666_6666_6666),
+    .ev_feed_key(ev_px ^ 64'h7777_7777_7777_7777),
     .ev2_valid(ev2_valid), .ev2_buy_venue(ev2_px[10:8]), .ev2_sell_venue(ev2_px[13:11]),
     .ev2_trigger_sell(ev2_px[17]), .ev2_buy_px(ev2_px), .ev2_buy_qty(~ev2_px),
     .ev2_sell_px({ev2_px[31:0], ev2_px[63:32]}), .ev2_sell_qty(ev2_px ^ 64'h5555_5555_5555_5555),

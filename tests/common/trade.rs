@@ -233,6 +233,7 @@ impl Harness {
             buy_ts_ns: b.ts_ns,
             sell_ts_ns: s.ts_ns,
             cycles: None,
+            feed_key: 0,
         };
         self.seq += 1;
         self.engine.on_event(&ev, self.now).expect("on_event");

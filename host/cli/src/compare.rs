@@ -88,6 +88,9 @@ pub struct SwMeasure {
     pub messages_per_second: f64,
     pub pinned_cpu: Option<usize>,
     pub timer_overhead_ns: u64,
+    /// Quote-table entries flagged stale at the end (docs/PIPELINE.md section 6), counted by
+    /// the host from the path's quote table.
+    pub stale_quotes: u64,
 }
 
 /// Pins the calling thread to the last CPU it may run on; returns it.
@@ -169,6 +172,7 @@ pub fn measure_software(cfg: &Config, frames: &[Frame]) -> Result<SwMeasure, Det
         }
     }
     let messages: u64 = sw.counter_values().messages_total();
+    let stale_quotes = sw.quote_table().stale_count();
     let mut best = f64::MAX;
     for _ in 0..5 {
         let mut d = SwDetector::new(&program)?;
@@ -194,6 +198,7 @@ pub fn measure_software(cfg: &Config, frames: &[Frame]) -> Result<SwMeasure, Det
         },
         pinned_cpu: pinned,
         timer_overhead_ns: overhead,
+        stale_quotes,
     })
 }
 
@@ -277,6 +282,9 @@ pub struct Comparison {
     pub verilator_cycles_per_second: f64,
     /// Commit -> host memory, as the simulator models the card's DMA.
     pub delivery: Delivery,
+    /// Entries of the device's quote dump (quote window) flagged stale at the end, counted by
+    /// the host.
+    pub hw_stale_quotes: u64,
 }
 
 impl Comparison {
@@ -393,6 +401,7 @@ impl Comparison {
                 "frame_first_beat_to_commit_ns": stats_ns_json(&frame),
                 "verilator_cycles_per_second": self.verilator_cycles_per_second.round() as u64,
                 "commit_to_host_memory": self.delivery.to_json(),
+                "stale_quotes_in_quote_dump": self.hw_stale_quotes,
             },
             "software": {
                 "events": self.sw.events.len(),
@@ -404,6 +413,7 @@ impl Comparison {
                 "all_packets_ns": stats_json(&all),
                 "messages": self.sw.messages,
                 "messages_per_second": self.sw.messages_per_second.round() as u64,
+                "stale_quotes_in_quote_dump": self.sw.stale_quotes,
             },
             "ratio_sw_over_hw": {
                 "median": ratio(sw.median, last.median),

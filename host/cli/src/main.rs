@@ -778,6 +778,7 @@ fn compare_cmd(a: CompareArgs) -> Result<ExitCode> {
             max_cycles: stats.dma_latency_max,
             write_latency_cycles: stats.dma_write_latency,
         },
+        hw_stale_quotes: results[0].quotes.stale_count(),
     };
     let data = c.to_json();
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -1152,6 +1153,13 @@ fn status_text(path: &std::path::Path, dev: &Device) -> String {
     let _ = writeln!(o, "{:<10}{}", "cycles", dev.cycles());
     let _ = writeln!(o, "{:<10}{}", "idle", yes_no(idle));
     let _ = writeln!(o, "{:<10}{}", "clearing", yes_no(clearing));
+    // not a device counter: the host counts the quote window's stale flags (PIPELINE section 6)
+    let _ = writeln!(
+        o,
+        "{:<10}{} (quote-window entries flagged stale, counted by the host)",
+        "stale",
+        dev.quotes().stale_count()
+    );
     let _ = writeln!(o, "blocks (BAR offsets)");
     for (name, off) in [
         ("control", b.control),

@@ -181,6 +181,8 @@ pub fn event_json(e: &Event, cfg: &Config) -> String {
             e.trigger_venue as usize,
         ),
     );
+    // a decimal string: JSON numbers lose u64 precision in many readers
+    o.insert("feed_key".into(), e.feed_key.to_string().into());
     if let Some(c) = e.cycles {
         let mut h = serde_json::Map::new();
         h.insert("frame".into(), c.frame.into());

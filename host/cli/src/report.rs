@@ -34,15 +34,23 @@ pub fn events_per_pair(r: &PathResult) -> BTreeMap<(u8, u8), u64> {
     m
 }
 
-/// A readable summary of one path's replay.
+/// A readable summary of one path's replay, with the stale entries of its quote table at the
+/// end (docs/PIPELINE.md section 6; counted by the host from the quote dump, not a counter).
 pub fn summary(r: &PathResult, cfg: &Config) -> String {
-    summary_of(
+    let mut s = summary_of(
         r.name,
         &r.counters,
         r.events.len() as u64,
         &events_per_pair(r),
         cfg,
-    )
+    );
+    let _ = writeln!(
+        s,
+        "[{}] stale quotes at the end (from the quote dump): {}",
+        r.name,
+        r.quotes.stale_count()
+    );
+    s
 }
 
 /// The summary from its parts (for live runs that do not keep every event).

@@ -38,6 +38,11 @@ pub struct Event {
     pub sell_ts_ns: u64,
     /// Hardware cycle stamps, when the event came from the hardware path.
     pub cycles: Option<HwCycles>,
+    /// The triggering quote's key from the feed (docs/PIPELINE.md section 6): a binance_sbe
+    /// quote's bookUpdateId (its i64 bits), a deribit_mcast Ticker's channelId << 48 |
+    /// sequence << 16 | message index. With the trigger venue, instrument and side it names
+    /// the opportunity in both paths.
+    pub feed_key: u64,
 }
 
 impl Event {

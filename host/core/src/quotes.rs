@@ -28,16 +28,19 @@ impl QuoteEntry {
     }
 }
 
-/// The whole table, venue-major.
+/// The whole table, venue-major, with each entry's stale flag (the quote window's flags word,
+/// bit 1: docs/PIPELINE.md section 6) kept beside the entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuoteTable {
     entries: Vec<QuoteEntry>,
+    stale: Vec<bool>,
 }
 
 impl Default for QuoteTable {
     fn default() -> Self {
         QuoteTable {
             entries: vec![QuoteEntry::default(); N_VENUES * N_INSTRUMENTS],
+            stale: vec![false; N_VENUES * N_INSTRUMENTS],
         }
     }
 }
@@ -49,6 +52,18 @@ impl QuoteTable {
     pub fn get_mut(&mut self, venue: usize, instrument: usize) -> &mut QuoteEntry {
         &mut self.entries[venue * N_INSTRUMENTS + instrument]
     }
+    /// Entry `(venue, instrument)` is stale: written by a deribit_mcast frame of a channel that
+    /// has had a gap since (docs/PIPELINE.md section 6); it takes no part in detection.
+    pub fn stale(&self, venue: usize, instrument: usize) -> bool {
+        self.stale[venue * N_INSTRUMENTS + instrument]
+    }
+    pub fn set_stale(&mut self, venue: usize, instrument: usize, stale: bool) {
+        self.stale[venue * N_INSTRUMENTS + instrument] = stale;
+    }
+    /// How many entries are stale.
+    pub fn stale_count(&self) -> u64 {
+        self.stale.iter().filter(|&&s| s).count() as u64
+    }
     /// Entries that have been written, as (venue, instrument, entry).
     pub fn written(&self) -> impl Iterator<Item = (usize, usize, &QuoteEntry)> {
         self.entries
@@ -57,12 +72,10 @@ impl QuoteTable {
             .filter(|(_, e)| e.valid)
             .map(|(i, e)| (i / N_INSTRUMENTS, i % N_INSTRUMENTS, e))
     }
-    /// The first entry that differs, as (venue, instrument).
+    /// The first entry that differs (its quote or its stale flag), as (venue, instrument).
     pub fn first_difference(&self, other: &QuoteTable) -> Option<(usize, usize)> {
-        self.entries
-            .iter()
-            .zip(other.entries.iter())
-            .position(|(a, b)| a != b)
+        (0..self.entries.len())
+            .find(|&i| self.entries[i] != other.entries[i] || self.stale[i] != other.stale[i])
             .map(|i| (i / N_INSTRUMENTS, i % N_INSTRUMENTS))
     }
 }

@@ -708,7 +708,9 @@ impl Device {
                 e.ask_price = self.reg(base + 8 * tb::quote_word::ASK_PRICE as u64) as i64;
                 e.ask_qty = self.reg(base + 8 * tb::quote_word::ASK_QTY as u64) as i64;
                 e.ts_ns = self.reg(base + 8 * tb::quote_word::TS as u64);
-                e.valid = self.reg(base + 8 * tb::quote_word::FLAGS as u64) & 1 != 0;
+                let flags = self.reg(base + 8 * tb::quote_word::FLAGS as u64);
+                e.valid = flags & 1 != 0;
+                t.set_stale(v, i, flags & 2 != 0);
             }
         }
         t
@@ -904,6 +906,7 @@ pub fn event_of(r: &EventRecord) -> Event {
             last: r.cyc_last,
             commit: r.cyc_commit,
         }),
+        feed_key: r.feed_key,
     }
 }
 
@@ -1077,6 +1080,7 @@ mod tests {
             cyc_first: 14,
             cyc_last: 15,
             cyc_commit: 16,
+            feed_key: 17,
         };
         let e = decode_record(&r.encode().unwrap());
         assert_eq!(e, event_of(&r));

@@ -3,6 +3,7 @@
 use tickcross_bindings::counter;
 
 use crate::message::Quote;
+use crate::sequence::{Source, CHAN_SLOTS};
 use tickcross_core::counters::Counters;
 use tickcross_core::event::Event;
 use tickcross_core::price9::Price9;
@@ -18,6 +19,13 @@ pub(crate) struct Book {
     /// binance_sbe: the bookUpdateId of the quote that last wrote each entry (venue-major),
     /// None for an entry no Binance quote has written since `clear_state`.
     update_ids: Vec<Option<i64>>,
+    /// deribit_mcast: the channel slot and frame sequence that last wrote each entry
+    /// (venue-major), None for an entry written otherwise (Binance, an untracked channel).
+    sources: Vec<Option<Source>>,
+    /// Per (venue, channel slot): the sequence of the channel's last gap frame (0 before any:
+    /// no sequence is below it). Sequences never wrap (section 4a), so an entry is stale iff
+    /// its source is that slot with a sequence below this.
+    gap_seq: Vec<u32>,
 }
 
 impl Book {
@@ -32,6 +40,8 @@ impl Book {
             n_venues,
             next_seq: 0,
             update_ids: vec![None; N_VENUES * N_INSTRUMENTS],
+            sources: vec![None; N_VENUES * N_INSTRUMENTS],
+            gap_seq: vec![0; N_VENUES * CHAN_SLOTS],
         }
     }
 
@@ -40,6 +50,27 @@ impl Book {
         self.quotes = QuoteTable::default();
         self.next_seq = 0;
         self.update_ids.fill(None);
+        self.sources.fill(None);
+        self.gap_seq.fill(0);
+    }
+
+    /// A gap frame of sequence `seq` on channel slot `slot` of venue `v` (section 4a): every
+    /// entry that slot's earlier frames wrote becomes stale (the table's flags are kept up to
+    /// date here, so the dump and the detection read them as they are).
+    pub(crate) fn gap(&mut self, v: usize, slot: usize, seq: u32) {
+        self.gap_seq[v * CHAN_SLOTS + slot] = seq;
+        for i in 0..N_INSTRUMENTS {
+            if let Some(src) = self.sources[v * N_INSTRUMENTS + i] {
+                if src.slot == slot && src.seq < seq {
+                    self.quotes.set_stale(v, i, true);
+                }
+            }
+        }
+    }
+
+    /// Whether an entry written from `source` on venue `v` is stale now (section 6).
+    fn is_stale(&self, v: usize, source: Option<Source>) -> bool {
+        source.is_some_and(|s| s.seq < self.gap_seq[v * CHAN_SLOTS + s.slot])
     }
 
     /// binance_sbe's bookUpdateId check (PIPELINE section 6): false for a quote of `(v, i)`
@@ -59,26 +90,35 @@ impl Book {
         i: usize,
         q: &Quote,
         update_id: Option<i64>,
+        source: Option<Source>,
+        feed_key: u64,
         ts_ns: u64,
         counters: &mut Counters,
         events: &mut Vec<Event>,
     ) {
-        self.store(v, i, q, update_id, ts_ns, counters);
-        self.detect(v, i, ts_ns, counters, events);
+        self.store(v, i, q, update_id, source, ts_ns, counters);
+        self.detect(v, i, ts_ns, feed_key, counters, events);
     }
 
     /// The quote update alone: writes `(v, i)`; the entry keeps `update_id` as its last
-    /// applied bookUpdateId (a quote without one, Deribit's, leaves it without).
+    /// applied bookUpdateId (a quote without one, Deribit's, leaves it without) and `source`
+    /// as where it came from (a quote is never stale as it is written: its frame's sequence is
+    /// not below its channel's last gap).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn store(
         &mut self,
         v: usize,
         i: usize,
         q: &Quote,
         update_id: Option<i64>,
+        source: Option<Source>,
         ts_ns: u64,
         counters: &mut Counters,
     ) {
         self.update_ids[v * N_INSTRUMENTS + i] = update_id;
+        self.sources[v * N_INSTRUMENTS + i] = source;
+        let stale = self.is_stale(v, source);
+        self.quotes.set_stale(v, i, stale);
         let me = QuoteEntry {
             bid_price: q.bid_price,
             bid_qty: q.bid_qty,
@@ -91,21 +131,27 @@ impl Book {
         counters.add(counter::QUOTE_UPDATES, 1);
     }
 
-    /// The cross check of `(v, i)` against the other venues (PIPELINE section 6).
+    /// The cross check of `(v, i)` against the other venues (PIPELINE section 6); its events
+    /// carry the update's `feed_key`.
     pub(crate) fn detect(
         &mut self,
         v: usize,
         i: usize,
         ts_ns: u64,
+        feed_key: u64,
         counters: &mut Counters,
         events: &mut Vec<Event>,
     ) {
+        // A stale entry counts as if both its sides were empty.
+        if self.quotes.stale(v, i) {
+            return;
+        }
         let me = *self.quotes.get(v, i);
 
         // Ascending venue order with strict comparisons: ties go to the lowest index.
         let mut best_bid: Option<(usize, &QuoteEntry)> = None;
         let mut best_ask: Option<(usize, &QuoteEntry)> = None;
-        for w in (0..self.n_venues).filter(|&w| w != v) {
+        for w in (0..self.n_venues).filter(|&w| w != v && !self.quotes.stale(w, i)) {
             let o = self.quotes.get(w, i);
             let higher_bid = match best_bid {
                 None => true,
@@ -144,6 +190,7 @@ impl Book {
                 buy_ts_ns: b.ts_ns,
                 sell_ts_ns: s.ts_ns,
                 cycles: None,
+                feed_key,
             });
             self.next_seq += 1;
             counters.add(counter::EVENTS, 1);

@@ -31,7 +31,7 @@ use book::Book;
 use frame_check::{VenueFilter, Verdict};
 use resolve::{BindTable, SymbolMap};
 pub use sequence::CHAN_BITS;
-use sequence::{Channels, Seq};
+use sequence::{Channels, Seq, Source};
 
 const N_FILTERS: usize = params::N_FILTERS as usize;
 const SYM_NAME_BYTES: usize = params::SYM_NAME_BYTES as usize;
@@ -162,24 +162,45 @@ impl SwDetector {
         match self.protocols[venue] {
             Some(Protocol::BinanceSbe) => {
                 let msg = binance::decode(payload);
-                self.apply(venue, msg, ts_ns);
+                self.apply(venue, msg, None, 0, ts_ns);
             }
             Some(Protocol::DeribitMcast) => {
-                // a duplicate is dropped whole, before any of its messages counts
-                if payload.len() >= 8
-                    && self.channels.check(venue, payload, &mut self.counters) == Seq::Duplicate
-                {
-                    return;
+                // a duplicate is dropped whole, before any of its messages counts; a frame
+                // without a sequence (n < 8) carries no quote
+                let mut source = None;
+                if payload.len() >= 8 {
+                    match self.channels.check(venue, payload, &mut self.counters) {
+                        Seq::Duplicate => return,
+                        Seq::Apply { source: s, gap } => {
+                            if let (true, Some(s)) = (gap, s) {
+                                self.book.gap(venue, s.slot, s.seq);
+                            }
+                            source = s;
+                        }
+                    }
                 }
-                deribit::decode(payload, |msg| self.apply(venue, msg, ts_ns));
+                // each message's feed key: channelId << 48 | sequence << 16 | its index (every
+                // message counts, as `messages` does); a frame without a sequence has no quote
+                let frame_key = if payload.len() >= 8 {
+                    (u64::from(message::le_u16(payload, 2)) << 48)
+                        | (u64::from(message::le_u32(payload, 4)) << 16)
+                } else {
+                    0
+                };
+                let mut index = 0u64;
+                deribit::decode(payload, |msg| {
+                    self.apply(venue, msg, source, frame_key | index, ts_ns);
+                    index += 1;
+                });
             }
             // Filters of venues without a protocol were left out in `new`.
             None => {}
         }
     }
 
-    /// Counts one message and applies what it produced.
-    fn apply(&mut self, venue: usize, msg: Msg<'_>, ts_ns: u64) {
+    /// Counts one message and applies what it produced; a quote records `source` in its entry,
+    /// and a quote by instrumentId's events carry `key` (a quote by name's: its bookUpdateId).
+    fn apply(&mut self, venue: usize, msg: Msg<'_>, source: Option<Source>, key: u64, ts_ns: u64) {
         let c = &mut self.counters;
         c.add(counter::MESSAGES + venue, 1);
         match msg {
@@ -200,6 +221,8 @@ impl SwDetector {
                             i,
                             &quote,
                             Some(update_id),
+                            None,
+                            update_id as u64,
                             ts_ns,
                             c,
                             &mut self.events,
@@ -216,6 +239,8 @@ impl SwDetector {
                     usize::from(i),
                     &quote,
                     None,
+                    source,
+                    key,
                     ts_ns,
                     c,
                     &mut self.events,
@@ -321,9 +346,35 @@ impl Stages {
 
     /// The quote update alone (a quote without a bookUpdateId).
     pub fn store(&mut self, venue: usize, instrument: usize, q: &Quote, ts_ns: u64) {
-        self.det
-            .book
-            .store(venue, instrument, q, None, ts_ns, &mut self.det.counters);
+        self.store_from(venue, instrument, q, None, ts_ns);
+    }
+
+    /// The quote update of a deribit_mcast quote whose frame was checked by channel slot
+    /// `source.0` with sequence `source.1` (None: untracked, or no sequence).
+    pub fn store_from(
+        &mut self,
+        venue: usize,
+        instrument: usize,
+        q: &Quote,
+        source: Option<(usize, u32)>,
+        ts_ns: u64,
+    ) {
+        let source = source.map(|(slot, seq)| Source { slot, seq });
+        self.det.book.store(
+            venue,
+            instrument,
+            q,
+            None,
+            source,
+            ts_ns,
+            &mut self.det.counters,
+        );
+    }
+
+    /// A gap frame of sequence `seq` on channel slot `slot` of `venue`: the entries that
+    /// slot's earlier frames wrote become stale.
+    pub fn gap(&mut self, venue: usize, slot: usize, seq: u32) {
+        self.det.book.gap(venue, slot, seq);
     }
 
     /// The quote update with binance_sbe's bookUpdateId check (PIPELINE section 6): false for
@@ -345,6 +396,7 @@ impl Stages {
             instrument,
             q,
             update_id,
+            None,
             ts_ns,
             &mut self.det.counters,
         );
@@ -353,11 +405,23 @@ impl Stages {
 
     /// The cross check of the entry just stored; returns the number of events (dropped).
     pub fn detect(&mut self, venue: usize, instrument: usize, ts_ns: u64) -> usize {
+        self.detect_keyed(venue, instrument, ts_ns, 0)
+    }
+
+    /// `detect` with the update's feed key, which its events carry.
+    pub fn detect_keyed(
+        &mut self,
+        venue: usize,
+        instrument: usize,
+        ts_ns: u64,
+        feed_key: u64,
+    ) -> usize {
         self.det.events.clear();
         self.det.book.detect(
             venue,
             instrument,
             ts_ns,
+            feed_key,
             &mut self.det.counters,
             &mut self.det.events,
         );

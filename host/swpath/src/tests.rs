@@ -997,6 +997,68 @@ fn deribit_sequences() {
 }
 
 #[test]
+fn deribit_stale_quotes_after_a_gap() {
+    let mut d = det();
+    let t = |id: u32, bid: f64, ask: f64| ticker(id, bid, 1.0, ask, 1.0);
+    // BTC and ETH on channel 5, both bound in its first frame
+    send(
+        &mut d,
+        2,
+        1,
+        &packet_seq(
+            &[
+                instrument(77, "BTC-PERPETUAL"),
+                instrument(78, "ETH-PERPETUAL"),
+                t(77, 105.0, 106.0),
+                t(78, 105.0, 106.0),
+            ],
+            5,
+            10,
+        ),
+    );
+    let stale = |d: &SwDetector| {
+        let q = d.quote_table();
+        (q.stale(2, BTC as usize), q.stale(2, ETH as usize))
+    };
+    assert_eq!(stale(&d), (false, false));
+    // a gap frame with an ETH ticker: BTC's entry (sequence 10) is stale, ETH's (12) is not
+    send(&mut d, 2, 2, &packet_seq(&[t(78, 104.0, 106.0)], 5, 12));
+    assert_eq!(stale(&d), (true, false));
+    assert_eq!(d.quote_table().stale_count(), 1);
+    // a Binance ask of 100 crosses the fresh ETH bid only: the stale BTC bid of 105 prices nothing
+    send(&mut d, 0, 3, &bq("BTCUSDT", 90, 1, 100, 1));
+    assert!(events(&mut d).is_empty(), "a stale quote priced an event");
+    send(&mut d, 0, 4, &bq("ETHUSDT", 90, 1, 100, 1));
+    let e = events(&mut d);
+    assert_eq!((e.len(), e[0].sell_venue, e[0].sell_price), (1, 2, 104 * P));
+    // the gap frame's own ticker triggers: ETH on Deribit asks 80 below Binance's bid of 90
+    send(
+        &mut d,
+        2,
+        5,
+        &packet_seq(&[instrument(78, "ETH-PERPETUAL"), t(78, 70.0, 80.0)], 5, 15),
+    );
+    let e = events(&mut d);
+    assert_eq!(e.len(), 1);
+    // its feed key: channel 5, sequence 15, the second message of the frame
+    assert_eq!(e[0].feed_key, 5 << 48 | 15 << 16 | 1);
+    // a newer BTC ticker refreshes BTC; the gap at 15 left ETH's 70/80 (sequence 15) fresh
+    send(&mut d, 2, 6, &packet_seq(&[t(77, 101.0, 102.0)], 5, 16));
+    assert_eq!(stale(&d), (false, false));
+    // an untracked channel's quotes (slot 5 is channel 5's) are never stale
+    let taken = 5 + (1u16 << CHAN_BITS);
+    send(&mut d, 2, 7, &packet_seq(&[t(77, 101.0, 102.0)], taken, 1));
+    send(&mut d, 2, 8, &packet_seq(&[t(78, 70.0, 80.0)], 5, 30));
+    assert_eq!(stale(&d), (false, false));
+    // clear_state: nothing is stale
+    send(&mut d, 2, 9, &packet_seq(&[t(77, 101.0, 102.0)], 5, 31));
+    send(&mut d, 2, 10, &packet_seq(&[], 5, 40));
+    assert_eq!(stale(&d), (true, true));
+    d.clear_state();
+    assert_eq!(d.quote_table().stale_count(), 0);
+}
+
+#[test]
 fn deribit_instrument_then_ticker() {
     let mut d = det();
     // Before the Instrument message: unknown.
@@ -1337,6 +1399,8 @@ fn cross_event_fields() {
             buy_ts_ns: 100,
             sell_ts_ns: 200,
             cycles: None,
+            // the bookUpdateId of venue 1's quote (the helper numbers them)
+            feed_key: ev[0].feed_key,
         }]
     );
     // Venue 0 asks below venue 1's bid: buy on 0 (trigger), sell on 1.
