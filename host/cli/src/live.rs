@@ -914,6 +914,7 @@ markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
             ts_ns,
             buy_ts_ns: ts_ns,
             sell_ts_ns: ts_ns,
+            feed_key: seq,
             cycles: None,
         }
     }
