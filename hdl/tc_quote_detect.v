@@ -8,7 +8,8 @@
 // channelId mod 2^CHAN_BITS). The gap markers (per venue a 2^CHAN_BITS x 32 memory, read
 // without a clock) are set by the gap records (s_gap) that come in stream order behind their
 // frame's quotes; each row's stale bit is computed from the row and its venue's markers in R+1
-// and enters the candidate flags there, beside the bid/ask emptiness (a stale entry counts as
+// (with MEM_REG = 1: the entry's source and its marker are read in the extra cycle from the copy
+// below and registered, the compare done in R+1) and enters the candidate flags there, beside the bid/ask emptiness (a stale entry counts as
 // empty). The quote window's flags word shows it as bit 1, decided in the bus read's address
 // cycle from a copy of the entries' sources kept without a clock (LUT RAM) and registered. An update with a bookUpdateId (binance_sbe) whose entry holds one not below it
 // is dropped (out of order: counted, nothing written, no event). For
