@@ -8,7 +8,8 @@
 // channelId mod 2^CHAN_BITS). The gap markers (per venue a 2^CHAN_BITS x 32 memory, read
 // without a clock) are set by the gap records (s_gap) that come in stream order behind their
 // frame's quotes; each row's stale bit is computed from the row and its venue's markers in R+1
-// and enters the candidate flags there, beside the bid/ask emptiness (a stale entry counts as
+// (with MEM_REG = 1: the entry's source and its marker are read in the extra cycle from the copy
+// below and registered, the compare done in R+1) and enters the candidate flags there, beside the bid/ask emptiness (a stale entry counts as
 // empty). The quote window's flags word shows it as bit 1, decided in the bus read's address
 // cycle from a copy of the entries' sources kept without a clock (LUT RAM) and registered. An update with a bookUpdateId (binance_sbe) whose entry holds one not below it
 // is dropped (out of order: counted, nothing written, no event). For
@@ -261,7 +262,27 @@ generate
         wire [CHAN_BITS-1:0] r_slot = rowv[gv][CW+48 +: CHAN_BITS];
         wire [31:0] r_seq = rowv[gv][CW+16 +: 32];
         wire        r_trk = rowv[gv][CW];
-        assign stale[gv] = !rowv[gv][EW-1] && r_trk && r_seq < gmem[r_slot];
+        if (MEM_REG != 0) begin : st_early
+            // the row's extra cycle (S_MEM) decides it from the copy of the sources at the
+            // update's own instrument, a register, and registers it: R+1 starts from flags, not
+            // from the block RAM's output register through a LUT RAM and a compare (the ECP5's
+            // critical path otherwise). The copy holds what the row holds: the writes before
+            // this update have landed, and gap records come only between updates.
+            // (the two LUT RAM reads in S_MEM, the compare in R+1: neither follows the other)
+            wire [SRC_W-1:0] u_rd = smem[u_instr];
+            reg        trk_m;
+            reg [31:0] seq_m, gap_m;
+            always @(posedge clk)
+                if (state == S_MEM) begin
+                    trk_m <= u_rd[SRC_W-1];
+                    seq_m <= u_rd[31:0];
+                    gap_m <= gmem[u_rd[32 +: CHAN_BITS]];
+                end
+            assign stale[gv] = trk_m && seq_m < gap_m;
+            wire unused_row_src = &{1'b0, r_trk, r_seq, r_slot};
+        end else begin : st_row
+            assign stale[gv] = !rowv[gv][EW-1] && r_trk && r_seq < gmem[r_slot];
+        end
         wire [SRC_W-1:0] q_src = smem[q_rd_instrument];
         reg  q_st;
         always @(posedge clk)
