@@ -174,6 +174,9 @@ pub struct LiveOutcome {
     /// "device" or "sw": the summary's name for the detection path.
     pub name: &'static str,
     pub counters: Counters,
+    /// Stale entries of the detection path's quote table at the end (docs/PIPELINE.md section
+    /// 6; counted from the quote dump), unless the device failed.
+    pub stale: Option<u64>,
     pub drained: Drained,
     /// Lines about the host's capture and the hand-over to the engine.
     pub notes: Vec<String>,
@@ -641,9 +644,15 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
         Detection::Card { dev, .. } => dev.counters(),
         Detection::Software(sw) => sw.counters()?,
     };
+    let stale = match &detection {
+        _ if failure.is_some() => None,
+        Detection::Card { dev, .. } => Some(dev.quotes().stale_count()),
+        Detection::Software(sw) => Some(sw.quote_table().stale_count()),
+    };
     Ok(LiveOutcome {
         name,
         counters,
+        stale,
         drained,
         notes,
         trade,

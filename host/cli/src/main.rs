@@ -1362,6 +1362,12 @@ fn run_cmd(a: RunArgs) -> Result<()> {
             &cfg
         )
     );
+    if let Some(n) = out.stale {
+        println!(
+            "[{}] stale quotes at the end (from the quote dump): {n}",
+            out.name
+        );
+    }
     println!(
         "event sequence: {} events lost (gaps), {} out of order or repeated",
         drained.seq.lost, drained.seq.out_of_order
