@@ -22,7 +22,7 @@ use tickcross_testkit::fix_acceptor::{Acceptor, AcceptorOptions};
 mod common;
 mod live_common;
 use common::{bin, binance_capture, ok, tempdir};
-use live_common::{card, events, stop_card, succeeded, wire_or_skip, Logged};
+use live_common::{card, events, stop_card, succeeded, wire_or_skip, Logged, TRADE_CONFIG};
 
 /// Lines of each Binance recording: 5,595 frames, 6,577 events.
 const LINES: usize = 3000;
@@ -30,79 +30,54 @@ const LINES: usize = 3000;
 /// The FIX venue's taker fee (bps), in the quote asset.
 const FIX_TAKER_BPS: u32 = 1;
 
-/// live_trade.rs's venues, with USD-M (a leg of most of the recordings' crosses) sending its
-/// orders over FIX. The order timeout only guards against a venue that never answers: the
-/// acceptor and the simulated venues end their orders in milliseconds, and a timeout that fired
-/// on a loaded machine would cancel an order the acceptor may still fill.
-const CONFIG: &str = r#"
-[trading]
-min_profit = "0.01"
-max_trade_qty = "0.1"
-order_timeout_ms = 8000
-unwind_slippage_bps = "15"
-unwind_retries = 3
-unwind_retry_ms = 20
-sharpe_interval_s = 1
-seed = 7
-
-[risk]
-max_notional = "20000"
-max_position = "0.15"
-max_open_legs = 8
-daily_loss_limit = "500"
-max_quote_age_ms = 2000
-venue_max_failures = 5
-venue_failure_window_ms = 60000
-venue_cool_off_ms = 10000
-
-[journal]
-sync = "trade"
-
-[[instrument]]
-name = "BTC"
-base = "BTC"
-quote = "USDT"
-
-[[venue]]
-name = "spot"
-protocol = "binance_sbe"
-destination = "239.255.10.1:30001"
-symbols = { "BTCUSDT" = "BTC" }
-fees = { maker_bps = "1", taker_bps = "0.1", asset = "quote" }
-balances = { BTC = "0.5", USDT = "30000" }
-markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
-sim = { latency_us = [500, 1500] }
-
-[[venue]]
-name = "usdm"
-protocol = "binance_sbe"
-destination = "239.255.10.2:30002"
-symbols = { "BTCUSDT" = "BTC" }
-fees = { maker_bps = "1", taker_bps = "@FIX_TAKER_BPS@", asset = "quote" }
-balances = { BTC = "0.5", USDT = "30000" }
-markets = { BTCUSDT = { tick_size = "0.1", lot_size = "0.001" } }
-
+/// live_trade.rs's config (live_common's), with USD-M (a leg of most of the recordings' crosses)
+/// sending its orders over FIX at `FIX_TAKER_BPS`. The order timeout only guards against a venue
+/// that never answers: the acceptor and the simulated venues end their orders in milliseconds,
+/// and a timeout that fired on a loaded machine would cancel an order the acceptor may still fill.
+fn fix_config(port: u16, dir: &Path) -> String {
+    let swap = |text: String, from: &str, to: &str| {
+        assert!(
+            text.contains(from),
+            "live_common's TRADE_CONFIG has {from:?}"
+        );
+        text.replacen(from, to, 1)
+    };
+    let base = swap(
+        TRADE_CONFIG.to_string(),
+        "order_timeout_ms = 500",
+        "order_timeout_ms = 8000",
+    );
+    let (head, usdm) = base
+        .split_once("name = \"usdm\"")
+        .expect("live_common's TRADE_CONFIG has a usdm venue");
+    let (usdm, rest) = usdm.split_once("[[venue]]").expect("a venue follows usdm");
+    let usdm = swap(
+        usdm.to_string(),
+        "taker_bps = \"0.1\"",
+        &format!("taker_bps = \"{FIX_TAKER_BPS}\""),
+    );
+    let usdm = swap(
+        usdm,
+        "sim = { latency_us = [500, 1500] }\n",
+        &format!(
+            r#"
 [venue.order_entry]
 protocol = "fix44"
 host = "127.0.0.1"
-port = @PORT@
+port = {port}
 sender_comp_id = "TICKCROSS"
 target_comp_id = "ACCEPTOR"
-auth = { kind = "plain", username = "alice", password_file = "@DIR@/password" }
+auth = {{ kind = "plain", username = "alice", password_file = "{dir}/password" }}
 heartbeat_s = 30
 logon_timeout_s = 60
-seq_store = "@DIR@/fix-store"
+seq_store = "{dir}/fix-store"
 
-[[venue]]
-name = "cm"
-protocol = "binance_sbe"
-destination = "239.255.10.3:30003"
-symbols = { "BTCUSD_PERP" = "BTC" }
-fees = { maker_bps = "1", taker_bps = "0.1", asset = "base" }
-balances = { BTC = "0.5", USDT = "30000" }
-markets = { BTCUSD_PERP = { tick_size = "0.1", lot_size = "1", contract = { inverse = "100" } } }
-sim = { latency_us = [500, 1500] }
-"#;
+"#,
+            dir = dir.display()
+        ),
+    );
+    format!("{head}name = \"usdm\"{usdm}[[venue]]{rest}")
+}
 
 /// The FIX venue's index among the configured venues and its initial balances (BTC, USDT).
 const FIX_VENUE: usize = 1;
@@ -172,14 +147,7 @@ fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_accep
         .unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.join("password"), "s3cret\n").unwrap();
     let config = dir.join("trade.toml");
-    std::fs::write(
-        &config,
-        CONFIG
-            .replace("@PORT@", &acc.port.to_string())
-            .replace("@DIR@", &dir.display().to_string())
-            .replace("@FIX_TAKER_BPS@", &FIX_TAKER_BPS.to_string()),
-    )
-    .unwrap();
+    std::fs::write(&config, fix_config(acc.port, &dir)).unwrap();
     let reference = replayed_events(&dir, &config, &pcap);
     let n = reference.len();
     assert!(n > 0);
