@@ -132,9 +132,9 @@ pub fn first_difference(a: &PathResult, b: &PathResult, cfg: &Config) -> Option<
             cfg.venue_name(v).unwrap_or("?"),
             cfg.instrument_name(i).unwrap_or("?"),
             a.name,
-            quote_json(v, i, a.quotes.get(v, i), cfg),
+            quote_json(v, i, a.quotes.get(v, i), a.quotes.stale(v, i), cfg),
             b.name,
-            quote_json(v, i, b.quotes.get(v, i), cfg)
+            quote_json(v, i, b.quotes.get(v, i), b.quotes.stale(v, i), cfg)
         ));
     }
     None
@@ -194,11 +194,13 @@ pub fn event_json(e: &Event, cfg: &Config) -> String {
     serde_json::Value::Object(o).to_string()
 }
 
-/// One quote table entry as JSON.
+/// One quote table entry as JSON; `stale`: it takes no part in detection (docs/PIPELINE.md
+/// section 6).
 pub fn quote_json(
     v: usize,
     i: usize,
     q: &tickcross_core::quotes::QuoteEntry,
+    stale: bool,
     cfg: &Config,
 ) -> String {
     serde_json::json!({
@@ -209,6 +211,7 @@ pub fn quote_json(
         "ask_price": price9::format(q.ask_price),
         "ask_qty": price9::format(q.ask_qty),
         "ts_ns": q.ts_ns,
+        "stale": stale,
     })
     .to_string()
 }
@@ -224,7 +227,7 @@ pub fn write_events(w: &mut impl Write, events: &[Event], cfg: &Config) -> std::
 /// Writes every written quote-table entry as JSONL, venue by venue, instrument by instrument.
 pub fn write_quotes(w: &mut impl Write, quotes: &QuoteTable, cfg: &Config) -> std::io::Result<()> {
     for (v, i, q) in quotes.written() {
-        writeln!(w, "{}", quote_json(v, i, q, cfg))?;
+        writeln!(w, "{}", quote_json(v, i, q, quotes.stale(v, i), cfg))?;
     }
     Ok(())
 }

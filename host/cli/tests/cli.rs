@@ -77,6 +77,11 @@ fn replay_both_paths_agree_and_write_the_outputs() {
     );
     let quotes = std::fs::read_to_string(&q).unwrap();
     assert_eq!(quotes.lines().count(), 3, "one entry per venue for BTC");
+    for l in quotes.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        // Binance quotes have no channel sequence: never stale
+        assert_eq!(v["stale"], serde_json::Value::Bool(false), "{l}");
+    }
 }
 
 #[test]
