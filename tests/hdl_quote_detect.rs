@@ -597,6 +597,40 @@ fn hot(i: usize) -> usize {
     }
 }
 
+/// Generated edges of the hot instruments, placed at their instruments.
+fn hot_edges(edges: &[i64]) -> Vec<i64> {
+    let mut e = vec![0i64; N_INSTRUMENTS];
+    for (i, x) in edges.iter().enumerate() {
+        e[hot(i)] = *x;
+    }
+    e
+}
+
+/// Generated bus reads moved onto the hot instruments.
+fn hot_reads(reads: Vec<Vec<Read>>) -> Vec<Vec<Read>> {
+    reads
+        .into_iter()
+        .map(|rs| {
+            rs.into_iter()
+                .map(|r| match r {
+                    Read::Quote {
+                        venue,
+                        instrument,
+                        word,
+                    } => Read::Quote {
+                        venue,
+                        instrument: hot(instrument),
+                        word,
+                    },
+                    Read::Edge { instrument } => Read::Edge {
+                        instrument: hot(instrument),
+                    },
+                })
+                .collect()
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -606,27 +640,12 @@ proptest! {
         updates in proptest::collection::vec(upd(HOT), 1..160),
         reads in proptest::collection::vec(proptest::collection::vec(read(HOT), 0..3), 1..8),
     ) {
-        let mut e = vec![0i64; N_INSTRUMENTS];
-        for (i, x) in edges.iter().enumerate() {
-            e[hot(i)] = *x;
-        }
+        let e = hot_edges(&edges);
         let updates: Vec<Upd> = updates
             .into_iter()
             .map(|u| Upd { instrument: hot(u.instrument), ..u })
             .collect();
-        let reads: Vec<Vec<Read>> = reads
-            .into_iter()
-            .map(|rs| {
-                rs.into_iter()
-                    .map(|r| match r {
-                        Read::Quote { venue, instrument, word } => {
-                            Read::Quote { venue, instrument: hot(instrument), word }
-                        }
-                        Read::Edge { instrument } => Read::Edge { instrument: hot(instrument) },
-                    })
-                    .collect()
-            })
-            .collect();
+        let reads = hot_reads(reads);
         let all: Vec<usize> = (0..HOT).map(hot).collect();
         for mem_reg in [0, 1] {
             let mut b = Bench::new(&e, mem_reg);
@@ -885,28 +904,13 @@ proptest! {
         items in proptest::collection::vec(deribit_item(HOT), 1..160),
         reads in proptest::collection::vec(proptest::collection::vec(read(HOT), 0..3), 1..8),
     ) {
-        let mut e = vec![0i64; N_INSTRUMENTS];
-        for (i, x) in edges.iter().enumerate() {
-            e[hot(i)] = *x;
-        }
+        let e = hot_edges(&edges);
         let items = items
             .into_iter()
             .map(|(u, c, g, k)| (Upd { instrument: hot(u.instrument), ..u }, c, g, k))
             .collect();
         let updates = with_sequences(items);
-        let reads: Vec<Vec<Read>> = reads
-            .into_iter()
-            .map(|rs| {
-                rs.into_iter()
-                    .map(|r| match r {
-                        Read::Quote { venue, instrument, word } => {
-                            Read::Quote { venue, instrument: hot(instrument), word }
-                        }
-                        Read::Edge { instrument } => Read::Edge { instrument: hot(instrument) },
-                    })
-                    .collect()
-            })
-            .collect();
+        let reads = hot_reads(reads);
         let all: Vec<usize> = (0..HOT).map(hot).collect();
         for mem_reg in [0, 1] {
             let mut b = Bench::new(&e, mem_reg);

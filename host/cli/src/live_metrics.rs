@@ -55,13 +55,8 @@ impl Publisher {
         let engine = t.engine();
         let (setup, st) = (engine.setup(), engine.state());
         for (v, name) in setup.venue_names.iter().enumerate() {
-            let mut sent = 0;
-            let mut filled = 0;
-            for o in st.orders.values().filter(|o| o.rec.venue == v) {
-                sent += 1;
-                filled += u64::from(o.cum_qty > Decimal::ZERO);
-            }
-            m.set_order_totals(name, sent, filled);
+            let c = st.venue_orders[v];
+            m.set_order_totals(name, c.sent, c.filled);
             for (asset, bal) in &st.ledger.balances()[v] {
                 m.set_balance(name, asset, f(*bal));
                 let start = st.initial[v].get(asset).copied().unwrap_or_default();

@@ -22,7 +22,9 @@ use tickcross_testkit::fix_acceptor::{Acceptor, AcceptorOptions};
 mod common;
 mod live_common;
 use common::{bin, binance_capture, ok, tempdir};
-use live_common::{card, events, stop_card, succeeded, wire_or_skip, Logged, TRADE_CONFIG};
+use live_common::{
+    card, events, line, numbers, stop_card, succeeded, verify, wire_or_skip, Logged, TRADE_CONFIG,
+};
 
 /// Lines of each Binance recording: 5,595 frames, 6,577 events.
 const LINES: usize = 3000;
@@ -88,22 +90,6 @@ fn dec(v: &serde_json::Value) -> Decimal {
         .unwrap_or_else(|| panic!("not a decimal string: {v}"))
         .parse()
         .unwrap()
-}
-
-/// The line of a run's stdout that starts with `start`.
-fn line<'a>(stdout: &'a str, start: &str) -> &'a str {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(start))
-        .unwrap_or_else(|| panic!("no line {start:?} in:\n{stdout}"))
-}
-
-/// The numbers in a line, in order.
-fn numbers(l: &str) -> Vec<u64> {
-    l.split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect()
 }
 
 /// `replay --path sw` of the capture: its events.
@@ -275,14 +261,7 @@ fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_accep
     );
     assert_eq!(dec(&v["volume"]), volume, "{v:#}");
 
-    let o = bin()
-        .args(["journal", "verify"])
-        .arg(report.join("journal"))
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    ok(&o, "journal verify");
+    verify(&report);
     eprintln!(
         "live with FIX: {n} events, {} trades closed ({on_fix} with a leg on the FIX venue), {} FIX fills, realized net {}",
         s["trades_closed"],

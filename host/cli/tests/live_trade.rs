@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 mod common;
 mod live_common;
 use common::{bin, binance_capture, ok, tempdir};
-use live_common::{card, counter_lines, events, succeeded, wire_or_skip, Logged, TRADE_CONFIG};
+use live_common::{
+    card, counter_lines, events, line, numbers, succeeded, verify, wire_or_skip, Logged,
+    TRADE_CONFIG,
+};
 use tickcross_testkit::wire::Wire;
 
 /// Lines of each Binance recording: 5,595 frames, 6,577 events.
@@ -62,33 +65,6 @@ fn host(wire: &Wire, w: &World, args: &[&std::ffi::OsStr], tag: &'static str) ->
 
 fn summary(report: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap()).unwrap()
-}
-
-fn verify(report: &Path) {
-    let o = bin()
-        .args(["journal", "verify"])
-        .arg(report.join("journal"))
-        .arg("--report")
-        .arg(report)
-        .output()
-        .unwrap();
-    ok(&o, "journal verify");
-}
-
-/// The line of a run's stdout that starts with `start`.
-fn line<'a>(stdout: &'a str, start: &str) -> &'a str {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(start))
-        .unwrap_or_else(|| panic!("no line {start:?} in:\n{stdout}"))
-}
-
-/// The numbers in a line, in order.
-fn numbers(l: &str) -> Vec<u64> {
-    l.split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap())
-        .collect()
 }
 
 /// What every live trading run must show: the host captured every frame, the events are

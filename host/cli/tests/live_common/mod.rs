@@ -218,3 +218,31 @@ balances = { BTC = "0.5", USDT = "30000" }
 markets = { BTCUSD_PERP = { tick_size = "0.1", lot_size = "1", contract = { inverse = "100" } } }
 sim = { latency_us = [500, 1500] }
 "#;
+
+/// `journal verify` of a report's journal against the report passes.
+pub fn verify(report: &Path) {
+    let o = crate::common::bin()
+        .args(["journal", "verify"])
+        .arg(report.join("journal"))
+        .arg("--report")
+        .arg(report)
+        .output()
+        .unwrap();
+    crate::common::ok(&o, "journal verify");
+}
+
+/// The line of a run's stdout that starts with `start`.
+pub fn line<'a>(stdout: &'a str, start: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no line {start:?} in:\n{stdout}"))
+}
+
+/// The numbers in a line, in order.
+pub fn numbers(l: &str) -> Vec<u64> {
+    l.split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect()
+}

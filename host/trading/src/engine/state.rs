@@ -87,6 +87,14 @@ pub struct Stats {
     pub transfer_fees: BTreeMap<String, Decimal>,
 }
 
+/// A venue's order counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VenueOrders {
+    pub sent: u64,
+    /// Orders that filled wholly or in part.
+    pub filled: u64,
+}
+
 /// The engine's whole state, rebuilt from the journal on a restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -112,6 +120,8 @@ pub struct State {
     pub last_ts: u64,
     /// Order round trips per venue.
     pub round_trips: RoundTrips,
+    /// Per venue: orders sent, and those of them that filled wholly or in part.
+    pub venue_orders: Vec<VenueOrders>,
     /// Orders not final (kept as a count: the risk check reads it on every candidate).
     open_count: usize,
 }
@@ -150,6 +160,7 @@ impl State {
             first_ts: None,
             last_ts: 0,
             round_trips: RoundTrips::new(setup.trade.venues.len()),
+            venue_orders: vec![VenueOrders::default(); setup.trade.venues.len()],
             open_count: 0,
         }
     }
@@ -166,6 +177,9 @@ impl State {
         }
         self.next_order_id = self.next_order_id.max(o.id + 1);
         self.stats.orders_sent += 1;
+        if let Some(c) = self.venue_orders.get_mut(o.venue) {
+            c.sent += 1;
+        }
         self.open_count += 1;
         self.orders.insert(
             o.id,
@@ -462,6 +476,11 @@ impl State {
         };
         let assets = &setup.trade.instruments[rec.instrument];
         if r.last_qty > Decimal::ZERO {
+            if o.cum_qty == Decimal::ZERO {
+                if let Some(c) = self.venue_orders.get_mut(venue) {
+                    c.filled += 1;
+                }
+            }
             o.cum_qty += r.last_qty;
             let zero = FeeCharge {
                 asset: assets.quote.clone(),
