@@ -371,12 +371,20 @@ fn answer(conn: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut request = String::new();
     reader.read_line(&mut request)?;
-    // the rest of the head, up to the blank line (bounded: a head is small)
+    // the rest of the head, up to the blank line: at most 100 lines within 5 s in all, so that a
+    // client sending a line now and then cannot hold the endpoint
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
     let mut line = String::new();
     for _ in 0..100 {
         line.clear();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
             break;
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "request head not complete within 5 s",
+            ));
         }
     }
     let mut parts = request.split_whitespace();
