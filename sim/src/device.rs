@@ -97,8 +97,9 @@ enum Tag {
     Ro(u64),
     /// The model's ring producer index (tracked, and mirrored after the records).
     Producer,
-    /// control.status, to learn when the pipeline is idle.
-    Status,
+    /// control.status, to learn when the pipeline is idle; issued when this many frames had
+    /// been started and none was being driven (`u64::MAX`: issued during a frame).
+    Status(u64),
 }
 
 /// Throughput and pacing statistics of a simulation run.
@@ -177,6 +178,14 @@ pub struct SimDevice {
     ro_issued: u64,
     inflight: VecDeque<(u64, Tag)>,
     sweep: VecDeque<u64>,
+    /// `set_quote_mirror`: the rolling copy of the quote window.
+    mirror: Option<QuoteMirror>,
+    /// control.status has said idle since the last frame was driven (the quote mirror reads
+    /// only then).
+    quiet: bool,
+    /// A frame is being driven, and frames started so far (see `Tag::Status`).
+    pushing: bool,
+    frames_started: u64,
     writes: VecDeque<(u64, u64)>,
     scan_countdown: u32,
     model_producer: u64,
@@ -196,6 +205,28 @@ pub struct SimDevice {
     /// Set by whoever owns the simulation to make every wait give up (`SimError::Cancelled`).
     cancel: Arc<AtomicBool>,
     vcd: Option<PathBuf>,
+}
+
+/// The rolling copy of the quote window: `words` words of the built table, the next at `next`.
+struct QuoteMirror {
+    words: u64,
+    next: u64,
+}
+
+impl QuoteMirror {
+    /// The window offset of the next word to copy.
+    fn advance(&mut self) -> u64 {
+        let (entry, word) = (self.next / QUOTE_WORDS, self.next % QUOTE_WORDS);
+        self.next = (self.next + 1) % self.words.max(1);
+        tb::windows::QUOTES_OFFSET + entry * tb::params::QUOTE_ENTRY_BYTES + 8 * word
+    }
+}
+
+/// Where `create` builds a region before renaming it over `path`.
+fn building_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".building-{}", std::process::id()));
+    PathBuf::from(p)
 }
 
 /// The host's DMA file that stands beside the BAR region at `region` (docs/DEVICE.md).
@@ -228,12 +259,16 @@ impl SimDevice {
             path: path.to_path_buf(),
             source,
         };
+        // Built beside the path and renamed over it once ready: a host still mapping an earlier
+        // region there (a card that was killed and is now restarted) keeps a valid mapping of
+        // the old file, where truncating it in place would fault its next read (SIGBUS).
+        let building = building_path(path);
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(true)
-            .open(path)
+            .open(&building)
             .map_err(region)?;
         file.set_len(BAR_BYTES).map_err(region)?;
         let map = memmap2::MmapRaw::map_raw(&file).map_err(region)?;
@@ -270,6 +305,10 @@ impl SimDevice {
             ro_issued: 0,
             inflight: VecDeque::new(),
             sweep: VecDeque::new(),
+            mirror: None,
+            quiet: false,
+            pushing: false,
+            frames_started: 0,
             writes: VecDeque::new(),
             scan_countdown: SCAN_PERIOD,
             model_producer: 0,
@@ -292,9 +331,28 @@ impl SimDevice {
         dev.model.inp[inp::RST] = 0;
         // Host-written registers start as the model's reset values (all zero), so the region and
         // the shadow agree before the host touches anything.
-        dev.wait_idle()?;
-        dev.sync_all()?;
+        let ready = dev.wait_idle().and_then(|()| dev.sync_all());
+        if let Err(e) = ready {
+            std::fs::remove_file(&building).ok();
+            return Err(e);
+        }
+        std::fs::rename(&building, path).map_err(region)?;
         Ok(dev)
+    }
+
+    /// Mirrors the quote window into the region on its own while the pipeline is idle (a live
+    /// card's host reads the window when it likes; `sim --interface`). Each bus read of the
+    /// window takes the quote stage's port for a cycle, so none is made while a frame is in
+    /// the pipeline: the latency a frame is stamped with is not disturbed.
+    pub fn set_quote_mirror(&mut self, on: bool) {
+        self.mirror = on.then(|| {
+            let size = |off| self.region_read(blocks::control::OFFSET + off);
+            let entries = size(blocks::control::N_VENUES) * size(blocks::control::N_INSTRUMENTS);
+            QuoteMirror {
+                words: entries.min(tb::params::N_VENUES * tb::params::N_INSTRUMENTS) * QUOTE_WORDS,
+                next: 0,
+            }
+        });
     }
 
     /// Sets the modelled latency of a posted write (engine to host memory), in ns.
@@ -440,6 +498,20 @@ impl SimDevice {
         if self.phase == 0 {
             return Some((blocks::ring::OFFSET + blocks::ring::PRODUCER, Tag::Producer));
         }
+        // The cycle counter is re-read every 16th cycle whatever else is read: it is the host's
+        // sign of life (a host failing over watches it at sub-millisecond scale).
+        if self.phase == 8 {
+            let off = blocks::clock::OFFSET + blocks::clock::CYCLES;
+            return Some((off, Tag::Ro(off)));
+        }
+        // The quote mirror, while the pipeline is idle: 12 of 16 cycles (the producer, the cycle
+        // counter and the other registers keep one slot each in 4, status among them).
+        if self.quiet && self.phase & 3 != 0 {
+            if let Some(m) = self.mirror.as_mut() {
+                let off = m.advance();
+                return Some((off, Tag::Ro(off)));
+            }
+        }
         self.alternate = !self.alternate;
         if self.alternate {
             return Some((blocks::ring::OFFSET + blocks::ring::PRODUCER, Tag::Producer));
@@ -454,7 +526,11 @@ impl SimDevice {
             self.ro_pos = 0;
             return (
                 blocks::control::OFFSET + blocks::control::STATUS,
-                Tag::Status,
+                Tag::Status(if self.pushing {
+                    u64::MAX
+                } else {
+                    self.frames_started
+                }),
             );
         }
         let off = self.ro_words[self.ro_pos];
@@ -474,9 +550,12 @@ impl SimDevice {
                 }
                 self.region_write(off, data)
             }
-            Tag::Status => {
+            Tag::Status(issued) => {
                 self.status = data;
                 self.status_fresh = true;
+                // idle as read after the last frame was driven in full: nothing in the pipeline
+                let s = blocks::control::Status::unpack(data);
+                self.quiet = s.idle && !s.clearing && issued == self.frames_started;
                 self.region_write(blocks::control::OFFSET + blocks::control::STATUS, data);
             }
             Tag::Producer => {
@@ -642,6 +721,11 @@ impl SimDevice {
     /// ring's room is used (records not yet credited by the host).
     pub fn push_frame(&mut self, data: &[u8], ts_ns: u64, bad: bool) -> Result<(), SimError> {
         self.model.inp[inp::S_AXIS_TVALID] = 0;
+        // no quote-window read until a status read made after this frame says the pipeline is
+        // idle again
+        self.quiet = false;
+        self.pushing = true;
+        self.frames_started += 1;
         if self.must_wait() {
             self.end_run();
         }
@@ -705,6 +789,7 @@ impl SimDevice {
         self.model.inp[inp::S_AXIS_TLAST] = 0;
         self.stats.frames += 1;
         self.stats.busy_ns += started.elapsed().as_nanos() as u64;
+        self.pushing = false;
         self.check_trace()
     }
 

@@ -40,12 +40,13 @@ use tickcross_core::counters::Counters;
 use tickcross_core::detect::Detector;
 use tickcross_core::event::Event;
 use tickcross_core::frame::Frame;
-use tickcross_device::device::{Device, SeqCheck, SeqStep, Watchdog};
+use tickcross_device::device::{Device, DeviceError, SeqCheck, SeqStep, Watchdog};
 use tickcross_metrics::Metrics;
 use tickcross_swpath::SwDetector;
 use tickcross_trading::engine::EngineSetup;
 use tickcross_trading::run::{self as trun, next_step, Step, TimeMode, TradeOutcome, Trader};
 
+use crate::failover::{self, Standby};
 use crate::live_metrics::Publisher;
 use crate::{stopping, UsageError};
 
@@ -67,6 +68,10 @@ const WIND_DOWN: Duration = Duration::from_secs(10);
 
 /// Device registers (liveness, counters, status) are read at most this often.
 const CHECK_EVERY: Duration = Duration::from_millis(10);
+
+/// With `--fallback sw`, the card's cycle counter is read at most this often (one PCIe round
+/// trip per 100 us), and an idle loop waits at most this long for a frame.
+pub const WATCH_PERIOD: Duration = Duration::from_micros(100);
 
 /// Recent captured frames' timestamps kept for the same-timestamp check.
 const RECENT_TS: usize = 1 << 16;
@@ -167,6 +172,9 @@ pub struct LivePlan<'a> {
     pub trading: Option<LiveTrading<'a>>,
     /// `--metrics`: published to while the run goes on.
     pub metrics: Option<Arc<Metrics>>,
+    /// `--fallback sw`: the software path as the card's hot standby (on the frames of
+    /// `interface`).
+    pub fallback: Option<Box<SwDetector>>,
 }
 
 /// How a live run ended.
@@ -183,6 +191,8 @@ pub struct LiveOutcome {
     pub trade: Option<TradeOutcome>,
     /// The device failed (after the last events were traded and the trading run finished).
     pub failure: Option<anyhow::Error>,
+    /// `--fallback sw`: the switches between the paths.
+    pub failover: Option<Standby>,
 }
 
 /// The capture thread and its channel.
@@ -411,6 +421,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
         until_idle,
         trading,
         metrics,
+        fallback,
     } = plan;
     // the capture first (an interface that cannot be opened fails the run before a journal is
     // created), then the venues (a FIX venue is logged on, or the run fails saying why; the
@@ -458,6 +469,22 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             "sw"
         }
     };
+    // the standby: the software path on every captured frame while the card is in charge
+    let mut spare = fallback;
+    let mut standby = match (&detection, &spare) {
+        (Detection::Card { dev, dead_after }, Some(_)) => {
+            progress!(
+                "run: the software path is the card's hot standby (failover after {} us without a sign of life)",
+                dead_after.as_micros()
+            );
+            Some(Standby::new(
+                dev.path().to_path_buf(),
+                cfg.program(),
+                *dead_after,
+            ))
+        }
+        _ => None,
+    };
     if let Some(i) = &interface {
         progress!("run: capturing frames on {i}");
     }
@@ -487,6 +514,9 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
     });
     let mut batch = Vec::new();
     let mut watchdog = match &detection {
+        Detection::Card { dev, dead_after } if standby.is_some() => {
+            Some(Watchdog::with_period(dev, *dead_after, WATCH_PERIOD))
+        }
         Detection::Card { dev, dead_after } => Some(Watchdog::new(dev, *dead_after)),
         Detection::Software(_) => None,
     };
@@ -497,14 +527,78 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
         // events from the card's ring in host memory (no BAR read)
         if let Detection::Card { dev, .. } = &mut detection {
             batch.clear();
-            let drain = dev.drain(&mut batch);
-            drained.take(&batch, &mut out, cfg)?;
+            let mut drain = dev.drain(&mut batch).map(|_| ());
             busy |= !batch.is_empty();
+            if let Some(sb) = standby.as_mut() {
+                sb.card_delivered(&batch);
+                sb.admit(&mut batch);
+                let lost = dev.seq_check().lost;
+                if drain.is_ok() && lost > 0 {
+                    drain = Err(DeviceError::Dead {
+                        path: dev.path().to_path_buf(),
+                        why: format!("its event sequence skipped {lost} events"),
+                    });
+                }
+            }
+            drained.take(&batch, &mut out, cfg)?;
             if let Some(l) = live.as_mut() {
                 l.events.extend(batch.drain(..));
             }
             if let Err(e) = drain {
-                break Some(anyhow::Error::from(e).context("the device failed"));
+                let e = anyhow::Error::from(e).context("the device failed");
+                match standby.as_mut() {
+                    Some(sb) => fail_over(
+                        e,
+                        &mut detection,
+                        &mut spare,
+                        sb,
+                        &mut watchdog,
+                        &mut drained,
+                        &mut out,
+                        cfg,
+                        &mut live,
+                    )?,
+                    None => break Some(e),
+                }
+            }
+        }
+        if let Some(sb) = standby.as_mut() {
+            // the card watched every round (the watchdog reads it at most every WATCH_PERIOD),
+            // or, with software in charge, the card's path retried
+            match &detection {
+                Detection::Card { dev, .. } => {
+                    if let Some(Err(e)) = watchdog.as_mut().map(|w| w.check(dev)) {
+                        fail_over(
+                            anyhow::Error::from(e).context("the device failed"),
+                            &mut detection,
+                            &mut spare,
+                            sb,
+                            &mut watchdog,
+                            &mut drained,
+                            &mut out,
+                            cfg,
+                            &mut live,
+                        )?;
+                    }
+                }
+                Detection::Software(sw) => {
+                    if let Some(dev) = sb.poll(sw.quote_table(), wall_ns()) {
+                        watchdog = Some(Watchdog::with_period(&dev, sb.dead_after(), WATCH_PERIOD));
+                        let Detection::Software(sw) = std::mem::replace(
+                            &mut detection,
+                            Detection::Card {
+                                dev,
+                                dead_after: sb.dead_after(),
+                            },
+                        ) else {
+                            unreachable!("matched above")
+                        };
+                        spare = Some(sw);
+                        if let Some(w) = sb.switches.last() {
+                            progress!("{}", failover::switch_line(w));
+                        }
+                    }
+                }
             }
         }
         // frames from the capture
@@ -515,7 +609,16 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                     Ok(f) => {
                         frames_in += 1;
                         busy = true;
-                        take_frame(f, &mut detection, &mut live, &mut drained, &mut out, cfg)?;
+                        take_frame(
+                            f,
+                            &mut detection,
+                            &mut spare,
+                            &mut standby,
+                            &mut live,
+                            &mut drained,
+                            &mut out,
+                            cfg,
+                        )?;
                     }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
@@ -542,8 +645,10 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             // --duration or --until-idle say
             let (frames, idle) = match &detection {
                 Detection::Card { dev, .. } => {
-                    if let Some(Err(e)) = watchdog.as_mut().map(|w| w.check(dev)) {
-                        break Some(anyhow::Error::from(e).context("the device failed"));
+                    if standby.is_none() {
+                        if let Some(Err(e)) = watchdog.as_mut().map(|w| w.check(dev)) {
+                            break Some(anyhow::Error::from(e).context("the device failed"));
+                        }
                     }
                     let (clearing, idle) = dev.status();
                     (dev.counters().get(counter::RX_FRAMES), idle && !clearing)
@@ -588,11 +693,26 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                         if let Some(Err(e)) = watchdog.as_mut().map(|w| w.check(dev)) {
                             break Err(e);
                         }
-                        std::thread::sleep(Duration::from_millis(1));
+                        std::thread::sleep(Duration::from_micros(100));
                     };
-                    break alive
+                    let failed = alive
                         .err()
                         .map(|e| anyhow::Error::from(e).context("the device failed"));
+                    match (failed, standby.as_mut()) {
+                        // the standby takes over what the card did not deliver; the run ends
+                        (Some(e), Some(sb)) => fail_over(
+                            e,
+                            &mut detection,
+                            &mut spare,
+                            sb,
+                            &mut watchdog,
+                            &mut drained,
+                            &mut out,
+                            cfg,
+                            &mut live,
+                        )?,
+                        (failed, _) => break failed,
+                    }
                 }
                 break None;
             }
@@ -601,6 +721,8 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             idle_wait(
                 &capture,
                 &mut detection,
+                &mut spare,
+                &mut standby,
                 &mut live,
                 &mut drained,
                 &mut out,
@@ -614,6 +736,10 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
         if let Detection::Card { dev, .. } = &mut detection {
             batch.clear();
             let drain = dev.drain(&mut batch);
+            if let Some(sb) = standby.as_mut() {
+                sb.card_delivered(&batch);
+                sb.admit(&mut batch);
+            }
             drained.take(&batch, &mut out, cfg)?;
             if let Some(l) = live.as_mut() {
                 l.events.extend(batch.drain(..));
@@ -640,14 +766,20 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             Err(e) => tracing::error!("the host's capture: {e:#}"),
         }
     }
-    let counters = match &mut detection {
-        Detection::Card { dev, .. } => dev.counters(),
-        Detection::Software(sw) => sw.counters()?,
-    };
-    let stale = match &detection {
-        _ if failure.is_some() => None,
-        Detection::Card { dev, .. } => Some(dev.quotes().stale_count()),
-        Detection::Software(sw) => Some(sw.quote_table().stale_count()),
+    // with a standby, the software path saw every frame of the run: its counters are the
+    // run's (the card's count only since it was last programmed)
+    let (name, counters, stale) = match (&mut detection, spare.as_mut()) {
+        (Detection::Software(sw), _) | (_, Some(sw)) if standby.is_some() => {
+            ("sw", sw.counters()?, Some(sw.quote_table().stale_count()))
+        }
+        (Detection::Card { dev, .. }, _) => (
+            name,
+            dev.counters(),
+            failure.is_none().then(|| dev.quotes().stale_count()),
+        ),
+        (Detection::Software(sw), _) => {
+            (name, sw.counters()?, Some(sw.quote_table().stale_count()))
+        }
     };
     Ok(LiveOutcome {
         name,
@@ -657,14 +789,18 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
         notes,
         trade,
         failure,
+        failover: standby,
     })
 }
 
 /// One captured frame: to the software path (its events written and queued for the engine),
 /// and to the engine's queue for the venues' books.
+#[allow(clippy::too_many_arguments)]
 fn take_frame(
     f: Frame,
     detection: &mut Detection,
+    spare: &mut Option<Box<SwDetector>>,
+    standby: &mut Option<Standby>,
     live: &mut Option<Live>,
     drained: &mut Drained,
     out: &mut Option<BufWriter<File>>,
@@ -679,39 +815,104 @@ fn take_frame(
             // DESIGN section 6: the packet's bytes handed over to its events out
             m.observe_detection("sw", t0.elapsed().as_nanos() as u64);
         }
+        if let Some(sb) = standby.as_mut() {
+            sb.admit(&mut evs);
+        }
         drained.take(&evs, out, cfg)?;
         if let Some(l) = live.as_mut() {
             l.push_frame(f);
             l.events.extend(evs);
         }
-    } else if let Some(l) = live.as_mut() {
+        return Ok(());
+    }
+    if let (Some(sw), Some(sb)) = (spare.as_mut(), standby.as_mut()) {
+        // the hot standby: its table kept current, its events held until the card delivers
+        sw.process(f.ts_ns, &f.data, f.bad);
+        let mut evs = Vec::new();
+        sw.drain_events(&mut evs)?;
+        sb.hold(evs);
+    }
+    if let Some(l) = live.as_mut() {
         l.push_frame(f);
     }
     Ok(())
 }
 
-/// Nothing to do: wait for a frame at most 200 us (or sleep that long without a capture).
+/// The card failed: the software path takes over, first with the standby events the card never
+/// delivered (after whatever the card had landed in host memory).
+#[allow(clippy::too_many_arguments)]
+fn fail_over(
+    why: anyhow::Error,
+    detection: &mut Detection,
+    spare: &mut Option<Box<SwDetector>>,
+    standby: &mut Standby,
+    watchdog: &mut Option<Watchdog>,
+    drained: &mut Drained,
+    out: &mut Option<BufWriter<File>>,
+    cfg: &Config,
+    live: &mut Option<Live>,
+) -> Result<()> {
+    let last_alive = watchdog.take().map(|w| w.last_advance());
+    let Some(sw) = spare.take() else {
+        anyhow::bail!("failover without a standby software path (a bug): {why:#}")
+    };
+    if let Detection::Card { dev, .. } = detection {
+        // records that landed before the card stopped (host memory only; a ring the card left
+        // torn says so and is left there)
+        let mut last = Vec::new();
+        if let Err(e) = dev.drain(&mut last) {
+            tracing::warn!("the failed card's last records: {e}");
+        }
+        standby.card_delivered(&last);
+        standby.admit(&mut last);
+        drained.take(&last, out, cfg)?;
+        if let Some(l) = live.as_mut() {
+            l.events.extend(last);
+        }
+    }
+    // the card's mapping goes with it: a restarted simulator's region is a new file
+    *detection = Detection::Software(sw);
+    let handed = standby.switch_to_software(format!("{why:#}"), last_alive, wall_ns());
+    drained.take(&handed, out, cfg)?;
+    if let Some(l) = live.as_mut() {
+        l.events.extend(handed);
+    }
+    if let Some(w) = standby.switches.last() {
+        tracing::warn!("{}", failover::switch_line(w));
+        progress!("{}", failover::switch_line(w));
+    }
+    Ok(())
+}
+
+/// Nothing to do: wait for a frame at most 200 us (`WATCH_PERIOD` with a standby), or sleep
+/// that long without a capture.
+#[allow(clippy::too_many_arguments)]
 fn idle_wait(
     capture: &Option<Capture>,
     detection: &mut Detection,
+    spare: &mut Option<Box<SwDetector>>,
+    standby: &mut Option<Standby>,
     live: &mut Option<Live>,
     drained: &mut Drained,
     out: &mut Option<BufWriter<File>>,
     cfg: &Config,
     frames_in: &mut u64,
 ) -> Result<()> {
-    const IDLE: Duration = Duration::from_micros(200);
+    let idle = match standby {
+        Some(_) => WATCH_PERIOD,
+        None => Duration::from_micros(200),
+    };
     match capture {
-        Some(c) => match c.rx.recv_timeout(IDLE) {
+        Some(c) => match c.rx.recv_timeout(idle) {
             Ok(f) => {
                 *frames_in += 1;
-                take_frame(f, detection, live, drained, out, cfg)
+                take_frame(f, detection, spare, standby, live, drained, out, cfg)
             }
             // a capture that ended is noticed (and its error reported) on the next round
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => Ok(()),
         },
         None => {
-            std::thread::sleep(IDLE);
+            std::thread::sleep(idle);
             Ok(())
         }
     }

@@ -152,10 +152,16 @@ struct RunArgs {
     /// Stop once frames have arrived and none has for this many seconds, with the pipeline idle.
     #[arg(long)]
     until_idle: Option<f64>,
-    /// The device counts as dead (exit with an error) when its cycle counter has not advanced
-    /// for this many seconds, or reads all-ones.
-    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
-    dead_after: f64,
+    /// With --path hw: the software path, on the frames of --interface, as the card's hot
+    /// standby: detection fails over to it when the card stops, and returns to the card once
+    /// it is back and its quote table agrees.
+    #[arg(long, value_enum, value_name = "PATH")]
+    fallback: Option<FallbackPath>,
+    /// The device counts as dead when its cycle counter has not advanced for this many seconds,
+    /// or reads all-ones: the run ends with an error, or with --fallback fails over [default: 5,
+    /// with --fallback 0.0005].
+    #[arg(long, value_name = "SECS")]
+    dead_after: Option<f64>,
     /// Serve Prometheus metrics at http://ADDR/metrics while running (e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR:PORT")]
     metrics: Option<std::net::SocketAddr>,
@@ -213,6 +219,12 @@ struct SimArgs {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum RunPath {
     Hw,
+    Sw,
+}
+
+/// `run --fallback`: the path that stands by for the card.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FallbackPath {
     Sw,
 }
 
@@ -309,6 +321,7 @@ macro_rules! progress {
 
 // after `progress!`, which they use
 mod bridge_ws;
+mod failover;
 mod live;
 mod live_metrics;
 
@@ -1273,10 +1286,12 @@ fn until_stopped<E: std::fmt::Display>(
 
 fn run_cmd(a: RunArgs) -> Result<()> {
     use std::time::Duration;
-    if !(a.dead_after.is_finite() && a.dead_after > 0.0) {
+    let dead_after = a
+        .dead_after
+        .unwrap_or(if a.fallback.is_some() { 0.0005 } else { 5.0 });
+    if !(dead_after.is_finite() && dead_after > 0.0) {
         return Err(UsageError(format!(
-            "--dead-after {}: give a number of seconds above 0",
-            a.dead_after
+            "--dead-after {dead_after}: give a number of seconds above 0"
         ))
         .into());
     }
@@ -1286,13 +1301,19 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         a.interface.is_some(),
         a.t.trade,
     )?;
+    if a.fallback.is_some() && (a.path == RunPath::Sw || a.interface.is_none()) {
+        return Err(UsageError(
+            "--fallback sw stands by for a card: it needs --path hw (the default) with --device, and --interface for the frames the software path detects on".into(),
+        )
+        .into());
+    }
     if a.t.resume && journal_of(&a.t.journal, &a.t.report).is_none() {
         return Err(UsageError(
             "--resume needs a journal to resume: give --report DIR or --journal FILE".into(),
         )
         .into());
     }
-    let dead_after = Duration::from_secs_f64(a.dead_after);
+    let dead_after = Duration::from_secs_f64(dead_after);
     // read once: the text is also the journal's digest
     let config_text = std::fs::read_to_string(&a.config)
         .map_err(|e| anyhow::anyhow!("{0}:\n{0}: {e}", a.config.display()))?;
@@ -1329,6 +1350,10 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         },
         _ => live::Detection::Software(Box::new(SwDetector::new(&cfg.program())?)),
     };
+    let fallback = match a.fallback {
+        Some(FallbackPath::Sw) => Some(Box::new(SwDetector::new(&cfg.program())?)),
+        None => None,
+    };
     // the endpoint before any work: an address that cannot be bound fails the run at once
     let metrics = match a.metrics {
         Some(addr) => {
@@ -1349,6 +1374,7 @@ fn run_cmd(a: RunArgs) -> Result<()> {
         until_idle: a.until_idle,
         trading,
         metrics: metrics.as_ref().map(|(m, _)| m.clone()),
+        fallback,
     })?;
     drop(metrics);
     let drained = &out.drained;
@@ -1374,6 +1400,16 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     );
     for n in &out.notes {
         println!("{n}");
+    }
+    if let Some(sb) = &out.failover {
+        for l in failover::summary_lines(sb) {
+            println!("{l}");
+        }
+        if let Some(d) = &a.t.report {
+            let p = d.join("failover.json");
+            let text = serde_json::to_string_pretty(&failover::switches_json(sb))?;
+            std::fs::write(&p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
+        }
     }
     if let Some(t) = &out.trade {
         print!("{}", trade_report(t, a.t.report.as_deref())?);
@@ -1475,6 +1511,10 @@ fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<
     Ok(())
 }
 
+/// Cycles the simulated card on a wire runs per wake-up while no frame is waiting.
+#[cfg(all(feature = "sim", target_os = "linux"))]
+const IDLE_CYCLES: u64 = 64;
+
 /// Frames the simulated card holds between its interface and its pipeline (its MAC's FIFO; a
 /// full one drops, counted): at the Verilated model's speed a capture played at top speed
 /// arrives faster than the model takes it.
@@ -1514,6 +1554,8 @@ fn sim_interface(dev: &mut tickcross_sim::device::SimDevice, iface: &str) -> Res
             Ok((cap.stats(), backlog_drops))
         },
     );
+    // a host failing back to this card compares its quote table with the software path's
+    dev.set_quote_mirror(true);
     progress!("sim: taking frames from interface {iface}");
     let mut n = 0u64;
     let mut report = Instant::now();
@@ -1529,10 +1571,14 @@ fn sim_interface(dev: &mut tickcross_sim::device::SimDevice, iface: &str) -> Res
                 n += 1;
             }
             Err(TryRecvError::Empty) => {
-                if let Err(e) = dev.idle(1024) {
+                // a few cycles per wake-up: the clock (the host's sign of life) advances every
+                // ~100 us of wall time while the simulator stays a light sleeper, which the
+                // scheduler wakes at once on a loaded machine (a thousand cycles per wake-up,
+                // a millisecond of CPU, made it a CPU hog that was preempted for milliseconds)
+                if let Err(e) = dev.idle(IDLE_CYCLES) {
                     break Err(e.into());
                 }
-                std::thread::sleep(Duration::from_micros(100));
+                std::thread::sleep(Duration::from_micros(50));
             }
             // the reader stopped: its error (or the stop) is what the join below returns
             Err(TryRecvError::Disconnected) => break Ok(()),

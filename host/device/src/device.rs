@@ -769,6 +769,7 @@ impl SeqCheck {
 #[derive(Debug)]
 pub struct Watchdog {
     after: Duration,
+    period: Duration,
     last: u64,
     since: Instant,
     checked: Instant,
@@ -779,18 +780,30 @@ pub const WATCHDOG_PERIOD: Duration = Duration::from_millis(10);
 
 impl Watchdog {
     pub fn new(dev: &Device, after: Duration) -> Watchdog {
+        Watchdog::with_period(dev, after, WATCHDOG_PERIOD)
+    }
+
+    /// A watchdog that reads the counter at most once per `period` (a host that fails over to
+    /// software within a millisecond reads it every 100 us: one PCIe round trip in 100).
+    pub fn with_period(dev: &Device, after: Duration, period: Duration) -> Watchdog {
         Watchdog {
             after,
+            period,
             last: dev.cycles(),
             since: Instant::now(),
             checked: Instant::now(),
         }
     }
 
-    /// Reads the cycle counter (at most once per `WATCHDOG_PERIOD`); an error once the device
-    /// counts as dead.
+    /// When the cycle counter was last seen advancing (or the watchdog started).
+    pub fn last_advance(&self) -> Instant {
+        self.since
+    }
+
+    /// Reads the cycle counter (at most once per period); an error once the device counts as
+    /// dead.
     pub fn check(&mut self, dev: &Device) -> Result<(), DeviceError> {
-        if self.checked.elapsed() < WATCHDOG_PERIOD {
+        if self.checked.elapsed() < self.period {
             return Ok(());
         }
         self.checked = Instant::now();
