@@ -34,6 +34,11 @@ const STANDBY_KEPT: usize = 1 << 21;
 /// While software is in charge, the card's path is tried this often.
 const RETRY_EVERY: Duration = Duration::from_millis(50);
 
+/// A card on probation is not in charge: it counts as stopped only after this long (at least),
+/// not after the sub-millisecond bound of a card in charge, so a simulator descheduled for a
+/// moment on a loaded machine is not thrown back to the start of its probation each time.
+const PROBATION_DEAD_AFTER: Duration = Duration::from_millis(100);
+
 /// A card on probation has its quote table compared with the software path's this often.
 const COMPARE_EVERY: Duration = Duration::from_millis(20);
 
@@ -120,6 +125,9 @@ enum Retry {
         watchdog: tickcross_device::device::Watchdog,
         next_compare: Instant,
         since: Instant,
+        /// Events set aside and comparisons that differed in this probation.
+        set_aside: u64,
+        differed: u64,
     },
 }
 
@@ -254,7 +262,7 @@ impl Standby {
                     tracing::info!("the card answers again and is programmed: on probation until its quote table agrees with the software path's");
                     let watchdog = tickcross_device::device::Watchdog::with_period(
                         &dev,
-                        self.dead_after,
+                        self.dead_after.max(PROBATION_DEAD_AFTER),
                         crate::live::WATCH_PERIOD,
                     );
                     (
@@ -263,6 +271,8 @@ impl Standby {
                             watchdog,
                             next_compare: now,
                             since: now,
+                            set_aside: 0,
+                            differed: 0,
                         },
                         None,
                     )
@@ -282,10 +292,13 @@ impl Standby {
                 mut watchdog,
                 next_compare,
                 since,
+                mut set_aside,
+                differed,
             } => {
-                let mut set_aside = Vec::new();
-                let drained = dev.drain(&mut set_aside);
-                self.probation_events += set_aside.len() as u64;
+                let mut aside = Vec::new();
+                let drained = dev.drain(&mut aside);
+                self.probation_events += aside.len() as u64;
+                set_aside += aside.len() as u64;
                 let lost = dev.seq_check().lost;
                 match (drained, watchdog.check(&dev)) {
                     (Err(e), _) | (_, Err(e)) => {
@@ -302,6 +315,8 @@ impl Standby {
                             watchdog,
                             next_compare,
                             since,
+                            set_aside,
+                            differed,
                         },
                         None,
                     ),
@@ -311,8 +326,8 @@ impl Standby {
                             let why = format!(
                                 "its quote table agrees with the software path's after {:.1} s on probation ({} events set aside, {} comparisons that differed)",
                                 since.elapsed().as_secs_f64(),
-                                self.probation_events,
-                                self.disagreements
+                                set_aside,
+                                differed
                             );
                             self.switches.push(Switch {
                                 to: InCharge::Card,
@@ -332,6 +347,8 @@ impl Standby {
                                 watchdog,
                                 next_compare: now + COMPARE_EVERY,
                                 since,
+                                set_aside,
+                                differed: differed + 1,
                             },
                             None,
                         )

@@ -510,6 +510,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                 Detection::Card { .. } => "hw",
                 Detection::Software(_) => "sw",
             },
+            standby.is_some(),
         )
     });
     let mut batch = Vec::new();
@@ -658,6 +659,13 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             if frames != last_frames {
                 last_frames = frames;
                 quiet_since = Instant::now();
+            }
+            if let (Some(p), Some(sb)) = (publisher.as_mut(), standby.as_ref()) {
+                let to = match detection {
+                    Detection::Card { .. } => "hw",
+                    Detection::Software(_) => "sw",
+                };
+                p.switched(to, sb.switches.len() as u64);
             }
             if let Some(p) = publisher.as_mut().filter(|p| p.due()) {
                 let counters = match &mut detection {
@@ -878,7 +886,6 @@ fn fail_over(
         l.events.extend(handed);
     }
     if let Some(w) = standby.switches.last() {
-        tracing::warn!("{}", failover::switch_line(w));
         progress!("{}", failover::switch_line(w));
     }
     Ok(())

@@ -18,8 +18,12 @@ const EVERY: Duration = Duration::from_millis(250);
 
 pub struct Publisher {
     metrics: Arc<Metrics>,
-    /// "hw" or "sw".
+    /// "hw" or "sw": the path in charge.
     path: &'static str,
+    /// The paths of the run (both with a standby).
+    paths: &'static [&'static str],
+    /// Switches between them so far.
+    switches: u64,
     last: Option<Instant>,
     events_seen: u64,
     round_trips_next: u64,
@@ -30,14 +34,27 @@ fn f(x: Decimal) -> f64 {
 }
 
 impl Publisher {
-    pub fn new(metrics: Arc<Metrics>, path: &'static str) -> Publisher {
+    pub fn new(metrics: Arc<Metrics>, path: &'static str, standby: bool) -> Publisher {
+        let paths: &'static [&'static str] = match (standby, path) {
+            (true, _) => &["hw", "sw"],
+            (false, "hw") => &["hw"],
+            (false, _) => &["sw"],
+        };
         Publisher {
             metrics,
             path,
+            paths,
+            switches: 0,
             last: None,
             events_seen: 0,
             round_trips_next: 0,
         }
+    }
+
+    /// Detection switched (`run --fallback`): `to` is in charge after `switches` switches.
+    pub fn switched(&mut self, to: &'static str, switches: u64) {
+        self.path = to;
+        self.switches = switches;
     }
 
     pub fn due(&self) -> bool {
@@ -50,7 +67,7 @@ impl Publisher {
         m.set_counters(self.path, counters.named());
         m.add_events(self.path, events.saturating_sub(self.events_seen));
         self.events_seen = events;
-        m.set_detecting(&[self.path], self.path, 0);
+        m.set_detecting(self.paths, self.path, self.switches);
         let Some(t) = trader else { return };
         let engine = t.engine();
         let (setup, st) = (engine.setup(), engine.state());

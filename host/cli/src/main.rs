@@ -1460,14 +1460,14 @@ fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<
             if stopping() {
                 return Err(interrupted().context("before a host programmed the device"));
             }
-            dev.idle(1024)?;
+            // a few cycles per wake-up: the clock runs, the simulator stays a light sleeper
+            dev.idle(64)?;
             std::thread::sleep(Duration::from_micros(50));
         }
         Ok(())
     };
     if let Some(iface) = &a.interface {
-        wait_for_host(dev)?;
-        sim_interface(dev, iface)?;
+        sim_interface(dev, iface, &wait_for_host)?;
     }
     if !a.wire.is_empty() {
         wait_for_host(dev)?;
@@ -1511,6 +1511,22 @@ fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<
     Ok(())
 }
 
+/// A card is hardware of its own: a host watching its clock at sub-millisecond scale (`run
+/// --fallback`) takes a simulator that a loaded machine deschedules for a millisecond for a dead
+/// card. The simulated card on a wire asks for a higher scheduling priority (nice -10) where it
+/// may (root, CAP_SYS_NICE), and says so where it may not.
+#[cfg(all(feature = "sim", target_os = "linux"))]
+fn raise_priority() {
+    // SAFETY: setpriority(2) on this process, with constant arguments
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, -10) };
+    if rc != 0 {
+        tracing::warn!(
+            "sim: could not raise the card's scheduling priority ({}): on a loaded machine a host failing over at sub-millisecond scale may take it for stopped",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 /// Cycles the simulated card on a wire runs per wake-up while no frame is waiting.
 #[cfg(all(feature = "sim", target_os = "linux"))]
 const IDLE_CYCLES: u64 = 64;
@@ -1525,12 +1541,22 @@ const LIVE_BACKLOG: usize = 1 << 18;
 /// into the backlog, this one drives them into the model as they come and otherwise keeps its
 /// clock running and its registers served.
 #[cfg(all(feature = "sim", target_os = "linux"))]
-fn sim_interface(dev: &mut tickcross_sim::device::SimDevice, iface: &str) -> Result<()> {
+fn sim_interface(
+    dev: &mut tickcross_sim::device::SimDevice,
+    iface: &str,
+    wait_for_host: &dyn Fn(&mut tickcross_sim::device::SimDevice) -> Result<()>,
+) -> Result<()> {
     use std::sync::mpsc::{sync_channel, TryRecvError, TrySendError};
     use std::time::{Duration, Instant};
     use tickcross_capture::live::LiveCapture;
+    // the socket is opened before a host programs the card: opening it stops the card's clock
+    // for a while, which a host watching it at sub-millisecond scale would take for a death.
+    // Frames that reach it in the meantime wait in the socket's queue and go in once programmed.
     let mut cap =
         LiveCapture::open(iface, Duration::from_millis(20)).context("the simulated card's wire")?;
+    // before the reader thread starts: it inherits the priority
+    raise_priority();
+    wait_for_host(dev)?;
     let (tx, rx) = sync_channel(LIVE_BACKLOG);
     let reader = std::thread::spawn(
         move || -> Result<(tickcross_capture::live::LiveStats, u64)> {
@@ -1606,7 +1632,11 @@ fn sim_interface(dev: &mut tickcross_sim::device::SimDevice, iface: &str) -> Res
 }
 
 #[cfg(all(feature = "sim", not(target_os = "linux")))]
-fn sim_interface(_: &mut tickcross_sim::device::SimDevice, _: &str) -> Result<()> {
+fn sim_interface(
+    _: &mut tickcross_sim::device::SimDevice,
+    _: &str,
+    _: &dyn Fn(&mut tickcross_sim::device::SimDevice) -> Result<()>,
+) -> Result<()> {
     bail!("--interface needs Linux (AF_PACKET)")
 }
 

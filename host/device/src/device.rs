@@ -762,6 +762,16 @@ impl SeqCheck {
     }
 }
 
+/// A span for a person: microseconds below a second (a failover bound is a fraction of a
+/// millisecond), else seconds.
+fn span(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} us", d.as_micros())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
 /// Notices a dead device by its free-running cycle counter: a counter that reads all-ones (a card
 /// gone from the bus) or stops advancing for longer than `after` (a simulator process killed or
 /// stopped, a card that hung). It reads the BAR (one register) at most once per
@@ -822,8 +832,8 @@ impl Watchdog {
             return Err(DeviceError::Dead {
                 path: dev.path.clone(),
                 why: format!(
-                    "its cycle counter has stayed at {now} for {:.1} s (the card stopped, or the simulator process was killed)",
-                    self.since.elapsed().as_secs_f64()
+                    "its cycle counter has stayed at {now} for {} (the card stopped, or the simulator process was killed)",
+                    span(self.since.elapsed())
                 ),
             });
         }
