@@ -97,6 +97,9 @@ enum Tag {
     Ro(u64),
     /// The model's ring producer index (tracked, and mirrored after the records).
     Producer,
+    /// control.cmd_done, read at the end of the quote-window sweep a completed command started
+    /// (`set_quote_mirror`): mirrored only now.
+    DoneAfterSweep,
     /// control.status, to learn when the pipeline is idle; issued when this many frames had
     /// been started and none was being driven (`u64::MAX`: issued during a frame).
     Status(u64),
@@ -177,7 +180,9 @@ pub struct SimDevice {
     ro_pos: usize,
     ro_issued: u64,
     inflight: VecDeque<(u64, Tag)>,
-    sweep: VecDeque<u64>,
+    sweep: VecDeque<(u64, Tag)>,
+    /// A command completed and its quote-window sweep is under way (see `DoneAfterSweep`).
+    done_held: bool,
     /// `set_quote_mirror`: the rolling copy of the quote window.
     mirror: Option<QuoteMirror>,
     /// control.status has said idle since the last frame was driven (the quote mirror reads
@@ -216,8 +221,14 @@ struct QuoteMirror {
 impl QuoteMirror {
     /// The window offset of the next word to copy.
     fn advance(&mut self) -> u64 {
-        let (entry, word) = (self.next / QUOTE_WORDS, self.next % QUOTE_WORDS);
+        let off = QuoteMirror::offset(self.next);
         self.next = (self.next + 1) % self.words.max(1);
+        off
+    }
+
+    /// The window offset of word `w` of the built table.
+    fn offset(w: u64) -> u64 {
+        let (entry, word) = (w / QUOTE_WORDS, w % QUOTE_WORDS);
         tb::windows::QUOTES_OFFSET + entry * tb::params::QUOTE_ENTRY_BYTES + 8 * word
     }
 }
@@ -305,6 +316,7 @@ impl SimDevice {
             ro_issued: 0,
             inflight: VecDeque::new(),
             sweep: VecDeque::new(),
+            done_held: false,
             mirror: None,
             quiet: false,
             pushing: false,
@@ -487,8 +499,8 @@ impl SimDevice {
 
     /// Chooses this cycle's bus read.
     fn next_read(&mut self) -> Option<(u64, Tag)> {
-        if let Some(off) = self.sweep.pop_front() {
-            return Some((off, Tag::Ro(off)));
+        if let Some(read) = self.sweep.pop_front() {
+            return Some(read);
         }
         // The producer is re-read at least every 16th cycle: pacing the wire depends on it, and a
         // mirror that falls behind a burst of events must not let the model run into a full ring
@@ -541,14 +553,33 @@ impl SimDevice {
     fn complete_read(&mut self, tag: Tag, data: u64) {
         match tag {
             Tag::Ro(off) => {
-                if off == blocks::control::OFFSET + blocks::control::CMD_DONE
-                    && data != self.region_read(off)
-                {
+                let done = blocks::control::OFFSET + blocks::control::CMD_DONE;
+                if off == done && (self.done_held || data != self.region_read(off)) {
                     // a command has completed: the host that sees it must see every write sent
                     // before (a read completion does not pass posted writes)
                     self.dma_land_all();
+                    if let Some(m) = &self.mirror {
+                        // and, with the quote mirror on, the table as the command left it (a
+                        // CLEAR_STATE empties it): the built window is swept first, cmd_done
+                        // mirrored at its end, so that a host comparing the window after a
+                        // command never reads a copy from before it
+                        if !self.done_held {
+                            self.done_held = true;
+                            for w in 0..m.words {
+                                let off = QuoteMirror::offset(w);
+                                self.sweep.push_back((off, Tag::Ro(off)));
+                            }
+                            self.sweep.push_back((done, Tag::DoneAfterSweep));
+                        }
+                        return;
+                    }
                 }
                 self.region_write(off, data)
+            }
+            Tag::DoneAfterSweep => {
+                self.done_held = false;
+                self.dma_land_all();
+                self.region_write(blocks::control::OFFSET + blocks::control::CMD_DONE, data);
             }
             Tag::Status(issued) => {
                 self.status = data;
@@ -841,9 +872,8 @@ impl SimDevice {
         let entries = tb::params::N_VENUES * tb::params::N_INSTRUMENTS;
         for e in 0..entries {
             for w in 0..QUOTE_WORDS {
-                self.sweep.push_back(
-                    tb::windows::QUOTES_OFFSET + e * tb::params::QUOTE_ENTRY_BYTES + 8 * w,
-                );
+                let off = tb::windows::QUOTES_OFFSET + e * tb::params::QUOTE_ENTRY_BYTES + 8 * w;
+                self.sweep.push_back((off, Tag::Ro(off)));
             }
         }
         self.cycle_until("quote window copy", |d| d.sweep.is_empty())?;

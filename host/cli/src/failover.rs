@@ -31,6 +31,9 @@ const KEYS_KEPT: usize = 1 << 21;
 /// Standby events kept for a card that lags behind; beyond, the oldest are dropped (counted).
 const STANDBY_KEPT: usize = 1 << 21;
 
+/// The latest events of a card on probation kept for its take-back (see `poll`).
+const PROBATION_KEPT: usize = 1 << 16;
+
 /// While software is in charge, the card's path is tried this often.
 const RETRY_EVERY: Duration = Duration::from_millis(50);
 
@@ -70,6 +73,10 @@ struct KeySet {
 }
 
 impl KeySet {
+    fn contains(&self, k: &EventKey) -> bool {
+        self.set.contains(k)
+    }
+
     /// True if `k` is new (and now remembered).
     fn insert(&mut self, k: EventKey) -> bool {
         if !self.set.insert(k) {
@@ -149,6 +156,10 @@ pub struct Standby {
     pub standby_overflow: u64,
     /// Events of a card on probation, set aside.
     pub probation_events: u64,
+    /// The latest of them (at most `PROBATION_KEPT`).
+    probation_recent: VecDeque<Event>,
+    /// The latest timestamp of the frames the software path has taken.
+    sw_frame_ts: Option<u64>,
     /// Quote table comparisons of cards on probation that did not agree.
     pub disagreements: u64,
 }
@@ -168,12 +179,19 @@ impl Standby {
             duplicates: 0,
             standby_overflow: 0,
             probation_events: 0,
+            probation_recent: VecDeque::new(),
+            sw_frame_ts: None,
             disagreements: 0,
         }
     }
 
     pub fn dead_after(&self) -> Duration {
         self.dead_after
+    }
+
+    /// The software path has taken a frame stamped `ts_ns`.
+    pub fn saw_frame(&mut self, ts_ns: u64) {
+        self.sw_frame_ts = Some(self.sw_frame_ts.map_or(ts_ns, |t| t.max(ts_ns)));
     }
 
     /// Keeps only the events whose key is new, numbered on from the last handed over.
@@ -191,17 +209,37 @@ impl Standby {
     }
 
     /// The card delivered `batch` (before `admit`): the standby events up to them are done.
-    pub fn card_delivered(&mut self, batch: &[Event]) {
+    /// Both paths see the same frames in the same order, so the card delivers every event the
+    /// standby made, in its order: a standby event older than one the card delivers, whose key
+    /// the card never delivered nor anyone handed over, means the card missed it (a frame it
+    /// lost, a table that differs). That is said (the caller fails over, and the standby
+    /// events, that one first, are handed over), never pruned silently.
+    pub fn card_delivered(&mut self, batch: &[Event]) -> Option<String> {
         for e in batch {
             let k = EventKey::of(e);
-            while self
-                .buffer
-                .front()
-                .is_some_and(|b| b.ts_ns < e.ts_ns || EventKey::of(b) == k)
-            {
-                self.buffer.pop_front();
+            while let Some(b) = self.buffer.front() {
+                let bk = EventKey::of(b);
+                if bk == k || (b.ts_ns < e.ts_ns && self.keys.contains(&bk)) {
+                    self.buffer.pop_front();
+                } else if b.ts_ns < e.ts_ns {
+                    return Some(format!(
+                        "the card went past an event the software path made and it did not (feed key {} of the frame stamped {} ns, venue {} instrument {})",
+                        b.feed_key, b.ts_ns, b.trigger_venue, b.instrument
+                    ));
+                } else {
+                    break;
+                }
             }
         }
+        None
+    }
+
+    /// At the end of a run with the card in charge: the standby events the card never
+    /// delivered (admitted: those already handed over are dropped by key).
+    pub fn undelivered(&mut self) -> Vec<Event> {
+        let mut events: Vec<Event> = self.buffer.drain(..).collect();
+        self.admit(&mut events);
+        events
     }
 
     /// The standby path's events while the card is in charge.
@@ -248,9 +286,18 @@ impl Standby {
     }
 
     /// While software is in charge: tries the card's path, drains a card on probation and
-    /// compares its table with `sw_quotes` over the programmed venues and instruments. Returns the card once it agrees (the switch is
-    /// recorded).
-    pub fn poll(&mut self, sw_quotes: &QuoteTable, wall_ns: u64) -> Option<Box<Device>> {
+    /// compares its table with `sw_quotes` (the software path's, after the frames `saw_frame`
+    /// was told of) over the programmed venues and instruments. Returns the card once it
+    /// agrees (the switch is recorded), with the events it made for frames the software path
+    /// has not taken yet: the card may be ahead by frames its mirrored table does not show yet,
+    /// and those events must not be lost with the ones set aside (they go to the engine, deduped
+    /// by key like every other).
+    pub fn poll(
+        &mut self,
+        sw_quotes: &QuoteTable,
+        wall_ns: u64,
+    ) -> Option<(Box<Device>, Vec<Event>)> {
+        let sw_frame_ts = self.sw_frame_ts;
         let (n_venues, n_instruments) = (self.program.venues.len(), self.program.edges.len());
         let now = Instant::now();
         let retry = self.retry.take()?;
@@ -259,6 +306,7 @@ impl Standby {
             Retry::Down { probe, .. } => (self.try_card(probe, now), None),
             Retry::Programming(rx) => match rx.try_recv() {
                 Ok(Ok(dev)) => {
+                    self.probation_recent.clear();
                     tracing::info!("the card answers again and is programmed: on probation until its quote table agrees with the software path's");
                     let watchdog = tickcross_device::device::Watchdog::with_period(
                         &dev,
@@ -299,6 +347,12 @@ impl Standby {
                 let drained = dev.drain(&mut aside);
                 self.probation_events += aside.len() as u64;
                 set_aside += aside.len() as u64;
+                for e in aside {
+                    if self.probation_recent.len() == PROBATION_KEPT {
+                        self.probation_recent.pop_front();
+                    }
+                    self.probation_recent.push_back(e);
+                }
                 let lost = dev.seq_check().lost;
                 match (drained, watchdog.check(&dev)) {
                     (Err(e), _) | (_, Err(e)) => {
@@ -323,11 +377,17 @@ impl Standby {
                     _ => {
                         let card = dev.quotes();
                         if tables_agree(&card, sw_quotes, n_venues, n_instruments) {
+                            let ahead: Vec<Event> = self
+                                .probation_recent
+                                .drain(..)
+                                .filter(|e| sw_frame_ts.is_none_or(|t| e.ts_ns > t))
+                                .collect();
                             let why = format!(
-                                "its quote table agrees with the software path's after {:.1} s on probation ({} events set aside, {} comparisons that differed)",
+                                "its quote table agrees with the software path's after {:.1} s on probation ({} events set aside, {} comparisons that differed, {} events of frames the software path had not taken yet handed over)",
                                 since.elapsed().as_secs_f64(),
                                 set_aside,
-                                differed
+                                differed,
+                                ahead.len()
                             );
                             self.switches.push(Switch {
                                 to: InCharge::Card,
@@ -338,7 +398,7 @@ impl Standby {
                                 handed_from_standby: 0,
                             });
                             self.buffer.clear();
-                            return Some(dev);
+                            return Some((dev, ahead));
                         }
                         self.disagreements += 1;
                         (
@@ -515,7 +575,7 @@ mod tests {
             event(20, 2, false),
         ]);
         let mut card = vec![event(10, 1, false), event(10, 1, true)];
-        s.card_delivered(&card);
+        assert_eq!(s.card_delivered(&card), None);
         s.admit(&mut card);
         assert_eq!(card.iter().map(|e| e.seq).collect::<Vec<_>>(), [0, 1]);
         assert_eq!(
@@ -534,6 +594,41 @@ mod tests {
         assert_eq!(s.duplicates, 1);
         assert_eq!(s.switches.len(), 1);
         assert_eq!(s.switches[0].handed_from_standby, 1);
+    }
+
+    #[test]
+    fn a_card_that_goes_past_a_standby_event_it_never_delivered_is_caught() {
+        let mut s = standby();
+        s.hold(vec![
+            event(10, 1, false),
+            event(20, 2, false),
+            event(30, 3, false),
+        ]);
+        assert_eq!(s.card_delivered(&[event(10, 1, false)]), None);
+        // the card skips the event of the frame stamped 20
+        let why = s.card_delivered(&[event(30, 3, false)]).expect("caught");
+        assert!(why.contains("feed key 2"), "{why}");
+        // failing over hands it over (with the one after it)
+        let handed = s.switch_to_software(why, None, 0);
+        assert_eq!(
+            handed.iter().map(|e| e.feed_key).collect::<Vec<_>>(),
+            [2, 3]
+        );
+    }
+
+    #[test]
+    fn standby_events_already_handed_over_are_passed_without_alarm() {
+        let mut s = standby();
+        // handed over by the software path (or with a take-back) before the card delivered
+        let mut early = vec![event(20, 2, false)];
+        s.admit(&mut early);
+        s.hold(vec![event(20, 2, false), event(30, 3, false)]);
+        assert_eq!(s.card_delivered(&[event(30, 3, false)]), None);
+        assert!(s.buffer.is_empty());
+        // at the end, what the card never delivered is handed over once
+        s.hold(vec![event(40, 4, false), event(20, 2, false)]);
+        let left = s.undelivered();
+        assert_eq!(left.iter().map(|e| e.feed_key).collect::<Vec<_>>(), [4]);
     }
 
     #[test]

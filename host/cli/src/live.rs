@@ -531,13 +531,19 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             let mut drain = dev.drain(&mut batch).map(|_| ());
             busy |= !batch.is_empty();
             if let Some(sb) = standby.as_mut() {
-                sb.card_delivered(&batch);
+                let missed = sb.card_delivered(&batch);
                 sb.admit(&mut batch);
                 let lost = dev.seq_check().lost;
                 if drain.is_ok() && lost > 0 {
                     drain = Err(DeviceError::Dead {
                         path: dev.path().to_path_buf(),
                         why: format!("its event sequence skipped {lost} events"),
+                    });
+                }
+                if let (true, Some(why)) = (drain.is_ok(), missed) {
+                    drain = Err(DeviceError::Dead {
+                        path: dev.path().to_path_buf(),
+                        why,
                     });
                 }
             }
@@ -583,7 +589,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                     }
                 }
                 Detection::Software(sw) => {
-                    if let Some(dev) = sb.poll(sw.quote_table(), wall_ns()) {
+                    if let Some((dev, mut ahead)) = sb.poll(sw.quote_table(), wall_ns()) {
                         watchdog = Some(Watchdog::with_period(&dev, sb.dead_after(), WATCH_PERIOD));
                         let Detection::Software(sw) = std::mem::replace(
                             &mut detection,
@@ -595,6 +601,11 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                             unreachable!("matched above")
                         };
                         spare = Some(sw);
+                        sb.admit(&mut ahead);
+                        drained.take(&ahead, &mut out, cfg)?;
+                        if let Some(l) = live.as_mut() {
+                            l.events.extend(ahead);
+                        }
                         if let Some(w) = sb.switches.last() {
                             progress!("{}", failover::switch_line(w));
                         }
@@ -745,8 +756,19 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             batch.clear();
             let drain = dev.drain(&mut batch);
             if let Some(sb) = standby.as_mut() {
-                sb.card_delivered(&batch);
+                if let Some(why) = sb.card_delivered(&batch) {
+                    tracing::warn!("at the end of the run: {why}");
+                }
                 sb.admit(&mut batch);
+                // what the card never delivered, the standby did: handed over, never dropped
+                let left = sb.undelivered();
+                if !left.is_empty() {
+                    tracing::warn!(
+                        "the card never delivered {} events the software path made: handed over from the standby",
+                        left.len()
+                    );
+                }
+                batch.extend(left);
             }
             drained.take(&batch, &mut out, cfg)?;
             if let Some(l) = live.as_mut() {
@@ -824,6 +846,7 @@ fn take_frame(
             m.observe_detection("sw", t0.elapsed().as_nanos() as u64);
         }
         if let Some(sb) = standby.as_mut() {
+            sb.saw_frame(f.ts_ns);
             sb.admit(&mut evs);
         }
         drained.take(&evs, out, cfg)?;
@@ -836,6 +859,7 @@ fn take_frame(
     if let (Some(sw), Some(sb)) = (spare.as_mut(), standby.as_mut()) {
         // the hot standby: its table kept current, its events held until the card delivers
         sw.process(f.ts_ns, &f.data, f.bad);
+        sb.saw_frame(f.ts_ns);
         let mut evs = Vec::new();
         sw.drain_events(&mut evs)?;
         sb.hold(evs);
@@ -871,7 +895,8 @@ fn fail_over(
         if let Err(e) = dev.drain(&mut last) {
             tracing::warn!("the failed card's last records: {e}");
         }
-        standby.card_delivered(&last);
+        // a card that went past a standby event is failing anyway: the event is handed below
+        let _ = standby.card_delivered(&last);
         standby.admit(&mut last);
         drained.take(&last, out, cfg)?;
         if let Some(l) = live.as_mut() {
