@@ -42,6 +42,10 @@ const RETRY_EVERY: Duration = Duration::from_millis(50);
 /// moment on a loaded machine is not thrown back to the start of its probation each time.
 const PROBATION_DEAD_AFTER: Duration = Duration::from_millis(100);
 
+/// A card just put in charge (programmed at the start, or taken back) is held to the
+/// sub-millisecond bound only once its clock is seen advancing; until then, to this one.
+pub const GRACE: Duration = Duration::from_millis(100);
+
 /// A card on probation has its quote table compared with the software path's this often.
 const COMPARE_EVERY: Duration = Duration::from_millis(20);
 

@@ -73,6 +73,44 @@ const CHECK_EVERY: Duration = Duration::from_millis(10);
 /// trip per 100 us), and an idle loop waits at most this long for a frame.
 pub const WATCH_PERIOD: Duration = Duration::from_micros(100);
 
+/// With `--fallback sw`, a card in charge whose frame counter stays still this long while the
+/// host captures frames off its wire counts as stopped (its clock may run with its wire dead).
+const FRAME_STALL: Duration = Duration::from_millis(200);
+
+/// Follows a card's frame counter against the host's captured frames (`FRAME_STALL`).
+struct FrameWatch {
+    card: u64,
+    host: u64,
+    since: Instant,
+}
+
+impl FrameWatch {
+    /// Why the card counts as stopped, if it does.
+    fn check(w: &mut Option<FrameWatch>, card: u64, host: u64) -> Option<String> {
+        let f = w.get_or_insert(FrameWatch {
+            card,
+            host,
+            since: Instant::now(),
+        });
+        if card != f.card {
+            *f = FrameWatch {
+                card,
+                host,
+                since: Instant::now(),
+            };
+            return None;
+        }
+        let elapsed = f.since.elapsed();
+        (host > f.host && elapsed >= FRAME_STALL).then(|| {
+            format!(
+                "its frame counter has stayed at {card} for {} ms while the host captured {} frames off its wire",
+                elapsed.as_millis(),
+                host - f.host
+            )
+        })
+    }
+}
+
 /// Recent captured frames' timestamps kept for the same-timestamp check.
 const RECENT_TS: usize = 1 << 16;
 
@@ -515,14 +553,18 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
     });
     let mut batch = Vec::new();
     let mut watchdog = match &detection {
-        Detection::Card { dev, dead_after } if standby.is_some() => {
-            Some(Watchdog::with_period(dev, *dead_after, WATCH_PERIOD))
-        }
+        Detection::Card { dev, dead_after } if standby.is_some() => Some(Watchdog::with_grace(
+            dev,
+            *dead_after,
+            WATCH_PERIOD,
+            failover::GRACE,
+        )),
         Detection::Card { dev, dead_after } => Some(Watchdog::new(dev, *dead_after)),
         Detection::Software(_) => None,
     };
     let mut last_check: Option<Instant> = None;
     let mut frames_in = 0u64;
+    let mut frame_watch: Option<FrameWatch> = None;
     let failure: Option<anyhow::Error> = loop {
         let mut busy = false;
         // events from the card's ring in host memory (no BAR read)
@@ -590,7 +632,12 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                 }
                 Detection::Software(sw) => {
                     if let Some((dev, mut ahead)) = sb.poll(sw.quote_table(), wall_ns()) {
-                        watchdog = Some(Watchdog::with_period(&dev, sb.dead_after(), WATCH_PERIOD));
+                        watchdog = Some(Watchdog::with_grace(
+                            &dev,
+                            sb.dead_after(),
+                            WATCH_PERIOD,
+                            failover::GRACE,
+                        ));
                         let Detection::Software(sw) = std::mem::replace(
                             &mut detection,
                             Detection::Card {
@@ -667,6 +714,30 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                 }
                 Detection::Software(_) => (frames_in, true),
             };
+            match (&detection, standby.as_mut()) {
+                (Detection::Card { dev, .. }, Some(sb)) => {
+                    if let Some(why) = FrameWatch::check(&mut frame_watch, frames, frames_in) {
+                        let e = anyhow::Error::from(DeviceError::Dead {
+                            path: dev.path().to_path_buf(),
+                            why,
+                        });
+                        frame_watch = None;
+                        fail_over(
+                            e.context("the device failed"),
+                            &mut detection,
+                            &mut spare,
+                            sb,
+                            &mut watchdog,
+                            &mut drained,
+                            &mut out,
+                            cfg,
+                            &mut live,
+                        )?;
+                    }
+                }
+                // a card taken back is followed afresh (its counters restart when programmed)
+                _ => frame_watch = None,
+            }
             if frames != last_frames {
                 last_frames = frames;
                 quiet_since = Instant::now();
@@ -1245,6 +1316,25 @@ markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
             closed_line(&t, setup).ends_with(", unwind gave up: -0.0009 BTC left"),
             "{}",
             closed_line(&t, setup)
+        );
+    }
+
+    #[test]
+    fn a_card_whose_frame_counter_stands_while_frames_arrive_counts_as_stopped() {
+        let mut w = None;
+        assert_eq!(FrameWatch::check(&mut w, 10, 100), None);
+        // frames arrive, the card counts them: fine however long it takes
+        assert_eq!(FrameWatch::check(&mut w, 12, 102), None);
+        // the card's counter stands, but so does the wire: fine
+        if let Some(f) = w.as_mut() {
+            f.since -= FRAME_STALL;
+        }
+        assert_eq!(FrameWatch::check(&mut w, 12, 102), None);
+        // frames arrive and the counter stands past the bound: stopped
+        let why = FrameWatch::check(&mut w, 12, 105).expect("stopped");
+        assert!(
+            why.contains("stayed at 12") && why.contains("captured 3 frames"),
+            "{why}"
         );
     }
 

@@ -780,6 +780,9 @@ fn span(d: Duration) -> String {
 pub struct Watchdog {
     after: Duration,
     period: Duration,
+    /// The bound until the counter is first seen advancing (`with_grace`).
+    grace: Duration,
+    armed: bool,
     last: u64,
     since: Instant,
     checked: Instant,
@@ -796,9 +799,23 @@ impl Watchdog {
     /// A watchdog that reads the counter at most once per `period` (a host that fails over to
     /// software within a millisecond reads it every 100 us: one PCIe round trip in 100).
     pub fn with_period(dev: &Device, after: Duration, period: Duration) -> Watchdog {
+        Watchdog::with_grace(dev, after, period, after)
+    }
+
+    /// A watchdog whose bound is `grace` until it first sees the counter advance, then
+    /// `after`: a device just programmed or just put in charge (a simulator finishing its own
+    /// set-up) is not judged at sub-millisecond scale before it has shown its clock running.
+    pub fn with_grace(
+        dev: &Device,
+        after: Duration,
+        period: Duration,
+        grace: Duration,
+    ) -> Watchdog {
         Watchdog {
             after,
             period,
+            grace: grace.max(after),
+            armed: false,
             last: dev.cycles(),
             since: Instant::now(),
             checked: Instant::now(),
@@ -825,10 +842,12 @@ impl Watchdog {
                     .into(),
             });
         }
+        let bound = if self.armed { self.after } else { self.grace };
         if now != self.last {
             self.last = now;
             self.since = Instant::now();
-        } else if self.since.elapsed() >= self.after {
+            self.armed = true;
+        } else if self.since.elapsed() >= bound {
             return Err(DeviceError::Dead {
                 path: dev.path.clone(),
                 why: format!(
