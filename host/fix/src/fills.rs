@@ -30,12 +30,22 @@ pub enum CorrectionRefused {
     Unknown { order: OrderId, exec_ref: String },
     #[error("ExecRefID {exec_ref:?} of order {order} names a fill already busted")]
     AlreadyBusted { order: OrderId, exec_ref: String },
+    /// The bust or correction itself was applied before (its ExecID seen): a resend.
+    #[error("bust or correction {exec_id:?} of order {order} applied already (a resend)")]
+    Duplicate { order: OrderId, exec_id: String },
+}
+
+#[derive(Debug, Default)]
+struct KeptOrder {
+    fills: Vec<Kept>,
+    /// ExecIDs of the busts and corrections applied.
+    amends: Vec<String>,
 }
 
 /// The kept fills.
 #[derive(Debug, Default)]
 pub struct FillMemory {
-    fills: HashMap<OrderId, Vec<Kept>>,
+    fills: HashMap<OrderId, KeptOrder>,
     /// Orders in `fills`, oldest first (the first to be forgotten).
     order: VecDeque<OrderId>,
     cap: usize,
@@ -65,7 +75,7 @@ impl FillMemory {
             }
             self.order.push_back(order);
         }
-        self.fills.entry(order).or_default().push(Kept {
+        self.fills.entry(order).or_default().fills.push(Kept {
             exec_id: exec_id.to_string(),
             qty,
             price,
@@ -73,20 +83,33 @@ impl FillMemory {
         });
     }
 
-    /// Busts (`new` None) or corrects a kept fill; returns its figures before (quantity, price).
-    /// A corrected fill stands at its corrected figures afterwards; a busted one can be neither
-    /// busted nor corrected again.
+    /// Busts (`new` None) or corrects a kept fill by the report `exec_id` (its own ExecID, if
+    /// it has one); returns the fill's figures before (quantity, price). A corrected fill stands
+    /// at its corrected figures afterwards; a busted one can be neither busted nor corrected
+    /// again. A report whose ExecID was applied before is a resend: `Duplicate`.
     pub fn apply(
         &mut self,
         order: OrderId,
+        exec_id: Option<&str>,
         exec_ref: &str,
         new: Option<(Decimal, Decimal)>,
     ) -> Result<(Decimal, Decimal), CorrectionRefused> {
-        let Some(f) = self
-            .fills
-            .get_mut(&order)
-            .and_then(|v| v.iter_mut().find(|f| f.exec_id == exec_ref))
-        else {
+        let kept = self.fills.get_mut(&order);
+        if let (Some(k), Some(id)) = (kept.as_ref(), exec_id) {
+            if k.amends.iter().any(|a| a == id) {
+                return Err(CorrectionRefused::Duplicate {
+                    order,
+                    exec_id: id.to_string(),
+                });
+            }
+        }
+        let Some(k) = kept else {
+            return Err(CorrectionRefused::Unknown {
+                order,
+                exec_ref: exec_ref.to_string(),
+            });
+        };
+        let Some(f) = k.fills.iter_mut().find(|f| f.exec_id == exec_ref) else {
             return Err(CorrectionRefused::Unknown {
                 order,
                 exec_ref: exec_ref.to_string(),
@@ -102,6 +125,9 @@ impl FillMemory {
         match new {
             None => f.busted = true,
             Some((q, p)) => (f.qty, f.price) = (q, p),
+        }
+        if let Some(id) = exec_id {
+            k.amends.push(id.to_string());
         }
         Ok(before)
     }
@@ -127,23 +153,39 @@ mod tests {
         m.keep(1, "E2", d("0.25"), d("101"));
         // a correction, then a bust of the corrected fill undoes the corrected figures
         assert_eq!(
-            m.apply(1, "E2", Some((d("0.2"), d("100.5")))),
+            m.apply(1, None, "E2", Some((d("0.2"), d("100.5")))),
             Ok((d("0.25"), d("101")))
         );
-        assert_eq!(m.apply(1, "E2", None), Ok((d("0.2"), d("100.5"))));
+        assert_eq!(m.apply(1, None, "E2", None), Ok((d("0.2"), d("100.5"))));
         assert!(matches!(
-            m.apply(1, "E2", None),
+            m.apply(1, None, "E2", None),
             Err(CorrectionRefused::AlreadyBusted { .. })
         ));
         assert!(matches!(
-            m.apply(1, "E2", Some((d("1"), d("1")))),
+            m.apply(1, None, "E2", Some((d("1"), d("1")))),
             Err(CorrectionRefused::AlreadyBusted { .. })
         ));
         // the other fill is untouched; an id of another order is unknown for this one
-        assert_eq!(m.apply(1, "E1", None), Ok((d("0.5"), d("100"))));
+        assert_eq!(m.apply(1, None, "E1", None), Ok((d("0.5"), d("100"))));
         assert!(matches!(
-            m.apply(2, "E1", None),
+            m.apply(2, None, "E1", None),
             Err(CorrectionRefused::Unknown { .. })
+        ));
+    }
+
+    #[test]
+    fn a_resent_bust_is_a_duplicate_not_a_second_bust() {
+        let mut m = FillMemory::new();
+        m.keep(1, "E1", d("0.5"), d("100"));
+        assert_eq!(m.apply(1, Some("B1"), "E1", None), Ok((d("0.5"), d("100"))));
+        assert!(matches!(
+            m.apply(1, Some("B1"), "E1", None),
+            Err(CorrectionRefused::Duplicate { .. })
+        ));
+        // another report busting it again is a second bust
+        assert!(matches!(
+            m.apply(1, Some("B2"), "E1", None),
+            Err(CorrectionRefused::AlreadyBusted { .. })
         ));
     }
 
@@ -156,10 +198,10 @@ mod tests {
         }
         assert_eq!(m.orders(), 2);
         assert!(matches!(
-            m.apply(1, "E1", None),
+            m.apply(1, None, "E1", None),
             Err(CorrectionRefused::Unknown { .. })
         ));
-        assert_eq!(m.apply(2, "E2b", None), Ok((d("1"), d("10"))));
-        assert_eq!(m.apply(3, "E3", None), Ok((d("1"), d("10"))));
+        assert_eq!(m.apply(2, None, "E2b", None), Ok((d("1"), d("10"))));
+        assert_eq!(m.apply(3, None, "E3", None), Ok((d("1"), d("10"))));
     }
 }

@@ -32,7 +32,8 @@
 //! [`KEPT_ORDERS`](crate::fills::KEPT_ORDERS) orders, so that a bust or correction arriving
 //! after the order is final still says what it undoes. A bust or correction naming a fill not
 //! kept (unknown, or too old), or a fill already busted, is refused: logged as an error, counted
-//! ([`FixVenue::corrections_refused`]), and not passed on. OrderCancelReject(9) is `CancelRejected`;
+//! ([`FixVenue::corrections_refused`]), and not passed on; one whose own ExecID was applied
+//! before (a resend) is ignored. OrderCancelReject(9) is `CancelRejected`;
 //! BusinessMessageReject(j) and a session Reject(3) of one of our orders are `BusinessReject`
 //! naming the order (by BusinessRejectRefID(379), or the rejected message's MsgSeqNum looked up
 //! in the store). An ExecutionReport with a malformed field gets a session Reject(3) and the
@@ -53,7 +54,7 @@ use super::auth::AuthError;
 use super::codec::{self, FieldError, Message, RejectReason};
 use super::config::FixSettings;
 use super::dictionary::{CancelOrder, Dictionary, NewOrder};
-use super::fills::FillMemory;
+use super::fills::{CorrectionRefused, FillMemory};
 use super::session::{Session, SessionConfig, SessionError, SessionEvent, SessionStats};
 use super::store::{SeqStore, StoreError};
 use tickcross_trading::venue::{
@@ -936,7 +937,7 @@ impl Inner {
             }
             Some((q, p))
         };
-        match self.fills.apply(order_id, exec_ref, new) {
+        match self.fills.apply(order_id, msg.get(17), exec_ref, new) {
             Ok((orig_qty, orig_price)) => {
                 let (new_qty, new_price) = new.unwrap_or((Decimal::ZERO, Decimal::ZERO));
                 tracing::warn!(venue = %self.venue, order = order_id, exec_ref, bust, %orig_qty, %orig_price, %new_qty, %new_price, "FIX: trade bust or correction");
@@ -954,6 +955,10 @@ impl Inner {
                     new_price,
                     ts_ns,
                 })))
+            }
+            Err(e @ CorrectionRefused::Duplicate { .. }) => {
+                tracing::debug!(venue = %self.venue, "FIX: {e}: ignored");
+                Ok(None)
             }
             Err(e) => {
                 self.corrections_refused += 1;
@@ -1171,7 +1176,7 @@ mod tests {
     }
 
     #[test]
-    fn a_resent_trade_report_is_not_kept_twice() {
+    fn a_resent_trade_report_or_bust_is_applied_once() {
         let (mut g, _rx) = inner("dup-fill");
         sent(&mut g, 4, "1");
         let f = er(4, "F", "1", "E1", "0.5", &[(32, "0.5"), (31, "10")]);
@@ -1182,7 +1187,12 @@ mod tests {
             correction(&g.exec_report(&b, 3).unwrap()).orig_qty,
             d("0.5")
         );
+        // the bust resent (same ExecID): ignored, not a refused second bust
         assert!(g.exec_report(&b, 4).unwrap().is_empty());
+        assert_eq!(g.corrections_refused, 0);
+        // another bust of the same fill is a second bust
+        let b2 = er(4, "H", "1", "E3", "0", &[(19, "E1")]);
+        assert!(g.exec_report(&b2, 5).unwrap().is_empty());
         assert_eq!(g.corrections_refused, 1);
     }
 }
