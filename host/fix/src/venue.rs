@@ -32,7 +32,8 @@
 //! [`KEPT_ORDERS`](crate::fills::KEPT_ORDERS) orders, so that a bust or correction arriving
 //! after the order is final still says what it undoes. A bust or correction naming a fill not
 //! kept (unknown, or too old), or a fill already busted, is refused: logged as an error, counted
-//! ([`FixVenue::corrections_refused`]), and not passed on; one whose own ExecID was applied
+//! ([`FixVenue::corrections_refused`]), and passed on as `CorrectionRefused` (the engine counts
+//! it too); one whose own ExecID was applied
 //! before (a resend) is ignored. OrderCancelReject(9) is `CancelRejected`;
 //! BusinessMessageReject(j) and a session Reject(3) of one of our orders are `BusinessReject`
 //! naming the order (by BusinessRejectRefID(379), or the rejected message's MsgSeqNum looked up
@@ -962,8 +963,12 @@ impl Inner {
             }
             Err(e) => {
                 self.corrections_refused += 1;
-                tracing::error!(venue = %self.venue, "FIX: trade {} refused: {e}; reconcile by hand", if bust { "bust" } else { "correction" });
-                Ok(None)
+                let text = format!(
+                    "FIX: trade {} refused: {e}",
+                    if bust { "bust" } else { "correction" }
+                );
+                tracing::error!(venue = %self.venue, "{text}; reconcile by hand");
+                Ok(Some(VenueEvent::CorrectionRefused { order_id, text }))
             }
         }
     }
@@ -1075,6 +1080,14 @@ mod tests {
         }
     }
 
+    /// Nothing booked: the refusal, passed on to be counted.
+    fn refused(evs: &[VenueEvent]) {
+        assert!(
+            matches!(evs, [VenueEvent::CorrectionRefused { text, .. }] if text.contains("refused")),
+            "{evs:?}"
+        );
+    }
+
     #[test]
     fn busts_and_corrections_name_fills_kept_past_the_orders_end() {
         let (mut g, _rx) = inner("busts");
@@ -1103,7 +1116,7 @@ mod tests {
         );
         // the same fill busted again, or corrected after the bust: refused, counted
         let again = er(7, "H", "2", "E4", "0.2", &[(19, "E1")]);
-        assert!(g.exec_report(&again, 4).unwrap().is_empty());
+        refused(&g.exec_report(&again, 4).unwrap());
         assert_eq!(g.corrections_refused, 1);
         let late = er(
             7,
@@ -1113,11 +1126,11 @@ mod tests {
             "0.2",
             &[(19, "E1"), (32, "0.1"), (31, "100")],
         );
-        assert!(g.exec_report(&late, 5).unwrap().is_empty());
+        refused(&g.exec_report(&late, 5).unwrap());
         assert_eq!(g.corrections_refused, 2);
         // an ExecRefID no fill had
         let unknown = er(7, "H", "2", "E6", "0.2", &[(19, "E99")]);
-        assert!(g.exec_report(&unknown, 6).unwrap().is_empty());
+        refused(&g.exec_report(&unknown, 6).unwrap());
         assert_eq!(g.corrections_refused, 3);
 
         // the second fill corrected: the original figures are the fill's, the new the report's
@@ -1192,7 +1205,7 @@ mod tests {
         assert_eq!(g.corrections_refused, 0);
         // another bust of the same fill is a second bust
         let b2 = er(4, "H", "1", "E3", "0", &[(19, "E1")]);
-        assert!(g.exec_report(&b2, 5).unwrap().is_empty());
+        refused(&g.exec_report(&b2, 5).unwrap());
         assert_eq!(g.corrections_refused, 1);
     }
 }

@@ -131,6 +131,12 @@ pub enum VenueEvent {
     Exec(ExecReport),
     /// An earlier fill busted or corrected (possibly after the order, or its trade, ended).
     Correction(TradeCorrection),
+    /// A bust or correction the venue connector could not apply (it names a fill the connector
+    /// does not know, or one already busted): nothing is booked; the engine counts it.
+    CorrectionRefused {
+        order_id: OrderId,
+        text: String,
+    },
     /// The venue refused to cancel (e.g. the order was already final or is unknown).
     CancelRejected {
         order_id: OrderId,

@@ -279,7 +279,12 @@ impl Engine {
             }
             for ev in buf.drain(..) {
                 // the session's own end is not news to the run
-                if matches!(ev, VenueEvent::Exec(_) | VenueEvent::Correction(_)) {
+                if matches!(
+                    ev,
+                    VenueEvent::Exec(_)
+                        | VenueEvent::Correction(_)
+                        | VenueEvent::CorrectionRefused { .. }
+                ) {
                     self.on_venue_event(v, ev, now)?;
                 }
             }

@@ -62,6 +62,11 @@ impl Engine {
         match ev {
             VenueEvent::Exec(r) => self.on_report(v, r, now),
             VenueEvent::Correction(c) => self.on_correction(v, c, now),
+            VenueEvent::CorrectionRefused { order_id, text } => {
+                tracing::error!(venue = %name, order = order_id, "trade bust or correction refused by the connector: {text}; reconcile by hand");
+                self.st.stats.corrections_refused += 1;
+                Ok(())
+            }
             VenueEvent::CancelRejected { order_id, text } => {
                 tracing::debug!(venue = %name, order = order_id, "cancel rejected: {text}");
                 Ok(())

@@ -298,6 +298,43 @@ fn the_journal_of_busts_replays_to_the_same_books_and_verifies() {
         let v = verify::check(path, &c).unwrap();
         assert!(!v.mismatches.is_empty(), "tamper {tamper} went unseen");
     }
+    // the bust written twice: the second names a fill busted already
+    let mut twice = records.clone();
+    let k = twice
+        .iter()
+        .position(|r| matches!(r, Record::Correction { .. }))
+        .unwrap();
+    twice.insert(k + 1, twice[k].clone());
+    let c = journal::parse(path, &journal::encode_all(&twice)).unwrap();
+    let v = verify::check(path, &c).unwrap();
+    assert!(
+        v.mismatches
+            .iter()
+            .any(|m| m.contains("left to bust or correct")),
+        "{:#?}",
+        v.mismatches
+    );
+}
+
+#[test]
+fn a_refusal_from_the_connector_is_counted_and_books_nothing() {
+    let mut e = traded();
+    let before = figures(&e);
+    e.on_venue_event(
+        0,
+        VenueEvent::CorrectionRefused {
+            order_id: 1,
+            text: "unknown ExecRefID".into(),
+        },
+        4_000,
+    )
+    .unwrap();
+    assert_eq!(figures(&e), before);
+    assert_eq!(e.state().stats.corrections_refused, 1);
+    assert!(e
+        .take_records()
+        .iter()
+        .all(|r| !matches!(r, Record::Correction { .. })));
 }
 
 #[test]
