@@ -5,6 +5,7 @@
 // acceptor --settings acceptor.cfg --dict FIX44.xml --port P --sender ACC --target TC
 //          --fills FILE --log DIR --store DIR [--liquidity Q] [--reject-above Q] [--hold-below Q] [--partials K]
 //          [--ioc-remainder expired|canceled] [--bmr-symbols A,B] [--username U --password P]
+//          [--bust-every N] [--correct-every N]
 //
 // The rule, for each NewOrderSingle (D) not seen before (by ClOrdID; a resent duplicate gets
 // nothing):
@@ -16,7 +17,17 @@
 //      at the order's limit price, in --partials (default 1) Trade reports (150=F; the last one
 //      39=2 if all is filled, else 39=1), then, if not all filled, the IOC remainder: 150=C 39=C
 //      (or 150=4 39=4 with --ioc-remainder canceled). Every fill is a line of --fills:
-//      {"cl_ord_id","symbol","side","qty","price","exec_id"}.
+//      {"cl_ord_id","symbol","side","qty","price","exec_id","exec_type":"F"}.
+//   5. Trade busts and corrections, on cue: fills are counted over the whole run; the Nth fill
+//      with N a multiple of --bust-every is busted, else one with N a multiple of
+//      --correct-every is corrected (LastQty halved, down to whole 1e-8, at least 1e-8; LastPx
+//      one unit of its last decimal place lower). Each goes out once the order's last report
+//      (its final trade report, or the IOC remainder) is out, that is after the order is final:
+//      an ExecutionReport 150=H (Trade Cancel) or 150=G (Trade Correct, with the corrected
+//      32/31) whose ExecRefID(19) is the fill's ExecID, OrdStatus the order's final status,
+//      CumQty the order's filled total after it. Each is a line of --fills too, logged before
+//      it is sent: {"cl_ord_id","symbol","side","qty","price","exec_id","exec_type":"H" or "G",
+//      "exec_ref_id"}, where qty and price are the busted fill's (H) or the corrected ones (G).
 // OrderCancelRequest (F) for a resting order cancels it; for any other, OrderCancelReject (9).
 //
 // Standard input takes test hooks, one per line, applied to the next NewOrderSingle; each is
@@ -30,7 +41,8 @@
 //   quit      (immediately) stop
 // Standard output reports, one line each: READY, LOGON, LOGOUT, IN type=.. seq=.. possdup=..
 // (every message received; rejects with refseq= and reason=), HOOK name, DUP clordid=..,
-// FILL clordid=.. qty=.. price=.., ACK line. A fill is in --fills and on standard output before
+// FILL clordid=.. qty=.. price=.., BUST clordid=.. ref=.., CORRECT clordid=.. ref=.. qty=.. price=..,
+// ACK line. A fill is in --fills and on standard output before
 // its trade report is sent, so whoever has seen the report can read the fill.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -128,6 +140,15 @@ struct Options {
   bool remainder_canceled = false;
   std::set<std::string> bmr_symbols;
   std::string username, password;
+  long long bust_every = 0, correct_every = 0;
+};
+
+// A fill to bust or correct once its order's last report is out.
+struct Amend {
+  bool bust;
+  std::string exec_ref;
+  long long qty, new_qty;
+  std::string price, new_price;
 };
 
 class App : public FIX::Application {
@@ -292,6 +313,7 @@ class App : public FIX::Application {
       // trade reports are whole multiples of 1e-8 (the last one takes the rest)
       long long unit = unit_of(8);
       long long cum = 0;
+      std::vector<Amend> amends;
       int k = opt_.partials < 1 ? 1 : opt_.partials;
       for (int i = 0; i < k && cum < fill; ++i) {
         long long part = i + 1 == k ? fill - cum : ((fill / k) / unit) * unit;
@@ -306,17 +328,47 @@ class App : public FIX::Application {
         // logged before the report goes out: a test that has the report can read the fill
         fills_ << "{\"cl_ord_id\":\"" << cl << "\",\"symbol\":\"" << symbol << "\",\"side\":\""
                << (side == "1" ? "buy" : "sell") << "\",\"qty\":\"" << fmt_dec(part)
-               << "\",\"price\":\"" << price << "\",\"exec_id\":\"" << exec_id << "\"}"
-               << std::endl;
+               << "\",\"price\":\"" << price << "\",\"exec_id\":\"" << exec_id
+               << "\",\"exec_type\":\"F\"}" << std::endl;
         say("FILL clordid=" + cl + " qty=" + fmt_dec(part) + " price=" + price);
         send(f, sid);
+        ++fills_seen_;
+        bool bust = opt_.bust_every > 0 && fills_seen_ % opt_.bust_every == 0;
+        bool correct = !bust && opt_.correct_every > 0 && fills_seen_ % opt_.correct_every == 0;
+        if (bust || correct) {
+          long long half = ((part / 2) / unit) * unit;
+          amends.push_back(Amend{bust, exec_id, part, half > 0 ? half : unit, price,
+                                 lower_price(price)});
+        }
       }
+      std::string final_status = cum == qty ? "2" : (opt_.remainder_canceled ? "4" : "C");
       if (cum < qty) {
         const char* t = opt_.remainder_canceled ? "4" : "C";
         FIX::Message r = er(cl, "", order_id, t, t, symbol, side, qty_s, price, "0",
                             fmt_dec(cum), cum > 0 ? price : "0");
         r.setField(58, "IOC remainder");
         send(r, sid);
+      }
+      // the order is final: now its busts and corrections
+      for (const Amend& a : amends) {
+        cum += a.bust ? -a.qty : a.new_qty - a.qty;
+        FIX::Message b = er(cl, "", order_id, a.bust ? "H" : "G", final_status, symbol, side,
+                            qty_s, price, "0", fmt_dec(cum), price);
+        b.setField(19, a.exec_ref);
+        std::string q = a.bust ? fmt_dec(a.qty) : fmt_dec(a.new_qty);
+        std::string px = a.bust ? a.price : a.new_price;
+        if (!a.bust) {
+          b.setField(32, q);
+          b.setField(31, px);
+        }
+        fills_ << "{\"cl_ord_id\":\"" << cl << "\",\"symbol\":\"" << symbol << "\",\"side\":\""
+               << (side == "1" ? "buy" : "sell") << "\",\"qty\":\"" << q << "\",\"price\":\""
+               << px << "\",\"exec_id\":\"" << b.getField(17) << "\",\"exec_type\":\""
+               << (a.bust ? "H" : "G") << "\",\"exec_ref_id\":\"" << a.exec_ref << "\"}"
+               << std::endl;
+        say(std::string(a.bust ? "BUST" : "CORRECT") + " clordid=" + cl + " ref=" + a.exec_ref +
+            (a.bust ? "" : " qty=" + q + " price=" + px));
+        send(b, sid);
       }
     }
     if (logout_after && session) session->logout("test logout");
@@ -354,7 +406,16 @@ class App : public FIX::Application {
   std::vector<std::string> hooks_;
   std::set<std::string> seen_;
   std::map<std::string, Resting> resting_;
-  long long exec_ids_ = 0, order_ids_ = 0;
+  long long exec_ids_ = 0, order_ids_ = 0, fills_seen_ = 0;
+
+  // one unit of the last decimal place lower ("60000.5" -> "60000.4", "60000" -> "59999")
+  static std::string lower_price(const std::string& p) {
+    long long v = 0;
+    int digits = 0;
+    if (!parse_dec(p, v, digits)) return p;
+    long long lower = v - unit_of(digits);
+    return lower > 0 ? fmt_dec(lower) : p;
+  }
 };
 
 std::string replace_all(std::string s, const std::string& a, const std::string& b) {
@@ -395,6 +456,8 @@ int main(int argc, char** argv) {
     std::string s;
     while (std::getline(ss, s, ',')) o.bmr_symbols.insert(s);
   }
+  if (args.count("bust-every")) o.bust_every = std::atoll(args["bust-every"].c_str());
+  if (args.count("correct-every")) o.correct_every = std::atoll(args["correct-every"].c_str());
   o.username = args["username"];
   o.password = args["password"];
 

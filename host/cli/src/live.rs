@@ -1304,6 +1304,8 @@ markets = { BTCUSDT = { tick_size = "0.01", lot_size = "0.00001" } }
             gave_up: false,
             legs_sent: 2,
             legs_filled: 2,
+            busts: 0,
+            corrections: 0,
         };
         let setup = l.trader.engine().setup();
         assert_eq!(

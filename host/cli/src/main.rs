@@ -1079,6 +1079,12 @@ fn journal_verify_cmd(journal: PathBuf, report: Option<PathBuf>) -> Result<ExitC
         }
     );
     println!("realized net P&L {}, fees {}", v.realized, v.fees);
+    if v.busts + v.corrections > 0 {
+        println!(
+            "fills busted {}, corrected {} (realized net of closed trades changed by {})",
+            v.busts, v.corrections, v.correction_pnl
+        );
+    }
     for (k, name) in v.venues.iter().enumerate() {
         let b: Vec<String> = v.balances[k]
             .iter()

@@ -1,10 +1,13 @@
 //! `tickcross replay --trade` with one venue's orders over FIX 4.4 to the QuickFIX test acceptor
 //! (`tests/fix/acceptor.cpp`, built on first use; needs libquickfix-dev): the trading report's
 //! balances for that venue are its initial balances moved by exactly the fills in the acceptor's
-//! fill log, and `journal verify` agrees with the report.
+//! fill log, and `journal verify` agrees with the report. With the acceptor busting and
+//! correcting fills on cue (ExecType H and G, after the order is final), the balances are those
+//! of the fills that stand, a journal rebuilt as `--resume` rebuilds it gives the same figures,
+//! and the report counts the busts and corrections.
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use tickcross_testkit::fix_acceptor::{Acceptor, AcceptorOptions};
+use tickcross_testkit::fix_acceptor::{standing_fills, Acceptor, AcceptorFill, AcceptorOptions};
 
 mod common;
 use common::{bin, ok, synthetic_capture, tempdir};
@@ -119,6 +122,7 @@ fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptor
             .unwrap();
 
     let fills = acc.fills().unwrap();
+    assert!(fills.iter().all(|f| f.exec_type == "F"), "{fills:?}");
     assert!(
         fills.len() >= 4,
         "too few FIX fills to mean much: {fills:?}\n{s:#}"
@@ -190,4 +194,187 @@ fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptor
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("order-status reconcile"), "{err}");
+}
+
+/// v0's balances (BTC, USDT) and traded volume from the acceptor's fills, booked by hand: quote
+/// amounts and 10 bps fees in the quote asset rounded to 8 places, half to even.
+fn book_by_hand(fills: &[AcceptorFill]) -> (Decimal, Decimal, Decimal) {
+    let r8 = |d: Decimal| d.round_dp_with_strategy(8, RoundingStrategy::MidpointNearestEven);
+    let (mut btc, mut usdt, mut volume) = (Decimal::from(1), Decimal::from(60000), Decimal::ZERO);
+    for f in fills {
+        let quote = r8(f.qty * f.price);
+        volume += quote;
+        let fee = r8(quote * Decimal::from(10) / Decimal::from(10_000));
+        match f.side.as_str() {
+            "buy" => {
+                btc += f.qty;
+                usdt -= quote;
+            }
+            _ => {
+                btc -= f.qty;
+                usdt += quote;
+            }
+        }
+        usdt -= fee;
+    }
+    (btc, usdt, volume)
+}
+
+/// A venue that takes nothing and says nothing: the journal is only replayed here.
+struct Mute;
+
+impl tickcross_trading::venue::Venue for Mute {
+    fn submit(
+        &mut self,
+        _: &tickcross_trading::venue::OrderRequest,
+        _: u64,
+    ) -> Result<(), tickcross_trading::venue::VenueError> {
+        Err(tickcross_trading::venue::VenueError::Disconnected)
+    }
+    fn cancel(&mut self, _: u64, _: u64) -> Result<(), tickcross_trading::venue::VenueError> {
+        Err(tickcross_trading::venue::VenueError::Disconnected)
+    }
+    fn poll(
+        &mut self,
+        _: u64,
+        _: &mut Vec<tickcross_trading::venue::VenueEvent>,
+    ) -> Result<(), tickcross_trading::venue::VenueError> {
+        Ok(())
+    }
+    fn connected(&self) -> bool {
+        false
+    }
+    fn clock(&self) -> tickcross_trading::venue::VenueClock {
+        tickcross_trading::venue::VenueClock::Simulated
+    }
+    fn next_due_ns(&self) -> Option<u64> {
+        None
+    }
+}
+
+#[test]
+fn replay_trade_applies_the_acceptors_busts_and_corrections_to_the_books() {
+    let dir = tempdir("fix-replay-busts");
+    let pcap = synthetic_capture(&dir, 3000);
+    let opts = AcceptorOptions {
+        credentials: Some(("alice".into(), "s3cret".into())),
+        liquidity: Some("0.05".parse().unwrap()),
+        partials: 2,
+        // every 3rd fill busted, every other one of the rest corrected, once the order is final
+        bust_every: 3,
+        correct_every: 2,
+        ..AcceptorOptions::default()
+    };
+    let acc = Acceptor::start(&dir.join("acceptor"), &opts).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("password"), "s3cret\n").unwrap();
+    let config = dir.join("trade.toml");
+    std::fs::write(
+        &config,
+        CONFIG
+            .replace("@PORT@", &acc.port.to_string())
+            .replace("@DIR@", &dir.display().to_string()),
+    )
+    .unwrap();
+    let report = dir.join("report");
+    let o = bin()
+        .args(["replay", "--path", "sw", "--trade", "--config"])
+        .arg(&config)
+        .arg("--report")
+        .arg(&report)
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    ok(&o, "replay --trade");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+
+    let log = acc.fills().unwrap();
+    let count = |t: &str| log.iter().filter(|f| f.exec_type == t).count() as u64;
+    let (trades, busts, corrections) = (count("F"), count("H"), count("G"));
+    assert!(
+        busts >= 1 && corrections >= 1,
+        "the acceptor busted {busts} and corrected {corrections} of {trades} fills: {log:?}\n{s:#}"
+    );
+    let standing = standing_fills(&log);
+    assert_eq!(standing.len() as u64, trades - busts);
+    let (btc, usdt, volume) = book_by_hand(&standing);
+    // the figures, for the record
+    eprintln!(
+        "acceptor: {trades} fills, {busts} busted, {corrections} corrected; v0 by hand: BTC {btc}, USDT {usdt}, volume {volume}; report: {:#}",
+        s["corrections"]
+    );
+    let v0 = &s["venues"][0];
+    assert_eq!(v0["name"], "v0");
+    assert_eq!(dec(&v0["balances"]["BTC"]["end"]), btc, "{v0:#}");
+    assert_eq!(dec(&v0["balances"]["USDT"]["end"]), usdt, "{v0:#}");
+    assert_eq!(dec(&v0["volume"]), volume, "{v0:#}");
+    // the busted and corrected fills booked as they first were would not give these figures
+    let as_filled: Vec<AcceptorFill> = log.iter().filter(|f| f.exec_type == "F").cloned().collect();
+    assert_ne!(book_by_hand(&as_filled), (btc, usdt, volume));
+
+    let c = &s["corrections"];
+    assert_eq!(c["busts"].as_u64(), Some(busts), "{c:#}");
+    assert_eq!(c["corrections"].as_u64(), Some(corrections), "{c:#}");
+    assert_eq!(c["refused"].as_u64(), Some(0), "{c:#}");
+    let text = std::fs::read_to_string(report.join("summary.txt")).unwrap();
+    assert!(
+        text.contains(&format!(
+            "busted {busts}, corrected {corrections}, refused 0"
+        )),
+        "{text}"
+    );
+    // every closed trade says how many of its fills were busted and corrected
+    let closed: Vec<serde_json::Value> = std::fs::read_to_string(report.join("trades.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    if s["trades_open"].as_u64() == Some(0) {
+        let sum = |k: &str| closed.iter().map(|t| t[k].as_u64().unwrap()).sum::<u64>();
+        assert_eq!((sum("busts"), sum("corrections")), (busts, corrections));
+    }
+
+    // the independent re-derivation agrees (its balances, P&L, and the busts, corrections and
+    // their P&L effect against the report)
+    let o = bin()
+        .args(["journal", "verify"])
+        .arg(report.join("journal"))
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    ok(&o, "journal verify");
+
+    // the journal rebuilt as a restart rebuilds it (`--resume` itself is refused with a FIX
+    // venue, for the orders in flight) holds the report's figures
+    let copy = dir.join("journal-copy");
+    std::fs::copy(report.join("journal"), &copy).unwrap();
+    let contents = tickcross_trading::journal::read(&copy).unwrap();
+    let Some(tickcross_trading::journal::Record::Header(h)) = contents.records.first() else {
+        panic!("no header")
+    };
+    let cfg = tickcross::config::Config::load(&config).unwrap();
+    let setup =
+        tickcross_trading::run::setup_of(cfg.trading_inputs(), h.digest.clone(), None).unwrap();
+    let venues: Vec<Box<dyn tickcross_trading::venue::Venue>> =
+        vec![Box::new(Mute), Box::new(Mute), Box::new(Mute)];
+    let (engine, _) =
+        tickcross_trading::engine::Engine::resume(setup, venues, &copy, contents).unwrap();
+    let st = engine.state();
+    assert_eq!(st.ledger.balance(0, "BTC"), btc);
+    assert_eq!(st.ledger.balance(0, "USDT"), usdt);
+    assert_eq!(st.volume[0], volume);
+    assert_eq!((st.stats.busts, st.stats.corrections), (busts, corrections));
+    assert_eq!(st.pnl.realized, dec(&s["pnl"]["realized_net"]));
+    assert_eq!(st.pnl.fees, dec(&s["pnl"]["fees"]));
+    assert_eq!(st.stats.correction_pnl, dec(&c["pnl_effect"]));
+    for v in 1..3 {
+        for a in ["BTC", "USDT"] {
+            assert_eq!(
+                st.ledger.balance(v, a),
+                dec(&s["venues"][v]["balances"][a]["end"])
+            );
+        }
+    }
 }

@@ -9,6 +9,7 @@
 //! * [`dictionary`]: what differs between the generic FIX 4.4 dialect and Binance spot's.
 //! * [`config`]: the venue's `order_entry` key.
 //! * [`venue`]: [`FixVenue`] (the session thread, ExecutionReport mapping).
+//! * [`fills`]: the fills kept by ExecID for a later trade bust or correction.
 
 // Every unsafe block says why it is sound (the sequence file lock).
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod codec;
 pub mod config;
 pub mod dictionary;
+pub mod fills;
 pub mod session;
 pub mod store;
 pub mod venue;

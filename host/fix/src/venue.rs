@@ -24,9 +24,17 @@
 //! | C Expired | | `Expired` |
 //! | 8 Rejected | | `Rejected` |
 //! | 6, E (pending), I (status), D (restated) | | nothing |
-//! | H, G (trade bust or correction) | | nothing, logged as an error: reconcile by hand |
+//! | H Trade Cancel (bust) | | [`VenueEvent::Correction`], `Bust` of the fill ExecRefID(19) names |
+//! | G Trade Correct | | [`VenueEvent::Correction`], `Correct`: that fill is now LastQty(32) at LastPx(31) |
 //!
-//! Trade reports are de-duplicated by ExecID(17). OrderCancelReject(9) is `CancelRejected`;
+//! Trade reports are de-duplicated by ExecID(17), and every fill is kept by its ExecID (with its
+//! quantity and price) beyond the order's end, for the fills of the last
+//! [`KEPT_ORDERS`](crate::fills::KEPT_ORDERS) orders, so that a bust or correction arriving
+//! after the order is final still says what it undoes. A bust or correction naming a fill not
+//! kept (unknown, or too old), or a fill already busted, is refused: logged as an error, counted
+//! ([`FixVenue::corrections_refused`]), and passed on as `CorrectionRefused` (the engine counts
+//! it too); one whose own ExecID was applied
+//! before (a resend) is ignored. OrderCancelReject(9) is `CancelRejected`;
 //! BusinessMessageReject(j) and a session Reject(3) of one of our orders are `BusinessReject`
 //! naming the order (by BusinessRejectRefID(379), or the rejected message's MsgSeqNum looked up
 //! in the store). An ExecutionReport with a malformed field gets a session Reject(3) and the
@@ -47,10 +55,12 @@ use super::auth::AuthError;
 use super::codec::{self, FieldError, Message, RejectReason};
 use super::config::FixSettings;
 use super::dictionary::{CancelOrder, Dictionary, NewOrder};
+use super::fills::{CorrectionRefused, FillMemory};
 use super::session::{Session, SessionConfig, SessionError, SessionEvent, SessionStats};
 use super::store::{SeqStore, StoreError};
 use tickcross_trading::venue::{
-    ExecKind, ExecReport, OrderId, OrderRequest, Side, Venue, VenueClock, VenueError, VenueEvent,
+    CorrectionKind, ExecKind, ExecReport, OrderId, OrderRequest, Side, TradeCorrection, Venue,
+    VenueClock, VenueError, VenueEvent,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +93,10 @@ struct Inner {
     sev: Vec<SessionEvent>,
     orders: HashMap<OrderId, OrderInfo>,
     exec_ids: HashSet<(OrderId, String)>,
+    /// Fills by ExecID, kept past their order's end for busts and corrections.
+    fills: FillMemory,
+    /// Busts and corrections refused (unknown ExecRefID, fill already busted).
+    corrections_refused: u64,
     tx: Sender<VenueEvent>,
     dictionary: Dictionary,
     prefix: String,
@@ -177,6 +191,8 @@ impl FixVenue {
                 sev: Vec::new(),
                 orders: HashMap::new(),
                 exec_ids: HashSet::new(),
+                fills: FillMemory::new(),
+                corrections_refused: 0,
                 tx,
                 dictionary: settings.dictionary,
                 prefix: settings.cl_ord_id_prefix.clone(),
@@ -245,6 +261,12 @@ impl FixVenue {
     /// The session's counters.
     pub fn stats(&self) -> SessionStats {
         self.shared.lock().session.stats.clone()
+    }
+
+    /// Trade busts and corrections refused: naming a fill not kept (unknown, or older than the
+    /// kept orders' fills) or a fill already busted.
+    pub fn corrections_refused(&self) -> u64 {
+        self.shared.lock().corrections_refused
     }
 
     /// (next MsgSeqNum to send, next expected).
@@ -786,13 +808,20 @@ impl Inner {
                     tracing::debug!(venue = %self.venue, order = order_id, exec_id = eid, "FIX: duplicate trade report ignored");
                     return Ok(vec![]);
                 }
+                self.fills.keep(order_id, eid, last_qty, last_px);
             }
         }
-        let text = Some(self.dictionary.reject_text(msg)).filter(|t| !t.is_empty());
         let ts_ns = msg
             .get(60)
             .and_then(codec::parse_utc_timestamp)
             .unwrap_or(now);
+        if matches!(exec_type, b'H' | b'G') {
+            // not an event of the order's life: the order may be long final
+            return self
+                .correction(msg, order_id, exec_type == b'H', ts_ns)
+                .map(|e| e.into_iter().collect());
+        }
+        let text = Some(self.dictionary.reject_text(msg)).filter(|t| !t.is_empty());
         let info = self.orders.get(&order_id);
         let qty = info.map(|i| i.qty);
         let cancel_sent = info.is_some_and(|i| i.cancel_sent);
@@ -866,10 +895,6 @@ impl Inner {
                 tracing::debug!(venue = %self.venue, order = order_id, exec_type = %(exec_type as char), "FIX: informational ExecutionReport");
                 vec![]
             }
-            b'H' | b'G' => {
-                tracing::error!(venue = %self.venue, order = order_id, exec_type = %(exec_type as char), "FIX: trade bust or correction: not applied, reconcile by hand");
-                vec![]
-            }
             _ => {
                 return Err(FieldError {
                     tag: 150,
@@ -886,6 +911,67 @@ impl Inner {
         }
         Ok(evs)
     }
+
+    /// A trade bust (H) or correction (G) of the fill ExecRefID(19) names. A malformed one is an
+    /// error (a session Reject); one naming a fill not kept, or busted already, is refused here.
+    fn correction(
+        &mut self,
+        msg: &Message,
+        order_id: OrderId,
+        bust: bool,
+        ts_ns: u64,
+    ) -> Result<Option<VenueEvent>, FieldError> {
+        let exec_ref = msg.get(19).filter(|s| !s.is_empty()).ok_or(FieldError {
+            tag: 19,
+            reason: RejectReason::RequiredTagMissing,
+        })?;
+        let new = if bust {
+            None
+        } else {
+            let (q, p) = (msg.req_decimal(32)?, msg.req_decimal(31)?);
+            if q <= Decimal::ZERO || p <= Decimal::ZERO {
+                // a correction to nothing is a bust, and the venue says so with H
+                return Err(FieldError {
+                    tag: if q <= Decimal::ZERO { 32 } else { 31 },
+                    reason: RejectReason::ValueIncorrect,
+                });
+            }
+            Some((q, p))
+        };
+        match self.fills.apply(order_id, msg.get(17), exec_ref, new) {
+            Ok((orig_qty, orig_price)) => {
+                let (new_qty, new_price) = new.unwrap_or((Decimal::ZERO, Decimal::ZERO));
+                tracing::warn!(venue = %self.venue, order = order_id, exec_ref, bust, %orig_qty, %orig_price, %new_qty, %new_price, "FIX: trade bust or correction");
+                Ok(Some(VenueEvent::Correction(TradeCorrection {
+                    order_id,
+                    kind: if bust {
+                        CorrectionKind::Bust
+                    } else {
+                        CorrectionKind::Correct
+                    },
+                    exec_ref_id: exec_ref.to_string(),
+                    orig_qty,
+                    orig_price,
+                    new_qty,
+                    new_price,
+                    ts_ns,
+                })))
+            }
+            Err(e @ CorrectionRefused::Duplicate { .. }) => {
+                tracing::debug!(venue = %self.venue, "FIX: {e}: ignored");
+                Ok(None)
+            }
+            Err(e) => {
+                self.corrections_refused += 1;
+                let text = format!(
+                    "FIX: trade {} refused: {e}",
+                    if bust { "bust" } else { "correction" }
+                );
+                tracing::error!(venue = %self.venue, "{text}; reconcile by hand");
+                Ok(Some(VenueEvent::CorrectionRefused { order_id, text }))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -900,5 +986,226 @@ mod tests {
         assert_eq!(parse_order_id("", "abc"), None);
         assert_eq!(parse_order_id("", ""), None);
         assert_eq!(parse_order_id("", "99999999999999999999999"), None);
+    }
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn inner(name: &str) -> (Inner, Receiver<VenueEvent>) {
+        use crate::auth::{Credentials, Secret};
+        use crate::config::StoreSync;
+        let dir =
+            std::env::temp_dir().join(format!("tickcross-venue-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let session = Session::new(
+            SessionConfig {
+                begin: "FIX.4.4".into(),
+                sender: "US".into(),
+                target: "THEM".into(),
+                heartbeat_s: 10,
+                dictionary: Dictionary::Fix44,
+                reset_on_logon: false,
+                logon_timeout_ns: 5_000_000_000,
+                logout_timeout_ns: 2_000_000_000,
+                resend_max_age_ns: None,
+            },
+            Credentials::Plain {
+                username: "u".into(),
+                password: Secret::new("p"),
+            },
+            SeqStore::open(&dir, StoreSync::Never).unwrap(),
+        );
+        let (tx, rx) = channel();
+        let inner = Inner {
+            session,
+            writer: None,
+            out: Vec::new(),
+            sev: Vec::new(),
+            orders: HashMap::new(),
+            exec_ids: HashSet::new(),
+            fills: FillMemory::new(),
+            corrections_refused: 0,
+            tx,
+            dictionary: Dictionary::Fix44,
+            prefix: "tc".into(),
+            drop_next_app: 0,
+            cancels: 0,
+            venue: "v".into(),
+        };
+        (inner, rx)
+    }
+
+    fn sent(g: &mut Inner, id: OrderId, qty: &str) {
+        g.orders.insert(
+            id,
+            OrderInfo {
+                symbol: "BTCUSDT".into(),
+                side: Side::Buy,
+                qty: d(qty),
+                cancel_sent: false,
+            },
+        );
+    }
+
+    /// An ExecutionReport for order `id`: (ExecType, OrdStatus, ExecID, CumQty) and more fields.
+    fn er(
+        id: OrderId,
+        t: &str,
+        st: &str,
+        exec_id: &str,
+        cum: &str,
+        more: &[(u32, &str)],
+    ) -> Message {
+        let mut m = Message::new("8");
+        m.push(37, "O1")
+            .push(11, format!("tc{id}"))
+            .push(17, exec_id)
+            .push(150, t)
+            .push(39, st)
+            .push(54, "1")
+            .push(151, "0")
+            .push(14, cum)
+            .push(6, "0");
+        for (tag, v) in more {
+            m.push(*tag, v);
+        }
+        m
+    }
+
+    fn correction(evs: &[VenueEvent]) -> &TradeCorrection {
+        match evs {
+            [VenueEvent::Correction(c)] => c,
+            other => panic!("expected one correction, got {other:?}"),
+        }
+    }
+
+    /// Nothing booked: the refusal, passed on to be counted.
+    fn refused(evs: &[VenueEvent]) {
+        assert!(
+            matches!(evs, [VenueEvent::CorrectionRefused { text, .. }] if text.contains("refused")),
+            "{evs:?}"
+        );
+    }
+
+    #[test]
+    fn busts_and_corrections_name_fills_kept_past_the_orders_end() {
+        let (mut g, _rx) = inner("busts");
+        sent(&mut g, 7, "0.5");
+        // two trade reports fill the order: it is final and forgotten as an order
+        let f1 = er(7, "F", "1", "E1", "0.3", &[(32, "0.3"), (31, "100.5")]);
+        let f2 = er(7, "F", "2", "E2", "0.5", &[(32, "0.2"), (31, "100.25")]);
+        assert_eq!(g.exec_report(&f1, 1).unwrap().len(), 1);
+        assert!(matches!(
+            g.exec_report(&f2, 2).unwrap().as_slice(),
+            [VenueEvent::Exec(r)] if r.kind == ExecKind::Fill
+        ));
+        assert!(g.orders.is_empty());
+
+        // a bust of the first fill, after the order's end
+        let bust = er(7, "H", "2", "E3", "0.2", &[(19, "E1")]);
+        let evs = g.exec_report(&bust, 3).unwrap();
+        let c = correction(&evs);
+        assert_eq!(
+            (c.order_id, c.kind, c.exec_ref_id.as_str()),
+            (7, CorrectionKind::Bust, "E1")
+        );
+        assert_eq!(
+            (c.orig_qty, c.orig_price, c.new_qty, c.new_price),
+            (d("0.3"), d("100.5"), d("0"), d("0"))
+        );
+        // the same fill busted again, or corrected after the bust: refused, counted
+        let again = er(7, "H", "2", "E4", "0.2", &[(19, "E1")]);
+        refused(&g.exec_report(&again, 4).unwrap());
+        assert_eq!(g.corrections_refused, 1);
+        let late = er(
+            7,
+            "G",
+            "2",
+            "E5",
+            "0.2",
+            &[(19, "E1"), (32, "0.1"), (31, "100")],
+        );
+        refused(&g.exec_report(&late, 5).unwrap());
+        assert_eq!(g.corrections_refused, 2);
+        // an ExecRefID no fill had
+        let unknown = er(7, "H", "2", "E6", "0.2", &[(19, "E99")]);
+        refused(&g.exec_report(&unknown, 6).unwrap());
+        assert_eq!(g.corrections_refused, 3);
+
+        // the second fill corrected: the original figures are the fill's, the new the report's
+        let fix = er(
+            7,
+            "G",
+            "2",
+            "E7",
+            "0.15",
+            &[(19, "E2"), (32, "0.15"), (31, "100.2")],
+        );
+        let evs = g.exec_report(&fix, 7).unwrap();
+        let c = correction(&evs);
+        assert_eq!(c.kind, CorrectionKind::Correct);
+        assert_eq!(
+            (c.orig_qty, c.orig_price, c.new_qty, c.new_price),
+            (d("0.2"), d("100.25"), d("0.15"), d("100.2"))
+        );
+        // then busted: what is undone is the corrected fill
+        let bust2 = er(7, "H", "2", "E8", "0", &[(19, "E2")]);
+        let evs = g.exec_report(&bust2, 8).unwrap();
+        let c = correction(&evs);
+        assert_eq!((c.orig_qty, c.orig_price), (d("0.15"), d("100.2")));
+        assert_eq!(g.corrections_refused, 3);
+    }
+
+    #[test]
+    fn a_malformed_bust_or_correction_is_a_field_error() {
+        let (mut g, _rx) = inner("bad-busts");
+        sent(&mut g, 3, "1");
+        let f = er(3, "F", "2", "E1", "1", &[(32, "1"), (31, "10")]);
+        g.exec_report(&f, 1).unwrap();
+        // no ExecRefID
+        let e = g
+            .exec_report(&er(3, "H", "2", "E2", "0", &[]), 2)
+            .unwrap_err();
+        assert_eq!(e.tag, 19);
+        // a correction without its quantity, or to nothing
+        let e = g
+            .exec_report(&er(3, "G", "2", "E3", "1", &[(19, "E1"), (31, "10")]), 3)
+            .unwrap_err();
+        assert_eq!(e.tag, 32);
+        let e = g
+            .exec_report(
+                &er(3, "G", "2", "E4", "0", &[(19, "E1"), (32, "0"), (31, "10")]),
+                4,
+            )
+            .unwrap_err();
+        assert_eq!(e.tag, 32);
+        // none of that touched the fill: it can still be busted once
+        assert_eq!(g.corrections_refused, 0);
+        let evs = g
+            .exec_report(&er(3, "H", "2", "E5", "0", &[(19, "E1")]), 5)
+            .unwrap();
+        assert_eq!(correction(&evs).orig_qty, d("1"));
+    }
+
+    #[test]
+    fn a_resent_trade_report_or_bust_is_applied_once() {
+        let (mut g, _rx) = inner("dup-fill");
+        sent(&mut g, 4, "1");
+        let f = er(4, "F", "1", "E1", "0.5", &[(32, "0.5"), (31, "10")]);
+        assert_eq!(g.exec_report(&f, 1).unwrap().len(), 1);
+        assert!(g.exec_report(&f, 2).unwrap().is_empty());
+        let b = er(4, "H", "1", "E2", "0", &[(19, "E1")]);
+        assert_eq!(
+            correction(&g.exec_report(&b, 3).unwrap()).orig_qty,
+            d("0.5")
+        );
+        // the bust resent (same ExecID): ignored, not a refused second bust
+        assert!(g.exec_report(&b, 4).unwrap().is_empty());
+        assert_eq!(g.corrections_refused, 0);
+        // another bust of the same fill is a second bust
+        let b2 = er(4, "H", "1", "E3", "0", &[(19, "E1")]);
+        refused(&g.exec_report(&b2, 5).unwrap());
+        assert_eq!(g.corrections_refused, 1);
     }
 }

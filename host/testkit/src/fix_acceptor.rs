@@ -132,6 +132,10 @@ pub struct AcceptorOptions {
     pub bmr_symbols: Vec<String>,
     /// Logon credentials required (Username/Password).
     pub credentials: Option<(String, String)>,
+    /// Every Nth fill of the run is busted (ExecType H) once its order is final (0: none).
+    pub bust_every: u64,
+    /// Every Nth fill not busted is corrected (ExecType G) once its order is final (0: none).
+    pub correct_every: u64,
 }
 
 impl Default for AcceptorOptions {
@@ -146,11 +150,15 @@ impl Default for AcceptorOptions {
             remainder_canceled: false,
             bmr_symbols: vec![],
             credentials: None,
+            bust_every: 0,
+            correct_every: 0,
         }
     }
 }
 
-/// One fill from the acceptor's fill log.
+/// One line of the acceptor's fill log: a fill (`exec_type` "F"), or a bust ("H": `qty` and
+/// `price` are the busted fill's) or correction ("G": the corrected ones) of the fill whose
+/// ExecID is `exec_ref_id`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct AcceptorFill {
     pub cl_ord_id: String,
@@ -159,6 +167,47 @@ pub struct AcceptorFill {
     pub qty: Decimal,
     pub price: Decimal,
     pub exec_id: String,
+    #[serde(default = "trade_exec_type")]
+    pub exec_type: String,
+    #[serde(default)]
+    pub exec_ref_id: Option<String>,
+}
+
+fn trade_exec_type() -> String {
+    "F".into()
+}
+
+/// The fills of a fill log as they stand after its busts and corrections, in the order they
+/// were filled: busted fills left out, corrected ones at their corrected quantity and price.
+/// Panics on a bust or correction of a fill not in the log, or of one already busted.
+pub fn standing_fills(log: &[AcceptorFill]) -> Vec<AcceptorFill> {
+    let mut out: Vec<Option<AcceptorFill>> = Vec::new();
+    for f in log {
+        if f.exec_type == "F" {
+            out.push(Some(f.clone()));
+            continue;
+        }
+        let r = f
+            .exec_ref_id
+            .as_deref()
+            .expect("a bust or correction names its fill");
+        let slot = out
+            .iter_mut()
+            .find(|x| x.as_ref().is_some_and(|x| x.exec_id == r))
+            .unwrap_or_else(|| panic!("{f:?} names no standing fill"));
+        match f.exec_type.as_str() {
+            "H" => {
+                let was = slot.take().expect("found above");
+                assert_eq!((was.qty, was.price), (f.qty, f.price), "{f:?}");
+            }
+            "G" => {
+                let was = slot.as_mut().expect("found above");
+                (was.qty, was.price) = (f.qty, f.price);
+            }
+            other => panic!("fill log line of exec type {other:?}"),
+        }
+    }
+    out.into_iter().flatten().collect()
 }
 
 /// How long the harness waits for the acceptor to start or to acknowledge a hook before it
@@ -240,6 +289,12 @@ impl Acceptor {
         }
         if let Some((u, p)) = &opts.credentials {
             c.args(["--username", u, "--password", p]);
+        }
+        if opts.bust_every > 0 {
+            c.args(["--bust-every", &opts.bust_every.to_string()]);
+        }
+        if opts.correct_every > 0 {
+            c.args(["--correct-every", &opts.correct_every.to_string()]);
         }
         c.stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use super::config::SyncPolicy;
 use super::ledger::Transfer;
 use super::money::FeeCharge;
-use super::venue::{ExecReport, OrderId, Side};
+use super::venue::{ExecReport, OrderId, Side, TradeCorrection};
 
 pub const MAGIC: &[u8; 8] = b"TCJRNL02";
 /// The magic of format version 1 (unchained checksums), refused with a clear error.
@@ -192,6 +192,17 @@ pub enum Record {
         venue: usize,
         report: ExecReport,
         /// The fee of this report's fill (none without a fill).
+        fee: Option<FeeCharge>,
+    },
+    /// A trade bust or correction of an earlier fill of the order: the fill as booked
+    /// (`orig_fee` its fee) is reversed and, for a correction, booked again at the corrected
+    /// quantity and price with `fee`, the schedule's fee for it (at the venue's volume without
+    /// the original fill).
+    Correction {
+        ts_ns: u64,
+        venue: usize,
+        correction: TradeCorrection,
+        orig_fee: FeeCharge,
         fee: Option<FeeCharge>,
     },
     CancelSent {

@@ -117,6 +117,9 @@ pub struct ClosedTrade {
     pub gave_up: bool,
     pub legs_sent: u32,
     pub legs_filled: u32,
+    /// Fills of the trade busted, and corrected, by the venue (before or after the close).
+    pub busts: u32,
+    pub corrections: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -170,6 +173,37 @@ impl PnlBook {
         self.entry_legs_sent += u64::from(t.legs_sent);
         self.entry_legs_filled += u64::from(t.legs_filled);
         self.closed.push(t);
+    }
+
+    /// A closed trade's flows changed (a fill busted or corrected after the close): its
+    /// realized figures are those of the new flows, and every total moves by the difference,
+    /// the day's P&L on the day of the change (`at_ns`: it is when the money moved back).
+    /// Returns the change of the realized net.
+    pub fn amend(&mut self, k: usize, flows: Flows, at_ns: u64) -> Decimal {
+        let Some(t) = self.closed.get_mut(k) else {
+            return Decimal::ZERO;
+        };
+        let (old, old_slip) = (t.realized.clone(), t.flows.slippage);
+        t.realized = flows.realize();
+        t.flows = flows;
+        let r = &t.realized;
+        let d_net = r.net - old.net;
+        let d_fees = r.fees - old.fees;
+        self.realized += d_net;
+        self.fees += d_fees;
+        self.gross += r.gross - old.gross;
+        self.slippage += t.flows.slippage - old_slip;
+        self.unwind_cost += r.unwind_cost - old.unwind_cost;
+        let p = self
+            .by_pair
+            .entry((t.buy_venue, t.sell_venue, t.instrument))
+            .or_default();
+        p.net += d_net;
+        p.fees += d_fees;
+        *self.by_day.entry(super::risk::utc_day(at_ns)).or_default() += d_net;
+        self.peak = self.peak.max(self.realized);
+        self.max_drawdown = self.max_drawdown.max(self.peak - self.realized);
+        d_net
     }
 
     pub fn day_net(&self, day: u64) -> Decimal {
@@ -303,6 +337,8 @@ mod tests {
             gave_up: false,
             legs_sent: 2,
             legs_filled: 2,
+            busts: 0,
+            corrections: 0,
         };
         for (k, n) in ["5", "-3", "-4", "10"].iter().enumerate() {
             b.close(t(k as u64, k as u64 * 1_000_000_000, n));

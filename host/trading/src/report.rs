@@ -90,6 +90,8 @@ fn trade_json(t: &ClosedTrade, setup: &EngineSetup) -> Value {
         "residual": s(r.residual),
         "gave_up": t.gave_up,
         "legs_filled": t.legs_filled,
+        "busts": t.busts,
+        "corrections": t.corrections,
     })
 }
 
@@ -257,6 +259,10 @@ pub fn summary_json(
         },
         "venue_health": {"disables": stats.venue_disables, "outages": stats.venue_outages},
         "unwinds": {"gave_up": stats.gave_up, "dust_closes": stats.dust_closes},
+        "corrections": {
+            "busts": stats.busts, "corrections": stats.corrections,
+            "refused": stats.corrections_refused, "pnl_effect": s(stats.correction_pnl),
+        },
         "open_exposure": exposure,
         "positions": positions,
         "venues": venues,
@@ -380,6 +386,17 @@ pub fn summary_text(setup: &EngineSetup, v: &Value) -> String {
             "gave up {}, dust closes {}",
             text(&g("/unwinds/gave_up")),
             text(&g("/unwinds/dust_closes"))
+        ),
+    );
+    kv(
+        &mut o,
+        "busts/corrections",
+        format!(
+            "busted {}, corrected {}, refused {} (realized net of closed trades changed by {})",
+            text(&g("/corrections/busts")),
+            text(&g("/corrections/corrections")),
+            text(&g("/corrections/refused")),
+            text(&g("/corrections/pnl_effect"))
         ),
     );
     kv(

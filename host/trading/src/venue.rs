@@ -99,10 +99,44 @@ pub struct ExecReport {
     pub ts_ns: u64,
 }
 
+/// A trade bust or correction: what the venue now says of a fill it reported earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorrectionKind {
+    /// The fill never happened (FIX ExecType H, Trade Cancel).
+    Bust,
+    /// The fill happened at another quantity or price (FIX ExecType G, Trade Correct).
+    Correct,
+}
+
+/// A bust or correction of one earlier fill of an order, in the venue's units. The original
+/// figures are the fill as it stood before (a fill corrected earlier stands at its corrected
+/// figures); the corrected ones are zero for a bust.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradeCorrection {
+    pub order_id: OrderId,
+    pub kind: CorrectionKind,
+    /// The venue's id of the fill it busts or corrects (FIX ExecRefID(19)).
+    pub exec_ref_id: String,
+    pub orig_qty: Decimal,
+    pub orig_price: Decimal,
+    pub new_qty: Decimal,
+    pub new_price: Decimal,
+    pub ts_ns: u64,
+}
+
 /// What `poll` collects from a venue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VenueEvent {
     Exec(ExecReport),
+    /// An earlier fill busted or corrected (possibly after the order, or its trade, ended).
+    Correction(TradeCorrection),
+    /// A bust or correction the venue connector could not apply (it names a fill the connector
+    /// does not know, or one already busted): nothing is booked; the engine counts it.
+    CorrectionRefused {
+        order_id: OrderId,
+        text: String,
+    },
     /// The venue refused to cancel (e.g. the order was already final or is unknown).
     CancelRejected {
         order_id: OrderId,

@@ -11,6 +11,14 @@
 //! schedule's, a negative balance, a transfer larger than the balance open orders leave, a trade
 //! closed with orders open, ids used twice. A resume runs exactly these checks ([`check`]) and
 //! refuses a journal with any mismatch.
+//!
+//! A trade bust or correction must name a fill of the order, not busted, at the quantity,
+//! price and fee the journal booked it with (a fill corrected before stands at its corrected
+//! figures), and carry the schedule's fee for the corrected fill at the venue's volume without
+//! the original; the fill is then taken back out of the balances, the volume, the order's
+//! filled total and its trade's flows, and booked again at the corrected figures. A closed
+//! trade's realized P&L is computed again from its new flows, and the totals move by the
+//! difference.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -22,7 +30,7 @@ use super::journal::{
     self, FeeIn, Header, JournalContents, OrderRecord, Purpose, Record, TornTail,
 };
 use super::money::{round_amount, ONE_BP};
-use super::venue::{ExecReport, Side};
+use super::venue::{CorrectionKind, ExecReport, Side, TradeCorrection};
 
 #[derive(Debug, Clone, Default)]
 struct TradeFlows {
@@ -47,6 +55,10 @@ pub struct Verified {
     pub fees: Decimal,
     pub trades_closed: u64,
     pub fills: u64,
+    /// Fills busted and corrected, and what that changed the realized net of closed trades by.
+    pub busts: u64,
+    pub corrections: u64,
+    pub correction_pnl: Decimal,
     pub snapshots_checked: usize,
     /// Every disagreement found (empty: the journal is consistent).
     pub mismatches: Vec<String>,
@@ -86,6 +98,16 @@ struct OrderV {
     done: bool,
     /// What is left of its reservation.
     reserved: Decimal,
+    /// Its fills as booked: quantity, price, fee (asset, amount, quote value), busted.
+    fills: Vec<FillV>,
+}
+
+#[derive(Debug, Clone)]
+struct FillV {
+    qty: Decimal,
+    price: Decimal,
+    fee: Option<super::money::FeeCharge>,
+    busted: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,6 +115,24 @@ struct TradeV {
     closed: bool,
     orders: Vec<u64>,
     flows: TradeFlows,
+    /// Once closed: the realized net and fees it was booked with.
+    net: Decimal,
+    fees: Decimal,
+}
+
+/// A trade's realized (net, fees) from its flows: base left over carried at its side's
+/// average price.
+fn realized_of(f: &TradeFlows) -> (Decimal, Decimal) {
+    let residual = f.buy_base - f.sell_base;
+    let carried = if residual > Decimal::ZERO {
+        residual * f.buy_quote / f.buy_base
+    } else if residual < Decimal::ZERO {
+        residual * f.sell_quote / f.sell_base
+    } else {
+        Decimal::ZERO
+    };
+    let gross = round_amount(f.sell_quote - f.buy_quote + carried);
+    (round_amount(gross - f.fees), round_amount(f.fees))
 }
 
 /// The books re-derived record by record.
@@ -109,6 +149,9 @@ struct Books<'h> {
     fees: Decimal,
     closed: u64,
     fills: u64,
+    busts: u64,
+    corrections: u64,
+    correction_pnl: Decimal,
     snapshots: usize,
     negative_seen: BTreeSet<(usize, String)>,
     mismatches: Vec<String>,
@@ -139,6 +182,9 @@ impl<'h> Books<'h> {
             fees: Decimal::ZERO,
             closed: 0,
             fills: 0,
+            busts: 0,
+            corrections: 0,
+            correction_pnl: Decimal::ZERO,
             snapshots: 0,
             negative_seen: BTreeSet::new(),
             mismatches: Vec::new(),
@@ -251,6 +297,7 @@ impl<'h> Books<'h> {
                 cum: Decimal::ZERO,
                 done: false,
                 reserved: reserve,
+                fills: Vec::new(),
             },
         );
         true
@@ -363,28 +410,8 @@ impl<'h> Books<'h> {
             };
             let (base, quote) = self.amounts(venue, inst, r.last_qty, r.last_price);
             // the schedule's fee at the venue's volume before this fill
-            let expect = self.h.fees.get(venue).map(|f| {
-                let rate = f
-                    .tiers
-                    .iter()
-                    .rev()
-                    .find(|t| self.volume[venue] >= t.0)
-                    .map_or(f.taker_bps, |t| t.1);
-                match &f.asset {
-                    FeeIn::Quote => {
-                        let a = round_amount(quote * rate * ONE_BP);
-                        (quote_asset.clone(), a, a)
-                    }
-                    FeeIn::Base => {
-                        let a = round_amount(base * rate * ONE_BP);
-                        (base_asset.clone(), a, round_amount(a * r.last_price))
-                    }
-                    FeeIn::Other { asset, price } => {
-                        let a = round_amount(quote * rate * ONE_BP / *price);
-                        (asset.clone(), a, round_amount(a * *price))
-                    }
-                }
-            });
+            let expect =
+                self.schedule_fee(venue, inst, self.volume[venue], base, quote, r.last_price);
             let fee_ok = match (fee, &expect) {
                 (Some(f), Some((a, x, qv))) => {
                     f.asset == *a && f.amount == *x && f.quote_value == *qv
@@ -427,6 +454,12 @@ impl<'h> Books<'h> {
             };
             let o = self.orders.get_mut(&id).expect("order looked up above");
             o.cum = cum;
+            o.fills.push(FillV {
+                qty: r.last_qty,
+                price: r.last_price,
+                fee: fee.cloned(),
+                busted: false,
+            });
             let take = (held + fee_held).max(Decimal::ZERO).min(o.reserved);
             o.reserved -= take;
             let reserve_asset = o.rec.reserve_asset.clone();
@@ -453,6 +486,195 @@ impl<'h> Books<'h> {
             if let Some(o) = self.orders.get_mut(&id) {
                 o.done = true;
             }
+        }
+    }
+
+    /// The schedule's taker fee of a fill of `base` for `quote` at `price` on (venue,
+    /// instrument) at the venue's 30-day `volume`: (asset, amount, quote value).
+    fn schedule_fee(
+        &self,
+        venue: usize,
+        inst: usize,
+        volume: Decimal,
+        base: Decimal,
+        quote: Decimal,
+        price: Decimal,
+    ) -> Option<(String, Decimal, Decimal)> {
+        let (_, base_asset, quote_asset) = self.h.instruments.get(inst)?;
+        let f = self.h.fees.get(venue)?;
+        let rate = f
+            .tiers
+            .iter()
+            .rev()
+            .find(|t| volume >= t.0)
+            .map_or(f.taker_bps, |t| t.1);
+        Some(match &f.asset {
+            FeeIn::Quote => {
+                let a = round_amount(quote * rate * ONE_BP);
+                (quote_asset.clone(), a, a)
+            }
+            FeeIn::Base => {
+                let a = round_amount(base * rate * ONE_BP);
+                (base_asset.clone(), a, round_amount(a * price))
+            }
+            FeeIn::Other { asset, price: p } => {
+                let a = round_amount(quote * rate * ONE_BP / *p);
+                (asset.clone(), a, round_amount(a * *p))
+            }
+        })
+    }
+
+    /// Books (`sign` 1) or takes back (-1) a fill's amounts and fee: balances, volume, the
+    /// trade's flows.
+    #[allow(clippy::too_many_arguments)]
+    fn book(
+        &mut self,
+        venue: usize,
+        inst: usize,
+        side: Side,
+        trade: u64,
+        qty: Decimal,
+        price: Decimal,
+        fee: Option<&super::money::FeeCharge>,
+        sign: Decimal,
+    ) {
+        let (base_asset, quote_asset) = {
+            let (_, b, q) = &self.h.instruments[inst];
+            (b.clone(), q.clone())
+        };
+        let (base, quote) = self.amounts(venue, inst, qty, price);
+        let (db, dq) = match side {
+            Side::Buy => (base, -quote),
+            Side::Sell => (-base, quote),
+        };
+        add_to(&mut self.balances, venue, &base_asset, sign * db);
+        add_to(&mut self.balances, venue, &quote_asset, sign * dq);
+        if let Some(f) = fee {
+            add_to(&mut self.balances, venue, &f.asset, -sign * f.amount);
+        }
+        self.volume[venue] += sign * quote;
+        let f = &mut self.trades.entry(trade).or_default().flows;
+        match side {
+            Side::Buy => {
+                f.buy_base += sign * base;
+                f.buy_quote += sign * quote;
+            }
+            Side::Sell => {
+                f.sell_base += sign * base;
+                f.sell_quote += sign * quote;
+            }
+        }
+        if let Some(fee) = fee {
+            f.fees += sign * fee.quote_value;
+        }
+    }
+
+    fn correction(
+        &mut self,
+        k: usize,
+        venue: usize,
+        c: &TradeCorrection,
+        orig_fee: &super::money::FeeCharge,
+        fee: Option<&super::money::FeeCharge>,
+    ) {
+        let id = c.order_id;
+        let Some(o) = self.orders.get(&id).cloned() else {
+            self.bad(k, format!("bust or correction of unknown order {id}"));
+            return;
+        };
+        if o.rec.venue != venue {
+            self.bad(
+                k,
+                format!("bust or correction from venue {venue} of order {id} on another venue"),
+            );
+            return;
+        }
+        let shape = match c.kind {
+            CorrectionKind::Bust => c.new_qty.is_zero() && c.new_price.is_zero() && fee.is_none(),
+            CorrectionKind::Correct => {
+                c.new_qty > Decimal::ZERO && c.new_price > Decimal::ZERO && fee.is_some()
+            }
+        };
+        if !shape {
+            self.bad(
+                k,
+                format!(
+                    "order {id}: a {:?} to {} at {} with fee {fee:?}",
+                    c.kind, c.new_qty, c.new_price
+                ),
+            );
+            return;
+        }
+        let Some(n) = o.fills.iter().position(|f| {
+            !f.busted
+                && f.qty == c.orig_qty
+                && f.price == c.orig_price
+                && f.fee.as_ref() == Some(orig_fee)
+        }) else {
+            self.bad(
+                k,
+                format!(
+                    "order {id}: no fill of {} at {} with fee {orig_fee:?} left to bust or correct",
+                    c.orig_qty, c.orig_price
+                ),
+            );
+            return;
+        };
+        let (inst, side, trade) = (o.rec.instrument, o.rec.side, o.rec.trade_id);
+        self.book(
+            venue,
+            inst,
+            side,
+            trade,
+            c.orig_qty,
+            c.orig_price,
+            Some(orig_fee),
+            -Decimal::ONE,
+        );
+        if c.kind == CorrectionKind::Correct {
+            let (base, quote) = self.amounts(venue, inst, c.new_qty, c.new_price);
+            let expect =
+                self.schedule_fee(venue, inst, self.volume[venue], base, quote, c.new_price);
+            let ok = matches!((fee, &expect), (Some(f), Some((a, x, qv)))
+                if f.asset == *a && f.amount == *x && f.quote_value == *qv);
+            if !ok {
+                self.bad(
+                    k,
+                    format!(
+                        "order {id}: corrected fill's fee {fee:?}, the schedule charges {expect:?}"
+                    ),
+                );
+            }
+            self.book(
+                venue,
+                inst,
+                side,
+                trade,
+                c.new_qty,
+                c.new_price,
+                fee,
+                Decimal::ONE,
+            );
+            self.corrections += 1;
+        } else {
+            self.busts += 1;
+        }
+        if let Some(o) = self.orders.get_mut(&id) {
+            o.cum += c.new_qty - c.orig_qty;
+            let f = &mut o.fills[n];
+            match c.kind {
+                CorrectionKind::Bust => f.busted = true,
+                CorrectionKind::Correct => {
+                    (f.qty, f.price, f.fee) = (c.new_qty, c.new_price, fee.cloned());
+                }
+            }
+        }
+        if let Some(t) = self.trades.get_mut(&trade).filter(|t| t.closed) {
+            let (net, fees) = realized_of(&t.flows);
+            self.realized += net - t.net;
+            self.fees += fees - t.fees;
+            self.correction_pnl += net - t.net;
+            (t.net, t.fees) = (net, fees);
         }
     }
 
@@ -519,6 +741,13 @@ impl<'h> Books<'h> {
             Record::Exec {
                 venue, report, fee, ..
             } => self.exec(k, *venue, report, fee.as_ref()),
+            Record::Correction {
+                venue,
+                correction,
+                orig_fee,
+                fee,
+                ..
+            } => self.correction(k, *venue, correction, orig_fee, fee.as_ref()),
             Record::CancelSent { order_id, .. } => {
                 if self.orders.get(order_id).is_none_or(|o| o.done) {
                     self.bad(k, format!("cancel of order {order_id}, which is not open"));
@@ -557,21 +786,12 @@ impl<'h> Books<'h> {
                         format!("trade {trade_id} closed while its order {id} is open"),
                     );
                 }
-                let f = t.flows;
-                let residual = f.buy_base - f.sell_base;
-                let carried = if residual > Decimal::ZERO {
-                    residual * f.buy_quote / f.buy_base
-                } else if residual < Decimal::ZERO {
-                    residual * f.sell_quote / f.sell_base
-                } else {
-                    Decimal::ZERO
-                };
-                let gross = round_amount(f.sell_quote - f.buy_quote + carried);
-                self.realized += round_amount(gross - f.fees);
-                self.fees += round_amount(f.fees);
+                let (net, fees) = realized_of(&t.flows);
+                self.realized += net;
+                self.fees += fees;
                 self.closed += 1;
                 if let Some(t) = self.trades.get_mut(trade_id) {
-                    t.closed = true;
+                    (t.closed, t.net, t.fees) = (true, net, fees);
                 }
             }
             Record::TransferSent(t) => {
@@ -693,6 +913,9 @@ pub fn check(path: &Path, contents: &JournalContents) -> Result<Verified, Verify
             fees: Decimal::ZERO,
             trades_closed: 0,
             fills: 0,
+            busts: 0,
+            corrections: 0,
+            correction_pnl: Decimal::ZERO,
             snapshots_checked: 0,
             mismatches: Vec::new(),
         });
@@ -717,6 +940,9 @@ pub fn check(path: &Path, contents: &JournalContents) -> Result<Verified, Verify
         fees: b.fees,
         trades_closed: b.closed,
         fills: b.fills,
+        busts: b.busts,
+        corrections: b.corrections,
+        correction_pnl: b.correction_pnl,
         snapshots_checked: b.snapshots,
         mismatches: b.mismatches,
     })
@@ -739,12 +965,28 @@ fn check_report(mut v: Verified, dir: &Path) -> Result<Verified, VerifyError> {
     for (what, p, ours) in [
         ("realized net P&L", "/pnl/realized_net", v.realized),
         ("fees", "/pnl/fees", v.fees),
+        (
+            "busts' and corrections' P&L effect",
+            "/corrections/pnl_effect",
+            v.correction_pnl,
+        ),
     ] {
         match dec_at(&s, p) {
             Some(x) if x == ours => {}
             other => v.mismatches.push(format!(
                 "report {what}: {other:?}, the journal gives {ours}"
             )),
+        }
+    }
+    for (what, p, ours) in [
+        ("busts", "/corrections/busts", v.busts),
+        ("corrections", "/corrections/corrections", v.corrections),
+    ] {
+        if s.pointer(p).and_then(Value::as_u64) != Some(ours) {
+            v.mismatches.push(format!(
+                "report {what} {:?}, the journal gives {ours}",
+                s.pointer(p)
+            ));
         }
     }
     if s.pointer("/trades_closed").and_then(Value::as_u64) != Some(v.trades_closed) {

@@ -22,19 +22,32 @@
 //! `unwind_slippage_bps` worse than its entry price), retried `unwind_retries` times after
 //! `unwind_retry_ms`; what remains then is reported as open exposure (`gave_up`). Residuals
 //! below a venue's minimum order are closed as dust and stay in inventory.
+//!
+//! A trade bust or correction from a venue (`VenueEvent::Correction`) names an earlier fill; it
+//! is journaled with the fill's booked fee and, for a correction, the schedule's fee of the
+//! corrected fill, and applied like the fill in reverse (and again at the corrected figures):
+//! balances, the venue's volume, the trade's flows and, if the trade is closed already, its
+//! realized P&L and every total. Base a bust leaves over is a position like any other (the
+//! risk checks count it; the report shows it). One that names no booked fill is refused,
+//! logged and counted.
 
 mod decide;
 mod orders;
 mod replay;
 mod setup;
 mod state;
+#[cfg(test)]
+mod tests;
 mod timers;
 mod transfers;
 mod unwind;
 
 pub use replay::ResumeInfo;
 pub use setup::{install_kill_signal, request_of, EngineError, EngineSetup, KILL_REQUESTED};
-pub use state::{CandidateLine, OrderEnd, OrderState, State, Stats, TradeState};
+pub use state::{
+    BookedFill, BookedOrder, CandidateLine, OrderEnd, OrderState, State, Stats, TradeState,
+    BOOKED_ORDERS,
+};
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -43,7 +56,7 @@ use rust_decimal::Decimal;
 
 use crate::journal::{Journal, JournalContents, Record};
 use crate::risk::Refusal;
-use crate::venue::{Venue, VenueEvent};
+use crate::venue::{Venue, VenueClock, VenueEvent};
 use replay::Interrupted;
 
 /// Events handled since the last progress record.
@@ -247,15 +260,39 @@ impl Engine {
         self.commit(Record::Snapshot(s))
     }
 
-    /// End of input: books the pending progress and a final snapshot, syncs the journal.
+    /// End of input: closes the venues' sessions, books what they said before their end (a
+    /// bust or correction that followed an order's last report), then the pending progress and
+    /// a final snapshot, and syncs the journal.
     pub fn finish(&mut self, now: u64) -> Result<(), EngineError> {
+        for v in self.venues.iter_mut() {
+            v.close();
+        }
+        let mut buf = Vec::new();
+        for v in 0..self.venues.len() {
+            // a simulated venue has nothing beyond what its clock made due
+            if self.venues[v].clock() != VenueClock::Wall {
+                continue;
+            }
+            buf.clear();
+            if let Err(e) = self.venues[v].poll(now, &mut buf) {
+                tracing::warn!(venue = %self.setup.venue_names[v], "poll: {e}");
+            }
+            for ev in buf.drain(..) {
+                // the session's own end is not news to the run
+                if matches!(
+                    ev,
+                    VenueEvent::Exec(_)
+                        | VenueEvent::Correction(_)
+                        | VenueEvent::CorrectionRefused { .. }
+                ) {
+                    self.on_venue_event(v, ev, now)?;
+                }
+            }
+        }
         self.flush_progress(now)?;
         self.snapshot(now)?;
         if let Some(j) = self.journal.as_mut() {
             j.sync()?;
-        }
-        for v in self.venues.iter_mut() {
-            v.close();
         }
         Ok(())
     }

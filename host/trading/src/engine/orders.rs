@@ -7,7 +7,9 @@ use super::setup::EngineError;
 use super::Engine;
 use crate::journal::Record;
 use crate::money::{base_of, quote_of};
-use crate::venue::{ExecKind, ExecReport, OrderRequest, VenueEvent};
+use crate::venue::{
+    CorrectionKind, ExecKind, ExecReport, OrderRequest, TradeCorrection, VenueEvent,
+};
 
 impl Engine {
     /// Hands an order to its venue; a venue that refuses it at once is booked as a reject.
@@ -59,6 +61,12 @@ impl Engine {
         let name = self.setup.venue_names[v].clone();
         match ev {
             VenueEvent::Exec(r) => self.on_report(v, r, now),
+            VenueEvent::Correction(c) => self.on_correction(v, c, now),
+            VenueEvent::CorrectionRefused { order_id, text } => {
+                tracing::error!(venue = %name, order = order_id, "trade bust or correction refused by the connector: {text}; reconcile by hand");
+                self.st.stats.corrections_refused += 1;
+                Ok(())
+            }
             VenueEvent::CancelRejected { order_id, text } => {
                 tracing::debug!(venue = %name, order = order_id, "cancel rejected: {text}");
                 Ok(())
@@ -165,5 +173,69 @@ impl Engine {
             self.after_final(rec.trade_id, now)?;
         }
         Ok(())
+    }
+
+    /// A bust or correction of an earlier fill: journaled with the fill's booked fee and the
+    /// schedule's fee of the corrected fill (at the venue's volume without the original fill),
+    /// then applied (`State::apply`). One naming no booked fill, from another venue, or with
+    /// figures that are not a bust's or a correction's, is refused: logged, counted.
+    pub(super) fn on_correction(
+        &mut self,
+        v: usize,
+        c: TradeCorrection,
+        now: u64,
+    ) -> Result<(), EngineError> {
+        let name = &self.setup.venue_names[v];
+        let shape_ok = c.orig_qty > Decimal::ZERO
+            && c.orig_price > Decimal::ZERO
+            && match c.kind {
+                CorrectionKind::Bust => c.new_qty.is_zero() && c.new_price.is_zero(),
+                CorrectionKind::Correct => c.new_qty > Decimal::ZERO && c.new_price > Decimal::ZERO,
+            };
+        let why = match self.st.booked.get(&c.order_id) {
+            None => {
+                Some("no fill of that order is booked (unknown, or older than the kept orders)")
+            }
+            Some(b) if b.rec.venue != v => Some("the order is on another venue"),
+            Some(_) if !shape_ok => Some("malformed figures"),
+            Some(_) if self.st.booked_fill(&c).is_none() => {
+                Some("the order has no booked fill, not busted, at that quantity and price")
+            }
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            tracing::error!(venue = %name, order = c.order_id, exec_ref = %c.exec_ref_id, kind = ?c.kind, "trade bust or correction refused: {why}; reconcile by hand");
+            self.st.stats.corrections_refused += 1;
+            return Ok(());
+        }
+        let orig_fee = self
+            .st
+            .booked_fill(&c)
+            .map(|f| f.fee.clone())
+            .expect("checked above");
+        let rec = self.st.booked[&c.order_id].rec.clone();
+        let market = self
+            .setup
+            .market(rec.venue, rec.instrument)
+            .expect("orders are only sent on configured markets");
+        let fee = (c.new_qty > Decimal::ZERO).then(|| {
+            let schedule = &self.setup.trade.venues[v].fees;
+            let without = self.st.volume[v] - quote_of(market, c.orig_qty, c.orig_price);
+            schedule.charge(
+                &self.setup.trade.instruments[rec.instrument],
+                schedule.taker_bps_at(without),
+                base_of(market, c.new_qty, c.new_price),
+                quote_of(market, c.new_qty, c.new_price),
+                c.new_price,
+            )
+        });
+        tracing::warn!(venue = %name, order = c.order_id, trade = rec.trade_id, kind = ?c.kind, "fill {} at {} busted or corrected to {} at {}", c.orig_qty, c.orig_price, c.new_qty, c.new_price);
+        self.commit(Record::Correction {
+            ts_ns: now,
+            venue: v,
+            correction: c,
+            orig_fee,
+            fee,
+        })
     }
 }

@@ -12,7 +12,7 @@ use crate::ledger::{Ledger, Transfer};
 use crate::money::{base_of, fill_deltas, quote_of, round_amount, FeeCharge};
 use crate::pnl::{ClosedTrade, Flows, PnlBook};
 use crate::risk::{Refusal, VenueRisk};
-use crate::venue::{ExecKind, ExecReport, OrderId, Side};
+use crate::venue::{CorrectionKind, ExecKind, ExecReport, OrderId, Side, TradeCorrection};
 
 /// How an order ended, beyond its last report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +46,31 @@ pub struct TradeState {
     pub legs_filled: u32,
     /// What the trade's fills changed the base asset's total by so far (fees in it included).
     pub base_delta: Decimal,
+    /// Its fills busted, and corrected, so far.
+    pub busts: u32,
+    pub corrections: u32,
 }
+
+/// A fill as booked (a corrected one at its corrected figures), kept for a later bust or
+/// correction by the venue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookedFill {
+    pub qty: Decimal,
+    pub price: Decimal,
+    pub fee: FeeCharge,
+    pub busted: bool,
+}
+
+/// An order's booked fills, kept past the order's and its trade's end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookedOrder {
+    pub rec: OrderRecord,
+    pub fills: Vec<BookedFill>,
+}
+
+/// Orders whose booked fills are kept for busts and corrections (the last ones that filled; a
+/// bust of an older order's fill is refused as unknown). As many as the FIX venue keeps.
+pub const BOOKED_ORDERS: usize = 4096;
 
 /// A candidate as the report lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +107,14 @@ pub struct Stats {
     pub venue_outages: u64,
     pub gave_up: u64,
     pub dust_closes: u64,
+    /// Fills busted and fills corrected by a venue, and busts or corrections refused (naming
+    /// no booked fill: unknown, or older than the kept orders' fills).
+    pub busts: u64,
+    pub corrections: u64,
+    pub corrections_refused: u64,
+    /// What busts and corrections changed the realized net P&L of closed trades by (those of
+    /// a trade still open are in its result when it closes).
+    pub correction_pnl: Decimal,
     pub transfers: u64,
     pub transfer_fees: BTreeMap<String, Decimal>,
 }
@@ -102,6 +134,8 @@ pub struct State {
     pub initial: Vec<BTreeMap<String, Decimal>>,
     pub orders: BTreeMap<OrderId, OrderState>,
     pub trades: BTreeMap<u64, TradeState>,
+    /// The fills of the last [`BOOKED_ORDERS`] orders that filled, by order.
+    pub booked: BTreeMap<OrderId, BookedOrder>,
     pub risk: Vec<VenueRisk>,
     /// Per venue: 30-day volume (quote), for the fee tier.
     pub volume: Vec<Decimal>,
@@ -139,6 +173,7 @@ impl State {
             initial,
             orders: BTreeMap::new(),
             trades: BTreeMap::new(),
+            booked: BTreeMap::new(),
             risk: vec![VenueRisk::default(); setup.trade.venues.len()],
             volume: setup
                 .trade
@@ -332,6 +367,8 @@ impl State {
                         next_unwind: None,
                         legs_filled: 0,
                         base_delta: Decimal::ZERO,
+                        busts: 0,
+                        corrections: 0,
                     },
                 );
             }
@@ -350,6 +387,13 @@ impl State {
                 report,
                 fee,
             } => self.apply_exec(setup, *ts_ns, *venue, report, fee.as_ref()),
+            Record::Correction {
+                ts_ns,
+                venue,
+                correction,
+                orig_fee,
+                fee,
+            } => self.apply_correction(setup, *ts_ns, *venue, correction, orig_fee, fee.as_ref()),
             Record::CancelSent {
                 ts_ns,
                 order_id,
@@ -429,6 +473,8 @@ impl State {
                         gave_up: *gave_up,
                         legs_sent: 2,
                         legs_filled: t.legs_filled,
+                        busts: t.busts,
+                        corrections: t.corrections,
                     });
                 }
             }
@@ -524,24 +570,16 @@ impl State {
             }
             self.stats.fills += u64::from(r.kind == ExecKind::Fill);
             if let Some(t) = self.trades.get_mut(&rec.trade_id) {
-                let flows = &mut t.flows;
-                let side = match (rec.purpose, rec.side) {
-                    (Purpose::Entry, Side::Buy) => &mut flows.entry_buy,
-                    (Purpose::Entry, Side::Sell) => &mut flows.entry_sell,
-                    (Purpose::Unwind, Side::Buy) => &mut flows.unwind_buy,
-                    (Purpose::Unwind, Side::Sell) => &mut flows.unwind_sell,
-                };
-                side.add(base, quote);
-                match rec.purpose {
-                    Purpose::Entry => flows.entry_fees += fee.quote_value,
-                    Purpose::Unwind => flows.unwind_fees += fee.quote_value,
-                }
-                let det = base * rec.detected_price;
-                flows.slippage += round_amount(match rec.side {
-                    Side::Buy => quote - det,
-                    Side::Sell => det - quote,
-                });
+                book_flows(
+                    &mut t.flows,
+                    &rec,
+                    base,
+                    quote,
+                    fee.quote_value,
+                    Decimal::ONE,
+                );
             }
+            self.keep_fill(&rec, r.last_qty, r.last_price, fee);
         }
         let o = self
             .orders
@@ -571,11 +609,192 @@ impl State {
     }
 }
 
+impl State {
+    /// Keeps a booked fill for a later bust or correction (the last [`BOOKED_ORDERS`] orders').
+    fn keep_fill(&mut self, rec: &OrderRecord, qty: Decimal, price: Decimal, fee: &FeeCharge) {
+        if !self.booked.contains_key(&rec.id) {
+            while self.booked.len() >= BOOKED_ORDERS {
+                // order ids grow: the first is the oldest
+                self.booked.pop_first();
+            }
+        }
+        self.booked
+            .entry(rec.id)
+            .or_insert_with(|| BookedOrder {
+                rec: rec.clone(),
+                fills: Vec::new(),
+            })
+            .fills
+            .push(BookedFill {
+                qty,
+                price,
+                fee: fee.clone(),
+                busted: false,
+            });
+    }
+
+    /// The booked fill a bust or correction names: the first of its order's fills not busted
+    /// at its quantity and price (two such fills book the same amounts, so either is the one).
+    pub fn booked_fill(&self, c: &TradeCorrection) -> Option<&BookedFill> {
+        self.booked.get(&c.order_id).and_then(|b| {
+            b.fills
+                .iter()
+                .find(|f| !f.busted && f.qty == c.orig_qty && f.price == c.orig_price)
+        })
+    }
+
+    /// A bust or correction: the fill's amounts and fee reversed everywhere they were booked
+    /// (balances, the venue's volume, the order's filled total, the trade's flows, and its
+    /// realized P&L if it is closed), then, for a correction, booked again at the corrected
+    /// quantity and price with the corrected fee.
+    fn apply_correction(
+        &mut self,
+        setup: &EngineSetup,
+        ts: u64,
+        venue: usize,
+        c: &TradeCorrection,
+        orig_fee: &FeeCharge,
+        fee: Option<&FeeCharge>,
+    ) {
+        let Some(rec) = self.booked.get(&c.order_id).map(|b| b.rec.clone()) else {
+            return;
+        };
+        let Some(market) = setup.market(rec.venue, rec.instrument) else {
+            return;
+        };
+        let assets = &setup.trade.instruments[rec.instrument];
+        let new_fee = fee.cloned().unwrap_or_else(|| FeeCharge {
+            asset: assets.quote.clone(),
+            amount: Decimal::ZERO,
+            quote_value: Decimal::ZERO,
+        });
+        let Some(f) = self.booked.get_mut(&c.order_id).and_then(|b| {
+            b.fills
+                .iter_mut()
+                .find(|f| !f.busted && f.qty == c.orig_qty && f.price == c.orig_price)
+        }) else {
+            return;
+        };
+        match c.kind {
+            CorrectionKind::Bust => f.busted = true,
+            CorrectionKind::Correct => {
+                (f.qty, f.price) = (c.new_qty, c.new_price);
+                f.fee = new_fee.clone();
+            }
+        }
+        let mut base_change = Decimal::ZERO;
+        for (asset, delta) in
+            fill_deltas(assets, market, rec.side, c.orig_qty, c.orig_price, orig_fee)
+        {
+            if asset == assets.base {
+                base_change -= delta;
+            }
+            self.ledger.add(venue, &asset, -delta);
+        }
+        let (new_base, new_quote) = if c.new_qty > Decimal::ZERO {
+            for (asset, delta) in
+                fill_deltas(assets, market, rec.side, c.new_qty, c.new_price, &new_fee)
+            {
+                if asset == assets.base {
+                    base_change += delta;
+                }
+                self.ledger.add(venue, &asset, delta);
+            }
+            (
+                base_of(market, c.new_qty, c.new_price),
+                quote_of(market, c.new_qty, c.new_price),
+            )
+        } else {
+            (Decimal::ZERO, Decimal::ZERO)
+        };
+        let orig_base = base_of(market, c.orig_qty, c.orig_price);
+        let orig_quote = quote_of(market, c.orig_qty, c.orig_price);
+        self.volume[venue] += new_quote - orig_quote;
+        if let Some(o) = self.orders.get_mut(&c.order_id) {
+            o.cum_qty += c.new_qty - c.orig_qty;
+        }
+        let (busts, corrections) = match c.kind {
+            CorrectionKind::Bust => (1, 0),
+            CorrectionKind::Correct => (0, 1),
+        };
+        self.stats.busts += u64::from(busts);
+        self.stats.corrections += u64::from(corrections);
+        let rebook = |flows: &mut Flows| {
+            book_flows(
+                flows,
+                &rec,
+                orig_base,
+                orig_quote,
+                orig_fee.quote_value,
+                -Decimal::ONE,
+            );
+            book_flows(
+                flows,
+                &rec,
+                new_base,
+                new_quote,
+                new_fee.quote_value,
+                Decimal::ONE,
+            );
+        };
+        if let Some(t) = self.trades.get_mut(&rec.trade_id) {
+            rebook(&mut t.flows);
+            t.base_delta += base_change;
+            t.busts += busts;
+            t.corrections += corrections;
+        } else if let Some(k) = self
+            .pnl
+            .closed
+            .iter()
+            .rposition(|t| t.trade_id == rec.trade_id)
+        {
+            let t = &mut self.pnl.closed[k];
+            t.busts += busts;
+            t.corrections += corrections;
+            let mut flows = t.flows.clone();
+            rebook(&mut flows);
+            let d = self.pnl.amend(k, flows, ts);
+            self.stats.correction_pnl += d;
+        }
+    }
+}
+
+/// Books a fill of `base` for `quote` (fee worth `fee_quote`) into a trade's flows, on the side
+/// and purpose of its order; `sign` -1 takes a booked fill back out (exactly: every term is
+/// negated, and the slippage's rounding is symmetric).
+fn book_flows(
+    flows: &mut Flows,
+    rec: &OrderRecord,
+    base: Decimal,
+    quote: Decimal,
+    fee_quote: Decimal,
+    sign: Decimal,
+) {
+    let side = match (rec.purpose, rec.side) {
+        (Purpose::Entry, Side::Buy) => &mut flows.entry_buy,
+        (Purpose::Entry, Side::Sell) => &mut flows.entry_sell,
+        (Purpose::Unwind, Side::Buy) => &mut flows.unwind_buy,
+        (Purpose::Unwind, Side::Sell) => &mut flows.unwind_sell,
+    };
+    side.add(sign * base, sign * quote);
+    match rec.purpose {
+        Purpose::Entry => flows.entry_fees += sign * fee_quote,
+        Purpose::Unwind => flows.unwind_fees += sign * fee_quote,
+    }
+    let det = base * rec.detected_price;
+    flows.slippage += sign
+        * round_amount(match rec.side {
+            Side::Buy => quote - det,
+            Side::Sell => det - quote,
+        });
+}
+
 pub(super) fn record_ts(r: &Record) -> Option<u64> {
     Some(match r {
         Record::Header(_) => return None,
         Record::Progress { ts_ns, .. }
         | Record::Exec { ts_ns, .. }
+        | Record::Correction { ts_ns, .. }
         | Record::CancelSent { ts_ns, .. }
         | Record::OrderLost { ts_ns, .. }
         | Record::VenueState { ts_ns, .. }
