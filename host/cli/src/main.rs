@@ -211,6 +211,11 @@ struct SimArgs {
     /// Modelled latency of the card's posted writes into host memory (DMA), in ns.
     #[arg(long, default_value_t = 500)]
     dma_latency_ns: u64,
+    /// With --interface: ask for real-time scheduling (SCHED_FIFO 1, else nice -10), as a
+    /// card's own hardware, for a host that fails over at sub-millisecond scale (`run
+    /// --fallback sw`). A card processing a backlog then keeps a core to itself.
+    #[arg(long, requires = "interface")]
+    realtime: bool,
     /// Captures to put on the wire once a host has programmed the device.
     wire: Vec<PathBuf>,
 }
@@ -1473,7 +1478,7 @@ fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<
         Ok(())
     };
     if let Some(iface) = &a.interface {
-        sim_interface(dev, iface, &wait_for_host)?;
+        sim_interface(dev, iface, a.realtime, &wait_for_host)?;
     }
     if !a.wire.is_empty() {
         wait_for_host(dev)?;
@@ -1517,12 +1522,13 @@ fn sim_serve(dev: &mut tickcross_sim::device::SimDevice, a: &SimArgs) -> Result<
     Ok(())
 }
 
-/// A card is hardware of its own: a host watching its clock at sub-millisecond scale (`run
-/// --fallback`) takes a simulator that a loaded machine leaves unscheduled for a millisecond for
-/// a dead card. The simulated card on a wire asks for real-time scheduling (SCHED_FIFO at the
-/// lowest priority: it preempts ordinary processes, it sleeps between its 64-cycle steps, and
+/// `sim --interface --realtime`. A card is hardware of its own: a host watching its clock at
+/// sub-millisecond scale (`run --fallback`) takes a simulator that a loaded machine leaves
+/// unscheduled for a millisecond for a dead card. Real-time scheduling (SCHED_FIFO at the lowest
+/// priority: it preempts ordinary processes; idle, the card sleeps between its 64-cycle steps;
 /// the kernel's real-time throttling keeps 5% of every core for the rest) where it may (root,
-/// CAP_SYS_NICE), else for nice -10, and says what it got. Measured on the shared 2-core machine
+/// CAP_SYS_NICE), else nice -10, and says what it got. Opt-in: a card processing a backlog at
+/// top speed then keeps a core to itself, which starves a host's capture on a 2-core machine. Measured on the shared 2-core machine
 /// under a parallel build: with nice -10 alone the card's clock still stood still past 0.5 ms
 /// tens of times a run.
 #[cfg(all(feature = "sim", target_os = "linux"))]
@@ -1562,6 +1568,7 @@ const LIVE_BACKLOG: usize = 1 << 18;
 fn sim_interface(
     dev: &mut tickcross_sim::device::SimDevice,
     iface: &str,
+    realtime: bool,
     wait_for_host: &dyn Fn(&mut tickcross_sim::device::SimDevice) -> Result<()>,
 ) -> Result<()> {
     use std::sync::mpsc::{sync_channel, TryRecvError, TrySendError};
@@ -1573,7 +1580,9 @@ fn sim_interface(
     let mut cap =
         LiveCapture::open(iface, Duration::from_millis(20)).context("the simulated card's wire")?;
     // before the reader thread starts: it inherits the priority
-    raise_priority();
+    if realtime {
+        raise_priority();
+    }
     wait_for_host(dev)?;
     let (tx, rx) = sync_channel(LIVE_BACKLOG);
     let reader = std::thread::spawn(
@@ -1653,6 +1662,7 @@ fn sim_interface(
 fn sim_interface(
     _: &mut tickcross_sim::device::SimDevice,
     _: &str,
+    _: bool,
     _: &dyn Fn(&mut tickcross_sim::device::SimDevice) -> Result<()>,
 ) -> Result<()> {
     bail!("--interface needs Linux (AF_PACKET)")

@@ -15,7 +15,7 @@ mod common;
 mod live_common;
 use common::{bin, binance_capture, ok, tempdir};
 use live_common::{
-    card, events, line, numbers, succeeded, verify, wire_or_skip, Logged, TRADE_CONFIG,
+    card_with, events, line, numbers, succeeded, verify, wire_or_skip, Logged, TRADE_CONFIG,
 };
 
 /// Lines of each Binance recording: 5,595 frames, 6,577 events, 28.9 s at the recorded pace.
@@ -80,7 +80,7 @@ fn a_killed_card_fails_over_to_software_and_a_restarted_one_is_taken_back() {
     assert!(n > 1000, "{n} events");
 
     let region = dir.join("card.bar");
-    let first_card = card(&wire, &region);
+    let first_card = card_with(&wire, &region, &["--realtime"]);
     let live = dir.join("live.jsonl");
     let report = dir.join("report");
     let mut c = wire.exec(env!("CARGO_BIN_EXE_tickcross"));
@@ -178,7 +178,7 @@ fn a_killed_card_fails_over_to_software_and_a_restarted_one_is_taken_back() {
         };
         // the card restarts on the same region (a new file renamed over it) and is taken back
         // once its quote table agrees with the software path's
-        let second_card = card(&wire, &region);
+        let second_card = card_with(&wire, &region, &["--realtime"]);
         second_card.wait_for("taking frames from interface");
         let back = h.wait_for("failover: back to the card").pop().unwrap();
         eprintln!("TAKEN BACK: {back}");

@@ -123,9 +123,15 @@ pub fn succeeded(o: &Output, what: &str) {
 /// The simulated card on the wire's end `b`, serving its BAR at `region`, once it waits for a
 /// host to program it.
 pub fn card(wire: &Wire, region: &Path) -> Logged {
+    card_with(wire, region, &[])
+}
+
+/// `card` with more `sim` arguments (`--realtime`).
+pub fn card_with(wire: &Wire, region: &Path, args: &[&str]) -> Logged {
     let mut c = wire.exec(env!("CARGO_BIN_EXE_tickcross"));
     c.args(["sim", "--interface", &wire.b, "--region"])
-        .arg(region);
+        .arg(region)
+        .args(args);
     let card = Logged::spawn(c, "card");
     card.wait_for("waiting for a host");
     card
