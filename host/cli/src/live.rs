@@ -565,6 +565,22 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
     let mut last_check: Option<Instant> = None;
     let mut frames_in = 0u64;
     let mut frame_watch: Option<FrameWatch> = None;
+    // the software path takes over (`fail_over`) with the run's state as it stands
+    macro_rules! fail_over {
+        ($sb:expr, $why:expr) => {
+            fail_over(
+                $why,
+                &mut detection,
+                &mut spare,
+                $sb,
+                &mut watchdog,
+                &mut drained,
+                &mut out,
+                cfg,
+                &mut live,
+            )?
+        };
+    }
     let failure: Option<anyhow::Error> = loop {
         let mut busy = false;
         // events from the card's ring in host memory (no BAR read)
@@ -596,17 +612,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             if let Err(e) = drain {
                 let e = anyhow::Error::from(e).context("the device failed");
                 match standby.as_mut() {
-                    Some(sb) => fail_over(
-                        e,
-                        &mut detection,
-                        &mut spare,
-                        sb,
-                        &mut watchdog,
-                        &mut drained,
-                        &mut out,
-                        cfg,
-                        &mut live,
-                    )?,
+                    Some(sb) => fail_over!(sb, e),
                     None => break Some(e),
                 }
             }
@@ -617,17 +623,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             match &detection {
                 Detection::Card { dev, .. } => {
                     if let Some(Err(e)) = watchdog.as_mut().map(|w| w.check(dev)) {
-                        fail_over(
-                            anyhow::Error::from(e).context("the device failed"),
-                            &mut detection,
-                            &mut spare,
-                            sb,
-                            &mut watchdog,
-                            &mut drained,
-                            &mut out,
-                            cfg,
-                            &mut live,
-                        )?;
+                        fail_over!(sb, anyhow::Error::from(e).context("the device failed"));
                     }
                 }
                 Detection::Software(sw) => {
@@ -722,17 +718,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                             why,
                         });
                         frame_watch = None;
-                        fail_over(
-                            e.context("the device failed"),
-                            &mut detection,
-                            &mut spare,
-                            sb,
-                            &mut watchdog,
-                            &mut drained,
-                            &mut out,
-                            cfg,
-                            &mut live,
-                        )?;
+                        fail_over!(sb, e.context("the device failed"));
                     }
                 }
                 // a card taken back is followed afresh (its counters restart when programmed)
@@ -790,17 +776,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                         .map(|e| anyhow::Error::from(e).context("the device failed"));
                     match (failed, standby.as_mut()) {
                         // the standby takes over what the card did not deliver; the run ends
-                        (Some(e), Some(sb)) => fail_over(
-                            e,
-                            &mut detection,
-                            &mut spare,
-                            sb,
-                            &mut watchdog,
-                            &mut drained,
-                            &mut out,
-                            cfg,
-                            &mut live,
-                        )?,
+                        (Some(e), Some(sb)) => fail_over!(sb, e),
                         (failed, _) => break failed,
                     }
                 }
