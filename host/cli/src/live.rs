@@ -27,7 +27,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -565,6 +565,21 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
     let mut last_check: Option<Instant> = None;
     let mut frames_in = 0u64;
     let mut frame_watch: Option<FrameWatch> = None;
+    // a captured frame (`take_frame`) with the run's state as it stands
+    macro_rules! take_frame {
+        ($f:expr) => {
+            take_frame(
+                $f,
+                &mut detection,
+                &mut spare,
+                &mut standby,
+                &mut live,
+                &mut drained,
+                &mut out,
+                cfg,
+            )?
+        };
+    }
     // the software path takes over (`fail_over`) with the run's state as it stands
     macro_rules! fail_over {
         ($sb:expr, $why:expr) => {
@@ -664,16 +679,7 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
                     Ok(f) => {
                         frames_in += 1;
                         busy = true;
-                        take_frame(
-                            f,
-                            &mut detection,
-                            &mut spare,
-                            &mut standby,
-                            &mut live,
-                            &mut drained,
-                            &mut out,
-                            cfg,
-                        )?;
+                        take_frame!(f);
                     }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
@@ -784,17 +790,14 @@ pub fn run(plan: LivePlan<'_>) -> Result<LiveOutcome> {
             }
         }
         if !busy {
-            idle_wait(
-                &capture,
-                &mut detection,
-                &mut spare,
-                &mut standby,
-                &mut live,
-                &mut drained,
-                &mut out,
-                cfg,
-                &mut frames_in,
-            )?;
+            let idle = match standby {
+                Some(_) => WATCH_PERIOD,
+                None => Duration::from_micros(200),
+            };
+            if let Some(f) = idle_wait(&capture, idle) {
+                frames_in += 1;
+                take_frame!(f);
+            }
         }
     };
     let mut failure = failure;
@@ -883,36 +886,34 @@ fn take_frame(
     out: &mut Option<BufWriter<File>>,
     cfg: &Config,
 ) -> Result<()> {
-    if let Detection::Software(sw) = detection {
+    // the software path in charge, or as the card's hot standby (its table kept current)
+    let (sw, in_charge) = match detection {
+        Detection::Software(sw) => (Some(sw), true),
+        Detection::Card { .. } => (spare.as_mut().filter(|_| standby.is_some()), false),
+    };
+    let mut evs = Vec::new();
+    if let Some(sw) = sw {
         let t0 = Instant::now();
         sw.process(f.ts_ns, &f.data, f.bad);
-        let mut evs = Vec::new();
         sw.drain_events(&mut evs)?;
-        if let (Some(m), false) = (&drained.metrics, evs.is_empty()) {
+        if let (Some(m), true, false) = (&drained.metrics, in_charge, evs.is_empty()) {
             // DESIGN section 6: the packet's bytes handed over to its events out
             m.observe_detection("sw", t0.elapsed().as_nanos() as u64);
         }
         if let Some(sb) = standby.as_mut() {
             sb.saw_frame(f.ts_ns);
-            sb.admit(&mut evs);
+            if in_charge {
+                sb.admit(&mut evs);
+            } else {
+                // held until the card delivers the same events
+                sb.hold(std::mem::take(&mut evs));
+            }
         }
         drained.take(&evs, out, cfg)?;
-        if let Some(l) = live.as_mut() {
-            l.push_frame(f);
-            l.events.extend(evs);
-        }
-        return Ok(());
-    }
-    if let (Some(sw), Some(sb)) = (spare.as_mut(), standby.as_mut()) {
-        // the hot standby: its table kept current, its events held until the card delivers
-        sw.process(f.ts_ns, &f.data, f.bad);
-        sb.saw_frame(f.ts_ns);
-        let mut evs = Vec::new();
-        sw.drain_events(&mut evs)?;
-        sb.hold(evs);
     }
     if let Some(l) = live.as_mut() {
         l.push_frame(f);
+        l.events.extend(evs);
     }
     Ok(())
 }
@@ -963,36 +964,14 @@ fn fail_over(
     Ok(())
 }
 
-/// Nothing to do: wait for a frame at most 200 us (`WATCH_PERIOD` with a standby), or sleep
-/// that long without a capture.
-#[allow(clippy::too_many_arguments)]
-fn idle_wait(
-    capture: &Option<Capture>,
-    detection: &mut Detection,
-    spare: &mut Option<Box<SwDetector>>,
-    standby: &mut Option<Standby>,
-    live: &mut Option<Live>,
-    drained: &mut Drained,
-    out: &mut Option<BufWriter<File>>,
-    cfg: &Config,
-    frames_in: &mut u64,
-) -> Result<()> {
-    let idle = match standby {
-        Some(_) => WATCH_PERIOD,
-        None => Duration::from_micros(200),
-    };
+/// Nothing to do: a frame if one comes within `idle` (or a sleep that long without a capture).
+fn idle_wait(capture: &Option<Capture>, idle: Duration) -> Option<Frame> {
     match capture {
-        Some(c) => match c.rx.recv_timeout(idle) {
-            Ok(f) => {
-                *frames_in += 1;
-                take_frame(f, detection, spare, standby, live, drained, out, cfg)
-            }
-            // a capture that ended is noticed (and its error reported) on the next round
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => Ok(()),
-        },
+        // a capture that ended is noticed (and its error reported) on the next round
+        Some(c) => c.rx.recv_timeout(idle).ok(),
         None => {
             std::thread::sleep(idle);
-            Ok(())
+            None
         }
     }
 }
