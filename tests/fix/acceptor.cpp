@@ -29,6 +29,12 @@
 //      it is sent: {"cl_ord_id","symbol","side","qty","price","exec_id","exec_type":"H" or "G",
 //      "exec_ref_id"}, where qty and price are the busted fill's (H) or the corrected ones (G).
 // OrderCancelRequest (F) for a resting order cancels it; for any other, OrderCancelReject (9).
+// OrderStatusRequest (H): an ExecutionReport 150=I with the order's OrdStatus, CumQty, LeavesQty
+// and AvgPx (OrdStatusReqID(790) echoed); for a ClOrdID never received, 150=I 39=8 with
+// OrdRejReason(103)=5 (unknown order), as FIX 4.4's order state matrices answer it.
+// OrderMassStatusRequest (AF, MassStatusReqType 7): an ExecutionReport 150=I for every resting
+// order, with MassStatusReqID(584), TotNumReports(911) and LastRptRequested(912)=Y on the last;
+// with none resting, one 150=I 39=8 report for ClOrdID NONE with 911=0 and 912=Y.
 //
 // Standard input takes test hooks, one per line, applied to the next NewOrderSingle; each is
 // acknowledged with "ACK <line>" on standard output once it is in place (a test waits for that
@@ -38,11 +44,14 @@
 //   gap N     skip N outgoing sequence numbers before answering
 //   garbage   send an ExecutionReport with a malformed LastQty (32=abc) before the answers
 //   logout    log out after answering
+//   stall     print "STALL clordid=..", then hold the order unanswered until "release" (a test
+//             kills tickcross meanwhile: the answers go out, or are kept for a resend, after)
+//   release   (immediately) let a stalled order go on
 //   quit      (immediately) stop
 // Standard output reports, one line each: READY, LOGON, LOGOUT, IN type=.. seq=.. possdup=..
 // (every message received; rejects with refseq= and reason=), HOOK name, DUP clordid=..,
 // FILL clordid=.. qty=.. price=.., BUST clordid=.. ref=.., CORRECT clordid=.. ref=.. qty=.. price=..,
-// ACK line. A fill is in --fills and on standard output before
+// STALL clordid=.., STATUS clordid=.. known=Y|N, MASS reports=N, ACK line. A fill is in --fills and on standard output before
 // its trade report is sent, so whoever has seen the report can read the fill.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -55,6 +64,7 @@
 #include <quickfix/ThreadedSocketAcceptor.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -131,6 +141,11 @@ struct Resting {
   std::string symbol, side, qty, price, order_id;
 };
 
+// Every order received, as an OrderStatusRequest reports it.
+struct Known {
+  std::string symbol, side, qty, price, order_id, status, cum, avg;
+};
+
 struct Options {
   std::string fills;
   long long liquidity = -1;
@@ -186,6 +201,8 @@ class App : public FIX::Application {
     std::string type = get_header(m, 35);
     if (type == "D") on_order(m, sid);
     else if (type == "F") on_cancel(m, sid);
+    else if (type == "H") on_status(m, sid);
+    else if (type == "AF") on_mass_status(m, sid);
     else if (type == "j") {
     } else throw FIX::UnsupportedMessageType();
   }
@@ -193,6 +210,13 @@ class App : public FIX::Application {
   void add_hook(const std::string& h) {
     std::lock_guard<std::mutex> l(hooks_mu_);
     hooks_.push_back(h);
+  }
+
+  // lets a stalled order go on
+  void release() {
+    std::lock_guard<std::mutex> l(stall_mu_);
+    released_ = true;
+    stall_cv_.notify_all();
   }
 
   static void say(const std::string& s) {
@@ -218,7 +242,7 @@ class App : public FIX::Application {
     if (t == "3") o << " refseq=" << get(m, 45) << " reason=" << get(m, 373) << " tag=" << get(m, 371);
     if (t == "2") o << " begin=" << get(m, 7) << " end=" << get(m, 16);
     if (t == "4") o << " newseq=" << get(m, 36) << " gapfill=" << get(m, 123);
-    if (t == "D" || t == "F") o << " clordid=" << get(m, 11);
+    if (t == "D" || t == "F" || t == "H") o << " clordid=" << get(m, 11);
     say(o.str());
   }
 
@@ -277,10 +301,17 @@ class App : public FIX::Application {
         g.setField(31, price);
         send(g, sid);
       } else if (h == "logout") logout_after = true;
+      else if (h == "stall") {
+        say("STALL clordid=" + cl);
+        std::unique_lock<std::mutex> l(stall_mu_);
+        stall_cv_.wait(l, [this] { return released_; });
+        released_ = false;
+      }
     }
     std::string order_id = "O" + std::to_string(++order_ids_);
     long long qty = 0;
     int digits = 0;
+    known_[cl] = Known{symbol, side, qty_s, price, order_id, "8", "0", "0"};
     if (!parse_dec(qty_s, qty, digits) || qty <= 0) {
       FIX::Message r = er(cl, "", order_id, "8", "8", symbol, side, qty_s, price, "0", "0", "0");
       r.setField(103, "13");
@@ -296,6 +327,7 @@ class App : public FIX::Application {
       r.setField(379, cl);
       r.setField(380, "2");
       r.setField(58, "unknown security " + symbol);
+      known_.erase(cl);
       send(r, sid);
     } else if (opt_.reject_above > 0 && qty > opt_.reject_above) {
       FIX::Message r = er(cl, "", order_id, "8", "8", symbol, side, qty_s, price, "0", "0", "0");
@@ -306,6 +338,7 @@ class App : public FIX::Application {
       FIX::Message r = er(cl, "", order_id, "0", "0", symbol, side, qty_s, price, qty_s, "0", "0");
       send(r, sid);
       resting_[cl] = Resting{symbol, side, qty_s, price, order_id};
+      known_[cl].status = "0";
     } else {
       FIX::Message n = er(cl, "", order_id, "0", "0", symbol, side, qty_s, price, qty_s, "0", "0");
       send(n, sid);
@@ -342,6 +375,9 @@ class App : public FIX::Application {
         }
       }
       std::string final_status = cum == qty ? "2" : (opt_.remainder_canceled ? "4" : "C");
+      known_[cl].status = final_status;
+      known_[cl].cum = fmt_dec(cum);
+      known_[cl].avg = cum > 0 ? price : "0";
       if (cum < qty) {
         const char* t = opt_.remainder_canceled ? "4" : "C";
         FIX::Message r = er(cl, "", order_id, t, t, symbol, side, qty_s, price, "0",
@@ -352,6 +388,8 @@ class App : public FIX::Application {
       // the order is final: now its busts and corrections
       for (const Amend& a : amends) {
         cum += a.bust ? -a.qty : a.new_qty - a.qty;
+        known_[cl].cum = fmt_dec(cum);
+        if (!a.bust) known_[cl].avg = "";  // several prices now: not kept, see on_status
         FIX::Message b = er(cl, "", order_id, a.bust ? "H" : "G", final_status, symbol, side,
                             qty_s, price, "0", fmt_dec(cum), price);
         b.setField(19, a.exec_ref);
@@ -382,6 +420,7 @@ class App : public FIX::Application {
       FIX::Message c = er(cl, orig, r.order_id, "4", "4", r.symbol, r.side, r.qty, r.price, "0",
                           "0", "0");
       send(c, sid);
+      known_[orig].status = "4";
       resting_.erase(it);
       return;
     }
@@ -397,6 +436,52 @@ class App : public FIX::Application {
     send(c, sid);
   }
 
+  void on_status(const FIX::Message& m, const FIX::SessionID& sid) {
+    std::string cl = get(m, 11);
+    auto it = known_.find(cl);
+    FIX::Message r;
+    if (it == known_.end()) {
+      r = er(cl, "", "NONE", "I", "8", get(m, 55), get(m, 54), "0", "0", "0", "0", "0");
+      r.setField(103, "5");
+      r.setField(58, "unknown order");
+    } else {
+      const Known& k = it->second;
+      bool working = k.status == "0" || k.status == "1";
+      long long q = 0, c = 0;
+      int d = 0;
+      parse_dec(k.qty, q, d);
+      parse_dec(k.cum, c, d);
+      r = er(cl, "", k.order_id, "I", k.status, k.symbol, k.side, k.qty, k.price,
+             working ? fmt_dec(q - c) : "0", k.cum, k.avg.empty() ? "0" : k.avg);
+    }
+    if (m.isSetField(790)) r.setField(790, get(m, 790));
+    say("STATUS clordid=" + cl + " known=" + (it == known_.end() ? "N" : "Y"));
+    send(r, sid);
+  }
+
+  void on_mass_status(const FIX::Message& m, const FIX::SessionID& sid) {
+    std::string req = get(m, 584);
+    std::vector<FIX::Message> out;
+    for (const auto& kv : resting_) {
+      const Resting& r = kv.second;
+      out.push_back(er(kv.first, "", r.order_id, "I", "0", r.symbol, r.side, r.qty, r.price, r.qty,
+                       "0", "0"));
+    }
+    if (out.empty()) {
+      FIX::Message none = er("NONE", "", "NONE", "I", "8", "", "1", "0", "0", "0", "0", "0");
+      none.removeField(55);
+      none.setField(58, "no orders");
+      out.push_back(none);
+    }
+    say("MASS reports=" + std::to_string(resting_.size()));
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i].setField(584, req);
+      out[i].setField(911, std::to_string(resting_.size()));
+      if (i + 1 == out.size()) out[i].setField(912, "Y");
+      send(out[i], sid);
+    }
+  }
+
   Options opt_;
   // one order, cancel or logon at a time: a drop hook's answers are numbered before the
   // reconnect's Logon is answered, and the order state below is never shared between threads
@@ -406,6 +491,10 @@ class App : public FIX::Application {
   std::vector<std::string> hooks_;
   std::set<std::string> seen_;
   std::map<std::string, Resting> resting_;
+  std::map<std::string, Known> known_;
+  std::mutex stall_mu_;
+  std::condition_variable stall_cv_;
+  bool released_ = false;
   long long exec_ids_ = 0, order_ids_ = 0, fills_seen_ = 0;
 
   // one unit of the last decimal place lower ("60000.5" -> "60000.4", "60000" -> "59999")
@@ -488,6 +577,11 @@ int main(int argc, char** argv) {
     while (std::getline(std::cin, line)) {
       if (line == "quit") break;
       if (line.empty()) continue;
+      if (line == "release") {
+        app.release();
+        App::say("ACK " + line);
+        continue;
+      }
       app.add_hook(line);
       App::say("ACK " + line);
     }

@@ -5,9 +5,17 @@
 //! correcting fills on cue (ExecType H and G, after the order is final), the balances are those
 //! of the fills that stand, a journal rebuilt as `--resume` rebuilds it gives the same figures,
 //! and the report counts the busts and corrections.
+//!
+//! A run killed with an order to the acceptor in flight (between the order's send and its fill;
+//! between the fill's arrival and its journal record) is resumed: the resumed run asks the
+//! acceptor for the order's status and books what the journal lacked, exactly once.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use tickcross_testkit::fix_acceptor::{standing_fills, Acceptor, AcceptorFill, AcceptorOptions};
+use tickcross_trading::journal::{self, ReconcileOutcome, Record};
 
 mod common;
 use common::{bin, ok, synthetic_capture, tempdir};
@@ -182,7 +190,8 @@ fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptor
         .unwrap();
     ok(&o, "journal verify");
 
-    // resuming that journal is refused with a FIX venue (no order-status reconcile)
+    // resuming the finished journal asks the venue for a mass status (nothing was in flight):
+    // nothing to book, and the report is the same
     let o = bin()
         .args(["replay", "--path", "sw", "--trade", "--resume", "--config"])
         .arg(&config)
@@ -191,9 +200,21 @@ fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptor
         .arg(&pcap)
         .output()
         .unwrap();
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("order-status reconcile"), "{err}");
+    ok(&o, "replay --trade --resume");
+    let mut acc = acc;
+    acc.wait_for("the mass status", Duration::from_secs(60), |l| {
+        l == "MASS reports=0"
+    })
+    .unwrap();
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(again["venues"], s["venues"]);
+    assert_eq!(again["pnl"], s["pnl"]);
+    let r = &again["reconciled"];
+    for k in ["agreed", "recovered", "not_sent", "mismatch", "unexpected"] {
+        assert_eq!(r[k].as_u64(), Some(0), "{r:#}");
+    }
 }
 
 /// v0's balances (BTC, USDT) and traded volume from the acceptor's fills, booked by hand: quote
@@ -346,8 +367,8 @@ fn replay_trade_applies_the_acceptors_busts_and_corrections_to_the_books() {
         .unwrap();
     ok(&o, "journal verify");
 
-    // the journal rebuilt as a restart rebuilds it (`--resume` itself is refused with a FIX
-    // venue, for the orders in flight) holds the report's figures
+    // the journal rebuilt as a restart rebuilds it (its records applied to a fresh state, no
+    // venue asked) holds the report's figures
     let copy = dir.join("journal-copy");
     std::fs::copy(report.join("journal"), &copy).unwrap();
     let contents = tickcross_trading::journal::read(&copy).unwrap();
@@ -377,4 +398,211 @@ fn replay_trade_applies_the_acceptors_busts_and_corrections_to_the_books() {
             );
         }
     }
+}
+
+/// The acceptor (with `opts` and the test's credentials) and the test's config for it.
+fn acceptor_and_config(dir: &Path, opts: AcceptorOptions) -> (Acceptor, PathBuf) {
+    let opts = AcceptorOptions {
+        credentials: Some(("alice".into(), "s3cret".into())),
+        ..opts
+    };
+    let acc = Acceptor::start(&dir.join("acceptor"), &opts).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("password"), "s3cret\n").unwrap();
+    let config = dir.join("trade.toml");
+    std::fs::write(
+        &config,
+        CONFIG
+            .replace("@PORT@", &acc.port.to_string())
+            .replace("@DIR@", &dir.display().to_string()),
+    )
+    .unwrap();
+    (acc, config)
+}
+
+fn replay_trade(config: &Path, report: &Path, pcap: &Path, resume: bool) -> std::process::Command {
+    let mut c = bin();
+    c.args(["replay", "--path", "sw", "--trade"]);
+    if resume {
+        c.arg("--resume");
+    }
+    c.arg("--config")
+        .arg(config)
+        .arg("--report")
+        .arg(report)
+        .arg(pcap);
+    c
+}
+
+/// The resumed run's report agrees with the acceptor's fills booked by hand, and with `journal
+/// verify`; returns the journal's reconcile records (order id, outcome, booked before, the
+/// venue's filled total).
+fn check_resumed(acc: &Acceptor, report: &Path) -> Vec<(u64, ReconcileOutcome, Decimal, Decimal)> {
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    let fills = acc.fills().unwrap();
+    let (btc, usdt, volume) = book_by_hand(&fills);
+    let v0 = &s["venues"][0];
+    assert_eq!(dec(&v0["balances"]["BTC"]["end"]), btc, "{v0:#}\n{fills:?}");
+    assert_eq!(dec(&v0["balances"]["USDT"]["end"]), usdt, "{v0:#}");
+    assert_eq!(dec(&v0["volume"]), volume, "{v0:#}");
+    assert_eq!(dec(&v0["balances"]["USDT"]["reserved"]), Decimal::ZERO);
+    let o = bin()
+        .args(["journal", "verify"])
+        .arg(report.join("journal"))
+        .arg("--report")
+        .arg(report)
+        .output()
+        .unwrap();
+    ok(&o, "journal verify");
+    journal::read(&report.join("journal"))
+        .unwrap()
+        .records
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Reconciled {
+                status,
+                outcome,
+                booked_qty,
+                ..
+            } => Some((status.order_id, outcome, booked_qty, status.cum_qty)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn resume_reconciles_an_order_killed_between_its_send_and_its_fill() {
+    let dir = tempdir("fix-resume-send");
+    let pcap = synthetic_capture(&dir, 3000);
+    let (mut acc, config) = acceptor_and_config(&dir, AcceptorOptions::default());
+    let report = dir.join("report");
+    // the acceptor holds the first order unanswered while the run is killed
+    acc.command("stall").unwrap();
+    let mut child = replay_trade(&config, &report, &pcap, false)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("first.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let stalled = acc
+        .wait_for("the stalled order", Duration::from_secs(300), |l| {
+            l.starts_with("STALL clordid=")
+        })
+        .unwrap();
+    let cl = stalled.trim_start_matches("STALL clordid=").to_string();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // the answers go out to a dead connection and are kept for a resend
+    acc.command("release").unwrap();
+    acc.wait_for("the fill", Duration::from_secs(60), |l| {
+        l.starts_with(&format!("FILL clordid={cl} "))
+    })
+    .unwrap();
+    acc.wait_for("the session's end", Duration::from_secs(60), |l| {
+        l == "LOGOUT"
+    })
+    .unwrap();
+    let records = journal::read(&report.join("journal")).unwrap().records;
+    let id: u64 = cl.parse().unwrap();
+    assert!(
+        !records
+            .iter()
+            .any(|r| matches!(r, Record::Exec { report, .. } if report.order_id == id)),
+        "the killed run booked a report of order {id}"
+    );
+
+    let o = replay_trade(&config, &report, &pcap, true)
+        .output()
+        .unwrap();
+    ok(&o, "replay --trade --resume");
+    acc.wait_for("the status request", Duration::from_secs(60), |l| {
+        l == format!("STATUS clordid={cl} known=Y")
+    })
+    .unwrap();
+    let reconciled = check_resumed(&acc, &report);
+    // the reports the acceptor kept came back on the resend before the status answer, which
+    // then agreed, or (had they not) the answer booked them: the order's fill is booked once
+    let fill = acc
+        .fills()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.cl_ord_id == cl)
+        .expect("the stalled order filled");
+    let booked: Decimal = journal::read(&report.join("journal"))
+        .unwrap()
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Exec { report, .. } if report.order_id == id => Some(report.last_qty),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(booked, fill.qty, "{reconciled:?}");
+    // and the status answer is on record: in agreement with the resent reports (or recovering
+    // them)
+    assert!(
+        reconciled.iter().any(|r| r.0 == id
+            && matches!(r.1, ReconcileOutcome::Agreed | ReconcileOutcome::Recovered)
+            && r.3 == fill.qty),
+        "{reconciled:?}"
+    );
+    assert!(
+        reconciled
+            .iter()
+            .all(|r| r.1 != ReconcileOutcome::Mismatch && r.1 != ReconcileOutcome::Unexpected),
+        "{reconciled:?}"
+    );
+    eprintln!(
+        "order {id}: filled {} at the acceptor, booked {booked}; reconcile records {reconciled:?}",
+        fill.qty
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs the fault-injection feature: cargo test -p tickcross --features fault-injection"
+)]
+fn resume_reconciles_a_fill_received_but_never_journaled() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempdir("fix-resume-fill");
+    let pcap = synthetic_capture(&dir, 3000);
+    // IOC orders above 0.05 fill partly, in two trade reports, and the rest expires
+    let (acc, config) = acceptor_and_config(
+        &dir,
+        AcceptorOptions {
+            liquidity: Some("0.05".parse().unwrap()),
+            partials: 2,
+            ..AcceptorOptions::default()
+        },
+    );
+    let report = dir.join("report");
+    // the run dies as it is about to journal the first fill from the FIX venue (v0): the FIX
+    // session has handled the report (its sequence number is stored), so no resend brings it
+    // back; only the status request can
+    let o = replay_trade(&config, &report, &pcap, false)
+        .env(journal::ENV_KILL_BEFORE_FILL_ON, "0")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.signal(),
+        Some(9),
+        "the run was to die at its first fill from v0: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = replay_trade(&config, &report, &pcap, true)
+        .output()
+        .unwrap();
+    ok(&o, "replay --trade --resume");
+    let reconciled = check_resumed(&acc, &report);
+    let recovered: Vec<_> = reconciled
+        .iter()
+        .filter(|r| r.1 == ReconcileOutcome::Recovered && r.3 > r.2)
+        .collect();
+    assert_eq!(recovered.len(), 1, "{reconciled:?}");
+    eprintln!("reconcile records {reconciled:?}");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    assert!(s["reconciled"]["recovered"].as_u64() >= Some(1), "{s:#}");
 }

@@ -12,6 +12,7 @@
 //! | CompIDs | printable ASCII | SenderCompID `^[a-zA-Z0-9-_]{1,8}$`; TargetCompID `SPOT` |
 //! | reject details | Text(58) | Text(58) and ErrorCode(25016) |
 //! | BusinessMessageReject(j) | yes | not in the dictionary (Reject(3) and ExecType=8 instead) |
+//! | OrderStatusRequest(H), OrderMassStatusRequest(AF) | yes (11, 790, 55, 54; 584, 585=7) | neither: Binance answers order queries on its REST and WebSocket APIs only |
 
 use std::ops::RangeInclusive;
 
@@ -159,6 +160,38 @@ impl Dictionary {
             }
         }
         m
+    }
+
+    /// The dialect has OrderStatusRequest(H) and OrderMassStatusRequest(AF).
+    pub fn has_order_status(self) -> bool {
+        self == Dictionary::Fix44
+    }
+
+    /// The body of an OrderStatusRequest for the order `cl_ord_id` (None without one).
+    pub fn order_status_request(
+        self,
+        cl_ord_id: &str,
+        req_id: &str,
+        symbol: &str,
+        side: Side,
+    ) -> Option<Message> {
+        self.has_order_status().then(|| {
+            let mut m = Message::new("H");
+            m.push(11, cl_ord_id)
+                .push(790, req_id)
+                .push(55, symbol)
+                .push(54, side_code(side));
+            m
+        })
+    }
+
+    /// The body of an OrderMassStatusRequest for every order (MassStatusReqType 7).
+    pub fn order_mass_status_request(self, req_id: &str) -> Option<Message> {
+        self.has_order_status().then(|| {
+            let mut m = Message::new("AF");
+            m.push(584, req_id).push(585, "7");
+            m
+        })
     }
 
     /// The venue's reason in a reject: Text(58), with Binance's ErrorCode(25016).

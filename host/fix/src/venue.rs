@@ -23,7 +23,8 @@
 //! | 4 Canceled | | `Canceled` if we sent a cancel for the order, else `Expired` (many venues report an IOC remainder as 4) |
 //! | C Expired | | `Expired` |
 //! | 8 Rejected | | `Rejected` |
-//! | 6, E (pending), I (status), D (restated) | | nothing |
+//! | 6, E (pending), D (restated) | | nothing |
+//! | I Order Status | | [`VenueEvent::Status`] (after a restart: [`Venue::request_status`]) |
 //! | H Trade Cancel (bust) | | [`VenueEvent::Correction`], `Bust` of the fill ExecRefID(19) names |
 //! | G Trade Correct | | [`VenueEvent::Correction`], `Correct`: that fill is now LastQty(32) at LastPx(31) |
 //!
@@ -59,8 +60,8 @@ use super::fills::{CorrectionRefused, FillMemory};
 use super::session::{Session, SessionConfig, SessionError, SessionEvent, SessionStats};
 use super::store::{SeqStore, StoreError};
 use tickcross_trading::venue::{
-    CorrectionKind, ExecKind, ExecReport, OrderId, OrderRequest, Side, TradeCorrection, Venue,
-    VenueClock, VenueError, VenueEvent,
+    CorrectionKind, ExecKind, ExecReport, OrderId, OrderRequest, Side, StatusReport,
+    TradeCorrection, Venue, VenueClock, VenueError, VenueEvent,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +104,10 @@ struct Inner {
     drop_next_app: u32,
     cancels: u64,
     venue: String,
+    /// Orders asked about with OrderStatusRequest and not answered yet.
+    status_asked: HashSet<OrderId>,
+    /// The MassStatusReqID of the mass status in progress, and its reports so far.
+    mass: Option<(String, u64)>,
 }
 
 struct Shared {
@@ -199,6 +204,8 @@ impl FixVenue {
                 drop_next_app: 0,
                 cancels: 0,
                 venue: venue.to_string(),
+                status_asked: HashSet::new(),
+                mass: None,
             }),
             stop: AtomicBool::new(false),
             abort: AtomicBool::new(false),
@@ -448,6 +455,61 @@ impl Venue for FixVenue {
 
     fn close(&mut self) {
         self.stop_and_join();
+    }
+
+    /// An OrderStatusRequest per order (OrdStatusReqID `s<order id>`) and one
+    /// OrderMassStatusRequest of every order (MassStatusReqID `m<ns>`), where the dialect has
+    /// them; the orders are taken on as this session's (a cancel and later reports find them).
+    fn request_status(
+        &mut self,
+        orders: &[OrderRequest],
+        _now_ns: u64,
+    ) -> Result<bool, VenueError> {
+        let mut g = self.shared.lock();
+        if !g.dictionary.has_order_status() {
+            return if orders.is_empty() {
+                Ok(false)
+            } else {
+                Err(VenueError::Other(format!(
+                    "the {} dialect has no OrderStatusRequest (Binance answers order queries on \
+                     its REST and WebSocket APIs, which tickcross does not use)",
+                    g.dictionary.name()
+                )))
+            };
+        }
+        if !g.session.is_active() {
+            return Err(VenueError::Disconnected);
+        }
+        let g = &mut *g;
+        let now = codec::now_ns();
+        for o in orders {
+            let cl = format!("{}{}", g.prefix, o.id);
+            let body = g
+                .dictionary
+                .order_status_request(&cl, &format!("s{}", o.id), &o.symbol, o.side)
+                .expect("the dialect has OrderStatusRequest");
+            g.session
+                .send_message(&body, now, &mut g.out, true)
+                .map_err(|e| VenueError::Other(e.to_string()))?;
+            g.orders.entry(o.id).or_insert_with(|| OrderInfo {
+                symbol: o.symbol.clone(),
+                side: o.side,
+                qty: o.qty,
+                cancel_sent: false,
+            });
+            g.status_asked.insert(o.id);
+        }
+        let req = format!("m{now}");
+        let body = g
+            .dictionary
+            .order_mass_status_request(&req)
+            .expect("the dialect has OrderMassStatusRequest");
+        g.session
+            .send_message(&body, now, &mut g.out, true)
+            .map_err(|e| VenueError::Other(e.to_string()))?;
+        g.mass = Some((req, 0));
+        g.flush();
+        Ok(true)
     }
 }
 
@@ -700,6 +762,13 @@ impl Inner {
                     let _ = self.tx.send(VenueEvent::CancelRejected { order_id, text });
                 }
             }
+            "H" => {
+                if let Some(order_id) = id(11) {
+                    self.status_asked.remove(&order_id);
+                    let _ = self.tx.send(VenueEvent::StatusRefused { order_id, text });
+                }
+            }
+            "AF" => self.mass_refused(&text),
             other => tracing::warn!(venue = %self.venue, msg_type = other, "FIX: {text}"),
         }
     }
@@ -737,10 +806,14 @@ impl Inner {
                 }
             }
             "j" => {
+                let orig = msg
+                    .get_u64(45)
+                    .ok()
+                    .flatten()
+                    .and_then(|s| self.session.sent_message(s));
                 let by_ref = msg.get(379).and_then(|c| parse_order_id(&self.prefix, c));
                 let by_seq = || {
-                    let s = msg.get_u64(45).ok().flatten()?;
-                    let orig = self.session.sent_message(s)?;
+                    let orig = orig.as_ref()?;
                     let tag = if orig.msg_type() == "F" { 41 } else { 11 };
                     orig.get(tag).and_then(|c| parse_order_id(&self.prefix, c))
                 };
@@ -750,6 +823,25 @@ impl Inner {
                     msg.get(380).unwrap_or("?"),
                     self.dictionary.reject_text(msg)
                 );
+                let ref_type = msg
+                    .get(372)
+                    .map(str::to_string)
+                    .or_else(|| orig.as_ref().map(|o| o.msg_type().to_string()));
+                match ref_type.as_deref() {
+                    // a status request refused is not the order refused
+                    Some("H") => {
+                        if let Some(order_id) = order_id {
+                            self.status_asked.remove(&order_id);
+                            let _ = self.tx.send(VenueEvent::StatusRefused { order_id, text });
+                        }
+                        return Ok(());
+                    }
+                    Some("AF") => {
+                        self.mass_refused(&text);
+                        return Ok(());
+                    }
+                    _ => {}
+                }
                 if let Some(id) = order_id {
                     self.orders.remove(&id);
                 }
@@ -773,8 +865,105 @@ impl Inner {
         Ok(())
     }
 
+    /// A mass status the venue would not give: logged, and ended (the orders asked about one
+    /// by one are answered on their own).
+    fn mass_refused(&mut self, text: &str) {
+        if let Some((_, n)) = self.mass.take() {
+            tracing::warn!(venue = %self.venue, "FIX: the venue refused the mass status: {text}");
+            let _ = self.tx.send(VenueEvent::MassStatusEnd { reports: n });
+        }
+    }
+
+    /// An ExecutionReport 150=I: the answer to an OrderStatusRequest, or one report of a mass
+    /// status (MassStatusReqID(584) ours; LastRptRequested(912)=Y, or TotNumReports(911)
+    /// reached, ends it). OrdStatus to the order's state: 0, A (pending new), 6, E (pending
+    /// cancel, replace) working (`New`, or `PartialFill` with something filled); 1
+    /// `PartialFill`; 2 `Fill`; 4 `Canceled` if we asked, else `Expired` (an IOC remainder); C,
+    /// 3 `Expired`; 8 `Rejected`, or with OrdRejReason(103)=5 an order the venue does not know.
+    fn status_report(&mut self, msg: &Message, now: u64) -> Result<Vec<VenueEvent>, FieldError> {
+        let status = msg.req_char(39)?;
+        let cum = msg.get_decimal(14)?.unwrap_or_default();
+        let avg = msg.get_decimal(6)?.unwrap_or_default();
+        let total = msg.get_u64(911)?;
+        let last = msg.get_bool(912)? == Some(true);
+        let in_mass = self
+            .mass
+            .as_ref()
+            .is_some_and(|(id, _)| msg.get(584) == Some(id.as_str()));
+        let mut out = Vec::new();
+        let id = msg
+            .get(41)
+            .filter(|s| !s.is_empty())
+            .or(msg.get(11))
+            .and_then(|c| parse_order_id(&self.prefix, c));
+        if let Some(order_id) = id {
+            let cancel_sent = self.orders.get(&order_id).is_some_and(|i| i.cancel_sent);
+            let working = if cum > Decimal::ZERO {
+                ExecKind::PartialFill
+            } else {
+                ExecKind::New
+            };
+            let state = match status {
+                b'0' | b'A' | b'6' | b'E' => Some(working),
+                b'1' => Some(ExecKind::PartialFill),
+                b'2' => Some(ExecKind::Fill),
+                b'4' if cancel_sent => Some(ExecKind::Canceled),
+                b'4' | b'C' | b'3' => Some(ExecKind::Expired),
+                b'8' if msg.get(103) == Some("5") => None,
+                b'8' => Some(ExecKind::Rejected),
+                _ => {
+                    return Err(FieldError {
+                        tag: 39,
+                        reason: RejectReason::ValueIncorrect,
+                    })
+                }
+            };
+            if cum < Decimal::ZERO || avg < Decimal::ZERO {
+                return Err(FieldError {
+                    tag: if cum < Decimal::ZERO { 14 } else { 6 },
+                    reason: RejectReason::ValueIncorrect,
+                });
+            }
+            if state.is_none_or(|k| k.is_final()) {
+                self.orders.remove(&order_id);
+                self.exec_ids.retain(|(o, _)| *o != order_id);
+            }
+            let requested = self.status_asked.remove(&order_id);
+            let text = Some(self.dictionary.reject_text(msg)).filter(|t| !t.is_empty());
+            out.push(VenueEvent::Status(StatusReport {
+                order_id,
+                state,
+                cum_qty: cum,
+                avg_price: avg,
+                requested,
+                text,
+                ts_ns: msg
+                    .get(60)
+                    .and_then(codec::parse_utc_timestamp)
+                    .unwrap_or(now),
+            }));
+        } else {
+            tracing::debug!(venue = %self.venue, cl_ord_id = ?msg.get(11), "FIX: order status of an order not ours");
+        }
+        if in_mass {
+            let (_, n) = self.mass.as_mut().expect("in a mass status");
+            if id.is_some() {
+                *n += 1;
+            }
+            let seen = *n;
+            if last || total.is_some_and(|t| seen >= t) {
+                self.mass = None;
+                out.push(VenueEvent::MassStatusEnd { reports: seen });
+            }
+        }
+        Ok(out)
+    }
+
     fn exec_report(&mut self, msg: &Message, now: u64) -> Result<Vec<VenueEvent>, FieldError> {
         let exec_type = msg.req_char(150)?;
+        if exec_type == b'I' {
+            return self.status_report(msg, now);
+        }
         let status = msg.req_char(39)?;
         let id_s = msg
             .get(41)
@@ -891,7 +1080,7 @@ impl Inner {
                 Decimal::ZERO,
                 Decimal::ZERO,
             )],
-            b'6' | b'E' | b'I' | b'D' | b'5' | b'3' => {
+            b'6' | b'E' | b'D' | b'5' | b'3' => {
                 tracing::debug!(venue = %self.venue, order = order_id, exec_type = %(exec_type as char), "FIX: informational ExecutionReport");
                 vec![]
             }
@@ -1032,6 +1221,8 @@ mod tests {
             drop_next_app: 0,
             cancels: 0,
             venue: "v".into(),
+            status_asked: HashSet::new(),
+            mass: None,
         };
         (inner, rx)
     }
@@ -1207,5 +1398,113 @@ mod tests {
         let b2 = er(4, "H", "1", "E3", "0", &[(19, "E1")]);
         refused(&g.exec_report(&b2, 5).unwrap());
         assert_eq!(g.corrections_refused, 1);
+    }
+
+    fn statuses(evs: &[VenueEvent]) -> Vec<(OrderId, Option<ExecKind>, Decimal, bool)> {
+        evs.iter()
+            .filter_map(|e| match e {
+                VenueEvent::Status(s) => Some((s.order_id, s.state, s.cum_qty, s.requested)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn order_status_answers_map_to_the_orders_state() {
+        let (mut g, _rx) = inner("status");
+        for id in [1, 2, 3, 4, 5] {
+            sent(&mut g, id, "0.5");
+            g.status_asked.insert(id);
+        }
+        g.orders.get_mut(&4).unwrap().cancel_sent = true;
+        let cases = [
+            (1, "1", "0.2", &[][..], Some(ExecKind::PartialFill)),
+            (2, "C", "0.2", &[][..], Some(ExecKind::Expired)),
+            // the FIX 4.4 answer for an order the venue does not know
+            (3, "8", "0", &[(103, "5")][..], None),
+            (4, "4", "0", &[][..], Some(ExecKind::Canceled)),
+            (5, "8", "0", &[(103, "3")][..], Some(ExecKind::Rejected)),
+        ];
+        for (id, st, cum, more, want) in cases {
+            let evs = g.exec_report(&er(id, "I", st, "S", cum, more), 1).unwrap();
+            assert_eq!(statuses(&evs), vec![(id, want, d(cum), true)], "{st}");
+        }
+        // the working order stays this session's; the ended ones are forgotten
+        assert_eq!(g.orders.keys().copied().collect::<Vec<_>>(), vec![1]);
+        assert!(g.status_asked.is_empty());
+        // 0 or A with a filled part is a working order part filled
+        sent(&mut g, 6, "0.5");
+        let evs = g.exec_report(&er(6, "I", "A", "S", "0.1", &[]), 1).unwrap();
+        assert_eq!(
+            statuses(&evs),
+            vec![(6, Some(ExecKind::PartialFill), d("0.1"), false)]
+        );
+        // an OrdStatus outside FIX 4.4's is a field error (a session Reject)
+        assert!(g.exec_report(&er(6, "I", "Z", "S", "0", &[]), 1).is_err());
+    }
+
+    #[test]
+    fn a_mass_status_ends_with_its_last_report() {
+        let (mut g, _rx) = inner("mass");
+        g.mass = Some(("m1".into(), 0));
+        // another session's order, then one of ours, then the last
+        let mut other = Message::new("8");
+        other
+            .push(37, "O9")
+            .push(11, "X9")
+            .push(17, "S")
+            .push(150, "I")
+            .push(39, "0")
+            .push(54, "1")
+            .push(151, "0")
+            .push(14, "0")
+            .push(6, "0")
+            .push(584, "m1")
+            .push(911, "3");
+        assert!(g.exec_report(&other, 1).unwrap().is_empty());
+        let evs = g
+            .exec_report(&er(8, "I", "0", "S", "0", &[(584, "m1"), (911, "3")]), 1)
+            .unwrap();
+        assert_eq!(
+            statuses(&evs),
+            vec![(8, Some(ExecKind::New), d("0"), false)]
+        );
+        let evs = g
+            .exec_report(
+                &er(
+                    9,
+                    "I",
+                    "1",
+                    "S",
+                    "0.1",
+                    &[(584, "m1"), (911, "3"), (912, "Y")],
+                ),
+                1,
+            )
+            .unwrap();
+        assert!(
+            matches!(evs.last(), Some(VenueEvent::MassStatusEnd { reports: 2 })),
+            "{evs:?}"
+        );
+        assert!(g.mass.is_none());
+        // none at all: one report for no order, 911=0
+        g.mass = Some(("m2".into(), 0));
+        let mut none = Message::new("8");
+        none.push(37, "NONE")
+            .push(11, "NONE")
+            .push(17, "S")
+            .push(150, "I")
+            .push(39, "8")
+            .push(54, "1")
+            .push(151, "0")
+            .push(14, "0")
+            .push(6, "0")
+            .push(584, "m2")
+            .push(911, "0")
+            .push(912, "Y");
+        assert!(matches!(
+            g.exec_report(&none, 1).unwrap().as_slice(),
+            [VenueEvent::MassStatusEnd { reports: 0 }]
+        ));
     }
 }

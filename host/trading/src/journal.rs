@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use super::config::SyncPolicy;
 use super::ledger::Transfer;
 use super::money::FeeCharge;
-use super::venue::{ExecReport, OrderId, Side, TradeCorrection};
+use super::venue::{ExecReport, OrderId, Side, StatusReport, TradeCorrection};
 
 pub const MAGIC: &[u8; 8] = b"TCJRNL02";
 /// The magic of format version 1 (unchained checksums), refused with a clear error.
@@ -210,6 +210,16 @@ pub enum Record {
         order_id: OrderId,
         why: String,
     },
+    /// After a restart: what a venue reported of an order sent before it (or of a working
+    /// order of ours the journal has as final or never sent), and what the journal had booked
+    /// of it as filled then. The Exec records that settle the difference follow.
+    Reconciled {
+        ts_ns: u64,
+        venue: usize,
+        status: StatusReport,
+        booked_qty: Decimal,
+        outcome: ReconcileOutcome,
+    },
     /// The venue never answered the order nor its cancel: closed with what had filled.
     OrderLost {
         ts_ns: u64,
@@ -248,6 +258,24 @@ pub enum Record {
         source: String,
     },
     Snapshot(Snapshot),
+}
+
+/// What a reconcile found ([`Record::Reconciled`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReconcileOutcome {
+    /// The venue's figures are the journal's: nothing to book (the order may have ended).
+    Agreed,
+    /// Fills the journal lacked, or the order's end, were booked from the venue's figures.
+    Recovered,
+    /// The venue does not know the order: settled as never sent (nothing filled).
+    NotSent,
+    /// The venue reports less filled than the journal booked, or does not know an order with
+    /// booked fills: nothing is booked beyond the order's end; to be reconciled by hand.
+    Mismatch,
+    /// A working order of ours that the journal has as final, or never sent: to be cancelled
+    /// and reconciled by hand.
+    Unexpected,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -456,6 +484,10 @@ pub struct Journal {
     /// With `kill_after`: write only half of the next record first, a torn write.
     #[cfg(feature = "fault-injection")]
     kill_torn: bool,
+    /// Die (SIGKILL) instead of writing the first record of a fill from this venue: the
+    /// process had the venue's report and never booked it.
+    #[cfg(feature = "fault-injection")]
+    kill_before_fill_on: Option<usize>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -472,6 +504,9 @@ impl std::fmt::Debug for Journal {
 pub const ENV_KILL_AFTER: &str = "TICKCROSS_FAULT_KILL_AFTER_RECORDS";
 /// Environment variable: with the above, tear the next record in half first.
 pub const ENV_KILL_TORN: &str = "TICKCROSS_FAULT_TORN_WRITE";
+/// Environment variable: SIGKILL the process instead of writing the first fill from the venue
+/// of this index (crash tests of the reconcile on resume; `fault-injection` builds only).
+pub const ENV_KILL_BEFORE_FILL_ON: &str = "TICKCROSS_FAULT_KILL_BEFORE_FILL_ON_VENUE";
 
 impl Journal {
     /// Creates a new journal (the file must not exist or be empty).
@@ -532,6 +567,10 @@ impl Journal {
                 .and_then(|v| v.parse().ok()),
             #[cfg(feature = "fault-injection")]
             kill_torn: std::env::var(ENV_KILL_TORN).is_ok_and(|v| v == "1"),
+            #[cfg(feature = "fault-injection")]
+            kill_before_fill_on: std::env::var(ENV_KILL_BEFORE_FILL_ON)
+                .ok()
+                .and_then(|v| v.parse().ok()),
         })
     }
 
@@ -547,7 +586,14 @@ impl Journal {
     pub fn append(&mut self, rec: &Record) -> Result<(), JournalError> {
         let (bytes, chain) = encode(rec, self.chain);
         #[cfg(feature = "fault-injection")]
-        if self.kill_after == Some(self.records) {
+        let fill_from = match rec {
+            Record::Exec { venue, report, .. } if report.last_qty > Decimal::ZERO => Some(*venue),
+            _ => None,
+        };
+        #[cfg(feature = "fault-injection")]
+        if self.kill_after == Some(self.records)
+            || (fill_from.is_some() && fill_from == self.kill_before_fill_on)
+        {
             if self.kill_torn {
                 let _ = self.file.write_all(&bytes[..bytes.len() / 2]);
             }

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::config::FeeAsset;
 use super::engine::{EngineSetup, State};
+use super::journal::ReconcileOutcome;
 use super::latency::Operation;
 use super::pnl::{sharpe, ClosedTrade};
 use super::rebalance::{plan, Proposal};
@@ -219,6 +220,7 @@ pub fn summary_json(
         })
     };
     let stats = &st.stats;
+    let rc = |o: ReconcileOutcome| stats.reconciled.get(&o).copied().unwrap_or(0);
     json!({
         "events": st.events,
         "candidates": st.candidates.len(),
@@ -262,6 +264,11 @@ pub fn summary_json(
         "corrections": {
             "busts": stats.busts, "corrections": stats.corrections,
             "refused": stats.corrections_refused, "pnl_effect": s(stats.correction_pnl),
+        },
+        "reconciled": {
+            "agreed": rc(ReconcileOutcome::Agreed), "recovered": rc(ReconcileOutcome::Recovered),
+            "not_sent": rc(ReconcileOutcome::NotSent), "mismatch": rc(ReconcileOutcome::Mismatch),
+            "unexpected": rc(ReconcileOutcome::Unexpected),
         },
         "open_exposure": exposure,
         "positions": positions,
@@ -397,6 +404,18 @@ pub fn summary_text(setup: &EngineSetup, v: &Value) -> String {
             text(&g("/corrections/corrections")),
             text(&g("/corrections/refused")),
             text(&g("/corrections/pnl_effect"))
+        ),
+    );
+    kv(
+        &mut o,
+        "reconciled",
+        format!(
+            "after restarts: {} agreed, {} recovered, {} not sent, {} mismatched, {} unexpected",
+            text(&g("/reconciled/agreed")),
+            text(&g("/reconciled/recovered")),
+            text(&g("/reconciled/not_sent")),
+            text(&g("/reconciled/mismatch")),
+            text(&g("/reconciled/unexpected"))
         ),
     );
     kv(

@@ -15,9 +15,9 @@
 //! they are final, for at most `order_timeout_ms` of wall time after the last order was sent;
 //! then it goes on, and the engine's timers (at simulated time) cancel what is still open. A
 //! live run never waits for a venue: its loop polls the wall-clock venues each time round
-//! ([`Trader::poll_wall`]). Resuming a journal with a FIX venue is refused: the orders in flight
-//! at the crash would need an order-status reconcile with the venue (OrderStatusRequest, or the
-//! venue's drop copy), which is not implemented.
+//! ([`Trader::poll_wall`]). Resuming a journal with such a venue first asks it what became of
+//! the orders the journal has in flight there (FIX OrderStatusRequest, and OrderMassStatusRequest
+//! where the dialect has it) and books the answers ([`reconcile`]); only then does the run trade.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -254,30 +254,98 @@ pub fn check_journal(
         Some(Record::Header(_)) => {}
         _ => return mismatch("it does not start with a header record"),
     }
-    refuse_external_resume(&setup, path)?;
     Ok(JournalStart::Resume {
         records: c.records.len(),
     })
 }
 
-/// A journal with records is not resumed when a venue sends its orders out: the orders in flight
-/// at the crash would need an order-status reconcile with the venue, which is not implemented.
-fn refuse_external_resume(setup: &EngineSetup, path: &Path) -> Result<(), TradeRunError> {
-    match setup
-        .trade
-        .venues
-        .iter()
-        .position(|v| matches!(v.order_entry, OrderEntry::External { .. }))
-    {
-        Some(k) => Err(TradeRunError::Setup(format!(
-            "journal {} holds records and venue {:?} sends its orders out (order_entry): \
-             resuming would need an order-status reconcile with the venue for the orders in \
-             flight at the crash, which is not implemented; start with a new journal",
-            path.display(),
-            setup.venue_names[k]
-        ))),
-        None => Ok(()),
+/// How long a resume waits for the venues' answers on the orders in flight at the restart (the
+/// config's `order_timeout_ms` when longer): only a venue that never answers runs into it.
+const RECONCILE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After a restart: asks every venue whose orders leave the process what became of the orders
+/// the journal has in flight there (and, where the venue has it, a mass status of every order),
+/// and books the answers (`engine::reconcile`), before the run trades again. A venue that
+/// cannot be asked, refuses to answer, or does not answer within the timeout fails the run,
+/// naming the orders: trading on with orders in an unknown state is not an option.
+fn reconcile(
+    engine: &mut Engine,
+    wall: &[bool],
+    now: &dyn Fn() -> u64,
+    timeout: Duration,
+) -> Result<(), TradeRunError> {
+    let before = engine.state().stats.reconciled.clone();
+    let names = engine.setup().venue_names.clone();
+    let mut asked = 0;
+    for (v, _) in wall.iter().enumerate().filter(|(_, w)| **w) {
+        let ids: Vec<u64> = engine.in_flight(v).iter().map(|o| o.id).collect();
+        asked += engine.request_status(v, now()).map_err(|e| {
+            TradeRunError::Setup(format!(
+                "venue {:?}: the journal has {} orders in flight there ({ids:?}) and they cannot \
+                 be reconciled: {e}; settle them with the venue by hand and start with a new \
+                 journal",
+                names[v],
+                ids.len()
+            ))
+        })?;
     }
+    let t0 = Instant::now();
+    loop {
+        for (v, _) in wall.iter().enumerate().filter(|(_, w)| **w) {
+            engine.poll_venue(v, now())?;
+        }
+        let refused = engine.status_refused();
+        if !refused.is_empty() {
+            let list: Vec<String> = refused
+                .iter()
+                .map(|(id, why)| format!("order {id}: {why}"))
+                .collect();
+            return Err(TradeRunError::Setup(format!(
+                "a venue refused to say what became of orders in flight at the restart ({}); \
+                 not trading with orders in an unknown state",
+                list.join("; ")
+            )));
+        }
+        let (orders, mass) = engine.reconcile_waiting();
+        if orders.is_empty() && mass.is_empty() {
+            break;
+        }
+        if t0.elapsed() >= timeout {
+            let mass: Vec<&String> = mass.iter().map(|&v| &names[v]).collect();
+            return Err(TradeRunError::Setup(format!(
+                "no answer within {timeout:?} on the status of orders {orders:?} in flight at \
+                 the restart{}; not trading with orders in an unknown state",
+                if mass.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (mass status of {mass:?} incomplete)")
+                }
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let after = &engine.state().stats.reconciled;
+    let found: Vec<String> = after
+        .iter()
+        .map(|(o, n)| (o, n - before.get(o).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(o, n)| format!("{o:?} {n}"))
+        .collect();
+    if asked > 0 || !found.is_empty() {
+        tracing::info!(
+            asked,
+            found = %found.join(", "),
+            "reconciled the orders in flight at the restart with their venues"
+        );
+    }
+    Ok(())
+}
+
+/// The wall clock (CLOCK_REALTIME), ns since the epoch.
+fn wall_clock_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Simulated venues as the engine takes them.
@@ -475,9 +543,6 @@ impl Trader {
                 }
             }
         }
-        if let (Some(_), Some(path)) = (&existing, &opts.journal) {
-            refuse_external_resume(&setup, path)?;
-        }
         let mut venues: Vec<Box<dyn Venue>> = Vec::with_capacity(sims.len());
         for (k, s) in sims.into_iter().enumerate() {
             match &setup.trade.venues[k].order_entry {
@@ -510,6 +575,7 @@ impl Trader {
             }
             (_, path) => (Engine::new(setup, venues, path.as_deref())?, None),
         };
+        let mut engine = engine;
         let resume_ts = engine.state().last_ts;
         let wall: Vec<bool> = engine
             .venues()
@@ -517,6 +583,20 @@ impl Trader {
             .map(|v| v.clock() == VenueClock::Wall)
             .collect();
         let wall_timeout = Duration::from_nanos(engine.setup().trade.params.order_timeout_ns);
+        if resumed.is_some() {
+            // a replay books the answers at the journal's last instant, a live run at the wall
+            // clock's
+            let clock = move || match mode {
+                TimeMode::Simulated => resume_ts,
+                TimeMode::Wall => wall_clock_ns(),
+            };
+            reconcile(
+                &mut engine,
+                &wall,
+                &clock,
+                wall_timeout.max(RECONCILE_TIMEOUT),
+            )?;
+        }
         Ok(Trader {
             engine,
             market,

@@ -125,6 +125,24 @@ pub struct TradeCorrection {
     pub ts_ns: u64,
 }
 
+/// What a venue says of an order asked about after a restart ([`Venue::request_status`]), or of
+/// one of ours it reported in a mass status: its state and what has filled in total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub order_id: OrderId,
+    /// The order's state: `New` (working, nothing filled), `PartialFill` (working, part filled),
+    /// or a final kind. None: the venue does not know the order.
+    pub state: Option<ExecKind>,
+    /// Total filled.
+    pub cum_qty: Decimal,
+    /// Average price of what filled (0 when nothing did, or when the venue does not say).
+    pub avg_price: Decimal,
+    /// The answer to a request for this order (else the order came up in a mass status).
+    pub requested: bool,
+    pub text: Option<String>,
+    pub ts_ns: u64,
+}
+
 /// What `poll` collects from a venue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VenueEvent {
@@ -147,6 +165,18 @@ pub enum VenueEvent {
     BusinessReject {
         order_id: Option<OrderId>,
         text: String,
+    },
+    /// An order's status (after [`Venue::request_status`]).
+    Status(StatusReport),
+    /// The venue refused to say what became of an order it was asked about.
+    StatusRefused {
+        order_id: OrderId,
+        text: String,
+    },
+    /// The mass status asked for by [`Venue::request_status`] is complete: `reports` orders
+    /// were reported.
+    MassStatusEnd {
+        reports: u64,
     },
     /// The session is (again) up: orders may be sent.
     Connected,
@@ -192,4 +222,22 @@ pub trait Venue {
     fn next_due_ns(&self) -> Option<u64>;
     /// Ends the session cleanly (logout), waiting at most a short while.
     fn close(&mut self) {}
+    /// After a restart: asks the venue what became of `orders` (sent before the restart, not
+    /// final in the journal). Each answer comes back through `poll` as a `Status` (or a
+    /// `StatusRefused`). Ok(true) when a mass status of every order was asked for as well: a
+    /// `MassStatusEnd` follows its reports. A venue that cannot say (the default) errs, naming
+    /// why, whenever `orders` is not empty.
+    fn request_status(
+        &mut self,
+        orders: &[OrderRequest],
+        _now_ns: u64,
+    ) -> Result<bool, VenueError> {
+        if orders.is_empty() {
+            Ok(false)
+        } else {
+            Err(VenueError::Other(
+                "this venue cannot be asked for an order's status".into(),
+            ))
+        }
+    }
 }

@@ -748,6 +748,29 @@ impl<'h> Books<'h> {
                 fee,
                 ..
             } => self.correction(k, *venue, correction, orig_fee, fee.as_ref()),
+            Record::Reconciled {
+                status, outcome, ..
+            } => {
+                // what a venue said after a restart: of an order sent (an unexpected one: of
+                // one not in flight)
+                let order = self.orders.get(&status.order_id);
+                let unexpected = *outcome == super::journal::ReconcileOutcome::Unexpected;
+                let wrong = if unexpected {
+                    order.is_some_and(|o| !o.done)
+                } else {
+                    order.is_none()
+                };
+                if wrong {
+                    self.bad(
+                        k,
+                        format!(
+                            "reconcile ({outcome:?}) of order {}, which is {}",
+                            status.order_id,
+                            if unexpected { "in flight" } else { "unknown" }
+                        ),
+                    );
+                }
+            }
             Record::CancelSent { order_id, .. } => {
                 if self.orders.get(order_id).is_none_or(|o| o.done) {
                     self.bad(k, format!("cancel of order {order_id}, which is not open"));

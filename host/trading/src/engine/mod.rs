@@ -33,6 +33,7 @@
 
 mod decide;
 mod orders;
+mod reconcile;
 mod replay;
 mod setup;
 mod state;
@@ -82,6 +83,8 @@ pub struct Engine {
     tap: Option<Vec<Record>>,
     /// After a restart: what the journal's last step still owed when the process died.
     interrupted: Option<Interrupted>,
+    /// After a restart: what each venue asked for order statuses has still to answer.
+    reconciling: BTreeMap<usize, reconcile::Pending>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -113,6 +116,7 @@ impl Engine {
             scratch: Vec::new(),
             tap: None,
             interrupted: None,
+            reconciling: BTreeMap::new(),
         };
         let h = Record::Header(e.setup.header());
         e.commit(h)?;
@@ -143,6 +147,7 @@ impl Engine {
                 scratch: Vec::new(),
                 tap: None,
                 interrupted,
+                reconciling: BTreeMap::new(),
             },
             info,
         ))

@@ -67,6 +67,15 @@ impl Engine {
                 self.st.stats.corrections_refused += 1;
                 Ok(())
             }
+            VenueEvent::Status(s) => self.on_status(v, s, now),
+            VenueEvent::StatusRefused { order_id, text } => {
+                self.on_status_refused(v, order_id, text);
+                Ok(())
+            }
+            VenueEvent::MassStatusEnd { reports } => {
+                self.on_mass_status_end(v, reports);
+                Ok(())
+            }
             VenueEvent::CancelRejected { order_id, text } => {
                 tracing::debug!(venue = %name, order = order_id, "cancel rejected: {text}");
                 Ok(())

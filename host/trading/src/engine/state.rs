@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::setup::EngineSetup;
-use crate::journal::{OrderRecord, Purpose, Record, Snapshot, TradeOpen};
+use crate::journal::{OrderRecord, Purpose, ReconcileOutcome, Record, Snapshot, TradeOpen};
 use crate::latency::{Operation, RoundTrips};
 use crate::ledger::{Ledger, Transfer};
 use crate::money::{base_of, fill_deltas, quote_of, round_amount, FeeCharge};
@@ -117,6 +117,8 @@ pub struct Stats {
     pub correction_pnl: Decimal,
     pub transfers: u64,
     pub transfer_fees: BTreeMap<String, Decimal>,
+    /// Reconciles after restarts ([`Record::Reconciled`]), by what they found.
+    pub reconciled: BTreeMap<ReconcileOutcome, u64>,
 }
 
 /// A venue's order counts.
@@ -421,6 +423,9 @@ impl State {
                     self.ledger.release(*order_id);
                     self.stats.orders_lost += 1;
                 }
+            }
+            Record::Reconciled { outcome, .. } => {
+                *self.stats.reconciled.entry(*outcome).or_default() += 1;
             }
             Record::VenueState { venue, up, .. } => {
                 if let Some(r) = self.risk.get_mut(*venue) {
@@ -796,6 +801,7 @@ pub(super) fn record_ts(r: &Record) -> Option<u64> {
         | Record::Exec { ts_ns, .. }
         | Record::Correction { ts_ns, .. }
         | Record::CancelSent { ts_ns, .. }
+        | Record::Reconciled { ts_ns, .. }
         | Record::OrderLost { ts_ns, .. }
         | Record::VenueState { ts_ns, .. }
         | Record::UnwindWait { ts_ns, .. }

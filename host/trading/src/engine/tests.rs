@@ -381,3 +381,137 @@ fn a_bust_while_the_trade_is_open_leaves_a_residual_that_is_unwound() {
         (Side::Buy, d("0.1"))
     );
 }
+
+fn status(order_id: u64, state: Option<ExecKind>, cum: &str, avg: &str) -> VenueEvent {
+    VenueEvent::Status(crate::venue::StatusReport {
+        order_id,
+        state,
+        cum_qty: d(cum),
+        avg_price: d(avg),
+        requested: true,
+        text: None,
+        ts_ns: 0,
+    })
+}
+
+/// `traded()`'s trade opened, with only the sell's first fill booked before a restart.
+fn opened_then_restarted() -> Engine {
+    let venues: Vec<Box<dyn Venue>> = vec![Box::new(Mute), Box::new(Mute), Box::new(Mute)];
+    let mut e = Engine::new(setup(), venues, None).unwrap();
+    e.keep_records();
+    e.commit(Record::TradeOpen(TradeOpen {
+        trade_id: 1,
+        event_seq: 1,
+        ts_ns: 1_000,
+        instrument: 0,
+        buy_venue: 0,
+        sell_venue: 1,
+        base_qty: d("0.1"),
+        gross: d("20"),
+        fees: d("12.02"),
+        net: d("7.98"),
+        buy: order(1, 0, Side::Buy, "60000", ("USDT", "6006")),
+        sell: order(2, 1, Side::Sell, "60190", ("BTC", "0.1")),
+    }))
+    .unwrap();
+    e.on_venue_event(
+        1,
+        fill(2, ExecKind::PartialFill, "0.06", "60200", "0.06"),
+        2_000,
+    )
+    .unwrap();
+    e
+}
+
+#[test]
+fn statuses_after_a_restart_book_what_the_journal_lacked_to_the_uninterrupted_figures() {
+    let mut e = opened_then_restarted();
+    assert_eq!(e.in_flight(0).len(), 1);
+    assert_eq!(e.in_flight(1).len(), 1);
+    // the buy filled wholly at 60000; the sell filled 0.1 in all at an average of 60196, its
+    // missing 0.04 at (0.1 x 60196 - 0.06 x 60200) / 0.04 = 60190, and the rest expired
+    e.on_venue_event(0, status(1, Some(ExecKind::Fill), "0.1", "60000"), 3_000)
+        .unwrap();
+    e.on_venue_event(1, status(2, Some(ExecKind::Fill), "0.1", "60196"), 3_000)
+        .unwrap();
+    assert!(e.state().trades.is_empty(), "the trade closed");
+    assert_eq!(figures(&e), figures(&traded()));
+    let recs = e.take_records();
+    let fills: Vec<(u64, Decimal, Decimal)> = recs
+        .iter()
+        .filter_map(|r| match r {
+            Record::Exec { report, .. } if report.last_qty > Decimal::ZERO => {
+                Some((report.order_id, report.last_qty, report.last_price))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        fills,
+        vec![
+            (2, d("0.06"), d("60200")),
+            (1, d("0.1"), d("60000")),
+            (2, d("0.04"), d("60190"))
+        ]
+    );
+    assert_eq!(
+        e.state()
+            .stats
+            .reconciled
+            .get(&journal::ReconcileOutcome::Recovered),
+        Some(&2)
+    );
+    // a second answer for an order now ended agrees with the books
+    e.on_venue_event(1, status(2, Some(ExecKind::Fill), "0.1", "60196"), 4_000)
+        .unwrap();
+    assert_eq!(
+        e.state()
+            .stats
+            .reconciled
+            .get(&journal::ReconcileOutcome::Agreed),
+        Some(&1)
+    );
+}
+
+#[test]
+fn an_unknown_order_is_settled_as_not_sent_and_disagreements_book_nothing() {
+    // the buy unknown to its venue: settled as never sent (a reject); the sell's venue reports
+    // less filled than booked: a mismatch, the order ends with what was booked
+    let mut e = opened_then_restarted();
+    let before = figures(&e);
+    e.on_venue_event(0, status(1, None, "0", "0"), 3_000)
+        .unwrap();
+    e.on_venue_event(
+        1,
+        status(2, Some(ExecKind::Expired), "0.05", "60200"),
+        3_000,
+    )
+    .unwrap();
+    let st = e.state();
+    let n = |o| st.stats.reconciled.get(&o).copied().unwrap_or(0);
+    assert_eq!(n(journal::ReconcileOutcome::NotSent), 1);
+    assert_eq!(n(journal::ReconcileOutcome::Mismatch), 1);
+    assert_eq!(st.stats.rejects, 1);
+    assert_eq!(
+        st.open_orders(),
+        1,
+        "only the unwind of the 0.06 sold is open"
+    );
+    assert_eq!(
+        (figures(&e).0, figures(&e).2, figures(&e).3),
+        (before.0, before.2, before.3)
+    );
+    // a working order of ours the journal does not have in flight: on record, nothing booked
+    let mut unexpected = status(77, Some(ExecKind::New), "0", "0");
+    if let VenueEvent::Status(s) = &mut unexpected {
+        s.requested = false;
+    }
+    e.on_venue_event(2, unexpected, 3_500).unwrap();
+    assert_eq!(
+        e.state()
+            .stats
+            .reconciled
+            .get(&journal::ReconcileOutcome::Unexpected),
+        Some(&1)
+    );
+}
