@@ -594,6 +594,7 @@ fn resume_reconciles_a_fill_received_but_never_journaled() {
         .output()
         .unwrap();
     ok(&o, "replay --trade --resume");
+    eprintln!("resumed run:\n{}", String::from_utf8_lossy(&o.stderr));
     let reconciled = check_resumed(&acc, &report);
     let recovered: Vec<_> = reconciled
         .iter()

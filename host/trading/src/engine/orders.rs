@@ -126,9 +126,25 @@ impl Engine {
     pub(super) fn on_report(
         &mut self,
         v: usize,
-        r: ExecReport,
+        mut r: ExecReport,
         now: u64,
     ) -> Result<(), EngineError> {
+        if self.awaiting_status(r.order_id) {
+            // a report resent from before a restart, of an order whose status is asked: its
+            // fill is booked, its end waits for the status answer, which books what the
+            // journal still lacks (a fill the process had and never journaled) before it. Its
+            // filled total is the journal's until then (the venue's, which counts the missing
+            // fill, is in the reconcile record).
+            if r.kind.is_final() {
+                if r.last_qty.is_zero() {
+                    return Ok(());
+                }
+                r.kind = ExecKind::PartialFill;
+            }
+            if let Some(o) = self.st.orders.get(&r.order_id) {
+                r.cum_qty = o.cum_qty + r.last_qty;
+            }
+        }
         let name = &self.setup.venue_names[v];
         let Some(o) = self.st.orders.get(&r.order_id) else {
             tracing::warn!(venue = %name, order = r.order_id, "report for an unknown order ignored");

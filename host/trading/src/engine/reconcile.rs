@@ -15,7 +15,10 @@
 //!
 //! A venue that answers a ResendRequest sends the reports it had sent before the restart ahead
 //! of the status answer (a FIX session handles messages in MsgSeqNum order), so what was resent
-//! is booked first and the status answer books only what is still missing: no fill twice.
+//! is booked first and the status answer books only what is still missing: no fill twice. A
+//! resent report that ends the order has its fill booked and its end held until the status
+//! answer: an earlier fill the process had and never journaled (no resend brings it: the session
+//! had handled it) is booked before the order ends.
 
 use std::collections::BTreeSet;
 
@@ -29,7 +32,7 @@ use crate::venue::{ExecKind, ExecReport, OrderId, OrderRequest, Side, StatusRepo
 /// What the reconcile of one venue is still waiting for.
 #[derive(Debug, Default)]
 pub(super) struct Pending {
-    orders: BTreeSet<OrderId>,
+    pub(super) orders: BTreeSet<OrderId>,
     mass: bool,
     refused: Vec<(OrderId, String)>,
 }
@@ -56,6 +59,11 @@ impl Engine {
         p.orders.extend(orders.iter().map(|o| o.id));
         p.mass |= mass;
         Ok(orders.len())
+    }
+
+    /// The order was asked about and its status has not come yet.
+    pub(super) fn awaiting_status(&self, id: OrderId) -> bool {
+        self.reconciling.values().any(|p| p.orders.contains(&id))
     }
 
     /// Orders asked about and not answered yet, and venues whose mass status is not complete.
@@ -114,10 +122,9 @@ impl Engine {
         now: u64,
     ) -> Result<(), EngineError> {
         let name = self.setup.venue_names[v].clone();
-        if s.requested {
-            if let Some(p) = self.reconciling.get_mut(&v) {
-                p.orders.remove(&s.order_id);
-            }
+        // any answer settles the order (a mass status may name one asked about)
+        if let Some(p) = self.reconciling.get_mut(&v) {
+            p.orders.remove(&s.order_id);
         }
         let working = matches!(s.state, Some(ExecKind::New | ExecKind::PartialFill));
         let open = self

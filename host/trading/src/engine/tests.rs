@@ -396,6 +396,18 @@ fn status(order_id: u64, state: Option<ExecKind>, cum: &str, avg: &str) -> Venue
 
 /// `traded()`'s trade opened, with only the sell's first fill booked before a restart.
 fn opened_then_restarted() -> Engine {
+    let mut e = opened();
+    e.on_venue_event(
+        1,
+        fill(2, ExecKind::PartialFill, "0.06", "60200", "0.06"),
+        2_000,
+    )
+    .unwrap();
+    e
+}
+
+/// `traded()`'s trade opened, nothing filled yet.
+fn opened() -> Engine {
     let venues: Vec<Box<dyn Venue>> = vec![Box::new(Mute), Box::new(Mute), Box::new(Mute)];
     let mut e = Engine::new(setup(), venues, None).unwrap();
     e.keep_records();
@@ -413,12 +425,6 @@ fn opened_then_restarted() -> Engine {
         buy: order(1, 0, Side::Buy, "60000", ("USDT", "6006")),
         sell: order(2, 1, Side::Sell, "60190", ("BTC", "0.1")),
     }))
-    .unwrap();
-    e.on_venue_event(
-        1,
-        fill(2, ExecKind::PartialFill, "0.06", "60200", "0.06"),
-        2_000,
-    )
     .unwrap();
     e
 }
@@ -514,4 +520,25 @@ fn an_unknown_order_is_settled_as_not_sent_and_disagreements_book_nothing() {
             .get(&journal::ReconcileOutcome::Unexpected),
         Some(&1)
     );
+}
+
+#[test]
+fn a_resent_final_report_waits_for_the_status_answer_before_the_order_ends() {
+    // the sell's first fill (0.06 at 60200) reached the process and never the journal; its
+    // second, final one (0.04 at 60190) is resent after the restart, ahead of the status answer
+    let mut e = opened();
+    e.reconciling.entry(1).or_default().orders.insert(2);
+    e.on_venue_event(0, fill(1, ExecKind::Fill, "0.1", "60000", "0.1"), 3_000)
+        .unwrap();
+    e.on_venue_event(1, fill(2, ExecKind::Fill, "0.04", "60190", "0.1"), 3_000)
+        .unwrap();
+    assert!(e.state().orders[&2].end.is_none(), "the end waits");
+    assert_eq!(e.state().orders[&2].cum_qty, d("0.04"));
+    assert!(e.awaiting_status(2));
+    // 0.1 filled at 60196 on average: the missing 0.06 at (6019.6 - 2407.6) / 0.06 = 60200
+    e.on_venue_event(1, status(2, Some(ExecKind::Fill), "0.1", "60196"), 3_000)
+        .unwrap();
+    assert!(!e.awaiting_status(2));
+    assert!(e.state().trades.is_empty(), "the trade closed");
+    assert_eq!(figures(&e), figures(&traded()));
 }
