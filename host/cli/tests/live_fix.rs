@@ -12,12 +12,18 @@
 //! The host captures the card's wire, so it runs inside the namespace; the acceptor runs there
 //! too, on the namespace's own loopback (brought up by the test), so nothing leaves the
 //! namespace.
+//!
+//! A host killed with orders to the FIX venue in flight (the acceptor holding the first one
+//! unanswered, more queued behind it) resumes: it asks the acceptor about each and books the
+//! answers before it trades again, and its report still matches the acceptor's fills.
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use tickcross_testkit::fix_acceptor::{Acceptor, AcceptorOptions};
+use tickcross_testkit::fix_acceptor::{Acceptor, AcceptorFill, AcceptorOptions};
+use tickcross_trading::journal::{self, ReconcileOutcome, Record};
 
 mod common;
 mod live_common;
@@ -105,6 +111,48 @@ fn replayed_events(dir: &Path, config: &Path, pcap: &Path) -> Vec<serde_json::Va
         .unwrap();
     ok(&o, "replay");
     events(&out)
+}
+
+/// The FIX venue's balances and volume in a report are its initial ones moved by exactly the
+/// acceptor's fills, booked by hand: quote amounts and the taker fee rounded to 8 places, half
+/// to even, fees in the quote asset.
+fn assert_fix_venue_is_the_acceptors(s: &serde_json::Value, fills: &[AcceptorFill]) {
+    let r8 = |d: Decimal| d.round_dp_with_strategy(8, RoundingStrategy::MidpointNearestEven);
+    let mut btc: Decimal = FIX_START.0.parse().unwrap();
+    let mut usdt: Decimal = FIX_START.1.parse().unwrap();
+    let mut volume = Decimal::ZERO;
+    for f in fills {
+        assert_eq!(f.symbol, "BTCUSDT", "{f:?}");
+        let quote = r8(f.qty * f.price);
+        volume += quote;
+        let fee = r8(quote * Decimal::from(FIX_TAKER_BPS) / Decimal::from(10_000));
+        match f.side.as_str() {
+            "buy" => {
+                btc += f.qty;
+                usdt -= quote;
+            }
+            "sell" => {
+                btc -= f.qty;
+                usdt += quote;
+            }
+            other => panic!("side {other:?}: {f:?}"),
+        }
+        usdt -= fee;
+    }
+    let v = &s["venues"][FIX_VENUE];
+    assert_eq!(v["name"], ["spot", "usdm", "cm"][FIX_VENUE]);
+    assert_eq!(dec(&v["balances"]["BTC"]["end"]), btc, "{v:#}\n{fills:#?}");
+    assert_eq!(
+        dec(&v["balances"]["USDT"]["end"]),
+        usdt,
+        "{v:#}\n{fills:#?}"
+    );
+    assert_eq!(
+        dec(&v["balances"]["USDT"]["reserved"]),
+        Decimal::ZERO,
+        "{v:#}"
+    );
+    assert_eq!(dec(&v["volume"]), volume, "{v:#}");
 }
 
 #[test]
@@ -220,46 +268,9 @@ fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_accep
         "no trade with a leg on the FIX venue: {trades:#?}\n{s:#}"
     );
 
-    // the acceptor's fills, booked by hand: quote amounts and the taker fee rounded to 8
-    // places, half to even, fees in the quote asset
     let fills = acc.fills().unwrap();
     assert!(!fills.is_empty(), "the FIX venue filled nothing: {s:#}");
-    let r8 = |d: Decimal| d.round_dp_with_strategy(8, RoundingStrategy::MidpointNearestEven);
-    let mut btc: Decimal = FIX_START.0.parse().unwrap();
-    let mut usdt: Decimal = FIX_START.1.parse().unwrap();
-    let mut volume = Decimal::ZERO;
-    for f in &fills {
-        assert_eq!(f.symbol, "BTCUSDT", "{f:?}");
-        let quote = r8(f.qty * f.price);
-        volume += quote;
-        let fee = r8(quote * Decimal::from(FIX_TAKER_BPS) / Decimal::from(10_000));
-        match f.side.as_str() {
-            "buy" => {
-                btc += f.qty;
-                usdt -= quote;
-            }
-            "sell" => {
-                btc -= f.qty;
-                usdt += quote;
-            }
-            other => panic!("side {other:?}: {f:?}"),
-        }
-        usdt -= fee;
-    }
-    let v = &s["venues"][FIX_VENUE];
-    assert_eq!(v["name"], fix_name);
-    assert_eq!(dec(&v["balances"]["BTC"]["end"]), btc, "{v:#}\n{fills:#?}");
-    assert_eq!(
-        dec(&v["balances"]["USDT"]["end"]),
-        usdt,
-        "{v:#}\n{fills:#?}"
-    );
-    assert_eq!(
-        dec(&v["balances"]["USDT"]["reserved"]),
-        Decimal::ZERO,
-        "{v:#}"
-    );
-    assert_eq!(dec(&v["volume"]), volume, "{v:#}");
+    assert_fix_venue_is_the_acceptors(&s, &fills);
 
     verify(&report);
     eprintln!(
@@ -268,6 +279,162 @@ fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_accep
         fills.len(),
         s["pnl"]["realized_net"]
     );
+    drop(acc);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_host_killed_with_fix_orders_in_flight_resumes_once_the_venue_has_said_what_became_of_them() {
+    let Some(wire) = wire_or_skip() else { return };
+    let dir = tempdir("live-fix-resume");
+    let (pcap, _) = binance_capture(&dir, Some(LINES));
+    let lo = Command::new("ip")
+        .args(["-n", &wire.netns, "link", "set", "lo", "up"])
+        .output()
+        .unwrap();
+    assert!(lo.status.success(), "{lo:?}");
+    let opts = AcceptorOptions {
+        credentials: Some(("alice".into(), "s3cret".into())),
+        liquidity: Some("0.05".parse().unwrap()),
+        partials: 2,
+        ..AcceptorOptions::default()
+    };
+    let mut acc = wire
+        .within(|| Acceptor::start(&dir.join("acceptor"), &opts))
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("password"), "s3cret\n").unwrap();
+    let config = dir.join("trade.toml");
+    std::fs::write(&config, fix_config(acc.port, &dir)).unwrap();
+    let report = dir.join("report");
+    let host = |resume: bool, tag: &'static str| {
+        let mut c = wire.exec(env!("CARGO_BIN_EXE_tickcross"));
+        c.args([
+            "run",
+            "--path",
+            "sw",
+            "--duration",
+            "600",
+            "--trade",
+            "--config",
+        ])
+        .arg(&config)
+        .args(["--interface", &wire.b, "--report"])
+        .arg(&report);
+        if resume {
+            c.arg("--resume");
+        }
+        Logged::spawn(c, tag)
+    };
+
+    // the acceptor holds the first order unanswered; the host trades on meanwhile (it never
+    // waits for a venue), more orders to the FIX venue queue behind it, and the host is killed
+    acc.command("stall").unwrap();
+    let mut h = host(false, "host");
+    h.wait_for("capturing frames on");
+    let played = wire.tcpreplay(&pcap, true).unwrap();
+    eprintln!("tcpreplay: {}", played.trim());
+    let stalled = acc
+        .wait_for("the stalled order", Duration::from_secs(120), |l| {
+            l.starts_with("STALL clordid=")
+        })
+        .unwrap();
+    h.child.kill().unwrap();
+    let killed = h.finish();
+    assert!(!killed.status.success());
+    acc.command("release").unwrap();
+    acc.wait_for("the session's end", Duration::from_secs(60), |l| {
+        l == "LOGOUT"
+    })
+    .unwrap();
+    let in_flight: Vec<u64> = {
+        let c = journal::read(&report.join("journal")).unwrap();
+        let mut open = std::collections::BTreeMap::new();
+        for r in &c.records {
+            match r {
+                Record::TradeOpen(t) => {
+                    for o in [&t.buy, &t.sell] {
+                        open.insert(o.id, o.venue);
+                    }
+                }
+                Record::Order(o) => {
+                    open.insert(o.id, o.venue);
+                }
+                Record::Exec { report, .. } if report.kind.is_final() => {
+                    open.remove(&report.order_id);
+                }
+                _ => {}
+            }
+        }
+        open.into_iter()
+            .filter(|(_, v)| *v == FIX_VENUE)
+            .map(|(id, _)| id)
+            .collect()
+    };
+    let stalled_id: u64 = stalled
+        .trim_start_matches("STALL clordid=")
+        .parse()
+        .unwrap();
+    assert!(in_flight.contains(&stalled_id), "{in_flight:?}");
+
+    // the resumed host asks the acceptor about each, books the answers, then trades: stopped
+    // as a person would once it captures again
+    let h = host(true, "resumed");
+    h.wait_for("reconciled the orders in flight");
+    h.wait_for("capturing frames on");
+    h.terminate();
+    let o = h.finish();
+    succeeded(&o, "run --trade --resume with a FIX venue");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(s["trades_open"], 0, "{s:#}");
+    let fills = acc.fills().unwrap();
+    assert_fix_venue_is_the_acceptors(&s, &fills);
+    verify(&report);
+    // every order in flight at the kill has its reconcile record: filled at the acceptor (the
+    // stalled one), or unknown to it (an order the kill's reset dropped from the acceptor's
+    // socket) and settled as not sent
+    let reconciled: Vec<(u64, ReconcileOutcome)> = journal::read(&report.join("journal"))
+        .unwrap()
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Reconciled {
+                status, outcome, ..
+            } => Some((status.order_id, *outcome)),
+            _ => None,
+        })
+        .collect();
+    for id in &in_flight {
+        assert!(
+            reconciled.iter().any(|(o, k)| o == id
+                && matches!(
+                    k,
+                    ReconcileOutcome::Agreed
+                        | ReconcileOutcome::Recovered
+                        | ReconcileOutcome::NotSent
+                )),
+            "order {id}: {reconciled:?}"
+        );
+    }
+    assert!(
+        reconciled.iter().any(|(o, k)| *o == stalled_id
+            && matches!(k, ReconcileOutcome::Agreed | ReconcileOutcome::Recovered)),
+        "{reconciled:?}"
+    );
+    eprintln!(
+        "live resume: {} orders in flight on the FIX venue at the kill, reconciled {reconciled:?}; {} FIX fills",
+        in_flight.len(),
+        fills.len()
+    );
+    let said: Vec<String> = acc
+        .lines()
+        .iter()
+        .filter(|l| !l.starts_with("IN type=0"))
+        .cloned()
+        .collect();
+    eprintln!("the acceptor said:\n{}", said.join("\n"));
     drop(acc);
     std::fs::remove_dir_all(&dir).ok();
 }
