@@ -98,30 +98,17 @@ fn dec(v: &serde_json::Value) -> Decimal {
 fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptors_fills() {
     let dir = tempdir("fix-replay");
     let pcap = synthetic_capture(&dir, 3000);
-    let opts = AcceptorOptions {
-        credentials: Some(("alice".into(), "s3cret".into())),
-        // IOC orders above 0.05 BTC fill partly: the rest expires, and the engine unwinds
-        liquidity: Some("0.05".parse().unwrap()),
-        partials: 2,
-        ..AcceptorOptions::default()
-    };
-    let acc = Acceptor::start(&dir.join("acceptor"), &opts).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.join("password"), "s3cret\n").unwrap();
-    let config = dir.join("trade.toml");
-    std::fs::write(
-        &config,
-        CONFIG
-            .replace("@PORT@", &acc.port.to_string())
-            .replace("@DIR@", &dir.display().to_string()),
-    )
-    .unwrap();
+    let (mut acc, config) = acceptor_and_config(
+        &dir,
+        AcceptorOptions {
+            // IOC orders above 0.05 BTC fill partly: the rest expires, and the engine unwinds
+            liquidity: Some("0.05".parse().unwrap()),
+            partials: 2,
+            ..AcceptorOptions::default()
+        },
+    );
     let report = dir.join("report");
-    let o = bin()
-        .args(["replay", "--path", "sw", "--trade", "--config"])
-        .arg(&config)
-        .arg("--report")
-        .arg(&report)
-        .arg(&pcap)
+    let o = replay_trade(&config, &report, &pcap, false)
         .output()
         .unwrap();
     ok(&o, "replay --trade");
@@ -139,26 +126,8 @@ fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptor
         fills.iter().any(|f| f.side == "buy") && fills.iter().any(|f| f.side == "sell"),
         "{fills:?}"
     );
-    // the acceptor's fills, booked by hand: quote amounts and 10 bps fees rounded to 8 places,
-    // half to even, fees in the quote asset
-    let r8 = |d: Decimal| d.round_dp_with_strategy(8, RoundingStrategy::MidpointNearestEven);
-    let (mut btc, mut usdt, mut volume) = (Decimal::from(1), Decimal::from(60000), Decimal::ZERO);
-    for f in &fills {
-        let quote = r8(f.qty * f.price);
-        volume += quote;
-        let fee = r8(quote * Decimal::from(10) / Decimal::from(10_000));
-        match f.side.as_str() {
-            "buy" => {
-                btc += f.qty;
-                usdt -= quote;
-            }
-            _ => {
-                btc -= f.qty;
-                usdt += quote;
-            }
-        }
-        usdt -= fee;
-    }
+    // the acceptor's fills, booked by hand
+    let (btc, usdt, volume) = book_by_hand(&fills);
     let v0 = &s["venues"][0];
     assert_eq!(v0["name"], "v0");
     assert_eq!(dec(&v0["balances"]["BTC"]["end"]), btc, "{v0:#}");
@@ -192,16 +161,10 @@ fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptor
 
     // resuming the finished journal asks the venue for a mass status (nothing was in flight):
     // nothing to book, and the report is the same
-    let o = bin()
-        .args(["replay", "--path", "sw", "--trade", "--resume", "--config"])
-        .arg(&config)
-        .arg("--report")
-        .arg(&report)
-        .arg(&pcap)
+    let o = replay_trade(&config, &report, &pcap, true)
         .output()
         .unwrap();
     ok(&o, "replay --trade --resume");
-    let mut acc = acc;
     acc.wait_for("the mass status", Duration::from_secs(60), |l| {
         l == "MASS reports=0"
     })
@@ -277,32 +240,20 @@ impl tickcross_trading::venue::Venue for Mute {
 fn replay_trade_applies_the_acceptors_busts_and_corrections_to_the_books() {
     let dir = tempdir("fix-replay-busts");
     let pcap = synthetic_capture(&dir, 3000);
-    let opts = AcceptorOptions {
-        credentials: Some(("alice".into(), "s3cret".into())),
-        liquidity: Some("0.05".parse().unwrap()),
-        partials: 2,
-        // every 3rd fill busted, every other one of the rest corrected, once the order is final
-        bust_every: 3,
-        correct_every: 2,
-        ..AcceptorOptions::default()
-    };
-    let acc = Acceptor::start(&dir.join("acceptor"), &opts).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.join("password"), "s3cret\n").unwrap();
-    let config = dir.join("trade.toml");
-    std::fs::write(
-        &config,
-        CONFIG
-            .replace("@PORT@", &acc.port.to_string())
-            .replace("@DIR@", &dir.display().to_string()),
-    )
-    .unwrap();
+    let (acc, config) = acceptor_and_config(
+        &dir,
+        AcceptorOptions {
+            liquidity: Some("0.05".parse().unwrap()),
+            partials: 2,
+            // every 3rd fill busted, every other one of the rest corrected, once the order is
+            // final
+            bust_every: 3,
+            correct_every: 2,
+            ..AcceptorOptions::default()
+        },
+    );
     let report = dir.join("report");
-    let o = bin()
-        .args(["replay", "--path", "sw", "--trade", "--config"])
-        .arg(&config)
-        .arg("--report")
-        .arg(&report)
-        .arg(&pcap)
+    let o = replay_trade(&config, &report, &pcap, false)
         .output()
         .unwrap();
     ok(&o, "replay --trade");

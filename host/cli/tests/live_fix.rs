@@ -17,12 +17,13 @@
 //! unanswered, more queued behind it) resumes: it asks the acceptor about each and books the
 //! answers before it trades again, and its report still matches the acceptor's fills.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use tickcross_testkit::fix_acceptor::{Acceptor, AcceptorFill, AcceptorOptions};
+use tickcross_testkit::wire::Wire;
 use tickcross_trading::journal::{self, ReconcileOutcome, Record};
 
 mod common;
@@ -113,6 +114,36 @@ fn replayed_events(dir: &Path, config: &Path, pcap: &Path) -> Vec<serde_json::Va
     events(&out)
 }
 
+/// A test's directory, the bridged capture, the acceptor inside the wire's namespace (on its
+/// loopback, brought up here) and the config trading USD-M through it.
+fn fix_world(wire: &Wire, name: &str) -> (PathBuf, PathBuf, Acceptor, PathBuf) {
+    let dir = tempdir(name);
+    let (pcap, _) = binance_capture(&dir, Some(LINES));
+    // the namespace's loopback, for the host's FIX session to the acceptor
+    let lo = Command::new("ip")
+        .args(["-n", &wire.netns, "link", "set", "lo", "up"])
+        .output()
+        .unwrap();
+    assert!(lo.status.success(), "{lo:?}");
+    // started from a thread inside the namespace: the acceptor listens on its loopback
+    let opts = AcceptorOptions {
+        credentials: Some(("alice".into(), "s3cret".into())),
+        // IOC orders above 0.05 BTC fill partly, in two reports: the rest expires, and the
+        // engine unwinds the other leg's excess while frames keep coming
+        liquidity: Some("0.05".parse().unwrap()),
+        partials: 2,
+        ..AcceptorOptions::default()
+    };
+    let acc = wire
+        .within(|| Acceptor::start(&dir.join("acceptor"), &opts))
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("password"), "s3cret\n").unwrap();
+    let config = dir.join("trade.toml");
+    std::fs::write(&config, fix_config(acc.port, &dir)).unwrap();
+    (dir, pcap, acc, config)
+}
+
 /// The FIX venue's balances and volume in a report are its initial ones moved by exactly the
 /// acceptor's fills, booked by hand: quote amounts and the taker fee rounded to 8 places, half
 /// to even, fees in the quote asset.
@@ -158,30 +189,7 @@ fn assert_fix_venue_is_the_acceptors(s: &serde_json::Value, fills: &[AcceptorFil
 #[test]
 fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_acceptors_fills() {
     let Some(wire) = wire_or_skip() else { return };
-    let dir = tempdir("live-fix");
-    let (pcap, _) = binance_capture(&dir, Some(LINES));
-    // the namespace's loopback, for the host's FIX session to the acceptor
-    let lo = Command::new("ip")
-        .args(["-n", &wire.netns, "link", "set", "lo", "up"])
-        .output()
-        .unwrap();
-    assert!(lo.status.success(), "{lo:?}");
-    // started from a thread inside the namespace: the acceptor listens on its loopback
-    let opts = AcceptorOptions {
-        credentials: Some(("alice".into(), "s3cret".into())),
-        // IOC orders above 0.05 BTC fill partly, in two reports: the rest expires, and the
-        // engine unwinds the other leg's excess while frames keep coming
-        liquidity: Some("0.05".parse().unwrap()),
-        partials: 2,
-        ..AcceptorOptions::default()
-    };
-    let acc = wire
-        .within(|| Acceptor::start(&dir.join("acceptor"), &opts))
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.join("password"), "s3cret\n").unwrap();
-    let config = dir.join("trade.toml");
-    std::fs::write(&config, fix_config(acc.port, &dir)).unwrap();
+    let (dir, pcap, acc, config) = fix_world(&wire, "live-fix");
     let reference = replayed_events(&dir, &config, &pcap);
     let n = reference.len();
     assert!(n > 0);
@@ -286,26 +294,7 @@ fn the_host_trades_live_with_one_venue_over_fix_and_the_report_matches_the_accep
 #[test]
 fn a_host_killed_with_fix_orders_in_flight_resumes_once_the_venue_has_said_what_became_of_them() {
     let Some(wire) = wire_or_skip() else { return };
-    let dir = tempdir("live-fix-resume");
-    let (pcap, _) = binance_capture(&dir, Some(LINES));
-    let lo = Command::new("ip")
-        .args(["-n", &wire.netns, "link", "set", "lo", "up"])
-        .output()
-        .unwrap();
-    assert!(lo.status.success(), "{lo:?}");
-    let opts = AcceptorOptions {
-        credentials: Some(("alice".into(), "s3cret".into())),
-        liquidity: Some("0.05".parse().unwrap()),
-        partials: 2,
-        ..AcceptorOptions::default()
-    };
-    let mut acc = wire
-        .within(|| Acceptor::start(&dir.join("acceptor"), &opts))
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.join("password"), "s3cret\n").unwrap();
-    let config = dir.join("trade.toml");
-    std::fs::write(&config, fix_config(acc.port, &dir)).unwrap();
+    let (dir, pcap, mut acc, config) = fix_world(&wire, "live-fix-resume");
     let report = dir.join("report");
     let host = |resume: bool, tag: &'static str| {
         let mut c = wire.exec(env!("CARGO_BIN_EXE_tickcross"));

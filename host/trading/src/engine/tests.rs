@@ -109,24 +109,7 @@ fn correction(order_id: u64, orig: (&str, &str), new: Option<(&str, &str)>) -> V
 /// Buys 0.1 BTC at 60000 on venue a, sells it on b as 0.06 at 60200 and 0.04 at 60190 (every
 /// fill 10 bps of its quote amount in USDT); the trade closes flat.
 fn traded() -> Engine {
-    let venues: Vec<Box<dyn Venue>> = vec![Box::new(Mute), Box::new(Mute), Box::new(Mute)];
-    let mut e = Engine::new(setup(), venues, None).unwrap();
-    e.keep_records();
-    e.commit(Record::TradeOpen(TradeOpen {
-        trade_id: 1,
-        event_seq: 1,
-        ts_ns: 1_000,
-        instrument: 0,
-        buy_venue: 0,
-        sell_venue: 1,
-        base_qty: d("0.1"),
-        gross: d("20"),
-        fees: d("12.02"),
-        net: d("7.98"),
-        buy: order(1, 0, Side::Buy, "60000", ("USDT", "6006")),
-        sell: order(2, 1, Side::Sell, "60190", ("BTC", "0.1")),
-    }))
-    .unwrap();
+    let mut e = opened();
     e.on_venue_event(0, fill(1, ExecKind::Fill, "0.1", "60000", "0.1"), 2_000)
         .unwrap();
     e.on_venue_event(
@@ -339,23 +322,7 @@ fn a_refusal_from_the_connector_is_counted_and_books_nothing() {
 
 #[test]
 fn a_bust_while_the_trade_is_open_leaves_a_residual_that_is_unwound() {
-    let venues: Vec<Box<dyn Venue>> = vec![Box::new(Mute), Box::new(Mute), Box::new(Mute)];
-    let mut e = Engine::new(setup(), venues, None).unwrap();
-    e.commit(Record::TradeOpen(TradeOpen {
-        trade_id: 1,
-        event_seq: 1,
-        ts_ns: 1_000,
-        instrument: 0,
-        buy_venue: 0,
-        sell_venue: 1,
-        base_qty: d("0.1"),
-        gross: d("20"),
-        fees: d("12.02"),
-        net: d("7.98"),
-        buy: order(1, 0, Side::Buy, "60000", ("USDT", "6006")),
-        sell: order(2, 1, Side::Sell, "60190", ("BTC", "0.1")),
-    }))
-    .unwrap();
+    let mut e = opened();
     e.on_venue_event(0, fill(1, ExecKind::Fill, "0.1", "60000", "0.1"), 2_000)
         .unwrap();
     // the buy busted before the sell filled: the trade will be short what the sell sells
