@@ -281,9 +281,9 @@ fn reconcile(
         let ids: Vec<u64> = engine.in_flight(v).iter().map(|o| o.id).collect();
         asked += engine.request_status(v, now()).map_err(|e| {
             TradeRunError::Setup(format!(
-                "venue {:?}: the journal has {} orders in flight there ({ids:?}) and they cannot \
-                 be reconciled: {e}; settle them with the venue by hand and start with a new \
-                 journal",
+                "venue {:?}: the journal has {} orders in flight there ({ids:?}) and the venue \
+                 cannot be asked about them: {e}; resume again once it can, or settle them with \
+                 the venue by hand and start with a new journal",
                 names[v],
                 ids.len()
             ))
