@@ -1,8 +1,8 @@
 //! `run --metrics ADDR`: what the live host publishes to its Prometheus endpoint
 //! (tickcross_metrics), at most four times a second, off the event path: the detection path's
 //! counters (the card's are BAR reads), its events, the trading engine's orders, fills, round
-//! trips, balances, positions, P&L, refusals and kill switch. Detection latencies are observed as
-//! the events are taken (live.rs).
+//! trips, balances, positions, P&L, refusals, reconcile outcomes, busts and corrections, and kill
+//! switch. Detection latencies are observed as the events are taken (live.rs).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -87,6 +87,12 @@ impl Publisher {
         self.round_trips_next = next;
         m.set_pnl(f(st.pnl.realized), f(t.mark_to_market()), f(st.pnl.fees));
         m.set_refusals(st.refused.iter().map(|(r, n)| (r.as_str(), *n)));
+        m.set_reconciled(st.stats.reconciled.iter().map(|(o, n)| (o.as_str(), *n)));
+        m.set_corrections([
+            ("bust", st.stats.busts),
+            ("correct", st.stats.corrections),
+            ("refused", st.stats.corrections_refused),
+        ]);
         m.set_kill_switch(st.killed);
     }
 }

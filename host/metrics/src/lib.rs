@@ -2,7 +2,8 @@
 //! `/metrics` (`--metrics ADDR`). Every device and software-path counter by name and path,
 //! detection latency per path, which path detects and how often it switched, order round trips
 //! per venue and operation, orders and fills per venue, positions and balances per venue and
-//! asset, realized and mark-to-market P&L, risk refusals by reason, the kill switch.
+//! asset, realized and mark-to-market P&L, risk refusals by reason, orders reconciled after a
+//! restart by outcome, trade busts and corrections, the kill switch.
 //!
 //! The host publishes into [`Metrics`] from its own loop (counters as the totals it read; each
 //! latency as it is measured); a scrape renders what was published last. Money and quantities
@@ -62,6 +63,8 @@ pub struct Metrics {
     mark_to_market: Gauge,
     fees: Gauge,
     refusals: IntCounterVec,
+    reconciled: IntCounterVec,
+    corrections: IntCounterVec,
     kill_switch: IntGauge,
 }
 
@@ -174,6 +177,18 @@ impl Metrics {
             "Opportunities the risk checks refused, by reason",
             &["reason"],
         );
+        let reconciled = counter_vec(
+            "tickcross_reconciled_total",
+            "Orders a venue was asked about after a restart (and working orders it named), by \
+             what the reconcile found: agreed, recovered, not_sent, mismatch, unexpected",
+            &["outcome"],
+        );
+        let corrections = counter_vec(
+            "tickcross_trade_corrections_total",
+            "Fills busted or corrected by a venue, and busts or corrections refused (kind: bust, \
+             correct, refused)",
+            &["kind"],
+        );
         let kill_switch = must(IntGauge::new(
             "tickcross_kill_switch",
             "1 while the kill switch is on",
@@ -196,6 +211,8 @@ impl Metrics {
             mark_to_market,
             fees,
             refusals,
+            reconciled,
+            corrections,
             kill_switch,
         }
     }
@@ -279,13 +296,17 @@ impl Metrics {
 
     /// Publishes the refusal totals by reason (monotonic, as [`Metrics::set_counters`]).
     pub fn set_refusals<'a>(&self, totals: impl IntoIterator<Item = (&'a str, u64)>) {
-        for (reason, total) in totals {
-            let c = self.refusals.with_label_values(&[reason]);
-            let seen = c.get();
-            if total > seen {
-                c.inc_by(total - seen);
-            }
-        }
+        raise(&self.refusals, totals);
+    }
+
+    /// Publishes the reconcile totals by outcome (monotonic, as [`Metrics::set_counters`]).
+    pub fn set_reconciled<'a>(&self, totals: impl IntoIterator<Item = (&'a str, u64)>) {
+        raise(&self.reconciled, totals);
+    }
+
+    /// Publishes the bust, correction and refused totals (monotonic).
+    pub fn set_corrections<'a>(&self, totals: impl IntoIterator<Item = (&'a str, u64)>) {
+        raise(&self.corrections, totals);
     }
 
     pub fn set_kill_switch(&self, on: bool) {
@@ -410,6 +431,18 @@ fn answer(conn: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
         body.len()
     )?;
     w.flush()
+}
+
+/// Raises each labelled counter to its total (a total below the counter, as after a restart
+/// that counts from an older journal, leaves it).
+fn raise<'a>(family: &IntCounterVec, totals: impl IntoIterator<Item = (&'a str, u64)>) {
+    for (label, total) in totals {
+        let c = family.with_label_values(&[label]);
+        let seen = c.get();
+        if total > seen {
+            c.inc_by(total - seen);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ fn published() -> Arc<Metrics> {
     m.set_balance("spot", "USDT", 100_000.5);
     m.set_pnl(12.5, 11.75, 3.25);
     m.set_refusals([("stale_quote", 4), ("balance", 1)]);
+    m.set_reconciled([("recovered", 4), ("not_sent", 1)]);
+    m.set_corrections([("bust", 2), ("correct", 1), ("refused", 0)]);
     m.set_kill_switch(false);
     m
 }

@@ -278,6 +278,19 @@ pub enum ReconcileOutcome {
     Unexpected,
 }
 
+impl ReconcileOutcome {
+    /// The outcome's name, as the journal and the report spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReconcileOutcome::Agreed => "agreed",
+            ReconcileOutcome::Recovered => "recovered",
+            ReconcileOutcome::NotSent => "not_sent",
+            ReconcileOutcome::Mismatch => "mismatch",
+            ReconcileOutcome::Unexpected => "unexpected",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error("journal {path}: {source}")]
