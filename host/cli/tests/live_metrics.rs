@@ -106,6 +106,8 @@ fn prometheus_scrapes_a_live_trading_run() {
     at_least(r#"count(tickcross_balance{asset="USDT"})"#, 3.0);
     at_least("count(tickcross_pnl_mark_to_market)", 1.0);
     at_least("count(tickcross_kill_switch == 0)", 1.0);
+    // no bust, correction or refusal on the simulated venues: three series at 0
+    at_least("count(tickcross_trade_corrections_total == 0)", 3.0);
     eprintln!("prometheus saw {events} events, {frames} frames, {orders} orders, {round_trips} round trips");
 
     host.terminate();
