@@ -284,7 +284,7 @@ pub const TRADING_KEYS: &[Key] = &[
         .doc("Largest trade, base asset: a larger crossing is traded at this size")
         .default_text("no cap"),
     Key::opt("order_timeout_ms", U64)
-        .doc("An order not final after this long is cancelled (at least 1)")
+        .doc("An order not final after this long is cancelled (at least 1); a resume waits as long (at least 10 s) for the FIX venues' order statuses")
         .default_num(ORDER_TIMEOUT_MS),
     Key::opt("unwind_slippage_bps", Shape::Dec)
         .doc("An unwind's IOC limit is at most this much worse than the entry price (below 10000)")
