@@ -60,7 +60,7 @@ use super::fills::{CorrectionRefused, FillMemory};
 use super::session::{Session, SessionConfig, SessionError, SessionEvent, SessionStats};
 use super::store::{SeqStore, StoreError};
 use tickcross_trading::venue::{
-    CorrectionKind, ExecKind, ExecReport, OrderId, OrderRequest, Side, StatusReport,
+    CorrectionKind, ExecKind, ExecReport, InFlight, OrderId, OrderRequest, Side, StatusReport,
     TradeCorrection, Venue, VenueClock, VenueError, VenueEvent,
 };
 
@@ -459,12 +459,9 @@ impl Venue for FixVenue {
 
     /// An OrderStatusRequest per order (OrdStatusReqID `s<order id>`) and one
     /// OrderMassStatusRequest of every order (MassStatusReqID `m<ns>`), where the dialect has
-    /// them; the orders are taken on as this session's (a cancel and later reports find them).
-    fn request_status(
-        &mut self,
-        orders: &[OrderRequest],
-        _now_ns: u64,
-    ) -> Result<bool, VenueError> {
+    /// them; the orders are taken on as this session's (a cancel and later reports find them,
+    /// and an order the venue cancelled after our cancel is `Canceled`, not `Expired`).
+    fn request_status(&mut self, orders: &[InFlight], _now_ns: u64) -> Result<bool, VenueError> {
         let mut g = self.shared.lock();
         if !g.dictionary.has_order_status() {
             return if orders.is_empty() {
@@ -482,7 +479,11 @@ impl Venue for FixVenue {
         }
         let g = &mut *g;
         let now = codec::now_ns();
-        for o in orders {
+        for InFlight {
+            order: o,
+            cancel_sent,
+        } in orders
+        {
             let cl = format!("{}{}", g.prefix, o.id);
             let body = g
                 .dictionary
@@ -495,7 +496,7 @@ impl Venue for FixVenue {
                 symbol: o.symbol.clone(),
                 side: o.side,
                 qty: o.qty,
-                cancel_sent: false,
+                cancel_sent: *cancel_sent,
             });
             g.status_asked.insert(o.id);
         }

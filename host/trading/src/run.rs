@@ -278,7 +278,7 @@ fn reconcile(
     let names = engine.setup().venue_names.clone();
     let mut asked = 0;
     for (v, _) in wall.iter().enumerate().filter(|(_, w)| **w) {
-        let ids: Vec<u64> = engine.in_flight(v).iter().map(|o| o.id).collect();
+        let ids: Vec<u64> = engine.in_flight(v).iter().map(|o| o.order.id).collect();
         asked += engine.request_status(v, now()).map_err(|e| {
             TradeRunError::Setup(format!(
                 "venue {:?}: the journal has {} orders in flight there ({ids:?}) and the venue \

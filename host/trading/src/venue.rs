@@ -125,6 +125,14 @@ pub struct TradeCorrection {
     pub ts_ns: u64,
 }
 
+/// An order sent before a restart and not final in the journal: what a venue is asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlight {
+    pub order: OrderRequest,
+    /// A cancel of it was sent (an order the venue ended as cancelled was ended at our asking).
+    pub cancel_sent: bool,
+}
+
 /// What a venue says of an order asked about after a restart ([`Venue::request_status`]), or of
 /// one of ours it reported in a mass status: its state and what has filled in total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,11 +235,7 @@ pub trait Venue {
     /// `StatusRefused`). Ok(true) when a mass status of every order was asked for as well: a
     /// `MassStatusEnd` follows its reports. A venue that cannot say (the default) errs, naming
     /// why, whenever `orders` is not empty.
-    fn request_status(
-        &mut self,
-        orders: &[OrderRequest],
-        _now_ns: u64,
-    ) -> Result<bool, VenueError> {
+    fn request_status(&mut self, orders: &[InFlight], _now_ns: u64) -> Result<bool, VenueError> {
         if orders.is_empty() {
             Ok(false)
         } else {

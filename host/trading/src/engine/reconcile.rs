@@ -27,7 +27,7 @@ use rust_decimal::Decimal;
 use super::setup::EngineError;
 use super::Engine;
 use crate::journal::{ReconcileOutcome, Record};
-use crate::venue::{ExecKind, ExecReport, OrderId, OrderRequest, Side, StatusReport};
+use crate::venue::{ExecKind, ExecReport, InFlight, OrderId, Side, StatusReport};
 
 /// What the reconcile of one venue is still waiting for.
 #[derive(Debug, Default)]
@@ -39,12 +39,15 @@ pub(super) struct Pending {
 
 impl Engine {
     /// The orders to venue `v` the journal has sent and not seen end.
-    pub fn in_flight(&self, v: usize) -> Vec<OrderRequest> {
+    pub fn in_flight(&self, v: usize) -> Vec<InFlight> {
         self.st
             .orders
             .values()
             .filter(|o| o.rec.venue == v && o.end.is_none())
-            .map(|o| super::request_of(&o.rec))
+            .map(|o| InFlight {
+                order: super::request_of(&o.rec),
+                cancel_sent: o.cancel_sent.is_some(),
+            })
             .collect()
     }
 
@@ -56,7 +59,7 @@ impl Engine {
             .request_status(&orders, now)
             .map_err(|e| e.to_string())?;
         let p = self.reconciling.entry(v).or_default();
-        p.orders.extend(orders.iter().map(|o| o.id));
+        p.orders.extend(orders.iter().map(|o| o.order.id));
         p.mass |= mass;
         Ok(orders.len())
     }
