@@ -98,15 +98,7 @@ fn dec(v: &serde_json::Value) -> Decimal {
 fn replay_trade_routes_one_venue_through_fix_and_the_report_matches_the_acceptors_fills() {
     let dir = tempdir("fix-replay");
     let pcap = synthetic_capture(&dir, 3000);
-    let (mut acc, config) = acceptor_and_config(
-        &dir,
-        AcceptorOptions {
-            // IOC orders above 0.05 BTC fill partly: the rest expires, and the engine unwinds
-            liquidity: Some("0.05".parse().unwrap()),
-            partials: 2,
-            ..AcceptorOptions::default()
-        },
-    );
+    let (mut acc, config) = acceptor_and_config(&dir, partly_filling());
     let report = dir.join("report");
     let o = replay_trade(&config, &report, &pcap, false)
         .output()
@@ -351,6 +343,16 @@ fn replay_trade_applies_the_acceptors_busts_and_corrections_to_the_books() {
     }
 }
 
+/// IOC orders above 0.05 BTC fill partly, in two trade reports: the rest expires, and the
+/// engine unwinds.
+fn partly_filling() -> AcceptorOptions {
+    AcceptorOptions {
+        liquidity: Some("0.05".parse().unwrap()),
+        partials: 2,
+        ..AcceptorOptions::default()
+    }
+}
+
 /// The acceptor (with `opts` and the test's credentials) and the test's config for it.
 fn acceptor_and_config(dir: &Path, opts: AcceptorOptions) -> (Acceptor, PathBuf) {
     let opts = AcceptorOptions {
@@ -518,15 +520,7 @@ fn resume_reconciles_a_fill_received_but_never_journaled() {
     use std::os::unix::process::ExitStatusExt;
     let dir = tempdir("fix-resume-fill");
     let pcap = synthetic_capture(&dir, 3000);
-    // IOC orders above 0.05 fill partly, in two trade reports, and the rest expires
-    let (acc, config) = acceptor_and_config(
-        &dir,
-        AcceptorOptions {
-            liquidity: Some("0.05".parse().unwrap()),
-            partials: 2,
-            ..AcceptorOptions::default()
-        },
-    );
+    let (acc, config) = acceptor_and_config(&dir, partly_filling());
     let report = dir.join("report");
     // the run dies as it is about to journal the first fill from the FIX venue (v0): the FIX
     // session has handled the report (its sequence number is stored), so no resend brings it
