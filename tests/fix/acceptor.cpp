@@ -575,7 +575,10 @@ int main(int argc, char** argv) {
     App::say("READY");
     std::string line;
     while (std::getline(std::cin, line)) {
-      if (line == "quit") break;
+      if (line == "quit") {
+        app.release();  // a stalled order must not hold the session's thread past the stop
+        break;
+      }
       if (line.empty()) continue;
       if (line == "release") {
         app.release();
