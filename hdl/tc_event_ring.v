@@ -251,8 +251,11 @@ generate
             hc[4] <= hc[3] + 1'b1;
             if (rst || clear) begin
                 {q_m1, q_0, q_p1} <= {z_m1_c, z_0_c, z_p1_c};
+                // (i - 1 sign-extended: hc[0] is -1)
                 for (i = 0; i < 5; i = i + 1)
+                    /* verilator lint_off WIDTH */
                     hc[i] <= i - 1;
+                    /* verilator lint_on WIDTH */
             end
         end
         // stage 2: {room for one, room for two} after candidate p: room for two also needs
@@ -260,7 +263,9 @@ generate
         // Candidates: 0 producer, 1 p1, 2 p2, 3 the producer after a clear (0).
         wire [ADDR_BITS-1:0] cand_lo [0:3];
         wire [ADDR_BITS-1:0] cand_next_lo [0:3];
-        wire [3:0] cand_k = {1'b0, k2, k1, 1'b0};
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [3:0] cand_k = {1'b0, k2, k1, 1'b0};  // (candidate 3 has its own compare)
+        /* verilator lint_on UNUSEDSIGNAL */
         assign cand_lo[0] = lo0;
         assign cand_lo[1] = lo1;
         assign cand_lo[2] = lo2;
@@ -296,13 +301,13 @@ generate
                 lo0 <= write2 ? lo2 : lo1;
                 lo1 <= write2 ? p3_lo : lo2;
                 lo2 <= write2 ? p3_lo + 1'b1 : p3_lo;
-                p3_lo <= write2 ? p3_lo + 2'd2 : p3_lo + 2'd1;
+                p3_lo <= write2 ? p3_lo + {{(ADDR_BITS-2){1'b0}}, 2'd2} : p3_lo + {{(ADDR_BITS-1){1'b0}}, 1'b1};
             end
             if (rst || clear) begin
                 lo0 <= {ADDR_BITS{1'b0}};
                 lo1 <= lo_one;
                 lo2 <= lo_one + 1'b1;
-                p3_lo <= lo_one + 2'd2;
+                p3_lo <= lo_one + {{(ADDR_BITS-2){1'b0}}, 2'd2};
             end
         end
         assign room1 = room1_r;

@@ -28,6 +28,10 @@
 // byte, a Deribit Ticker's are fed the cycle before its record reaches L0. Their inputs are held
 // back DEPTH + 1 - CONV_LATENCY cycles so that the results come in exactly as the record reaches
 // L(DEPTH) (so a Deribit Ticker's results are not overwritten by the next Ticker's first).
+// With CONV_SHARE = 1 two converters do the work: v0 and v1 go in a cycle before v2 and v3, and
+// their results wait a cycle in a register, so the four come in together one cycle later than
+// one converter's latency (IN_REG = 1 delays the record by that cycle where the hold-back has
+// none to give). Latency L0 -> m_*: DEPTH, and s_* -> m_*: DEPTH + IN_REG.
 // Names longer than the table's name width match nothing. Instrument definitions pick up
 // hit/instrument for the binding stage, which counts their misses after commit.
 
@@ -41,7 +45,18 @@
 
 module tc_lookup #(
     parameter MEM_REG = 0,          // 1: the block RAM read registered (one more cycle)
-    parameter CONV_LATENCY = 3      // tc_price9_conv's latency (input valid -> output), 3..5
+    parameter CONV_LATENCY = 3,     // tc_price9_conv's latency (input valid -> output), 3..5
+    // 1: two converters instead of four, each taking two numbers in consecutive cycles (v0 and v1,
+    // then v2 and v3; 21,000 -> 10,600 ECP5 LUT4s). The next message's numbers then come two
+    // cycles after these at the earliest, and a cycle after this message's record came in on s_*
+    // (not in the same cycle). The decoders feed numbers 8 cycles apart or more, their records 5
+    // cycles after at most: a Binance frame is 13 beats or more, one message each, its record
+    // at most 4 beats past its numbers; a Deribit Ticker's record comes the cycle after its
+    // numbers, and the next Ticker's are 145 bytes further on
+    parameter CONV_SHARE = 0,
+    // 1: the record is registered once on its way in (a cycle more, L0 a cycle after s_*): the
+    // shared converters need it when CONV_LATENCY = DEPTH + 1
+    parameter IN_REG = 0
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -130,14 +145,21 @@ localparam LEN_BITS = $clog2(NB + 1);          // a stored length (at most NB)
 localparam EW = 1 + 3 + LEN_BITS + 8 + 8 * NB; // entry: valid, venue, len, instrument, name
 localparam DEPTH = 3 + MEM_REG;                // L0 -> m_*
 localparam LC = DEPTH - 1;                     // the compare
-localparam CONV_DELAY = DEPTH + 1 - CONV_LATENCY;
+localparam LEAD = 1 + IN_REG;                  // cv_* -> L0, at the latest
+// hold-back of the converters' inputs (with CONV_SHARE, of v0 and v1; v2 and v3 a cycle more)
+localparam CONV_DELAY = DEPTH + LEAD - CONV_LATENCY - CONV_SHARE;
 
 `include "hdl/tc_sym_tables.vh"
 
 `ifndef SYNTHESIS
 initial begin
-    if (CONV_LATENCY < 3 || CONV_LATENCY > 5 || CONV_LATENCY > DEPTH + 1) begin
-        $display("tc_lookup: CONV_LATENCY %0d: the results must be in by L%0d", CONV_LATENCY, DEPTH);
+    if (CONV_LATENCY < 3 || CONV_LATENCY > 5 || CONV_DELAY < 0) begin
+        $display("tc_lookup: CONV_LATENCY %0d (CONV_SHARE %0d, IN_REG %0d): the results must be in by L%0d",
+                 CONV_LATENCY, CONV_SHARE, IN_REG, DEPTH);
+        $finish;
+    end
+    if ((CONV_SHARE != 0 && CONV_SHARE != 1) || (IN_REG != 0 && IN_REG != 1)) begin
+        $display("tc_lookup: CONV_SHARE %0d, IN_REG %0d: 0 or 1", CONV_SHARE, IN_REG);
         $finish;
     end
     if (MEM_REG != 0 && MEM_REG != 1) begin
@@ -155,56 +177,157 @@ initial begin
 end
 `endif
 // ---------------------------------------------------------------- converter inputs, held back
-// (registers load only for valid inputs, as the converters' own do)
+// (registers load only for valid inputs, as the converters' own do). hold[h] is cv_* h cycles
+// late, its valid flag in the top bit.
 localparam DW = 1 + 4 * 64 + 2 * 8;
-wire [DW-1:0] dv_in = {cv_fmt, cv_v0, cv_v1, cv_v2, cv_v3, cv_pexp, cv_qexp};
-wire          dv_valid;
-wire [DW-1:0] dv;
+localparam NH = CONV_DELAY + CONV_SHARE;       // hold-back registers
+wire [DW:0]   hold [0:NH];
+assign hold[0] = {cv_valid, cv_fmt, cv_v0, cv_v1, cv_v2, cv_v3, cv_pexp, cv_qexp};
 genvar g, w;
 generate
-    if (CONV_DELAY == 0) begin : direct
-        assign dv_valid = cv_valid;
-        assign dv = dv_in;
-    end else begin : held
-        reg  [CONV_DELAY:1] hv;
-        reg  [DW-1:0]       hd [1:CONV_DELAY];
-        integer             h;
+    for (g = 1; g <= NH; g = g + 1) begin : held
+        reg          hv;
+        reg [DW-1:0] hd;
         always @(posedge clk) begin
-            hv[1] <= cv_valid && !rst;
-            for (h = 2; h <= CONV_DELAY; h = h + 1)
-                hv[h] <= hv[h-1] && !rst;
-            if (cv_valid)
-                hd[1] <= dv_in;
-            for (h = 2; h <= CONV_DELAY; h = h + 1)
-                if (hv[h-1])
-                    hd[h] <= hd[h-1];
+            hv <= hold[g-1][DW] && !rst;
+            if (hold[g-1][DW])
+                hd <= hold[g-1][DW-1:0];
         end
-        assign dv_valid = hv[CONV_DELAY];
-        assign dv = hd[CONV_DELAY];
+        assign hold[g] = {hv, hd};
     end
 endgenerate
+// the numbers as the converters take them: all four (or v0 and v1) at dv, v2 and v3 at dw
+/* verilator lint_off UNUSEDSIGNAL */
+wire [DW:0]   dv = hold[CONV_DELAY];
+wire [DW:0]   dw = hold[NH];
+wire [63:0]   dv_v2 = dv[DW-130 -: 64];    // (unused with CONV_SHARE)
+wire [63:0]   dv_v3 = dv[DW-194 -: 64];
+/* verilator lint_on UNUSEDSIGNAL */
+wire          dv_valid = dv[DW];
 wire          dv_fmt = dv[DW-1];
 wire [63:0]   dv_v0 = dv[DW-2 -: 64];
 wire [63:0]   dv_v1 = dv[DW-66 -: 64];
-wire [63:0]   dv_v2 = dv[DW-130 -: 64];
-wire [63:0]   dv_v3 = dv[DW-194 -: 64];
 wire [7:0]    dv_pexp = dv[15:8];
 wire [7:0]    dv_qexp = dv[7:0];
 
 wire [63:0] c0, c1, c2, c3;
 wire        j0, j1, j2, j3;
-tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv0 (
-    .clk(clk), .in_valid(dv_valid), .in_value(dv_v0), .in_exp(dv_pexp),
-    .in_fmt(dv_fmt), .out_value(c0), .out_reject(j0));
-tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv1 (
-    .clk(clk), .in_valid(dv_valid), .in_value(dv_v1), .in_exp(dv_qexp),
-    .in_fmt(dv_fmt), .out_value(c1), .out_reject(j1));
-tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv2 (
-    .clk(clk), .in_valid(dv_valid), .in_value(dv_v2), .in_exp(dv_pexp),
-    .in_fmt(dv_fmt), .out_value(c2), .out_reject(j2));
-tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv3 (
-    .clk(clk), .in_valid(dv_valid), .in_value(dv_v3), .in_exp(dv_qexp),
-    .in_fmt(dv_fmt), .out_value(c3), .out_reject(j3));
+generate
+    if (CONV_SHARE == 0) begin : conv4
+        tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv0 (
+            .clk(clk), .in_valid(dv_valid), .in_value(dv_v0), .in_exp(dv_pexp),
+            .in_fmt(dv_fmt), .out_value(c0), .out_reject(j0));
+        tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv1 (
+            .clk(clk), .in_valid(dv_valid), .in_value(dv_v1), .in_exp(dv_qexp),
+            .in_fmt(dv_fmt), .out_value(c1), .out_reject(j1));
+        tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv2 (
+            .clk(clk), .in_valid(dv_valid), .in_value(dv_v2), .in_exp(dv_pexp),
+            .in_fmt(dv_fmt), .out_value(c2), .out_reject(j2));
+        tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv3 (
+            .clk(clk), .in_valid(dv_valid), .in_value(dv_v3), .in_exp(dv_qexp),
+            .in_fmt(dv_fmt), .out_value(c3), .out_reject(j3));
+    end else begin : conv2
+        // prices (v0, then v2) in one, quantities (v1, then v3) in the other; a pair never
+        // meets the next message's first pair (numbers come at most every other cycle)
+        wire        dw_valid = dw[DW];
+        wire        dw_fmt = dw[DW-1];
+        wire [63:0] dw_v2 = dw[DW-130 -: 64];
+        wire [63:0] dw_v3 = dw[DW-194 -: 64];
+        wire [7:0]  dw_pexp = dw[15:8];
+        wire [7:0]  dw_qexp = dw[7:0];
+        wire [63:0] cp, cq;
+        wire        jp, jq;
+        reg  [63:0] cp_r, cq_r;
+        reg         jp_r, jq_r;
+        tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv_p (
+            .clk(clk), .in_valid(dv_valid || dw_valid), .in_value(dv_valid ? dv_v0 : dw_v2),
+            .in_exp(dv_valid ? dv_pexp : dw_pexp), .in_fmt(dv_valid ? dv_fmt : dw_fmt),
+            .out_value(cp), .out_reject(jp));
+        tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv_q (
+            .clk(clk), .in_valid(dv_valid || dw_valid), .in_value(dv_valid ? dv_v1 : dw_v3),
+            .in_exp(dv_valid ? dv_qexp : dw_qexp), .in_fmt(dv_valid ? dv_fmt : dw_fmt),
+            .out_value(cq), .out_reject(jq));
+        // the first pair's results, kept as they come out (CONV_LATENCY cycles after they went
+        // in): beside the second pair's from the next cycle on, until the next message's
+        reg  [CONV_LATENCY-1:0] first_in;
+        always @(posedge clk) begin
+            first_in <= {first_in[CONV_LATENCY-2:0], dv_valid && !rst};
+            if (first_in[CONV_LATENCY-1]) begin
+                cp_r <= cp;
+                cq_r <= cq;
+                jp_r <= jp;
+                jq_r <= jq;
+            end
+            if (rst)
+                first_in <= {CONV_LATENCY{1'b0}};
+        end
+        assign c0 = cp_r;
+        assign c1 = cq_r;
+        assign c2 = cp;
+        assign c3 = cq;
+        assign j0 = jp_r;
+        assign j1 = jq_r;
+        assign j2 = jp;
+        assign j3 = jq;
+`ifndef SYNTHESIS
+        reg cv_last;
+        always @(posedge clk) begin
+            cv_last <= cv_valid && !rst;
+            if (cv_valid && cv_last && !rst) begin
+                $display("tc_lookup: numbers in consecutive cycles, but the shared converters take a pair a cycle (%m)");
+                $finish;
+            end
+        end
+`endif
+    end
+endgenerate
+
+// ---------------------------------------------------------------- the record in (IN_REG)
+wire          i_valid;
+wire [2:0]    i_kind, i_venue;
+wire [31:0]   i_id;
+wire [255:0]  i_name;
+wire [7:0]    i_name_len;
+wire [63:0]   i_ts, i_cyc_frame, i_cyc_first, i_cyc_last;
+wire          i_ok;
+wire [`TC_C_BITS-1:0] i_cnt;
+generate
+    if (IN_REG == 0) begin : in_direct
+        assign {i_valid, i_kind, i_venue, i_id, i_name, i_name_len, i_ts, i_cyc_frame, i_cyc_first,
+                i_cyc_last, i_ok, i_cnt} =
+               {s_valid, s_kind, s_venue, s_id, s_name, s_name_len, s_ts, s_cyc_frame, s_cyc_first,
+                s_cyc_last, s_ok, s_cnt};
+    end else begin : in_reg
+        reg          r_valid;
+        reg  [2:0]   r_kind, r_venue;
+        reg  [31:0]  r_id;
+        reg  [255:0] r_name;
+        reg  [7:0]   r_name_len;
+        reg  [63:0]  r_ts, r_cyc_frame, r_cyc_first, r_cyc_last;
+        reg          r_ok;
+        reg  [`TC_C_BITS-1:0] r_cnt;
+        always @(posedge clk) begin
+            r_valid <= s_valid && !rst;
+            if (s_valid) begin
+                r_kind <= s_kind;
+                r_venue <= s_venue;
+                r_id <= s_id;
+                r_name <= s_name;
+                r_name_len <= s_name_len;
+                r_ts <= s_ts;
+                r_cyc_frame <= s_cyc_frame;
+                r_cyc_first <= s_cyc_first;
+                r_cyc_last <= s_cyc_last;
+                r_ok <= s_ok;
+                r_cnt <= s_cnt;
+            end
+        end
+        assign {i_valid, i_kind, i_venue, i_id, i_name, i_name_len, i_ts, i_cyc_frame, i_cyc_first,
+                i_cyc_last, i_ok, i_cnt} =
+               {r_valid, r_kind, r_venue, r_id, r_name, r_name_len, r_ts, r_cyc_frame, r_cyc_first,
+                r_cyc_last, r_ok, r_cnt};
+    end
+endgenerate
 
 // ---------------------------------------------------------------- the record, L0 -> L(DEPTH)
 // (the name and its length go as far as the compare at LC)
@@ -221,25 +344,25 @@ reg               l_ok        [1:DEPTH];
 reg  [`TC_C_BITS-1:0] l_cnt   [1:DEPTH];
 reg  [8*NB-1:0]   l_name      [1:LC];
 reg  [7:0]        l_len       [1:LC];
-wire              look = s_valid && (s_kind == `TC_K_QNAME || s_kind == `TC_K_DEF);
+wire              look = i_valid && (i_kind == `TC_K_QNAME || i_kind == `TC_K_DEF);
 
 always @(posedge clk) begin
-    l_valid[1] <= s_valid;
+    l_valid[1] <= i_valid;
     l_look[1] <= look;
-    if (s_valid) begin
-        l_kind[1] <= s_kind;
-        l_venue[1] <= s_venue;
-        l_id[1] <= s_id;
-        l_ts[1] <= s_ts;
-        l_cyc_frame[1] <= s_cyc_frame;
-        l_cyc_first[1] <= s_cyc_first;
-        l_cyc_last[1] <= s_cyc_last;
-        l_ok[1] <= s_ok;
-        l_cnt[1] <= s_cnt;
+    if (i_valid) begin
+        l_kind[1] <= i_kind;
+        l_venue[1] <= i_venue;
+        l_id[1] <= i_id;
+        l_ts[1] <= i_ts;
+        l_cyc_frame[1] <= i_cyc_frame;
+        l_cyc_first[1] <= i_cyc_first;
+        l_cyc_last[1] <= i_cyc_last;
+        l_ok[1] <= i_ok;
+        l_cnt[1] <= i_cnt;
     end
     if (look) begin
-        l_name[1] <= s_name;
-        l_len[1] <= s_name_len;
+        l_name[1] <= i_name;
+        l_len[1] <= i_name_len;
     end
     if (rst) begin
         l_valid[1] <= 1'b0;
@@ -279,7 +402,7 @@ endgenerate
 
 // ---------------------------------------------------------------- L0: first-level entries
 // the key: name bytes (masked past the length by the decoders), the length, the venue
-wire [8*KB-1:0]   key = {5'd0, s_venue, s_name_len, s_name};
+wire [8*KB-1:0]   key = {5'd0, i_venue, i_name_len, i_name};
 // Each entry is a 16-entry table over its nibble, written as the OR of the constant rows the
 // nibble's decoded value selects: one LUT4 a bit after mapping, and only constant ANDs/ORs for
 // Yosys to fold (a constant indexed by the nibble becomes a shifter per bit, slow to map). The
@@ -511,7 +634,7 @@ always @(posedge clk) begin
     end
 end
 
-assign busy = |l_valid;
+assign busy = |l_valid || (IN_REG != 0 && i_valid);
 
 endmodule
 

@@ -35,7 +35,11 @@ module tickcross_top #(
     parameter MEM_REG = 0,
     // deribit_mcast channel slots per venue: 2^CHAN_BITS (docs/PIPELINE.md section 4a; the
     // software path uses tickcross_swpath::CHAN_BITS)
-    parameter CHAN_BITS = 6
+    parameter CHAN_BITS = 6,
+    // 1: two number converters instead of four, each converting two numbers in consecutive
+    // cycles (tc_lookup's CONV_SHARE: about 10,600 fewer ECP5 LUT4s). At MEM_REG = 1 it costs
+    // the lookup a cycle (its record is registered once more on the way in), at 0 none
+    parameter CONV_SHARE = MEM_REG
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -65,8 +69,20 @@ module tickcross_top #(
 );
 
 localparam NC = `TC_N_COUNTERS;
+// the converters: latency 3, or 5 for the ECP5's timing; shared ones need a cycle of the
+// lookup's record where their inputs are not held back (tc_lookup's IN_REG)
+localparam CONV_LATENCY = 3 + 2 * MEM_REG;
+localparam LK_IN_REG = (CONV_SHARE != 0 && CONV_LATENCY == 4 + MEM_REG) ? 1 : 0;
+localparam LK_LATENCY = 3 + MEM_REG + LK_IN_REG;     // tc_lookup: s_* -> m_*
 // venue index width inside the pipeline; the stages before the commit keep the contract's 3 bits
 localparam VB = (N_VENUES > 1) ? $clog2(N_VENUES) : 1;
+
+initial begin
+    if (CONV_SHARE != 0 && CONV_SHARE != 1) begin
+        $error("Error: CONV_SHARE = %0d, must be 0 or 1 (instance %m)", CONV_SHARE);
+        $finish;
+    end
+end
 
 initial begin
     if (N_VENUES < 2 || N_VENUES > `TC_N_VENUES || INSTR_BITS < 1 ||
@@ -357,11 +373,12 @@ wire        y_busy;
 wire        e_end, e_end_ok;
 wire [64:0] y_key;
 
-tc_delay #(.WIDTH(65), .DEPTH(3 + MEM_REG)) lookup_key (   // tc_lookup's DEPTH
+tc_delay #(.WIDTH(65), .DEPTH(LK_LATENCY)) lookup_key (
     .clk(clk), .in(x_key), .out(y_key)
 );
 
-tc_lookup #(.MEM_REG(MEM_REG), .CONV_LATENCY(3 + 2 * MEM_REG)) lookup (
+tc_lookup #(.MEM_REG(MEM_REG), .CONV_LATENCY(CONV_LATENCY), .CONV_SHARE(CONV_SHARE),
+            .IN_REG(LK_IN_REG)) lookup (
     .clk(clk), .rst(rst),
     .wr_en(sym_wr_en), .wr_way(sym_wr_way), .wr_slot(sym_wr_slot), .wr_valid(sym_wr_valid),
     .wr_venue(sym_wr_venue), .wr_len(sym_wr_len), .wr_instrument(sym_wr_instrument),

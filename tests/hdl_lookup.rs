@@ -2,8 +2,8 @@
 //! the host's cuckoo placement puts them (tickcross_bindings::sym_hash), names looked up one per
 //! cycle, and every answer compared with the software path's symbol table; the stage timing
 //! (MEM_REG = 0: sp_* two cycles after L0, m_* three, e_* one; MEM_REG = 1, a second instance
-//! in the same testbench: one cycle later each) and the converters' alignment with their
-//! records are checked cycle by cycle.
+//! in the same testbench: one cycle later each; MEM_REG = 1 with two shared converters, a third:
+//! two cycles later) and the converters' alignment with their records are checked cycle by cycle.
 
 use std::collections::HashSet;
 
@@ -51,8 +51,9 @@ impl Inst {
     }
 }
 
-/// MEM_REG = 0, and MEM_REG = 1 with CONV_LATENCY 4.
-const INSTS: [Inst; 2] = [
+/// MEM_REG = 0; MEM_REG = 1 (CONV_LATENCY 5); MEM_REG = 1 with two shared converters and the
+/// record registered on its way in (a cycle later).
+const INSTS: [Inst; 3] = [
     Inst {
         k: 0,
         sp_at: 2,
@@ -65,9 +66,15 @@ const INSTS: [Inst; 2] = [
         m_at: 4,
         e_at: 2,
     },
+    Inst {
+        k: 2,
+        sp_at: 4,
+        m_at: 5,
+        e_at: 3,
+    },
 ];
-/// Cycles until the slower instance has let every record go.
-const M_LAST: usize = 4;
+/// Cycles until the slowest instance has let every record go.
+const M_LAST: usize = 5;
 
 fn model() -> Model {
     let mut m = Model::new(&LOOKUP, None).expect("model");
@@ -137,9 +144,9 @@ struct Seen {
 /// that sp_*, e_* and m_* come exactly at their stages and at no other time, in both instances,
 /// and that both produce the same.
 fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
-    let mut seen: [Vec<Seen>; 2] = [Vec::new(), Vec::new()];
+    let mut seen: [Vec<Seen>; 3] = Default::default();
     // sp_* of every cycle (a record leaves on m_* the cycle after its sp_*)
-    let mut sp_log: [Vec<Option<(u8, u8)>>; 2] = [Vec::new(), Vec::new()];
+    let mut sp_log: [Vec<Option<(u8, u8)>>; 3] = Default::default();
     let n = stream.len() + M_LAST + 1;
     for t in 0..n {
         match stream.get(t).cloned().flatten() {
@@ -209,8 +216,9 @@ fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
             }));
         }
     }
-    let [lk, lr] = seen;
+    let [lk, lr, ls] = seen;
     assert_eq!(lk, lr, "MEM_REG = 0 and MEM_REG = 1 disagree");
+    assert_eq!(lk, ls, "MEM_REG = 0 and the shared converters' build disagree");
     lk
 }
 
@@ -423,7 +431,8 @@ fn clearing_and_rewriting_slots() {
 }
 
 /// Numbers fed as the decoders feed them (a Deribit Ticker's the cycle before its record reaches
-/// L0, back to back; a Binance message's several cycles before) come out with their own record.
+/// L0; a Binance message's several cycles before) come out with their own record, in all three
+/// builds, with the next message's numbers close behind.
 #[test]
 fn converted_numbers_leave_with_their_records() {
     let symbols = vec![(0u8, b"BNBUSDT".to_vec(), 3u16)];
@@ -448,8 +457,22 @@ fn converted_numbers_leave_with_their_records() {
             0,
         ));
     }
+    // The next message's numbers follow as early as they may: as the record reaches L0, but not
+    // in the next cycle; the shared converters' build needs them a cycle later still (see
+    // tc_lookup's CONV_SHARE), and is checked only then.
+    let plan: Vec<_> = plan
+        .into_iter()
+        .flat_map(|(lead, kind, v, pe, qe)| {
+            let mut next = vec![lead.max(2)];
+            if lead + 1 != lead.max(2) {
+                next.push(lead + 1);
+            }
+            next.into_iter()
+                .map(move |next| (lead, next, kind, v, pe, qe))
+        })
+        .collect();
     let mut conv = 0u64;
-    for (lead, kind, v, pe, qe) in &plan {
+    for (lead, next, kind, v, pe, qe) in &plan {
         // the record at L0 at cycle lead, cv_* at cycle 0
         let mut stream: Vec<Option<Rec>> = vec![None; *lead];
         stream.push(Some(Rec {
@@ -459,7 +482,7 @@ fn converted_numbers_leave_with_their_records() {
             id: 1,
         }));
         let n = stream.len() + M_LAST + 1;
-        let mut got = [None, None];
+        let mut got = [None, None, None];
         for t in 0..n {
             let cv = t == 0;
             m.inp[inp::LK_CV_VALID] = u64::from(cv);
@@ -480,10 +503,8 @@ fn converted_numbers_leave_with_their_records() {
                 }
                 None => m.inp[inp::LK_S_VALID] = 0,
             }
-            // the next message's numbers follow as early as they can, as the record reaches L0
-            // (the next Deribit Ticker's; a Binance message's come a frame later): they must not
-            // overtake
-            if t == *lead {
+            // the next message's numbers: they must not overtake
+            if t == *next {
                 m.inp[inp::LK_CV_VALID] = 1;
                 m.inp[inp::LK_CV_V0] = 999_999;
                 m.inp[inp::LK_CV_V1] = 999_999;
@@ -509,6 +530,12 @@ fn converted_numbers_leave_with_their_records() {
             got[0], got[1],
             "MEM_REG = 0 and 1 disagree: {kind:?} lead {lead}"
         );
+        if *next > *lead {
+            assert_eq!(
+                got[0], got[2],
+                "MEM_REG = 0 and the shared converters disagree: {kind:?} lead {lead} next {next}"
+            );
+        }
         let got = got[0].expect("record left");
         let want: Vec<Option<i64>> = [(v[0], *pe), (v[1], *qe), (v[2], *pe), (v[3], *qe)]
             .iter()
