@@ -503,16 +503,35 @@ task walker_stop;
     end
 endtask
 
+// the window: a data beat taken goes into slot jn mod WB. Each slot decodes its own enable (a
+// write at a variable part-select becomes a shifter and a mask per register: most of this
+// module's LUTs and its slowest path on the ECP5)
+genvar gw;
+generate
+    for (gw = 0; gw < WB; gw = gw + 1) begin : g_win
+        wire [WIN_LOG2-1:0] slot = gw;
+        always @(posedge clk) begin
+            if (dtake && jn[WIN_LOG2-1:0] == slot) begin
+                wbuf[64*gw +: 64] <= in_data;
+                wlo[64*gw +: 64] <= in_cyc_lo;
+                whi[64*gw +: 64] <= in_cyc_hi;
+                wsplit[4*gw +: 4] <= in_split;
+                wnz[8*gw +: 8] <= {in_data[63:56] != 8'd0, in_data[55:48] != 8'd0,
+                                   in_data[47:40] != 8'd0, in_data[39:32] != 8'd0,
+                                   in_data[31:24] != 8'd0, in_data[23:16] != 8'd0,
+                                   in_data[15:8] != 8'd0, in_data[7:0] != 8'd0};
+            end
+        end
+    end
+endgenerate
+
 integer k;
 always @(posedge clk) begin
     r_valid <= 1'b0;
 
     // ------------------------------------------------------------ input
+    // (the window slots are written in the generate loop below)
     if (dtake) begin
-        wbuf[64*jn[WIN_LOG2-1:0] +: 64] <= in_data;
-        wlo[64*jn[WIN_LOG2-1:0] +: 64] <= in_cyc_lo;
-        whi[64*jn[WIN_LOG2-1:0] +: 64] <= in_cyc_hi;
-        wsplit[4*jn[WIN_LOG2-1:0] +: 4] <= in_split;
         jn <= jn + 14'd1;
         jn_mw <= jn_mw + 16'sd1;
         jn_m1 <= jn_m1 + 16'sd1;
@@ -523,8 +542,6 @@ always @(posedge clk) begin
         for (k = 0; k < CB; k = k + 1)
             if (f_in_k == k[13:0])
                 f_buf[k] <= in_data;
-        for (k = 0; k < 8; k = k + 1)
-            wnz[8*jn[WIN_LOG2-1:0] + k] <= in_data[8*k +: 8] != 8'd0;
     end
     // the var-data field's beats: those in the window (again each cycle: the field may have been
     // reached in the last one), and the one entering
