@@ -61,7 +61,11 @@ module tc_deribit_dec #(
     // channel slots per venue: 2^CHAN_BITS (tickcross_swpath::CHAN_BITS), 1..8
     parameter CHAN_BITS = 6,
     // 1: the channel table's block RAM read registered twice (the outcome two cycles later)
-    parameter MEM_REG = 0
+    parameter MEM_REG = 0,
+    // 1: the element at the cursor is registered before the walker takes it, so the cursor's
+    // loop (element -> its end -> cursor) is one carry chain and a mux: a cycle after each step,
+    // two cycles an element (the ECP5's timing)
+    parameter WALK_REG = MEM_REG
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -132,6 +136,10 @@ initial begin
     end
     if (MEM_REG != 0 && MEM_REG != 1) begin
         $display("tc_deribit_dec: MEM_REG = %0d, must be 0 or 1", MEM_REG);
+        $finish;
+    end
+    if (WALK_REG != 0 && WALK_REG != 1) begin
+        $display("tc_deribit_dec: WALK_REG = %0d, must be 0 or 1", WALK_REG);
         $finish;
     end
 end
@@ -255,8 +263,8 @@ wire         etake = take && in_eof;
 wire signed [17:0] cur_s = $signed({1'b0, cur});
 wire [WS-1:0] wsel = cur[WS-1:0];
 /* verilator lint_off UNUSEDSIGNAL */
-wire [127:0] el;
-wire [11:0]  el_nz;
+wire [127:0] el_w;                   // the element at the cursor, from the window
+wire [11:0]  el_nz_w;
 /* verilator lint_on UNUSEDSIGNAL */
 genvar gi;
 // two steps, each a mux on register bits: the three beats from the cursor's (4:1 on the beat
@@ -277,13 +285,24 @@ generate
     end
     for (gi = 0; gi < 16; gi = gi + 1) begin : g_el
         wire [191:0] sh = el3 >> (8 * gi);
-        assign el[8*gi +: 8] = sh[8*wsel[2:0] +: 8];
+        assign el_w[8*gi +: 8] = sh[8*wsel[2:0] +: 8];
     end
     for (gi = 0; gi < 12; gi = gi + 1) begin : g_elnz
         wire [23:0] sh = nz3 >> gi;
-        assign el_nz[gi] = sh[{2'b00, wsel[2:0]}];
+        assign el_nz_w[gi] = sh[{2'b00, wsel[2:0]}];
     end
 endgenerate
+// the element the walker takes, and whether it is whole in the window: as the window shows it
+// (WALK_REG = 0), or as it showed it in the last cycle, registered, if the cursor has not moved
+// since (a step, a frame's start or a reset moves it). The bytes of a whole element stay in the
+// window until the cursor passes them, so the registered copy is still the element.
+/* verilator lint_off UNUSEDSIGNAL */
+wire [127:0] el;
+wire [11:0]  el_nz;
+wire         cur_moves;               // the cursor moves at the end of this cycle (WALK_REG)
+/* verilator lint_on UNUSEDSIGNAL */
+wire         a_msg, a_grp, a_var;
+
 // non-zero u16 fields of the element, from per-byte flags kept with the window (shallower than
 // a 16-bit compare after the element mux)
 wire         gb_nz = el_nz[0] || el_nz[1];
@@ -318,16 +337,46 @@ wire signed [17:0] in8  = top_m8 - cur_s;
 wire signed [15:0] in1  = jn_m1 - $signed({2'b00, cur[16:3]});
 wire signed [15:0] lag_d = jn_mw - $signed({2'b00, cur[16:3]});
 /* verilator lint_on UNUSEDSIGNAL */
-wire         a_msg = !room12[17] && (!in16[17] || all_in);
-wire         a_grp = !room8[17] && !in8[17];
-wire         a_var = !room1[17] && !in1[15];
-wire         work = (phase == P_MSG && a_msg) || (phase == P_GRP && a_grp) ||
-                    (phase == P_VAR && a_var) || phase == P_GMUL || phase == P_GADD;
+wire         a_msg_w = !room12[17] && (!in16[17] || all_in);
+wire         a_grp_w = !room8[17] && !in8[17];
+wire         a_var_w = !room1[17] && !in1[15];
+// (the frame's end waits while the element at the cursor is whole, also while it settles)
+wire         work = (phase == P_MSG && a_msg_w) || (phase == P_GRP && a_grp_w) ||
+                    (phase == P_VAR && a_var_w) || phase == P_GMUL || phase == P_GADD;
+
+generate
+    if (WALK_REG != 0) begin : g_walk_reg
+        reg [127:0] el_q;
+        reg [11:0]  nz_q;
+        reg         am_q, ag_q, av_q, moved_q;
+        always @(posedge clk) begin
+            el_q <= el_w;
+            nz_q <= el_nz_w;
+            am_q <= a_msg_w;
+            ag_q <= a_grp_w;
+            av_q <= a_var_w;
+            moved_q <= cur_moves;
+        end
+        assign el = el_q;
+        assign el_nz = nz_q;
+        assign a_msg = am_q && !moved_q;
+        assign a_grp = ag_q && !moved_q;
+        assign a_var = av_q && !moved_q;
+    end else begin : g_walk_direct
+        assign el = el_w;
+        assign el_nz = el_nz_w;
+        assign a_msg = a_msg_w;
+        assign a_grp = a_grp_w;
+        assign a_var = a_var_w;
+    end
+endgenerate
 
 wire         fire = pend && pend_st;
 // a message header waits for the pending record (its captures are reused), also while it is
 // being made pending
-wire         go_msg = phase == P_MSG && a_msg && !(ev_done && m_rec) && (!pend || fire);
+// (with WALK_REG the cycle after a step never walks, so that cycle's ev_done needs no check)
+wire         go_msg = phase == P_MSG && a_msg && (WALK_REG != 0 || !(ev_done && m_rec)) &&
+                      (!pend || fire);
 
 // candidate cursors, in parallel. Whether the element fits (its end <= n) is not decided here:
 // the cursor moves to its end regardless (at most 2^17 - 1: a group of 2^16 bytes or more
@@ -407,6 +456,8 @@ always @* begin
         default: ;
     endcase
 end
+
+assign cur_moves = step || (dtake && in_sof) || rst;
 
 // classification of the current message, from its header's fields (registered with it)
 wire         m_tick = m_sid == 16'd1 && m_tid == 16'd1003;

@@ -102,6 +102,13 @@ const MODELS: &[ModelSpec] = &[
         extra: &[],
         registered_outputs: false,
     },
+    ModelSpec {
+        top: "tc_deribit_dec",
+        name: Some("tc_deribit_dec_mem_reg"),
+        params: &["MEM_REG=1"],
+        extra: &[],
+        registered_outputs: false,
+    },
 ];
 
 #[derive(Debug, Clone)]

@@ -200,6 +200,17 @@ model_fns!(
     tc_tc_deribit_dec_flush,
     tc_tc_deribit_dec_trace_errno
 );
+// the same at MEM_REG = 1: the channel read registered twice, the walker's element registered
+// (WALK_REG), two cycles an element (the same ports)
+model_fns!(
+    DERIBIT_MEM_REG,
+    tc_deribit_dec_mem_reg,
+    tc_tc_deribit_dec_mem_reg_new,
+    tc_tc_deribit_dec_mem_reg_free,
+    tc_tc_deribit_dec_mem_reg_tick,
+    tc_tc_deribit_dec_mem_reg_flush,
+    tc_tc_deribit_dec_mem_reg_trace_errno
+);
 // the event ring feeding the DMA write engine, at MEM_REG = 0 and 1 (the same ports)
 model_fns!(
     DMA_WR,
