@@ -241,9 +241,8 @@ reg  [15:0]  m_idx;           // the message's index in its frame (headers walke
 reg  [63:0]  m_cyc_first;
 reg  [15:0]  m_tid, m_sid, m_bl;
 reg          m_dnz;
-reg  [13:0]  f_rb;                    // payload beat of the doubles' first byte
 reg  [2:0]   f_sh;
-reg  [13:0]  n_rb;                    // payload beat of the var-data field's first byte
+reg  [WIN_LOG2-1:0] n_rb;             // payload beat of the var-data field's first byte, mod WB
 reg  [2:0]   n_sh;
 reg  [7:0]   m_vlen;
 reg  [31:0]  n_mask;                  // name bytes below the field's length
@@ -507,9 +506,15 @@ wire [63:0]  stamp_last_in = ({1'b0, cur_last[2:0]} < in_split) ? in_cyc_lo : in
 
 // captures: the var-data field starts at cur + 1 when its length byte is walked
 wire [16:0]  vstart = cur + 17'd1;
-wire [13:0]  n_in_k = jn - n_rb;                        // the entering beat's slot
-wire [13:0]  f_in_k = jn - f_rb;
+// jn less the var-data field's first payload beat, and less the doubles' first (the entering
+// beat's capture slot), kept in registers: the captures' enables then decode registers (they
+// were a carry chain ahead of 640 enables). They are exact from the header that sets them on,
+// which is all the captures need: a field's beats already in the window are copied again after
+// it, later beats are taken as they enter.
+reg  [13:0]  n_in_k, f_in_k;
 wire [16:0]  f_start = cur + 17'd73;                    // body (cur + 12) + 61
+wire [13:0]  n_in_k_hdr = jn - vstart[16:3];            // n_in_k as var_hdr sets it
+wire [13:0]  f_in_k_hdr = jn - f_start[16:3];           // f_in_k as msg_hdr sets it
 wire [63:0]  n_wrow [0:CB-1];                    // window beat n_rb + k
 wire [63:0]  f_row [0:CB-1];
 wire [63:0]  n_row [0:CB-1];
@@ -518,7 +523,7 @@ generate
         assign f_row[gi] = f_buf[gi];
         assign n_row[gi] = n_buf[gi];
         localparam integer OFF = gi % WB;
-        wire [WIN_LOG2-1:0] slot = n_rb[WIN_LOG2-1:0] + OFF[WIN_LOG2-1:0];
+        wire [WIN_LOG2-1:0] slot = n_rb + OFF[WIN_LOG2-1:0];
         assign n_wrow[gi] = wbuf[64*slot +: 64];
     end
 endgenerate
@@ -594,6 +599,14 @@ always @(posedge clk) begin
             if (f_in_k == k[13:0])
                 f_buf[k] <= in_data;
     end
+    if (var_hdr)
+        n_in_k <= n_in_k_hdr + {13'd0, dtake};
+    else if (dtake)
+        n_in_k <= n_in_k + 14'd1;
+    if (msg_hdr)
+        f_in_k <= f_in_k_hdr + {13'd0, dtake};
+    else if (dtake)
+        f_in_k <= f_in_k + 14'd1;
     // the var-data field's beats: those in the window (again each cycle: the field may have been
     // reached in the last one), and the one entering
     for (k = 0; k < CB; k = k + 1) begin
@@ -631,7 +644,6 @@ always @(posedge clk) begin
         m_sid <= e_sid;
         m_bl <= e_bl;
         m_dnz <= d_nz;
-        f_rb <= f_start[16:3];
         f_sh <= f_start[2:0];
         m_vlen <= 8'd0;
         n_mask <= 32'd0;
@@ -648,7 +660,7 @@ always @(posedge clk) begin
         prod_big <= gbr[15:11] != 5'd0 || gnr[15:11] != 5'd0;
     end
     if (var_hdr) begin
-        n_rb <= vstart[16:3];
+        n_rb <= vstart[WIN_LOG2+2:3];
         n_sh <= vstart[2:0];
         m_vlen <= e_len;
         for (k = 0; k < 32; k = k + 1)
