@@ -241,8 +241,10 @@ reg          prod_big;                // gb or gn >= 2048 (both non-zero): past 
 reg  [31:0]  m_id;
 reg  [15:0]  m_idx;           // the message's index in its frame (headers walked before it)
 reg  [63:0]  m_cyc_first;
-reg  [15:0]  m_tid, m_sid, m_bl;
+/* verilator lint_off UNUSEDSIGNAL */
+reg  [15:0]  m_tid, m_sid, m_bl;      // (WALK_REG = 1 classifies the header as it is walked)
 reg          m_dnz;
+/* verilator lint_on UNUSEDSIGNAL */
 reg  [2:0]   f_sh;
 reg  [WIN_LOG2-1:0] n_rb;             // payload beat of the var-data field's first byte, mod WB
 reg  [2:0]   n_sh;
@@ -461,12 +463,42 @@ end
 assign cur_moves = step || (dtake && in_sof) || rst;
 
 // classification of the current message, from its header's fields (registered with it)
-wire         m_tick = m_sid == 16'd1 && m_tid == 16'd1003;
-wire         m_inst = m_sid == 16'd1 && m_tid == 16'd1000;
-wire         m_unk = m_sid != 16'd1 || m_tid < 16'd1000 || m_tid > 16'd1010;
-wire         m_trunc = (m_tick && m_bl < 16'd133) || (m_inst && (m_bl < 16'd4 || !m_dnz));
-wire         m_skip = !m_unk && !m_tick && !m_inst;
-wire         m_rec = (m_tick || m_inst) && !m_trunc;
+// {tick, inst, unk, trunc, skip, rec} of a header's fields
+function [5:0] classify;
+    input [15:0] sid, tid, bl;
+    input        dnz;
+    reg          tick, inst, unk, trunc;
+    begin
+        tick = sid == 16'd1 && tid == 16'd1003;
+        inst = sid == 16'd1 && tid == 16'd1000;
+        unk = sid != 16'd1 || tid < 16'd1000 || tid > 16'd1010;
+        trunc = (tick && bl < 16'd133) || (inst && (bl < 16'd4 || !dnz));
+        classify = {tick, inst, unk, trunc, !unk && !tick && !inst, (tick || inst) && !trunc};
+    end
+endfunction
+// from the registered header (WALK_REG = 0), or classified as the header is walked, from the
+// registered element, and registered (WALK_REG = 1: the record's pending flags then hang on
+// registers)
+wire [5:0]   m_class;
+generate
+    if (WALK_REG != 0) begin : g_class_reg
+        reg [5:0] class_q;
+        always @(posedge clk)
+            if (msg_hdr)
+                class_q <= classify(e_sid, e_tid, e_bl, d_nz);
+        assign m_class = class_q;
+    end else begin : g_class_direct
+        assign m_class = classify(m_sid, m_tid, m_bl, m_dnz);
+    end
+endgenerate
+wire         m_tick = m_class[5];
+/* verilator lint_off UNUSEDSIGNAL */
+wire         m_inst = m_class[4];
+/* verilator lint_on UNUSEDSIGNAL */
+wire         m_unk = m_class[3];
+wire         m_trunc = m_class[2];
+wire         m_skip = m_class[1];
+wire         m_rec = m_class[0];
 
 // this cycle's events, counted (and a completed record made pending) in the next cycle, from
 // the message's classification registered with its header; a step past n is a truncation
