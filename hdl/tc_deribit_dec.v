@@ -255,7 +255,7 @@ reg  [63:0]  n_buf [0:CB-1];
 
 // the completed Ticker/Instrument message waiting for its last byte's stamp
 reg          pend, pend_st;
-reg  [16:0]  pend_end;
+reg  [16:0]  pend_last;              // the pending message's last byte (its end - 1)
 reg  [63:0]  pend_cyc_last;
 
 wire         take = in_valid && !in_stall;
@@ -530,7 +530,6 @@ generate
     end
 endgenerate
 wire         live = phase != P_STOP;
-wire [16:0]  pend_last = pend_end - 17'd1;
 wire         pend_in = pend_last[16:3] < jn;           // its last byte is in the window
 // the frame's end goes when, in the previous cycle, the walker had nothing to do, no beat entered,
 // no event was left to count and no record was about to fire: nothing can change since (a cycle
@@ -747,7 +746,7 @@ always @(posedge clk) begin
     if (ev_whole && m_rec) begin
         // the cursor has just moved past the completed message
         pend <= 1'b1;
-        pend_end <= cur;
+        pend_last <= cur_last;
         pend_st <= cur_last_in || (dtake && cur_last[16:3] == jn);
         pend_cyc_last <= cur_last_in ? stamp_last : stamp_last_in;
     end
