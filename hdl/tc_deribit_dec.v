@@ -215,6 +215,7 @@ localparam [2:0] P_MSG = 3'd0, P_GRP = 3'd1, P_VAR = 3'd2, P_STOP = 3'd3, P_GMUL
 reg  [13:0]          jn;              // payload beats taken in this frame (the next one's index)
 reg  signed [15:0]   jn_mw;           // jn - WB
 reg  signed [15:0]   jn_m1;           // jn - 1
+reg  [13:0]          jn_p1;           // jn + 1
 reg  signed [17:0]   top_m16, top_m8; // 8*jn - 16, 8*jn - 8: bytes in, less an element's size
 reg  signed [17:0]   rem_in;          // n - 8*jn: bytes still to come
 reg                  all_in;          // rem_in <= 0
@@ -550,12 +551,17 @@ wire [63:0]  stamp_cur = ({1'b0, cur[2:0]} < wsplit[4*cslot +: 4]) ? wlo[64*cslo
 wire [63:0]  stamp_in = ({1'b0, pend_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
 // the last byte of a message completed in the previous cycle (the cursor has just passed it): its
 // beat is still in the window if it has entered (it can leave at the end of this cycle)
+// (cur - 1 from the cursor's parts, without a carry chain: its beat is the cursor's, or the one
+// before when the cursor is at a beat's first byte; compares with jn and jn + 1 in parallel)
 wire [16:0]  cur_last = cur - 17'd1;
-wire [WIN_LOG2-1:0] lslot = cur_last[WS-1:3];
-wire         cur_last_in = cur_last[16:3] < jn;
-wire [63:0]  stamp_last = ({1'b0, cur_last[2:0]} < wsplit[4*lslot +: 4]) ? wlo[64*lslot +: 64] :
+wire         cur_at_lane0 = cur[2:0] == 3'd0;
+wire [2:0]   cur_last_lane = cur[2:0] - 3'd1;
+wire [WIN_LOG2-1:0] lslot = cur[WS-1:3] - {{(WIN_LOG2-1){1'b0}}, cur_at_lane0};
+wire         cur_last_in = cur_at_lane0 ? cur[16:3] < jn_p1 : cur[16:3] < jn;
+wire         cur_last_at_jn = cur_at_lane0 ? cur[16:3] == jn_p1 : cur[16:3] == jn;
+wire [63:0]  stamp_last = ({1'b0, cur_last_lane} < wsplit[4*lslot +: 4]) ? wlo[64*lslot +: 64] :
                                                                            whi[64*lslot +: 64];
-wire [63:0]  stamp_last_in = ({1'b0, cur_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
+wire [63:0]  stamp_last_in = ({1'b0, cur_last_lane} < in_split) ? in_cyc_lo : in_cyc_hi;
 
 // captures: the var-data field starts at cur + 1 when its length byte is walked
 wire [16:0]  vstart = cur + 17'd1;
@@ -606,6 +612,7 @@ task walker_stop;
         jn <= 14'd0;
         jn_mw <= -WB;
         jn_m1 <= -16'sd1;
+        jn_p1 <= 14'd1;
         top_m16 <= -18'sd16;
         top_m8 <= -18'sd8;
         all_in <= 1'b0;
@@ -644,6 +651,7 @@ always @(posedge clk) begin
         jn <= jn + 14'd1;
         jn_mw <= jn_mw + 16'sd1;
         jn_m1 <= jn_m1 + 16'sd1;
+        jn_p1 <= jn_p1 + 14'd1;
         top_m16 <= top_m16 + 18'sd8;
         top_m8 <= top_m8 + 18'sd8;
         rem_in <= rem_in - 18'sd8;
@@ -747,7 +755,7 @@ always @(posedge clk) begin
         // the cursor has just moved past the completed message
         pend <= 1'b1;
         pend_last <= cur_last;
-        pend_st <= cur_last_in || (dtake && cur_last[16:3] == jn);
+        pend_st <= cur_last_in || (dtake && cur_last_at_jn);
         pend_cyc_last <= cur_last_in ? stamp_last : stamp_last_in;
     end
 
@@ -756,6 +764,7 @@ always @(posedge clk) begin
         jn <= 14'd1;
         jn_mw <= 16'sd1 - WB;
         jn_m1 <= 16'sd0;
+        jn_p1 <= 14'd2;
         top_m16 <= -18'sd8;
         top_m8 <= 18'sd0;
         rem_in <= $signed({2'b00, in_len}) - 18'sd8;
