@@ -393,7 +393,13 @@ wire [16:0]  ext_v  = cur + 17'd1 + {9'd0, e_len};
 /* verilator lint_off UNUSEDSIGNAL */
 wire signed [17:0] room0 = $signed({2'b00, plen}) - cur_s;
 /* verilator lint_on UNUSEDSIGNAL */
-wire         over = room0[17];
+wire         over;
+// whether each candidate end is past n (the cursor's next `over`, WALK_REG)
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [17:0] past_m = room12 - $signed({2'b00, e_bl});
+wire signed [17:0] past_v = room1 - $signed({10'd0, e_len});
+wire signed [17:0] past_g = room8 - $signed({2'b00, prod[15:0]});
+/* verilator lint_on UNUSEDSIGNAL */
 
 // gb * gn: six 2-bit digits of gn select 0, gb, 2gb or 3gb; a balanced tree sums them
 wire [12:0]  pp [0:5];
@@ -414,11 +420,15 @@ wire [21:0]  prod_nx = (s01 + s23) + s45;
 // end, `done_msg`: the message ends there (both taken back in the next cycle if it is past n)
 reg  [2:0]   nx_phase;
 reg  [16:0]  nx_cur;
+/* verilator lint_off UNUSEDSIGNAL */
+reg          nx_over;                 // nx_cur past n (WALK_REG)
+/* verilator lint_on UNUSEDSIGNAL */
 reg  [15:0]  nx_g, nx_d;
 reg          msg_hdr, var_hdr, grp_hdr, done_msg, step;
 always @* begin
     nx_phase = phase;
     nx_cur = cur;
+    nx_over = over;
     nx_g = g_rem;
     nx_d = d_rem;
     msg_hdr = 1'b0;
@@ -431,6 +441,7 @@ always @* begin
             msg_hdr = 1'b1;
             step = 1'b1;
             nx_cur = ext_m;
+            nx_over = past_m[17];
             nx_g = e_g;
             nx_d = e_d;
             done_msg = !g_nz && !d_nz;
@@ -445,6 +456,7 @@ always @* begin
         P_GADD: begin
             step = 1'b1;
             nx_cur = ext_ga;
+            nx_over = ga_sat || past_g[17];
             nx_g = g_rem - 16'd1;
             done_msg = g_rem == 16'd1 && d_rem == 16'd0;
             nx_phase = g_rem != 16'd1 ? P_GRP : d_rem != 16'd0 ? P_VAR : P_MSG;
@@ -453,6 +465,7 @@ always @* begin
             var_hdr = 1'b1;
             step = 1'b1;
             nx_cur = ext_v;
+            nx_over = past_v[17];
             nx_d = d_rem - 16'd1;
             done_msg = d_rem == 16'd1;
             nx_phase = d_rem == 16'd1 ? P_MSG : P_VAR;
@@ -462,6 +475,25 @@ always @* begin
 end
 
 assign cur_moves = step || (dtake && in_sof) || rst;
+
+// the cursor past n: from the cursor (WALK_REG = 0), or decided with the step, beside the
+// cursor's own candidates, and registered (WALK_REG = 1: the step's events then hang on a
+// register)
+generate
+    if (WALK_REG != 0) begin : g_over_reg
+        reg over_q;
+        always @(posedge clk) begin
+            over_q <= nx_over;
+            if (dtake && in_sof)
+                over_q <= in_len < 16'd8;           // the cursor at 8
+            if (rst)
+                over_q <= 1'b1;                     // n = 0
+        end
+        assign over = over_q;
+    end else begin : g_over_direct
+        assign over = room0[17];
+    end
+endgenerate
 
 // classification of the current message, from its header's fields (registered with it)
 // {tick, inst, unk, trunc, skip, rec} of a header's fields
