@@ -673,7 +673,11 @@ fn icarus_and_verilator_agree_on_the_top_level() {
     let data: HashMap<usize, u64> = log
         .reads
         .iter()
-        .map(|(t, d)| (*t, u64::from_str_radix(d, 16).expect("hex")))
+        .map(|(t, d)| {
+            let v = u64::from_str_radix(d, 16)
+                .unwrap_or_else(|e| panic!("the read returning at cycle {t}: {d:?} is not hex: {e}"));
+            (*t, v)
+        })
         .collect();
     assert_eq!(log.reads.len(), n_reads_after_reset, "reads returned");
     let mut got: HashMap<Tag, Vec<u64>> = HashMap::new();
@@ -881,16 +885,15 @@ fn four_venue_build(mem_reg: u64) {
         stim.cycles.len(),
         t0.elapsed()
     );
-    let data: HashMap<usize, u64> = log
-        .reads
-        .iter()
-        .map(|(t, d)| (*t, u64::from_str_radix(d, 16).expect("hex")))
-        .collect();
-    let mut values = extra.iter().map(|&(t, addr)| {
-        *data
+    let raw: HashMap<usize, &String> = log.reads.iter().map(|(t, d)| (*t, d)).collect();
+    let read = |t: usize, addr: u64| {
+        let d = raw
             .get(&(t + latency))
-            .unwrap_or_else(|| panic!("read of {addr:#x} issued at cycle {t} never returned"))
-    });
+            .unwrap_or_else(|| panic!("read of {addr:#x} issued at cycle {t} never returned"));
+        u64::from_str_radix(d, 16)
+            .unwrap_or_else(|e| panic!("read of {addr:#x} issued at cycle {t}: {d:?}: {e}"))
+    };
+    let mut values = extra.iter().map(|&(t, addr)| read(t, addr));
     let mut next = || values.next().expect("a read per value");
     assert_eq!(
         (next(), next(), next()),
@@ -940,7 +943,7 @@ fn four_venue_build(mem_reg: u64) {
     for &(t, addr, tag) in &stim.reads {
         if let Tag::Counter(i) = tag {
             assert_eq!(addr, counter_base + 8 * i as u64);
-            counters.0[i] = data[&(t + latency)];
+            counters.0[i] = read(t, addr);
         }
     }
     let got = tickcross_tests::Outcome {
