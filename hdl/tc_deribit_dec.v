@@ -64,9 +64,7 @@ module tc_deribit_dec #(
     parameter MEM_REG = 0,
     // 1: the element at the cursor is registered before the walker takes it, so the cursor's
     // loop (element -> its end -> cursor) is one carry chain and a mux: a cycle after each step,
-    // two cycles an element; and whether the window is full is registered, so that taking a
-    // beat (the window's enables) depends on registers only: a beat may wait a cycle more
-    // after a step (the ECP5's timing)
+    // two cycles an element (the ECP5's timing)
     parameter WALK_REG = MEM_REG
 ) (
     input  wire          clk,
@@ -541,27 +539,7 @@ wire         ev_whole = ev_done && !over;
 
 // the input stalls: a data beat while the beat at the cursor would leave the window, the end of
 // the frame while the walker has work or a record is about to fire
-wire         lag_full;
-generate
-    if (WALK_REG != 0) begin : g_lag_reg
-        // registered: whether the window is full after this cycle's beat, from this cycle's
-        // cursor. Exact when the cursor stays; when it moves on, the window may have room a
-        // cycle before this says so (a beat held a cycle more), never the other way round.
-        // A frame's start or end empties it.
-        /* verilator lint_off UNUSEDSIGNAL */
-        wire signed [15:0] lag_d1 = (jn_mw + 16'sd1) - $signed({2'b00, cur[16:3]});
-        /* verilator lint_on UNUSEDSIGNAL */
-        reg full_q;
-        always @(posedge clk) begin
-            full_q <= dtake ? !lag_d1[15] : !lag_d[15];
-            if (rst || etake || (dtake && in_sof))
-                full_q <= 1'b0;
-        end
-        assign lag_full = full_q;
-    end else begin : g_lag_direct
-        assign lag_full = !lag_d[15];
-    end
-endgenerate
+wire         lag_full = !lag_d[15];
 wire         live = phase != P_STOP;
 wire         pend_in = pend_last[16:3] < jn;           // its last byte is in the window
 // the frame's end goes when, in the previous cycle, the walker had nothing to do, no beat entered,
