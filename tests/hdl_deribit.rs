@@ -199,7 +199,8 @@ fn beats(payload: &[u8]) -> Vec<(u64, bool, bool)> {
 /// The decoder as the default build has it, and as the ECP5 build has it (MEM_REG = 1: the
 /// channel read registered twice and the walker's element registered, two cycles an element).
 /// Both must give the same records; the timing tests hold the default build to its cycles.
-const BUILDS: [(&str, &'static ModelFns); 2] = [("default", &DERIBIT), ("MEM_REG = 1", &DERIBIT_MEM_REG)];
+const BUILDS: [(&str, &'static ModelFns); 2] =
+    [("default", &DERIBIT), ("MEM_REG = 1", &DERIBIT_MEM_REG)];
 
 fn dut() -> Model {
     dut_of(&DERIBIT)

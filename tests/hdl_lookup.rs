@@ -218,7 +218,10 @@ fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
     }
     let [lk, lr, ls] = seen;
     assert_eq!(lk, lr, "MEM_REG = 0 and MEM_REG = 1 disagree");
-    assert_eq!(lk, ls, "MEM_REG = 0 and the shared converters' build disagree");
+    assert_eq!(
+        lk, ls,
+        "MEM_REG = 0 and the shared converters' build disagree"
+    );
     lk
 }
 

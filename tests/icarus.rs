@@ -674,8 +674,9 @@ fn icarus_and_verilator_agree_on_the_top_level() {
         .reads
         .iter()
         .map(|(t, d)| {
-            let v = u64::from_str_radix(d, 16)
-                .unwrap_or_else(|e| panic!("the read returning at cycle {t}: {d:?} is not hex: {e}"));
+            let v = u64::from_str_radix(d, 16).unwrap_or_else(|e| {
+                panic!("the read returning at cycle {t}: {d:?} is not hex: {e}")
+            });
             (*t, v)
         })
         .collect();
