@@ -199,12 +199,7 @@ fn beats(payload: &[u8]) -> Vec<(u64, bool, bool)> {
 /// The decoder as the default build has it, and as the ECP5 build has it (MEM_REG = 1: the
 /// channel read registered twice and the walker's element registered, two cycles an element).
 /// Both must give the same records; the timing tests hold the default build to its cycles.
-const BUILDS: [(&str, &'static ModelFns); 2] =
-    [("default", &DERIBIT), ("MEM_REG = 1", &DERIBIT_MEM_REG)];
-
-fn dut() -> Model {
-    dut_of(&DERIBIT)
-}
+const BUILDS: [(&str, &ModelFns); 2] = [("default", &DERIBIT), ("MEM_REG = 1", &DERIBIT_MEM_REG)];
 
 fn dut_of(build: &'static ModelFns) -> Model {
     let mut m = Model::new(build, None).expect("model");
