@@ -283,7 +283,25 @@ generate
 endgenerate
 
 // ---------------------------------------------------------------- the record in (IN_REG)
+localparam RW = 3 + 3 + 32 + 256 + 8 + 4 * 64 + 1 + `TC_C_BITS;
+wire [RW-1:0] s_rec = {s_kind, s_venue, s_id, s_name, s_name_len, s_ts, s_cyc_frame, s_cyc_first,
+                       s_cyc_last, s_ok, s_cnt};
 wire          i_valid;
+wire [RW-1:0] i_rec;
+generate
+    if (IN_REG == 0) begin : in_direct
+        assign {i_valid, i_rec} = {s_valid, s_rec};
+    end else begin : in_reg
+        reg          r_valid;
+        reg [RW-1:0] r_rec;
+        always @(posedge clk) begin
+            r_valid <= s_valid && !rst;
+            if (s_valid)
+                r_rec <= s_rec;
+        end
+        assign {i_valid, i_rec} = {r_valid, r_rec};
+    end
+endgenerate
 wire [2:0]    i_kind, i_venue;
 wire [31:0]   i_id;
 wire [255:0]  i_name;
@@ -291,43 +309,8 @@ wire [7:0]    i_name_len;
 wire [63:0]   i_ts, i_cyc_frame, i_cyc_first, i_cyc_last;
 wire          i_ok;
 wire [`TC_C_BITS-1:0] i_cnt;
-generate
-    if (IN_REG == 0) begin : in_direct
-        assign {i_valid, i_kind, i_venue, i_id, i_name, i_name_len, i_ts, i_cyc_frame, i_cyc_first,
-                i_cyc_last, i_ok, i_cnt} =
-               {s_valid, s_kind, s_venue, s_id, s_name, s_name_len, s_ts, s_cyc_frame, s_cyc_first,
-                s_cyc_last, s_ok, s_cnt};
-    end else begin : in_reg
-        reg          r_valid;
-        reg  [2:0]   r_kind, r_venue;
-        reg  [31:0]  r_id;
-        reg  [255:0] r_name;
-        reg  [7:0]   r_name_len;
-        reg  [63:0]  r_ts, r_cyc_frame, r_cyc_first, r_cyc_last;
-        reg          r_ok;
-        reg  [`TC_C_BITS-1:0] r_cnt;
-        always @(posedge clk) begin
-            r_valid <= s_valid && !rst;
-            if (s_valid) begin
-                r_kind <= s_kind;
-                r_venue <= s_venue;
-                r_id <= s_id;
-                r_name <= s_name;
-                r_name_len <= s_name_len;
-                r_ts <= s_ts;
-                r_cyc_frame <= s_cyc_frame;
-                r_cyc_first <= s_cyc_first;
-                r_cyc_last <= s_cyc_last;
-                r_ok <= s_ok;
-                r_cnt <= s_cnt;
-            end
-        end
-        assign {i_valid, i_kind, i_venue, i_id, i_name, i_name_len, i_ts, i_cyc_frame, i_cyc_first,
-                i_cyc_last, i_ok, i_cnt} =
-               {r_valid, r_kind, r_venue, r_id, r_name, r_name_len, r_ts, r_cyc_frame, r_cyc_first,
-                r_cyc_last, r_ok, r_cnt};
-    end
-endgenerate
+assign {i_kind, i_venue, i_id, i_name, i_name_len, i_ts, i_cyc_frame, i_cyc_first, i_cyc_last, i_ok,
+        i_cnt} = i_rec;
 
 // ---------------------------------------------------------------- the record, L0 -> L(DEPTH)
 // (the name and its length go as far as the compare at LC)
