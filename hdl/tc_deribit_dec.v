@@ -10,7 +10,10 @@
 // cursor moves to an element's end without comparing it with the payload length; a cursor past
 // the end is seen in the next cycle (a compare of registers) and stops the walk as truncated, before
 // anything else can be walked. The walker's events are counted, and a completed Ticker/Instrument
-// made pending, in that next cycle too.
+// made pending, in that next cycle too. With WALK_REG = 1 (the ECP5 build) the element at the
+// cursor is registered first, so each element takes two cycles: the cycle after a step only
+// registers the next element; a message's class and whether the cursor is past n are decided
+// with the step and registered.
 //
 // in_stall depends on registers only (a compare and a gate): a data beat waits while taking it would
 // push the beat at the cursor out of the window, i.e. only while the walker is 2^WIN_LOG2 beats
