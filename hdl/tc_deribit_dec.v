@@ -522,13 +522,18 @@ generate
                 class_q <= classify(e_sid, e_tid, e_bl, d_nz);
         assign m_class = class_q;
     end else begin : g_class_direct
-        // (written out, not through the function: so written, Yosys maps the length compares
-        // in LUTs and the header path stays within 6 levels; the function gave a carry chain
-        // and 7)
+        // (the length's compares registered with the header: a compare after m_bl made the
+        // header's enables 7 LUT levels deep)
+        reg  bl_lt133, bl_lt4;
+        always @(posedge clk)
+            if (msg_hdr) begin
+                bl_lt133 <= e_bl < 16'd133;
+                bl_lt4 <= e_bl < 16'd4;
+            end
         wire tick = m_sid == 16'd1 && m_tid == 16'd1003;
         wire inst = m_sid == 16'd1 && m_tid == 16'd1000;
         wire unk = m_sid != 16'd1 || m_tid < 16'd1000 || m_tid > 16'd1010;
-        wire trunc = (tick && m_bl < 16'd133) || (inst && (m_bl < 16'd4 || !m_dnz));
+        wire trunc = (tick && bl_lt133) || (inst && (bl_lt4 || !m_dnz));
         assign m_class = {tick, inst, unk, trunc, !unk && !tick && !inst, (tick || inst) && !trunc};
     end
 endgenerate
