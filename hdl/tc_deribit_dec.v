@@ -15,7 +15,8 @@
 // registers the next element; a message's class and whether the cursor is past n are decided
 // with the step and registered.
 //
-// in_stall depends on registers only (a compare and a gate): a data beat waits while taking it would
+// in_stall depends on registers only (a compare and a gate; with WALK_REG = 1 a register and a
+// gate, the compare made a cycle ahead): a data beat waits while taking it would
 // push the beat at the cursor out of the window, i.e. only while the walker is 2^WIN_LOG2 beats
 // behind (several headers ending in the same 8 bytes, group multiplies); the end-of-frame beat waits
 // until, in the previous cycle, no beat entered, the walker had nothing left to do and no record was
@@ -171,16 +172,24 @@ generate
     if (MEM_REG != 0) begin : sq_rd_reg
         // sq_addr holds still until the outcome is decided: the next header waits for this
         // frame's end, which waits for the outcome
-        reg        p2, p3, v1, v2;
+        // (the valid flag read in two steps too: the slot's flag in each venue's flags, then the
+        // venue's; one 8 << CHAN_BITS-way mux was ten mux levels)
+        reg        p2, p3, v2;
+        reg [7:0]  v1;
         reg [15:0] t1, t2;
         reg [32:0] n1, n2;
+        genvar     gv;
+        for (gv = 0; gv < 8; gv = gv + 1) begin : g_v1
+            localparam [2:0] VEN = gv;
+            always @(posedge clk)
+                v1[gv] <= ch_valid[{VEN, sq_addr[CHAN_BITS-1:0]}];
+        end
         always @(posedge clk) begin
             p2 <= sq_pend && !rst;
             p3 <= p2 && !rst;
-            v1 <= ch_valid[sq_addr];
             t1 <= ch_tag[sq_addr];
             n1 <= ch_next[sq_addr];
-            v2 <= v1;
+            v2 <= v1[sq_addr[CHAN_BITS +: 3]];
             t2 <= t1;
             n2 <= n1;
         end
@@ -216,7 +225,6 @@ localparam [2:0] P_MSG = 3'd0, P_GRP = 3'd1, P_VAR = 3'd2, P_STOP = 3'd3, P_GMUL
 reg  [13:0]          jn;              // payload beats taken in this frame (the next one's index)
 reg  signed [15:0]   jn_mw;           // jn - WB
 reg  signed [15:0]   jn_m1;           // jn - 1
-reg  [13:0]          jn_p1;           // jn + 1
 reg  signed [17:0]   top_m16, top_m8; // 8*jn - 16, 8*jn - 8: bytes in, less an element's size
 reg  signed [17:0]   rem_in;          // n - 8*jn: bytes still to come
 reg                  all_in;          // rem_in <= 0
@@ -232,6 +240,7 @@ reg  [63:0]          f_ts, f_cyc_frame;
 // ---------------------------------------------------------------- walker state
 reg  [2:0]   phase;
 reg  [16:0]  cur;                     // cursor: offset of the next element
+reg  [16:0]  lst;                     // cur - 1, kept beside it: the last byte walked
 reg  [15:0]  g_rem, d_rem;
 reg  [15:0]  c_msgs, c_trunc, c_unknown, c_skipped;
 reg  [15:0]  gbr, gnr;                // a group being multiplied
@@ -391,6 +400,10 @@ wire [16:0]  ext_m  = cur + 17'd12 + {1'b0, e_bl};
 wire         ga_sat = prod_big || prod[21:16] != 6'd0;
 wire [16:0]  ext_ga = ga_sat ? 17'h1ffff : cur + 17'd8 + {1'b0, prod[15:0]};
 wire [16:0]  ext_v  = cur + 17'd1 + {9'd0, e_len};
+// and each less one, in parallel (the last byte's stamp then reads from a register)
+wire [16:0]  lst_m  = cur + 17'd11 + {1'b0, e_bl};
+wire [16:0]  lst_ga = ga_sat ? 17'h1fffe : cur + 17'd7 + {1'b0, prod[15:0]};
+wire [16:0]  lst_v  = cur + {9'd0, e_len};
 /* verilator lint_off UNUSEDSIGNAL */
 wire signed [17:0] room0 = $signed({2'b00, plen}) - cur_s;
 /* verilator lint_on UNUSEDSIGNAL */
@@ -420,7 +433,7 @@ wire [21:0]  prod_nx = (s01 + s23) + s45;
 // next state after this cycle's element (or unchanged); `step`: the cursor moves to an element's
 // end, `done_msg`: the message ends there (both taken back in the next cycle if it is past n)
 reg  [2:0]   nx_phase;
-reg  [16:0]  nx_cur;
+reg  [16:0]  nx_cur, nx_lst;
 /* verilator lint_off UNUSEDSIGNAL */
 reg          nx_over;                 // nx_cur past n (WALK_REG)
 /* verilator lint_on UNUSEDSIGNAL */
@@ -429,6 +442,7 @@ reg          msg_hdr, var_hdr, grp_hdr, done_msg, step;
 always @* begin
     nx_phase = phase;
     nx_cur = cur;
+    nx_lst = lst;
     nx_over = over;
     nx_g = g_rem;
     nx_d = d_rem;
@@ -442,6 +456,7 @@ always @* begin
             msg_hdr = 1'b1;
             step = 1'b1;
             nx_cur = ext_m;
+            nx_lst = lst_m;
             nx_over = past_m[17];
             nx_g = e_g;
             nx_d = e_d;
@@ -457,6 +472,7 @@ always @* begin
         P_GADD: begin
             step = 1'b1;
             nx_cur = ext_ga;
+            nx_lst = lst_ga;
             nx_over = ga_sat || past_g[17];
             nx_g = g_rem - 16'd1;
             done_msg = g_rem == 16'd1 && d_rem == 16'd0;
@@ -466,6 +482,7 @@ always @* begin
             var_hdr = 1'b1;
             step = 1'b1;
             nx_cur = ext_v;
+            nx_lst = lst_v;
             nx_over = past_v[17];
             nx_d = d_rem - 16'd1;
             done_msg = d_rem == 16'd1;
@@ -554,7 +571,35 @@ wire         ev_whole = ev_done && !over;
 
 // the input stalls: a data beat while the beat at the cursor would leave the window, the end of
 // the frame while the walker has work or a record is about to fire
-wire         lag_full = !lag_d[15];
+// (WALK_REG = 1: from a register, so that the window's write enables do not wait for the
+// compare. The lag never passes 0 (a beat waits at 0), and a step that moves the cursor to a later
+// beat leaves it below 0 whatever beat enters; any other cycle keeps the cursor's beat, so the
+// lag is the present one plus the beat taken: exact, from the present cursor and a small compare)
+wire         lag_full;
+generate
+    if (WALK_REG != 0) begin : g_lag_reg
+        // the cursor moves to a later beat: a message header or a group moves it 12 or 8 bytes
+        // at least, a var-data field when its length reaches the beat's end
+        wire [8:0] v_lane_end = {6'd0, cur[2:0]} + {1'b0, e_len};
+        wire       next_beat = msg_hdr || phase == P_GADD || (var_hdr && v_lane_end >= 9'd7);
+        reg        lag_full_q;
+        always @(posedge clk) begin
+            lag_full_q <= !next_beat && (!lag_d[15] || (lag_d == -16'sd1 && dtake));
+            if ((dtake && in_sof) || rst)
+                lag_full_q <= 1'b0;
+        end
+        assign lag_full = lag_full_q;
+`ifndef SYNTHESIS
+        // the register is the compare, a cycle ahead ($fatal: Verilator's second $finish exits 0)
+        always @(posedge clk)
+            if (!rst && phase != P_STOP && lag_full_q != !lag_d[15])
+                $fatal(1, "tc_deribit_dec: the registered window fullness %b, the window's lag %0d (%m)",
+                       lag_full_q, lag_d);
+`endif
+    end else begin : g_lag_direct
+        assign lag_full = !lag_d[15];
+    end
+endgenerate
 wire         live = phase != P_STOP;
 wire         pend_in = pend_last[16:3] < jn;           // its last byte is in the window
 // the frame's end goes when, in the previous cycle, the walker had nothing to do, no beat entered,
@@ -576,14 +621,13 @@ wire [63:0]  stamp_cur = ({1'b0, cur[2:0]} < wsplit[4*cslot +: 4]) ? wlo[64*cslo
 wire [63:0]  stamp_in = ({1'b0, pend_last[2:0]} < in_split) ? in_cyc_lo : in_cyc_hi;
 // the last byte of a message completed in the previous cycle (the cursor has just passed it): its
 // beat is still in the window if it has entered (it can leave at the end of this cycle)
-// (cur - 1 from the cursor's parts, without a carry chain: its beat is the cursor's, or the one
-// before when the cursor is at a beat's first byte; compares with jn and jn + 1 in parallel)
-wire [16:0]  cur_last = cur - 17'd1;
-wire         cur_at_lane0 = cur[2:0] == 3'd0;
-wire [2:0]   cur_last_lane = cur[2:0] - 3'd1;
-wire [WIN_LOG2-1:0] lslot = cur[WS-1:3] - {{(WIN_LOG2-1){1'b0}}, cur_at_lane0};
-wire         cur_last_in = cur_at_lane0 ? cur[16:3] < jn_p1 : cur[16:3] < jn;
-wire         cur_last_at_jn = cur_at_lane0 ? cur[16:3] == jn_p1 : cur[16:3] == jn;
+// (from lst, the cursor less one kept in its own register: no subtraction, and the fan-out of
+// the cursor's bits into the element mux stays off this path)
+wire [16:0]  cur_last = lst;
+wire [2:0]   cur_last_lane = lst[2:0];
+wire [WIN_LOG2-1:0] lslot = lst[WS-1:3];
+wire         cur_last_in = lst[16:3] < jn;
+wire         cur_last_at_jn = lst[16:3] == jn;
 wire [63:0]  stamp_last = ({1'b0, cur_last_lane} < wsplit[4*lslot +: 4]) ? wlo[64*lslot +: 64] :
                                                                            whi[64*lslot +: 64];
 wire [63:0]  stamp_last_in = ({1'b0, cur_last_lane} < in_split) ? in_cyc_lo : in_cyc_hi;
@@ -637,7 +681,6 @@ task walker_stop;
         jn <= 14'd0;
         jn_mw <= -WB;
         jn_m1 <= -16'sd1;
-        jn_p1 <= 14'd1;
         top_m16 <= -18'sd16;
         top_m8 <= -18'sd8;
         all_in <= 1'b0;
@@ -676,7 +719,6 @@ always @(posedge clk) begin
         jn <= jn + 14'd1;
         jn_mw <= jn_mw + 16'sd1;
         jn_m1 <= jn_m1 + 16'sd1;
-        jn_p1 <= jn_p1 + 14'd1;
         top_m16 <= top_m16 + 18'sd8;
         top_m8 <= top_m8 + 18'sd8;
         rem_in <= rem_in - 18'sd8;
@@ -705,6 +747,7 @@ always @(posedge clk) begin
     // ------------------------------------------------------------ walker
     phase <= nx_phase;
     cur <= nx_cur;
+    lst <= nx_lst;
     g_rem <= nx_g;
     d_rem <= nx_d;
     ev_hdr <= msg_hdr;
@@ -789,7 +832,6 @@ always @(posedge clk) begin
         jn <= 14'd1;
         jn_mw <= 16'sd1 - WB;
         jn_m1 <= 16'sd0;
-        jn_p1 <= 14'd2;
         top_m16 <= -18'sd8;
         top_m8 <= 18'sd0;
         rem_in <= $signed({2'b00, in_len}) - 18'sd8;
@@ -803,6 +845,7 @@ always @(posedge clk) begin
         f_cyc_frame <= in_cyc_frame;
         phase <= P_MSG;
         cur <= 17'd8;
+        lst <= 17'd7;
         g_rem <= 16'd0;
         d_rem <= 16'd0;
         c_msgs <= 16'd0;
@@ -891,6 +934,7 @@ always @(posedge clk) begin
         sq_untracked <= 1'b0;
         walker_stop;
         cur <= 17'd8;
+        lst <= 17'd7;
         n_m12 <= -18'sd12;
         n_m8 <= -18'sd8;
         n_m1 <= -18'sd1;

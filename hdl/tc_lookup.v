@@ -274,8 +274,7 @@ generate
         always @(posedge clk) begin
             cv_last <= cv_valid && !rst;
             if (cv_valid && cv_last && !rst) begin
-                $display("tc_lookup: numbers in consecutive cycles, but the shared converters take a pair a cycle (%m)");
-                $finish;
+                $fatal(1, "tc_lookup: numbers in consecutive cycles, but the shared converters take a pair a cycle (%m)");
             end
         end
 `endif
