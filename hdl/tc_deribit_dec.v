@@ -633,16 +633,36 @@ wire [63:0]  stamp_last = ({1'b0, cur_last_lane} < wsplit[4*lslot +: 4]) ? wlo[6
 wire [63:0]  stamp_last_in = ({1'b0, cur_last_lane} < in_split) ? in_cyc_lo : in_cyc_hi;
 
 // captures: the var-data field starts at cur + 1 when its length byte is walked
-wire [16:0]  vstart = cur + 17'd1;
+/* verilator lint_off UNUSEDSIGNAL */
+wire [16:0]  vstart = cur + 17'd1;                      // (the high bits: a simulation check)
+/* verilator lint_on UNUSEDSIGNAL */
 // jn less the var-data field's first payload beat, and less the doubles' first (the entering
 // beat's capture slot), kept in registers: the captures' enables then decode registers (they
 // were a carry chain ahead of 640 enables). They are exact from the header that sets them on,
 // which is all the captures need: a field's beats already in the window are copied again after
-// it, later beats are taken as they enter.
-reg  [13:0]  n_in_k, f_in_k;
-wire [16:0]  f_start = cur + 17'd73;                    // body (cur + 12) + 61
-wire [13:0]  n_in_k_hdr = jn - vstart[16:3];            // n_in_k as var_hdr sets it
-wire [13:0]  f_in_k_hdr = jn - f_start[16:3];           // f_in_k as msg_hdr sets it
+// it, later beats are taken as they enter. Only small values matter (0 to CB - 1 + WB), so they
+// are small counters that stop at their largest value, set from the low bits of jn and the cursor:
+// a header is walked from the window, so its beat is 1 to WB beats behind jn.
+localparam DB = WIN_LOG2 + 1;
+wire [DB-1:0] cur_lag = jn[DB-1:0] - cur[3 +: DB];      // jn - the cursor's beat, 1..WB
+wire         cur_c7 = &cur[2:0];                        // the cursor at a beat's last byte
+reg  [4:0]   n_in_k;                                    // 0 ..31
+reg  signed [5:0] f_in_k;                               // -10 .. 31
+wire [4:0]   n_in_k_hdr = {{(5-DB){1'b0}}, cur_lag} - {4'd0, cur_c7};   // n_in_k as var_hdr sets it
+wire signed [5:0] f_in_k_hdr = $signed({{(6-DB){1'b0}}, cur_lag}) - 6'sd9 - $signed({5'd0, cur_c7});
+/* verilator lint_off UNUSEDSIGNAL */
+wire [16:0]  f_start = cur + 17'd73;                    // the doubles: body (cur + 12) + 61
+/* verilator lint_on UNUSEDSIGNAL */
+`ifndef SYNTHESIS
+// (the small counters against the subtractions they stand for)
+wire [13:0]  n_in_k_full = jn - vstart[16:3];
+wire [13:0]  f_in_k_full = jn - f_start[16:3];
+always @(posedge clk)
+    if (!rst && ((var_hdr && n_in_k_full != {9'd0, n_in_k_hdr}) ||
+                 (msg_hdr && f_in_k_full != {{8{f_in_k_hdr[5]}}, f_in_k_hdr})))
+        $fatal(1, "tc_deribit_dec: capture counters %0d, %0d for %0d, %0d (%m)", n_in_k_hdr,
+               f_in_k_hdr, n_in_k_full, f_in_k_full);
+`endif
 wire [63:0]  n_wrow [0:CB-1];                    // window beat n_rb + k
 wire [63:0]  f_row [0:CB-1];
 wire [63:0]  n_row [0:CB-1];
@@ -724,23 +744,23 @@ always @(posedge clk) begin
         rem_in <= rem_in - 18'sd8;
         all_in <= rem_in <= 18'sd8;
         for (k = 0; k < CB; k = k + 1)
-            if (f_in_k == k[13:0])
+            if (f_in_k == $signed(k[5:0]))
                 f_buf[k] <= in_data;
     end
     if (var_hdr)
-        n_in_k <= n_in_k_hdr + {13'd0, dtake};
-    else if (dtake)
-        n_in_k <= n_in_k + 14'd1;
+        n_in_k <= n_in_k_hdr + {4'd0, dtake};
+    else if (dtake && n_in_k != 5'd31)
+        n_in_k <= n_in_k + 5'd1;
     if (msg_hdr)
-        f_in_k <= f_in_k_hdr + {13'd0, dtake};
-    else if (dtake)
-        f_in_k <= f_in_k + 14'd1;
+        f_in_k <= f_in_k_hdr + $signed({5'd0, dtake});
+    else if (dtake && f_in_k != 6'sd31)
+        f_in_k <= f_in_k + 6'sd1;
     // the var-data field's beats: those in the window (again each cycle: the field may have been
     // reached in the last one), and the one entering
     for (k = 0; k < CB; k = k + 1) begin
-        if (dtake && n_in_k == k[13:0])
+        if (dtake && n_in_k == k[4:0])
             n_buf[k] <= in_data;
-        else if (n_in_k > k[13:0] && n_in_k <= k[13:0] + WB)
+        else if ({27'd0, n_in_k} > k && {27'd0, n_in_k} <= k + WB)
             n_buf[k] <= n_wrow[k];
     end
 

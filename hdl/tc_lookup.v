@@ -61,7 +61,8 @@ module tc_lookup #(
     input  wire          clk,
     input  wire          rst,
 
-    // symbol table writes from the command engine
+    // symbol table writes from the command engine: wr_* hold still from wr_en until `clearing`
+    // has fallen (a write waits for a cycle without a read)
     input  wire          wr_en,
     input  wire          wr_way,
     input  wire [`TC_SYM_HASH_BITS-1:0] wr_slot,
@@ -72,8 +73,8 @@ module tc_lookup #(
     /* verilator lint_on UNUSEDSIGNAL */
     input  wire [7:0]    wr_instrument,
     input  wire [255:0]  wr_name,
-    input  wire          clear,          // invalidate every slot (takes sym_slots cycles)
-    output wire          clearing,
+    input  wire          clear,          // invalidate every slot (takes sym_slots cycles or more)
+    output wire          clearing,       // a clear or a write is not done yet
 
     // L0: a record
     input  wire          s_valid,
@@ -458,9 +459,16 @@ always @* begin
 end
 
 // ---------------------------------------------------------------- L1 -> L2: the ways' tables
+// A write (of a symbol, or of a clear's slot) waits for a cycle without a read: the ECP5's block
+// RAM reads undefined data when the other port writes the same address in the same cycle, and
+// the logic Yosys adds to give the old data instead was this module's slowest path (no_rw_check
+// leaves it out). A waiting symbol write needs only a flag: its wr_* hold still meanwhile.
 reg          clr_busy;
 reg [SLOT_BITS-1:0] clr_slot;
-assign clearing = clr_busy;
+reg          wr_wait;
+wire         clr_go = clr_busy && !l_look[1];
+wire         wr_go = (wr_en || wr_wait) && !clr_busy && !l_look[1];
+assign clearing = clr_busy || wr_wait;
 
 wire [EW-1:0] wr_entry = {wr_valid, wr_venue, wr_len[LEN_BITS-1:0], wr_instrument, wr_name};
 wire [SLOT_BITS-1:0] wa = clr_busy ? clr_slot : wr_slot;
@@ -468,10 +476,10 @@ wire [EW-1:0] wd = clr_busy ? {EW{1'b0}} : wr_entry;
 wire [EW-1:0] rd [0:WAYS-1];
 generate
     for (w = 0; w < WAYS; w = w + 1) begin : way
-        (* ram_style = "block" *)
+        (* ram_style = "block", no_rw_check *)
         reg [EW-1:0] mem [0:SLOTS-1];
         reg [EW-1:0] q;
-        wire         we = clr_busy || (wr_en && wr_way == w);
+        wire         we = clr_go || (wr_go && wr_way == w);
         always @(posedge clk) begin
             if (we)
                 mem[wa] <= wd;
@@ -494,16 +502,24 @@ always @(posedge clk) begin
     if (clear && !clr_busy) begin
         clr_busy <= 1'b1;
         clr_slot <= {SLOT_BITS{1'b0}};
-    end else if (clr_busy) begin
+    end else if (clr_go) begin
         clr_slot <= clr_slot + 1'b1;
         if (clr_slot == SLOTS - 1)
             clr_busy <= 1'b0;
     end
+    wr_wait <= (wr_en || wr_wait) && !wr_go;
     if (rst) begin
         clr_busy <= 1'b1;
         clr_slot <= {SLOT_BITS{1'b0}};
+        wr_wait <= 1'b0;
     end
 end
+`ifndef SYNTHESIS
+// (the ways' reads and writes never meet: no_rw_check)
+always @(posedge clk)
+    if (l_look[1] && (way[0].we || way[1].we))
+        $fatal(1, "tc_lookup: a table write in a read's cycle (%m)");
+`endif
 
 assign e_valid = l_valid[LC-1] && l_kind[LC-1] == `TC_K_END;
 assign e_ok = l_ok[LC-1];

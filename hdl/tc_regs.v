@@ -266,11 +266,14 @@ always @(posedge clk) begin
                         counters_clear <= 1'b1;
                         cmd_done <= {47'd0, 1'b0, w_data[15:0]};
                     end
+                    // (done once the table has taken it: a write waits for a cycle without
+                    // a lookup, and the staged name must hold still until then)
                     `TC_OP_WRITE_SYMBOL: begin
                         sym_wr_en <= 1'b1;
                         sym_wr_way <= arg[16];
                         sym_wr_slot <= arg[`TC_SYM_HASH_BITS-1:0];
-                        cmd_done <= {47'd0, 1'b0, w_data[15:0]};
+                        cmd_wait <= 1'b1;
+                        cstate <= C_WAIT_SYM;
                     end
                     `TC_OP_CLEAR_SYMBOLS: begin
                         sym_clear <= 1'b1;

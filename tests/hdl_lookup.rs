@@ -433,6 +433,98 @@ fn clearing_and_rewriting_slots() {
     assert!(!seen[0].hit && !seen[1].hit);
 }
 
+/// A table write (a symbol's, or a clear's slot) waits for a cycle without a lookup: a block RAM
+/// read and a write of the same slot in one cycle read undefined data on the ECP5. `clearing`
+/// stays up until it has landed; the tables never see a read and a write in one cycle (the RTL
+/// checks that in simulation).
+#[test]
+fn table_writes_wait_for_a_cycle_without_a_lookup() {
+    let symbols = vec![
+        (1u8, b"SOLUSDT".to_vec(), 11u16),
+        (1, b"XRPUSDT".to_vec(), 12),
+    ];
+    let placed = place_symbols(&symbols).unwrap();
+    let mut m = model();
+    let def = |name: &[u8]| Rec {
+        kind: Kind::Def,
+        venue: 1,
+        name: name.to_vec(),
+        id: 0,
+    };
+    // lookups every cycle for BUSY cycles, a write issued with the third of them (the first
+    // reaches the table a cycle after L0)
+    const BUSY: usize = 12;
+    let (way, slot, venue, name, instrument) = &placed[0];
+    let mut waited = 0;
+    for t in 0..BUSY + 4 {
+        if t < BUSY {
+            let r = def(b"XRPUSDT");
+            m.inp[inp::LK_S_VALID] = 1;
+            m.inp[inp::LK_S_KIND] = r.kind.code();
+            m.inp[inp::LK_S_VENUE] = u64::from(r.venue);
+            m.inp[inp::LK_S_NAME_LEN] = r.name.len() as u64;
+            set_wide(&mut m, inp::LK_S_NAME, &r.name);
+        } else {
+            m.inp[inp::LK_S_VALID] = 0;
+        }
+        if t == 2 {
+            m.inp[inp::LK_WR_EN] = 1;
+            m.inp[inp::LK_WR_WAY] = *way as u64;
+            m.inp[inp::LK_WR_SLOT] = u64::from(*slot);
+            m.inp[inp::LK_WR_VALID] = 1;
+            m.inp[inp::LK_WR_VENUE] = u64::from(*venue);
+            m.inp[inp::LK_WR_LEN] = name.len() as u64;
+            m.inp[inp::LK_WR_INSTRUMENT] = u64::from(*instrument);
+            set_wide(&mut m, inp::LK_WR_NAME, name);
+        }
+        m.tick();
+        m.inp[inp::LK_WR_EN] = 0;
+        if m.out[out::LK_CLEARING] != 0 {
+            waited += 1;
+        }
+    }
+    // the write waited while lookups went on (in the builds with a register in front, a cycle
+    // longer)
+    assert!(
+        (BUSY - 2..=BUSY).contains(&waited),
+        "the write waited {waited} cycles"
+    );
+    assert_eq!(m.out[out::LK_CLEARING], 0, "the write never landed");
+    // (the lookups' records leave before the next run)
+    for _ in 0..2 * M_LAST {
+        m.tick();
+    }
+    let seen = run(&mut m, &[Some(def(name))]);
+    assert_eq!((seen[0].hit, seen[0].instrument), (true, *instrument as u8));
+
+    // a clear under lookups takes a cycle more for each
+    m.inp[inp::LK_CLEAR] = 1;
+    m.tick();
+    m.inp[inp::LK_CLEAR] = 0;
+    let mut n = 0;
+    while m.out[out::LK_CLEARING] != 0 || n == 0 {
+        let r = def(b"XRPUSDT");
+        m.inp[inp::LK_S_VALID] = u64::from(n % 2 == 0);
+        m.inp[inp::LK_S_KIND] = r.kind.code();
+        m.inp[inp::LK_S_VENUE] = u64::from(r.venue);
+        m.inp[inp::LK_S_NAME_LEN] = r.name.len() as u64;
+        set_wide(&mut m, inp::LK_S_NAME, &r.name);
+        m.tick();
+        n += 1;
+        assert!(n <= 2 * SLOTS + 4, "clearing never ends");
+    }
+    m.inp[inp::LK_S_VALID] = 0;
+    assert!(
+        n >= 2 * SLOTS - 3,
+        "cleared in {n} cycles under a lookup every other cycle"
+    );
+    for _ in 0..2 * M_LAST {
+        m.tick();
+    }
+    let seen = run(&mut m, &[Some(def(name))]);
+    assert!(!seen[0].hit, "a cleared table still finds {name:?}");
+}
+
 /// Numbers fed as the decoders feed them (a Deribit Ticker's the cycle before its record reaches
 /// L0; a Binance message's several cycles before) come out with their own record, in all three
 /// builds, with the next message's numbers close behind.
