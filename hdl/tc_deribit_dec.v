@@ -270,7 +270,10 @@ reg  [16:0]  pend_last;              // the pending message's last byte (its end
 reg  [63:0]  pend_cyc_last;
 
 wire         take = in_valid && !in_stall;
-wire         dtake = take && !in_eof;
+wire         lag_full;                // the window is full (the beat at the cursor would leave)
+reg          live_q;                  // phase != P_STOP, kept in its own register
+// (a data beat waits only on the window; written out so that it stays a function of registers)
+wire         dtake = in_valid && !in_eof && !(live_q && lag_full);
 wire         etake = take && in_eof;
 
 // ---------------------------------------------------------------- element at the cursor
@@ -575,7 +578,6 @@ wire         ev_whole = ev_done && !over;
 // compare. The lag never passes 0 (a beat waits at 0), and a step that moves the cursor to a later
 // beat leaves it below 0 whatever beat enters; any other cycle keeps the cursor's beat, so the
 // lag is the present one plus the beat taken: exact, from the present cursor and a small compare)
-wire         lag_full;
 generate
     if (WALK_REG != 0) begin : g_lag_reg
         // the cursor moves to a later beat: a message header or a group moves it 12 or 8 bytes
@@ -600,7 +602,12 @@ generate
         assign lag_full = !lag_d[15];
     end
 endgenerate
-wire         live = phase != P_STOP;
+wire         live = live_q;
+`ifndef SYNTHESIS
+always @(posedge clk)
+    if (!rst && live_q != (phase != P_STOP))
+        $fatal(1, "tc_deribit_dec: live_q %b in phase %0d (%m)", live_q, phase);
+`endif
 wire         pend_in = pend_last[16:3] < jn;           // its last byte is in the window
 // the frame's end goes when, in the previous cycle, the walker had nothing to do, no beat entered,
 // no event was left to count and no record was about to fire: nothing can change since (a cycle
@@ -698,6 +705,7 @@ task walker_stop;
     begin
         pend <= 1'b0;
         phase <= P_STOP;
+        live_q <= 1'b0;
         jn <= 14'd0;
         jn_mw <= -WB;
         jn_m1 <= -16'sd1;
@@ -715,7 +723,7 @@ generate
     for (gw = 0; gw < WB; gw = gw + 1) begin : g_win
         wire [WIN_LOG2-1:0] slot = gw;
         always @(posedge clk) begin
-            if (dtake && jn[WIN_LOG2-1:0] == slot) begin
+            if (dtake && jn[WIN_LOG2-1:0] == slot) begin   // (registers and the input only)
                 wbuf[64*gw +: 64] <= in_data;
                 wlo[64*gw +: 64] <= in_cyc_lo;
                 whi[64*gw +: 64] <= in_cyc_hi;
@@ -776,8 +784,10 @@ always @(posedge clk) begin
     idle_r <= idle_nx;
     if (ev_hdr)
         c_msgs <= c_msgs + 16'd1;
-    if (ev_trunc)
+    if (ev_trunc) begin
         phase <= P_STOP;
+        live_q <= 1'b0;
+    end
     if (ev_trunc || (ev_whole && m_trunc))
         c_trunc <= c_trunc + 16'd1;
     if (ev_whole && !m_trunc && m_unk)
@@ -864,6 +874,7 @@ always @(posedge clk) begin
         f_ts <= in_ts;
         f_cyc_frame <= in_cyc_frame;
         phase <= P_MSG;
+        live_q <= 1'b1;
         cur <= 17'd8;
         lst <= 17'd7;
         g_rem <= 16'd0;
