@@ -319,6 +319,9 @@ wire [11:0]  el_nz;
 wire         cur_moves;               // the cursor moves at the end of this cycle (WALK_REG)
 /* verilator lint_on UNUSEDSIGNAL */
 wire         a_msg, a_grp, a_var;
+// the room after the cursor as the step sees it (WALK_REG = 1: registered with the element; the
+// cursor has not moved since, or the element is not taken)
+wire signed [17:0] s_room12, s_room8, s_room1;
 
 // non-zero u16 fields of the element, from per-byte flags kept with the window (shallower than
 // a 16-bit compare after the element mux)
@@ -366,7 +369,11 @@ generate
         reg [127:0] el_q;
         reg [11:0]  nz_q;
         reg         am_q, ag_q, av_q, moved_q;
+        reg signed [17:0] r12_q, r8_q, r1_q;
         always @(posedge clk) begin
+            r12_q <= room12;
+            r8_q <= room8;
+            r1_q <= room1;
             el_q <= el_w;
             nz_q <= el_nz_w;
             am_q <= a_msg_w;
@@ -376,12 +383,18 @@ generate
         end
         assign el = el_q;
         assign el_nz = nz_q;
+        assign s_room12 = r12_q;
+        assign s_room8 = r8_q;
+        assign s_room1 = r1_q;
         assign a_msg = am_q && !moved_q;
         assign a_grp = ag_q && !moved_q;
         assign a_var = av_q && !moved_q;
     end else begin : g_walk_direct
         assign el = el_w;
         assign el_nz = el_nz_w;
+        assign s_room12 = room12;
+        assign s_room8 = room8;
+        assign s_room1 = room1;
         assign a_msg = a_msg_w;
         assign a_grp = a_grp_w;
         assign a_var = a_var_w;
@@ -413,9 +426,9 @@ wire signed [17:0] room0 = $signed({2'b00, plen}) - cur_s;
 wire         over;
 // whether each candidate end is past n (the cursor's next `over`, WALK_REG)
 /* verilator lint_off UNUSEDSIGNAL */
-wire signed [17:0] past_m = room12 - $signed({2'b00, e_bl});
-wire signed [17:0] past_v = room1 - $signed({10'd0, e_len});
-wire signed [17:0] past_g = room8 - $signed({2'b00, prod[15:0]});
+wire signed [17:0] past_m = s_room12 - $signed({2'b00, e_bl});
+wire signed [17:0] past_v = s_room1 - $signed({10'd0, e_len});
+wire signed [17:0] past_g = s_room8 - $signed({2'b00, prod[15:0]});
 /* verilator lint_on UNUSEDSIGNAL */
 
 // gb * gn: six 2-bit digits of gn select 0, gb, 2gb or 3gb; a balanced tree sums them

@@ -217,16 +217,16 @@ generate
     if (CONV_SHARE == 0) begin : conv4
         // number k: v_k, with the price exponent for prices (even k), the quantity one else
         wire [255:0] dv_vals = {dv_v3, dv_v2, dv_v1, dv_v0};
-        wire [63:0]  cv_out [0:3];
+        wire [255:0] cv_out;
         wire [3:0]   cv_rej;
         for (w = 0; w < 4; w = w + 1) begin : conv
-            tc_price9_conv #(.LATENCY(CONV_LATENCY)) conv (
+            tc_price9_conv #(.LATENCY(CONV_LATENCY)) u_conv (
                 .clk(clk), .in_valid(dv_valid), .in_value(dv_vals[64*w +: 64]),
                 .in_exp(w % 2 == 0 ? dv_pexp : dv_qexp), .in_fmt(dv_fmt),
-                .out_value(cv_out[w]), .out_reject(cv_rej[w]));
+                .out_value(cv_out[64*w +: 64]), .out_reject(cv_rej[w]));
         end
-        assign {c0, c1, c2, c3} = {cv_out[0], cv_out[1], cv_out[2], cv_out[3]};
-        assign {j0, j1, j2, j3} = {cv_rej[0], cv_rej[1], cv_rej[2], cv_rej[3]};
+        assign {c3, c2, c1, c0} = cv_out;
+        assign {j3, j2, j1, j0} = cv_rej;
     end else begin : conv2
         // prices (v0, then v2) in one, quantities (v1, then v3) in the other; a pair never
         // meets the next message's first pair (numbers come at most every other cycle)
