@@ -668,8 +668,28 @@ wire [DB-1:0] cur_lag = jn[DB-1:0] - cur[3 +: DB];      // jn - the cursor's bea
 wire         cur_c7 = &cur[2:0];                        // the cursor at a beat's last byte
 reg  [4:0]   n_in_k;                                    // 0 ..31
 reg  signed [5:0] f_in_k;                               // -10 .. 31
-wire [4:0]   n_in_k_hdr = {{(5-DB){1'b0}}, cur_lag} - {4'd0, cur_c7};   // n_in_k as var_hdr sets it
-wire signed [5:0] f_in_k_hdr = $signed({{(6-DB){1'b0}}, cur_lag}) - 6'sd9 - $signed({5'd0, cur_c7});
+wire [4:0]   n_hdr_now = {{(5-DB){1'b0}}, cur_lag} - {4'd0, cur_c7};
+wire signed [5:0] f_hdr_now = $signed({{(6-DB){1'b0}}, cur_lag}) - 6'sd9 - $signed({5'd0, cur_c7});
+// n_in_k as var_hdr sets it, f_in_k as msg_hdr sets it: from this cycle's jn and cursor, or
+// (WALK_REG = 1) from the last cycle's with the beat it took, registered as the element is (the
+// cursor has not moved since, or no header is walked)
+wire [4:0]   n_in_k_hdr;
+wire signed [5:0] f_in_k_hdr;
+generate
+    if (WALK_REG != 0) begin : g_hdr_reg
+        reg [4:0]        nh_q;
+        reg signed [5:0] fh_q;
+        always @(posedge clk) begin
+            nh_q <= n_hdr_now + {4'd0, dtake};
+            fh_q <= f_hdr_now + $signed({5'd0, dtake});
+        end
+        assign n_in_k_hdr = nh_q;
+        assign f_in_k_hdr = fh_q;
+    end else begin : g_hdr_direct
+        assign n_in_k_hdr = n_hdr_now;
+        assign f_in_k_hdr = f_hdr_now;
+    end
+endgenerate
 /* verilator lint_off UNUSEDSIGNAL */
 wire [16:0]  f_start = cur + 17'd73;                    // the doubles: body (cur + 12) + 61
 /* verilator lint_on UNUSEDSIGNAL */
