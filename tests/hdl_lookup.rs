@@ -140,6 +140,19 @@ struct Seen {
     cnt: [u64; 2],
 }
 
+/// Puts a record on L0's inputs (valid), stamped `ts`.
+fn present(m: &mut Model, r: &Rec, ts: u64) {
+    m.inp[inp::LK_S_VALID] = 1;
+    m.inp[inp::LK_S_KIND] = r.kind.code();
+    m.inp[inp::LK_S_VENUE] = u64::from(r.venue);
+    m.inp[inp::LK_S_ID] = u64::from(r.id);
+    m.inp[inp::LK_S_NAME_LEN] = r.name.len() as u64;
+    // the decoders mask the name past its length (and past 32 bytes)
+    set_wide(m, inp::LK_S_NAME, &r.name[..r.name.len().min(NAME)]);
+    m.inp[inp::LK_S_TS] = ts;
+    m.inp[inp::LK_S_OK] = 1;
+}
+
 /// Streams records into L0 (None: an idle cycle) and collects what each produced, checking
 /// that sp_*, e_* and m_* come exactly at their stages and at no other time, in both instances,
 /// and that both produce the same.
@@ -150,17 +163,7 @@ fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
     let n = stream.len() + M_LAST + 1;
     for t in 0..n {
         match stream.get(t).cloned().flatten() {
-            Some(r) => {
-                m.inp[inp::LK_S_VALID] = 1;
-                m.inp[inp::LK_S_KIND] = r.kind.code();
-                m.inp[inp::LK_S_VENUE] = u64::from(r.venue);
-                m.inp[inp::LK_S_ID] = u64::from(r.id);
-                m.inp[inp::LK_S_NAME_LEN] = r.name.len() as u64;
-                // the decoders mask the name past its length (and past 32 bytes)
-                set_wide(m, inp::LK_S_NAME, &r.name[..r.name.len().min(NAME)]);
-                m.inp[inp::LK_S_TS] = 1000 + t as u64;
-                m.inp[inp::LK_S_OK] = 1;
-            }
+            Some(r) => present(m, &r, 1000 + t as u64),
             None => m.inp[inp::LK_S_VALID] = 0,
         }
         m.tick();
@@ -458,12 +461,7 @@ fn table_writes_wait_for_a_cycle_without_a_lookup() {
     let mut waited = 0;
     for t in 0..BUSY + 4 {
         if t < BUSY {
-            let r = def(b"XRPUSDT");
-            m.inp[inp::LK_S_VALID] = 1;
-            m.inp[inp::LK_S_KIND] = r.kind.code();
-            m.inp[inp::LK_S_VENUE] = u64::from(r.venue);
-            m.inp[inp::LK_S_NAME_LEN] = r.name.len() as u64;
-            set_wide(&mut m, inp::LK_S_NAME, &r.name);
+            present(&mut m, &def(b"XRPUSDT"), 0);
         } else {
             m.inp[inp::LK_S_VALID] = 0;
         }
@@ -503,12 +501,8 @@ fn table_writes_wait_for_a_cycle_without_a_lookup() {
     m.inp[inp::LK_CLEAR] = 0;
     let mut n = 0;
     while m.out[out::LK_CLEARING] != 0 || n == 0 {
-        let r = def(b"XRPUSDT");
+        present(&mut m, &def(b"XRPUSDT"), 0);
         m.inp[inp::LK_S_VALID] = u64::from(n % 2 == 0);
-        m.inp[inp::LK_S_KIND] = r.kind.code();
-        m.inp[inp::LK_S_VENUE] = u64::from(r.venue);
-        m.inp[inp::LK_S_NAME_LEN] = r.name.len() as u64;
-        set_wide(&mut m, inp::LK_S_NAME, &r.name);
         m.tick();
         n += 1;
         assert!(n <= 2 * SLOTS + 4, "clearing never ends");
