@@ -1,28 +1,32 @@
 // Symbol lookup and number conversion, side by side (docs/PIPELINE.md sections 3 and 5).
 //
-// Records from the decoders (L0: their output registers) flow through DEPTH = 3 + MEM_REG stages,
-// one per cycle, in order. The symbol hash (tickcross_bindings::sym_hash: double tabulation over
-// 4-bit characters) is logic: every table bit is a function of one nibble (a LUT4), its constants
-// generated from the contract (hdl/tc_sym_tables.vh). The two-way cuckoo table is block RAM.
+// Records from the decoders (L0: their output registers) flow through DEPTH = 3 + MEM_REG +
+// ADDR_REG stages, one per cycle, in order. The symbol hash (tickcross_bindings::sym_hash: double
+// tabulation over 4-bit characters) is logic: every table bit is a function of one nibble (a
+// LUT4), its constants generated from the contract (hdl/tc_sym_tables.vh). The two-way cuckoo
+// table is block RAM.
 //   L0  a name (quote by name, instrument definition): each key nibble (64 name nibbles, length,
 //       venue) selects its first-level entry; the entries are XORed in HG groups, registered.
 //   L1  the derived key (XOR of the groups) selects each way's second-level entries, whose XOR is
-//       the way's slot: the address of the way's table.
-//   L2  the entries come out of the block RAM; with MEM_REG = 1 they are registered first (the
-//       RAM's output register: a read costs 4.26 ns of 6.4 on the ECP5) and compared at L3.
-//   LC = L2 + MEM_REG: the entries are compared with the key (venue, length, name). A quote by
-//       name that hits is shown on sp_* (instrument and venue) so that the quote stage can read
-//       the instrument's rows a cycle before the record is complete. An END record is shown on
-//       e_* the cycle before (LC - 1: two cycles before it leaves).
+//       the way's slot: the address of the way's table. With ADDR_REG = 1 the entries are
+//       registered and their XOR addresses the table at L2 (the read stage, L(RS)).
+//   L(RS+1) the entries come out of the block RAM; with MEM_REG = 1 they are registered first
+//       (the RAM's output register: a read costs 4.26 ns of 6.4 on the ECP5) and compared a cycle
+//       later.
+//   LC = RS + 1 + MEM_REG: the entries are compared with the key (venue, length, name). A quote
+//       by name that hits is shown on sp_* (instrument and venue) so that the quote stage can
+//       read the instrument's rows a cycle before the record is complete. An END record is shown
+//       on e_* the cycle before (LC - 1: two cycles before it leaves).
 //   L(DEPTH) the record leaves on m_*, combinationally: quotes carry the converted numbers. A
 //       quote with a rejected number becomes NONE and counts as conversion; a quote by name that
 //       missed becomes NONE and counts as unknown symbol; the frame's END record carries both
 //       counts.
-// Latency: a record at L0 leaves on m_* DEPTH cycles later: 3 with MEM_REG = 0, 4 with MEM_REG = 1
-// (the double tabulation in block RAM took 4 with unregistered reads, 7 with registered ones).
+// Latency: a record at L0 leaves on m_* DEPTH cycles later: 3 with MEM_REG = 0, 4 with MEM_REG = 1,
+// 5 with ADDR_REG = 1 as well (the double tabulation in block RAM took 4 with unregistered reads,
+// 7 with registered ones).
 // Logic between registers: L0 the first-level entries and XORs of HG-groups (17 entries), L1 a
-// 4-input XOR, a second-level entry, an 8-input XOR; LC the 266-bit compare (one LUT level and a
-// carry chain per way).
+// 4-input XOR, a second-level entry, an 8-input XOR (the XOR at L2 with ADDR_REG); LC the 266-bit
+// compare (one LUT level and a carry chain per way).
 // The four converters (tc_price9_conv, latency CONV_LATENCY) are fed by the decoders on cv_* as
 // soon as the numbers are complete: a Binance message's numbers never complete after its last
 // byte, a Deribit Ticker's are fed the cycle before its record reaches L0. Their inputs are held
@@ -56,7 +60,10 @@ module tc_lookup #(
     parameter CONV_SHARE = 0,
     // 1: the record is registered once on its way in (a cycle more, L0 a cycle after s_*): the
     // shared converters need it when CONV_LATENCY = DEPTH + 1
-    parameter IN_REG = 0
+    parameter IN_REG = 0,
+    // 1: each way's second-level entries registered before their XOR gives the RAM's address (a
+    // cycle more: the read at L2; the ECP5's slowest path was L1's logic into the address pins)
+    parameter ADDR_REG = 0
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -144,7 +151,8 @@ localparam GQ = (NQ + HG - 1) / HG;            // entries per group
 localparam WAYS = `TC_SYM_WAYS;
 localparam LEN_BITS = $clog2(NB + 1);          // a stored length (at most NB)
 localparam EW = 1 + 3 + LEN_BITS + 8 + 8 * NB; // entry: valid, venue, len, instrument, name
-localparam DEPTH = 3 + MEM_REG;                // L0 -> m_*
+localparam DEPTH = 3 + MEM_REG + ADDR_REG;     // L0 -> m_*
+localparam RS = 1 + ADDR_REG;                  // the tables are read at L(RS)
 localparam LC = DEPTH - 1;                     // the compare
 localparam LEAD = 1 + IN_REG;                  // cv_* -> L0, at the latest
 // hold-back of the converters' inputs (with CONV_SHARE, of v0 and v1; v2 and v3 a cycle more)
@@ -159,8 +167,10 @@ initial begin
                  CONV_LATENCY, CONV_SHARE, IN_REG, DEPTH);
         $finish;
     end
-    if ((CONV_SHARE != 0 && CONV_SHARE != 1) || (IN_REG != 0 && IN_REG != 1)) begin
-        $display("tc_lookup: CONV_SHARE %0d, IN_REG %0d: 0 or 1", CONV_SHARE, IN_REG);
+    if ((CONV_SHARE != 0 && CONV_SHARE != 1) || (IN_REG != 0 && IN_REG != 1) ||
+        (ADDR_REG != 0 && ADDR_REG != 1)) begin
+        $display("tc_lookup: CONV_SHARE %0d, IN_REG %0d, ADDR_REG %0d: 0 or 1", CONV_SHARE, IN_REG,
+                 ADDR_REG);
         $finish;
     end
     if (MEM_REG != 0 && MEM_REG != 1) begin
@@ -438,7 +448,8 @@ function [SLOT_BITS-1:0] t2_entry;
                 t2_entry = t2_entry | SYM_T2[SLOT_BITS * (16 * t + v) +: SLOT_BITS];
     end
 endfunction
-function [SLOT_BITS-1:0] t2_slot;
+// way wy's HC second-level entries, side by side
+function [HC*SLOT_BITS-1:0] t2_entries;
     input integer wy;           // way
     input [32*HG-1:0] hv;       // the groups, {hp[HG-1], ..., hp[0]}
     reg   [31:0] yv;
@@ -447,9 +458,18 @@ function [SLOT_BITS-1:0] t2_slot;
         yv = 32'd0;
         for (q = 0; q < HG; q = q + 1)
             yv = yv ^ hv[32*q +: 32];
-        t2_slot = {SLOT_BITS{1'b0}};
         for (q = 0; q < HC; q = q + 1)
-            t2_slot = t2_slot ^ t2_entry(wy * HC + q, yv[CB*q +: CB]);
+            t2_entries[SLOT_BITS*q +: SLOT_BITS] = t2_entry(wy * HC + q, yv[CB*q +: CB]);
+    end
+endfunction
+// their XOR: the way's slot
+function [SLOT_BITS-1:0] t2_xor;
+    input [HC*SLOT_BITS-1:0] te;
+    integer q;
+    begin
+        t2_xor = {SLOT_BITS{1'b0}};
+        for (q = 0; q < HC; q = q + 1)
+            t2_xor = t2_xor ^ te[SLOT_BITS*q +: SLOT_BITS];
     end
 endfunction
 reg  [32*HG-1:0]  hv;
@@ -466,8 +486,8 @@ end
 reg          clr_busy;
 reg [SLOT_BITS-1:0] clr_slot;
 reg          wr_wait;
-wire         clr_go = clr_busy && !l_look[1];
-wire         wr_go = (wr_en || wr_wait) && !clr_busy && !l_look[1];
+wire         clr_go = clr_busy && !l_look[RS];
+wire         wr_go = (wr_en || wr_wait) && !clr_busy && !l_look[RS];
 assign clearing = clr_busy || wr_wait;
 
 wire [EW-1:0] wr_entry = {wr_valid, wr_venue, wr_len[LEN_BITS-1:0], wr_instrument, wr_name};
@@ -480,11 +500,23 @@ generate
         reg [EW-1:0] mem [0:SLOTS-1];
         reg [EW-1:0] q;
         wire         we = clr_go || (wr_go && wr_way == w);
+        // the way's read address at L(RS): its entries registered at L1 (ADDR_REG), or from L1's
+        // groups (inside the read's enable, for the model's sake)
+        wire [SLOT_BITS-1:0] ra;
+        if (ADDR_REG != 0) begin : areg
+            reg [HC*SLOT_BITS-1:0] te;
+            always @(posedge clk)
+                if (l_look[1])
+                    te <= t2_entries(w, hv);
+            assign ra = t2_xor(te);
+        end else begin : adirect
+            assign ra = {SLOT_BITS{1'b0}};
+        end
         always @(posedge clk) begin
             if (we)
                 mem[wa] <= wd;
-            if (l_look[1])
-                q <= mem[t2_slot(w, hv)];
+            if (l_look[RS])
+                q <= mem[ADDR_REG != 0 ? ra : t2_xor(t2_entries(w, hv))];
         end
         if (MEM_REG == 1) begin : oreg
             // the RAM's output register (loads every cycle: q holds the read until the next)
@@ -517,7 +549,7 @@ end
 `ifndef SYNTHESIS
 // (the ways' reads and writes never meet: no_rw_check)
 always @(posedge clk)
-    if (l_look[1] && (way[0].we || way[1].we))
+    if (l_look[RS] && (way[0].we || way[1].we))
         $fatal(1, "tc_lookup: a table write in a read's cycle (%m)");
 `endif
 

@@ -3,7 +3,9 @@
 //! cycle, and every answer compared with the software path's symbol table; the stage timing
 //! (MEM_REG = 0: sp_* two cycles after L0, m_* three, e_* one; MEM_REG = 1, a second instance
 //! in the same testbench: one cycle later each; MEM_REG = 1 with two shared converters, a third:
-//! two cycles later) and the converters' alignment with their records are checked cycle by cycle.
+//! two cycles later, the record registered in front; a fourth the same with the read address
+//! registered instead, as tickcross_top builds it at MEM_REG = 1) and the converters' alignment
+//! with their records are checked cycle by cycle.
 
 use std::collections::HashSet;
 
@@ -52,8 +54,9 @@ impl Inst {
 }
 
 /// MEM_REG = 0; MEM_REG = 1 (CONV_LATENCY 5); MEM_REG = 1 with two shared converters and the
-/// record registered on its way in (a cycle later).
-const INSTS: [Inst; 3] = [
+/// record registered on its way in (a cycle later); the same with each way's read address
+/// registered instead (ADDR_REG: the same cycle later, in the middle).
+const INSTS: [Inst; 4] = [
     Inst {
         k: 0,
         sp_at: 2,
@@ -68,6 +71,12 @@ const INSTS: [Inst; 3] = [
     },
     Inst {
         k: 2,
+        sp_at: 4,
+        m_at: 5,
+        e_at: 3,
+    },
+    Inst {
+        k: 3,
         sp_at: 4,
         m_at: 5,
         e_at: 3,
@@ -157,9 +166,9 @@ fn present(m: &mut Model, r: &Rec, ts: u64) {
 /// that sp_*, e_* and m_* come exactly at their stages and at no other time, in both instances,
 /// and that both produce the same.
 fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
-    let mut seen: [Vec<Seen>; 3] = Default::default();
+    let mut seen: [Vec<Seen>; 4] = Default::default();
     // sp_* of every cycle (a record leaves on m_* the cycle after its sp_*)
-    let mut sp_log: [Vec<Option<(u8, u8)>>; 3] = Default::default();
+    let mut sp_log: [Vec<Option<(u8, u8)>>; 4] = Default::default();
     let n = stream.len() + M_LAST + 1;
     for t in 0..n {
         match stream.get(t).cloned().flatten() {
@@ -219,11 +228,15 @@ fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
             }));
         }
     }
-    let [lk, lr, ls] = seen;
+    let [lk, lr, ls, la] = seen;
     assert_eq!(lk, lr, "MEM_REG = 0 and MEM_REG = 1 disagree");
     assert_eq!(
         lk, ls,
         "MEM_REG = 0 and the shared converters' build disagree"
+    );
+    assert_eq!(
+        lk, la,
+        "MEM_REG = 0 and the registered read address's build disagree"
     );
     lk
 }
@@ -520,7 +533,7 @@ fn table_writes_wait_for_a_cycle_without_a_lookup() {
 }
 
 /// Numbers fed as the decoders feed them (a Deribit Ticker's the cycle before its record reaches
-/// L0; a Binance message's several cycles before) come out with their own record, in all three
+/// L0; a Binance message's several cycles before) come out with their own record, in all four
 /// builds, with the next message's numbers close behind.
 #[test]
 fn converted_numbers_leave_with_their_records() {
@@ -571,7 +584,7 @@ fn converted_numbers_leave_with_their_records() {
             id: 1,
         }));
         let n = stream.len() + M_LAST + 1;
-        let mut got = [None, None, None];
+        let mut got = [None, None, None, None];
         for t in 0..n {
             let cv = t == 0;
             m.inp[inp::LK_CV_VALID] = u64::from(cv);
@@ -623,6 +636,10 @@ fn converted_numbers_leave_with_their_records() {
             assert_eq!(
                 got[0], got[2],
                 "MEM_REG = 0 and the shared converters disagree: {kind:?} lead {lead} next {next}"
+            );
+            assert_eq!(
+                got[0], got[3],
+                "MEM_REG = 0 and the registered read address disagree: {kind:?} lead {lead} next {next}"
             );
         }
         let got = got[0].expect("record left");
