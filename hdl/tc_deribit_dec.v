@@ -272,8 +272,9 @@ reg  [63:0]  pend_cyc_last;
 wire         take = in_valid && !in_stall;
 wire         lag_full;                // the window is full (the beat at the cursor would leave)
 reg          live_q;                  // phase != P_STOP, kept in its own register
-// (a data beat waits only on the window; written out so that it stays a function of registers)
-wire         dtake = in_valid && !in_eof && !(live_q && lag_full);
+// a data beat waits only on a live walker's full window (a function of registers alone)
+wire         data_wait = live_q && lag_full;
+wire         dtake = in_valid && !in_eof && !data_wait;
 wire         etake = take && in_eof;
 
 // ---------------------------------------------------------------- element at the cursor
@@ -615,7 +616,6 @@ generate
         assign lag_full = !lag_d[15];
     end
 endgenerate
-wire         live = live_q;
 `ifndef SYNTHESIS
 always @(posedge clk)
     if (!rst && live_q != (phase != P_STOP))
@@ -630,7 +630,7 @@ wire         idle_nx = !work && !dtake && !ev_done &&
                        !(pend && !fire && (pend_st || pend_in));
 // (sq_wait matters only with MEM_REG = 1: at 0 the outcome is always there in time)
 wire         sq_hold = MEM_REG != 0 && sq_wait;
-assign in_stall = in_valid && (in_eof ? (!idle_r || sq_hold) : (live && lag_full));
+assign in_stall = in_valid && (in_eof ? (!idle_r || sq_hold) : data_wait);
 
 assign busy = pend || work || ev_done || sq_wr;
 
