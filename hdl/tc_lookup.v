@@ -1,7 +1,7 @@
 // Symbol lookup and number conversion, side by side (docs/PIPELINE.md sections 3 and 5).
 //
 // Records from the decoders (L0: their output registers) flow through DEPTH = 3 + MEM_REG +
-// ADDR_REG stages, one per cycle, in order. The symbol hash (tickcross_bindings::sym_hash: double
+// ADDR_REG + CMP_REG stages, one per cycle, in order. The symbol hash (tickcross_bindings::sym_hash: double
 // tabulation over 4-bit characters) is logic: every table bit is a function of one nibble (a
 // LUT4), its constants generated from the contract (hdl/tc_sym_tables.vh). The two-way cuckoo
 // table is block RAM.
@@ -13,20 +13,22 @@
 //   L(RS+1) the entries come out of the block RAM; with MEM_REG = 1 they are registered first
 //       (the RAM's output register: a read costs 4.26 ns of 6.4 on the ECP5) and compared a cycle
 //       later.
-//   LC = RS + 1 + MEM_REG: the entries are compared with the key (venue, length, name). A quote
-//       by name that hits is shown on sp_* (instrument and venue) so that the quote stage can
-//       read the instrument's rows a cycle before the record is complete. An END record is shown
-//       on e_* the cycle before (LC - 1: two cycles before it leaves).
+//   LC = RS + 1 + MEM_REG + CMP_REG: the entries are compared with the key (venue, length,
+//       name); with CMP_REG = 1 in two halves at LP = LC - 1, registered, and LC ANDs them. A
+//       quote by name that hits is shown on sp_* (instrument and venue) so that the quote stage
+//       can read the instrument's rows a cycle before the record is complete. An END record is
+//       shown on e_* the cycle before (LC - 1: two cycles before it leaves).
 //   L(DEPTH) the record leaves on m_*, combinationally: quotes carry the converted numbers. A
 //       quote with a rejected number becomes NONE and counts as conversion; a quote by name that
 //       missed becomes NONE and counts as unknown symbol; the frame's END record carries both
 //       counts.
 // Latency: a record at L0 leaves on m_* DEPTH cycles later: 3 with MEM_REG = 0, 4 with MEM_REG = 1,
-// 5 with ADDR_REG = 1 as well (the double tabulation in block RAM took 4 with unregistered reads,
-// 7 with registered ones).
+// 5 with ADDR_REG = 1 as well, 6 with CMP_REG = 1 too (the double tabulation in block RAM took 4
+// with unregistered reads, 7 with registered ones).
 // Logic between registers: L0 the first-level entries and XORs of HG-groups (17 entries), L1 a
 // 4-input XOR, a second-level entry, an 8-input XOR (the XOR at L2 with ADDR_REG); LC the 266-bit
-// compare (one LUT level and a carry chain per way).
+// compare (one LUT level and a carry chain per way; at CMP_REG = 1 two chains of half the length
+// at LP, and at LC their AND and the instrument's select, one LUT).
 // The four converters (tc_price9_conv, latency CONV_LATENCY) are fed by the decoders on cv_* as
 // soon as the numbers are complete: a Binance message's numbers never complete after its last
 // byte, a Deribit Ticker's are fed the cycle before its record reaches L0. Their inputs are held
@@ -63,7 +65,11 @@ module tc_lookup #(
     parameter IN_REG = 0,
     // 1: each way's second-level entries registered before their XOR gives the RAM's address (a
     // cycle more: the read at L2; the ECP5's slowest path was L1's logic into the address pins)
-    parameter ADDR_REG = 0
+    parameter ADDR_REG = 0,
+    // 1: the compare in two cycles (a cycle more): each way's entry is compared with the key in
+    // two halves, registered, and LC ANDs them, so that sp_* (which the quote stage turns into
+    // its block RAMs' read) and the hit come from registers through a LUT or two
+    parameter CMP_REG = 0
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -151,9 +157,10 @@ localparam GQ = (NQ + HG - 1) / HG;            // entries per group
 localparam WAYS = `TC_SYM_WAYS;
 localparam LEN_BITS = $clog2(NB + 1);          // a stored length (at most NB)
 localparam EW = 1 + 3 + LEN_BITS + 8 + 8 * NB; // entry: valid, venue, len, instrument, name
-localparam DEPTH = 3 + MEM_REG + ADDR_REG;     // L0 -> m_*
+localparam DEPTH = 3 + MEM_REG + ADDR_REG + CMP_REG; // L0 -> m_*
 localparam RS = 1 + ADDR_REG;                  // the tables are read at L(RS)
-localparam LC = DEPTH - 1;                     // the compare
+localparam LC = DEPTH - 1;                     // the compare's result
+localparam LP = LC - CMP_REG;                  // the entries meet the key
 localparam LEAD = 1 + IN_REG;                  // cv_* -> L0, at the latest
 // hold-back of the converters' inputs (with CONV_SHARE, of v0 and v1; v2 and v3 a cycle more)
 localparam CONV_DELAY = DEPTH + LEAD - CONV_LATENCY - CONV_SHARE;
@@ -168,9 +175,9 @@ initial begin
         $finish;
     end
     if ((CONV_SHARE != 0 && CONV_SHARE != 1) || (IN_REG != 0 && IN_REG != 1) ||
-        (ADDR_REG != 0 && ADDR_REG != 1)) begin
-        $display("tc_lookup: CONV_SHARE %0d, IN_REG %0d, ADDR_REG %0d: 0 or 1", CONV_SHARE, IN_REG,
-                 ADDR_REG);
+        (ADDR_REG != 0 && ADDR_REG != 1) || (CMP_REG != 0 && CMP_REG != 1)) begin
+        $display("tc_lookup: CONV_SHARE %0d, IN_REG %0d, ADDR_REG %0d, CMP_REG %0d: 0 or 1",
+                 CONV_SHARE, IN_REG, ADDR_REG, CMP_REG);
         $finish;
     end
     if (MEM_REG != 0 && MEM_REG != 1) begin
@@ -565,39 +572,64 @@ always @(posedge clk) begin
 end
 // Each way's entry equals the key (valid, venue, length, name) when every group of three
 // compared bits does; the groups' AND is the carry out of (groups + 1), a carry chain behind one
-// LUT level instead of a four-level AND tree. Only a name's record uses the result (hit, sp_*,
-// and the instrument, which only a hit carries on), so the compare is written inside l_look[LC]:
-// the model does the work only for a name.
+// LUT level instead of a four-level AND tree. With CMP_REG = 1 the groups are split in NCH = 2
+// chunks, each its own chain, registered at LP; LC ANDs them. Only a name's record uses the
+// result (hit, sp_*, and the instrument, which only a hit carries on), so the compare is written
+// inside l_look[LP]: the model does the work only for a name.
 localparam CW = 1 + 3 + LEN_BITS + 8 * NB;
 localparam NG = (CW + 2) / 3;
-wire [CW-1:0] key_cmp = {1'b1, l_venue[LC], l_len[LC][LEN_BITS-1:0], l_name[LC]};
-function way_hit;
+localparam NCH = 1 + CMP_REG;
+localparam GPC = (NG + NCH - 1) / NCH;          // groups a chunk
+wire [CW-1:0] key_cmp = {1'b1, l_venue[LP], l_len[LP][LEN_BITS-1:0], l_name[LP]};
+function [NCH-1:0] way_same;
     /* verilator lint_off UNUSEDSIGNAL */
     input [EW-1:0] e;           // the instrument is not compared
     /* verilator lint_on UNUSEDSIGNAL */
     input [CW-1:0] kc;
-    reg   [3*NG-1:0] diff;
-    reg   [NG-1:0]   same;
-    reg   [NG:0]     chain;
-    integer          gi;
+    reg   [3*NCH*GPC-1:0] diff;
+    reg   [NCH*GPC-1:0] same;   // (groups past NG: equal)
+    reg   [GPC:0]       chain;
+    integer             gi, ci;
     begin
-        diff = {3*NG{1'b0}};
+        diff = {3*NCH*GPC{1'b0}};
         diff[CW-1:0] = {e[EW-1 -: 4 + LEN_BITS], e[8*NB-1:0]} ^ kc;
-        for (gi = 0; gi < NG; gi = gi + 1)
+        for (gi = 0; gi < NCH * GPC; gi = gi + 1)
             same[gi] = diff[3*gi +: 3] == 3'd0;
-        chain = {1'b0, same} + {{NG{1'b0}}, 1'b1};
-        way_hit = chain[NG];
+        for (ci = 0; ci < NCH; ci = ci + 1) begin
+            chain = {1'b0, same[GPC*ci +: GPC]} + {{GPC{1'b0}}, 1'b1};
+            way_same[ci] = chain[GPC];
+        end
     end
 endfunction
-reg  [WAYS-1:0] hitw;
-always @* begin
-    hitw = {WAYS{1'b0}};
-    if (l_look[LC])
-        for (k = 0; k < WAYS; k = k + 1)
-            hitw[k] = way_hit(rd[k], key_cmp);
-end
+wire [WAYS-1:0] hitw;           // (meaningful with l_look[LC])
+wire [7:0]      instr;
+generate
+    if (CMP_REG != 0) begin : cmp_reg
+        reg [NCH-1:0] part [0:WAYS-1];
+        reg [7:0]     pins [0:WAYS-1];
+        always @(posedge clk)
+            if (l_look[LP])
+                for (k = 0; k < WAYS; k = k + 1) begin
+                    part[k] <= way_same(rd[k], key_cmp);
+                    pins[k] <= rd[k][8*NB +: 8];
+                end
+        for (w = 0; w < WAYS; w = w + 1) begin : hw
+            assign hitw[w] = &part[w];
+        end
+        assign instr = hitw[0] ? pins[0] : pins[1];
+    end else begin : cmp_direct
+        reg [WAYS-1:0] hitc;
+        always @* begin
+            hitc = {WAYS{1'b0}};
+            if (l_look[LC])
+                for (k = 0; k < WAYS; k = k + 1)
+                    hitc[k] = way_same(rd[k], key_cmp);
+        end
+        assign hitw = hitc;
+        assign instr = hitw[0] ? rd[0][8*NB +: 8] : rd[1][8*NB +: 8];
+    end
+endgenerate
 wire          hit = l_look[LC] && lc_short && |hitw;
-wire [7:0]    instr = hitw[0] ? rd[0][8*NB +: 8] : rd[1][8*NB +: 8];
 
 assign sp_valid = lc_qname && |hitw;
 assign sp_venue = l_venue[LC];

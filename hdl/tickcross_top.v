@@ -72,11 +72,15 @@ localparam NC = `TC_N_COUNTERS;
 // the converters: latency 3, or 5 for the ECP5's timing; shared ones need a cycle of the
 // lookup's record where their inputs are not held back (tc_lookup's IN_REG), which the ECP5
 // build's registered read address gives (tc_lookup's ADDR_REG: the same latency, a cycle in the
-// middle instead of in front)
+// middle instead of in front). The ECP5 build also splits the lookup's key compare over two
+// cycles (its CMP_REG: a cycle more), so that the speculative start it shows the quote stage
+// comes from registers.
 localparam CONV_LATENCY = 3 + 2 * MEM_REG;
 localparam LK_ADDR_REG = MEM_REG;
-localparam LK_IN_REG = (CONV_SHARE != 0 && CONV_LATENCY == 4 + MEM_REG + LK_ADDR_REG) ? 1 : 0;
-localparam LK_LATENCY = 3 + MEM_REG + LK_ADDR_REG + LK_IN_REG;     // tc_lookup: s_* -> m_*
+localparam LK_CMP_REG = MEM_REG;
+localparam LK_IN_REG = (CONV_SHARE != 0 &&
+                        CONV_LATENCY == 4 + MEM_REG + LK_ADDR_REG + LK_CMP_REG) ? 1 : 0;
+localparam LK_LATENCY = 3 + MEM_REG + LK_ADDR_REG + LK_CMP_REG + LK_IN_REG; // tc_lookup: s_* -> m_*
 // venue index width inside the pipeline; the stages before the commit keep the contract's 3 bits
 localparam VB = (N_VENUES > 1) ? $clog2(N_VENUES) : 1;
 
@@ -381,7 +385,7 @@ tc_delay #(.WIDTH(65), .DEPTH(LK_LATENCY)) lookup_key (
 );
 
 tc_lookup #(.MEM_REG(MEM_REG), .CONV_LATENCY(CONV_LATENCY), .CONV_SHARE(CONV_SHARE),
-            .IN_REG(LK_IN_REG), .ADDR_REG(LK_ADDR_REG)) lookup (
+            .IN_REG(LK_IN_REG), .ADDR_REG(LK_ADDR_REG), .CMP_REG(LK_CMP_REG)) lookup (
     .clk(clk), .rst(rst),
     .wr_en(sym_wr_en), .wr_way(sym_wr_way), .wr_slot(sym_wr_slot), .wr_valid(sym_wr_valid),
     .wr_venue(sym_wr_venue), .wr_len(sym_wr_len), .wr_instrument(sym_wr_instrument),

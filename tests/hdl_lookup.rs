@@ -4,8 +4,9 @@
 //! (MEM_REG = 0: sp_* two cycles after L0, m_* three, e_* one; MEM_REG = 1, a second instance
 //! in the same testbench: one cycle later each; MEM_REG = 1 with two shared converters, a third:
 //! two cycles later, the record registered in front; a fourth the same with the read address
-//! registered instead, as tickcross_top builds it at MEM_REG = 1) and the converters' alignment
-//! with their records are checked cycle by cycle.
+//! registered instead; a fifth as the fourth with the key compare over two cycles, three cycles
+//! later, as tickcross_top builds it at MEM_REG = 1) and the converters' alignment with their
+//! records are checked cycle by cycle.
 
 use std::collections::HashSet;
 
@@ -55,8 +56,9 @@ impl Inst {
 
 /// MEM_REG = 0; MEM_REG = 1 (CONV_LATENCY 5); MEM_REG = 1 with two shared converters and the
 /// record registered on its way in (a cycle later); the same with each way's read address
-/// registered instead (ADDR_REG: the same cycle later, in the middle).
-const INSTS: [Inst; 4] = [
+/// registered instead (ADDR_REG: the same cycle later, in the middle); that with the compare over
+/// two cycles (CMP_REG: a cycle more, the record's register in front no longer needed).
+const INSTS: [Inst; 5] = [
     Inst {
         k: 0,
         sp_at: 2,
@@ -81,9 +83,15 @@ const INSTS: [Inst; 4] = [
         m_at: 5,
         e_at: 3,
     },
+    Inst {
+        k: 4,
+        sp_at: 5,
+        m_at: 6,
+        e_at: 4,
+    },
 ];
 /// Cycles until the slowest instance has let every record go.
-const M_LAST: usize = 5;
+const M_LAST: usize = 6;
 
 fn model() -> Model {
     let mut m = Model::new(&LOOKUP, None).expect("model");
@@ -166,9 +174,9 @@ fn present(m: &mut Model, r: &Rec, ts: u64) {
 /// that sp_*, e_* and m_* come exactly at their stages and at no other time, in both instances,
 /// and that both produce the same.
 fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
-    let mut seen: [Vec<Seen>; 4] = Default::default();
+    let mut seen: [Vec<Seen>; 5] = Default::default();
     // sp_* of every cycle (a record leaves on m_* the cycle after its sp_*)
-    let mut sp_log: [Vec<Option<(u8, u8)>>; 4] = Default::default();
+    let mut sp_log: [Vec<Option<(u8, u8)>>; 5] = Default::default();
     let n = stream.len() + M_LAST + 1;
     for t in 0..n {
         match stream.get(t).cloned().flatten() {
@@ -209,13 +217,19 @@ fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
                 let sp = sp_log[x][t - 1];
                 let cnt =
                     |at: u32| i.bits(m, out::LK_M_CNT, counts::BITS as usize, at as usize, 16);
+                let hit = i.get(m, out::LK_M_HIT, 1) != 0;
                 seen.push(Seen {
                     sp,
                     kind: i.get(m, out::LK_M_KIND, 3),
                     venue: i.get(m, out::LK_M_VENUE, 3) as u8,
                     id: i.get(m, out::LK_M_ID, 32) as u32,
-                    hit: i.get(m, out::LK_M_HIT, 1) != 0,
-                    instrument: i.get(m, out::LK_M_INSTRUMENT, 8) as u8,
+                    hit,
+                    // (only a hit carries an instrument: a miss's is whatever a way held)
+                    instrument: if hit {
+                        i.get(m, out::LK_M_INSTRUMENT, 8) as u8
+                    } else {
+                        0
+                    },
                     cnt: [cnt(counts::CONV), cnt(counts::UNKSYM)],
                 });
                 assert_eq!(seen.last().unwrap().venue, r.venue);
@@ -228,7 +242,7 @@ fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
             }));
         }
     }
-    let [lk, lr, ls, la] = seen;
+    let [lk, lr, ls, la, lc] = seen;
     assert_eq!(lk, lr, "MEM_REG = 0 and MEM_REG = 1 disagree");
     assert_eq!(
         lk, ls,
@@ -237,6 +251,10 @@ fn run(m: &mut Model, stream: &[Option<Rec>]) -> Vec<Seen> {
     assert_eq!(
         lk, la,
         "MEM_REG = 0 and the registered read address's build disagree"
+    );
+    assert_eq!(
+        lk, lc,
+        "MEM_REG = 0 and the two-cycle compare's build disagree"
     );
     lk
 }
@@ -533,7 +551,7 @@ fn table_writes_wait_for_a_cycle_without_a_lookup() {
 }
 
 /// Numbers fed as the decoders feed them (a Deribit Ticker's the cycle before its record reaches
-/// L0; a Binance message's several cycles before) come out with their own record, in all four
+/// L0; a Binance message's several cycles before) come out with their own record, in all five
 /// builds, with the next message's numbers close behind.
 #[test]
 fn converted_numbers_leave_with_their_records() {
@@ -584,7 +602,7 @@ fn converted_numbers_leave_with_their_records() {
             id: 1,
         }));
         let n = stream.len() + M_LAST + 1;
-        let mut got = [None, None, None, None];
+        let mut got = [None; 5];
         for t in 0..n {
             let cv = t == 0;
             m.inp[inp::LK_CV_VALID] = u64::from(cv);
@@ -640,6 +658,10 @@ fn converted_numbers_leave_with_their_records() {
             assert_eq!(
                 got[0], got[3],
                 "MEM_REG = 0 and the registered read address disagree: {kind:?} lead {lead} next {next}"
+            );
+            assert_eq!(
+                got[0], got[4],
+                "MEM_REG = 0 and the two-cycle compare disagree: {kind:?} lead {lead} next {next}"
             );
         }
         let got = got[0].expect("record left");

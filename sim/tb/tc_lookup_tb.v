@@ -1,11 +1,11 @@
 // Test wrapper for the symbol lookup and the Binance decoder, driven from Rust
 // (tests/hdl_lookup.rs, tests/hdl_binance_dec.rs): every port of each, prefixed (lk_, bd_). The
-// lookup is built four times on the same inputs: instance 0 as the default build, instance 1 with
+// lookup is built five times on the same inputs: instance 0 as the default build, instance 1 with
 // MEM_REG = 1 (and the converters' CONV_LATENCY 5), instance 2 as 1 with two shared converters
 // (CONV_SHARE, IN_REG: a cycle later), instance 3 as 2 with the read address registered instead
-// of the record (ADDR_REG, as tickcross_top builds it at MEM_REG = 1). Each lk_ output is the
-// instances' outputs side by side,
-// instance k's at bits [k * width +: width].
+// of the record (ADDR_REG), instance 4 as 3 with the key compare over two cycles (CMP_REG, a
+// cycle later; as tickcross_top builds it at MEM_REG = 1). Each lk_ output is the instances'
+// outputs side by side, instance k's at bits [k * width +: width].
 
 `resetall
 `timescale 1ns / 1ps
@@ -28,7 +28,7 @@ module tc_lookup_tb (
     input  wire [7:0]                  lk_wr_instrument,
     input  wire [255:0]                lk_wr_name,
     input  wire                        lk_clear,
-    output wire [3:0]                  lk_clearing,
+    output wire [4:0]                  lk_clearing,
     input  wire                        lk_s_valid,
     input  wire [2:0]                  lk_s_kind,
     input  wire [2:0]                  lk_s_venue,
@@ -49,28 +49,28 @@ module tc_lookup_tb (
     input  wire [63:0]                 lk_cv_v3,
     input  wire [7:0]                  lk_cv_pexp,
     input  wire [7:0]                  lk_cv_qexp,
-    output wire [3:0]                  lk_sp_valid,
-    output wire [11:0]                 lk_sp_venue,
-    output wire [31:0]                 lk_sp_instrument,
-    output wire [3:0]                  lk_e_valid,
-    output wire [3:0]                  lk_e_ok,
-    output wire [3:0]                  lk_m_valid,
-    output wire [11:0]                 lk_m_kind,
-    output wire [11:0]                 lk_m_venue,
-    output wire [127:0]                lk_m_id,
-    output wire [3:0]                  lk_m_hit,
-    output wire [31:0]                 lk_m_instrument,
-    output wire [255:0]                lk_m_v0,
-    output wire [255:0]                lk_m_v1,
-    output wire [255:0]                lk_m_v2,
-    output wire [255:0]                lk_m_v3,
-    output wire [255:0]                lk_m_ts,
-    output wire [255:0]                lk_m_cyc_frame,
-    output wire [255:0]                lk_m_cyc_first,
-    output wire [255:0]                lk_m_cyc_last,
-    output wire [3:0]                  lk_m_ok,
-    output wire [4*(`TC_C_BITS)-1:0]   lk_m_cnt,
-    output wire [3:0]                  lk_busy,
+    output wire [4:0]                  lk_sp_valid,
+    output wire [14:0]                 lk_sp_venue,
+    output wire [39:0]                 lk_sp_instrument,
+    output wire [4:0]                  lk_e_valid,
+    output wire [4:0]                  lk_e_ok,
+    output wire [4:0]                  lk_m_valid,
+    output wire [14:0]                 lk_m_kind,
+    output wire [14:0]                 lk_m_venue,
+    output wire [159:0]                lk_m_id,
+    output wire [4:0]                  lk_m_hit,
+    output wire [39:0]                 lk_m_instrument,
+    output wire [319:0]                lk_m_v0,
+    output wire [319:0]                lk_m_v1,
+    output wire [319:0]                lk_m_v2,
+    output wire [319:0]                lk_m_v3,
+    output wire [319:0]                lk_m_ts,
+    output wire [319:0]                lk_m_cyc_frame,
+    output wire [319:0]                lk_m_cyc_first,
+    output wire [319:0]                lk_m_cyc_last,
+    output wire [4:0]                  lk_m_ok,
+    output wire [5*(`TC_C_BITS)-1:0]   lk_m_cnt,
+    output wire [4:0]                  lk_busy,
 
     // ---- tc_binance_dec
     input  wire                        bd_in_valid,
@@ -112,13 +112,13 @@ module tc_lookup_tb (
 
 genvar gk;
 generate
-    for (gk = 0; gk < 4; gk = gk + 1) begin : g_lookup
+    for (gk = 0; gk < 5; gk = gk + 1) begin : g_lookup
         // 0: the default build; 1: MEM_REG = 1; 2: MEM_REG = 1 with the converters shared and
-        // the record registered in front; 3: the same with the read address registered instead
-        // (the ECP5 build's)
+        // the record registered in front; 3: the same with the read address registered instead;
+        // 4: 3 with the compare over two cycles instead of the record's register (the ECP5 build's)
         tc_lookup #(.MEM_REG(gk > 0 ? 1 : 0), .CONV_LATENCY(gk > 0 ? 5 : 3),
                     .CONV_SHARE(gk >= 2 ? 1 : 0), .IN_REG(gk == 2 ? 1 : 0),
-                    .ADDR_REG(gk == 3 ? 1 : 0)) lookup (
+                    .ADDR_REG(gk >= 3 ? 1 : 0), .CMP_REG(gk == 4 ? 1 : 0)) lookup (
             .clk(clk),
             .rst(rst),
             .wr_en(lk_wr_en),
