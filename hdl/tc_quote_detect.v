@@ -404,12 +404,22 @@ function gt_edge;
 endfunction
 
 // entry w's bookUpdateId lets the update through: none kept, or the update's is greater (i64);
-// only the update's own venue's counts (the compares run beside the venue choice)
+// only the update's own venue's counts (the compares run beside the venue choice). The compare
+// is made of its halves side by side (two 32-bit carry chains and an equality instead of one
+// 64-bit chain): the high words signed, the low unsigned.
+function uid_above;
+    input [63:0] u;
+    input [63:0] e;
+    begin
+        uid_above = $signed(u[63:32]) > $signed(e[63:32]) ||
+                    (u[63:32] == e[63:32] && u[31:0] > e[31:0]);
+    end
+endfunction
 reg  [NV-1:0] uid_gt;
 integer w, x;
 always @* begin
     for (w = 0; w < NV; w = w + 1)
-        uid_gt[w] = !rowv[w][EW-1] || $signed(n_uid) > $signed(rowv[w][EW-2 -: 64]);
+        uid_gt[w] = !rowv[w][EW-1] || uid_above(n_uid, rowv[w][EW-2 -: 64]);
 end
 always @(posedge clk) begin
     if (state == S_ROWS) begin

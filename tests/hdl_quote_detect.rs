@@ -549,6 +549,20 @@ fn edge() -> impl Strategy<Value = i64> {
     ]
 }
 
+/// bookUpdateIds either side of the compare's 32-bit halves: equal high words with low words
+/// that differ in their top bit, high words one apart, both signs.
+const UID_HALVES: &[i64] = &[
+    (1 << 32) - 1,
+    1 << 32,
+    (1 << 32) + 1,
+    (1 << 32) + (1 << 31),
+    (1 << 31),
+    -(1 << 32),
+    -(1 << 32) - 1,
+    -(1 << 31),
+    i64::MAX,
+];
+
 fn upd(instruments: usize) -> impl Strategy<Value = Upd> {
     (
         0..N_VENUES,
@@ -556,8 +570,14 @@ fn upd(instruments: usize) -> impl Strategy<Value = Upd> {
         (price(), qty(), price(), qty()),
         any::<u64>(),
         any::<[u64; 3]>(),
-        // bookUpdateIds from a small range: repeats and reorderings per entry
-        prop_oneof![Just(None), (-3i64..6).prop_map(Some), Just(Some(i64::MIN))],
+        // bookUpdateIds from a small range: repeats and reorderings per entry; and about the
+        // 32-bit boundary, where the RTL's compare joins its two halves
+        prop_oneof![
+            Just(None),
+            (-3i64..6).prop_map(Some),
+            Just(Some(i64::MIN)),
+            prop::sample::select(UID_HALVES).prop_map(Some),
+        ],
     )
         .prop_map(|(venue, instrument, (bp, bq, ap, aq), ts, cyc, uid)| Upd {
             venue,
