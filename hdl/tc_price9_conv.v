@@ -91,6 +91,16 @@ localparam [51:0] OVF_F  = OVF_M[51:0];                      // OVF_M - 2^52
 localparam [73:0] ONE_M  = ((74'd1 << 73) + 74'd1953125 - 74'd1) / 74'd1953125;
 localparam [51:0] ONE_F  = ONE_M[51:0];                      // ONE_M - 2^52
 
+// j = -9 - e = ~e - 8 (mod 32), bit by bit so that it folds into the shifter's first LUTs
+function [4:0] div_j;
+    /* verilator lint_off UNUSEDSIGNAL */
+    input [7:0] e;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+        div_j = {~(e[4] ^ e[3]), e[3], ~e[2:0]};
+    end
+endfunction
+
 // inverse of 5^j modulo 2^64, and floor((2^64 - 1) / 5^j)
 function [63:0] inv5;
     input [4:0] j;
@@ -216,8 +226,7 @@ always @(posedge clk) begin
         d_up = $signed(in_exp) >= -8'sd9;                       // e >= -9: scale up by 10^k
         d_big = d_up ? ($signed(in_exp) > 8'sd9) : ($signed(in_exp) < -8'sd27);  // k or j > 18
         d_k = in_exp[4:0] + 5'd9;                               // k = e + 9 (mod 32)
-        // j = -9 - e = ~e - 8 (mod 32), bit by bit so that it folds into the shifter's first LUTs
-        d_j = {~(in_exp[4] ^ in_exp[3]), in_exp[3], ~in_exp[2:0]};
+        d_j = div_j(in_exp);
         d_n = in_value[62:0] >> d_j;
         // the first scale-up step, x10 when k is odd (k0 = ~e0)
         d_k0 = ~in_exp[0];
@@ -373,9 +382,30 @@ generate
         assign {s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_f1ge, s1_t10, s1_v, s1_k, s1_j, s1_u1,
                 s1_fm} =
                {p_valid, p_fmt, p_up, p_big, p_fge, p_f1ge, p_t10, p_v, p_k, p_j, p_u1, p_fm};
+`ifdef TC_ECP5_PRIMITIVES
+        // The ECP5 form: each piece a MULT18X18D whose own registers hold the operands (what
+        // r1_n and r1_b hold) and the product (what p_pp holds), tc_mul16_reg, so that the
+        // multiply runs from register to register inside the cell; r1_n, r1_b and p_pp are left
+        // without loads. Pieces {n, b}: PIECES[4*i +: 4] = {b, n} of d_pp[i] above.
+        localparam [39:0] PIECES = 40'h36_29c8_5140;
+        wire [4:0]  e_j = div_j(in_exp);
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [62:0] e_n = in_value[62:0] >> e_j;        // (j >= 1 when it is used: 62 bits)
+        /* verilator lint_on UNUSEDSIGNAL */
+        wire [63:0] e_nx = {2'd0, e_n[61:0]};
+        wire [63:0] e_b = inv5(e_j);
+        for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
+            tc_mul16_reg mul (
+                .clk(clk), .in_ce(in_valid),
+                .a(e_nx[16*PIECES[4*gr +: 2] +: 16]), .b(e_b[16*PIECES[4*gr+2 +: 2] +: 16]),
+                .out_ce(r1_valid), .p(pp[gr])
+            );
+        end
+`else
         for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
             assign pp[gr] = p_pp[gr];
         end
+`endif
     end else begin : g_pdirect
         assign s1_fq = 1'b0;
         assign s1_u2 = 63'd0;
