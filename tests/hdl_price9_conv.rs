@@ -8,56 +8,18 @@
 //! multiply, numbers up to 2^63 - 1, multiples of 10^j and not), with scale-ups and doubles
 //! between them; one input is fed a cycle, every third cycle idle.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use tickcross_core::price9;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
-
-fn run(cmd: &mut Command, what: &str) -> String {
-    let output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start (is it installed?): {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{text}",
-        output.status
-    );
-    text
-}
+use tickcross_tests::gen::Rng;
+use tickcross_tests::{repo_root, run_tool};
 
 /// One converter input: (fmt, exponent, value).
 type Input = (bool, i8, u64);
 
-/// A small deterministic generator (xorshift64*), so that a failure reproduces.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn inputs() -> Vec<Input> {
-    let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+    let mut g = Rng::new(1);
     let mut v = Vec::new();
     for i in 0..3000u64 {
         let input = match i % 10 {
@@ -66,7 +28,7 @@ fn inputs() -> Vec<Input> {
                 let e = -10 - g.below(19) as i8;
                 let j = (-9 - i32::from(e)) as u32;
                 let q = if j < 19 {
-                    g.next() % (i64::MAX as u64 / 10u64.pow(j) + 1)
+                    g.next_u64() % (i64::MAX as u64 / 10u64.pow(j) + 1)
                 } else {
                     0
                 };
@@ -77,22 +39,22 @@ fn inputs() -> Vec<Input> {
             4..=5 => {
                 let e = -10 - g.below(20) as i8;
                 let m = match g.below(4) {
-                    0 => g.next() >> g.below(64),
-                    1 => g.next() >> 1,
-                    2 => g.next() | (1 << 63),
+                    0 => g.next_u64() >> g.below(64),
+                    1 => g.next_u64() >> 1,
+                    2 => g.next_u64() | (1 << 63),
                     _ => (g.below(1_000_000) * 10 + g.below(10)) * 10u64.pow(g.below(10) as u32),
                 };
                 (false, e, m)
             }
             // scale-ups, into and past the top
-            6..=7 => (false, -9 + g.below(22) as i8, g.next() >> g.below(64)),
+            6..=7 => (false, -9 + g.below(22) as i8, g.next_u64() >> g.below(64)),
             // doubles: prices and quantities as venues send them, and any bits
             _ => {
                 let bits = if g.below(2) == 0 {
                     let x = (g.below(10_000_000) as f64) / 10f64.powi(g.below(9) as i32);
                     x.to_bits()
                 } else {
-                    g.next()
+                    g.next_u64()
                 };
                 (true, 0, bits)
             }
@@ -133,8 +95,8 @@ fn simulate(dir: &Path, latency: u32, ecp5: bool, inputs: &[Input]) -> Vec<Optio
         cmd.arg("-DTC_ECP5_PRIMITIVES")
             .arg(repo.join("sim/tb/ecp5_mult18x18d_model.v"));
     }
-    run(&mut cmd, "iverilog");
-    let text = run(
+    run_tool(&mut cmd, "iverilog");
+    let text = run_tool(
         Command::new("vvp").current_dir(dir).arg("-n").arg(&vvp),
         "vvp",
     );

@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use tickcross_tests::{repo_root, run_tool};
+
 /// (WIDTH, ADDR_BITS): every cell shape (512 x 36, 1K x 18, 2K x 9, 4K x 4, 8K x 2, 16K x 1),
 /// several columns, cells stacked in depth (2^15), a memory shallower than a cell (2^7), and one
 /// left behavioural in the ECP5 form (2^4). The first two are the event ring's and the bind
@@ -27,30 +29,6 @@ const SHAPES: [(u32, u32); 9] = [
     (9, 7),
     (8, 4),
 ];
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
-
-fn run(cmd: &mut Command, what: &str) -> String {
-    let output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start (is it installed?): {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{text}",
-        output.status
-    );
-    text
-}
 
 /// Runs the testbench on `sources` (besides the testbench) and returns the number of checked
 /// cycles; panics on a FAIL line.
@@ -76,8 +54,8 @@ fn simulate(
         .arg(&vvp)
         .arg(repo.join("sim/tb/tc_ram_sdp_tb.v"))
         .args(sources);
-    run(&mut cmd, "iverilog");
-    let text = run(
+    run_tool(&mut cmd, "iverilog");
+    let text = run_tool(
         Command::new("vvp").current_dir(dir).arg("-n").arg(&vvp),
         "vvp",
     );
@@ -131,7 +109,7 @@ fn the_ecp5_cells_follow_the_same_timing() {
 
 /// Yosys' data directory, next to its binary (`<prefix>/bin/yosys` -> `<prefix>/share/yosys`).
 fn yosys_datdir() -> PathBuf {
-    let which = run(
+    let which = run_tool(
         Command::new("sh").args(["-c", "command -v yosys"]),
         "yosys lookup",
     );
@@ -182,7 +160,7 @@ fn the_dp16kd_model_agrees_with_yosys_own_mapping() {
                 repo.join("hdl/tc_ram_sdp.v").display(),
                 net.display()
             );
-            run(Command::new("yosys").args(["-q", "-p", &script]), "yosys");
+            run_tool(Command::new("yosys").args(["-q", "-p", &script]), "yosys");
             let text = std::fs::read_to_string(&net).unwrap();
             assert!(
                 text.contains("DP16KD "),
@@ -223,8 +201,8 @@ fn the_bind_stage_decides_the_same_at_both_memory_timings() {
                     "hdl/tc_ram_sdp.v",
                     "sim/tb/ecp5_dp16kd_model.v",
                 ]);
-            run(&mut cmd, "iverilog");
-            let text = run(Command::new("vvp").arg("-n").arg(&vvp), "vvp");
+            run_tool(&mut cmd, "iverilog");
+            let text = run_tool(Command::new("vvp").arg("-n").arg(&vvp), "vvp");
             let what = format!("seed {seed} {defines:?}");
             let line = text
                 .lines()

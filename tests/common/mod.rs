@@ -8,9 +8,37 @@ pub mod gen;
 pub mod trade;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use tickcross_capture::netgen::UdpFrameBuilder;
 use tickcross_core::program::{Filter, Program, Protocol};
+
+/// The repository root (the parent of `tests/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Runs a tool (iverilog, vvp, yosys) to its end and returns its stdout and stderr together;
+/// fails the test, with that output, when the tool cannot start or exits unsuccessfully.
+pub fn run_tool(cmd: &mut Command, what: &str) -> String {
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start (is it installed?): {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{text}",
+        output.status
+    );
+    text
+}
 
 /// `../shared` relative to the repository root.
 pub fn shared() -> PathBuf {
