@@ -8,8 +8,8 @@
 //   L0  a name (quote by name, instrument definition): each key nibble (64 name nibbles, length,
 //       venue) selects its first-level entry; the entries are XORed in HG groups, registered.
 //   L1  the derived key (XOR of the groups) selects each way's second-level entries, whose XOR is
-//       the way's slot: the address of the way's table. With ADDR_REG = 1 the entries are
-//       registered and their XOR addresses the table at L2 (the read stage, L(RS)).
+//       the way's slot: the address of the way's table. With ADDR_REG = 1 that address is
+//       registered and reads the table at L2 (the read stage, L(RS)), only routing in between.
 //   L(RS+1) the entries come out of the block RAM; with MEM_REG = 1 they are registered first
 //       (the RAM's output register: a read costs 4.26 ns of 6.4 on the ECP5) and compared a cycle
 //       later.
@@ -26,9 +26,9 @@
 // 5 with ADDR_REG = 1 as well, 6 with CMP_REG = 1 too (the double tabulation in block RAM took 4
 // with unregistered reads, 7 with registered ones).
 // Logic between registers: L0 the first-level entries and XORs of HG-groups (17 entries), L1 a
-// 4-input XOR, a second-level entry, an 8-input XOR (the XOR at L2 with ADDR_REG); LC the 266-bit
-// compare (one LUT level and a carry chain per way; at CMP_REG = 1 two chains of half the length
-// at LP, and at LC their AND and the instrument's select, one LUT).
+// 4-input XOR, a second-level entry, an 8-input XOR (into the address register with ADDR_REG); LC
+// the 266-bit compare (one LUT level and a carry chain per way; at CMP_REG = 1 two chains of half
+// the length at LP, and at LC their AND and the instrument's select, one LUT).
 // The four converters (tc_price9_conv, latency CONV_LATENCY) are fed by the decoders on cv_* as
 // soon as the numbers are complete: a Binance message's numbers never complete after its last
 // byte, a Deribit Ticker's are fed the cycle before its record reaches L0. Their inputs are held
@@ -63,8 +63,8 @@ module tc_lookup #(
     // 1: the record is registered once on its way in (a cycle more, L0 a cycle after s_*): the
     // shared converters need it when CONV_LATENCY = DEPTH + 1
     parameter IN_REG = 0,
-    // 1: each way's second-level entries registered before their XOR gives the RAM's address (a
-    // cycle more: the read at L2; the ECP5's slowest path was L1's logic into the address pins)
+    // 1: each way's read address registered (a cycle more: the read at L2; the ECP5's slowest
+    // path was L1's logic into the address pins of the way's 16 block RAMs, most of it routing)
     parameter ADDR_REG = 0,
     // 1: the compare in two cycles (a cycle more): each way's entry is compared with the key in
     // two halves, registered, and LC ANDs them, so that sp_* (which the quote stage turns into
@@ -507,15 +507,15 @@ generate
         reg [EW-1:0] mem [0:SLOTS-1];
         reg [EW-1:0] q;
         wire         we = clr_go || (wr_go && wr_way == w);
-        // the way's read address at L(RS): its entries registered at L1 (ADDR_REG), or from L1's
-        // groups (inside the read's enable, for the model's sake)
+        // the way's read address at L(RS): registered at L1 (ADDR_REG), or from L1's groups
+        // (inside the read's enable, for the model's sake)
         wire [SLOT_BITS-1:0] ra;
         if (ADDR_REG != 0) begin : areg
-            reg [HC*SLOT_BITS-1:0] te;
+            reg [SLOT_BITS-1:0] ra_q;
             always @(posedge clk)
                 if (l_look[1])
-                    te <= t2_entries(w, hv);
-            assign ra = t2_xor(te);
+                    ra_q <= t2_xor(t2_entries(w, hv));
+            assign ra = ra_q;
         end else begin : adirect
             assign ra = {SLOT_BITS{1'b0}};
         end
