@@ -269,18 +269,16 @@ generate
 endgenerate
 // ll = n[31:0] * b[31:0]: n0b0, n0b1, n1b0, n1b1; lh = n[31:0] * b[63:32] mod 2^32: n0b2, and
 // the low halves of n0b3, n1b2; hl = n[63:32] * b[31:0] mod 2^32: n2b0, and of n2b1, n3b0
+// Piece i is n's 16-bit piece PIECES[4*i +: 2] times b's PIECES[4*i+2 +: 2]: in order n0b0, n0b1,
+// n1b0, n1b1, n0b2, n0b3, n1b2, n2b0, n2b1, n3b0 (both forms below build them from this map).
 localparam NP = 10;
+localparam [39:0] PIECES = 40'h36_29c8_5140;
 wire [31:0] d_pp [0:NP-1];
-assign d_pp[0] = mn[0] * mb[0];
-assign d_pp[1] = mn[0] * mb[1];
-assign d_pp[2] = mn[1] * mb[0];
-assign d_pp[3] = mn[1] * mb[1];
-assign d_pp[4] = mn[0] * mb[2];
-assign d_pp[5] = mn[0] * mb[3];
-assign d_pp[6] = mn[1] * mb[2];
-assign d_pp[7] = mn[2] * mb[0];
-assign d_pp[8] = mn[2] * mb[1];
-assign d_pp[9] = mn[3] * mb[0];
+generate
+    for (gr = 0; gr < NP; gr = gr + 1) begin : g_dpp
+        assign d_pp[gr] = mn[PIECES[4*gr +: 2]] * mb[PIECES[4*gr+2 +: 2]];
+    end
+endgenerate
 
 // what stage 2 reads: stage 1's registers, or (LATENCY 4) one cycle later with the products
 wire        s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_f1ge;
@@ -386,8 +384,7 @@ generate
         // The ECP5 form: each piece a MULT18X18D whose own registers hold the operands (what
         // r1_n and r1_b hold) and the product (what p_pp holds), tc_mul16_reg, so that the
         // multiply runs from register to register inside the cell; r1_n, r1_b and p_pp are left
-        // without loads. Pieces {n, b}: PIECES[4*i +: 4] = {b, n} of d_pp[i] above.
-        localparam [39:0] PIECES = 40'h36_29c8_5140;
+        // without loads. The pieces are those of d_pp (PIECES).
         wire [4:0]  e_j = div_j(in_exp);
         /* verilator lint_off UNUSEDSIGNAL */
         wire [62:0] e_n = in_value[62:0] >> e_j;        // (j >= 1 when it is used: 62 bits)
