@@ -205,18 +205,18 @@ generate
     end
 endgenerate
 // the slots' valid flags, each set by its own address decode (a write at a variable bit index
-// would become a shifter), cleared all at once
-genvar gc;
-generate
-    for (gc = 0; gc < NCH; gc = gc + 1) begin : ch_flag
-        always @(posedge clk) begin
-            if (sq_wr && sq_addr == gc)
+// would become a shifter), cleared all at once. The decode sits inside sq_wr so that a Verilated
+// model tests it only in a cycle that writes a slot (the same logic: bit gc's enable is sq_wr &&
+// sq_addr == gc, or the clear).
+integer gc;
+always @(posedge clk) begin
+    if (sq_wr)
+        for (gc = 0; gc < NCH; gc = gc + 1)
+            if (sq_addr == gc[CHAN_BITS+2:0])
                 ch_valid[gc] <= 1'b1;
-            if (rst || clear)
-                ch_valid[gc] <= 1'b0;
-        end
-    end
-endgenerate
+    if (rst || clear)
+        ch_valid <= {NCH{1'b0}};
+end
 
 localparam [2:0] P_MSG = 3'd0, P_GRP = 3'd1, P_VAR = 3'd2, P_STOP = 3'd3, P_GMUL = 3'd4,
                  P_GADD = 3'd5;

@@ -258,27 +258,24 @@ end
 /* verilator lint_on BLKSEQ */
 
 // the division's multiply, (m >> j) * inverse(5^j) mod 2^64, in 16x16 pieces: n = r1_n, b = r1_b
-wire [63:0] r1_nx = {2'd0, r1_n};
-wire [15:0] mn [0:3];
-wire [15:0] mb [0:3];
-generate
-    for (gr = 0; gr < 4; gr = gr + 1) begin : g_pieces
-        assign mn[gr] = r1_nx[16*gr +: 16];
-        assign mb[gr] = r1_b[16*gr +: 16];
-    end
-endgenerate
 // ll = n[31:0] * b[31:0]: n0b0, n0b1, n1b0, n1b1; lh = n[31:0] * b[63:32] mod 2^32: n0b2, and
 // the low halves of n0b3, n1b2; hl = n[63:32] * b[31:0] mod 2^32: n2b0, and of n2b1, n3b0
 // Piece i is n's 16-bit piece PIECES[4*i +: 2] times b's PIECES[4*i+2 +: 2]: in order n0b0, n0b1,
 // n1b0, n1b1, n0b2, n0b3, n1b2, n2b0, n2b1, n3b0 (both forms below build them from this map).
 localparam NP = 10;
 localparam [39:0] PIECES = 40'h36_29c8_5140;
-wire [31:0] d_pp [0:NP-1];
-generate
-    for (gr = 0; gr < NP; gr = gr + 1) begin : g_dpp
-        assign d_pp[gr] = mn[PIECES[4*gr +: 2]] * mb[PIECES[4*gr+2 +: 2]];
+wire [63:0] r1_nx = {2'd0, r1_n};
+// Piece i of n * b. The behavioural forms compute the pieces inside the registers' enable that
+// takes them (stage 2, or the products' register at LATENCY 4 and 5): the same multipliers, but
+// a Verilated model evaluates them only for a conversion.
+function [31:0] piece;
+    input [63:0] n;
+    input [63:0] b;
+    input integer i;
+    begin
+        piece = n[16*PIECES[4*i +: 2] +: 16] * b[16*PIECES[4*i+2 +: 2] +: 16];
     end
-endgenerate
+endfunction
 
 // what stage 2 reads: stage 1's registers, or (LATENCY 4) one cycle later with the products
 wire        s1_valid, s1_fmt, s1_up, s1_big, s1_fge, s1_f1ge;
@@ -368,7 +365,7 @@ generate
                 p_u1 <= r1_u1;
                 p_fm <= r1_fm;
                 for (i = 0; i < NP; i = i + 1)
-                    p_pp[i] <= d_pp[i];
+                    p_pp[i] <= piece(r1_nx, r1_b, i);
             end
         end
         /* verilator lint_on BLKSEQ */
@@ -384,7 +381,7 @@ generate
         // The ECP5 form: each piece a MULT18X18D whose own registers hold the operands (what
         // r1_n and r1_b hold) and the product (what p_pp holds), tc_mul16_reg, so that the
         // multiply runs from register to register inside the cell; r1_n, r1_b and p_pp are left
-        // without loads. The pieces are those of d_pp (PIECES).
+        // without loads. The pieces are those of piece() (PIECES).
         wire [4:0]  e_j = div_j(in_exp);
         /* verilator lint_off UNUSEDSIGNAL */
         wire [62:0] e_n = in_value[62:0] >> e_j;        // (j >= 1 when it is used: 62 bits)
@@ -413,8 +410,9 @@ generate
                 s1_fm} =
                {r1_valid, r1_fmt, r1_up, r1_big, r1_fge, r1_f1ge, r1_t10, r1_v, r1_k, r1_j, r1_u1,
                 r1_fm};
+        // (stage 2 computes the pieces itself from r1_n and r1_b)
         for (gr = 0; gr < NP; gr = gr + 1) begin : g_pp
-            assign pp[gr] = d_pp[gr];
+            assign pp[gr] = 32'd0;
         end
     end
 endgenerate
@@ -488,6 +486,10 @@ reg  [42:0] w16hi_d;
 reg  [63:0] d_ll;
 reg  [31:0] d_lh;
 reg  [31:0] d_hl;
+/* verilator lint_off UNUSEDSIGNAL */
+reg  [32*NP-1:0] q_pp;        // (LATENCY 3) the pieces, as stage 2 computes them (mod 2^16 for 5, 6, 8, 9)
+/* verilator lint_on UNUSEDSIGNAL */
+integer     i2;
 // Stage 2's logic is computed inside its registers' enable: the same hardware, but the model
 // built by Verilator evaluates it only for a conversion, not on every cycle.
 /* verilator lint_off BLKSEQ */
@@ -583,9 +585,12 @@ always @(posedge clk) begin
             d_lh = (cf[31:0] ^ cg[31:0] ^ ce[31:0]) + ch[31:0];
             d_hl = 32'd0;
         end else begin
-            d_ll = {pp[3], pp[0]} + {16'd0, pp[1], 16'd0} + {16'd0, pp[2], 16'd0};
-            d_lh = pp[4] + {pp[5][15:0] + pp[6][15:0], 16'd0};
-            d_hl = pp[7] + {pp[8][15:0] + pp[9][15:0], 16'd0};
+            for (i2 = 0; i2 < NP; i2 = i2 + 1)
+                q_pp[32*i2 +: 32] = piece(r1_nx, r1_b, i2);
+            d_ll = {q_pp[32*3 +: 32], q_pp[32*0 +: 32]} + {16'd0, q_pp[32*1 +: 32], 16'd0}
+                 + {16'd0, q_pp[32*2 +: 32], 16'd0};
+            d_lh = q_pp[32*4 +: 32] + {q_pp[32*5 +: 16] + q_pp[32*6 +: 16], 16'd0};
+            d_hl = q_pp[32*7 +: 32] + {q_pp[32*8 +: 16] + q_pp[32*9 +: 16], 16'd0};
         end
 
         s2_up <= !s1_fmt && s1_up;

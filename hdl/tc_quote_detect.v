@@ -228,8 +228,10 @@ wire [EW-1:0] new_entry = {u_has_uid, u_tag, 1'b1, u_bid_px, u_bid_qty, u_ask_px
 localparam SRC_W = 1 + CHAN_BITS + 32;
 wire [SRC_W-1:0] u_src = {!u_has_uid && u_tracked, u_key[48 +: CHAN_BITS], u_key[47:16]};
 
-reg  [EW-1:0] row [0:NV-1];    // entries of the instrument, read on start
-wire [EW-1:0] rowv [0:NV-1];   // ... as R+1 sees them: row, or row registered again (MEM_REG)
+// entries of the instrument, read on start, as R+1 sees them: the read, or (MEM_REG) the read
+// registered again (a register, not a wire that aliases one: a Verilated model would copy the
+// whole array every cycle)
+reg  [EW-1:0] rowv [0:NV-1];
 wire [NV-1:0] stale;           // ... each stale (from the row and its venue's gap markers)
 wire [NV-1:0] q_stale;         // a bus read's entry of each venue is stale, as its data shows
 wire [CHAN_BITS-1:0] g_addr = clr_busy ? clr_addr[CHAN_BITS-1:0] : s_key[48 +: CHAN_BITS];
@@ -249,8 +251,6 @@ generate
                 mem[a_addr] <= clr_busy ? {EW{1'b0}} : new_entry;
                 smem[a_addr] <= clr_busy ? {SRC_W{1'b0}} : u_src;
             end
-            if (start || q_rd_en)
-                row[gv] <= mem[q_rd_en ? q_rd_instrument : start_instr];
         end
         // the gap markers: the sequence of each channel slot's last gap frame (0: none)
         reg [31:0] gmem [0:NS-1];
@@ -298,12 +298,16 @@ generate
         end
         if (MEM_REG != 0) begin : rd_reg
             // the block RAM's output register (OUTREG): nothing but a register after the read
-            reg [EW-1:0] row_q;
-            always @(posedge clk)
-                row_q <= row[gv];
-            assign rowv[gv] = row_q;
+            reg [EW-1:0] row;
+            always @(posedge clk) begin
+                if (start || q_rd_en)
+                    row <= mem[q_rd_en ? q_rd_instrument : start_instr];
+                rowv[gv] <= row;
+            end
         end else begin : rd_direct
-            assign rowv[gv] = row[gv];
+            always @(posedge clk)
+                if (start || q_rd_en)
+                    rowv[gv] <= mem[q_rd_en ? q_rd_instrument : start_instr];
         end
     end
 endgenerate
@@ -415,14 +419,15 @@ function uid_above;
                     (u[63:32] == e[63:32] && u[31:0] > e[31:0]);
     end
 endfunction
+// (uid_gt is combinational: computed inside the state's enable so that a Verilated model
+// evaluates the compares only in S_ROWS)
 reg  [NV-1:0] uid_gt;
 integer w, x;
-always @* begin
-    for (w = 0; w < NV; w = w + 1)
-        uid_gt[w] = !rowv[w][EW-1] || uid_above(n_uid, rowv[w][EW-2 -: 64]);
-end
+/* verilator lint_off BLKSEQ */
 always @(posedge clk) begin
     if (state == S_ROWS) begin
+        for (w = 0; w < NV; w = w + 1)
+            uid_gt[w] = !rowv[w][EW-1] || uid_above(n_uid, rowv[w][EW-2 -: 64]);
         uid_ok <= !u_has_uid || uid_gt[u_venue];
         for (w = 0; w < NV; w = w + 1) begin
             cp[w*CW +: CW] <= rowv[w][CW-1:0];
@@ -448,6 +453,7 @@ always @(posedge clk) begin
         v_bid_ok <= n_bid_px != 64'd0 && n_bid_qty != 64'd0;
     end
 end
+/* verilator lint_on BLKSEQ */
 
 // ---------------------------------------------------------------- R+2: selection
 reg  [NV-1:0] wb, wa;           // the winners, one-hot (or none)

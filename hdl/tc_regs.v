@@ -169,23 +169,39 @@ function hit;
         hit = bus_wr_en && wa == a;
     end
 endfunction
+// ... of register n of the array at byte address base (8 bytes apart)
+function hit_n;
+    input [AW-1:0] base;
+    input integer  n;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg   [31:0]   a;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+        a = {{(32-AW){1'b0}}, base} + 8 * n;
+        hit_n = bus_wr_en && wa == a[AW-1:0];
+    end
+endfunction
 
-genvar gi;
-generate
-    for (gi = 0; gi < `TC_N_FILTERS; gi = gi + 1) begin : wr_filter
-        always @(posedge clk)
-            w_filter[gi] <= !rst && hit(`TC_REG_VENUES_FILTER + 8 * gi);
+// The indexed strobes compare only in a cycle that writes: the same logic (each strobe is its
+// compare and the write enable), but a Verilated model then skips them in the other cycles.
+integer gi;
+always @(posedge clk) begin
+    w_filter <= {`TC_N_FILTERS{1'b0}};
+    w_venue <= {N_VENUES{1'b0}};
+    w_name <= 4'd0;
+    if (bus_wr_en && !rst) begin
+        for (gi = 0; gi < `TC_N_FILTERS; gi = gi + 1)
+            if (hit_n(`TC_REG_VENUES_FILTER, gi))
+                w_filter[gi] <= 1'b1;
+        // venues past the built size are not stored (they read back as zero)
+        for (gi = 0; gi < N_VENUES; gi = gi + 1)
+            if (hit_n(`TC_REG_VENUES_VENUE, gi))
+                w_venue[gi] <= 1'b1;
+        for (gi = 0; gi < `TC_REG_SYMBOLS_STAGE_NAME_COUNT; gi = gi + 1)
+            if (hit_n(`TC_REG_SYMBOLS_STAGE_NAME, gi))
+                w_name[gi] <= 1'b1;
     end
-    // venues past the built size are not stored (they read back as zero)
-    for (gi = 0; gi < N_VENUES; gi = gi + 1) begin : wr_venue
-        always @(posedge clk)
-            w_venue[gi] <= !rst && hit(`TC_REG_VENUES_VENUE + 8 * gi);
-    end
-    for (gi = 0; gi < `TC_REG_SYMBOLS_STAGE_NAME_COUNT; gi = gi + 1) begin : wr_name
-        always @(posedge clk)
-            w_name[gi] <= !rst && hit(`TC_REG_SYMBOLS_STAGE_NAME + 8 * gi);
-    end
-endgenerate
+end
 
 always @(posedge clk) begin
     w_ctrl <= hit(`TC_REG_CONTROL_CTRL);
