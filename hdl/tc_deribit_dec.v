@@ -287,7 +287,10 @@ wire [11:0]  el_nz_w;
 genvar gi;
 // two steps, each a mux on register bits: the three beats from the cursor's (4:1 on the beat
 // bits), then the 16 bytes from the cursor's lane (8:1)
-wire [191:0] el3;                // the cursor's beat and the next two
+/* verilator lint_off UNUSEDSIGNAL */
+wire [191:0] el3;                // the cursor's beat and the next two (its last byte is past any
+                                 // element: lane 7 + 15 bytes)
+/* verilator lint_on UNUSEDSIGNAL */
 wire [23:0]  nz3;
 /* verilator lint_off UNUSEDSIGNAL */
 wire [128*WB-1:0] w2 = {wbuf, wbuf};
@@ -302,7 +305,9 @@ generate
         assign nz3[8*gi +: 8] = zr[8*wsel[WS-1:3] +: 8];
     end
     for (gi = 0; gi < 16; gi = gi + 1) begin : g_el
-        wire [191:0] sh = el3 >> (8 * gi);
+        // bytes gi .. gi + 7 of the three beats (wiring; a 64-bit select, where a shift of all
+        // 192 bits cost a Verilated model six words a byte every cycle), one picked by the lane
+        wire [63:0] sh = el3[8*gi +: 64];
         assign el_w[8*gi +: 8] = sh[8*wsel[2:0] +: 8];
     end
     for (gi = 0; gi < 12; gi = gi + 1) begin : g_elnz

@@ -265,31 +265,35 @@ reg  [3:0]  cmask_r;        // header words of the next beat
 reg         cneg_r;         // the next beat is beat 2 of a tagged frame
 wire [15:0] cw0 = {b0, b1}, cw1 = {b2, b3}, cw2 = {b4, b5}, cw3 = {b6, b7};
 wire [15:0] pw3 = {prev_data[55:48], prev_data[63:56]};
-wire [15:0] co0 = cneg_r ? ~pw3 : (cmask_r[0] ? cw0 : 16'd0);
-wire [15:0] co1 = cmask_r[1] ? cw1 : 16'd0;
-wire [15:0] co2 = cmask_r[2] ? cw2 : 16'd0;
-wire [15:0] co3 = cmask_r[3] ? cw3 : 16'd0;
-wire [16:0] cs01 = {1'b0, co0} + {1'b0, co1};
-wire [16:0] cs23 = {1'b0, co2} + {1'b0, co3};
-wire [16:0] csa  = {1'b0, acc} + {14'd0, cy};
-wire [18:0] csum_next = ({2'd0, cs01} + {2'd0, cs23}) + {2'd0, csa};
 wire        csum_ok = &acc[15:3] && acc[2:0] == ~cy;
 
-// header words of beat i >= 4 (i - 1 is the beat now being accepted): offset 8i + 2w < l2 + 4*IHL
+// The next checksum state, and the header words of beat i >= 4 (i - 1 is the beat now being
+// accepted: offset 8i + 2w < l2 + 4*IHL), computed inside accept: the same logic, but a
+// Verilated model evaluates it only for a beat.
+reg  [15:0] co0, co1, co2, co3;
+reg  [16:0] cs01, cs23, csa;
+reg  [18:0] csum_next;
 reg  [3:0]  cmask_next;
 integer     ci, cwd;
-always @* begin
-    cmask_next = 4'd0;
-    for (ci = 4; ci <= 11; ci = ci + 1)
-        for (cwd = 0; cwd < 4; cwd = cwd + 1)
-            if (bt[ci - 1] && hdr_t[13 + 4 * (ci - 4) + cwd])
-                cmask_next[cwd] = 1'b1;
-    if (bt[1] || bt[2])
-        cmask_next = 4'b1111;   // beats 2 and 3: every word below l2 + 20 (and at or past l2)
-end
-
+/* verilator lint_off BLKSEQ */
 always @(posedge clk) begin
     if (accept) begin
+        co0 = cneg_r ? ~pw3 : (cmask_r[0] ? cw0 : 16'd0);
+        co1 = cmask_r[1] ? cw1 : 16'd0;
+        co2 = cmask_r[2] ? cw2 : 16'd0;
+        co3 = cmask_r[3] ? cw3 : 16'd0;
+        cs01 = {1'b0, co0} + {1'b0, co1};
+        cs23 = {1'b0, co2} + {1'b0, co3};
+        csa  = {1'b0, acc} + {14'd0, cy};
+        csum_next = ({2'd0, cs01} + {2'd0, cs23}) + {2'd0, csa};
+        cmask_next = 4'd0;
+        for (ci = 4; ci <= 11; ci = ci + 1)
+            for (cwd = 0; cwd < 4; cwd = cwd + 1)
+                if (bt[ci - 1] && hdr_t[13 + 4 * (ci - 4) + cwd])
+                    cmask_next[cwd] = 1'b1;
+        if (bt[1] || bt[2])
+            cmask_next = 4'b1111;   // beats 2 and 3: every word below l2 + 20 (and at or past l2)
+
         cneg_r <= acc_next && bt[1] && vlan_here;
         cmask_r <= first_beat ? 4'b1000 : cmask_next;
         if (first_beat) begin
@@ -301,6 +305,7 @@ always @(posedge clk) begin
         end
     end
 end
+/* verilator lint_on BLKSEQ */
 
 // ---------------------------------------------------------------- venue filters
 // Per filter, registered from the configuration: its address mask and whether it can match at all
