@@ -723,13 +723,9 @@ endgenerate
 wire [64*CB-1:0] f_win = {f_row[4], f_row[3], f_row[2], f_row[1], f_row[0]};
 wire [64*CB-1:0] n_win = {n_row[4], n_row[3], n_row[2], n_row[1], n_row[0]};
 wire [255:0] f_bytes = f_win[8*f_sh +: 256];
-wire [255:0] n_bytes = n_win[8*n_sh +: 256];
-wire [255:0] n_masked;
-generate
-    for (gi = 0; gi < 32; gi = gi + 1) begin : g_mask
-        assign n_masked[8*gi +: 8] = n_bytes[8*gi +: 8] & {8{n_mask[gi]}};
-    end
-endgenerate
+// the name's bytes and their mask, computed inside fire (the same logic; a Verilated model would
+// otherwise shift the whole window every cycle)
+reg  [255:0] n_bytes, n_masked;
 
 assign cv_valid = fire && m_tick;
 assign cv_v0 = f_bytes[63:0];
@@ -776,6 +772,7 @@ generate
 endgenerate
 
 integer k;
+/* verilator lint_off BLKSEQ */
 always @(posedge clk) begin
     r_valid <= 1'b0;
 
@@ -879,6 +876,9 @@ always @(posedge clk) begin
         // the sequence outcome is long known: a Ticker ends 153 bytes or more into the payload
         r_key <= {sq_ch, sq_seq, m_idx};
         r_kflag <= !sq_is_untr;
+        n_bytes = n_win[8*n_sh +: 256];
+        for (k = 0; k < 32; k = k + 1)
+            n_masked[8*k +: 8] = n_bytes[8*k +: 8] & {8{n_mask[k]}};
         r_name <= n_masked;
         r_name_len <= m_vlen;
         r_ts <= f_ts;
@@ -1010,6 +1010,7 @@ always @(posedge clk) begin
         plen <= 16'd0;
     end
 end
+/* verilator lint_on BLKSEQ */
 
 endmodule
 
