@@ -29,7 +29,7 @@ use tickcross_device::device::{filter_word, place_symbols, symbol_stage, venue_w
 use tickcross_sim::ffi::tickcross_top::{inp, out};
 use tickcross_sim::model::{Model, TOP};
 use tickcross_tests::gen::{faulty, world_program, world_stream, BINANCE_A, BINANCE_B, BINANCE_C};
-use tickcross_tests::{binance_bbo_id, udp_frame};
+use tickcross_tests::{binance_bbo_id, repo_root, udp_frame};
 
 /// Cycles with rst high at the start.
 const RESET_CYCLES: usize = 4;
@@ -277,13 +277,6 @@ fn run_verilator(stim: &Stimulus) -> Log {
         }
     }
     log
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
 }
 
 /// Fails the test (never skips it) when an Icarus tool is missing.
