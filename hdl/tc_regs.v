@@ -178,7 +178,7 @@ function hit_n;
     /* verilator lint_on UNUSEDSIGNAL */
     begin
         a = {{(32-AW){1'b0}}, base} + 8 * n;
-        hit_n = hit(a[AW-1:0]);
+        hit_n = bus_wr_en && wa == a[AW-1:0];
     end
 endfunction
 
