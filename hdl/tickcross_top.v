@@ -557,13 +557,19 @@ assign idle = !fr_busy && fifo_empty && !bx_valid && !b_busy && !d_busy && !x_va
               !y_busy && !k_busy && !bd_busy && !qd_busy && !dma_busy;
 
 // ---------------------------------------------------------------- counters
+// a cycle the wire's beat waited, counted a cycle later: the handshake's LUTs (tvalid, tready)
+// then feed a register beside frame_rx instead of the counter's 64-bit clock enable
+reg         wire_stall;
+always @(posedge clk)
+    wire_stall <= s_axis_tvalid && !s_axis_tready && !rst;
+
 tc_counters #(.N(NC), .VB(VB)) counters (
     .clk(clk), .rst(rst), .clear(counters_clear),
     .done_valid(done_valid), .done_reason(done_reason), .done_bytes(done_bytes),
     .cnt_valid(cnt_valid), .cnt_venue(cnt_venue), .cnt(cnt),
     .inc_unknown_symbol(inc_unksym), .inc_bind(inc_bind), .inc_eviction(inc_evict),
     .inc_update(inc_update), .inc_event(inc_event), .inc_overflow(inc_overflow),
-    .inc_stall(s_axis_tvalid && !s_axis_tready), .inc_out_of_order(inc_ooo),
+    .inc_stall(wire_stall), .inc_out_of_order(inc_ooo),
     .inc_duplicate(sq_dup), .inc_untracked(sq_untracked), .inc_gap(sq_gap), .gap_venue(sq_venue),
     .rd_index(cnt_rd_index), .rd_data(cnt_rd_data)
 );
