@@ -374,25 +374,66 @@ reg [AW-1:0] r1_addr;
 // the select stage: r1 (MEM_REG = 0) or a register after it, as the windows' data is later
 wire          rs_en;
 wire [AW-1:0] rs_addr;
+// The select stage's decode of the windows (the address ranges and word indices of the register
+// arrays): its compares and subtractions are carry chains. RD_* are its fields.
+localparam RD_W = 7 + 6 + 4 + 3 + 2;
+function [RD_W-1:0] rd_decode;
+    input [AW-1:0] a;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [AW-1:0] c, f, v, n;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+        c = (a - `TC_REG_COUNTERS_COUNTER) >> 3;
+        f = (a - `TC_REG_VENUES_FILTER) >> 3;
+        v = (a - `TC_REG_VENUES_VENUE) >> 3;
+        n = (a - `TC_REG_SYMBOLS_STAGE_NAME) >> 3;
+        rd_decode = {a >= `TC_REG_COUNTERS_COUNTER && a < `TC_REG_COUNTERS_COUNTER + 8 * N_COUNTERS,
+                     a >= `TC_REG_VENUES_FILTER &&
+                         a < `TC_REG_VENUES_FILTER + 8 * `TC_REG_VENUES_FILTER_COUNT,
+                     a >= `TC_REG_VENUES_VENUE && a < VENUE_END,
+                     a >= `TC_REG_SYMBOLS_STAGE_NAME &&
+                         a < `TC_REG_SYMBOLS_STAGE_NAME + 8 * `TC_REG_SYMBOLS_STAGE_NAME_COUNT,
+                     a >= `TC_REG_EDGES_EDGE && a < EDGE_END,
+                     a >= `TC_WIN_RING_BASE && a < RING_END,
+                     a >= `TC_WIN_QUOTES_BASE && a < QUOTE_END,
+                     c[5:0], f[3:0], v[2:0], n[1:0]};
+    end
+endfunction
+wire [RD_W-1:0] rd_dec;
 generate
     if (MEM_REG != 0) begin : rd_delay
+        // the decode made from r1's address and registered with it (this stage only delays the
+        // address, for the windows' block RAM reads): the select stage then starts from
+        // registers, with no carry chain in front of its muxes (the counters' 64-way read mux
+        // behind the index's subtraction was the whole 2 x 16 ECP5 build's critical path)
         reg          r2_en;
         reg [AW-1:0] r2_addr;
+        reg [RD_W-1:0] r2_dec;
         always @(posedge clk) begin
             r2_en <= rst ? 1'b0 : r1_en;
             r2_addr <= r1_addr;
+            r2_dec <= rd_decode(r1_addr);
         end
         assign rs_en = r2_en;
         assign rs_addr = r2_addr;
+        assign rd_dec = r2_dec;
     end else begin : rd_direct
         assign rs_en = r1_en;
         assign rs_addr = r1_addr;
+        assign rd_dec = rd_decode(r1_addr);
     end
 endgenerate
-/* verilator lint_off UNUSEDSIGNAL */
-wire [AW-1:0] rs_cnt = (rs_addr - `TC_REG_COUNTERS_COUNTER) >> 3;
-/* verilator lint_on UNUSEDSIGNAL */
-assign cnt_rd_index = rs_cnt[5:0];
+wire          in_cnt    = rd_dec[RD_W-1];
+wire          in_filter = rd_dec[RD_W-2];
+wire          in_venue  = rd_dec[RD_W-3];
+wire          in_stage  = rd_dec[RD_W-4];
+wire          in_edge   = rd_dec[RD_W-5];
+wire          in_ring   = rd_dec[RD_W-6];
+wire          in_quote  = rd_dec[RD_W-7];
+wire [3:0]    filter_idx = rd_dec[8:5];
+wire [2:0]    venue_idx  = rd_dec[4:2];
+wire [1:0]    stage_idx  = rd_dec[1:0];
+assign cnt_rd_index = rd_dec[14:9];
 
 function [63:0] hdr0;
     input [31:0] t;
@@ -403,10 +444,8 @@ function [63:0] hdr0;
 endfunction
 
 reg [63:0] rv;
-reg [AW-1:0] idx;
 always @* begin
     rv = 64'd0;
-    idx = {AW{1'b0}};
     case (rs_addr)
         `TC_BLK_CONTROL_BASE:          rv = hdr0(`TC_BLK_CONTROL_TYPE, `TC_BLK_CONTROL_VERSION);
         `TC_BLK_CONTROL_BASE + 8:      rv = {{(64-AW){1'b0}}, `TC_BLK_CONTROL_NEXT};
@@ -453,31 +492,20 @@ always @* begin
         `TC_REG_DMA_RECORDS:           rv = dma_records;
         `TC_REG_DMA_WRITTEN:           rv = dma_written;
         default: begin
-            if (rs_addr >= `TC_REG_COUNTERS_COUNTER &&
-                rs_addr < `TC_REG_COUNTERS_COUNTER + 8 * N_COUNTERS) begin
+            if (in_cnt)
                 rv = cnt_rd_data;
-            end else if (rs_addr >= `TC_REG_VENUES_FILTER &&
-                         rs_addr < `TC_REG_VENUES_FILTER + 8 * `TC_REG_VENUES_FILTER_COUNT) begin
-                idx = (rs_addr - `TC_REG_VENUES_FILTER) >> 3;
-                rv = filter_cfg[64 * idx +: 64];
-            end else if (rs_addr >= `TC_REG_VENUES_VENUE &&
-                         rs_addr < VENUE_END) begin
-                idx = (rs_addr - `TC_REG_VENUES_VENUE) >> 3;
-                rv = venue_cfg[64 * idx +: 64];
-            end else if (rs_addr >= `TC_REG_SYMBOLS_STAGE_NAME &&
-                         rs_addr < `TC_REG_SYMBOLS_STAGE_NAME + 8 * `TC_REG_SYMBOLS_STAGE_NAME_COUNT) begin
-                idx = (rs_addr - `TC_REG_SYMBOLS_STAGE_NAME) >> 3;
-                rv = stage_name[idx[1:0]];
-            end else if (rs_addr >= `TC_REG_EDGES_EDGE &&
-                         rs_addr < EDGE_END) begin
+            else if (in_filter)
+                rv = filter_cfg[64 * filter_idx +: 64];
+            else if (in_venue)
+                rv = venue_cfg[64 * venue_idx +: 64];
+            else if (in_stage)
+                rv = stage_name[stage_idx];
+            else if (in_edge)
                 rv = edge_rd_data;
-            end else if (rs_addr >= `TC_WIN_RING_BASE &&
-                         rs_addr < RING_END) begin
+            else if (in_ring)
                 rv = ring_rd_data;
-            end else if (rs_addr >= `TC_WIN_QUOTES_BASE &&
-                         rs_addr < QUOTE_END) begin
+            else if (in_quote)
                 rv = (rs_addr[5:3] < 3'd6) ? q_rd_data : 64'd0;
-            end
         end
     endcase
 end
